@@ -1,0 +1,202 @@
+"""Regions into the warehouse: the code hierarchy, surveyed boundaries and schematic cells for the rest."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import shapely
+from geo.codes import level_rank
+from geo.schematic import partition
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import Engine, select, update
+
+from etl.quarantine import record_issues
+from etl.upsert import upsert
+from etl.warehouse.db import bump_version
+from etl.warehouse.schema import BOUNDARY_SCHEMATIC, BOUNDARY_SURVEYED, regions
+from geo.boundaries import BoundariesRead, BoundaryFeature
+from geo.hierarchy import HierarchyRead, read_codes_csv
+from geo.issues import Issue
+
+# A feature is "outside its parent" when less than this share of its area lies inside the parent:
+# boundaries from different sources are generalised differently, so edges never agree exactly.
+INSIDE_PARENT_SHARE = 0.5
+# Code files name villages by their committee (南肖村委会); boundary files by the place (南肖村).
+COMMITTEE_SUFFIXES = {
+    "村民委员会": "村",
+    "村委会": "村",
+    "社区居民委员会": "社区",
+    "社区居委会": "社区",
+    "居委会": "",
+}
+
+
+@dataclass
+class LoadReport:
+    """What a load did: rows written, rows left as they were, rows skipped (with why) and the version after."""
+
+    loaded: int = 0
+    unchanged: int = 0
+    issues: list[Issue] = field(default_factory=list)
+    version: int | None = None
+
+
+def known_codes(engine: Engine) -> set[str]:
+    """The codes of every region already in the warehouse."""
+    with engine.connect() as connection:
+        return set(connection.execute(select(regions.c.code)).scalars())
+
+
+def import_codes_file(engine: Engine, path: str | Path, source: str = "geo import") -> LoadReport:
+    """Read a code CSV and store its regions, quarantining rejected rows."""
+    return load_hierarchy(engine, read_codes_csv(path, known_codes=known_codes(engine)), source)
+
+
+def load_hierarchy(engine: Engine, read: HierarchyRead, source: str) -> LoadReport:
+    """Upsert regions (name, level, parent, households, population); their geometry is left as it is."""
+    report = LoadReport(issues=list(read.issues))
+    columns = ("code", "name", "level", "parent_code", "households", "population")
+    with engine.begin() as connection:
+        existing = {row[0]: tuple(row) for row in connection.execute(select(*(regions.c[c] for c in columns)))}
+        now = datetime.now(UTC)
+        changed = []
+        for record in read.regions:
+            values = tuple(getattr(record, column) for column in columns)
+            if existing.get(record.code) == values:
+                report.unchanged += 1
+            else:
+                changed.append({**dict(zip(columns, values, strict=True)), "updated_at": now})
+        upsert(connection, regions, changed, ["code"])
+        report.loaded = len(changed)
+        if record_issues(connection, source, report.issues) or changed:
+            report.version = bump_version(connection)
+    return report
+
+
+def plain_name(name: str) -> str:
+    """A region name without its committee suffix, as boundary files write it (南肖村委会 → 南肖村)."""
+    for suffix, replacement in COMMITTEE_SUFFIXES.items():
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)] + replacement
+    return name
+
+
+def geometry_values(geometry: BaseGeometry, boundary: str, now: datetime) -> dict:
+    """The geometry columns of a region: WKB, boundary kind and a label point inside the polygon."""
+    label = geometry.point_on_surface()
+    return {
+        "geometry": shapely.to_wkb(geometry),
+        "boundary": boundary,
+        "centroid_lon": label.x,
+        "centroid_lat": label.y,
+        "updated_at": now,
+    }
+
+
+def _match(feature: BoundaryFeature, table: dict, by_name: dict, parent_code: str | None):
+    """The region code a feature belongs to, or (field, kind, detail) saying why none."""
+    if feature.code is not None:
+        if feature.code in table:
+            return feature.code, None
+        return None, (
+            "code",
+            "unknown region",
+            f"{feature.code} is not in the warehouse; import the codes first",
+        )
+    if parent_code is None:
+        return None, (
+            "code",
+            "no code",
+            f"'{feature.name}' has no code; pass --parent to match names under it",
+        )
+    codes = by_name.get((parent_code, plain_name(feature.name)), [])
+    if len(codes) == 1:
+        return codes[0], None
+    detail = f"{len(codes) or 'no'} regions named '{feature.name}' under {parent_code}"
+    return None, ("name", "unknown region" if not codes else "ambiguous name", detail)
+
+
+def load_boundaries(engine: Engine, read: BoundariesRead, source: str, parent_code: str | None = None) -> LoadReport:
+    """Store surveyed polygons for the regions they match (by code, or by name under ``parent_code``)."""
+    report = LoadReport(issues=list(read.issues))
+    now = datetime.now(UTC)
+    with engine.begin() as connection:
+        query = select(regions.c.code, regions.c.name, regions.c.parent_code, regions.c.geometry, regions.c.boundary)
+        table = {row.code: row for row in connection.execute(query)}
+        by_name = defaultdict(list)
+        for row in table.values():
+            by_name[(row.parent_code, plain_name(row.name))].append(row.code)
+        for feature in read.features:
+            code, problem = _match(feature, table, by_name, parent_code)
+            problem = problem or _outside_parent(feature, table[code] if code else None, table)
+            if problem:
+                report.issues.append(Issue(read.file, feature.location, *problem, feature.raw))
+                continue
+            values = geometry_values(feature.geometry, BOUNDARY_SURVEYED, now)
+            connection.execute(update(regions).where(regions.c.code == code).values(**values))
+            report.loaded += 1
+        if record_issues(connection, source, report.issues) or report.loaded:
+            report.version = bump_version(connection)
+    return report
+
+
+def _outside_parent(feature: BoundaryFeature, row, table: dict):
+    """(field, kind, detail) when the feature lies mostly outside its parent's surveyed polygon."""
+    parent = table.get(row.parent_code) if row is not None else None
+    if parent is None or parent.geometry is None or parent.boundary != BOUNDARY_SURVEYED:
+        return None
+    inside = feature.geometry.intersection(shapely.from_wkb(parent.geometry)).area / feature.geometry.area
+    if inside >= INSIDE_PARENT_SHARE:
+        return None
+    return (
+        "geometry",
+        "outside parent",
+        f"only {inside:.0%} of {row.code} lies inside its parent {parent.code}",
+    )
+
+
+def fill_schematic(engine: Engine) -> LoadReport:
+    """Give every region without a surveyed polygon a schematic cell of its parent, top-down; stable on rerun."""
+    report = LoadReport()
+    now = datetime.now(UTC)
+    with engine.begin() as connection:
+        rows = connection.execute(
+            select(regions.c.code, regions.c.level, regions.c.parent_code, regions.c.geometry, regions.c.boundary)
+        ).all()
+        shapes = {r.code: shapely.from_wkb(r.geometry) for r in rows if r.boundary == BOUNDARY_SURVEYED}
+        old = {r.code: r.geometry for r in rows if r.boundary == BOUNDARY_SCHEMATIC}
+        children = defaultdict(list)
+        for row in rows:
+            children[row.parent_code].append(row.code)
+        cells: dict[str, BaseGeometry] = {}
+        for row in sorted(rows, key=lambda r: level_rank(r.level)):
+            kids = children.get(row.code)
+            parent_shape = shapes.get(row.code)
+            if not kids or parent_shape is None:
+                continue
+            fixed = {code: shapes[code] for code in kids if code in shapes}
+            if len(fixed) == len(kids):
+                continue
+            new = partition(parent_shape, kids, fixed)
+            cells.update(new)
+            shapes.update(new)
+        for code, cell in cells.items():
+            values = geometry_values(cell, BOUNDARY_SCHEMATIC, now)
+            if old.pop(code, None) == values["geometry"]:
+                report.unchanged += 1
+                continue
+            connection.execute(update(regions).where(regions.c.code == code).values(**values))
+            report.loaded += 1
+        for code in old:  # schematic cells whose region has since got a surveyed polygon elsewhere
+            connection.execute(
+                update(regions)
+                .where(regions.c.code == code)
+                .values(geometry=None, boundary=None, centroid_lon=None, centroid_lat=None, updated_at=now)
+            )
+            report.loaded += 1
+        if report.loaded:
+            report.version = bump_version(connection)
+    return report

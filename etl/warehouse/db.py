@@ -1,0 +1,73 @@
+"""Engines for the warehouse (SQLite in WAL mode or PostgreSQL), migrations and the version counter."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, select, update
+from sqlalchemy.engine import make_url
+
+from etl.warehouse.schema import warehouse_version
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for the warehouse URL; SQLite files get WAL mode, a busy timeout and foreign keys."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        # WAL lets screens read while the ETL writes; NORMAL sync is durable across app crashes in WAL.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return engine
+
+
+def _alembic_config(connection: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the warehouse schema up to ``revision`` (Alembic)."""
+    with engine.begin() as connection:
+        command.upgrade(_alembic_config(connection), revision)
+
+
+def migrations_current(engine: Engine) -> bool:
+    """Whether the warehouse is at the newest migration."""
+    with engine.connect() as connection:
+        heads = set(ScriptDirectory.from_config(_alembic_config(connection)).get_heads())
+        return set(MigrationContext.configure(connection).get_current_heads()) == heads
+
+
+def bump_version(connection: Connection) -> int:
+    """Increase the warehouse version inside the caller's transaction; returns the new version."""
+    connection.execute(
+        update(warehouse_version)
+        .where(warehouse_version.c.id == 1)
+        .values(version=warehouse_version.c.version + 1, updated_at=datetime.now(UTC))
+    )
+    return current_version(connection)
+
+
+def current_version(connection: Connection) -> int:
+    """The warehouse version: it increases with every committed write."""
+    return connection.execute(select(warehouse_version.c.version).where(warehouse_version.c.id == 1)).scalar_one()

@@ -1,0 +1,62 @@
+"""The one settings object of the product: argument > environment variable > default."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting; the field name upper-cased is its environment variable (documented in README)."""
+
+    var_dir: str = "var"
+    warehouse_url: str = ""  # default: SQLite file <var_dir>/warehouse.db
+    root_region: str = ""  # default: the top region in the warehouse
+    host: str = "127.0.0.1"
+    port: int = 8050
+    web_workers: int = 2
+    geo_dir: str = ""  # default: <var_dir>/geo
+    secret_key: str = ""  # default: a random key kept in <var_dir>/secret_key
+
+    @classmethod
+    def load(cls, **overrides: object) -> Settings:
+        """Settings from explicit arguments (if not None), else the environment, else the defaults."""
+        values: dict[str, object] = {}
+        for field in fields(cls):
+            given = overrides.pop(field.name, None)
+            if given is None:
+                given = os.environ.get(field.name.upper())
+            if given is None or given == "":
+                continue
+            values[field.name] = int(given) if field.type == "int" else str(given)
+        if overrides:
+            raise TypeError(f"unknown settings: {', '.join(sorted(overrides))}")
+        return cls(**values)._with_derived_defaults()
+
+    def _with_derived_defaults(self) -> Settings:
+        var = Path(self.var_dir)
+        derived = {}
+        if not self.warehouse_url:
+            derived["warehouse_url"] = f"sqlite:///{var / 'warehouse.db'}"
+        if not self.geo_dir:
+            derived["geo_dir"] = str(var / "geo")
+        return self.__class__(**{**self.__dict__, **derived}) if derived else self
+
+    @staticmethod
+    def environment_names() -> list[str]:
+        """The environment variable of each setting."""
+        return [field.name.upper() for field in fields(Settings)]
+
+    def ensure_secret_key(self) -> str:
+        """The configured secret key, or one generated once and kept under var_dir (shared by all workers)."""
+        if self.secret_key:
+            return self.secret_key
+        path = Path(self.var_dir) / "secret_key"
+        if not path.exists():
+            import secrets
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_hex(32))
+        return path.read_text().strip()

@@ -1,0 +1,136 @@
+"""Boundary polygons read from GeoJSON, Shapefile or GeoPackage, converted to WGS-84, with rejected features."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyogrio
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from geo.codes import CodeError, normalize_code
+from geo.crs import CRS_NAMES, crs_name_for, to_canonical
+from geo.issues import Issue
+
+CODE_FIELDS = ("adcode", "code", "区划代码", "xzqdm", "pac", "gb")
+NAME_FIELDS = ("name", "名称", "xzqmc")
+
+
+@dataclass(frozen=True)
+class BoundaryFeature:
+    """One polygon from a boundary file, in WGS-84, with the code and/or name that identify its region."""
+
+    location: str  # "feature 3"
+    code: str | None
+    name: str | None
+    geometry: BaseGeometry
+    raw: dict
+
+
+@dataclass
+class BoundariesRead:
+    """What a boundary file gave: usable polygons and every rejected feature with its reason."""
+
+    features: list[BoundaryFeature] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    crs: str = ""
+    file: str = ""
+
+
+def _declared_crs(path: Path, info: dict) -> str | None:
+    """The CRS the file itself declares; GDAL reports WGS-84 for any GeoJSON, so look for its 'crs' member."""
+    if path.suffix.lower() in (".geojson", ".json"):
+        with path.open("rb") as handle:
+            head = json.loads(handle.read())
+        if "crs" not in head:
+            return None
+    return crs_name_for(info.get("crs"))
+
+
+def _pick(columns: list[str], wanted: str | None, candidates: tuple[str, ...]) -> str | None:
+    lowered = {column.lower(): column for column in columns}
+    if wanted:
+        return lowered.get(wanted.lower())
+    return next((lowered[name] for name in candidates if name in lowered), None)
+
+
+def read_boundaries(
+    path: str | Path,
+    *,
+    crs: str | None = None,
+    code_field: str | None = None,
+    name_field: str | None = None,
+    layer: str | None = None,
+) -> BoundariesRead:
+    """Polygons from a boundary file; ``crs`` (gcj02|wgs84|cgcs2000) is needed when the file declares none.
+
+    A feature is rejected with its reason when it has neither a code nor a name, a malformed code,
+    no geometry, a non-polygon geometry, or an invalid one.
+    """
+    path = Path(path)
+    file = path.name
+    result = BoundariesRead(file=file)
+    try:
+        info = pyogrio.read_info(path, layer=layer)
+        declared = _declared_crs(path, info)
+    except (pyogrio.errors.DataSourceError, json.JSONDecodeError, UnicodeDecodeError) as error:
+        result.issues.append(Issue(file, "", None, "unreadable file", str(error).splitlines()[0]))
+        return result
+    if crs and crs not in CRS_NAMES:
+        raise ValueError(f"unknown CRS '{crs}'; use one of {', '.join(CRS_NAMES)}")
+    result.crs = declared or crs or ""
+    if not result.crs:
+        hint = " (DataV/Aliyun files are GCJ-02)" if "adcode" in info.get("fields", []) else ""
+        detail = f"the file declares no CRS; pass --crs {'|'.join(CRS_NAMES)}{hint}"
+        result.issues.append(Issue(file, "", None, "unknown CRS", detail))
+        return result
+
+    frame = pyogrio.read_dataframe(path, layer=layer)
+    columns = [c for c in frame.columns if c != "geometry"]
+    code_column = _pick(columns, code_field, CODE_FIELDS)
+    name_column = _pick(columns, name_field, NAME_FIELDS)
+    if code_column is None and name_column is None:
+        wanted = code_field or name_field or f"one of {', '.join(CODE_FIELDS + NAME_FIELDS)}"
+        detail = f"no code or name field ({wanted}) among {columns}"
+        result.issues.append(Issue(file, "", code_field or "code", "missing field", detail))
+        return result
+
+    for index, (geometry, record) in enumerate(zip(frame.geometry, frame[columns].to_dict("records"), strict=True)):
+        raw = {key: _jsonable(value) for key, value in record.items()}
+        feature = _feature(index + 1, geometry, raw, code_column, name_column, file, result.crs)
+        (result.features if isinstance(feature, BoundaryFeature) else result.issues).append(feature)
+    return result
+
+
+def _feature(number, geometry, raw, code_column, name_column, file, crs) -> BoundaryFeature | Issue:
+    location = f"feature {number}"
+    code = None
+    name = (str(raw.get(name_column) or "").strip() or None) if name_column else None
+    if code_column and raw.get(code_column) not in (None, ""):
+        try:
+            code = normalize_code(str(raw[code_column]).removesuffix(".0"))
+        except CodeError as error:
+            return Issue(file, location, code_column, "bad code", str(error), raw)
+    if code is None and name is None:
+        field = code_column or name_column
+        return Issue(file, location, field, "no code or name", "the feature names no region", raw)
+    if geometry is None or geometry.is_empty:
+        return Issue(file, location, "geometry", "empty geometry", "the feature has no polygon", raw)
+    if geometry.geom_type not in ("Polygon", "MultiPolygon"):
+        return Issue(file, location, "geometry", "not a polygon", f"got a {geometry.geom_type}", raw)
+    if not geometry.is_valid:
+        return Issue(file, location, "geometry", "invalid geometry", shapely.is_valid_reason(geometry), raw)
+    return BoundaryFeature(location, code, name, to_canonical(geometry, crs), raw)
+
+
+def _jsonable(value):
+    """Field values as JSON-safe scalars (numpy numbers, timestamps, NaN → None)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)

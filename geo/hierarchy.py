@@ -1,0 +1,179 @@
+"""Region records read from a statistical division code CSV (UTF-8 or GBK), with the rows it rejects."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from geo.codes import CodeError, level_of, level_rank, normalize_code, parent_of
+from geo.issues import Issue
+
+# Header names seen in exports, in English and Chinese; the first column found wins.
+COLUMN_ALIASES = {
+    "code": ("code", "区划代码", "统计用区划代码", "行政区划代码", "代码", "adcode", "xzqdm"),
+    "name": ("name", "名称", "区划名称", "单位名称", "xzqmc"),
+    "level": ("level", "级别", "层级"),
+    "parent_code": ("parent_code", "parent", "上级代码", "上级区划代码"),
+    "households": ("households", "户数"),
+    "population": ("population", "人口", "人口数"),
+}
+ENCODINGS = ("utf-8-sig", "gb18030")  # GB18030 is a superset of GBK and GB2312
+
+
+@dataclass(frozen=True)
+class RegionRecord:
+    """One region as read from a file, before it is stored."""
+
+    code: str
+    name: str
+    level: str
+    parent_code: str | None
+    households: int | None = None
+    population: int | None = None
+
+
+@dataclass
+class HierarchyRead:
+    """What a code file gave: the valid regions and every rejected row with its reason."""
+
+    regions: list[RegionRecord] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    encoding: str = ""
+
+
+def decode(data: bytes, file: str) -> tuple[str, str]:
+    """The text of a file and the encoding that decoded it (UTF-8 first, then GB18030/GBK)."""
+    for encoding in ENCODINGS:
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise ValueError(f"{file}: neither UTF-8 nor GBK/GB18030 text")
+
+
+def _columns(header: list[str]) -> dict[str, int]:
+    lowered = [cell.strip().lower() for cell in header]
+    found = {}
+    for column, aliases in COLUMN_ALIASES.items():
+        for alias in aliases:
+            if alias.lower() in lowered:
+                found[column] = lowered.index(alias.lower())
+                break
+    return found
+
+
+def _optional_int(value: str, column: str) -> int | None:
+    value = value.strip().replace(",", "")
+    if not value:
+        return None
+    number = float(value)
+    if number < 0 or number != int(number):
+        raise ValueError(f"'{value}' is not a whole number ≥ 0")
+    return int(number)
+
+
+def read_codes_csv(path: str | Path, known_codes: set[str] | frozenset[str] = frozenset()) -> HierarchyRead:
+    """Regions from a CSV with at least code and name columns; level and parent come from the code if absent.
+
+    ``known_codes`` are regions already in the warehouse, so a child whose parent was imported earlier
+    is accepted. Rows are rejected (with the reason) for a malformed row, a bad or duplicate code, an
+    empty name, a level that contradicts the code, or a parent that is neither in the file nor known.
+    """
+    path = Path(path)
+    file = path.name
+    result = HierarchyRead()
+    text, result.encoding = decode(path.read_bytes(), file)
+    rows = csv.reader(io.StringIO(text))
+    header = next(rows, None)
+    if header is None:
+        result.issues.append(Issue(file, "", None, "empty file", "no header and no rows"))
+        return result
+    columns = _columns(header)
+    missing = [name for name in ("code", "name") if name not in columns]
+    if missing:
+        detail = f"no {' or '.join(missing)} column in header {header}; expected e.g. 'code,name'"
+        result.issues.append(Issue(file, "row 1", missing[0], "missing column", detail))
+        return result
+
+    candidates: dict[str, tuple[int, RegionRecord, dict]] = {}
+    for number, row in enumerate(rows, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        raw = dict(zip(header, row, strict=False))
+        location = f"row {number}"
+        if len(row) != len(header):
+            detail = f"{len(row)} cells where the header has {len(header)}"
+            result.issues.append(Issue(file, location, None, "malformed row", detail, raw))
+            continue
+        record_or_issue = _record(row, columns, file, location, raw)
+        if isinstance(record_or_issue, Issue):
+            result.issues.append(record_or_issue)
+            continue
+        record = record_or_issue
+        if record.code in candidates:
+            first = candidates[record.code][0]
+            detail = f"{record.code} already given at row {first}"
+            result.issues.append(Issue(file, location, "code", "duplicate code", detail, raw))
+            continue
+        candidates[record.code] = (number, record, raw)
+
+    top_rank = min((level_rank(r.level) for _, r, _ in candidates.values()), default=0)
+    available = set(candidates) | set(known_codes)
+    for number, record, raw in candidates.values():
+        is_root = level_rank(record.level) == top_rank
+        if not is_root and record.parent_code not in available:
+            detail = f"parent {record.parent_code} of {record.code} is neither in the file nor in the warehouse"
+            result.issues.append(Issue(file, f"row {number}", "parent_code", "missing parent", detail, raw))
+            continue
+        result.regions.append(record)
+    _drop_orphans_of_rejected(result, set(known_codes), top_rank, file)
+    return result
+
+
+def _drop_orphans_of_rejected(result: HierarchyRead, known: set[str], top_rank: int, file: str) -> None:
+    """Reject descendants of rejected rows too, so no stored region points at a missing parent."""
+    kept = {r.code for r in result.regions} | known
+    changed = True
+    while changed:
+        changed = False
+        for record in list(result.regions):
+            if level_rank(record.level) != top_rank and record.parent_code not in kept:
+                result.regions.remove(record)
+                kept.discard(record.code)
+                detail = f"parent {record.parent_code} of {record.code} was itself rejected"
+                result.issues.append(Issue(file, "", "parent_code", "missing parent", detail, record.__dict__))
+                changed = True
+
+
+def _record(row: list[str], columns: dict[str, int], file: str, location: str, raw: dict) -> RegionRecord | Issue:
+    def cell(column: str) -> str:
+        return row[columns[column]].strip() if column in columns else ""
+
+    try:
+        code = normalize_code(cell("code"))
+    except CodeError as error:
+        return Issue(file, location, "code", "bad code", str(error), raw)
+    name = cell("name")
+    if not name:
+        return Issue(file, location, "name", "empty name", f"region {code} has no name", raw)
+    level = level_of(code)
+    given_level = cell("level").lower()
+    if given_level and given_level != level:
+        detail = f"file says '{given_level}' but code {code} is a {level}"
+        return Issue(file, location, "level", "level mismatch", detail, raw)
+    parent = parent_of(code)
+    given_parent = cell("parent_code")
+    if given_parent:
+        try:
+            parent = normalize_code(given_parent)
+        except CodeError as error:
+            return Issue(file, location, "parent_code", "bad code", str(error), raw)
+    numbers = {}
+    for column in ("households", "population"):
+        try:
+            numbers[column] = _optional_int(cell(column), column)
+        except ValueError as error:
+            return Issue(file, location, column, "bad number", str(error), raw)
+    return RegionRecord(code, name, level, parent, **numbers)

@@ -1,0 +1,1 @@
+from tests.shared_fixtures import postgres_url, real_data  # noqa: F401

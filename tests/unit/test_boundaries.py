@@ -1,0 +1,146 @@
+"""Boundary files: formats, CRS handling, matching to regions, and every kind of bad feature reported and kept."""
+
+import json
+
+import geopandas as gpd
+import pytest
+import shapely
+from geo.crs import to_canonical
+from shapely.geometry import box, mapping
+from sqlalchemy import func, select
+
+from etl.regions import fill_schematic, import_codes_file, load_boundaries
+from etl.warehouse.db import make_engine, migrate
+from etl.warehouse.schema import quarantine, regions
+from geo.boundaries import read_boundaries
+
+CODES = "code,name\n330522,长兴县\n330522001,雉城街道\n330522002,画溪街道\n330522001001,南门社区居委会\n"
+COUNTY = box(119.5, 30.8, 120.0, 31.2)
+
+
+def feature(geometry, **properties):
+    return {"type": "Feature", "properties": properties, "geometry": geometry}
+
+
+def write_geojson(path, features, crs=None):
+    collection = {"type": "FeatureCollection", "features": features}
+    if crs:
+        collection["crs"] = {"type": "name", "properties": {"name": crs}}
+    path.write_text(json.dumps(collection, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def engine(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    migrate(engine)
+    (tmp_path / "codes.csv").write_text(CODES, encoding="utf-8")
+    import_codes_file(engine, tmp_path / "codes.csv")
+    yield engine
+    engine.dispose()
+
+
+def test_geojson_without_crs_needs_one(tmp_path):
+    path = write_geojson(tmp_path / "a.geojson", [feature(mapping(COUNTY), adcode=330522, name="长兴县")])
+    read = read_boundaries(path)
+    assert read.features == []
+    assert read.issues[0].kind == "unknown CRS"
+    assert "--crs" in read.issues[0].detail and "GCJ-02" in read.issues[0].detail
+    read = read_boundaries(path, crs="gcj02")
+    assert [f.code for f in read.features] == ["330522000000"]
+    # GCJ-02 is offset from WGS-84 by a few hundred metres; the stored polygon is WGS-84.
+    assert read.features[0].geometry.equals_exact(to_canonical(COUNTY, "gcj02"), 1e-9)
+    assert not read.features[0].geometry.equals_exact(COUNTY, 1e-4)
+
+
+def test_declared_crs_is_used(tmp_path):
+    path = write_geojson(
+        tmp_path / "a.geojson", [feature(mapping(COUNTY), code="330522")], crs="urn:ogc:def:crs:OGC:1.3:CRS84"
+    )
+    read = read_boundaries(path, crs="gcj02")  # the declaration wins over the flag
+    assert read.crs == "wgs84"
+    assert read.features[0].geometry.equals_exact(COUNTY, 1e-9)
+
+
+@pytest.mark.parametrize(("suffix", "driver"), [(".shp", "ESRI Shapefile"), (".gpkg", "GPKG")])
+def test_shapefile_and_geopackage_with_declared_cgcs2000(tmp_path, suffix, driver):
+    frame = gpd.GeoDataFrame({"XZQDM": ["330522001"], "XZQMC": ["雉城街道"]}, geometry=[box(119.5, 30.8, 119.7, 31.0)])
+    path = tmp_path / f"towns{suffix}"
+    frame.set_crs(4490).to_file(path, driver=driver)
+    read = read_boundaries(path)
+    assert read.crs == "cgcs2000"
+    assert [(f.code, f.name) for f in read.features] == [("330522001000", "雉城街道")]
+
+
+def test_bad_features_are_reported_with_feature_and_field(tmp_path):
+    bowtie = {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}
+    features = [
+        feature(mapping(COUNTY), adcode=330522, name="长兴县"),  # 1: fine
+        feature(mapping(COUNTY), note="x"),  # 2: no code, no name
+        feature(None, adcode=330522001, name="雉城街道"),  # 3: no geometry
+        feature(bowtie, adcode=330522002, name="画溪街道"),  # 4: self-intersecting
+        feature({"type": "Point", "coordinates": [119.6, 31.0]}, adcode=330522001001),  # 5: not a polygon
+        feature(mapping(COUNTY), adcode="33x522"),  # 6: bad code
+    ]
+    read = read_boundaries(write_geojson(tmp_path / "b.geojson", features), crs="wgs84")
+    assert [f.location for f in read.features] == ["feature 1"]
+    found = {(i.location, i.field, i.kind) for i in read.issues}
+    assert found == {
+        ("feature 2", "adcode", "no code or name"),
+        ("feature 3", "geometry", "empty geometry"),
+        ("feature 4", "geometry", "invalid geometry"),
+        ("feature 5", "geometry", "not a polygon"),
+        ("feature 6", "adcode", "bad code"),
+    }
+    assert all(i.file == "b.geojson" for i in read.issues)
+    assert "Self-intersection" in next(i for i in read.issues if i.location == "feature 4").detail
+
+
+def test_file_without_code_or_name_field(tmp_path):
+    read = read_boundaries(write_geojson(tmp_path / "c.geojson", [feature(mapping(COUNTY), id=1)]), crs="wgs84")
+    assert read.features == [] and read.issues[0].kind == "missing field"
+
+
+def test_load_matches_by_code_and_by_name_and_rejects_outside_parent(engine, tmp_path):
+    county = write_geojson(tmp_path / "county.geojson", [feature(mapping(COUNTY), adcode=330522, name="长兴县")])
+    report = load_boundaries(engine, read_boundaries(county, crs="wgs84"), source="test")
+    assert report.loaded == 1 and report.issues == []
+    towns = [
+        feature(mapping(box(119.5, 30.8, 119.75, 31.2)), name="雉城街道"),  # by name under the county
+        feature(mapping(box(121.0, 30.0, 121.2, 30.2)), name="画溪街道"),  # far outside the county
+        feature(mapping(box(119.75, 30.8, 120.0, 31.2)), name="不存在镇"),  # no such region
+    ]
+    path = write_geojson(tmp_path / "towns.geojson", towns)
+    report = load_boundaries(engine, read_boundaries(path, crs="wgs84"), source="test", parent_code="330522000000")
+    assert report.loaded == 1
+    assert {(i.location, i.kind) for i in report.issues} == {
+        ("feature 2", "outside parent"),
+        ("feature 3", "unknown region"),
+    }
+    with engine.connect() as connection:
+        kept = connection.execute(select(quarantine.c.location, quarantine.c.reason, quarantine.c.raw)).all()
+        boundary = connection.execute(select(regions.c.boundary).where(regions.c.code == "330522001000")).scalar()
+    assert boundary == "surveyed"
+    assert {row.location for row in kept} == {"towns.geojson, feature 2", "towns.geojson, feature 3"}
+    assert any("不存在镇" in row.raw for row in kept)
+
+
+def test_schematic_cells_fill_the_rest_without_overlapping_surveyed_ones(engine, tmp_path):
+    county = write_geojson(tmp_path / "county.geojson", [feature(mapping(COUNTY), adcode=330522)])
+    town = write_geojson(tmp_path / "t.geojson", [feature(mapping(box(119.5, 30.8, 119.75, 31.2)), adcode=330522001)])
+    load_boundaries(engine, read_boundaries(county, crs="wgs84"), source="test")
+    load_boundaries(engine, read_boundaries(town, crs="wgs84"), source="test")
+    first = fill_schematic(engine)
+    with engine.connect() as connection:
+        rows = {r.code: r for r in connection.execute(select(regions))}
+        version = connection.execute(select(func.max(regions.c.updated_at))).scalar()
+    assert rows["330522002000"].boundary == "schematic"
+    assert rows["330522001001"].boundary == "schematic"  # the village fills its surveyed township
+    surveyed = shapely.from_wkb(rows["330522001000"].geometry)
+    schematic = shapely.from_wkb(rows["330522002000"].geometry)
+    assert surveyed.intersection(schematic).area < 1e-9
+    assert abs(surveyed.union(schematic).area - COUNTY.area) < 1e-6
+    assert first.loaded == 2
+    again = fill_schematic(engine)  # stable on rerun: nothing changes, nothing is written
+    assert (again.loaded, again.unchanged, again.version) == (0, 2, None)
+    assert version is not None

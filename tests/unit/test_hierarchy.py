@@ -1,0 +1,85 @@
+"""Reading code CSVs: formats that must import as they are, and every kind of bad row, reported and kept."""
+
+from geo.hierarchy import read_codes_csv
+
+
+def write(tmp_path, text, encoding="utf-8", name="codes.csv"):
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_code_and_name_only_derives_level_and_parent(tmp_path):
+    path = write(tmp_path, "code,name\n330522,长兴县\n330522001,雉城街道\n330522001001,南门社区\n")
+    read = read_codes_csv(path)
+    assert read.issues == []
+    by_code = {r.code: r for r in read.regions}
+    assert by_code["330522001001000"[:12]].level == "village"
+    assert by_code["330522001000"].parent_code == "330522000000"
+    assert by_code["330522000000"].level == "county"
+    assert by_code["330522001001"].parent_code == "330522001000"
+
+
+def test_gbk_file_with_chinese_headers(tmp_path):
+    text = "区划代码,名称,户数,人口\n330522000000,长兴县,,\n330522001000,雉城街道,1200,3600\n"
+    read = read_codes_csv(write(tmp_path, text, encoding="gbk"))
+    assert read.encoding == "gb18030"
+    assert [r.name for r in read.regions] == ["长兴县", "雉城街道"]
+    assert read.regions[1].households == 1200 and read.regions[1].population == 3600
+
+
+def test_every_bad_row_is_reported_with_row_and_field_and_the_rest_imports(tmp_path):
+    text = (
+        "code,name,level,parent_code\n"
+        "330522000000,长兴县,county,330500000000\n"  # row 2: root (its parent is not in the file)
+        "330522001000,雉城街道,township,330522000000\n"  # row 3
+        "33052A001000,坏代码,township,330522000000\n"  # row 4: letter
+        "3305221,短代码,township,330522000000\n"  # row 5: wrong length
+        "330522001000,重复,township,330522000000\n"  # row 6: duplicate
+        "330522009001,孤儿村,village,330522009000\n"  # row 7: parent missing
+        "330522001001,南门社区,village\n"  # row 8: malformed (3 cells)
+        "330522001002,,village,330522001000\n"  # row 9: empty name
+        "330522001003,错级村,township,330522001000\n"  # row 10: level contradicts code
+        "330522001004,好村,village,330522001000\n"  # row 11: fine
+    )
+    read = read_codes_csv(write(tmp_path, text))
+    assert sorted(r.code for r in read.regions) == ["330522000000", "330522001000", "330522001004"]
+    found = {(issue.location, issue.field, issue.kind) for issue in read.issues}
+    assert found == {
+        ("row 4", "code", "bad code"),
+        ("row 5", "code", "bad code"),
+        ("row 6", "code", "duplicate code"),
+        ("row 7", "parent_code", "missing parent"),
+        ("row 8", None, "malformed row"),
+        ("row 9", "name", "empty name"),
+        ("row 10", "level", "level mismatch"),
+    }
+    assert all(issue.file == "codes.csv" for issue in read.issues)
+    assert "33052A" in str(next(i for i in read.issues if i.location == "row 4"))
+    assert next(i for i in read.issues if i.location == "row 7").raw["name"] == "孤儿村"
+
+
+def test_parent_known_from_the_warehouse_is_accepted(tmp_path):
+    read = read_codes_csv(write(tmp_path, "code,name\n330522001001,南门社区\n"), known_codes={"330522001000"})
+    assert [r.code for r in read.regions] == ["330522001001"]
+
+
+def test_children_of_a_rejected_parent_are_rejected_too(tmp_path):
+    text = "code,name\n3305,湖州市\n330522009,某镇\n330522009001,某村\n"  # county 330522 missing
+    read = read_codes_csv(write(tmp_path, text))
+    assert [r.code for r in read.regions] == ["330500000000"]
+    assert {i.kind for i in read.issues} == {"missing parent"}
+    assert len(read.issues) == 2
+
+
+def test_empty_file_and_missing_columns(tmp_path):
+    assert read_codes_csv(write(tmp_path, "")).issues[0].kind == "empty file"
+    issue = read_codes_csv(write(tmp_path, "代码,备注\n330522,x\n", name="b.csv")).issues[0]
+    assert (issue.file, issue.field, issue.kind) == ("b.csv", "name", "missing column")
+
+
+def test_real_changxing_file_imports_as_it_is(real_data):
+    read = read_codes_csv(real_data / "admin_codes_330522.csv")
+    assert read.issues == []
+    levels = [r.level for r in read.regions]
+    assert (levels.count("county"), levels.count("township"), levels.count("village")) == (1, 15, 278)

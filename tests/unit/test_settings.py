@@ -1,0 +1,35 @@
+"""Settings: argument > environment variable > default, and every setting documented in the README."""
+
+from pathlib import Path
+
+import pytest
+
+from etl.warehouse.settings import Settings
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_argument_beats_environment_beats_default(monkeypatch):
+    monkeypatch.delenv("PORT", raising=False)
+    monkeypatch.delenv("WAREHOUSE_URL", raising=False)
+    monkeypatch.setenv("VAR_DIR", "/srv/rb")
+    assert Settings.load().port == 8050
+    assert Settings.load().warehouse_url == "sqlite:////srv/rb/warehouse.db"
+    assert Settings.load().geo_dir == "/srv/rb/geo"
+    monkeypatch.setenv("PORT", "9000")
+    assert Settings.load().port == 9000
+    assert Settings.load(port=9100).port == 9100
+    assert Settings.load(port=None).port == 9000  # an argument not given falls through to the environment
+    monkeypatch.setenv("WAREHOUSE_URL", "postgresql+psycopg://db/rb")
+    assert Settings.load().warehouse_url == "postgresql+psycopg://db/rb"
+
+
+def test_unknown_setting_is_an_error():
+    with pytest.raises(TypeError, match="colour"):
+        Settings.load(colour="red")
+
+
+def test_every_setting_is_in_the_readme():
+    readme = README.read_text(encoding="utf-8")
+    missing = [name for name in Settings.environment_names() if f"`{name}`" not in readme]
+    assert missing == [], f"settings missing from README.md: {missing}"

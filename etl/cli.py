@@ -59,10 +59,9 @@ def geo() -> None:
 @click.pass_obj
 def geo_import(settings: Settings, files, crs, code_field, name_field, parent_code, layer, strict) -> None:
     """Import code CSVs (regions) and boundary files (GeoJSON, Shapefile, GeoPackage), then fill schematic cells."""
-    from geo.codes import normalize_code
-
     from etl.regions import fill_schematic, import_codes_file, load_boundaries
     from geo.boundaries import read_boundaries
+    from geo.codes import normalize_code
     from geo.issues import summarize
 
     engine = _engine(settings)

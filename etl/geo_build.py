@@ -10,12 +10,12 @@ from pathlib import Path
 
 import orjson
 import shapely
-from geo.codes import level_rank
-from geo.coverage import feature_collection, match_vertices, simplify_level
 from sqlalchemy import Engine, select
 
 from etl.warehouse.db import current_version
 from etl.warehouse.schema import regions
+from geo.codes import level_rank
+from geo.coverage import feature_collection, match_vertices, simplify_level
 
 # Simplify so that the error stays under about half a pixel when a parent fills a 1,000-pixel-wide map.
 PIXELS_PER_VIEW = 2000
@@ -28,6 +28,7 @@ class BuildReport:
     version: int
     built: bool
     level_bytes: dict[str, int]
+    tolerances: dict[str, float]
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -51,7 +52,7 @@ def build_geometry(engine: Engine, geo_dir: str | Path, force: bool = False) -> 
         version = current_version(connection)
         manifest = read_manifest(geo_dir)
         if manifest and manifest["warehouse_version"] == version and not force:
-            return BuildReport(version, False, manifest.get("level_bytes", {}))
+            return BuildReport(version, False, manifest["level_bytes"], manifest["tolerances"])
         rows = connection.execute(
             select(
                 regions.c.code,
@@ -68,10 +69,11 @@ def build_geometry(engine: Engine, geo_dir: str | Path, force: bool = False) -> 
     for row in rows:
         by_level[row.level][row.code] = shapes[row.code]
     info = {row.code: row for row in rows}
-    level_bytes = {}
+    level_bytes, tolerances = {}, {}
     roots = [row.code for row in rows if row.parent_code not in shapes]
     for level, cells in sorted(by_level.items(), key=lambda item: level_rank(item[0])):
-        simplified = simplify_level(match_vertices(cells), _tolerance(cells, info, shapes))
+        tolerances[level] = _tolerance(cells, info, shapes)
+        simplified = simplify_level(match_vertices(cells), tolerances[level])
         features = {code: _feature(info[code], geometry) for code, geometry in simplified.items()}
         data = feature_collection(list(features.values()))
         level_bytes[level] = len(data)
@@ -91,9 +93,10 @@ def build_geometry(engine: Engine, geo_dir: str | Path, force: bool = False) -> 
         "roots": roots,
         "bounds": bounds,
         "level_bytes": level_bytes,
+        "tolerances": tolerances,
     }
     _write(geo_dir / "manifest.json", orjson.dumps(manifest))
-    return BuildReport(version, True, level_bytes)
+    return BuildReport(version, True, level_bytes, tolerances)
 
 
 def _tolerance(cells: dict, info: dict, shapes: dict) -> float:

@@ -8,8 +8,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import shapely
-from geo.codes import level_rank
-from geo.schematic import partition
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Engine, select, update
 
@@ -18,8 +16,10 @@ from etl.upsert import upsert
 from etl.warehouse.db import bump_version
 from etl.warehouse.schema import BOUNDARY_SCHEMATIC, BOUNDARY_SURVEYED, regions
 from geo.boundaries import BoundariesRead, BoundaryFeature
+from geo.codes import level_rank
 from geo.hierarchy import HierarchyRead, read_codes_csv
 from geo.issues import Issue
+from geo.schematic import partition
 
 # A feature is "outside its parent" when less than this share of its area lies inside the parent:
 # boundaries from different sources are generalised differently, so edges never agree exactly.

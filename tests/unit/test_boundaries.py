@@ -5,7 +5,6 @@ import json
 import geopandas as gpd
 import pytest
 import shapely
-from geo.crs import to_canonical
 from shapely.geometry import box, mapping
 from sqlalchemy import func, select
 
@@ -13,6 +12,7 @@ from etl.regions import fill_schematic, import_codes_file, load_boundaries
 from etl.warehouse.db import make_engine, migrate
 from etl.warehouse.schema import quarantine, regions
 from geo.boundaries import read_boundaries
+from geo.crs import to_canonical
 
 CODES = "code,name\n330522,长兴县\n330522001,雉城街道\n330522002,画溪街道\n330522001001,南门社区居委会\n"
 COUNTY = box(119.5, 30.8, 120.0, 31.2)

@@ -108,7 +108,7 @@ def _tolerance(cells: dict, info: dict, shapes: dict) -> float:
     if not extents:
         minx, miny, maxx, maxy = shapely.total_bounds(list(cells.values()))
         extents = [max(maxx - minx, maxy - miny)]
-    return statistics.median(extents) / PIXELS_PER_VIEW
+    return float(statistics.median(extents)) / PIXELS_PER_VIEW
 
 
 def _feature(row, geometry) -> dict:

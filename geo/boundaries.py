@@ -129,8 +129,8 @@ def _jsonable(value):
     """Field values as JSON-safe scalars (numpy numbers, timestamps, NaN → None)."""
     if value is None or (isinstance(value, float) and value != value):
         return None
-    if hasattr(value, "item"):
-        return value.item()
+    if hasattr(value, "tolist"):  # numpy scalars and arrays (DataV's "center": [lon, lat])
+        return value.tolist()
     if isinstance(value, (str, int, float, bool)):
         return value
     return str(value)

@@ -1,0 +1,75 @@
+"""12-digit statistical division codes (统计用区划代码): normalisation, level, parent and scope."""
+
+from __future__ import annotations
+
+LEVELS = ("province", "city", "county", "township", "village")
+
+# digits that identify a region at each level; the rest of the 12 are zeros
+_PREFIX_LENGTHS = {"province": 2, "city": 4, "county": 6, "township": 9, "village": 12}
+_ACCEPTED_LENGTHS = tuple(sorted(_PREFIX_LENGTHS.values()))
+# spreadsheets typed with a Chinese input method often hold full-width digits (３３０５２２)
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
+class CodeError(ValueError):
+    """A division code that is not 2, 4, 6, 9 or 12 ASCII digits."""
+
+
+def level_rank(level: str) -> int:
+    """Depth of a level name: 0 for province up to 4 for village."""
+    try:
+        return LEVELS.index(level)
+    except ValueError:
+        raise ValueError(f"unknown level '{level}'; expected one of {', '.join(LEVELS)}") from None
+
+
+def normalize_code(raw: str | int) -> str:
+    """The 12-digit form of a code given with 2, 4, 6, 9 or 12 digits, zero-padded on the right."""
+    if isinstance(raw, bool) or not isinstance(raw, (str, int)):
+        raise CodeError(f"code {raw!r} is a {type(raw).__name__}, not a string or integer")
+    code = str(raw).translate(_FULL_WIDTH_DIGITS).strip()
+    if not code:
+        raise CodeError(f"code {str(raw)!r} is empty")
+    bad = next((char for char in code if char not in "0123456789"), None)
+    if bad is not None:
+        raise CodeError(f"code '{code}' has a non-digit character '{bad}'")
+    if len(code) not in _ACCEPTED_LENGTHS:
+        expected = ", ".join(str(n) for n in _ACCEPTED_LENGTHS[:-1]) + f" or {_ACCEPTED_LENGTHS[-1]}"
+        digits = f"{len(code)} digit" + ("" if len(code) == 1 else "s")
+        raise CodeError(f"code '{code}' has {digits}; expected {expected}")
+    return code.ljust(12, "0")
+
+
+def level_of(code: str | int) -> str:
+    """The level of a region, read from the trailing zeros of its code."""
+    code = normalize_code(code)
+    if code.endswith("0" * 10):
+        return "province"
+    if code.endswith("0" * 8):
+        return "city"
+    if code.endswith("0" * 6):
+        return "county"
+    if code.endswith("0" * 3):
+        return "township"
+    return "village"
+
+
+def scope_prefix(code: str | int) -> str:
+    """The leading digits shared by a region and every region below it."""
+    code = normalize_code(code)
+    return code[: _PREFIX_LENGTHS[level_of(code)]]
+
+
+def parent_of(code: str | int) -> str | None:
+    """The 12-digit code of the region one level up, or None for a province."""
+    code = normalize_code(code)
+    level = level_of(code)
+    if level == "province":
+        return None
+    parent_level = LEVELS[level_rank(level) - 1]
+    return code[: _PREFIX_LENGTHS[parent_level]].ljust(12, "0")
+
+
+def is_within(code: str | int, scope_code: str | int) -> bool:
+    """Whether a region is the scope region itself or lies below it."""
+    return normalize_code(code).startswith(scope_prefix(scope_code))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from geo.codes import CodeError, level_of, level_rank, normalize_code, parent_of
 from geo.issues import Issue
+from geo.textfile import decode
 
 # Header names seen in exports, in English and Chinese; the first column found wins.
 COLUMN_ALIASES = {
@@ -19,7 +20,6 @@ COLUMN_ALIASES = {
     "households": ("households", "户数"),
     "population": ("population", "人口", "人口数"),
 }
-ENCODINGS = ("utf-8-sig", "gb18030")  # GB18030 is a superset of GBK and GB2312
 
 
 @dataclass(frozen=True)
@@ -41,16 +41,6 @@ class HierarchyRead:
     regions: list[RegionRecord] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     encoding: str = ""
-
-
-def decode(data: bytes, file: str) -> tuple[str, str]:
-    """The text of a file and the encoding that decoded it (UTF-8 first, then GB18030/GBK)."""
-    for encoding in ENCODINGS:
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
-    raise ValueError(f"{file}: neither UTF-8 nor GBK/GB18030 text")
 
 
 def _columns(header: list[str]) -> dict[str, int]:

@@ -10,9 +10,11 @@ from sqlalchemy import (
     Column,
     DateTime,
     Float,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -58,4 +60,243 @@ quarantine = Table(
     Column("reason", Text, nullable=False),
     Column("raw", Text, comment="the rejected input as JSON"),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("run_id", Integer, comment="the feed run that rejected it (migration 0002)"),
+    Column("retried_at", DateTime(timezone=True), comment="set when a retry loaded or re-quarantined it"),
+)
+
+
+# --- Facts (migration 0002). Every fact has a region code, an event time, a load time, the run that
+# loaded it, and a natural key (a unique constraint) so that loading the same row twice is a no-op.
+
+
+def _fact(name: str, key: tuple[str, ...], *columns: Column) -> Table:
+    """A fact table: its own columns plus region_code, event_time, loaded_at, run_id; the natural key is the
+    primary key (no surrogate id: upserts and PostgreSQL partitions by month both want the natural key)."""
+    return Table(
+        name,
+        metadata,
+        *columns,
+        Column("region_code", String(12), nullable=False),
+        Column("event_time", DateTime(timezone=True), nullable=False),
+        Column("loaded_at", DateTime(timezone=True), nullable=False),
+        Column("run_id", Integer),
+        PrimaryKeyConstraint(*key, name=f"pk_{name}"),
+        Index(f"ix_{name}_region_time", "region_code", "event_time"),
+    )
+
+
+cases = _fact(
+    "cases",
+    ("case_id",),
+    Column("case_id", String(64), nullable=False),
+    Column("category", String(16), nullable=False, comment="conflict | dispute | request | appeal"),
+    Column(
+        "module", String(24), nullable=False, comment="general | online_mediation | petition | exposure | clean_village"
+    ),
+    Column("channel", String(16), comment="qr_code | phone | visit | grid_worker"),
+    Column("title", Text),
+    Column("reporter_name", String(50), comment="stored for masking only"),
+    Column("reporter_phone", String(20), comment="stored for masking only"),
+    Column("status", String(16), nullable=False, comment="received | in_progress | closed | rated"),
+    Column("escalation", String(10), comment="village | township | county"),
+    Column("handled_at", DateTime(timezone=True)),
+    Column("closed_at", DateTime(timezone=True)),
+    Column("rated_at", DateTime(timezone=True)),
+    Column("due_at", DateTime(timezone=True)),
+    Column("satisfaction", Integer, comment="1..5"),
+)
+
+disclosures = _fact(
+    "disclosures",
+    ("disclosure_id",),
+    Column("disclosure_id", String(64), nullable=False),
+    Column(
+        "kind", String(24), nullable=False, comment="village_affairs | finance | party_affairs | government_affairs"
+    ),
+    Column("title", Text, nullable=False),
+    Column("body", Text),
+    Column("direction", String(8), comment="finance lines: income | expense"),
+    Column("amount", Float, comment="finance lines, yuan"),
+    Column("period", String(7), comment="YYYY-MM the line belongs to"),
+)
+
+party_activities = _fact(
+    "party_activities",
+    ("activity_id",),
+    Column("activity_id", String(64), nullable=False),
+    Column(
+        "kind",
+        String(24),
+        nullable=False,
+        comment="branch_meeting | committee_meeting | group_meeting | party_lecture | other",
+    ),
+    Column("title", Text),
+    Column("attendees", Integer),
+)
+
+devices = _fact(
+    "devices",
+    ("device_id",),
+    Column("device_id", String(64), nullable=False),
+    Column(
+        "kind", String(16), nullable=False, comment="bin | sewage_plant | air | weather | soil | greenhouse | camera"
+    ),
+    Column("name", String(100)),
+    Column("lon", Float),
+    Column("lat", Float),
+)
+
+readings = _fact(
+    "readings",
+    ("device_id", "metric", "event_time"),
+    Column("device_id", String(64), nullable=False),
+    Column("metric", String(24), nullable=False),
+    Column("value", Float, nullable=False),
+)
+
+waste_trips = _fact(
+    "waste_trips",
+    ("trip_id",),
+    Column("trip_id", String(64), nullable=False),
+    Column("tonnage", Float, nullable=False),
+    Column("sorted_share", Float, comment="0..1"),
+)
+
+orders = _fact(
+    "orders",
+    ("order_id",),
+    Column("order_id", String(64), nullable=False),
+    Column("product", String(100), nullable=False),
+    Column("quantity", Float),
+    Column("amount", Float, nullable=False, comment="yuan"),
+)
+
+tourism = _fact(
+    "tourism",
+    ("record_id",),
+    Column("record_id", String(64), nullable=False),
+    Column("visitors", Integer, nullable=False),
+    Column("homestay_bookings", Integer),
+)
+
+farm_output = _fact(
+    "farm_output",
+    ("record_id",),
+    Column("record_id", String(64), nullable=False),
+    Column("product", String(100), nullable=False),
+    Column("quantity", Float, nullable=False),
+    Column("unit", String(16)),
+)
+
+labour_pool = _fact(
+    "labour_pool",
+    ("region_code", "event_time", "status"),
+    Column("status", String(16), nullable=False, comment="migrant | local | unemployed"),
+    Column("people", Integer, nullable=False),
+)
+
+jobs = _fact(
+    "jobs",
+    ("posting_id",),
+    Column("posting_id", String(64), nullable=False),
+    Column("title", String(200)),
+    Column("positions", Integer, nullable=False),
+    Column("matched", Integer, nullable=False),
+)
+
+livelihood = _fact(
+    "livelihood",
+    ("event_id",),
+    Column("event_id", String(64), nullable=False),
+    Column("kind", String(24), nullable=False, comment="teleconsultation | online_class | training | culture_event"),
+    Column("title", String(200)),
+    Column("participants", Integer),
+)
+
+incidents = _fact(
+    "incidents",
+    ("incident_id",),
+    Column("incident_id", String(64), nullable=False),
+    Column("kind", String(24), nullable=False),
+    Column("status", String(16), nullable=False, comment="open | closed"),
+)
+
+bus_arrivals = _fact(
+    "bus_arrivals",
+    ("stop_id", "route", "direction", "event_time"),
+    Column("stop_id", String(32), nullable=False),
+    Column("route", String(32), nullable=False),
+    Column("direction", String(64), nullable=False),
+    Column("observed_at", DateTime(timezone=True)),
+)
+
+households = _fact(
+    "households",
+    ("household_code",),
+    Column("household_code", String(32), nullable=False, comment="the 一户一码 QR code"),
+    Column("head_name", String(50), comment="stored for masking only"),
+    Column("head_phone", String(20), comment="stored for masking only"),
+    Column("members", Integer),
+)
+
+points_ledger = _fact(
+    "points_ledger",
+    ("entry_id",),
+    Column("entry_id", String(64), nullable=False),
+    Column("household_code", String(32), nullable=False),
+    Column(
+        "source", String(16), nullable=False, comment="civility | waste_sorting | platform_use | volunteer | redemption"
+    ),
+    Column("points", Integer, nullable=False, comment="earned > 0, redeemed < 0"),
+)
+
+# --- ETL bookkeeping and rollups (migration 0002).
+
+feed_runs = Table(
+    "feed_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("feed", String(100), nullable=False, index=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("status", String(10), nullable=False, comment="running | ok | failed"),
+    Column("rows_in", Integer, nullable=False, default=0),
+    Column("loaded", Integer, nullable=False, default=0),
+    Column("duplicates", Integer, nullable=False, default=0),
+    Column("quarantined", Integer, nullable=False, default=0),
+    Column("late", Integer, nullable=False, default=0),
+    Column("error", Text),
+    Column("watermark", String(100)),
+)
+
+feed_state = Table(
+    "feed_state",
+    metadata,
+    Column("feed", String(100), primary_key=True),
+    Column("watermark", String(100)),
+    Column("last_success_at", DateTime(timezone=True)),
+    Column("cadence_seconds", Integer, comment="how often the feed is expected to deliver"),
+)
+
+feed_freshness = Table(
+    "feed_freshness",
+    metadata,
+    Column("feed", String(100), primary_key=True),
+    Column("region_code", String(12), primary_key=True),
+    Column("last_event_time", DateTime(timezone=True), nullable=False),
+    Column("last_loaded_at", DateTime(timezone=True), nullable=False),
+)
+
+rollups = Table(
+    "rollups",
+    metadata,
+    Column("grain", String(4), primary_key=True, comment="hour | day"),
+    Column("bucket", DateTime(timezone=True), primary_key=True, comment="start of the hour or day, UTC"),
+    Column("region_code", String(12), primary_key=True, comment="village, township or county"),
+    Column("measure", String(48), primary_key=True, comment="e.g. reading.pm25, cases.received"),
+    Column("dimension", String(48), primary_key=True, comment="e.g. a category; '' for none"),
+    Column("count", Integer, nullable=False),
+    Column("total", Float, nullable=False),
+    Column("min", Float),
+    Column("max", Float),
 )

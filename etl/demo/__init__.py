@@ -1,0 +1,1 @@
+"""The demo: a fictional county and the data simulator."""

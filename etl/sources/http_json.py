@@ -1,0 +1,175 @@
+"""HTTP JSON transport: pages of items newer than the watermark, one batch per page."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import NewConnectionError
+from urllib3.exceptions import TimeoutError as UrllibTimeout
+from urllib3.util.retry import Retry
+
+from etl.sources.base import Batch, Issue, Record, SourceError
+
+TYPE = "http"
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+
+
+@dataclass
+class HttpJson:
+    """A paged JSON API: ``page_param`` counts pages up, or ``next`` names the key holding the next page's URL.
+
+    The watermark is the largest ``watermark_field`` seen so far (numbers compared as numbers, anything
+    else as text, so ISO timestamps work); it is sent as ``since_param``. Pages should come oldest first:
+    a page's watermark covers every page before it.
+    """
+
+    url: str
+    items: str
+    page_param: str | None = None
+    first_page: int = 1
+    next: str | None = None
+    since_param: str | None = None
+    watermark_field: str | None = None
+    initial_since: str | None = None
+    page_size: int | None = None
+    page_size_param: str = "page_size"
+    max_pages: int | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    token: str | None = None
+    timeout: float = 10.0
+    retries: int = 3
+    backoff: float = 0.5
+    verify: bool | str = True
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], base_dir: Path | None = None) -> HttpJson:
+        """An HTTP source from a feed's ``[source]``; ``token_env`` names an environment variable with the token."""
+        options = {key: value for key, value in config.items() if key in cls.__dataclass_fields__}
+        if "token_env" in config:
+            name = config["token_env"]
+            if not os.environ.get(name):
+                raise ValueError(f"http source {config['url']}: environment variable {name} is not set")
+            options["token"] = os.environ[name]
+        if config.get("page_param") and config.get("next"):
+            raise ValueError(f"http source {config['url']}: use page_param or next, not both")
+        return cls(**options)
+
+    def session(self) -> requests.Session:
+        """A session that retries connection errors, timeouts, 429 and 5xx with exponential backoff."""
+        retry = Retry(
+            total=self.retries,
+            backoff_factor=self.backoff,
+            status_forcelist=RETRY_STATUSES,
+            allowed_methods=["GET"],
+            raise_on_status=False,  # the last answer is returned, so the error can name its status
+        )
+        session = requests.Session()
+        adapter = HTTPAdapter(max_retries=retry)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        if self.token:
+            session.headers["Authorization"] = f"Bearer {self.token}"
+        session.verify = self.verify
+        return session
+
+    def batches(self, watermark: str | None) -> Iterator[Batch]:
+        """One batch per page until a page is empty or short, there is no next URL, or max_pages is reached."""
+        since = watermark if watermark is not None else self.initial_since
+        params = dict(self.params)
+        if self.since_param and since is not None:
+            params[self.since_param] = since
+        if self.page_size:
+            params[self.page_size_param] = self.page_size
+        url: str | None = self.url
+        newest: Any = watermark
+        with self.session() as session:
+            for number in itertools.count(1):
+                if self.page_param:
+                    params[self.page_param] = self.first_page + number - 1
+                page, page_url = self.fetch(session, url, params)
+                items = page[self.items]
+                records, issues = _records(items, number, page_url)
+                if self.watermark_field:
+                    for record in records:
+                        newest = _later(newest, record.data.get(self.watermark_field))
+                if records or issues:  # nothing new is no batch, not an empty one
+                    yield Batch(records, issues, None if newest is None else str(newest))
+                if self.max_pages and number >= self.max_pages:
+                    return
+                if self.next:
+                    url = urljoin(page_url, page[self.next]) if page.get(self.next) else None
+                    params = {}  # the next URL carries its own query
+                    if url is None:
+                        return
+                elif not self.page_param or not items or (self.page_size and len(items) < self.page_size):
+                    return
+
+    def fetch(self, session: requests.Session, url: str, params: dict[str, Any]) -> tuple[dict, str]:
+        """One page as parsed JSON and the URL it came from; SourceError when it cannot be had or used."""
+        try:
+            response = session.get(url, params=params, timeout=self.timeout)
+        except requests.RequestException as error:
+            reason = _reason(error)
+            raise SourceError(f"http source {url}: {reason} after {self.retries} retries") from error
+        if response.status_code >= 400:
+            retried = f" after {self.retries} retries" if response.status_code in RETRY_STATUSES else ""
+            raise SourceError(f"http source {response.url}: HTTP {response.status_code}{retried}")
+        try:
+            page = response.json()
+        except ValueError:
+            kind = response.headers.get("Content-Type", "no content type")
+            raise SourceError(f"http source {response.url}: answer is not JSON ({kind})") from None
+        if not isinstance(page, dict) or not isinstance(page.get(self.items), list):
+            raise SourceError(f"http source {response.url}: answer has no list under '{self.items}'")
+        return page, response.url
+
+    def close(self) -> None:
+        """Nothing to release: each run opens and closes its own session."""
+
+
+def _records(items: list[Any], page: int, url: str) -> tuple[list[Record], list[Issue]]:
+    """A page's items as Records; an item that is not a JSON object is an Issue."""
+    records: list[Record] = []
+    issues: list[Issue] = []
+    for number, item in enumerate(items, start=1):
+        location = f"http page {page}, item {number}"
+        if isinstance(item, dict):
+            records.append(Record(location, item))
+        else:
+            detail = f"expected a JSON object, got {type(item).__name__}"
+            issues.append(Issue(url, f"item {number}", "item", "not an object", detail, {"item": item}))
+    return records, issues
+
+
+def _later(current: Any, candidate: Any) -> Any:
+    """The later of two watermark values: numerically when both are numbers, else as text."""
+    if candidate is None or candidate == "":
+        return current
+    if current is None:
+        return candidate
+    try:
+        return candidate if float(candidate) > float(current) else current
+    except (TypeError, ValueError):
+        return candidate if str(candidate) > str(current) else current
+
+
+def _reason(error: requests.RequestException) -> str:
+    """A short cause: "timed out" or the connection error that urllib3 gave up on."""
+    # Once retries are exhausted requests wraps urllib3's MaxRetryError, whose reason is the real cause.
+    cause = getattr(error.args[0], "reason", error) if error.args else error
+    # NewConnectionError subclasses urllib3's TimeoutError, yet a refused connection did not time out.
+    timed_out = isinstance(error, requests.Timeout) or isinstance(cause, UrllibTimeout)
+    if timed_out and not isinstance(cause, NewConnectionError):
+        return "timed out"
+    return f"cannot connect ({cause})"
+
+
+SOURCE = HttpJson

@@ -1,0 +1,213 @@
+"""MQTT transport: QoS 1 messages from a persistent session, acknowledged only after their batch commits."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.subscribeoptions import SubscribeOptions
+
+from etl.sources.base import Batch, Issue, Record, SourceError
+from geo.textfile import decode
+
+TYPE = "mqtt"
+WEEK = 7 * 24 * 3600
+
+
+@dataclass
+class Mqtt:
+    """Subscribes with a fixed client id over MQTT v5 (clean_start off, a session expiry), so the broker keeps
+    the subscription and every unacknowledged message while the ETL is down or a load fails.
+
+    MQTT v5 because its Receive Maximum lets ``batch_size`` messages be in flight unacknowledged;
+    Mosquitto holds v3.1.1 clients to ``max_inflight_messages`` (20), which would cap every batch at 20.
+    Messages beyond the in-flight window wait in the broker's queue, whose ``max_queued_messages``
+    (Mosquitto: 1000) should be raised for bursty feeds. Delivery is at least once: after a failed
+    load or a reconnect the same messages come again, which the idempotent upsert absorbs.
+    """
+
+    client_id: str
+    topics: list[str]
+    host: str = "127.0.0.1"
+    port: int = 1883
+    username: str | None = None
+    password: str | None = None
+    batch_size: int = 500
+    batch_seconds: float = 1.0
+    idle_seconds: float | None = None
+    session_expiry: int = WEEK
+    connect_timeout: float = 10.0
+    keepalive: int = 60
+    _client: paho.Client | None = field(default=None, init=False, repr=False)
+    _inbox: queue.Queue[paho.MQTTMessage] = field(default_factory=queue.Queue, init=False, repr=False)
+    _redeliver: bool = field(default=False, init=False, repr=False)
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], base_dir: Path | None = None) -> Mqtt:
+        """An MQTT source from a feed's ``[source]``; ``password_env`` names an environment variable."""
+        options = {key: value for key, value in config.items() if key in cls.__dataclass_fields__}
+        if isinstance(options.get("topics"), str):
+            options["topics"] = [options["topics"]]
+        if "password_env" in config:
+            options["password"] = os.environ.get(config["password_env"])
+        if not options.get("client_id") or not options.get("topics"):
+            raise ValueError("mqtt source: client_id (fixed, for a persistent session) and topics are required")
+        return cls(**options)
+
+    @property
+    def name(self) -> str:
+        """The source as errors name it."""
+        return f"mqtt {self.host}:{self.port} ({self.client_id})"
+
+    def batches(self, watermark: str | None) -> Iterator[Batch]:
+        """Batches of up to batch_size messages or batch_seconds; ends after idle_seconds without messages.
+
+        Settle each batch (commit or failure) before asking for the next: acknowledgements go out on
+        the live connection, which closes when iteration ends.
+        """
+        try:
+            self.connect()
+            while True:
+                if self._redeliver:
+                    self.reconnect()
+                messages = self.collect()
+                if not messages:
+                    return
+                yield self.batch(messages)
+        finally:
+            self.close()
+
+    def connect(self) -> None:
+        """Connect, resume the session and wait until the subscription is confirmed; SourceError otherwise."""
+        if self._client is not None:
+            return
+        ready = threading.Event()
+        refusal: list[str] = []
+        client = paho.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=paho.MQTTv5)
+        client.manual_ack_set(True)  # acks are sent by on_commit, never by paho on receipt
+        client.connect_timeout = self.connect_timeout
+        if self.username:
+            client.username_pw_set(self.username, self.password)
+
+        def on_connect(client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
+            if reason.is_failure:
+                refusal.append(f"connection refused: {reason}")
+                ready.set()
+            else:
+                # Again on every reconnect: harmless when the session kept the subscription.
+                client.subscribe([(topic, SubscribeOptions(qos=1)) for topic in self.topics])
+
+        def on_subscribe(client: paho.Client, userdata: Any, mid: int, reasons: list, properties: Any) -> None:
+            refusal.extend(f"subscription refused: {reason}" for reason in reasons if reason.is_failure)
+            ready.set()
+
+        client.on_connect = on_connect
+        client.on_subscribe = on_subscribe
+        client.on_message = lambda client, userdata, message: self._inbox.put(message)
+        properties = Properties(PacketTypes.CONNECT)
+        properties.SessionExpiryInterval = self.session_expiry
+        properties.ReceiveMaximum = max(1, min(self.batch_size, 65535))
+        try:
+            client.connect(self.host, self.port, self.keepalive, clean_start=False, properties=properties)
+        except OSError as error:
+            raise SourceError(f"{self.name}: broker unreachable ({error})") from error
+        client.loop_start()
+        self._client = client
+        if not ready.wait(self.connect_timeout) or refusal:
+            self.close()
+            raise SourceError(f"{self.name}: {'; '.join(refusal) or 'no answer from the broker'}")
+
+    def collect(self) -> list[paho.MQTTMessage]:
+        """The next messages: batch_size of them, or what came within batch_seconds of the first; [] when idle."""
+        messages: list[paho.MQTTMessage] = []
+        started = deadline = time.monotonic()
+        while len(messages) < self.batch_size:
+            if messages:
+                wait = deadline - time.monotonic()
+            elif self.idle_seconds is None:
+                wait = 1.0  # watching: wait on, a second at a time so Ctrl-C stays responsive
+            else:
+                wait = started + self.idle_seconds - time.monotonic()
+            if wait <= 0:
+                break
+            try:
+                messages.append(self._inbox.get(timeout=wait))
+            except queue.Empty:
+                continue
+            if len(messages) == 1:
+                deadline = time.monotonic() + self.batch_seconds
+        return messages
+
+    def batch(self, messages: list[paho.MQTTMessage]) -> Batch:
+        """Records and Issues of some messages; committing acks them all, failing lets the broker redeliver."""
+        client = self._client  # this connection only: a message id means nothing on the next one
+        records: list[Record] = []
+        issues: list[Issue] = []
+        for message in messages:
+            parsed, rejected = _parse(message)
+            records.extend(parsed)
+            issues.extend(rejected)
+
+        def ack() -> None:
+            # In receive order, as MQTT requires; malformed messages too, or they would come back forever.
+            for message in messages:
+                client.ack(message.mid, message.qos)
+
+        def redeliver() -> None:
+            self._redeliver = True
+
+        watermark = datetime.now(UTC).isoformat(timespec="seconds")  # when received: for the run log only
+        return Batch(records, issues, watermark, on_commit=ack, on_failure=redeliver)
+
+    def reconnect(self) -> None:
+        """A new connection, on which the broker resends what the old one left unacknowledged."""
+        self.close()
+        self._redeliver = False
+        self.connect()
+
+    def close(self) -> None:
+        """Disconnect, keeping the session (subscription and unacknowledged messages) on the broker."""
+        client, self._client = self._client, None
+        if client is not None:
+            client.disconnect()
+            client.loop_stop()
+        # Whatever this connection delivered and nobody took comes again on the next one.
+        while not self._inbox.empty():
+            self._inbox.get_nowait()
+
+
+def _parse(message: paho.MQTTMessage) -> tuple[list[Record], list[Issue]]:
+    """A JSON object (or list of objects) payload as Records with ``_topic``; anything else as an Issue."""
+    topic, where = message.topic, f"message {message.mid}"
+    raw = {"_topic": topic, "payload": message.payload.decode("utf-8", "replace")}
+    try:
+        text, _ = decode(message.payload, f"mqtt {topic}, {where}")
+        payload = json.loads(text)
+    except ValueError as error:
+        return [], [Issue(f"mqtt {topic}", where, "payload", "malformed json", str(error), raw)]
+    items = payload if isinstance(payload, list) else [payload]
+    records: list[Record] = []
+    issues: list[Issue] = []
+    for number, item in enumerate(items, start=1):
+        location = f"mqtt {topic}, {where}" + (f", item {number}" if isinstance(payload, list) else "")
+        if isinstance(item, dict):
+            records.append(Record(location, {**item, "_topic": topic}))
+        else:
+            detail = f"expected a JSON object, got {type(item).__name__}"
+            issues.append(Issue(f"mqtt {topic}", location.split(", ", 1)[1], "payload", "not an object", detail, raw))
+    return records, issues
+
+
+SOURCE = Mqtt

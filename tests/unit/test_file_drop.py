@@ -1,0 +1,225 @@
+"""File-drop source against real files: encodings, XLSX headers, bad rows, empty files, moves and order."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from etl.sources import source_from_config
+from etl.sources.base import SourceError
+from etl.sources.file_drop import FileDrop
+
+HEADER = "编号,村,诉求内容,受理时间"
+ROWS = ["1,城关村,路灯不亮,2024-03-01 08:30", "2,新庄村,垃圾未清运,2024-03-01 09:10"]
+RARE = "𫖯"  # a name character GB18030 has and GBK lacks
+
+
+def drop(tmp_path: Path, **config) -> FileDrop:
+    folder = tmp_path / "drop"
+    folder.mkdir(exist_ok=True)
+    source = source_from_config({"type": "file", "path": "drop", **config}, tmp_path)
+    assert isinstance(source, FileDrop)
+    return source
+
+
+def write(source: FileDrop, name: str, data: bytes, mtime: float | None = None) -> Path:
+    path = source.folder / name
+    path.write_bytes(data)
+    if mtime is not None:
+        os.utime(path, (mtime, mtime))
+    return path
+
+
+def only_batch(source: FileDrop):
+    batches = list(source.batches(None))
+    assert len(batches) == 1
+    return batches[0]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
+def test_csv_in_each_chinese_encoding_gives_rows_keyed_by_chinese_header(tmp_path, encoding):
+    source = drop(tmp_path)
+    rows = [*ROWS, f"3,{'王' + RARE if encoding == 'gb18030' else '王五'}村,漏水,2024-03-02"]
+    write(source, "cases.csv", "\n".join([HEADER, *rows]).encode(encoding))
+    batch = only_batch(source)
+    assert batch.issues == []
+    first = {"编号": "1", "村": "城关村", "诉求内容": "路灯不亮", "受理时间": "2024-03-01 08:30"}
+    assert batch.records[0].data == first
+    assert batch.records[1].location == "cases.csv, row 3"
+    assert batch.watermark == "cases.csv"
+    if encoding == "gb18030":
+        with pytest.raises(UnicodeEncodeError):
+            RARE.encode("gbk")
+        assert batch.records[2].data["村"] == f"王{RARE}村"
+
+
+def test_wrong_encoding_is_one_issue_for_the_file_and_the_file_goes_to_failed(tmp_path):
+    source = drop(tmp_path)
+    path = write(source, "cases.csv", "\n".join([HEADER, *ROWS]).encode("utf-16"))
+    batch = only_batch(source)
+    assert batch.records == []
+    [issue] = batch.issues
+    assert (issue.file, issue.location, issue.kind) == ("cases.csv", "", "encoding")
+    assert path.exists()  # nothing moves before the batch is settled
+    batch.on_commit()
+    assert (source.failed / "cases.csv").exists() and not path.exists()
+
+
+def test_random_bytes_are_not_taken_for_gbk(tmp_path):
+    source = drop(tmp_path)
+    write(source, "noise.csv", bytes(range(0x80, 0x100)) * 4)
+    assert [issue.kind for issue in only_batch(source).issues] == ["encoding"]
+
+
+def test_truncated_last_row_is_an_issue_naming_file_row_and_first_missing_field(tmp_path):
+    source = drop(tmp_path)
+    write(source, "cases.csv", "\n".join([HEADER, *ROWS, "3,东山村,水管"]).encode("utf-8"))
+    batch = only_batch(source)
+    assert len(batch.records) == 2
+    [issue] = batch.issues
+    assert (issue.file, issue.location, issue.field, issue.kind) == ("cases.csv", "row 4", "受理时间", "truncated row")
+    assert issue.raw == {"编号": "3", "村": "东山村", "诉求内容": "水管"}
+    batch.on_commit()
+    assert (source.processed / "cases.csv").exists()
+
+
+def test_extra_cells_and_values_without_header_are_issues(tmp_path):
+    source = drop(tmp_path)
+    write(source, "cases.csv", "编号,村,\n1,城关村,\n2,新庄村,多余\n3,东山村,,x\n".encode())
+    batch = only_batch(source)
+    assert [record.data for record in batch.records] == [{"编号": "1", "村": "城关村"}]
+    assert [(i.location, i.field, i.kind) for i in batch.issues] == [
+        ("row 3", "column C", "value without header"),
+        ("row 4", "column D", "extra cells"),
+    ]
+
+
+@pytest.mark.parametrize("content", [b"", b"\n\n", HEADER.encode() + b"\n", HEADER.encode("gbk") + b"\r\n,,,\r\n"])
+def test_empty_or_header_only_file_is_an_empty_file_issue_and_goes_to_processed(tmp_path, content):
+    source = drop(tmp_path)
+    write(source, "empty.csv", content)
+    batch = only_batch(source)
+    assert batch.records == []
+    assert [(i.file, i.kind) for i in batch.issues] == [("empty.csv", "empty file")]
+    batch.on_commit()
+    assert (source.processed / "empty.csv").exists()
+
+
+def test_files_move_only_when_settled_and_never_overwrite(tmp_path):
+    source = drop(tmp_path)
+    for moved in range(2):
+        write(source, "cases.csv", "\n".join([HEADER, *ROWS]).encode())
+        batch = only_batch(source)
+        assert (source.folder / "cases.csv").exists()
+        assert len(list(source.failed.glob("*"))) == moved
+        batch.on_failure()
+    assert sorted(path.name for path in source.failed.iterdir()) == ["cases.1.csv", "cases.csv"]
+    assert list(source.batches(None)) == []
+
+
+def test_batches_come_oldest_first_then_by_name_and_skip_lock_files(tmp_path):
+    source = drop(tmp_path, pattern="*")
+    body = "\n".join([HEADER, *ROWS]).encode()
+    write(source, "c.csv", body, mtime=1_000)
+    write(source, "b.csv", body, mtime=2_000)
+    write(source, "a.csv", body, mtime=2_000)
+    write(source, "~$cases.xlsx", b"lock", mtime=500)
+    (source.folder / "processed").mkdir()
+    write(source, "processed/old.csv", body, mtime=100)
+    order = []
+    for batch in source.batches(None):
+        order.append(batch.watermark)
+        batch.on_commit()
+    assert order == ["c.csv", "a.csv", "b.csv"]
+    assert sorted(path.name for path in source.processed.iterdir()) == ["a.csv", "b.csv", "c.csv", "old.csv"]
+
+
+def two_row_header_workbook(path: Path, title: bool = False) -> None:
+    """序号 and 受理时间 merged down two rows, 基本信息 merged across its three sub-headers."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "诉求台账"
+    if title:
+        sheet.append(["城关镇2024年3月诉求台账"])
+        sheet.merge_cells("A1:E1")
+    top = sheet.max_row + 1 if title else 1
+    sheet.cell(top, 1, "序号")
+    sheet.cell(top, 2, "基本信息")
+    sheet.cell(top, 5, "受理时间")
+    sheet.merge_cells(start_row=top, start_column=1, end_row=top + 1, end_column=1)
+    sheet.merge_cells(start_row=top, start_column=2, end_row=top, end_column=4)
+    sheet.merge_cells(start_row=top, start_column=5, end_row=top + 1, end_column=5)
+    for column, name in enumerate(["姓名", "村", "电话"], start=2):
+        sheet.cell(top + 1, column, name)
+    sheet.append([1, "张三", "城关村", 13800001111, datetime(2024, 3, 1, 8, 30)])
+    sheet.append([2, "李四", "新庄村", None, "2024-03-02"])
+    workbook.create_sheet("说明")
+    workbook.save(path)
+
+
+def test_xlsx_two_row_merged_header_flattens_to_sub_header_names(tmp_path):
+    source = drop(tmp_path, pattern="*.xlsx", header_rows=2)
+    two_row_header_workbook(source.folder / "cases.xlsx")
+    batch = only_batch(source)
+    assert batch.issues == []
+    assert batch.records[0].data == {
+        "序号": "1",
+        "姓名": "张三",
+        "村": "城关村",
+        "电话": "13800001111",
+        "受理时间": "2024-03-01 08:30:00",
+    }
+    assert batch.records[1].data["电话"] == ""
+    assert batch.records[1].location == "cases.xlsx, row 4"
+
+
+def test_xlsx_title_row_above_header_and_named_sheet(tmp_path):
+    source = drop(tmp_path, pattern="*.xlsx", header_row=2, header_rows=2, sheet="诉求台账")
+    two_row_header_workbook(source.folder / "cases.xlsx", title=True)
+    batch = only_batch(source)
+    assert [record.data["姓名"] for record in batch.records] == ["张三", "李四"]
+    assert batch.records[0].location == "cases.xlsx, row 4"
+
+
+def test_xlsx_merged_header_read_as_one_row_is_a_clear_issue_and_goes_to_failed(tmp_path):
+    source = drop(tmp_path, pattern="*.xlsx")
+    two_row_header_workbook(source.folder / "cases.xlsx")
+    batch = only_batch(source)
+    [issue] = batch.issues
+    assert (issue.file, issue.location, issue.field, issue.kind) == ("cases.xlsx", "row 1", "column C", "blank header")
+    assert "header_rows = 2" in issue.detail
+    batch.on_commit()
+    assert (source.failed / "cases.xlsx").exists()
+
+
+def test_xlsx_missing_sheet_or_broken_workbook_is_an_issue(tmp_path):
+    source = drop(tmp_path, pattern="*.xlsx", sheet="没有")
+    two_row_header_workbook(source.folder / "a.xlsx")
+    write(source, "b.xlsx", b"PK not really a zip", mtime=os.path.getmtime(source.folder / "a.xlsx") + 10)
+    kinds = [(batch.issues[0].file, batch.issues[0].kind) for batch in source.batches(None)]
+    assert kinds == [("a.xlsx", "missing sheet"), ("b.xlsx", "unreadable")]
+
+
+def test_duplicate_header_is_an_issue_naming_the_column(tmp_path):
+    source = drop(tmp_path)
+    write(source, "cases.csv", "编号,村,村\n1,a,b\n".encode())
+    [issue] = only_batch(source).issues
+    assert (issue.location, issue.field, issue.kind) == ("row 1", "村", "duplicate header")
+
+
+def test_missing_folder_is_a_source_error(tmp_path):
+    source = source_from_config({"type": "file", "path": "nowhere"}, tmp_path)
+    with pytest.raises(SourceError, match="nowhere"):
+        list(source.batches(None))
+
+
+def test_registry_knows_every_transport_and_rejects_unknown_types(tmp_path):
+    from etl.sources import source_types
+
+    assert set(source_types()) >= {"file", "http", "mqtt", "sql"}
+    with pytest.raises(ValueError, match="known: file, http, mqtt, sql"):
+        source_from_config({"type": "ftp"}, tmp_path)

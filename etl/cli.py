@@ -141,3 +141,111 @@ def demo(settings: Settings, then_serve: bool) -> None:
     build_demo(settings, echo=click.echo)
     if then_serve:
         _serve(settings)
+
+
+@main.group("etl")
+def etl_group() -> None:
+    """Feeds: run them, see their state, look at and retry what they quarantined."""
+
+
+def _feeds(settings: Settings) -> dict:
+    from etl.demo.build import DEMO_DIR
+    from etl.feeds import FeedConfigError, load_feeds
+
+    path = Path(settings.feeds_file) if settings.feeds_file else DEMO_DIR / "feeds.toml"
+    try:
+        return load_feeds(path, {"var_dir": str(Path(settings.var_dir).resolve())})
+    except FeedConfigError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _pick(feeds: dict, names: tuple[str, ...]) -> list:
+    unknown = [name for name in names if name not in feeds]
+    if unknown:
+        raise click.ClickException(f"unknown feed(s) {', '.join(unknown)}; known: {', '.join(sorted(feeds))}")
+    return [feeds[name] for name in names] if names else list(feeds.values())
+
+
+def _describe(report) -> str:
+    c = report.counts
+    line = (
+        f"{report.feed}: {c.rows_in} in = {c.loaded} loaded + {c.duplicates} duplicates + {c.quarantined} "
+        f"quarantined ({c.late} late)"
+    )
+    return line + (f"; error: {report.error}" if report.error else "")
+
+
+@etl_group.command("run")
+@click.argument("names", nargs=-1)
+@click.pass_obj
+def etl_run(settings: Settings, names: tuple[str, ...]) -> None:
+    """Run feeds (all when none is named) from their watermarks; exit 1 if any failed."""
+    from etl.runner import run_feed
+
+    engine = _engine(settings)
+    failed = False
+    for feed in _pick(_feeds(settings), names):
+
+        def progress(counts, name=feed.name):
+            click.echo(f"  {name}: {counts.rows_in} rows so far", err=True)
+
+        report = run_feed(engine, feed, late_hours=settings.late_hours, progress=progress)
+        for issue in report.issues[:20]:
+            click.echo(f"  quarantined: {issue}", err=True)
+        if len(report.issues) > 20:
+            click.echo(f"  … and {len(report.issues) - 20} more (ruralbrain etl quarantine list)", err=True)
+        click.echo(_describe(report))
+        failed = failed or bool(report.error)
+    if failed:
+        sys.exit(1)
+
+
+@etl_group.command("status")
+@click.pass_obj
+def etl_status(settings: Settings) -> None:
+    """A table: each feed's last run, its counts, and how fresh its data is against its cadence."""
+    from etl.status import feed_status
+
+    rows = feed_status(_engine(settings), _feeds(settings))
+    header = ("feed", "last run", "status", "in", "loaded", "dup", "quar", "late", "newest event", "freshness")
+    table = [header] + [tuple("" if v is None else str(v) for v in row) for row in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for row in table:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+@etl_group.group("quarantine")
+def quarantine_group() -> None:
+    """Rows the feeds could not load, kept with their reason."""
+
+
+@quarantine_group.command("list")
+@click.option("--feed", help="Only this feed (or import source).")
+@click.option("--limit", default=50, show_default=True)
+@click.pass_obj
+def quarantine_list(settings: Settings, feed: str | None, limit: int) -> None:
+    """The newest quarantined rows: where they came from, which field, why."""
+    from sqlalchemy import select
+
+    from etl.warehouse.schema import quarantine
+
+    query = select(quarantine).order_by(quarantine.c.id.desc()).limit(limit)
+    if feed:
+        query = query.where(quarantine.c.source == feed)
+    with _engine(settings).connect() as connection:
+        for row in connection.execute(query):
+            retried = " (retried)" if row.retried_at else ""
+            field = f", field '{row.field}'" if row.field else ""
+            click.echo(f"{row.source}: {row.location}{field}: {row.reason}{retried}")
+
+
+@quarantine_group.command("retry")
+@click.argument("names", nargs=-1)
+@click.pass_obj
+def quarantine_retry(settings: Settings, names: tuple[str, ...]) -> None:
+    """Validate quarantined rows of feeds again, e.g. after importing the regions they named."""
+    from etl.runner import retry_quarantine
+
+    engine = _engine(settings)
+    for feed in _pick(_feeds(settings), names):
+        click.echo(_describe(retry_quarantine(engine, feed, late_hours=settings.late_hours)))

@@ -12,7 +12,7 @@ from etl.warehouse.schema import quarantine
 from geo.issues import Issue
 
 
-def record_issues(connection: Connection, source: str, issues: Iterable[Issue]) -> int:
+def record_issues(connection: Connection, source: str, issues: Iterable[Issue], run_id: int | None = None) -> int:
     """Store each issue (file, row or feature, field, reason, raw input); returns how many were stored."""
     now = datetime.now(UTC)
     rows = [
@@ -23,6 +23,7 @@ def record_issues(connection: Connection, source: str, issues: Iterable[Issue]) 
             "reason": issue.reason,
             "raw": orjson.dumps(issue.raw, default=str).decode() if issue.raw is not None else None,
             "created_at": now,
+            "run_id": run_id,
         }
         for issue in issues
     ]

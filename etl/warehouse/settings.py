@@ -19,6 +19,8 @@ class Settings:
     web_workers: int = 2
     geo_dir: str = ""  # default: <var_dir>/geo
     secret_key: str = ""  # default: a random key kept in <var_dir>/secret_key
+    feeds_file: str = ""  # default: the demo's data/demo/feeds.toml
+    late_hours: int = 48
 
     @classmethod
     def load(cls, **overrides: object) -> Settings:

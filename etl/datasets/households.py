@@ -1,0 +1,11 @@
+"""Households with their household code (一户一码); the head's name and phone are kept for masking only."""
+
+from etl.dataset import Dataset, text, whole
+from etl.datasets import fact_fields
+from etl.warehouse.schema import households
+
+DATASET = Dataset(
+    name="households",
+    table=households,
+    fields=fact_fields(household_code=text(required=True), head_name=text(), head_phone=text(), members=whole()),
+)

@@ -1,0 +1,57 @@
+"""Each feed's state for `ruralbrain etl status`: its last run, counts and freshness against its cadence."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, func, select
+
+from etl.feeds import Feed
+from etl.warehouse.schema import feed_freshness, feed_runs
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
+def feed_status(engine: Engine, feeds: dict[str, Feed], now: datetime | None = None) -> list[tuple]:
+    """One row per feed: name, last run start, status, in, loaded, duplicates, quarantined, late, newest, freshness.
+
+    Freshness is "fresh", or "stale (age)" when the newest event is older than twice the feed's cadence.
+    """
+    now = now or datetime.now(UTC)
+    rows = []
+    with engine.connect() as connection:
+        for name, feed in sorted(feeds.items()):
+            run = connection.execute(
+                select(feed_runs).where(feed_runs.c.feed == name).order_by(feed_runs.c.id.desc()).limit(1)
+            ).first()
+            newest = _aware(
+                connection.execute(
+                    select(func.max(feed_freshness.c.last_event_time)).where(feed_freshness.c.feed == name)
+                ).scalar()
+            )
+            if newest is None:
+                freshness = "no data"
+            elif now - newest > 2 * feed.cadence:
+                freshness = f"stale ({str(now - newest).split('.')[0]})"
+            else:
+                freshness = "fresh"
+            if run is None:
+                rows.append((name, "never", "", None, None, None, None, None, None, freshness))
+                continue
+            rows.append(
+                (
+                    name,
+                    _aware(run.started_at).strftime("%Y-%m-%d %H:%M:%S"),
+                    run.status,
+                    run.rows_in,
+                    run.loaded,
+                    run.duplicates,
+                    run.quarantined,
+                    run.late,
+                    newest.strftime("%Y-%m-%d %H:%M") if newest else None,
+                    freshness,
+                )
+            )
+    return rows

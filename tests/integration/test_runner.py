@@ -1,0 +1,342 @@
+"""Feed runs end to end on real files and real databases: reconciliation, idempotence, rollups, late data."""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from etl.feeds import load_feeds
+from etl.regions import load_hierarchy
+from etl.rollups import day_of, hour_of
+from etl.runner import run_feed
+from etl.warehouse.db import current_version, make_engine, migrate
+from etl.warehouse.schema import cases, feed_freshness, feed_runs, quarantine, readings, rollups
+from geo.hierarchy import HierarchyRead, RegionRecord
+
+NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+COUNTY, TOWN_A, TOWN_B = "990199000000", "990199001000", "990199002000"
+VILLAGE_A1, VILLAGE_A2, VILLAGE_B1 = "990199001001", "990199001002", "990199002001"
+
+FEEDS = """
+[feeds.cases]
+dataset = "cases"
+cadence = "1h"
+[feeds.cases.source]
+type = "file"
+path = "drops/cases"
+pattern = "*.csv"
+[feeds.cases.mapping]
+case_id = "事件编号"
+region_code = "村代码"
+event_time = "受理时间"
+category = "类别"
+module = "=综合"
+title = "标题"
+status = "状态"
+closed_at = "办结时间"
+satisfaction = "满意度"
+
+[feeds.sensors]
+dataset = "readings"
+cadence = "5m"
+[feeds.sensors.source]
+type = "file"
+path = "drops/sensors"
+[feeds.sensors.mapping]
+device_id = "device"
+metric = "metric"
+event_time = "time"
+value = "value"
+
+[feeds.devices]
+dataset = "devices"
+cadence = "1d"
+[feeds.devices.source]
+type = "file"
+path = "drops/devices"
+[feeds.devices.mapping]
+device_id = "id"
+kind = "kind"
+region_code = "village"
+event_time = "installed"
+"""
+
+CASE_HEADER = ["事件编号", "村代码", "受理时间", "类别", "标题", "状态", "办结时间", "满意度"]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request, tmp_path):
+    url = f"sqlite:///{tmp_path / 'w.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    engine = make_engine(url)
+    migrate(engine)
+    records = [
+        RegionRecord(COUNTY, "测试县", "county", "990100000000"),
+        RegionRecord(TOWN_A, "东镇", "township", COUNTY),
+        RegionRecord(TOWN_B, "西镇", "township", COUNTY),
+        RegionRecord(VILLAGE_A1, "甲村", "village", TOWN_A),
+        RegionRecord(VILLAGE_A2, "乙村", "village", TOWN_A),
+        RegionRecord(VILLAGE_B1, "丙村", "village", TOWN_B),
+    ]
+    load_hierarchy(engine, HierarchyRead(records, []), source="test")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def feeds(tmp_path):
+    (tmp_path / "feeds.toml").write_text(FEEDS, encoding="utf-8")
+    for name in ("cases", "sensors", "devices"):
+        (tmp_path / "drops" / name).mkdir(parents=True)
+    return load_feeds(tmp_path / "feeds.toml")
+
+
+def drop(tmp_path, feed: str, name: str, header: list[str], rows: list[list], encoding: str = "utf-8") -> None:
+    with open(tmp_path / "drops" / feed / name, "w", encoding=encoding, newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def t(hours_before_now: float) -> str:
+    """A local (UTC+8) timestamp as county exports write it, some hours before NOW."""
+    return (NOW - timedelta(hours=hours_before_now)).astimezone(timezone_cst()).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def timezone_cst():
+    from etl.rollups import LOCAL
+
+    return LOCAL
+
+
+def case_rows() -> list[list]:
+    return [
+        ["C1", VILLAGE_A1, t(30), "矛盾", "邻里纠纷", "办结", t(5), "5"],
+        ["C2", VILLAGE_A2, t(20), "纠纷", "土地界址", "受理", "", ""],
+        ["C3", VILLAGE_B1, t(3), "请求", "<script>alert(1)</script>路灯", "处置中", "", ""],  # kept as text
+        ["C4", "990199009009", t(3), "诉求", "未知村", "受理", "", ""],  # unknown region
+        ["C5", VILLAGE_A1, t(3), "投诉", "类别错", "受理", "", ""],  # not a category
+        ["C6", VILLAGE_A1, t(3), "请求", "满意度坏", "办结", t(1), "很好"],  # not a number
+        ["C7", VILLAGE_A1, t(-5), "请求", "未来", "受理", "", ""],  # 5 h in the future
+        ["C8", "99019900100X", t(3), "请求", "坏代码", "受理", "", ""],  # bad code
+        ["C9", VILLAGE_A1, "", "请求", "无时间", "受理", "", ""],  # required time missing
+        ["C1", VILLAGE_A1, t(30), "矛盾", "邻里纠纷", "办结", t(5), "5"],  # same row twice in a file
+    ]
+
+
+def test_every_bad_row_is_quarantined_with_its_reason_and_counts_reconcile(engine, feeds, tmp_path):
+    drop(tmp_path, "cases", "cases_0310.csv", CASE_HEADER, case_rows(), encoding="gbk")
+    report = run_feed(engine, feeds["cases"], now=lambda: NOW)
+    counts = report.counts
+    assert report.error is None
+    assert (counts.rows_in, counts.loaded, counts.duplicates, counts.quarantined) == (10, 3, 1, 6)
+    assert counts.rows_in == counts.loaded + counts.duplicates + counts.quarantined
+    with engine.connect() as connection:
+        kept = {row.location: row for row in connection.execute(select(quarantine))}
+        title = connection.execute(select(cases.c.title).where(cases.c.case_id == "C3")).scalar()
+        run = connection.execute(select(feed_runs)).one()
+    assert title == "<script>alert(1)</script>路灯"
+    reasons = {location.split("row ")[1]: (row.field, row.reason.split(":")[0]) for location, row in kept.items()}
+    assert reasons == {
+        "5": ("region_code", "unknown region"),
+        "6": ("类别", "invalid value"),
+        "7": ("满意度", "invalid value"),
+        "8": ("event_time", "future time"),
+        "9": ("村代码", "bad region code"),
+        "10": ("受理时间", "invalid value"),
+    }
+    assert all(location.startswith("cases_0310.csv, row ") for location in kept)
+    assert '"标题": "类别错"' in kept["cases_0310.csv, row 6"].raw or "类别错" in kept["cases_0310.csv, row 6"].raw
+    assert (run.status, run.rows_in, run.loaded, run.duplicates, run.quarantined) == ("ok", 10, 3, 1, 6)
+    assert (tmp_path / "drops" / "cases" / "processed" / "cases_0310.csv").exists()
+
+
+def rollup_table(engine) -> dict:
+    with engine.connect() as connection:
+        return {
+            (r.grain, r.bucket.replace(tzinfo=None), r.region_code, r.measure, r.dimension): (
+                r.count,
+                r.total,
+                r.min,
+                r.max,
+            )
+            for r in connection.execute(select(rollups))
+        }
+
+
+def test_rerun_is_idempotent_and_rollups_match_a_recomputation(engine, feeds, tmp_path):
+    drop(tmp_path, "cases", "a.csv", CASE_HEADER, case_rows())
+    run_feed(engine, feeds["cases"], now=lambda: NOW)
+    with engine.connect() as connection:
+        first_rows = sorted(
+            tuple(r) for r in connection.execute(select(cases.c.case_id, cases.c.status, cases.c.closed_at))
+        )
+        version = current_version(connection)
+    first_rollups = rollup_table(engine)
+    drop(tmp_path, "cases", "b.csv", CASE_HEADER, case_rows())  # the same export delivered again
+    report = run_feed(engine, feeds["cases"], now=lambda: NOW + timedelta(minutes=5))
+    assert (report.counts.loaded, report.counts.duplicates, report.counts.quarantined) == (0, 4, 6)
+    with engine.connect() as connection:
+        assert (
+            sorted(tuple(r) for r in connection.execute(select(cases.c.case_id, cases.c.status, cases.c.closed_at)))
+            == first_rows
+        )
+        assert current_version(connection) == version + 1
+    assert rollup_table(engine) == first_rollups
+
+    # Hand-recomputed from the three loaded cases: received by category, at every level, per hour and day.
+    expected = defaultdict(int)
+    for _case_id, village, hours, category in (
+        ("C1", VILLAGE_A1, 30, "conflict"),
+        ("C2", VILLAGE_A2, 20, "dispute"),
+        ("C3", VILLAGE_B1, 3, "request"),
+    ):
+        moment = NOW - timedelta(hours=hours)
+        for code in (village, village[:9] + "000", COUNTY):
+            expected[("hour", hour_of(moment).replace(tzinfo=None), code, "cases.received", category)] += 1
+            expected[("day", day_of(moment).replace(tzinfo=None), code, "cases.received", category)] += 1
+    received = {k: v[0] for k, v in first_rollups.items() if k[3] == "cases.received"}
+    assert received == dict(expected)
+    closed = {k: v[0] for k, v in first_rollups.items() if k[3] == "cases.closed" and k[0] == "day"}
+    assert closed == {
+        ("day", day_of(NOW - timedelta(hours=5)).replace(tzinfo=None), c, "cases.closed", "conflict"): 1
+        for c in (VILLAGE_A1, TOWN_A, COUNTY)
+    }
+
+
+def test_a_status_change_updates_the_row_and_its_buckets(engine, feeds, tmp_path):
+    drop(tmp_path, "cases", "a.csv", CASE_HEADER, [["C2", VILLAGE_A2, t(20), "纠纷", "土地界址", "受理", "", ""]])
+    run_feed(engine, feeds["cases"], now=lambda: NOW)
+    drop(tmp_path, "cases", "b.csv", CASE_HEADER, [["C2", VILLAGE_A2, t(20), "纠纷", "土地界址", "办结", t(1), "4"]])
+    report = run_feed(engine, feeds["cases"], now=lambda: NOW)
+    assert (report.counts.loaded, report.counts.duplicates) == (1, 0)
+    closed = {k[2]: v for k, v in rollup_table(engine).items() if k[3] == "cases.closed" and k[0] == "hour"}
+    assert closed == {code: (1, 1.0, None, None) for code in (VILLAGE_A2, TOWN_A, COUNTY)}
+
+
+def test_readings_late_data_and_ranges(engine, feeds, tmp_path):
+    drop(
+        tmp_path,
+        "devices",
+        "d.csv",
+        ["id", "kind", "village", "installed"],
+        [["BIN-1", "垃圾桶", VILLAGE_A1, "2025-01-01"], ["AIR-1", "空气监测", VILLAGE_B1, "2025-01-01"]],
+    )
+    assert run_feed(engine, feeds["devices"], now=lambda: NOW).counts.loaded == 2
+    header = ["device", "metric", "time", "value"]
+    drop(
+        tmp_path,
+        "sensors",
+        "s1.csv",
+        header,
+        [
+            ["BIN-1", "fill_level", t(1), "40"],
+            ["BIN-1", "fill_level", t(0.5), "60"],
+            ["AIR-1", "pm25", t(0.5), "35"],
+            ["AIR-1", "pm25", t(0.4), "NaN"],  # not a finite number
+            ["AIR-1", "pm25", t(0.3), "-3"],  # out of range
+            ["GHOST", "pm25", t(0.3), "3"],  # unknown device
+        ],
+    )
+    first = run_feed(engine, feeds["sensors"], now=lambda: NOW)
+    assert (first.counts.loaded, first.counts.quarantined, first.counts.late) == (3, 3, 0)
+    drop(
+        tmp_path,
+        "sensors",
+        "s2.csv",
+        header,
+        [
+            ["BIN-1", "fill_level", t(10), "20"],  # 10 h late: accepted, its bucket recomputed
+            ["BIN-1", "fill_level", t(60), "20"],  # 60 h late: beyond the 48 h window
+        ],
+    )
+    second = run_feed(engine, feeds["sensors"], now=lambda: NOW)
+    assert (second.counts.loaded, second.counts.quarantined, second.counts.late) == (1, 1, 1)
+    table = rollup_table(engine)
+    late_hour = hour_of(NOW - timedelta(hours=10)).replace(tzinfo=None)
+    assert table[("hour", late_hour, TOWN_A, "reading.fill_level", "")] == (1, 20.0, 20.0, 20.0)
+    hour = hour_of(NOW - timedelta(hours=1)).replace(tzinfo=None)
+    assert table[("hour", hour, COUNTY, "reading.fill_level", "")] == (2, 100.0, 40.0, 60.0)
+    day = day_of(NOW).replace(tzinfo=None)
+    assert table[("day", day, COUNTY, "reading.fill_level", "")] == (3, 120.0, 20.0, 60.0)
+    with engine.connect() as connection:
+        assert (
+            connection.execute(select(readings.c.region_code).where(readings.c.device_id == "AIR-1")).scalar()
+            == VILLAGE_B1
+        )
+        fresh = dict(
+            connection.execute(
+                select(feed_freshness.c.region_code, feed_freshness.c.last_event_time).where(
+                    feed_freshness.c.feed == "sensors"
+                )
+            ).all()
+        )
+    assert set(fresh) == {VILLAGE_A1, VILLAGE_B1}
+
+
+def test_a_renamed_column_quarantines_the_rows_and_says_which(engine, feeds, tmp_path):
+    header = ["编号", "村代码", "受理时间", "类别", "标题", "状态", "办结时间", "满意度"]  # 事件编号 renamed
+    drop(tmp_path, "cases", "renamed.csv", header, [["C1", VILLAGE_A1, t(3), "矛盾", "x", "受理", "", ""]])
+    report = run_feed(engine, feeds["cases"], now=lambda: NOW)
+    assert (report.counts.rows_in, report.counts.quarantined) == (1, 1)
+    issue = report.issues[0]
+    assert issue.kind == "missing column" and "'事件编号' (for case_id)" in issue.detail
+
+
+def test_quarantine_retry_loads_rows_whose_region_was_imported_since(engine, feeds, tmp_path):
+    from etl.runner import retry_quarantine
+
+    drop(tmp_path, "cases", "a.csv", CASE_HEADER, case_rows())
+    run_feed(engine, feeds["cases"], now=lambda: NOW)
+    extra = [
+        RegionRecord("990199009000", "新镇", "township", COUNTY),
+        RegionRecord("990199009009", "新村", "village", "990199009000"),
+    ]
+    load_hierarchy(engine, HierarchyRead(extra, []), source="test")
+    report = retry_quarantine(engine, feeds["cases"], now=lambda: NOW)
+    assert (report.counts.rows_in, report.counts.loaded, report.counts.quarantined) == (6, 1, 5)
+    again = retry_quarantine(engine, feeds["cases"], now=lambda: NOW)  # only the re-quarantined ones remain
+    assert (again.counts.rows_in, again.counts.loaded, again.counts.quarantined) == (5, 0, 5)
+    with engine.connect() as connection:
+        assert connection.execute(select(cases.c.region_code).where(cases.c.case_id == "C4")).scalar() == "990199009009"
+
+
+def test_cli_run_status_and_quarantine_list(tmp_path):
+    from click.testing import CliRunner
+
+    from etl.cli import main
+
+    (tmp_path / "feeds.toml").write_text(FEEDS.replace('path = "drops/', 'path = "{var_dir}/drops/'), encoding="utf-8")
+    var = tmp_path / "var"
+    (var / "drops" / "cases").mkdir(parents=True)
+    (tmp_path / "codes.csv").write_text(
+        "code,name\n990199,测试县\n990199001,东镇\n990199001001,甲村\n990199001002,乙村\n990199002,西镇\n990199002001,丙村\n",
+        encoding="utf-8",
+    )
+    base = ["--var-dir", str(var)]
+    runner = CliRunner()
+    env = {"FEEDS_FILE": str(tmp_path / "feeds.toml")}
+    assert runner.invoke(main, [*base, "geo", "import", str(tmp_path / "codes.csv")], env=env).exit_code == 0
+    local = datetime.now(UTC).astimezone(timezone_cst())
+    when = {"C7": local + timedelta(hours=5), "C9": None}  # keep the future and the missing time bad
+    rows = []
+    for row in case_rows():
+        moment = when.get(row[0], local - timedelta(hours=1))
+        rows.append([*row[:2], moment.strftime("%Y-%m-%d %H:%M:%S") if moment else "", *row[3:]])
+    with open(var / "drops" / "cases" / "c.csv", "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([CASE_HEADER, *rows])
+    result = runner.invoke(main, [*base, "etl", "run", "cases"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "cases: 10 in = 3 loaded + 1 duplicates + 6 quarantined" in result.output
+    assert "quarantined: c.csv, row 5, field 'region_code': unknown region" in result.output
+    status = runner.invoke(main, [*base, "etl", "status"], env=env)
+    line = next(line for line in status.output.splitlines() if line.startswith("cases"))
+    assert line.split()[3:9] == ["ok", "10", "3", "1", "6", "0"] and line.endswith("fresh")
+    assert "devices" in status.output and "never" in status.output
+    listed = runner.invoke(main, [*base, "etl", "quarantine", "list", "--feed", "cases"], env=env)
+    assert listed.output.count("cases: c.csv, row") == 6
+    unknown = runner.invoke(main, [*base, "etl", "run", "nosuch"], env=env)
+    assert unknown.exit_code != 0 and "unknown feed(s) nosuch" in unknown.output

@@ -300,3 +300,14 @@ rollups = Table(
     Column("min", Float),
     Column("max", Float),
 )
+
+# --- Weather forecasts (migration 0003): what the weather service says for a region and a coming time.
+
+weather_forecasts = _fact(
+    "weather_forecasts",
+    ("region_code", "event_time"),
+    Column("issued_at", DateTime(timezone=True), comment="when the forecast was made"),
+    Column("condition", String(16), comment="晴, 多云, 阴, 小雨 … as the weather service writes it"),
+    Column("temperature", Float, comment="°C"),
+    Column("precipitation", Float, comment="probability 0..1"),
+)

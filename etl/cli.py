@@ -249,3 +249,34 @@ def quarantine_retry(settings: Settings, names: tuple[str, ...]) -> None:
     engine = _engine(settings)
     for feed in _pick(_feeds(settings), names):
         click.echo(_describe(retry_quarantine(engine, feed, late_hours=settings.late_hours)))
+
+
+@etl_group.command("watch")
+@click.argument("names", nargs=-1)
+@click.pass_obj
+def etl_watch(settings: Settings, names: tuple[str, ...]) -> None:
+    """Run feeds on their schedules (MQTT feeds drain the broker) until SIGTERM or Ctrl-C."""
+    import signal
+    import threading
+
+    from etl.watch import watch
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    feeds = _pick(_feeds(settings), names)
+    click.echo(f"watching {len(feeds)} feeds; SIGTERM or Ctrl-C stops after the batch in progress")
+
+    def report(result) -> None:
+        if result.counts.rows_in or result.error:
+            click.echo(_describe(result))
+
+    def error(feed, problem) -> None:
+        click.echo(f"{feed.name}: run failed: {type(problem).__name__}: {problem}", err=True)
+
+    watch(_engine(settings), feeds, stop, late_hours=settings.late_hours, on_report=report, on_error=error)
+    click.echo("stopped")
+
+
+if __name__ == "__main__":
+    main()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from functools import lru_cache
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, DateTime, Table
 
 # Bookkeeping columns change on every load; they never make a row "changed".
 BOOKKEEPING = ("loaded_at", "run_id")
@@ -41,9 +42,17 @@ def _merge_clause(connection: Connection, table: Table, columns: list[str], key:
     return f"ON CONFLICT ({', '.join(q(c) for c in key)}) DO UPDATE SET {updates} WHERE {changed}"
 
 
+def _remembering(table: Table, column: str, convert):
+    """``convert`` for one column, remembering its results for datetimes: a batch repeats a few moments often."""
+    if convert is not None and isinstance(table.c[column].type, DateTime):
+        return lru_cache(maxsize=65536)(convert)
+    return convert
+
+
 def _processors(connection: Connection, table: Table, columns: list[str]) -> list:
     """The dialect's own conversion of each value (e.g. datetimes to SQLite's text format)."""
-    return [table.c[c].type.dialect_impl(connection.dialect).bind_processor(connection.dialect) for c in columns]
+    dialect = connection.dialect
+    return [_remembering(table, c, table.c[c].type.dialect_impl(dialect).bind_processor(dialect)) for c in columns]
 
 
 def _sqlite(connection: Connection, table: Table, rows, columns, key) -> int:
@@ -82,9 +91,10 @@ def _postgres(connection: Connection, table: Table, rows, columns, key) -> int:
             f"(LIKE {q(table.name)} INCLUDING DEFAULTS) ON COMMIT DROP"
         )
         cursor.execute(f"TRUNCATE {q(staging)}")
+        converters = [_remembering(table, c, _copy_text) for c in columns]
         buffer = io.StringIO()
         for row in rows:
-            buffer.write("\t".join(_copy_text(row[c]) for c in columns))
+            buffer.write("\t".join([convert(row[c]) for c, convert in zip(columns, converters, strict=True)]))
             buffer.write("\n")
         with cursor.copy(f"COPY {q(staging)} ({column_list}) FROM STDIN") as copy:
             copy.write(buffer.getvalue())

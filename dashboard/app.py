@@ -1,0 +1,48 @@
+"""The Dash app: pages discovered from dashboard/pages, settings and warehouse on the server, gzip on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dash
+from flask import Flask
+from flask_compress import Compress
+
+from dashboard.geometry import geometry
+from dashboard.static_gzip import precompress_static
+from etl.warehouse.db import make_engine
+from etl.warehouse.settings import Settings
+
+HERE = Path(__file__).parent
+INDEX = """<!DOCTYPE html>
+<html lang="zh-CN">
+<head>{%metas%}<title>{%title%}</title>{%favicon%}{%css%}</head>
+<body>{%app_entry%}<footer>{%config%}{%scripts%}{%renderer%}</footer></body>
+</html>"""
+
+
+def create_app(settings: Settings | None = None) -> dash.Dash:
+    """The screens' Dash app for ``settings`` (default: from the environment)."""
+    settings = settings or Settings.load()
+    server = Flask(__name__)
+    # Dash 4 signs callback URLs: every worker (and host) must share one key.
+    server.secret_key = settings.ensure_secret_key()
+    server.config["RURALBRAIN_SETTINGS"] = settings
+    server.config["RURALBRAIN_ENGINE"] = make_engine(settings.warehouse_url)
+    Compress(server)
+    # Registered after Flask-Compress so it runs first (Flask runs after-request hooks in reverse): static
+    # bundles are gzipped once and kept, everything else is compressed per response by Flask-Compress.
+    precompress_static(server)
+    server.register_blueprint(geometry)
+    app = dash.Dash(
+        __name__,
+        server=server,
+        use_pages=True,
+        pages_folder=str(HERE / "pages"),
+        assets_folder=str(HERE / "assets"),
+        title="乡村大脑",
+        update_title=None,
+        suppress_callback_exceptions=True,
+    )
+    app.index_string = INDEX
+    return app

@@ -1,0 +1,118 @@
+"""Real Chromium (Debian's, driven by Playwright) and a real gunicorn serving a warehouse built for the test."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.shared_fixtures import unavailable
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A headless Chromium for the whole session."""
+    if not Path(CHROMIUM).exists():
+        unavailable("Debian chromium is not installed (apt-get install chromium fonts-noto-cjk)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("the playwright package is not installed")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+def serve(var_dir: Path, environment: dict | None = None, workers: int = 2):
+    """Start gunicorn on a free port for a var folder; returns (process, base URL)."""
+    port = free_port()
+    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent))
+    env = {**os.environ, "VAR_DIR": str(var_dir), **(environment or {})}
+    process = subprocess.Popen(
+        [
+            gunicorn,
+            "dashboard.wsgi:server",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--control-socket",
+            str(var_dir / "gunicorn.ctl"),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(base + "/", timeout=2).read()
+            return process, base
+        except OSError:
+            if process.poll() is not None:
+                raise RuntimeError(f"gunicorn ended: {process.stderr.read().decode()[-2000:]}") from None
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("gunicorn did not answer within 60 s")
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory):
+    """The demo warehouse (built through the real pipeline) served by gunicorn with two workers."""
+    from etl.demo.build import build_demo
+    from etl.warehouse.settings import Settings
+
+    var_dir = tmp_path_factory.mktemp("demo-var")
+    build_demo(Settings.load(var_dir=str(var_dir)), echo=lambda _line: None)
+    process, base = serve(var_dir)
+    yield base
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh 1920×1080 page that records console errors and uncaught page errors."""
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    page.errors = []
+    page.on("console", lambda message: message.type == "error" and page.errors.append(message.text))
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    yield page
+    context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    """Save what the page shows as a test artifact."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path

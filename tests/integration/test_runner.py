@@ -340,3 +340,25 @@ def test_cli_run_status_and_quarantine_list(tmp_path):
     assert listed.output.count("cases: c.csv, row") == 6
     unknown = runner.invoke(main, [*base, "etl", "run", "nosuch"], env=env)
     assert unknown.exit_code != 0 and "unknown feed(s) nosuch" in unknown.output
+
+
+def test_bad_files_mixed_with_good_ones_reconcile_and_nothing_is_lost(engine, feeds, tmp_path):
+    good = case_rows()[:3]
+    drop(tmp_path, "cases", "1_good.csv", CASE_HEADER, good, encoding="gb18030")
+    folder = tmp_path / "drops" / "cases"
+    (folder / "2_empty.csv").write_bytes(b"")
+    (folder / "3_utf16.csv").write_bytes(",".join(CASE_HEADER).encode("utf-16"))  # neither UTF-8 nor GBK
+    lines = [",".join(CASE_HEADER), ",".join(str(v) for v in case_rows()[1])]
+    (folder / "4_truncated.csv").write_text("\n".join(lines)[:-12], encoding="utf-8")  # last row cut short
+    report = run_feed(engine, feeds["cases"], now=lambda: NOW)
+    counts = report.counts
+    assert counts.rows_in == counts.loaded + counts.duplicates + counts.quarantined
+    assert counts.loaded == 3
+    kinds = {(issue.file, issue.kind) for issue in report.issues}
+    assert ("2_empty.csv", "empty file") in kinds
+    assert ("3_utf16.csv", "encoding") in kinds
+    assert ("4_truncated.csv", "truncated row") in kinds
+    with engine.connect() as connection:
+        stored = connection.execute(select(quarantine.c.location, quarantine.c.reason)).all()
+    assert len(stored) == counts.quarantined and all(row.reason for row in stored)
+    assert (folder / "failed" / "3_utf16.csv").exists() and (folder / "processed" / "1_good.csv").exists()

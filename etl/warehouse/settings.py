@@ -19,6 +19,7 @@ class Settings:
     web_workers: int = 2
     geo_dir: str = ""  # default: <var_dir>/geo
     secret_key: str = ""  # default: a random key kept in <var_dir>/secret_key
+    cache_redis_url: str = ""  # default: a filesystem cache under <var_dir>/cache
     feeds_file: str = ""  # default: the demo's data/demo/feeds.toml
     late_hours: int = 48
 

@@ -1,0 +1,106 @@
+"""Read queries for the screens: rollups only, for a scope (a region) and a time window, cached by version."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Engine, func, select
+
+from dashboard.cache import versioned
+from etl.warehouse.schema import feed_freshness, feed_state, regions, rollups
+from geo.codes import scope_prefix
+
+
+@versioned
+def measure_totals(engine: Engine, scope: str, measures: list[str], start: datetime, end: datetime) -> dict:
+    """{measure: {dimension: {"count", "total"}}} summed over day buckets in [start, end) for the region."""
+    query = (
+        select(rollups.c.measure, rollups.c.dimension, func.sum(rollups.c.count), func.sum(rollups.c.total))
+        .where(
+            rollups.c.grain == "day",
+            rollups.c.region_code == scope,
+            rollups.c.measure.in_(measures),
+            rollups.c.bucket >= start,
+            rollups.c.bucket < end,
+        )
+        .group_by(rollups.c.measure, rollups.c.dimension)
+    )
+    result: dict = {measure: {} for measure in measures}
+    with engine.connect() as connection:
+        for measure, dimension, count, total in connection.execute(query):
+            result[measure][dimension] = {"count": int(count), "total": float(total)}
+    return result
+
+
+@versioned
+def measure_series(
+    engine: Engine, scope: str, measure: str, start: datetime, end: datetime, grain: str = "day"
+) -> list[dict]:
+    """[{"bucket", "count", "total", "min", "max"}] per bucket of a measure (all dimensions together)."""
+    query = (
+        select(
+            rollups.c.bucket,
+            func.sum(rollups.c.count),
+            func.sum(rollups.c.total),
+            func.min(rollups.c.min),
+            func.max(rollups.c.max),
+        )
+        .where(
+            rollups.c.grain == grain,
+            rollups.c.region_code == scope,
+            rollups.c.measure == measure,
+            rollups.c.bucket >= start,
+            rollups.c.bucket < end,
+        )
+        .group_by(rollups.c.bucket)
+        .order_by(rollups.c.bucket)
+    )
+    with engine.connect() as connection:
+        return [
+            {"bucket": bucket.isoformat(), "count": int(n), "total": float(total), "min": low, "max": high}
+            for bucket, n, total, low, high in connection.execute(query)
+        ]
+
+
+@versioned
+def children_values(engine: Engine, parent: str, measure: str, start: datetime, end: datetime) -> dict[str, dict]:
+    """{child code: {"name", "count", "total"}} of a measure for each child of a region (choropleth, rankings)."""
+    query = (
+        select(regions.c.code, regions.c.name, func.sum(rollups.c.count), func.sum(rollups.c.total))
+        .join(rollups, rollups.c.region_code == regions.c.code)
+        .where(
+            regions.c.parent_code == parent,
+            rollups.c.grain == "day",
+            rollups.c.measure == measure,
+            rollups.c.bucket >= start,
+            rollups.c.bucket < end,
+        )
+        .group_by(regions.c.code, regions.c.name)
+    )
+    with engine.connect() as connection:
+        return {
+            code: {"name": name, "count": int(n), "total": float(total)}
+            for code, name, n, total in connection.execute(query)
+        }
+
+
+@versioned
+def freshness(engine: Engine, scope: str) -> dict[str, dict]:
+    """{feed: {"last_event_time", "last_loaded_at", "cadence_seconds"}} for data in the region (by code prefix)."""
+    prefix = scope_prefix(scope)
+    query = (
+        select(
+            feed_freshness.c.feed,
+            func.max(feed_freshness.c.last_event_time),
+            func.max(feed_freshness.c.last_loaded_at),
+            feed_state.c.cadence_seconds,
+        )
+        .join(feed_state, feed_state.c.feed == feed_freshness.c.feed, isouter=True)
+        .where(feed_freshness.c.region_code.startswith(prefix))
+        .group_by(feed_freshness.c.feed, feed_state.c.cadence_seconds)
+    )
+    with engine.connect() as connection:
+        return {
+            feed: {"last_event_time": event, "last_loaded_at": loaded, "cadence_seconds": cadence}
+            for feed, event, loaded, cadence in connection.execute(query)
+        }

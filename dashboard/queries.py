@@ -86,21 +86,20 @@ def children_values(engine: Engine, parent: str, measure: str, start: datetime, 
 
 @versioned
 def freshness(engine: Engine, scope: str) -> dict[str, dict]:
-    """{feed: {"last_event_time", "last_loaded_at", "cadence_seconds"}} for data in the region (by code prefix)."""
-    prefix = scope_prefix(scope)
+    """{dataset: {"last_event_time", "last_loaded_at", "cadence_seconds"}} for data in the region and below it."""
     query = (
         select(
-            feed_freshness.c.feed,
+            feed_state.c.dataset,
             func.max(feed_freshness.c.last_event_time),
             func.max(feed_freshness.c.last_loaded_at),
-            feed_state.c.cadence_seconds,
+            func.max(feed_state.c.cadence_seconds),
         )
-        .join(feed_state, feed_state.c.feed == feed_freshness.c.feed, isouter=True)
-        .where(feed_freshness.c.region_code.startswith(prefix))
-        .group_by(feed_freshness.c.feed, feed_state.c.cadence_seconds)
+        .join(feed_state, feed_state.c.feed == feed_freshness.c.feed)
+        .where(feed_freshness.c.region_code.startswith(scope_prefix(scope)))
+        .group_by(feed_state.c.dataset)
     )
     with engine.connect() as connection:
         return {
-            feed: {"last_event_time": event, "last_loaded_at": loaded, "cadence_seconds": cadence}
-            for feed, event, loaded, cadence in connection.execute(query)
+            dataset: {"last_event_time": event, "last_loaded_at": loaded, "cadence_seconds": cadence}
+            for dataset, event, loaded, cadence in connection.execute(query)
         }

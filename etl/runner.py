@@ -194,7 +194,12 @@ def _finish_run(engine: Engine, report: RunReport, now: datetime) -> None:
 
 
 def _save_state(connection: Connection, feed: Feed, watermark: str | None, now: datetime) -> None:
-    values = {"feed": feed.name, "last_success_at": now, "cadence_seconds": int(feed.cadence.total_seconds())}
+    values = {
+        "feed": feed.name,
+        "dataset": feed.dataset,
+        "last_success_at": now,
+        "cadence_seconds": int(feed.cadence.total_seconds()),
+    }
     if watermark is not None:
         values["watermark"] = watermark
     upsert(connection, feed_state, [values], ["feed"])

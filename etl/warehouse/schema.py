@@ -276,6 +276,7 @@ feed_state = Table(
     Column("watermark", String(100)),
     Column("last_success_at", DateTime(timezone=True)),
     Column("cadence_seconds", Integer, comment="how often the feed is expected to deliver"),
+    Column("dataset", String(50), comment="the dataset the feed fills (migration 0004)"),
 )
 
 feed_freshness = Table(

@@ -8,6 +8,7 @@ import dash
 from flask import Flask
 from flask_compress import Compress
 
+from dashboard.cache import cache, cache_config
 from dashboard.geometry import geometry
 from dashboard.static_gzip import precompress_static
 from etl.warehouse.db import make_engine
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     server.secret_key = settings.ensure_secret_key()
     server.config["RURALBRAIN_SETTINGS"] = settings
     server.config["RURALBRAIN_ENGINE"] = make_engine(settings.warehouse_url)
+    cache.init_app(server, config=cache_config(settings))
     Compress(server)
     # Registered after Flask-Compress so it runs first (Flask runs after-request hooks in reverse): static
     # bundles are gzipped once and kept, everything else is compressed per response by Flask-Compress.

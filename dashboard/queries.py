@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import Engine, func, select
 
 from dashboard.cache import versioned
-from etl.warehouse.schema import feed_freshness, feed_state, regions, rollups
+from dashboard.privacy import mask_name, scrub
+from etl.warehouse.schema import cases, feed_freshness, feed_state, regions, rollups
 from geo.codes import scope_prefix
 
 
@@ -103,3 +104,29 @@ def freshness(engine: Engine, scope: str) -> dict[str, dict]:
             dataset: {"last_event_time": event, "last_loaded_at": loaded, "cadence_seconds": cadence}
             for dataset, event, loaded, cadence in connection.execute(query)
         }
+
+
+@versioned
+def latest_cases(engine: Engine, scope: str, limit: int = 12) -> list[dict]:
+    """The newest cases in the region, for the ticker: already masked (names 张*明, phones 138****1234)."""
+    query = (
+        select(
+            cases.c.event_time, cases.c.category, cases.c.status, cases.c.title, cases.c.reporter_name, regions.c.name
+        )
+        .join(regions, regions.c.code == cases.c.region_code)
+        .where(cases.c.region_code.startswith(scope_prefix(scope)))
+        .order_by(cases.c.event_time.desc())
+        .limit(limit)
+    )
+    with engine.connect() as connection:
+        return [
+            {
+                "time": moment.isoformat(),
+                "category": category,
+                "status": status,
+                "title": scrub(title),
+                "reporter": mask_name(reporter),
+                "village": village,
+            }
+            for moment, category, status, title, reporter, village in connection.execute(query)
+        ]

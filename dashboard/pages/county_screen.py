@@ -1,0 +1,296 @@
+"""县级大屏: the county command-center screen on a fixed design canvas, scaled to any wall, drillable."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import dash
+import dash_leaflet as dl
+from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, html, no_update
+from flask import current_app
+
+from dashboard.geometry import load_manifest
+from dashboard.mapview import fit_view
+from dashboard.panels import LOCAL, Window, panels
+from dashboard.queries import children_values, freshness, latest_cases
+from dashboard.regions import ancestors, children, get_region, root_region
+from geo.codes import CodeError, normalize_code
+from layouts.profiles import profiles
+
+dash.register_page(__name__, path="/screen/county", title="乡村大脑 · 县级大屏")
+
+# The map's themes (rotated in kiosk mode): a headline measure per area, over the last 30 days.
+THEMES = [
+    {"key": "cases.received", "label": "治理 · 受理事件", "unit": "件", "value": "count"},
+    {"key": "ecommerce.sales", "label": "产业 · 电商销售额", "unit": "元", "value": "total"},
+    {"key": "livelihood.events", "label": "民生 · 服务场次", "unit": "场", "value": "count"},
+    {"key": "waste.tonnage", "label": "人居环境 · 垃圾清运", "unit": "吨", "value": "total"},
+    {"key": "security.incidents", "label": "安全 · 治安事件", "unit": "起", "value": "count"},
+]
+CATEGORY_NAMES = {"conflict": "矛盾", "dispute": "纠纷", "request": "请求", "appeal": "诉求"}
+STATUS_NAMES = {"received": "受理", "in_progress": "处置中", "closed": "办结", "rated": "已评价"}
+
+
+def _context():
+    config = current_app.config
+    return config["RURALBRAIN_SETTINGS"], config["RURALBRAIN_ENGINE"]
+
+
+def _place(panel) -> dict:
+    return {"left": panel.x, "top": panel.y, "width": panel.width, "height": panel.height}
+
+
+def _scope(engine, settings, region: str | None):
+    """(root, selected, shown): the selected region and the region whose children the map shows."""
+    root = root_region(engine, settings.root_region)
+    try:
+        selected = get_region(engine, normalize_code(region)) if region else root
+    except CodeError:
+        selected = None
+    selected = selected if selected and ancestors(engine, selected.code, root.code) else root
+    shown = selected if children(engine, selected.code) else get_region(engine, selected.parent_code) or selected
+    return root, selected, shown
+
+
+def _breadcrumb(path, kiosk: str) -> list:
+    items = []
+    for index, region in enumerate(path):
+        if index:
+            items.append(html.Span("›", className="crumb-sep"))
+        href = f"/screen/county?region={region.code}" + ("&kiosk=1" if kiosk else "")
+        last = index == len(path) - 1
+        items.append(
+            html.Span(region.name, className="crumb crumb-current")
+            if last
+            else dcc.Link(region.name, href=href, className="crumb")
+        )
+    return items
+
+
+def layout(region: str | None = None, profile: str = "county-1080p", kiosk: str = "", **_query):
+    """The screen for ``?region=&profile=&kiosk=1``; numbers arrive through the refresh callback."""
+    settings, engine = _context()
+    chosen = profiles().get(profile) or profiles()["county-1080p"]
+    if root_region(engine, settings.root_region) is None:
+        return html.Div("数据仓库中还没有区划。请先运行 ruralbrain demo。", className="empty")
+    root, selected, shown = _scope(engine, settings, region)
+    bounds = load_manifest(Path(settings.geo_dir)).get("bounds", {}).get(shown.code) or [73, 18, 135, 54]
+    map_panel = next(p for p in chosen.panels if p.name == "map")
+    center, zoom = fit_view(bounds, map_panel.width, map_panel.height)
+    sections = []
+    for place in chosen.panels:
+        if place.name == "kpis":
+            sections.append(
+                html.Header(
+                    id="panel-kpis",
+                    className="screen-title",
+                    style=_place(place),
+                    children=[
+                        html.H1(f"乡村大脑 · {root.name}"),
+                        html.Nav(
+                            _breadcrumb(ancestors(engine, selected.code, root.code), kiosk),
+                            id="breadcrumb",
+                            className="breadcrumb",
+                        ),
+                        html.Div(id="screen-state", className="screen-state"),
+                    ],
+                )
+            )
+        elif place.name == "map":
+            sections.append(
+                html.Section(
+                    className="panel panel-map",
+                    style=_place(place),
+                    children=[
+                        html.Div(id="map-theme", className="map-theme"),
+                        dl.Map(
+                            id="screen-map",
+                            center=center,
+                            zoom=zoom,
+                            zoomSnap=0.1,
+                            viewport={"center": center, "zoom": zoom},
+                            attributionControl=False,
+                            zoomControl=not kiosk,
+                            className="screen-map",
+                            children=[
+                                dl.GeoJSON(
+                                    id="screen-geojson",
+                                    url=f"/geo/children/{shown.code}.geojson",
+                                    style={"variable": "ruralbrain.choroplethStyle"},
+                                    onEachFeature={"variable": "ruralbrain.labelRegion"},
+                                    hoverStyle={"variable": "ruralbrain.hoverStyle"},
+                                    hideout={
+                                        "selected": selected.code if selected.code != shown.code else None,
+                                        "values": {},
+                                    },
+                                )
+                            ],
+                        ),
+                        html.Div(
+                            "虚线为示意边界"
+                            if any(k.boundary == "schematic" for k in children(engine, shown.code))
+                            else "",
+                            className="map-note",
+                        ),
+                    ],
+                )
+            )
+        elif place.name == "ticker":
+            sections.append(html.Div(id="ticker", className="ticker", style=_place(place)))
+        elif place.name in panels():
+            panel = panels()[place.name]
+            sections.append(
+                html.Section(
+                    id=f"panel-{panel.name}",
+                    className="panel",
+                    style=_place(place),
+                    children=[
+                        html.H2(panel.title),
+                        html.Div(id={"panel": panel.name, "part": "body"}, className="panel-body"),
+                        html.Div(id={"panel": panel.name, "part": "asof"}, className="panel-asof"),
+                    ],
+                )
+            )
+    return html.Div(
+        className="screen" + (" kiosk" if kiosk else ""),
+        children=[
+            html.Div(
+                id="screen-canvas",
+                className="screen-canvas",
+                style={"width": chosen.width, "height": chosen.height},
+                **{"data-width": chosen.width, "data-height": chosen.height},
+                children=sections,
+            ),
+            dcc.Store(id="screen-scope", data={"scope": selected.code, "shown": shown.code, "profile": chosen.name}),
+            dcc.Store(id="screen-theme", data=0),
+            dcc.Interval(id="screen-refresh", interval=chosen.refresh_seconds * 1000),
+            dcc.Interval(id="screen-rotate", interval=chosen.rotate_seconds * 1000, disabled=not kiosk),
+            dcc.Store(id="screen-idle", data=chosen.idle_seconds),
+            dcc.Location(id="screen-location", refresh="callback-nav"),
+        ],
+    )
+
+
+def _as_of(moment) -> datetime | None:
+    if moment is None:
+        return None
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def _freshness_label(datasets, fresh, now):
+    """("数据截至 …", stale?) for a panel from the newest data of its datasets."""
+    known = [fresh[d] for d in datasets if d in fresh]
+    if not known:
+        return "暂无数据", True
+    newest = max(_as_of(f["last_event_time"]) for f in known)
+    cadence = max((f["cadence_seconds"] or 3600) for f in known)
+    age = now - newest
+    label = f"数据截至 {newest.astimezone(LOCAL):%m-%d %H:%M}"
+    stale = age > timedelta(seconds=2 * cadence)
+    if stale:
+        hours = age.total_seconds() / 3600
+        label += f"（已过 {hours:.0f} 小时）" if hours >= 1 else f"（已过 {age.total_seconds() / 60:.0f} 分钟）"
+    return label, stale
+
+
+@callback(
+    Output({"panel": ALL, "part": "body"}, "children"),
+    Output({"panel": ALL, "part": "asof"}, "children"),
+    Output({"panel": ALL, "part": "asof"}, "className"),
+    Output("ticker", "children"),
+    Output("screen-state", "children"),
+    Input("screen-refresh", "n_intervals"),
+    State("screen-scope", "data"),
+    State({"panel": ALL, "part": "body"}, "id"),
+)
+def refresh(_tick, scope, ids):
+    """Every panel's numbers, 数据截至 and staleness, the ticker and the overall state, for the scope."""
+    _settings, engine = _context()
+    now = datetime.now(UTC)
+    window = Window.at(now)
+    fresh = freshness(engine, scope["scope"])
+    bodies, labels, classes = [], [], []
+    stale_count = 0
+    for identity in ids:
+        panel = panels()[identity["panel"]]
+        bodies.append(panel.render(engine, scope["scope"], window))
+        label, stale = _freshness_label(panel.datasets, fresh, now)
+        stale_count += stale
+        labels.append(label)
+        classes.append("panel-asof stale" if stale else "panel-asof")
+    cases = latest_cases(engine, scope["scope"])
+    ticker = [
+        html.Span(
+            f"{_as_of(c['time']).astimezone(LOCAL):%m-%d %H:%M} "
+            f"{c['village']} {CATEGORY_NAMES.get(c['category'], '')}·{STATUS_NAMES.get(c['status'], '')} "
+            f"{c['title']} {c['reporter']}",
+            className="ticker-item",
+        )
+        for c in cases
+    ]
+    state = "数据正常" if not stale_count else f"{stale_count} 个板块数据滞后"
+    return (
+        bodies,
+        labels,
+        classes,
+        html.Div(ticker, className="ticker-track"),
+        [html.Span(state), html.Span(f"更新于 {now.astimezone(LOCAL):%H:%M:%S}", className="updated")],
+    )
+
+
+@callback(
+    Output("screen-geojson", "hideout"),
+    Output("map-theme", "children"),
+    Input("screen-theme", "data"),
+    Input("screen-refresh", "n_intervals"),
+    State("screen-scope", "data"),
+    State("screen-geojson", "hideout"),
+)
+def choropleth(theme_index, _tick, scope, hideout):
+    """The current theme's headline number per child region, for the map's colours and the legend."""
+    _settings, engine = _context()
+    window = Window.at(datetime.now(UTC))
+    theme = THEMES[(theme_index or 0) % len(THEMES)]
+    values = children_values(engine, scope["shown"], theme["key"], window.month_start, window.tomorrow)
+    numbers = {code: v[theme["value"]] for code, v in values.items()}
+    top = max(numbers.values(), default=0)
+    legend = [
+        html.Span(theme["label"], className="theme-label"),
+        html.Span(f"最高 {top:,.0f}{theme['unit']}" if numbers else "暂无数据", className="theme-max"),
+    ]
+    return {**(hideout or {}), "values": numbers, "max": top}, legend
+
+
+@callback(
+    Output("screen-location", "search"),
+    Input("screen-geojson", "clickData"),
+    State("screen-location", "search"),
+    prevent_initial_call=True,
+)
+def drill(feature, search):
+    """Clicking a region drills the whole screen into it; the URL carries the selection (bookmarkable)."""
+    if not feature:
+        return no_update
+    kiosk = "&kiosk=1" if search and "kiosk=1" in search else ""
+    target = f"?region={feature['properties']['code']}{kiosk}"
+    return target if target != search else no_update
+
+
+# Kiosk rotation runs in the browser: a touch pauses it, and it resumes after the profile's idle time.
+clientside_callback(
+    """
+    function(n, theme, idleSeconds) {
+        var last = window.ruralbrainLastTouch || 0;
+        if (Date.now() - last < idleSeconds * 1000) { return window.dash_clientside.no_update; }
+        return (theme || 0) + 1;
+    }
+    """,
+    Output("screen-theme", "data"),
+    Input("screen-rotate", "n_intervals"),
+    State("screen-theme", "data"),
+    State("screen-idle", "data"),
+    prevent_initial_call=True,
+)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta, timezone
 
 import pandas as pd
-from sqlalchemy import Connection, and_, delete, insert, or_, select
+from sqlalchemy import Connection, DateTime, and_, delete, insert, or_, select
 
 from etl.dataset import Dataset, Measure
 from etl.warehouse.schema import rollups
@@ -140,7 +140,9 @@ def update_rollups(connection: Connection, dataset: Dataset, touched: set[tuple[
         windows = [and_(table.c[c] >= start, table.c[c] < end) for start, end in _runs(hours) for c in time_columns]
         query = select(table).where(table.c.region_code.startswith(county), or_(*windows))
         frame = pd.DataFrame(list(connection.execute(query).mappings()))
-        for column in time_columns & set(frame.columns):
+        # SQLite hands datetimes back without a zone: make every datetime column aware (UTC) before comparing.
+        datetimes = {c.name for c in table.columns if isinstance(c.type, DateTime)} & set(frame.columns)
+        for column in datetimes:
             frame[column] = pd.to_datetime(frame[column], utc=True).astype(object).where(frame[column].notna(), None)
         hourly = _aggregate(dataset, frame, hours)
         connection.execute(

@@ -68,8 +68,8 @@ def _breadcrumb(path, kiosk: str) -> list:
     return items
 
 
-def layout(region: str | None = None, profile: str = "county-1080p", kiosk: str = "", **_query):
-    """The screen for ``?region=&profile=&kiosk=1``; numbers arrive through the refresh callback."""
+def layout(region: str | None = None, profile: str = "county-1080p", kiosk: str = "", rotate: str = "", **_query):
+    """The screen for ``?region=&profile=&kiosk=1[&rotate=seconds]``; numbers arrive through the refresh callback."""
     settings, engine = _context()
     chosen = profiles().get(profile) or profiles()["county-1080p"]
     if root_region(engine, settings.root_region) is None:
@@ -165,11 +165,21 @@ def layout(region: str | None = None, profile: str = "county-1080p", kiosk: str 
             dcc.Store(id="screen-scope", data={"scope": selected.code, "shown": shown.code, "profile": chosen.name}),
             dcc.Store(id="screen-theme", data=0),
             dcc.Interval(id="screen-refresh", interval=chosen.refresh_seconds * 1000),
-            dcc.Interval(id="screen-rotate", interval=chosen.rotate_seconds * 1000, disabled=not kiosk),
+            dcc.Interval(
+                id="screen-rotate", interval=_seconds(rotate, chosen.rotate_seconds) * 1000, disabled=not kiosk
+            ),
             dcc.Store(id="screen-idle", data=chosen.idle_seconds),
             dcc.Location(id="screen-location", refresh="callback-nav"),
         ],
     )
+
+
+def _seconds(given: str, default: int) -> float:
+    """A rotation period from the URL (e.g. to check a wall's rotation quickly), else the profile's."""
+    try:
+        return max(1.0, float(given)) if given else default
+    except ValueError:
+        return default
 
 
 def _as_of(moment) -> datetime | None:

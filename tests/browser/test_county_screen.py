@@ -1,0 +1,114 @@
+"""The county big screen in real Chromium: panels filled from the warehouse at 1080p and 4K, drill-down,
+kiosk rotation, and no phone or ID number in any response of a whole visit."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+
+import pytest
+
+from dashboard.privacy import MOBILE, RESIDENT_ID
+from tests.browser.conftest import screenshot, serve
+from tests.fixtures.screen_data import load_screen_data
+
+pytestmark = pytest.mark.browser
+PANELS = ("governance", "industry", "livelihood", "environment", "security")
+
+
+@pytest.fixture(scope="module")
+def screen_server(tmp_path_factory):
+    from etl.demo.build import build_demo
+    from etl.warehouse.settings import Settings
+
+    var_dir = tmp_path_factory.mktemp("screen-var")
+    build_demo(Settings.load(var_dir=str(var_dir)), echo=lambda _line: None)
+    load_screen_data(var_dir)
+    process, base = serve(var_dir)
+    yield base
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def wait_for_numbers(page) -> None:
+    page.wait_for_function(
+        "[...document.querySelectorAll('.panel-asof')].length >= 5 && "
+        "[...document.querySelectorAll('.panel-asof')].every(e => e.innerText.startsWith('数据截至'))"
+    )
+
+
+def panel_text(page, name: str) -> str:
+    return page.locator(f"#panel-{name} .panel-body").inner_text()
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "profile", "zoom"),
+    [
+        (1920, 1080, "county-1080p", 1.0),
+        (3840, 2160, "county-1080p", 2.0),
+        (3840, 2160, "county-4k", 1.0),
+        (3840, 1080, "county-wide", 1.0),
+    ],
+)
+def test_every_panel_shows_warehouse_numbers_at_each_size(browser, screen_server, width, height, profile, zoom):
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{screen_server}/screen/county?profile={profile}")
+    wait_for_numbers(page)
+    for name in PANELS:
+        numbers = [int(n.replace(",", "")) for n in re.findall(r"\d[\d,]*", panel_text(page, name))]
+        assert any(numbers), f"panel {name} shows no number"
+    governance = panel_text(page, "governance")
+    assert re.search(r"受理\s*24\s*件", governance), governance  # the 24 cases of the fixture
+    canvas_zoom = page.evaluate("Number(getComputedStyle(document.getElementById('screen-canvas')).zoom)")
+    assert canvas_zoom == pytest.approx(zoom, rel=0.01)
+    screenshot(page, f"county-screen-{profile}-{width}x{height}")
+    assert errors == []
+    context.close()
+
+
+def test_drill_rescopes_panels_and_url_and_back(page, screen_server):
+    page.goto(f"{screen_server}/screen/county")
+    wait_for_numbers(page)
+    assert page.locator("#breadcrumb").inner_text().strip() == "示范县"
+    box = page.locator(".region-label", has_text=re.compile("^城关街道$")).first.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_url(re.compile(r"region=990101001000"))
+    wait_for_numbers(page)
+    page.wait_for_function("document.querySelector('#breadcrumb').innerText.includes('城关街道')")
+    # 城关街道 holds two of the fixture's four villages: half of the 24 cases.
+    page.wait_for_function("/受理\\s*12\\s*件/.test(document.querySelector('#panel-governance .panel-body').innerText)")
+    page.locator("#breadcrumb a", has_text="示范县").click()
+    page.wait_for_function("/受理\\s*24\\s*件/.test(document.querySelector('#panel-governance .panel-body').innerText)")
+    assert page.errors == []
+
+
+def test_kiosk_rotates_themes_hides_the_cursor_and_leaks_no_personal_data(page, screen_server):
+    bodies = []
+
+    def keep(response):
+        if response.request.resource_type in ("document", "xhr", "fetch"):
+            with contextlib.suppress(Exception):  # redirects and aborted requests have no body
+                bodies.append(response.text())
+
+    page.on("response", keep)
+    page.goto(f"{screen_server}/screen/county?kiosk=1&rotate=1")
+    wait_for_numbers(page)
+    ticker = page.locator("#ticker").text_content()
+    assert "张*明" in ticker and "138****5005" in ticker  # masked name, and the phone inside a case title
+    first = page.locator("#map-theme .theme-label").inner_text()
+    page.wait_for_function(f"document.querySelector('#map-theme .theme-label').innerText !== {first!r}", timeout=15000)
+    assert page.evaluate("getComputedStyle(document.querySelector('.screen')).cursor") == "none"
+    assert page.locator(".leaflet-control-zoom").count() == 0
+    box = page.locator(".region-label").first.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # drill in kiosk mode too
+    page.wait_for_url(re.compile(r"region=\d{12}&kiosk=1"))
+    wait_for_numbers(page)
+    for body in bodies:
+        assert not MOBILE.search(body), MOBILE.search(body).group(0)
+        assert not RESIDENT_ID.search(body)
+    assert len(bodies) > 5
+    assert page.errors == []

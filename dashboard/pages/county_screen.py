@@ -77,6 +77,7 @@ def layout(region: str | None = None, profile: str = "county-1080p", kiosk: str 
     root, selected, shown = _scope(engine, settings, region)
     bounds = load_manifest(Path(settings.geo_dir)).get("bounds", {}).get(shown.code) or [73, 18, 135, 54]
     map_panel = next(p for p in chosen.panels if p.name == "map")
+    first_theme, first_legend = _theme(engine, shown.code, 0)
     center, zoom = fit_view(bounds, map_panel.width, map_panel.height)
     sections = []
     for place in chosen.panels:
@@ -103,7 +104,7 @@ def layout(region: str | None = None, profile: str = "county-1080p", kiosk: str 
                     className="panel panel-map",
                     style=_place(place),
                     children=[
-                        html.Div(id="map-theme", className="map-theme"),
+                        html.Div(first_legend, id="map-theme", className="map-theme"),
                         dl.Map(
                             id="screen-map",
                             center=center,
@@ -120,9 +121,11 @@ def layout(region: str | None = None, profile: str = "county-1080p", kiosk: str 
                                     style={"variable": "ruralbrain.choroplethStyle"},
                                     onEachFeature={"variable": "ruralbrain.labelRegion"},
                                     hoverStyle={"variable": "ruralbrain.hoverStyle"},
+                                    # The first theme's colours come with the page: dash-leaflet ignores a
+                                    # hideout change that arrives while it is still fetching the geometry.
                                     hideout={
                                         "selected": selected.code if selected.code != shown.code else None,
-                                        "values": {},
+                                        **first_theme,
                                     },
                                 )
                             ],
@@ -258,20 +261,27 @@ def refresh(_tick, scope, ids):
     Input("screen-refresh", "n_intervals"),
     State("screen-scope", "data"),
     State("screen-geojson", "hideout"),
+    prevent_initial_call=True,
 )
 def choropleth(theme_index, _tick, scope, hideout):
     """The current theme's headline number per child region, for the map's colours and the legend."""
     _settings, engine = _context()
+    values, legend = _theme(engine, scope["shown"], theme_index)
+    return {**(hideout or {}), **values}, legend
+
+
+def _theme(engine, shown: str, theme_index: int | None) -> tuple[dict, list]:
+    """({"values", "max"}, legend) of a theme for the children of ``shown``."""
     window = Window.at(datetime.now(UTC))
     theme = THEMES[(theme_index or 0) % len(THEMES)]
-    values = children_values(engine, scope["shown"], theme["key"], window.month_start, window.tomorrow)
+    values = children_values(engine, shown, theme["key"], window.month_start, window.tomorrow)
     numbers = {code: v[theme["value"]] for code, v in values.items()}
     top = max(numbers.values(), default=0)
     legend = [
         html.Span(theme["label"], className="theme-label"),
         html.Span(f"最高 {top:,.0f}{theme['unit']}" if numbers else "暂无数据", className="theme-max"),
     ]
-    return {**(hideout or {}), "values": numbers, "max": top}, legend
+    return {"values": numbers, "max": top}, legend
 
 
 @callback(

@@ -63,6 +63,8 @@ def test_every_panel_shows_warehouse_numbers_at_each_size(browser, screen_server
         assert any(numbers), f"panel {name} shows no number"
     governance = panel_text(page, "governance")
     assert re.search(r"受理\s*24\s*件", governance), governance  # the 24 cases of the fixture
+    fills = page.evaluate("[...document.querySelectorAll('#screen-map path')].map(p => p.getAttribute('fill'))")
+    assert len(fills) == 12 and len(set(fills)) >= 2  # the choropleth tells townships with cases apart
     canvas_zoom = page.evaluate("Number(getComputedStyle(document.getElementById('screen-canvas')).zoom)")
     assert canvas_zoom == pytest.approx(zoom, rel=0.01)
     screenshot(page, f"county-screen-{profile}-{width}x{height}")

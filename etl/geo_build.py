@@ -10,7 +10,7 @@ from pathlib import Path
 
 import orjson
 import shapely
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from etl.warehouse.db import current_version
 from etl.warehouse.schema import regions
@@ -50,9 +50,12 @@ def build_geometry(engine: Engine, geo_dir: str | Path, force: bool = False) -> 
     geo_dir = Path(geo_dir)
     with engine.connect() as connection:
         version = current_version(connection)
+        # Map files depend on regions only: fact loads bump the warehouse version but change no boundary.
+        count, newest = connection.execute(select(func.count(), func.max(regions.c.updated_at))).one()
+        stamp = f"{count}:{newest}"
         manifest = read_manifest(geo_dir)
-        if manifest and manifest["warehouse_version"] == version and not force:
-            return BuildReport(version, False, manifest["level_bytes"], manifest["tolerances"])
+        if manifest and manifest.get("regions_stamp") == stamp and not force:
+            return BuildReport(manifest["warehouse_version"], False, manifest["level_bytes"], manifest["tolerances"])
         rows = connection.execute(
             select(
                 regions.c.code,
@@ -89,6 +92,7 @@ def build_geometry(engine: Engine, geo_dir: str | Path, force: bool = False) -> 
     roots.sort(key=lambda code: (level_rank(info[code].level), code))
     manifest = {
         "warehouse_version": version,
+        "regions_stamp": stamp,
         "root": roots[0] if roots else None,
         "roots": roots,
         "bounds": bounds,

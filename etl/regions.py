@@ -136,6 +136,9 @@ def load_boundaries(engine: Engine, read: BoundariesRead, source: str, parent_co
                 report.issues.append(Issue(read.file, feature.location, *problem, feature.raw))
                 continue
             values = geometry_values(feature.geometry, BOUNDARY_SURVEYED, now)
+            if table[code].geometry == values["geometry"] and table[code].boundary == BOUNDARY_SURVEYED:
+                report.unchanged += 1
+                continue
             connection.execute(update(regions).where(regions.c.code == code).values(**values))
             report.loaded += 1
         if record_issues(connection, source, report.issues) or report.loaded:

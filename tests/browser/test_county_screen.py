@@ -10,7 +10,6 @@ import pytest
 
 from dashboard.privacy import MOBILE, RESIDENT_ID
 from tests.browser.conftest import screenshot, serve
-from tests.fixtures.screen_data import load_screen_data
 
 pytestmark = pytest.mark.browser
 PANELS = ("governance", "industry", "livelihood", "environment", "security")
@@ -23,7 +22,6 @@ def screen_server(tmp_path_factory):
 
     var_dir = tmp_path_factory.mktemp("screen-var")
     build_demo(Settings.load(var_dir=str(var_dir)), echo=lambda _line: None)
-    load_screen_data(var_dir)
     process, base = serve(var_dir)
     yield base
     process.terminate()

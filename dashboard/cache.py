@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import orjson
+from flask import g, has_request_context
 from flask_caching import Cache
 from sqlalchemy import Engine
 
@@ -33,9 +34,14 @@ def cache_config(settings: Settings) -> dict:
 
 
 def warehouse_version(engine: Engine) -> int:
-    """The warehouse version now (one indexed single-row read)."""
+    """The warehouse version now: read once per request (one single-row read), then remembered for it."""
+    if has_request_context() and "warehouse_version" in g:
+        return g.warehouse_version
     with engine.connect() as connection:
-        return current_version(connection)
+        version = current_version(connection)
+    if has_request_context():
+        g.warehouse_version = version
+    return version
 
 
 def versioned(function: Callable) -> Callable:

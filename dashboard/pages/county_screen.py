@@ -10,6 +10,7 @@ import dash_leaflet as dl
 from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, html, no_update
 from flask import current_app
 
+from dashboard.cache import versioned
 from dashboard.geometry import load_manifest
 from dashboard.mapview import fit_view
 from dashboard.panels import LOCAL, Window, panels
@@ -177,6 +178,12 @@ def layout(region: str | None = None, profile: str = "county-1080p", kiosk: str 
     )
 
 
+@versioned
+def _rendered(engine, name: str, scope: str, today: str) -> list:
+    """A panel's content for a scope and local day, cached until the next load changes the warehouse."""
+    return panels()[name].render(engine, scope, Window.at(datetime.now(UTC)))
+
+
 def _seconds(given: str, default: int) -> float:
     """A rotation period from the URL (e.g. to check a wall's rotation quickly), else the profile's."""
     try:
@@ -229,7 +236,7 @@ def refresh(_tick, scope, ids):
     stale_count = 0
     for identity in ids:
         panel = panels()[identity["panel"]]
-        bodies.append(panel.render(engine, scope["scope"], window))
+        bodies.append(_rendered(engine, panel.name, scope["scope"], window.today.isoformat()))
         label, stale = _freshness_label(panel.datasets, fresh, now)
         stale_count += stale
         labels.append(label)

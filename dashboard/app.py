@@ -10,6 +10,7 @@ from flask_compress import Compress
 
 from dashboard.cache import cache, cache_config
 from dashboard.geometry import geometry
+from dashboard.heartbeat import build_id, heartbeat
 from dashboard.static_gzip import precompress_static
 from etl.warehouse.db import make_engine
 from etl.warehouse.settings import Settings
@@ -36,6 +37,8 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     # bundles are gzipped once and kept, everything else is compressed per response by Flask-Compress.
     precompress_static(server)
     server.register_blueprint(geometry)
+    server.register_blueprint(heartbeat)
+    server.config["RURALBRAIN_BUILD"] = build_id()
     app = dash.Dash(
         __name__,
         server=server,
@@ -45,6 +48,11 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         title="乡村大脑",
         update_title=None,
         suppress_callback_exceptions=True,
+        meta_tags=[
+            {"name": "ruralbrain-build", "content": server.config["RURALBRAIN_BUILD"]},
+            {"name": "ruralbrain-reload-at", "content": settings.reload_at},
+            {"name": "ruralbrain-heartbeat", "content": str(settings.heartbeat_seconds)},
+        ],
     )
     app.index_string = INDEX
     return app

@@ -278,5 +278,51 @@ def etl_watch(settings: Settings, names: tuple[str, ...]) -> None:
     click.echo("stopped")
 
 
+@main.group(invoke_without_command=True)
+@click.pass_context
+def screens(context: click.Context) -> None:
+    """Every screen: registered or not, last seen, dark for more than 5 minutes."""
+    if context.invoked_subcommand:
+        return
+    from etl.warehouse.screens import screen_states
+
+    with _engine(context.obj).connect() as connection:
+        states = screen_states(connection)
+    if not states:
+        click.echo("no screens yet: register one with `ruralbrain screens register`, or open a screen page")
+    for state in states:
+        seen = state.last_seen.strftime("%Y-%m-%d %H:%M:%S") if state.last_seen else "never"
+        name = state.screen_id if state.registered else f"{state.screen_id} (unknown)"
+        where = f" @ {state.location}" if state.location else ""
+        click.echo(f"{name}{where}: {state.state}, last seen {seen}, {state.route or ''}".rstrip(", "))
+
+
+@screens.command("register")
+@click.argument("screen_id")
+@click.option("--kind", type=click.Choice(["county", "board", "stop", "browser"]), required=True)
+@click.option("--region", "region_code", help="12-digit code of the region the screen shows.")
+@click.option("--profile", help="Screen profile (layouts/profiles).")
+@click.option("--location", help="Where the screen hangs.")
+@click.pass_obj
+def screens_register(settings: Settings, screen_id, kind, region_code, profile, location) -> None:
+    """Register a screen so the ops page knows what and where it is."""
+    from datetime import UTC, datetime
+
+    from etl.upsert import upsert
+    from etl.warehouse.schema import screens as screens_table
+
+    row = {
+        "screen_id": screen_id,
+        "kind": kind,
+        "region_code": region_code,
+        "profile": profile,
+        "location": location,
+        "registered_at": datetime.now(UTC),
+    }
+    with _engine(settings).begin() as connection:
+        upsert(connection, screens_table, [row], ["screen_id"])
+    click.echo(f"registered {screen_id}")
+
+
 if __name__ == "__main__":
     main()

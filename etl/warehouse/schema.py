@@ -312,3 +312,28 @@ weather_forecasts = _fact(
     Column("temperature", Float, comment="°C"),
     Column("precipitation", Float, comment="probability 0..1"),
 )
+
+# --- Screens (migration 0005): registered screens and their heartbeats, written by the screens themselves.
+
+screens = Table(
+    "screens",
+    metadata,
+    Column("screen_id", String(64), primary_key=True),
+    Column("kind", String(16), comment="county | board | stop | browser"),
+    Column("region_code", String(12)),
+    Column("profile", String(50)),
+    Column("location", String(200), comment="where it hangs, for the people who go there"),
+    Column("registered_at", DateTime(timezone=True)),
+)
+
+screen_heartbeats = Table(
+    "screen_heartbeats",
+    metadata,
+    Column("screen_id", String(64), primary_key=True),
+    Column("last_seen", DateTime(timezone=True), nullable=False),
+    Column("route", String(200)),
+    Column("build", String(40), comment="the build of the page the screen runs"),
+    Column("data_version", Integer, comment="the warehouse version the screen shows"),
+    Column("js_heap_mb", Float),
+    Column("beats", Integer, nullable=False, comment="heartbeats received since first seen"),
+)

@@ -22,6 +22,8 @@ class Settings:
     cache_redis_url: str = ""  # default: a filesystem cache under <var_dir>/cache
     feeds_file: str = ""  # default: the demo's data/demo/feeds.toml
     late_hours: int = 48
+    reload_at: str = "03:00"  # local time at which every screen reloads itself (bounds browser memory)
+    heartbeat_seconds: int = 60
 
     @classmethod
     def load(cls, **overrides: object) -> Settings:

@@ -50,9 +50,9 @@ def browser():
         chromium.close()
 
 
-def serve(var_dir: Path, environment: dict | None = None, workers: int = 2):
-    """Start gunicorn on a free port for a var folder; returns (process, base URL)."""
-    port = free_port()
+def serve(var_dir: Path, environment: dict | None = None, workers: int = 2, port: int | None = None):
+    """Start gunicorn on a port (default: a free one) for a var folder; returns (process, base URL)."""
+    port = port or free_port()
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent))
     env = {**os.environ, "VAR_DIR": str(var_dir), **(environment or {})}
     process = subprocess.Popen(

@@ -1,0 +1,118 @@
+// Keeps a kiosk screen working for weeks unattended: heartbeats, a 连接中断 badge with last good content kept,
+// retries with backoff, one reload when a new build is deployed, a daily reload, and no piled-up refreshes.
+(function () {
+  function meta(name, fallback) {
+    var element = document.querySelector('meta[name="' + name + '"]');
+    return element ? element.content : fallback;
+  }
+  var BUILD = meta("ruralbrain-build", "");
+  var BEAT_MS = Number(meta("ruralbrain-heartbeat", "60")) * 1000;
+  var params = new URLSearchParams(window.location.search);
+  var screenId = params.get("screen") || window.localStorage.getItem("ruralbrain-screen");
+  if (!screenId) {
+    screenId = "unregistered-" + Math.random().toString(36).slice(2, 10);
+    window.localStorage.setItem("ruralbrain-screen", screenId);
+  }
+  var offlineSince = null;
+  var delay = 2000;
+
+  function badge(show) {
+    var element = document.getElementById("connection-badge");
+    if (!element) {
+      element = document.createElement("div");
+      element.id = "connection-badge";
+      element.className = "connection-badge";
+      document.body.appendChild(element);
+    }
+    if (show) {
+      var since = offlineSince || new Date();
+      element.textContent = "连接中断 " + since.toTimeString().slice(0, 5) + "，正在重试…";
+      element.style.display = "block";
+    } else {
+      element.style.display = "none";
+    }
+  }
+
+  function offline() {
+    if (!offlineSince) { offlineSince = new Date(); }
+    badge(true);
+  }
+
+  function online(answer) {
+    var wasOffline = offlineSince !== null;
+    offlineSince = null;
+    delay = 2000;
+    badge(false);
+    if (answer && answer.build && BUILD && answer.build !== BUILD) {
+      // A new deploy: reload once to get its code (a flag per build prevents a reload loop).
+      var flag = "ruralbrain-reloaded-for-" + answer.build;
+      if (!window.sessionStorage.getItem(flag)) {
+        window.sessionStorage.setItem(flag, "1");
+        window.location.reload();
+        return;
+      }
+    }
+    if (wasOffline) { window.dispatchEvent(new Event("ruralbrain-online")); }
+  }
+
+  var realFetch = window.fetch.bind(window);
+  var inFlight = {};
+  // Dash callbacks go through fetch: skip a refresh whose previous request is still running (Dash treats
+  // 204 as "no update"), and notice at once when the server cannot be reached.
+  window.fetch = function (resource, init) {
+    var url = typeof resource === "string" ? resource : resource.url;
+    if (url.indexOf("_dash-update-component") === -1) { return realFetch(resource, init); }
+    var key = "";
+    try { key = JSON.parse(init.body).output; } catch (error) { key = ""; }
+    if (key && inFlight[key]) { return Promise.resolve(new Response(null, { status: 204 })); }
+    inFlight[key] = true;
+    return realFetch(resource, init).then(function (response) {
+      delete inFlight[key];
+      if (response.status >= 500) { offline(); } else if (offlineSince) { online(null); }
+      return response;
+    }, function (error) {
+      delete inFlight[key];
+      offline();
+      throw error;
+    });
+  };
+
+  function beat() {
+    var heap = window.performance && window.performance.memory
+      ? window.performance.memory.usedJSHeapSize / 1048576 : null;
+    var controller = new AbortController();
+    var timer = setTimeout(function () { controller.abort(); }, 10000);
+    realFetch("/api/heartbeat", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ screen: screenId, route: location.pathname + location.search, build: BUILD,
+        data_version: window.ruralbrainDataVersion || null, heap_mb: heap }),
+      signal: controller.signal,
+    }).then(function (response) {
+      clearTimeout(timer);
+      if (!response.ok) { throw new Error("status " + response.status); }
+      return response.json();
+    }).then(function (answer) {
+      online(answer);
+      setTimeout(beat, BEAT_MS);
+    }).catch(function () {
+      clearTimeout(timer);
+      offline();
+      delay = Math.min(delay * 2, 60000);  // back off, but never wait more than a minute
+      setTimeout(beat, delay);
+    });
+  }
+
+  function scheduleDailyReload() {
+    var parts = meta("ruralbrain-reload-at", "03:00").split(":");
+    var next = new Date();
+    next.setHours(Number(parts[0]), Number(parts[1] || 0), 0, 0);
+    if (next <= new Date()) { next.setDate(next.getDate() + 1); }
+    setTimeout(function () { window.location.reload(); }, next - new Date());
+  }
+
+  window.ruralbrainScreenId = screenId;
+  window.ruralbrainOffline = function () { return offlineSince !== null; };
+  setTimeout(beat, 1000);
+  scheduleDailyReload();
+})();

@@ -1,0 +1,52 @@
+"""A screen outlives its server: badge and last content while it is down, recovery without a reload loop."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import free_port, serve
+
+pytestmark = pytest.mark.browser
+
+
+def test_server_restart_shows_badge_keeps_content_and_recovers(browser, tmp_path):
+    from etl.demo.build import build_demo
+    from etl.warehouse.settings import Settings
+
+    var_dir = tmp_path / "var"
+    build_demo(Settings.load(var_dir=str(var_dir)), echo=lambda _line: None)
+    port = free_port()
+    environment = {"HEARTBEAT_SECONDS": "2"}
+    process, base = serve(var_dir, environment, port=port)
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    loads = []
+    page.on("load", lambda _page: loads.append(1))
+    try:
+        page.goto(f"{base}/screen/county?kiosk=1&screen=wall-1")
+        page.wait_for_function("document.querySelectorAll('.panel-asof').length >= 5")
+        page.wait_for_function("[...document.querySelectorAll('.panel-body')].every(e => e.innerText.length > 0)")
+        before = page.locator("#panel-governance .panel-body").inner_text()
+
+        process.terminate()
+        process.wait(timeout=20)
+        page.wait_for_selector("#connection-badge", state="visible", timeout=30000)
+        assert "连接中断" in page.locator("#connection-badge").inner_text()
+        assert page.locator("#panel-governance .panel-body").inner_text() == before  # last good content stays
+
+        process, base = serve(var_dir, environment, port=port)
+        page.wait_for_selector("#connection-badge", state="hidden", timeout=60000)
+        page.wait_for_timeout(3000)  # a few more heartbeats: the page must not reload itself
+        assert len(loads) == 1
+        assert page.locator("#panel-governance .panel-body").inner_text() == before
+    finally:
+        page.close()
+        process.terminate()
+        process.wait(timeout=20)
+    from etl.warehouse.db import make_engine
+    from etl.warehouse.screens import screen_states
+
+    engine = make_engine(f"sqlite:///{var_dir / 'warehouse.db'}")
+    with engine.connect() as connection:
+        states = {state.screen_id: state for state in screen_states(connection)}
+    assert states["wall-1"].route.startswith("/screen/county") and states["wall-1"].state == "ok"
+    engine.dispose()

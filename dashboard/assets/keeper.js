@@ -63,9 +63,14 @@
     var url = typeof resource === "string" ? resource : resource.url;
     if (url.indexOf("_dash-update-component") === -1) { return realFetch(resource, init); }
     var key = "";
-    try { key = JSON.parse(init.body).output; } catch (error) { key = ""; }
+    try {
+      var body = JSON.parse(init.body);
+      // Only timed refreshes are skipped; anything a person did always goes through.
+      var timed = (body.changedPropIds || []).every(function (id) { return /\.n_intervals$/.test(id); });
+      key = timed && body.changedPropIds.length ? body.output : "";
+    } catch (error) { key = ""; }
     if (key && inFlight[key]) { return Promise.resolve(new Response(null, { status: 204 })); }
-    inFlight[key] = true;
+    if (key) { inFlight[key] = true; }
     return realFetch(resource, init).then(function (response) {
       delete inFlight[key];
       if (response.status >= 500) { offline(); } else if (offlineSince) { online(null); }

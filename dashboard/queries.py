@@ -130,3 +130,30 @@ def latest_cases(engine: Engine, scope: str, limit: int = 12) -> list[dict]:
             }
             for moment, category, status, title, reporter, village in connection.execute(query)
         ]
+
+
+@versioned
+def village_ranking(
+    engine: Engine, scope: str, measure: str, start: datetime, end: datetime, limit: int = 5
+) -> list[dict]:
+    """The villages in a scope with the largest totals of a measure: [{"code", "name", "count", "total"}]."""
+    query = (
+        select(regions.c.code, regions.c.name, func.sum(rollups.c.count), func.sum(rollups.c.total))
+        .join(rollups, rollups.c.region_code == regions.c.code)
+        .where(
+            regions.c.level == "village",
+            regions.c.code.startswith(scope_prefix(scope)),
+            rollups.c.grain == "day",
+            rollups.c.measure == measure,
+            rollups.c.bucket >= start,
+            rollups.c.bucket < end,
+        )
+        .group_by(regions.c.code, regions.c.name)
+        .order_by(func.sum(rollups.c.total).desc(), regions.c.code)
+        .limit(limit)
+    )
+    with engine.connect() as connection:
+        return [
+            {"code": code, "name": name, "count": int(n), "total": float(total)}
+            for code, name, n, total in connection.execute(query)
+        ]

@@ -14,7 +14,7 @@ from dashboard.cache import versioned
 from dashboard.geometry import load_manifest
 from dashboard.mapview import fit_view
 from dashboard.panels import LOCAL, Window, panels
-from dashboard.queries import children_values, freshness, latest_cases
+from dashboard.queries import children_values, freshness, latest_cases, measure_totals
 from dashboard.regions import ancestors, children, get_region, root_region
 from geo.codes import CodeError, normalize_code
 from layouts.profiles import profiles
@@ -95,6 +95,7 @@ def layout(region: str | None = None, profile: str = "county-1080p", kiosk: str 
                             id="breadcrumb",
                             className="breadcrumb",
                         ),
+                        html.Div(id="screen-kpis", className="kpi-strip"),
                         html.Div(id="screen-state", className="screen-state"),
                     ],
                 )
@@ -222,6 +223,7 @@ def _freshness_label(datasets, fresh, now):
     Output({"panel": ALL, "part": "asof"}, "className"),
     Output("ticker", "children"),
     Output("screen-state", "children"),
+    Output("screen-kpis", "children"),
     Input("screen-refresh", "n_intervals"),
     State("screen-scope", "data"),
     State({"panel": ALL, "part": "body"}, "id"),
@@ -258,7 +260,26 @@ def refresh(_tick, scope, ids):
         classes,
         html.Div(ticker, className="ticker-track"),
         [html.Span(state), html.Span(f"更新于 {now.astimezone(LOCAL):%H:%M:%S}", className="updated")],
+        _kpis(engine, scope["scope"], window),
     )
+
+
+KPIS = [
+    ("今日受理", "cases.received", "count", "件"),
+    ("今日办结", "cases.closed", "count", "件"),
+    ("今日游客", "tourism.visitors", "total", "人次"),
+    ("今日清运", "waste.tonnage", "total", "吨"),
+]
+
+
+def _kpis(engine, scope: str, window) -> list:
+    """Today's headline counters for the title bar."""
+    totals = measure_totals(engine, scope, [key for _, key, _, _ in KPIS], window.today, window.tomorrow)
+    items = []
+    for label, key, field, unit in KPIS:
+        value = sum(v[field] for v in totals[key].values())
+        items.append(html.Span([label, html.B(f"{value:,.0f}"), unit]))
+    return items
 
 
 @callback(

@@ -12,7 +12,7 @@ from dashboard.privacy import MOBILE, RESIDENT_ID
 from tests.browser.conftest import screenshot, serve
 
 pytestmark = pytest.mark.browser
-PANELS = ("governance", "industry", "livelihood", "environment", "security")
+PANELS = ("governance", "industry", "livelihood", "environment", "security", "rankings")
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +59,8 @@ def test_every_panel_shows_warehouse_numbers_at_each_size(browser, screen_server
     for name in PANELS:
         numbers = [int(n.replace(",", "")) for n in re.findall(r"\d[\d,]*", panel_text(page, name))]
         assert any(numbers), f"panel {name} shows no number"
+    assert "积分" in panel_text(page, "rankings") and "暂无数据" not in panel_text(page, "rankings")
+    assert re.search(r"今日受理\s*\d+\s*件", page.locator("#screen-kpis").inner_text())
     governance = panel_text(page, "governance")
     assert re.search(r"受理\s*24\s*件", governance), governance  # the 24 cases of the fixture
     fills = page.evaluate("[...document.querySelectorAll('#screen-map path')].map(p => p.getAttribute('fill'))")

@@ -133,14 +133,70 @@ def _serve(settings: Settings) -> None:
 
 @main.command()
 @click.option("--serve/--no-serve", "then_serve", default=True, help="Serve the screens after building.")
+@click.option("--days", default=30, show_default=True, help="Days of history the first run simulates.")
 @click.pass_obj
-def demo(settings: Settings, then_serve: bool) -> None:
-    """Build the demo warehouse through the real pipeline, then serve the screens."""
+def demo(settings: Settings, then_serve: bool, days: int) -> None:
+    """Build the demo warehouse through the real pipeline, then serve it with live data and `etl watch`."""
     from etl.demo.build import build_demo
 
     build_demo(settings, echo=click.echo)
+    if not (Path(settings.var_dir) / "sim" / "api.json").exists():
+        _history(settings, days)
     if then_serve:
+        import subprocess
+
+        environment = {**os.environ, **{name.upper(): str(value) for name, value in settings.__dict__.items()}}
+        command = [sys.executable, "-m", "etl.cli"]
+        # Live data and the feed scheduler run beside the server; Ctrl-C stops the whole process group.
+        subprocess.Popen([*command, "simulate", "--days", "0", "--live"], env=environment)
+        subprocess.Popen([*command, "etl", "watch"], env=environment)
         _serve(settings)
+
+
+def _history(settings: Settings, days: int) -> None:
+    """Simulate history into the drop folders and the API, then load it through every non-MQTT feed."""
+    from etl.demo.simulate import ApiStore, SimulatorServer, simulate_history
+    from etl.runner import run_feed
+
+    counts = simulate_history(settings, days=days)
+    click.echo(f"simulated {days} days: {sum(counts.values())} rows through file drops and the HTTP API")
+    server = SimulatorServer(ApiStore(Path(settings.var_dir) / "sim" / "api.json"), settings.sim_port).start()
+    try:
+        engine = _engine(settings)
+        for feed in _feeds(settings).values():
+            if feed.source["type"] != "mqtt":  # the broker only carries live readings
+                click.echo(_describe(run_feed(engine, feed, late_hours=settings.late_hours)))
+    finally:
+        server.stop()
+
+
+@main.command()
+@click.option("--days", default=30, show_default=True, help="Days of history to write first (0: none).")
+@click.option("--live/--no-live", default=False, help="Then keep producing current data until SIGTERM.")
+@click.option("--interval", default=60.0, show_default=True, help="Seconds between live updates.")
+@click.option("--seed", default=2023, show_default=True)
+@click.pass_obj
+def simulate(settings: Settings, days: int, live: bool, interval: float, seed: int) -> None:
+    """The demo simulator: data for 示范县 through file drops, an HTTP API and MQTT (when a broker answers)."""
+    import signal
+    import threading
+
+    from etl.demo.simulate import ApiStore, SimulatorServer, simulate_history, simulate_live
+
+    if days:
+        counts = simulate_history(settings, days=days, seed=seed)
+        click.echo(f"simulated {days} days: " + ", ".join(f"{feed} {n}" for feed, n in sorted(counts.items())))
+    if not live:
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    server = SimulatorServer(ApiStore(Path(settings.var_dir) / "sim" / "api.json"), settings.sim_port).start()
+    click.echo(f"simulating live data; the API is on http://127.0.0.1:{settings.sim_port}")
+    try:
+        simulate_live(settings, stop, seed=seed, interval=interval)
+    finally:
+        server.stop()
 
 
 @main.group("etl")
@@ -154,7 +210,7 @@ def _feeds(settings: Settings) -> dict:
 
     path = Path(settings.feeds_file) if settings.feeds_file else DEMO_DIR / "feeds.toml"
     try:
-        return load_feeds(path, {"var_dir": str(Path(settings.var_dir).resolve())})
+        return load_feeds(path, {"var_dir": str(Path(settings.var_dir).resolve()), "sim_port": str(settings.sim_port)})
     except FeedConfigError as error:
         raise click.ClickException(str(error)) from None
 

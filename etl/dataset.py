@@ -151,6 +151,8 @@ class Dataset:
     region_from_device: bool = False
     # Time series accept rows older than what was already loaded only within the late window (LATE_HOURS).
     time_series: bool = False
+    # Forecasts and expected arrivals are about the future: their event time may lie ahead of now.
+    future: bool = False
 
     @property
     def key(self) -> tuple[str, ...]:

@@ -250,7 +250,7 @@ def _validate(context: _Context, record: Record) -> tuple[dict | None, tuple[str
         return None, (context.feed.mapping.get("region_code", "region_code"), "bad region code", str(error)), False
     if row["region_code"] not in context.regions:
         return None, ("region_code", "unknown region", f"{row['region_code']} is not in the warehouse"), False
-    if row["event_time"] > context.now + context.feed.future_tolerance:
+    if not dataset.future and row["event_time"] > context.now + context.feed.future_tolerance:
         return None, ("event_time", "future time", f"{row['event_time'].isoformat()} is ahead of now"), False
     late = False
     if dataset.time_series and context.high_water is not None and row["event_time"] < context.high_water:

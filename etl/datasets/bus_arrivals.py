@@ -10,4 +10,5 @@ DATASET = Dataset(
     fields=fact_fields(
         stop_id=text(required=True), route=text(required=True), direction=text(required=True), observed_at=timestamp()
     ),
+    future=True,
 )

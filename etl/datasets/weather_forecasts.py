@@ -14,4 +14,5 @@ DATASET = Dataset(
         precipitation=number(low=0, high=1),
     ),
     measures=(Measure("forecast.temperature", value="temperature", where=lambda r: r["temperature"] is not None),),
+    future=True,
 )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from etl.demo.sample import load_screen_data
 from etl.geo_build import build_geometry
 from etl.regions import fill_schematic, import_codes_file, load_boundaries
 from etl.warehouse.db import make_engine, migrate
@@ -23,8 +22,6 @@ def build_demo(settings: Settings, echo=print) -> None:
     cells = fill_schematic(engine)
     geometry = build_geometry(engine, settings.geo_dir)
     engine.dispose()
-    facts = load_screen_data(Path(settings.var_dir), settings.warehouse_url)
-    echo(f"demo facts through the file-drop feeds: {sum(facts.values())} rows written ({', '.join(facts)})")
     echo(
         f"demo warehouse: {codes.loaded} regions written ({codes.unchanged} unchanged), "
         f"{outline.loaded} outline, {cells.loaded} schematic cells updated, "

@@ -22,6 +22,7 @@ class Settings:
     cache_redis_url: str = ""  # default: a filesystem cache under <var_dir>/cache
     feeds_file: str = ""  # default: the demo's data/demo/feeds.toml
     late_hours: int = 48
+    sim_port: int = 8051  # the demo simulator's HTTP API (feeds.toml: {sim_port})
     reload_at: str = "03:00"  # local time at which every screen reloads itself (bounds browser memory)
     heartbeat_seconds: int = 60
 

@@ -9,6 +9,7 @@ import re
 import pytest
 
 from dashboard.privacy import MOBILE, RESIDENT_ID
+from etl.demo.sample import load_screen_data
 from tests.browser.conftest import screenshot, serve
 
 pytestmark = pytest.mark.browser
@@ -22,6 +23,7 @@ def screen_server(tmp_path_factory):
 
     var_dir = tmp_path_factory.mktemp("screen-var")
     build_demo(Settings.load(var_dir=str(var_dir)), echo=lambda _line: None)
+    load_screen_data(var_dir, f"sqlite:///{var_dir / 'warehouse.db'}")
     process, base = serve(var_dir)
     yield base
     process.terminate()

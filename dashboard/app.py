@@ -10,6 +10,7 @@ from flask_compress import Compress
 
 from dashboard.cache import cache, cache_config
 from dashboard.geometry import geometry
+from dashboard.health import health
 from dashboard.heartbeat import build_id, heartbeat
 from dashboard.static_gzip import precompress_static
 from etl.warehouse.db import make_engine
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     precompress_static(server)
     server.register_blueprint(geometry)
     server.register_blueprint(heartbeat)
+    server.register_blueprint(health)
     server.config["RURALBRAIN_BUILD"] = build_id()
     app = dash.Dash(
         __name__,

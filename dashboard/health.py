@@ -1,0 +1,62 @@
+"""Health endpoints for load balancers and monitoring: /healthz (the process answers), /readyz (it can serve)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from flask import Blueprint, current_app, jsonify
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from dashboard.cache import cache
+from etl.warehouse.db import current_version, migrations_current
+from etl.warehouse.schema import feed_freshness, feed_state
+
+health = Blueprint("health", __name__)
+
+
+@health.get("/healthz")
+def healthz():
+    """200 while the process can answer at all."""
+    return jsonify(status="ok")
+
+
+def _freshness(connection, now: datetime) -> dict:
+    """How many feeds are fresh, stale (older than twice their cadence) or without data."""
+    newest: dict[str, datetime] = {}
+    for feed, moment in connection.execute(select(feed_freshness.c.feed, feed_freshness.c.last_event_time)):
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+        newest[feed] = max(moment, newest.get(feed, moment))
+    summary = {"fresh": 0, "stale": 0, "no data": 0}
+    for feed, cadence in connection.execute(select(feed_state.c.feed, feed_state.c.cadence_seconds)):
+        if feed not in newest:
+            summary["no data"] += 1
+        elif now - newest[feed] > timedelta(seconds=2 * (cadence or 3600)):
+            summary["stale"] += 1
+        else:
+            summary["fresh"] += 1
+    return summary
+
+
+@health.get("/readyz")
+def readyz():
+    """200 when the warehouse answers at the newest schema and the cache works; 503 with the reasons otherwise."""
+    engine = current_app.config["RURALBRAIN_ENGINE"]
+    checks: dict[str, object] = {}
+    ready = True
+    try:
+        with engine.connect() as connection:
+            checks["warehouse_version"] = current_version(connection)
+            checks["feeds"] = _freshness(connection, datetime.now(UTC))
+        checks["migrations_current"] = migrations_current(engine)
+        ready = ready and checks["migrations_current"]
+    except SQLAlchemyError as error:
+        checks["warehouse"] = f"unreachable: {type(error).__name__}"
+        ready = False
+    try:
+        cache.set("readyz", "1", timeout=10)
+        checks["cache"] = "ok" if cache.get("readyz") == "1" else "not storing"
+    except Exception as error:  # noqa: BLE001 - any cache backend failure means not ready
+        checks["cache"] = f"unreachable: {type(error).__name__}"
+    ready = ready and checks["cache"] == "ok"
+    return jsonify(status="ready" if ready else "unready", **checks), 200 if ready else 503

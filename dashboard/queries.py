@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine, func, select
 
 from dashboard.cache import versioned
 from dashboard.privacy import mask_name, scrub
-from etl.warehouse.schema import cases, feed_freshness, feed_state, regions, rollups
+from etl.warehouse.schema import cases, device_latest, devices, feed_freshness, feed_state, regions, rollups
 from geo.codes import scope_prefix
 
 
@@ -157,3 +157,43 @@ def village_ranking(
             {"code": code, "name": name, "count": int(n), "total": float(total)}
             for code, name, n, total in connection.execute(query)
         ]
+
+
+@versioned
+def devices_in(engine: Engine, scope: str) -> list[dict]:
+    """Every device in the region with its kind, village, label point and latest value per metric."""
+    query = (
+        select(
+            devices.c.device_id,
+            devices.c.kind,
+            devices.c.region_code,
+            regions.c.name,
+            regions.c.centroid_lon,
+            regions.c.centroid_lat,
+            device_latest.c.metric,
+            device_latest.c.event_time,
+            device_latest.c.value,
+        )
+        .join(regions, regions.c.code == devices.c.region_code)
+        .join(device_latest, device_latest.c.device_id == devices.c.device_id, isouter=True)
+        .where(devices.c.region_code.startswith(scope_prefix(scope)))
+        .order_by(devices.c.device_id)
+    )
+    found: dict[str, dict] = {}
+    with engine.connect() as connection:
+        for device, kind, village, name, lon, lat, metric, moment, value in connection.execute(query):
+            entry = found.setdefault(
+                device,
+                {
+                    "device_id": device,
+                    "kind": kind,
+                    "village": village,
+                    "village_name": name,
+                    "lon": lon,
+                    "lat": lat,
+                    "latest": {},
+                },
+            )
+            if metric is not None:
+                entry["latest"][metric] = (moment if moment.tzinfo else moment.replace(tzinfo=UTC), value)
+    return list(found.values())

@@ -153,6 +153,8 @@ class Dataset:
     time_series: bool = False
     # Forecasts and expected arrivals are about the future: their event time may lie ahead of now.
     future: bool = False
+    # Kept current with each batch inside its transaction (e.g. the latest reading of every device).
+    after_load: Callable[[Any, list[dict]], object] | None = None
 
     @property
     def key(self) -> tuple[str, ...]:

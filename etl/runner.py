@@ -301,6 +301,8 @@ def _load_batch(connection: Connection, context: _Context, batch: Batch) -> tupl
     counts.duplicates += len(rows) - counts.loaded
     counts.quarantined = record_issues(connection, context.feed.name, issues, run_id=context.run_id)
     update_rollups(connection, context.dataset, touched_buckets(context.dataset, rows))
+    if context.dataset.after_load:
+        context.dataset.after_load(connection, rows)
     _update_freshness(connection, context, rows)
     return counts, issues
 

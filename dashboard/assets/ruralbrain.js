@@ -59,3 +59,10 @@ window.ruralbrain.choroplethStyle = function (feature, context) {
     window.addEventListener(type, function () { window.ruralbrainLastTouch = Date.now(); }, true);
   });
 })();
+
+// A device on the village map: a dot coloured by status (green ok, red alarm, grey silent).
+window.ruralbrain.devicePoint = function (feature, latlng) {
+  return L.circleMarker(latlng, {
+    radius: 9, color: "#ffffff", weight: 1.5, fillColor: feature.properties.colour, fillOpacity: 0.95,
+  });
+};

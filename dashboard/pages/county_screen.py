@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, 
 from flask import current_app
 
 from dashboard.cache import versioned
+from dashboard.devices import devices_now
 from dashboard.geometry import load_manifest
 from dashboard.mapview import fit_view
 from dashboard.panels import LOCAL, Window, panels
@@ -129,7 +131,13 @@ def layout(region: str | None = None, profile: str = "county-1080p", kiosk: str 
                                         "selected": selected.code if selected.code != shown.code else None,
                                         **first_theme,
                                     },
-                                )
+                                ),
+                                # At village level: the village's devices, coloured by status.
+                                dl.GeoJSON(
+                                    id="screen-devices",
+                                    data=_device_points(engine, selected) if selected.level == "village" else None,
+                                    pointToLayer={"variable": "ruralbrain.devicePoint"},
+                                ),
                             ],
                         ),
                         html.Div(
@@ -183,6 +191,44 @@ def layout(region: str | None = None, profile: str = "county-1080p", kiosk: str 
 def _rendered(engine, name: str, scope: str, today: str) -> list:
     """A panel's content for a scope and local day, cached until the next load changes the warehouse."""
     return panels()[name].render(engine, scope, Window.at(datetime.now(UTC)))
+
+
+KIND_NAMES = {
+    "bin": "垃圾桶",
+    "sewage_plant": "污水处理站",
+    "air": "空气监测",
+    "weather": "气象站",
+    "soil": "土壤墒情",
+    "greenhouse": "大棚",
+    "camera": "摄像头",
+}
+STATUS_COLOURS = {"ok": "#3ddc84", "alarm": "#ff5252", "silent": "#8a8f98"}
+
+
+def _device_points(engine, village) -> dict:
+    """The village's devices as GeoJSON points around its label point, with status and a tooltip."""
+    devices = devices_now(engine, village.code, datetime.now(UTC))
+    features = []
+    for index, device in enumerate(devices):
+        angle = 2 * math.pi * index / max(len(devices), 1)
+        # Devices without surveyed coordinates stand in a small ring around the village's label point.
+        lon = device["lon"] + 0.004 * math.cos(angle) if device["lon"] is not None else None
+        lat = device["lat"] + 0.003 * math.sin(angle) if device["lat"] is not None else None
+        if lon is None or lat is None:
+            continue
+        state = "、".join(device["alarms"]) or {"ok": "正常", "silent": "无信号"}.get(device["status"], "")
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                "properties": {
+                    "colour": STATUS_COLOURS[device["status"]],
+                    "status": device["status"],
+                    "tooltip": f"{KIND_NAMES.get(device['kind'], device['kind'])} {device['device_id']}：{state}",
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
 
 
 def _seconds(given: str, default: int) -> float:
@@ -244,7 +290,12 @@ def refresh(_tick, scope, ids):
         labels.append(label)
         classes.append("panel-asof stale" if stale else "panel-asof")
     cases = latest_cases(engine, scope["scope"])
-    ticker = [
+    alarms = [
+        html.Span(f"⚠ {device['village_name']} {name}", className="ticker-item ticker-alarm")
+        for device in devices_now(engine, scope["scope"], now)
+        for name in device["alarms"]
+    ]
+    ticker = alarms + [
         html.Span(
             f"{_as_of(c['time']).astimezone(LOCAL):%m-%d %H:%M} "
             f"{c['village']} {CATEGORY_NAMES.get(c['category'], '')}·{STATUS_NAMES.get(c['status'], '')} "

@@ -1,10 +1,11 @@
 """人居环境: garbage collected and sorting accuracy, bins full, sewage plants against the standard, air, weather."""
 
-from dashboard.panels import Panel, average, count, number, row, stat, total
+from dashboard.devices import alarm_counts, devices_now
+from dashboard.panels import Panel, average, number, row, stat, total
 from dashboard.queries import measure_totals
 
-# GB 18918-2002 class 1B discharge limits, the usual standard for village sewage stations.
-COD_LIMIT, NH3N_LIMIT = 60.0, 8.0
+# GB 18918-2002 class 1B discharge limit for COD, the usual standard for village sewage stations.
+COD_LIMIT = 60.0
 MEASURES = [
     "waste.tonnage",
     "waste.sorted_share",
@@ -21,17 +22,21 @@ def render(engine, scope, window):
     """Today's environment numbers."""
     totals = measure_totals(engine, scope, MEASURES, window.today, window.tomorrow)
     sorted_share = average(totals, "waste.sorted_share")
-    cod, nh3n = average(totals, "reading.cod"), average(totals, "reading.nh3n")
-    over = (cod or 0) > COD_LIMIT or (nh3n or 0) > NH3N_LIMIT
+    cod = average(totals, "reading.cod")
+    devices = devices_now(engine, scope, window.now)
+    alarms = alarm_counts(devices)
+    plants = sum(1 for d in devices if d["kind"] == "sewage_plant")
+    over_plants = sum(1 for d in devices if d["kind"] == "sewage_plant" and d["status"] == "alarm")
     return [
         row(
             stat("今日清运", number(total(totals, "waste.tonnage"), 1), "吨"),
             stat("分类准确率", number(100 * sorted_share if sorted_share is not None else None, 1), "%"),
-            stat("垃圾桶满溢读数", number(count(totals, "reading.fill_level")), "条"),
+            stat("满溢垃圾桶", number(alarms["垃圾桶满溢"]), "个", alarm=alarms["垃圾桶满溢"] > 0),
         ),
         row(
-            stat("出水COD均值", number(cod, 1), "mg/L", alarm=over),
-            stat("氨氮均值", number(nh3n, 2), "mg/L", alarm=over),
+            stat("污水站达标", number(plants - over_plants), "座"),
+            stat("超标", number(over_plants), "座", alarm=over_plants > 0),
+            stat("出水COD均值", number(cod, 1), "mg/L", alarm=(cod or 0) > COD_LIMIT),
         ),
         row(
             stat("AQI", number(average(totals, "reading.aqi"))),

@@ -1,15 +1,17 @@
-"""安全: camera online rate today and public-safety incidents of the last 30 days."""
+"""安全: camera online rate today, public-safety incidents of the last 30 days, and open device alarms."""
 
+from dashboard.devices import alarm_counts, devices_now
 from dashboard.panels import Panel, average, bars, count, number, row, stat
 from dashboard.queries import measure_totals
 
 
 def render(engine, scope, window):
-    """Camera availability and incidents."""
+    """Camera availability, incidents by type, and the alarms devices raise now."""
     today = measure_totals(engine, scope, ["reading.online"], window.today, window.tomorrow)
     month = measure_totals(engine, scope, ["security.incidents"], window.month_start, window.tomorrow)
     online = average(today, "reading.online")
     incidents = month.get("security.incidents", {})
+    open_alarms = sum(alarm_counts(devices_now(engine, scope, window.now)).values())
     return [
         row(
             stat(
@@ -19,8 +21,9 @@ def render(engine, scope, window):
                 alarm=online is not None and online < 0.95,
             ),
             stat("治安事件", number(count(month, "security.incidents")), "起"),
+            stat("未消除告警", number(open_alarms), "条", alarm=open_alarms > 0),
         ),
-        bars(sorted(((kind, values["count"]) for kind, values in incidents.items()), key=lambda kv: -kv[1])[:5], "起"),
+        bars(sorted(((kind, values["count"]) for kind, values in incidents.items()), key=lambda kv: -kv[1])[:4], "起"),
     ]
 
 

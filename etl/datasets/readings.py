@@ -2,6 +2,7 @@
 
 from etl.dataset import Dataset, Measure, number, text
 from etl.datasets import fact_fields
+from etl.latest import update_latest
 from etl.warehouse.schema import readings
 
 # Plausible physical ranges per metric; a reading outside is quarantined as out of range.
@@ -38,4 +39,5 @@ DATASET = Dataset(
     checks=(metric_in_range,),
     region_from_device=True,
     time_series=True,
+    after_load=update_latest,
 )

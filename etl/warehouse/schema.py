@@ -337,3 +337,16 @@ screen_heartbeats = Table(
     Column("js_heap_mb", Float),
     Column("beats", Integer, nullable=False, comment="heartbeats received since first seen"),
 )
+
+# --- The latest reading of each device and metric (migration 0006), kept by the ETL so screens can show
+# device status and open alarms without reading raw readings.
+
+device_latest = Table(
+    "device_latest",
+    metadata,
+    Column("device_id", String(64), primary_key=True),
+    Column("metric", String(24), primary_key=True),
+    Column("region_code", String(12), nullable=False, index=True),
+    Column("event_time", DateTime(timezone=True), nullable=False),
+    Column("value", Float, nullable=False),
+)

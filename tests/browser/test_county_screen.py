@@ -116,3 +116,17 @@ def test_kiosk_rotates_themes_hides_the_cursor_and_leaks_no_personal_data(page, 
         assert not RESIDENT_ID.search(body)
     assert len(bodies) > 5
     assert page.errors == []
+
+
+def test_village_level_shows_devices_by_status_and_alarms(page, screen_server):
+    page.goto(f"{screen_server}/screen/county?region=990101001001")  # the sample's camera there is offline
+    wait_for_numbers(page)
+    page.wait_for_selector("#screen-map path.leaflet-interactive[fill='#ff5252']")
+    colours = page.evaluate(
+        "[...document.querySelectorAll('#screen-map path.leaflet-interactive')]"
+        ".map(p => p.getAttribute('fill')).filter(f => ['#3ddc84', '#ff5252', '#8a8f98'].includes(f))"
+    )
+    assert len(colours) == 4 and colours.count("#ff5252") == 1  # bin, air station, sewage plant, camera
+    assert "摄像头离线" in page.locator("#ticker").text_content()
+    assert re.search(r"未消除告警\s*1\s*条", panel_text(page, "security"))
+    assert page.errors == []

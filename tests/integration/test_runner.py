@@ -14,7 +14,7 @@ from etl.regions import load_hierarchy
 from etl.rollups import day_of, hour_of
 from etl.runner import run_feed
 from etl.warehouse.db import current_version, make_engine, migrate
-from etl.warehouse.schema import cases, feed_freshness, feed_runs, quarantine, readings, rollups
+from etl.warehouse.schema import cases, device_latest, feed_freshness, feed_runs, quarantine, readings, rollups
 from geo.hierarchy import HierarchyRead, RegionRecord
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -275,6 +275,9 @@ def test_readings_late_data_and_ranges(engine, feeds, tmp_path):
             ).all()
         )
     assert set(fresh) == {VILLAGE_A1, VILLAGE_B1}
+    with engine.connect() as connection:
+        latest = dict(connection.execute(select(device_latest.c.device_id, device_latest.c.value)).all())
+    assert latest == {"BIN-1": 60.0, "AIR-1": 35.0}  # the late reading did not replace the newest one
 
 
 def test_a_renamed_column_quarantines_the_rows_and_says_which(engine, feeds, tmp_path):

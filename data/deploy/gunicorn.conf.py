@@ -1,0 +1,18 @@
+"""gunicorn settings for the screens in production: `gunicorn -c data/deploy/gunicorn.conf.py dashboard.wsgi:server`."""
+
+import multiprocessing
+import os
+
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8050')}"
+# Screen callbacks are short and mostly wait on the database: two workers per core, at least two.
+workers = int(os.environ.get("WEB_WORKERS", max(2, multiprocessing.cpu_count() * 2)))
+threads = 2
+timeout = 30  # a callback slower than this is a bug, not a reason to keep the worker
+graceful_timeout = 30
+keepalive = 75  # longer than nginx's upstream keepalive, so nginx closes first
+# Recycle workers now and then (with jitter, so they never restart together) to bound memory over weeks.
+max_requests = 20000
+max_requests_jitter = 2000
+control_socket = os.path.join(os.environ.get("VAR_DIR", "var"), "gunicorn.ctl")
+accesslog = "-"
+errorlog = "-"

@@ -27,7 +27,11 @@ class Panel:
 
 @dataclass(frozen=True)
 class Profile:
-    """A screen profile: the design canvas, what goes where, how it rotates and refreshes."""
+    """A screen profile: the design canvas, what goes where (panels or slides), how it rotates and refreshes.
+
+    ``kind`` says which route uses it (county, board, stop); ``min_font_px`` is the smallest type the
+    screen may show, in canvas pixels, so it stays readable from where people stand.
+    """
 
     name: str
     title: str
@@ -38,6 +42,8 @@ class Profile:
     idle_seconds: int
     refresh_seconds: int
     panels: tuple[Panel, ...] = field(default=())
+    kind: str = "county"
+    slides: tuple[str, ...] = field(default=())
 
     @property
     def orientation(self) -> str:
@@ -64,6 +70,8 @@ def _profile(path: Path) -> Profile:
             idle_seconds=int(data.get("idle_seconds", 120)),
             refresh_seconds=int(data.get("refresh_seconds", 30)),
             panels=panels,
+            kind=str(data.get("kind", "county")),
+            slides=tuple(str(name) for name in data.get("slides", ())),
         )
     except (KeyError, TypeError, ValueError) as error:
         raise ProfileError(f"{where}: missing or malformed {error}") from None
@@ -84,3 +92,11 @@ def _profile(path: Path) -> Profile:
 def profiles() -> dict[str, Profile]:
     """Every profile by name (the file name without .toml)."""
     return {path.stem: _profile(path) for path in sorted(FOLDER.glob("*.toml"))}
+
+
+def profile_for(kind: str, name: str | None) -> Profile:
+    """The named profile if it is one of ``kind``, else the first profile of that kind (by name)."""
+    found = profiles()
+    if name in found and found[name].kind == kind:
+        return found[name]
+    return next(profile for profile in found.values() if profile.kind == kind)

@@ -36,6 +36,24 @@ PRODUCTS = [("白茶", 168), ("湖羊肉", 88), ("青梅", 36), ("笋干", 45), 
 STOPS = [("S01", "城关站"), ("S02", "枣林站"), ("S03", "白沙站")]
 ROUTES = [("1路", "县城—枣林"), ("1路", "枣林—县城"), ("5路", "县城—白沙"), ("5路", "白沙—县城")]
 WEATHER = ["晴", "多云", "阴", "小雨"]
+# What the demo villages publish on their boards (村务, 政务, 党务公开).
+NOTICES = [
+    ("村务", "{village}关于开展人居环境整治的通知", "请各户做好门前三包，垃圾分类投放，每周六上午集中清理房前屋后。"),
+    (
+        "村务",
+        "{village}村民代表会议决议公示",
+        "经村民代表会议表决通过村道硬化项目，公示期七天，如有异议请向村委会反映。",
+    ),
+    ("政务", "城乡居民医保参保缴费通知", "明年度城乡居民医保个人缴费已开始，请于年底前通过手机或到村便民服务点缴纳。"),
+    ("党务", "{village}党支部主题党日活动安排", "本月主题党日开展党员志愿服务，请全体党员按时参加。"),
+]
+# 政策宣传 items of the demo county's content platform (written for the demo).
+PUBLICITY = [
+    ("垃圾分类 从我做起", "厨余垃圾、可回收物、有害垃圾、其他垃圾分类投放，做得好的农户可获积分兑换日用品。"),
+    ("防范电信网络诈骗", "不轻信陌生来电，不点击不明链接，转账汇款前多核实。遇到可疑情况请拨打96110咨询。"),
+    ("农房改造补助政策", "符合条件的困难家庭农房改造可申请补助，详情请咨询村便民服务中心。"),
+    ("护林防火 人人有责", "秋冬季节天干物燥，进山不带火种，不在林区焚烧秸秆和垃圾。"),
+]
 # The columns of a 基层治理四平台 case export.
 CASE_HEADER = [
     "事件编号",
@@ -331,7 +349,20 @@ def _labour_and_registry(universe: Universe, drops: Path, now: datetime) -> dict
             [code, today, "待业", unemployed],
         ]
     devices = [[d.device_id, d.kind, f"{d.kind}{d.device_id[-3:]}", d.village, "2023-06-01"] for d in universe.devices]
+    register = universe.rng("households")
+    households = [
+        [f"{code}-{n:04d}", code, "2023-06-01", *_person(register), register.randrange(1, 7)]
+        for code, _, count in universe.villages
+        for n in range(1, count + 1)
+    ]
+    stops = [[stop, name, universe.townships[0], "2023-06-01"] for stop, name in STOPS]
     return {
+        "households": _write_csv(
+            drops / "households" / "households.csv",
+            ["户码", "村代码", "登记日期", "户主", "联系电话", "人口"],
+            households,
+        ),
+        "stops": _write_csv(drops / "stops" / "stops.csv", ["站点编号", "站点名称", "所属区划", "启用日期"], stops),
         "labour": _write_csv(
             drops / "labour" / f"labour-{today.replace('-', '')}.csv", ["村代码", "日期", "就业状态", "人数"], labour
         ),
@@ -369,31 +400,43 @@ def _finance_and_notices(universe: Universe, drops: Path, now: datetime, days: i
         path.parent.mkdir(parents=True, exist_ok=True)
         book.save(path)
     notices = []
-    for code, name, _ in universe.villages[::5]:
-        notices.append(
-            [
-                f"GG{code}",
-                code,
-                _local(now - timedelta(days=rng.randrange(1, 20))),
-                "村务",
-                f"{name}关于开展人居环境整治的通知",
-                "请各户做好门前三包。",
-            ]
-        )
-        notices.append(
-            [
-                f"DW{code}",
-                code,
-                _local(now - timedelta(days=rng.randrange(1, 20))),
-                "党务",
-                f"{name}党支部主题党日活动安排",
-                "本月主题党日活动安排如下。",
-            ]
-        )
+    for code, name, _ in universe.villages:
+        for n, (kind, title, body) in enumerate(NOTICES):
+            notices.append(
+                [
+                    f"GG{code}{n}",
+                    code,
+                    _local(now - timedelta(days=rng.randrange(1, 25), hours=rng.randrange(8, 17))),
+                    kind,
+                    title.format(village=name),
+                    body,
+                ]
+            )
+    county = universe.villages[0][0][:6] + "000000"
+    publicity = [
+        [f"XC{n:02d}", county, _local(now - timedelta(days=2 + 3 * n)), title, body, _local(now + timedelta(days=60))]
+        for n, (title, body) in enumerate(PUBLICITY)
+    ]
+    # One campaign that has ended: screens must no longer show it.
+    publicity.append(
+        [
+            "XC99",
+            county,
+            _local(now - timedelta(days=40)),
+            "国庆假期出行提示",
+            "假期已结束。",
+            _local(now - timedelta(days=30)),
+        ]
+    )
     return {
         "finance": written,
         "notices": _write_csv(
             drops / "notices" / "notices.csv", ["编号", "村代码", "发布时间", "类别", "标题", "正文"], notices
+        ),
+        "publicity": _write_csv(
+            drops / "publicity" / "publicity.csv",
+            ["编号", "发布范围代码", "发布时间", "标题", "内容", "有效期至"],
+            publicity,
         ),
     }
 
@@ -536,6 +579,9 @@ def simulate_history(
         "points",
         "labour",
         "party",
+        "households",
+        "publicity",
+        "stops",
     ):
         (drops / folder).mkdir(parents=True, exist_ok=True)  # every feed finds its folder, even before data
     counts: dict[str, int] = {}

@@ -313,6 +313,26 @@ weather_forecasts = _fact(
     Column("precipitation", Float, comment="probability 0..1"),
 )
 
+# --- Publicity and bus stops (migration 0008): content the village boards and bus-stop screens rotate, and
+# the stops' names. A publicity item published for a county or township shows on every screen below it.
+publicity = _fact(
+    "publicity",
+    ("item_id",),
+    Column("item_id", String(64), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("body", Text),
+    Column("valid_until", DateTime(timezone=True), comment="hidden after this time; NULL = until replaced"),
+)
+
+bus_stops = _fact(
+    "bus_stops",
+    ("stop_id",),
+    Column("stop_id", String(32), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("lon", Float),
+    Column("lat", Float),
+)
+
 # --- Screens (migration 0005): registered screens and their heartbeats, written by the screens themselves.
 
 screens = Table(

@@ -25,6 +25,7 @@ class Settings:
     sim_port: int = 8051  # the demo simulator's HTTP API (feeds.toml: {sim_port})
     reload_at: str = "03:00"  # local time at which every screen reloads itself (bounds browser memory)
     heartbeat_seconds: int = 60
+    services_file: str = ""  # default: the demo's data/demo/services.toml (便民服务 QR links on village boards)
 
     @classmethod
     def load(cls, **overrides: object) -> Settings:

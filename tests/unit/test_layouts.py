@@ -11,7 +11,7 @@ def test_the_shipped_county_profiles():
     assert {"county-1080p", "county-4k", "county-wide"} <= set(found)
     assert (found["county-1080p"].width, found["county-1080p"].height) == (1920, 1080)
     assert found["county-wide"].width / found["county-wide"].height == pytest.approx(32 / 9)
-    for profile in found.values():
+    for profile in (p for p in found.values() if p.kind == "county"):
         assert {"map", "governance", "industry", "livelihood", "environment", "security"} <= {
             p.name for p in profile.panels
         }
@@ -26,3 +26,20 @@ def test_a_panel_outside_its_canvas_is_an_error_naming_the_file(tmp_path):
     path.write_text('title = "x"\n')
     with pytest.raises(ProfileError, match="bad.toml: missing or malformed 'canvas'"):
         _profile(path)
+
+
+def test_the_shipped_board_and_stop_profiles():
+    found = registry.profiles()
+    portrait, landscape, stop = found["board-portrait"], found["board-landscape"], found["stop-landscape"]
+    assert (portrait.width, portrait.height, portrait.orientation) == (1080, 1920, "portrait")
+    assert (landscape.width, landscape.height, landscape.orientation) == (1920, 1080, "landscape")
+    assert {portrait.kind, landscape.kind, stop.kind} == {"board", "stop"}
+    assert "services" in portrait.slides and "finance" in landscape.slides
+    # Read from 3 m: boards never print below 40 canvas px, stops (read in passing) even larger.
+    assert portrait.min_font_px >= 40 and stop.min_font_px > portrait.min_font_px
+
+
+def test_profile_for_falls_back_to_the_first_profile_of_the_kind():
+    assert registry.profile_for("board", "board-landscape").name == "board-landscape"
+    assert registry.profile_for("board", "county-4k").kind == "board"
+    assert registry.profile_for("stop", None).kind == "stop"

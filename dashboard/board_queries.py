@@ -1,0 +1,198 @@
+"""Read queries for village boards and bus-stop screens: notices, finance lines, points, forecasts, buses.
+
+These read a handful of rows of one village or stop (lists, not aggregates), so they go to the fact tables
+directly; every number that is an aggregate still comes from the rollups (dashboard.queries). Results are
+cached by warehouse version like every screen query; callers pass times rounded to the minute.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, and_, func, or_, select
+
+from dashboard.cache import versioned
+from dashboard.privacy import mask_name, scrub
+from etl.warehouse.schema import (
+    bus_arrivals,
+    bus_stops,
+    disclosures,
+    feed_state,
+    households,
+    points_ledger,
+    publicity,
+)
+from etl.warehouse.schema import weather_forecasts as forecasts
+from geo.codes import parent_of
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    # SQLite hands datetimes back without a zone; the warehouse stores UTC.
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
+def lineage(code: str) -> list[str]:
+    """The region and every region above it, nearest first (a village's notices may come from its county)."""
+    codes = [code]
+    while (parent := parent_of(codes[-1])) is not None:
+        codes.append(parent)
+    return codes
+
+
+@versioned
+def notices(engine: Engine, village: str, kinds: list[str], limit: int = 4) -> list[dict]:
+    """The newest disclosures of some kinds (village_affairs, party_affairs, …) for a village, phones scrubbed."""
+    query = (
+        select(disclosures.c.event_time, disclosures.c.kind, disclosures.c.title, disclosures.c.body)
+        .where(disclosures.c.region_code == village, disclosures.c.kind.in_(kinds))
+        .order_by(disclosures.c.event_time.desc(), disclosures.c.disclosure_id)
+        .limit(limit)
+    )
+    with engine.connect() as connection:
+        return [
+            {"time": _aware(moment), "kind": kind, "title": scrub(title), "body": scrub(body)}
+            for moment, kind, title, body in connection.execute(query)
+        ]
+
+
+@versioned
+def finance_lines(engine: Engine, village: str, year: str) -> list[dict]:
+    """A village's finance disclosure lines of one year (period YYYY-MM), by period and title."""
+    query = (
+        select(disclosures.c.period, disclosures.c.title, disclosures.c.direction, disclosures.c.amount)
+        .where(
+            disclosures.c.region_code == village,
+            disclosures.c.kind == "finance",
+            disclosures.c.amount.is_not(None),
+            disclosures.c.period.startswith(f"{year}-"),
+        )
+        .order_by(disclosures.c.period, disclosures.c.direction.desc(), disclosures.c.title)
+    )
+    with engine.connect() as connection:
+        return [
+            {"period": period, "title": title, "direction": direction, "amount": amount}
+            for period, title, direction, amount in connection.execute(query)
+        ]
+
+
+@versioned
+def household_points(engine: Engine, village: str, limit: int = 10) -> list[dict]:
+    """Households of a village by points balance (earned minus redeemed), heads' names masked."""
+    balance = func.sum(points_ledger.c.points)
+    query = (
+        select(points_ledger.c.household_code, households.c.head_name, balance)
+        .join(households, households.c.household_code == points_ledger.c.household_code, isouter=True)
+        .where(points_ledger.c.region_code == village)
+        .group_by(points_ledger.c.household_code, households.c.head_name)
+        .order_by(balance.desc(), points_ledger.c.household_code)
+        .limit(limit)
+    )
+    with engine.connect() as connection:
+        return [
+            {"household": code, "name": mask_name(name) if name else f"{code[-4:]}户", "points": int(points)}
+            for code, name, points in connection.execute(query)
+        ]
+
+
+@versioned
+def forecast(engine: Engine, region: str, start: datetime, end: datetime) -> dict:
+    """The weather forecast for [start, end) of the nearest region (the village, else its township, …) that
+    has one: {"region": code, "hours": [{"time", "condition", "temperature", "precipitation"}]}."""
+    codes = lineage(region)
+    query = (
+        select(
+            forecasts.c.region_code,
+            forecasts.c.event_time,
+            forecasts.c.condition,
+            forecasts.c.temperature,
+            forecasts.c.precipitation,
+        )
+        .where(forecasts.c.region_code.in_(codes), forecasts.c.event_time >= start, forecasts.c.event_time < end)
+        .order_by(forecasts.c.event_time)
+    )
+    by_region: dict[str, list[dict]] = {}
+    with engine.connect() as connection:
+        for code, moment, condition, temperature, precipitation in connection.execute(query):
+            by_region.setdefault(code, []).append(
+                {
+                    "time": _aware(moment),
+                    "condition": condition,
+                    "temperature": temperature,
+                    "precipitation": precipitation,
+                }
+            )
+    nearest = next((code for code in codes if code in by_region), None)
+    return {"region": nearest, "hours": by_region.get(nearest, [])}
+
+
+@versioned
+def publicity_items(engine: Engine, region: str, now: datetime, limit: int = 6) -> list[dict]:
+    """Policy publicity valid now for a region: its own items and those of every region above it, newest first."""
+    query = (
+        select(publicity.c.event_time, publicity.c.title, publicity.c.body)
+        .where(
+            publicity.c.region_code.in_(lineage(region)),
+            publicity.c.event_time <= now,
+            or_(publicity.c.valid_until.is_(None), publicity.c.valid_until > now),
+        )
+        .order_by(publicity.c.event_time.desc(), publicity.c.item_id)
+        .limit(limit)
+    )
+    with engine.connect() as connection:
+        return [
+            {"time": _aware(moment), "title": scrub(title), "body": scrub(body)}
+            for moment, title, body in connection.execute(query)
+        ]
+
+
+@versioned
+def stop(engine: Engine, stop_id: str) -> dict | None:
+    """A bus stop's name and region, or None when the stop is not in the warehouse."""
+    query = select(bus_stops.c.name, bus_stops.c.region_code).where(bus_stops.c.stop_id == stop_id)
+    with engine.connect() as connection:
+        row = connection.execute(query).first()
+    return {"stop_id": stop_id, "name": row.name, "region_code": row.region_code} if row else None
+
+
+@versioned
+def next_buses(engine: Engine, stop_id: str, now: datetime, limit: int = 6) -> list[dict]:
+    """The next expected arrivals at a stop from the feed's newest snapshot: route, direction, minutes away.
+
+    Each poll of the bus company's API re-predicts every arrival, so only the rows of the newest observation
+    count; an older prediction for the same bus would show it twice.
+    """
+    with engine.connect() as connection:
+        newest = connection.execute(
+            select(func.max(bus_arrivals.c.observed_at)).where(bus_arrivals.c.stop_id == stop_id)
+        ).scalar()
+        snapshot = bus_arrivals.c.observed_at == newest if newest is not None else bus_arrivals.c.observed_at.is_(None)
+        query = (
+            select(bus_arrivals.c.route, bus_arrivals.c.direction, bus_arrivals.c.event_time)
+            .where(and_(bus_arrivals.c.stop_id == stop_id, snapshot, bus_arrivals.c.event_time >= now))
+            .order_by(bus_arrivals.c.event_time, bus_arrivals.c.route)
+            .limit(limit)
+        )
+        rows = list(connection.execute(query))
+    return [
+        {
+            "route": route,
+            "direction": direction,
+            "expected": _aware(moment),
+            "minutes": max(0, int((_aware(moment) - now).total_seconds() // 60)),
+        }
+        for route, direction, moment in rows
+    ]
+
+
+@versioned
+def feed_health(engine: Engine) -> dict[str, dict]:
+    """{dataset: {"last_success_at", "cadence_seconds"}}: when any feed of a dataset last loaded successfully."""
+    query = select(
+        feed_state.c.dataset, func.max(feed_state.c.last_success_at), func.min(feed_state.c.cadence_seconds)
+    ).group_by(feed_state.c.dataset)
+    with engine.connect() as connection:
+        return {
+            dataset: {"last_success_at": _aware(success), "cadence_seconds": cadence}
+            for dataset, success, cadence in connection.execute(query)
+            if dataset and success
+        }

@@ -1,0 +1,175 @@
+"""村级电子屏: a village e-board in kiosk mode, rotating its profile's slides, readable from 3 m."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import dash
+from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, html
+from flask import current_app
+
+from dashboard.board_queries import feed_health
+from dashboard.freshness import feed_label
+from dashboard.panels import Window
+from dashboard.regions import Region, ancestors, get_region, root_region
+from dashboard.slides import Context, slides
+from geo.codes import CodeError, normalize_code
+from layouts.profiles import profile_for
+
+dash.register_page(__name__, path_template="/board/<village>", title="乡村大脑 · 村级电子屏")
+
+
+def _context():
+    config = current_app.config
+    return config["RURALBRAIN_SETTINGS"], config["RURALBRAIN_ENGINE"]
+
+
+def _village(engine, code: str | None) -> Region | None:
+    try:
+        return get_region(engine, normalize_code(code)) if code else None
+    except CodeError:
+        return None
+
+
+def _seconds(given: str, default: int) -> float:
+    """A period from the URL (to check a board's rotation quickly), else the profile's."""
+    try:
+        return max(0.2, float(given)) if given else default
+    except ValueError:
+        return default
+
+
+def _slide_content(context: Context, name: str, health: dict) -> tuple[list, str, str]:
+    """(body, 数据截至 label, its class) of one slide."""
+    slide = slides()[name]
+    body = slide.render(context)
+    if not slide.datasets:
+        return body, "", "slide-asof"
+    label, stale = feed_label(slide.datasets, health, context.window.now)
+    return body, label, "slide-asof stale" if stale else "slide-asof"
+
+
+def layout(village: str | None = None, profile: str = "board-portrait", rotate: str = "", refresh: str = "", **_query):
+    """The board of ``village`` for ``?profile=board-portrait|board-landscape[&rotate=s&refresh=s]``."""
+    settings, engine = _context()
+    chosen = profile_for("board", profile)
+    region = _village(engine, village)
+    if region is None:
+        return html.Div(f"未找到区划代码 {village} 的村。请检查屏幕地址。", className="empty")
+    root = root_region(engine, settings.root_region)
+    path = ancestors(engine, region.code, root.code) if root else [region]
+    now = datetime.now(UTC)
+    context = Context(engine, region, Window.at(now), settings)
+    health = feed_health(engine)
+    names = [name for name in chosen.slides if name in slides()]
+    sections = []
+    for index, name in enumerate(names):
+        body, label, label_class = _slide_content(context, name, health)
+        sections.append(
+            html.Section(
+                id={"slide": name, "part": "frame"},
+                className="slide active" if index == 0 else "slide",
+                children=[
+                    html.H2(slides()[name].title, className="slide-title"),
+                    html.Div(body, id={"slide": name, "part": "body"}, className="slide-body"),
+                    html.Div(label, id={"slide": name, "part": "asof"}, className=label_class),
+                ],
+            )
+        )
+    return html.Div(
+        className=f"board kiosk {chosen.orientation}",
+        children=[
+            html.Div(
+                id="screen-canvas",
+                className="board-canvas",
+                style={"width": chosen.width, "height": chosen.height},
+                **{"data-width": chosen.width, "data-height": chosen.height, "data-min-font": chosen.min_font_px},
+                children=[
+                    html.Header(
+                        className="board-header",
+                        children=[
+                            html.H1(region.name),
+                            html.Div(" · ".join(r.name for r in path[:-1]), className="board-where"),
+                            html.Div(id="board-clock", className="board-clock"),
+                        ],
+                    ),
+                    html.Main(sections, className="board-stage"),
+                    html.Footer(
+                        className="board-footer",
+                        children=[
+                            html.Div(
+                                [
+                                    html.Span(id={"slide": name, "part": "dot"}, className="dot on" if not i else "dot")
+                                    for i, name in enumerate(names)
+                                ],
+                                className="dots",
+                            ),
+                            html.Span("乡村大脑", className="brand"),
+                        ],
+                    ),
+                ],
+            ),
+            dcc.Store(id="board-scope", data={"village": region.code, "profile": chosen.name}),
+            dcc.Store(id="board-idle", data=chosen.idle_seconds),
+            dcc.Interval(id="board-rotate", interval=_seconds(rotate, chosen.rotate_seconds) * 1000),
+            dcc.Interval(id="board-refresh", interval=_seconds(refresh, chosen.refresh_seconds) * 1000),
+            dcc.Interval(id="board-tick", interval=10_000),
+        ],
+    )
+
+
+@callback(
+    Output({"slide": ALL, "part": "body"}, "children"),
+    Output({"slide": ALL, "part": "asof"}, "children"),
+    Output({"slide": ALL, "part": "asof"}, "className"),
+    Input("board-refresh", "n_intervals"),
+    State("board-scope", "data"),
+    State({"slide": ALL, "part": "body"}, "id"),
+    prevent_initial_call=True,
+)
+def refresh(_tick, scope, ids):
+    """Every slide's content and 数据截至 for the board's village, from the warehouse as it is now."""
+    settings, engine = _context()
+    region = get_region(engine, scope["village"])
+    context = Context(engine, region, Window.at(datetime.now(UTC)), settings)
+    health = feed_health(engine)
+    contents = [_slide_content(context, identity["slide"], health) for identity in ids]
+    return [c[0] for c in contents], [c[1] for c in contents], [c[2] for c in contents]
+
+
+# Rotation runs in the browser (no request): the next slide every period, paused while someone touches the
+# board and for the profile's idle time after.
+clientside_callback(
+    """
+    function(n, ids, idleSeconds) {
+        var count = ids.length;
+        var state = window.ruralbrainBoard || (window.ruralbrainBoard = { index: 0, rotations: 0 });
+        if (Date.now() - (window.ruralbrainLastTouch || 0) < idleSeconds * 1000) {
+            return [window.dash_clientside.no_update, window.dash_clientside.no_update];
+        }
+        if (n) { state.index = (state.index + 1) % count; state.rotations += 1; }
+        return [
+            ids.map(function (_, i) { return i === state.index ? "slide active" : "slide"; }),
+            ids.map(function (_, i) { return i === state.index ? "dot on" : "dot"; }),
+        ];
+    }
+    """,
+    Output({"slide": ALL, "part": "frame"}, "className"),
+    Output({"slide": ALL, "part": "dot"}, "className"),
+    Input("board-rotate", "n_intervals"),
+    State({"slide": ALL, "part": "frame"}, "id"),
+    State("board-idle", "data"),
+)
+
+# The clock in the corner, in the county's time (UTC+8) whatever the board's own clock zone is.
+clientside_callback(
+    """
+    function(n) {
+        var options = { timeZone: "Asia/Shanghai", month: "long", day: "numeric", weekday: "short",
+                        hour: "2-digit", minute: "2-digit", hour12: false };
+        return new Date().toLocaleString("zh-CN", options);
+    }
+    """,
+    Output("board-clock", "children"),
+    Input("board-tick", "n_intervals"),
+)

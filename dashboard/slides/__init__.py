@@ -1,0 +1,81 @@
+"""The registry of village-board slides: every module here that defines SLIDE; a new slide is one new file.
+
+A board profile (layouts/profiles/board-*.toml) lists which slides it rotates and in what order.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+
+from dash import html
+from sqlalchemy import Engine
+
+from dashboard.panels import LOCAL, Window
+from dashboard.regions import Region
+from etl.warehouse.settings import Settings
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a slide renders from: the warehouse, the board's village, the time windows, the settings."""
+
+    engine: Engine
+    village: Region
+    window: Window
+    settings: Settings
+
+
+@dataclass(frozen=True)
+class Slide:
+    """A slide: its title, the datasets its content comes from (for 数据截至), and how it renders."""
+
+    name: str
+    title: str
+    datasets: tuple[str, ...]
+    render: Callable[[Context], list]
+
+
+@cache
+def slides() -> dict[str, Slide]:
+    """Every slide by name, discovered from the modules of this package."""
+    found = {}
+    for module in pkgutil.iter_modules(__path__):
+        slide = getattr(importlib.import_module(f"{__name__}.{module.name}"), "SLIDE", None)
+        if slide is not None:
+            found[slide.name] = slide
+    return found
+
+
+def big_number(label: str, value: str, unit: str = "", alarm: bool = False) -> html.Div:
+    """A labelled number sized for reading across a village square."""
+    return html.Div(
+        className="big-number" + (" alarm" if alarm else ""),
+        children=[html.Div(label, className="big-label"), html.Div([value, html.Span(unit, className="big-unit")])],
+    )
+
+
+def numbers(*children) -> html.Div:
+    """Big numbers side by side (they wrap on a portrait board)."""
+    return html.Div(className="big-numbers", children=list(children))
+
+
+def empty(text: str) -> html.Div:
+    """What a slide says when there is nothing to show yet."""
+    return html.Div(text, className="slide-empty")
+
+
+def day_label(moment) -> str:
+    """A date as villagers read it: 11月24日."""
+    local = moment.astimezone(LOCAL)
+    return f"{local.month}月{local.day}日"
+
+
+def calendar_month(window: Window) -> tuple:
+    """[start, end) of the current local calendar month, as UTC bucket starts (boards report by month)."""
+    local_today = window.today.astimezone(LOCAL)
+    start = local_today.replace(day=1)
+    return start.astimezone(window.today.tzinfo), window.tomorrow

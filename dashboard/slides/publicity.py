@@ -1,0 +1,24 @@
+"""政策宣传: policy publicity from the content feed (the village's own and the township's and county's)."""
+
+from dash import html
+
+from dashboard.board_queries import publicity_items
+from dashboard.slides import Slide, day_label, empty
+
+
+def render(context):
+    """The two newest items valid now, title and text."""
+    now = context.window.now.replace(second=0, microsecond=0)
+    items = publicity_items(context.engine, context.village.code, now, limit=2)
+    if not items:
+        return [empty("暂无政策宣传")]
+    return [
+        html.Article(
+            className="publicity",
+            children=[html.H3(item["title"]), html.P(item["body"] or ""), html.Div(day_label(item["time"]))],
+        )
+        for item in items
+    ]
+
+
+SLIDE = Slide("publicity", "政策宣传", ("publicity",), render)

@@ -1,0 +1,34 @@
+"""便民服务: a QR code per service (订家宴, 问律师, 找工作 …) that opens its page for this village on a phone."""
+
+from dash import html
+
+from dashboard.services import load_services, qr_data_uri
+from dashboard.slides import Slide
+
+
+def render(context):
+    """The configured services as scannable codes with their names."""
+    village = context.village.code
+    return [
+        html.Div(
+            className="qr-grid",
+            children=[
+                html.Figure(
+                    className="qr",
+                    children=[
+                        html.Img(
+                            src=qr_data_uri(service.url_for(village)),
+                            alt=service.label,
+                            **{"data-url": service.url_for(village)},
+                        ),
+                        html.Figcaption(service.label),
+                    ],
+                )
+                for service in load_services(context.settings.services_file)
+            ],
+        ),
+        html.Div("手机扫码，办事不出村", className="slide-note"),
+    ]
+
+
+SLIDE = Slide("services", "便民服务", (), render)

@@ -15,6 +15,13 @@
   }
   var offlineSince = null;
   var delay = 2000;
+  var beatTimer = null;
+
+  function scheduleBeat(ms) {
+    // One heartbeat loop only: a reschedule replaces the pending beat.
+    clearTimeout(beatTimer);
+    beatTimer = setTimeout(beat, ms);
+  }
 
   function badge(show) {
     var element = document.getElementById("connection-badge");
@@ -52,7 +59,11 @@
         return;
       }
     }
-    if (wasOffline) { window.dispatchEvent(new Event("ruralbrain-online")); }
+    if (wasOffline) {
+      window.dispatchEvent(new Event("ruralbrain-online"));
+      // Back online through a refresh: report at once instead of waiting out the heartbeat's backoff.
+      if (!answer) { scheduleBeat(0); }
+    }
   }
 
   var realFetch = window.fetch.bind(window);
@@ -99,12 +110,12 @@
       return response.json();
     }).then(function (answer) {
       online(answer);
-      setTimeout(beat, BEAT_MS);
+      scheduleBeat(BEAT_MS);
     }).catch(function () {
       clearTimeout(timer);
       offline();
       delay = Math.min(delay * 2, 60000);  // back off, but never wait more than a minute
-      setTimeout(beat, delay);
+      scheduleBeat(delay);
     });
   }
 
@@ -118,6 +129,6 @@
 
   window.ruralbrainScreenId = screenId;
   window.ruralbrainOffline = function () { return offlineSince !== null; };
-  setTimeout(beat, 1000);
+  scheduleBeat(1000);
   scheduleDailyReload();
 })();

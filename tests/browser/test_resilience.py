@@ -9,7 +9,23 @@ from tests.browser.conftest import free_port, serve
 pytestmark = pytest.mark.browser
 
 
-def test_server_restart_shows_badge_keeps_content_and_recovers(browser, tmp_path):
+SCREENS = [
+    # (address, what shows that the page is up, an element whose content must survive the outage)
+    (
+        "/screen/county?kiosk=1&screen=wall-1",
+        "document.querySelectorAll('.panel-asof').length >= 5",
+        "#panel-governance .panel-body",
+    ),
+    (
+        "/board/990101001001?screen=board-1&refresh=1",
+        "document.querySelector('.slide.active') !== null",
+        ".slide.active .slide-body",
+    ),
+]
+
+
+@pytest.mark.parametrize(("route", "ready", "content"), SCREENS, ids=["county-screen", "village-board"])
+def test_server_restart_shows_badge_keeps_content_and_recovers(browser, tmp_path, route, ready, content):
     from etl.demo.build import build_demo
     from etl.warehouse.settings import Settings
 
@@ -22,22 +38,22 @@ def test_server_restart_shows_badge_keeps_content_and_recovers(browser, tmp_path
     loads = []
     page.on("load", lambda _page: loads.append(1))
     try:
-        page.goto(f"{base}/screen/county?kiosk=1&screen=wall-1")
-        page.wait_for_function("document.querySelectorAll('.panel-asof').length >= 5")
-        page.wait_for_function("[...document.querySelectorAll('.panel-body')].every(e => e.innerText.length > 0)")
-        before = page.locator("#panel-governance .panel-body").inner_text()
+        page.goto(base + route)
+        page.wait_for_function(ready)
+        page.wait_for_function(f"document.querySelector('{content}').innerText.length > 0")
+        before = page.locator(content).inner_text()
 
         process.terminate()
         process.wait(timeout=20)
         page.wait_for_selector("#connection-badge", state="visible", timeout=30000)
         assert "连接中断" in page.locator("#connection-badge").inner_text()
-        assert page.locator("#panel-governance .panel-body").inner_text() == before  # last good content stays
+        assert page.locator(content).inner_text() == before  # last good content stays
 
         process, base = serve(var_dir, environment, port=port)
         page.wait_for_selector("#connection-badge", state="hidden", timeout=60000)
         page.wait_for_timeout(3000)  # a few more heartbeats: the page must not reload itself
         assert len(loads) == 1
-        assert page.locator("#panel-governance .panel-body").inner_text() == before
+        assert page.locator(content).inner_text() == before
     finally:
         page.close()
         process.terminate()
@@ -48,5 +64,6 @@ def test_server_restart_shows_badge_keeps_content_and_recovers(browser, tmp_path
     engine = make_engine(f"sqlite:///{var_dir / 'warehouse.db'}")
     with engine.connect() as connection:
         states = {state.screen_id: state for state in screen_states(connection)}
-    assert states["wall-1"].route.startswith("/screen/county") and states["wall-1"].state == "ok"
+    screen_id = route.split("screen=")[1].split("&")[0]
+    assert states[screen_id].route == route and states[screen_id].state == "ok"
     engine.dispose()

@@ -43,3 +43,10 @@ def test_profile_for_falls_back_to_the_first_profile_of_the_kind():
     assert registry.profile_for("board", "board-landscape").name == "board-landscape"
     assert registry.profile_for("board", "county-4k").kind == "board"
     assert registry.profile_for("stop", None).kind == "stop"
+
+
+def test_every_slide_a_board_profile_names_exists():
+    from dashboard.slides import slides
+
+    for profile in registry.profiles().values():
+        assert set(profile.slides) <= set(slides()), f"{profile.name} names an unknown slide"

@@ -1,0 +1,140 @@
+"""Village e-boards and the bus-stop screen in real Chromium: slides rotate, QR codes scan to the configured
+addresses, names are masked, and no text is smaller than the profile's minimum."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+
+from dashboard.privacy import MOBILE
+from dashboard.services import load_services
+from etl.demo.sample import BOARD_VILLAGE, load_screen_data
+from layouts.profiles import profiles
+from tests.browser.conftest import screenshot, serve
+
+pytestmark = pytest.mark.browser
+
+# Every element that shows text of its own, visible, with its computed font size in canvas pixels.
+TEXT_SIZES = """
+() => [...document.querySelectorAll('#screen-canvas *')]
+  .filter(e => [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()))
+  .filter(e => e.getClientRects().length && getComputedStyle(e).visibility !== 'hidden')
+  .map(e => [e.textContent.trim().slice(0, 20), parseFloat(getComputedStyle(e).fontSize)])
+"""
+
+
+@pytest.fixture(scope="module")
+def board_server(tmp_path_factory):
+    from etl.demo.build import build_demo
+    from etl.warehouse.settings import Settings
+
+    var_dir = tmp_path_factory.mktemp("board-var")
+    build_demo(Settings.load(var_dir=str(var_dir)), echo=lambda _line: None)
+    load_screen_data(var_dir, f"sqlite:///{var_dir / 'warehouse.db'}")
+    process, base = serve(var_dir)
+    yield base
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def _page(browser, width: int, height: int):
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.errors = []
+    page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    return context, page
+
+
+def _active(page) -> str:
+    return page.evaluate("JSON.parse(document.querySelector('.slide.active').id).slide")
+
+
+@pytest.mark.parametrize("name", ["board-portrait", "board-landscape"])
+def test_board_rotates_every_slide_readably_with_masked_names(browser, board_server, name):
+    profile = profiles()[name]
+    context, page = _page(browser, profile.width, profile.height)
+    page.goto(f"{board_server}/board/{BOARD_VILLAGE}?profile={name}&rotate=1.5")
+    page.wait_for_selector(".slide.active")
+    seen: dict[str, str] = {}
+    while len(seen) < len(profile.slides):
+        current = _active(page)
+        if current not in seen:
+            page.wait_for_timeout(200)
+            seen[current] = page.locator(".slide.active").inner_text()
+            small = [(text, size) for text, size in page.evaluate(TEXT_SIZES) if size < profile.min_font_px]
+            assert small == [], f"{name}/{current}: text below {profile.min_font_px}px: {small[:5]}"
+            assert not MOBILE.search(page.content()), f"{name}/{current} shows a phone number"
+            screenshot(page, f"{name}-{current}")
+        page.wait_for_function(f"JSON.parse(document.querySelector('.slide.active').id).slide !== '{current}'")
+    assert list(seen) == list(profile.slides)  # in the profile's order
+    assert "村道硬化项目公示" in seen["village_affairs"] and "别村的通知" not in seen["village_affairs"]
+    assert "138****5678" in seen["village_affairs"]  # the phone in the notice's text, masked
+    assert re.search(r"本月收入\s*5\.00\s*万元", seen["finance"]), seen["finance"]
+    assert re.search(r"本月支出\s*1\.20\s*万元", seen["finance"])
+    # 王建国's household: 9 + 17 points; 李娜's: 5 + 13 (etl/demo/sample.py); names masked.
+    assert re.search(r"王\*国\s*26分", seen["points"]) and re.search(r"李\*\s*18分", seen["points"])
+    assert "王建国" not in page.content() and "李娜" not in page.content()
+    assert re.search(r"党课\s*2\s*次", seen["party_affairs"])
+    assert "防范电信诈骗" in seen["publicity"] and "国庆出行提示" not in seen["publicity"]
+    assert "数据截至" in seen["requests"]
+    assert page.errors == []
+    context.close()
+
+
+def test_qr_codes_decode_to_the_configured_addresses(browser, board_server):
+    import zxingcpp
+    from PIL import Image
+
+    context, page = _page(browser, 1080, 1920)
+    page.goto(f"{board_server}/board/{BOARD_VILLAGE}?rotate=0.4")
+    page.wait_for_function(
+        "document.querySelector('.slide.active') && JSON.parse(document.querySelector('.slide.active').id).slide"
+        " === 'services'"
+    )
+    page.evaluate("window.ruralbrainLastTouch = Date.now()")  # a touch holds the slide while we scan
+    decoded = {}
+    for figure in page.locator(".slide.active figure.qr").all():
+        image = Image.open(io.BytesIO(figure.locator("img").screenshot()))
+        found = zxingcpp.read_barcodes(image)
+        decoded[figure.locator("figcaption").inner_text()] = found[0].text if found else None
+    expected = {service.label: service.url_for(BOARD_VILLAGE) for service in load_services()}
+    assert set(expected) >= {"订家宴", "问律师", "找工作", "看医生", "要帮助", "打复印", "换积分"}
+    assert decoded == expected
+    context.close()
+
+
+def test_stop_screen_shows_the_next_buses_weather_and_rotating_publicity(browser, board_server):
+    profile = profiles()["stop-landscape"]
+    context, page = _page(browser, profile.width, profile.height)
+    page.goto(f"{board_server}/stop/S01?rotate=1")
+    page.wait_for_selector(".bus")
+    assert page.locator(".stop-header h1").inner_text() == "城关站"
+    rows = page.locator(".bus").all_inner_texts()
+    # Only the newest prediction of each bus, soonest first; the one in 30 s is arriving.
+    assert len(rows) == 3, rows
+    assert re.match(r"5路\s*开往 县城\s*即将进站", rows[0])
+    assert re.match(r"1路\s*开往 枣林\s*[78]分钟", rows[1])
+    assert re.match(r"5路\s*开往 白沙\s*1[56]分钟", rows[2])
+    assert page.locator(".weather-now").inner_text() == "晴"
+    titles = set()
+    for _ in range(20):
+        titles.add(page.locator(".stop-item.active h3").inner_text())
+        if len(titles) == 2:
+            break
+        page.wait_for_timeout(500)
+    assert titles == {"垃圾分类 从我做起", "防范电信诈骗"}  # the expired and the other township's never show
+    small = [(text, size) for text, size in page.evaluate(TEXT_SIZES) if size < profile.min_font_px]
+    assert small == [], small[:5]
+    screenshot(page, "stop-landscape")
+    assert page.errors == []
+    context.close()
+
+
+def test_unknown_village_or_stop_says_so(page, board_server):
+    page.goto(f"{board_server}/board/990101999999")
+    assert "未找到区划代码 990101999999" in page.locator("body").inner_text()
+    page.goto(f"{board_server}/stop/no such stop")
+    assert "站点编号无效" in page.locator("body").inner_text()

@@ -222,6 +222,28 @@ def _pick(feeds: dict, names: tuple[str, ...]) -> list:
     return [feeds[name] for name in names] if names else list(feeds.values())
 
 
+class _Progress:
+    """Progress of a run as batches commit: one line redrawn in place on a terminal (rows, batches, rows/s),
+    a line per batch when the output goes to a log. Sources stream, so the total is unknown up front."""
+
+    def __init__(self, name: str):
+        import time
+
+        self.name, self.clock, self.started, self.batches = name, time.monotonic, time.monotonic(), 0
+        self.terminal = sys.stderr.isatty()
+
+    def __call__(self, counts) -> None:
+        self.batches += 1
+        rate = counts.rows_in / max(self.clock() - self.started, 1e-6)
+        spinner = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"[self.batches % 10] if self.terminal else "·"
+        line = f"  {spinner} {self.name}: {counts.rows_in:,} rows · {self.batches} batches · {rate:,.0f} rows/s"
+        click.echo(f"\r{line}\033[K" if self.terminal else line, err=True, nl=not self.terminal)
+
+    def done(self) -> None:
+        if self.terminal and self.batches:
+            click.echo("", err=True)
+
+
 def _describe(report) -> str:
     c = report.counts
     line = (
@@ -241,11 +263,9 @@ def etl_run(settings: Settings, names: tuple[str, ...]) -> None:
     engine = _engine(settings)
     failed = False
     for feed in _pick(_feeds(settings), names):
-
-        def progress(counts, name=feed.name):
-            click.echo(f"  {name}: {counts.rows_in} rows so far", err=True)
-
+        progress = _Progress(feed.name)
         report = run_feed(engine, feed, late_hours=settings.late_hours, progress=progress)
+        progress.done()
         for issue in report.issues[:20]:
             click.echo(f"  quarantined: {issue}", err=True)
         if len(report.issues) > 20:

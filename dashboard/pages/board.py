@@ -49,8 +49,15 @@ def _slide_content(context: Context, name: str, health: dict) -> tuple[list, str
     return body, label, "slide-asof stale" if stale else "slide-asof"
 
 
-def layout(village: str | None = None, profile: str = "board-portrait", rotate: str = "", refresh: str = "", **_query):
-    """The board of ``village`` for ``?profile=board-portrait|board-landscape[&rotate=s&refresh=s]``."""
+def layout(
+    village: str | None = None,
+    profile: str = "board-portrait",
+    rotate: str = "",
+    refresh: str = "",
+    idle: str = "",
+    **_q,
+):
+    """The board of ``village`` for ``?profile=board-portrait|board-landscape[&rotate=s&refresh=s&idle=s]``."""
     settings, engine = _context()
     chosen = profile_for("board", profile)
     region = _village(engine, village)
@@ -110,7 +117,7 @@ def layout(village: str | None = None, profile: str = "board-portrait", rotate: 
                 ],
             ),
             dcc.Store(id="board-scope", data={"village": region.code, "profile": chosen.name}),
-            dcc.Store(id="board-idle", data=chosen.idle_seconds),
+            dcc.Store(id="board-idle", data=_seconds(idle, chosen.idle_seconds)),
             dcc.Interval(id="board-rotate", interval=_seconds(rotate, chosen.rotate_seconds) * 1000),
             dcc.Interval(id="board-refresh", interval=_seconds(refresh, chosen.refresh_seconds) * 1000),
             dcc.Interval(id="board-tick", interval=10_000),

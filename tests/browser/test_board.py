@@ -138,3 +138,17 @@ def test_unknown_village_or_stop_says_so(page, board_server):
     assert "未找到区划代码 990101999999" in page.locator("body").inner_text()
     page.goto(f"{board_server}/stop/no such stop")
     assert "站点编号无效" in page.locator("body").inner_text()
+
+
+def test_a_touch_pauses_rotation_until_the_board_is_left_alone(page, board_server):
+    page.goto(f"{board_server}/board/{BOARD_VILLAGE}?rotate=0.5&idle=3")
+    page.wait_for_selector(".slide.active")
+    first = _active(page)
+    page.wait_for_function(f"JSON.parse(document.querySelector('.slide.active').id).slide !== '{first}'")
+    page.mouse.click(500, 900)  # a villager taps the board
+    held = _active(page)
+    page.wait_for_timeout(2000)  # four rotation periods, all within the idle time
+    assert _active(page) == held
+    page.wait_for_function(
+        f"JSON.parse(document.querySelector('.slide.active').id).slide !== '{held}'", timeout=10000
+    )  # and it moves on by itself once nobody touches it

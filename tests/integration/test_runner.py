@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
@@ -334,6 +335,7 @@ def test_cli_run_status_and_quarantine_list(tmp_path):
     result = runner.invoke(main, [*base, "etl", "run", "cases"], env=env)
     assert result.exit_code == 0, result.output
     assert "cases: 10 in = 3 loaded + 1 duplicates + 6 quarantined" in result.output
+    assert re.search(r"· cases: 10 rows · 1 batches · [\d,]+ rows/s", result.output)  # progress, not a terminal
     assert "quarantined: c.csv, row 5, field 'region_code': unknown region" in result.output
     status = runner.invoke(main, [*base, "etl", "status"], env=env)
     line = next(line for line in status.output.splitlines() if line.startswith("cases"))

@@ -8,6 +8,7 @@ import dash
 from flask import Flask
 from flask_compress import Compress
 
+from dashboard.basemap import display_crs
 from dashboard.cache import cache, cache_config
 from dashboard.geometry import geometry
 from dashboard.health import health
@@ -27,6 +28,7 @@ INDEX = """<!DOCTYPE html>
 def create_app(settings: Settings | None = None) -> dash.Dash:
     """The screens' Dash app for ``settings`` (default: from the environment)."""
     settings = settings or Settings.load()
+    display_crs(settings)  # a TILE_CRS we cannot serve stops the start, not the first map request
     server = Flask(__name__)
     # Dash 4 signs callback URLs: every worker (and host) must share one key.
     server.secret_key = settings.ensure_secret_key()

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
 
 import orjson
 from flask import Blueprint, abort, current_app, send_file
+
+from dashboard.basemap import display_crs
+from geo.crs import wgs84_to_gcj02
 
 geometry = Blueprint("geometry", __name__)
 CODE = re.compile(r"^\d{12}$")
@@ -31,14 +35,47 @@ def load_manifest(folder: Path) -> dict:
     return _manifest(str(path), path.stat().st_mtime)
 
 
+def _shifted(data, convert):
+    """GeoJSON coordinates (any nesting) passed through a (lon, lat) arrays -> (lon, lat) arrays function."""
+    if isinstance(data, dict):
+        return {
+            key: (_coordinates(value, convert) if key == "coordinates" else _shifted(value, convert))
+            for key, value in data.items()
+        }
+    if isinstance(data, list):
+        return [_shifted(item, convert) for item in data]
+    return data
+
+
+def _coordinates(value, convert):
+    if value and isinstance(value[0], (int, float)):
+        lon, lat = convert(value[0], value[1])
+        return [round(float(lon), 6), round(float(lat), 6)]
+    return [_coordinates(item, convert) for item in value]
+
+
+def in_display_crs(path: Path, crs: str) -> Path:
+    """The geometry file as the basemap needs it: the built (WGS-84) file, or a GCJ-02 copy made once."""
+    if crs == "wgs84":
+        return path
+    target = path.parent.parent / f"{path.parent.name}-{crs}" / path.name
+    if not target.exists() or target.stat().st_mtime < path.stat().st_mtime:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shifted = _shifted(orjson.loads(path.read_bytes()), wgs84_to_gcj02)
+        partial = target.with_suffix(f".{os.getpid()}.part")
+        partial.write_bytes(orjson.dumps(shifted))
+        partial.replace(target)  # whole or not at all, whichever worker writes it
+    return target
+
+
 def _serve(kind: str, code: str):
     if not CODE.match(code):
         abort(404)
     path = geo_dir() / kind / f"{code}.geojson"
     if not path.is_file():
         abort(404)
-    response = send_file(path, mimetype="application/geo+json", conditional=True, etag=True, max_age=300)
-    return response
+    served = in_display_crs(path, display_crs(current_app.config["RURALBRAIN_SETTINGS"]))
+    return send_file(served, mimetype="application/geo+json", conditional=True, etag=True, max_age=300)
 
 
 @geometry.get("/geo/children/<code>.geojson")

@@ -9,6 +9,7 @@ import dash_leaflet as dl
 from dash import Input, Output, State, callback, dcc, html, no_update
 from flask import current_app
 
+from dashboard.basemap import tile_layers
 from dashboard.geometry import load_manifest
 from dashboard.mapview import fit_view
 from dashboard.regions import ancestors, children, get_region, root_region
@@ -87,6 +88,7 @@ def layout(region: str | None = None, **_query) -> html.Div:
                 attributionControl=False,
                 className="region-map",
                 children=[
+                    *tile_layers(settings),
                     dl.GeoJSON(
                         id="region-geojson",
                         url=f"/geo/children/{shown.code}.geojson",
@@ -94,7 +96,7 @@ def layout(region: str | None = None, **_query) -> html.Div:
                         onEachFeature={"variable": "ruralbrain.labelRegion"},
                         hoverStyle={"variable": "ruralbrain.hoverStyle"},
                         hideout={"selected": selected.code if selected.code != shown.code else None},
-                    )
+                    ),
                 ],
             ),
             html.Aside(_info(selected) if selected.level == "village" else [], id="region-info", className="info"),

@@ -25,6 +25,8 @@ class Settings:
     sim_port: int = 8051  # the demo simulator's HTTP API (feeds.toml: {sim_port})
     reload_at: str = "03:00"  # local time at which every screen reloads itself (bounds browser memory)
     heartbeat_seconds: int = 60
+    tile_url: str = ""  # default: no basemap (dark boundaries only); e.g. a local tile server's {z}/{x}/{y} URL
+    tile_crs: str = "wgs84"  # the CRS the tiles are drawn in: wgs84 (天地图, CGCS2000 and OSM-style) or gcj02 (高德)
     services_file: str = ""  # default: the demo's data/demo/services.toml (便民服务 QR links on village boards)
 
     @classmethod

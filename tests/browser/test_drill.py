@@ -70,3 +70,58 @@ def test_responses_are_gzipped(demo_server):
         with pytest.raises(urllib.error.HTTPError) as error:
             urllib.request.urlopen(f"{demo_server}/geo/children/{bad}.geojson")
         assert error.value.code == 404
+
+
+def test_a_configured_basemap_is_drawn_from_its_local_tile_server_in_its_crs(page, tmp_path):
+    """TILE_URL puts tiles under the boundaries (here from a tile server on loopback); TILE_CRS=gcj02 shifts
+    the boundaries the way 高德 tiles are shifted, so both line up."""
+    import threading
+    import urllib.request
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import orjson
+
+    from etl.demo.build import build_demo
+    from etl.warehouse.settings import Settings
+    from geo.crs import wgs84_to_gcj02
+    from tests.browser.conftest import serve
+
+    requested = []
+    tile = (  # a 1×1 grey PNG
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x00\x00\x00\x00:~\x9bU\x00\x00"
+        b"\x00\nIDATx\x9cc\xb8\x0f\x00\x00\x82\x00\x81\x8b\xa2\xb0\xf5\x00\x00\x00\x00IEND\xaeB`\x82"
+    )
+
+    class Tiles(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            requested.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.end_headers()
+            self.wfile.write(tile)
+
+        def log_message(self, *_args):
+            pass
+
+    tiles = ThreadingHTTPServer(("127.0.0.1", 0), Tiles)
+    threading.Thread(target=tiles.serve_forever, daemon=True).start()
+    var_dir = tmp_path / "var"
+    build_demo(Settings.load(var_dir=str(var_dir)), echo=lambda _line: None)
+    environment = {"TILE_URL": f"http://127.0.0.1:{tiles.server_port}/{{z}}/{{x}}/{{y}}.png", "TILE_CRS": "gcj02"}
+    process, base = serve(var_dir, environment)
+    try:
+        page.goto(base + "/")
+        page.wait_for_selector("#region-map .leaflet-overlay-pane path")
+        page.wait_for_selector("#region-map img.leaflet-tile-loaded")
+        assert requested and all(re.fullmatch(r"/\d+/\d+/\d+\.png", path) for path in requested)
+        served = orjson.loads(urllib.request.urlopen(f"{base}/geo/children/{COUNTY}.geojson").read())
+        built = orjson.loads((var_dir / "geo" / "children" / f"{COUNTY}.geojson").read_bytes())
+        lon, lat = built["features"][0]["geometry"]["coordinates"][0][0]
+        expected = wgs84_to_gcj02(lon, lat)
+        shifted = served["features"][0]["geometry"]["coordinates"][0][0]
+        assert shifted == pytest.approx(expected, abs=1e-6) and shifted != pytest.approx([lon, lat], abs=1e-4)
+        assert page.errors == []
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        tiles.shutdown()

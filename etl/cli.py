@@ -150,6 +150,8 @@ def demo(settings: Settings, then_serve: bool, days: int) -> None:
         # Live data and the feed scheduler run beside the server; Ctrl-C stops the whole process group.
         subprocess.Popen([*command, "simulate", "--days", "0", "--live"], env=environment)
         subprocess.Popen([*command, "etl", "watch"], env=environment)
+        base = f"http://{settings.host}:{settings.port}"
+        click.echo(f"screens: {base}/screen/county  {base}/board/990101001001  {base}/stop/S01  {base}/ops/screens")
         _serve(settings)
 
 

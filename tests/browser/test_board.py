@@ -135,8 +135,10 @@ def test_stop_screen_shows_the_next_buses_weather_and_rotating_publicity(browser
 
 def test_unknown_village_or_stop_says_so(page, board_server):
     page.goto(f"{board_server}/board/990101999999")
+    page.wait_for_selector(".empty")
     assert "未找到区划代码 990101999999" in page.locator("body").inner_text()
     page.goto(f"{board_server}/stop/no such stop")
+    page.wait_for_selector(".empty")
     assert "站点编号无效" in page.locator("body").inner_text()
 
 

@@ -10,6 +10,7 @@ from flask import current_app
 
 from dashboard.board_queries import feed_health
 from dashboard.freshness import feed_label
+from dashboard.kiosk import canvas, seconds
 from dashboard.panels import Window
 from dashboard.regions import Region, ancestors, get_region, root_region
 from dashboard.slides import Context, slides
@@ -29,14 +30,6 @@ def _village(engine, code: str | None) -> Region | None:
         return get_region(engine, normalize_code(code)) if code else None
     except CodeError:
         return None
-
-
-def _seconds(given: str, default: int) -> float:
-    """A period from the URL (to check a board's rotation quickly), else the profile's."""
-    try:
-        return max(0.2, float(given)) if given else default
-    except ValueError:
-        return default
 
 
 def _slide_content(context: Context, name: str, health: dict) -> tuple[list, str, str]:
@@ -86,12 +79,10 @@ def layout(
     return html.Div(
         className=f"board kiosk {chosen.orientation}",
         children=[
-            html.Div(
-                id="screen-canvas",
-                className="board-canvas",
-                style={"width": chosen.width, "height": chosen.height},
-                **{"data-width": chosen.width, "data-height": chosen.height, "data-min-font": chosen.min_font_px},
-                children=[
+            canvas(
+                chosen,
+                "board-canvas",
+                [
                     html.Header(
                         className="board-header",
                         children=[
@@ -117,9 +108,9 @@ def layout(
                 ],
             ),
             dcc.Store(id="board-scope", data={"village": region.code, "profile": chosen.name}),
-            dcc.Store(id="board-idle", data=_seconds(idle, chosen.idle_seconds)),
-            dcc.Interval(id="board-rotate", interval=_seconds(rotate, chosen.rotate_seconds) * 1000),
-            dcc.Interval(id="board-refresh", interval=_seconds(refresh, chosen.refresh_seconds) * 1000),
+            dcc.Store(id="board-idle", data=seconds(idle, chosen.idle_seconds)),
+            dcc.Interval(id="board-rotate", interval=seconds(rotate, chosen.rotate_seconds) * 1000),
+            dcc.Interval(id="board-refresh", interval=seconds(refresh, chosen.refresh_seconds) * 1000),
             dcc.Interval(id="board-tick", interval=10_000),
         ],
     )

@@ -11,6 +11,7 @@ from flask import current_app
 
 from dashboard.board_queries import feed_health, forecast, next_buses, publicity_items, stop
 from dashboard.freshness import feed_label
+from dashboard.kiosk import canvas, seconds
 from dashboard.panels import number
 from layouts.profiles import profile_for
 
@@ -22,14 +23,6 @@ BODY_CHARS = 48  # publicity text is cut to what fits in very large type
 
 def _engine():
     return current_app.config["RURALBRAIN_ENGINE"]
-
-
-def _seconds(given: str, default: int) -> float:
-    """A period from the URL (to check a screen quickly), else the profile's."""
-    try:
-        return max(0.2, float(given)) if given else default
-    except ValueError:
-        return default
 
 
 def _arrivals(buses: list[dict]) -> list:
@@ -109,12 +102,10 @@ def layout(stop_id: str | None = None, profile: str = "stop-landscape", rotate: 
     return html.Div(
         className="board stop kiosk",
         children=[
-            html.Div(
-                id="screen-canvas",
-                className="board-canvas stop-canvas",
-                style={"width": chosen.width, "height": chosen.height},
-                **{"data-width": chosen.width, "data-height": chosen.height, "data-min-font": chosen.min_font_px},
-                children=[
+            canvas(
+                chosen,
+                "board-canvas stop-canvas",
+                [
                     html.Header(
                         className="stop-header",
                         children=[
@@ -145,8 +136,8 @@ def layout(stop_id: str | None = None, profile: str = "stop-landscape", rotate: 
                 ],
             ),
             dcc.Store(id="stop-scope", data={"stop_id": stop_id, "region": region}),
-            dcc.Interval(id="stop-refresh", interval=_seconds(refresh, chosen.refresh_seconds) * 1000),
-            dcc.Interval(id="stop-rotate", interval=_seconds(rotate, chosen.rotate_seconds) * 1000),
+            dcc.Interval(id="stop-refresh", interval=seconds(refresh, chosen.refresh_seconds) * 1000),
+            dcc.Interval(id="stop-rotate", interval=seconds(rotate, chosen.rotate_seconds) * 1000),
             dcc.Interval(id="stop-tick", interval=10_000),
         ],
     )

@@ -10,9 +10,9 @@ import pytest
 
 from dashboard.privacy import MOBILE
 from dashboard.services import load_services
-from etl.demo.sample import BOARD_VILLAGE, load_screen_data
+from etl.demo.sample import BOARD_VILLAGE
 from layouts.profiles import profiles
-from tests.browser.conftest import screenshot, serve
+from tests.browser.conftest import screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -23,20 +23,6 @@ TEXT_SIZES = """
   .filter(e => e.getClientRects().length && getComputedStyle(e).visibility !== 'hidden')
   .map(e => [e.textContent.trim().slice(0, 20), parseFloat(getComputedStyle(e).fontSize)])
 """
-
-
-@pytest.fixture(scope="module")
-def board_server(tmp_path_factory):
-    from etl.demo.build import build_demo
-    from etl.warehouse.settings import Settings
-
-    var_dir = tmp_path_factory.mktemp("board-var")
-    build_demo(Settings.load(var_dir=str(var_dir)), echo=lambda _line: None)
-    load_screen_data(var_dir, f"sqlite:///{var_dir / 'warehouse.db'}")
-    process, base = serve(var_dir)
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
 
 
 def _page(browser, width: int, height: int):
@@ -53,10 +39,10 @@ def _active(page) -> str:
 
 
 @pytest.mark.parametrize("name", ["board-portrait", "board-landscape"])
-def test_board_rotates_every_slide_readably_with_masked_names(browser, board_server, name):
+def test_board_rotates_every_slide_readably_with_masked_names(browser, sample_server, name):
     profile = profiles()[name]
     context, page = _page(browser, profile.width, profile.height)
-    page.goto(f"{board_server}/board/{BOARD_VILLAGE}?profile={name}&rotate=1.5")
+    page.goto(f"{sample_server}/board/{BOARD_VILLAGE}?profile={name}&rotate=1.5")
     page.wait_for_selector(".slide.active")
     seen: dict[str, str] = {}
     while len(seen) < len(profile.slides):
@@ -84,12 +70,12 @@ def test_board_rotates_every_slide_readably_with_masked_names(browser, board_ser
     context.close()
 
 
-def test_qr_codes_decode_to_the_configured_addresses(browser, board_server):
+def test_qr_codes_decode_to_the_configured_addresses(browser, sample_server):
     import zxingcpp
     from PIL import Image
 
     context, page = _page(browser, 1080, 1920)
-    page.goto(f"{board_server}/board/{BOARD_VILLAGE}?rotate=0.4")
+    page.goto(f"{sample_server}/board/{BOARD_VILLAGE}?rotate=0.4")
     page.wait_for_function(
         "document.querySelector('.slide.active') && JSON.parse(document.querySelector('.slide.active').id).slide"
         " === 'services'"
@@ -106,10 +92,10 @@ def test_qr_codes_decode_to_the_configured_addresses(browser, board_server):
     context.close()
 
 
-def test_stop_screen_shows_the_next_buses_weather_and_rotating_publicity(browser, board_server):
+def test_stop_screen_shows_the_next_buses_weather_and_rotating_publicity(browser, sample_server):
     profile = profiles()["stop-landscape"]
     context, page = _page(browser, profile.width, profile.height)
-    page.goto(f"{board_server}/stop/S01?rotate=1")
+    page.goto(f"{sample_server}/stop/S01?rotate=1")
     page.wait_for_selector(".bus")
     assert page.locator(".stop-header h1").inner_text() == "城关站"
     rows = page.locator(".bus").all_inner_texts()
@@ -133,17 +119,17 @@ def test_stop_screen_shows_the_next_buses_weather_and_rotating_publicity(browser
     context.close()
 
 
-def test_unknown_village_or_stop_says_so(page, board_server):
-    page.goto(f"{board_server}/board/990101999999")
+def test_unknown_village_or_stop_says_so(page, sample_server):
+    page.goto(f"{sample_server}/board/990101999999")
     page.wait_for_selector(".empty")
     assert "未找到区划代码 990101999999" in page.locator("body").inner_text()
-    page.goto(f"{board_server}/stop/no such stop")
+    page.goto(f"{sample_server}/stop/no such stop")
     page.wait_for_selector(".empty")
     assert "站点编号无效" in page.locator("body").inner_text()
 
 
-def test_a_touch_pauses_rotation_until_the_board_is_left_alone(page, board_server):
-    page.goto(f"{board_server}/board/{BOARD_VILLAGE}?rotate=0.5&idle=3")
+def test_a_touch_pauses_rotation_until_the_board_is_left_alone(page, sample_server):
+    page.goto(f"{sample_server}/board/{BOARD_VILLAGE}?rotate=0.5&idle=3")
     page.wait_for_selector(".slide.active")
     first = _active(page)
     page.wait_for_function(f"JSON.parse(document.querySelector('.slide.active').id).slide !== '{first}'")

@@ -9,25 +9,10 @@ import re
 import pytest
 
 from dashboard.privacy import MOBILE, RESIDENT_ID
-from etl.demo.sample import load_screen_data
-from tests.browser.conftest import screenshot, serve
+from tests.browser.conftest import screenshot
 
 pytestmark = pytest.mark.browser
 PANELS = ("governance", "industry", "livelihood", "environment", "security", "rankings")
-
-
-@pytest.fixture(scope="module")
-def screen_server(tmp_path_factory):
-    from etl.demo.build import build_demo
-    from etl.warehouse.settings import Settings
-
-    var_dir = tmp_path_factory.mktemp("screen-var")
-    build_demo(Settings.load(var_dir=str(var_dir)), echo=lambda _line: None)
-    load_screen_data(var_dir, f"sqlite:///{var_dir / 'warehouse.db'}")
-    process, base = serve(var_dir)
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
 
 
 def wait_for_numbers(page) -> None:
@@ -50,13 +35,13 @@ def panel_text(page, name: str) -> str:
         (3840, 1080, "county-wide", 1.0),
     ],
 )
-def test_every_panel_shows_warehouse_numbers_at_each_size(browser, screen_server, width, height, profile, zoom):
+def test_every_panel_shows_warehouse_numbers_at_each_size(browser, sample_server, width, height, profile, zoom):
     context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
     errors = []
     page.on("console", lambda m: m.type == "error" and errors.append(m.text))
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(f"{screen_server}/screen/county?profile={profile}")
+    page.goto(f"{sample_server}/screen/county?profile={profile}")
     wait_for_numbers(page)
     for name in PANELS:
         numbers = [int(n.replace(",", "")) for n in re.findall(r"\d[\d,]*", panel_text(page, name))]
@@ -74,8 +59,8 @@ def test_every_panel_shows_warehouse_numbers_at_each_size(browser, screen_server
     context.close()
 
 
-def test_drill_rescopes_panels_and_url_and_back(page, screen_server):
-    page.goto(f"{screen_server}/screen/county")
+def test_drill_rescopes_panels_and_url_and_back(page, sample_server):
+    page.goto(f"{sample_server}/screen/county")
     wait_for_numbers(page)
     assert page.locator("#breadcrumb").inner_text().strip() == "示范县"
     box = page.locator(".region-label", has_text=re.compile("^城关街道$")).first.bounding_box()
@@ -90,7 +75,7 @@ def test_drill_rescopes_panels_and_url_and_back(page, screen_server):
     assert page.errors == []
 
 
-def test_kiosk_rotates_themes_hides_the_cursor_and_leaks_no_personal_data(page, screen_server):
+def test_kiosk_rotates_themes_hides_the_cursor_and_leaks_no_personal_data(page, sample_server):
     bodies = []
 
     def keep(response):
@@ -99,7 +84,7 @@ def test_kiosk_rotates_themes_hides_the_cursor_and_leaks_no_personal_data(page, 
                 bodies.append(response.text())
 
     page.on("response", keep)
-    page.goto(f"{screen_server}/screen/county?kiosk=1&rotate=1")
+    page.goto(f"{sample_server}/screen/county?kiosk=1&rotate=1")
     wait_for_numbers(page)
     ticker = page.locator("#ticker").text_content()
     assert "张*明" in ticker and "138****5005" in ticker  # masked name, and the phone inside a case title
@@ -118,8 +103,8 @@ def test_kiosk_rotates_themes_hides_the_cursor_and_leaks_no_personal_data(page, 
     assert page.errors == []
 
 
-def test_village_level_shows_devices_by_status_and_alarms(page, screen_server):
-    page.goto(f"{screen_server}/screen/county?region=990101001001")  # the sample's camera there is offline
+def test_village_level_shows_devices_by_status_and_alarms(page, sample_server):
+    page.goto(f"{sample_server}/screen/county?region=990101001001")  # the sample's camera there is offline
     wait_for_numbers(page)
     page.wait_for_selector("#screen-map path.leaflet-interactive[fill='#ff5252']")
     colours = page.evaluate(

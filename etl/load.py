@@ -8,6 +8,8 @@ from functools import lru_cache
 
 from sqlalchemy import Connection, DateTime, Table
 
+from etl.warehouse.partitions import MONTHLY, ensure_months
+
 # Bookkeeping columns change on every load; they never make a row "changed".
 BOOKKEEPING = ("loaded_at", "run_id")
 
@@ -24,6 +26,8 @@ def upsert_counting(connection: Connection, table: Table, rows: Sequence[dict]) 
     columns = list(rows[0])
     key = [column.name for column in table.primary_key.columns]
     if connection.dialect.name == "postgresql":
+        if table.name in MONTHLY:
+            ensure_months(connection, table.name, (row["event_time"] for row in rows))
         return _postgres(connection, table, rows, columns, key)
     return _sqlite(connection, table, rows, columns, key)
 

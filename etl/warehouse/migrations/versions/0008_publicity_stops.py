@@ -1,7 +1,7 @@
 """publicity items and bus stops
 
 Revision ID: 0008
-Revises: 0006 (0007 when present)
+Revises: 0007
 Create Date: 2026-11-24 10:05:00.000000
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

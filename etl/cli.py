@@ -285,7 +285,7 @@ def etl_status(settings: Settings) -> None:
     from etl.status import feed_status
 
     rows = feed_status(_engine(settings), _feeds(settings))
-    header = ("feed", "last run", "status", "in", "loaded", "dup", "quar", "late", "newest event", "freshness")
+    header = ("feed", "last run", "status", "in", "loaded", "dup", "quar", "late", "newest event", "lag", "freshness")
     table = [header] + [tuple("" if v is None else str(v) for v in row) for row in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     for row in table:
@@ -337,6 +337,7 @@ def etl_watch(settings: Settings, names: tuple[str, ...]) -> None:
     import signal
     import threading
 
+    from etl.status import lag_text
     from etl.watch import watch
 
     stop = threading.Event()
@@ -347,7 +348,8 @@ def etl_watch(settings: Settings, names: tuple[str, ...]) -> None:
 
     def report(result) -> None:
         if result.counts.rows_in or result.error:
-            click.echo(_describe(result))
+            lag = f" lag {lag_text(result.lag_seconds)}" if result.lag_seconds is not None else ""
+            click.echo(_describe(result) + lag)
 
     def error(feed, problem) -> None:
         click.echo(f"{feed.name}: run failed: {type(problem).__name__}: {problem}", err=True)

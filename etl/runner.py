@@ -50,6 +50,7 @@ class RunReport:
     error: str | None = None
     issues: list[Issue] = field(default_factory=list)
     version: int | None = None
+    lag_seconds: float | None = None  # commit time minus the newest event of the last batch (live feeds)
 
 
 @dataclass
@@ -64,6 +65,7 @@ class _Context:
     regions: set[str]
     device_regions: dict[str, str]
     high_water: datetime | None
+    newest_in_batch: datetime | None = None
 
 
 def _start_run(engine: Engine, feed: Feed, now: datetime) -> int:
@@ -168,6 +170,8 @@ def _run(engine, feed, batches, *, late_hours, now, progress=None, in_transactio
                 batch.on_failure()
                 raise
             batch.on_commit()
+            if context.newest_in_batch is not None and not dataset.future:
+                report.lag_seconds = max(0.0, (clock() - context.newest_in_batch).total_seconds())
             report.counts = total
             report.issues.extend(issues)
             if progress:
@@ -188,7 +192,11 @@ def _finish_run(engine: Engine, report: RunReport, now: datetime) -> None:
             update(feed_runs)
             .where(feed_runs.c.id == report.run_id)
             .values(
-                finished_at=now, status="failed" if report.error else "ok", error=report.error, **vars(report.counts)
+                finished_at=now,
+                status="failed" if report.error else "ok",
+                error=report.error,
+                lag_seconds=report.lag_seconds,
+                **vars(report.counts),
             )
         )
 
@@ -297,6 +305,7 @@ def _load_batch(connection: Connection, context: _Context, batch: Batch) -> tupl
             counts.duplicates += 1  # the same row twice in one batch, e.g. an MQTT redelivery
         unique[identity] = row
     rows = list(unique.values())
+    context.newest_in_batch = max((row["event_time"] for row in rows), default=None)
     counts.loaded = upsert_counting(connection, context.dataset.table, rows)
     counts.duplicates += len(rows) - counts.loaded
     counts.quarantined = record_issues(connection, context.feed.name, issues, run_id=context.run_id)

@@ -15,9 +15,11 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 
 def feed_status(engine: Engine, feeds: dict[str, Feed], now: datetime | None = None) -> list[tuple]:
-    """One row per feed: name, last run start, status, in, loaded, duplicates, quarantined, late, newest, freshness.
+    """One row per feed: name, last run start, status, in, loaded, duplicates, quarantined, late, newest, lag,
+    freshness.
 
-    Freshness is "fresh", or "stale (age)" when the newest event is older than twice the feed's cadence.
+    Freshness is "fresh", or "stale (age)" when the newest event is older than twice the feed's cadence. Lag is
+    how far behind live the last run's last batch was when it committed (live feeds, e.g. MQTT sensors).
     """
     now = now or datetime.now(UTC)
     rows = []
@@ -26,6 +28,13 @@ def feed_status(engine: Engine, feeds: dict[str, Feed], now: datetime | None = N
             run = connection.execute(
                 select(feed_runs).where(feed_runs.c.feed == name).order_by(feed_runs.c.id.desc()).limit(1)
             ).first()
+            # The lag of the last run that loaded something: an idle run has nothing to be behind on.
+            lag = connection.execute(
+                select(feed_runs.c.lag_seconds)
+                .where(feed_runs.c.feed == name, feed_runs.c.lag_seconds.is_not(None))
+                .order_by(feed_runs.c.id.desc())
+                .limit(1)
+            ).scalar()
             newest = _aware(
                 connection.execute(
                     select(func.max(feed_freshness.c.last_event_time)).where(feed_freshness.c.feed == name)
@@ -38,7 +47,7 @@ def feed_status(engine: Engine, feeds: dict[str, Feed], now: datetime | None = N
             else:
                 freshness = "fresh"
             if run is None:
-                rows.append((name, "never", "", None, None, None, None, None, None, freshness))
+                rows.append((name, "never", "", None, None, None, None, None, None, None, freshness))
                 continue
             rows.append(
                 (
@@ -51,7 +60,21 @@ def feed_status(engine: Engine, feeds: dict[str, Feed], now: datetime | None = N
                     run.quarantined,
                     run.late,
                     newest.strftime("%Y-%m-%d %H:%M") if newest else None,
+                    lag_text(lag),
                     freshness,
                 )
             )
     return rows
+
+
+def lag_text(seconds: float | None) -> str | None:
+    """A lag as people read it: 0.4s, 12s, 3m05s, 2h10m."""
+    if seconds is None:
+        return None
+    if seconds < 10:
+        return f"{seconds:.1f}s"
+    if seconds < 60:
+        return f"{seconds:.0f}s"
+    if seconds < 3600:
+        return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
+    return f"{int(seconds // 3600)}h{int(seconds % 3600 // 60):02d}m"

@@ -51,8 +51,10 @@ class Mqtt:
     connect_timeout: float = 10.0
     keepalive: int = 60
     _client: paho.Client | None = field(default=None, init=False, repr=False)
-    _inbox: queue.Queue[paho.MQTTMessage] = field(default_factory=queue.Queue, init=False, repr=False)
+    _inbox: queue.Queue[tuple[int, paho.MQTTMessage]] = field(default_factory=queue.Queue, init=False, repr=False)
     _redeliver: bool = field(default=False, init=False, repr=False)
+    # Counts (re)connections: a message id is only meaningful on the connection that delivered it.
+    _connection: int = field(default=0, init=False, repr=False)
 
     @classmethod
     def from_config(cls, config: dict[str, Any], base_dir: Path | None = None) -> Mqtt:
@@ -106,6 +108,7 @@ class Mqtt:
                 refusal.append(f"connection refused: {reason}")
                 ready.set()
             else:
+                self._connection += 1
                 # Again on every reconnect: harmless when the session kept the subscription.
                 client.subscribe([(topic, SubscribeOptions(qos=1)) for topic in self.topics])
 
@@ -115,7 +118,10 @@ class Mqtt:
 
         client.on_connect = on_connect
         client.on_subscribe = on_subscribe
-        client.on_message = lambda client, userdata, message: self._inbox.put(message)
+        client.on_message = lambda client, userdata, message: self._inbox.put((self._connection, message))
+        # paho reconnects by itself after the broker restarts; the session (clean_start off) resumes and the
+        # broker resends what was not acknowledged. Retry quickly at first, then at most every 10 s.
+        client.reconnect_delay_set(min_delay=1, max_delay=10)
         properties = Properties(PacketTypes.CONNECT)
         properties.SessionExpiryInterval = self.session_expiry
         properties.ReceiveMaximum = max(1, min(self.batch_size, 65535))
@@ -129,9 +135,10 @@ class Mqtt:
             self.close()
             raise SourceError(f"{self.name}: {'; '.join(refusal) or 'no answer from the broker'}")
 
-    def collect(self) -> list[paho.MQTTMessage]:
-        """The next messages: batch_size of them, or what came within batch_seconds of the first; [] when idle."""
-        messages: list[paho.MQTTMessage] = []
+    def collect(self) -> list[tuple[int, paho.MQTTMessage]]:
+        """The next (connection, message) pairs: batch_size of them, or what came within batch_seconds of the
+        first; [] when idle."""
+        messages: list[tuple[int, paho.MQTTMessage]] = []
         started = deadline = time.monotonic()
         while len(messages) < self.batch_size:
             if messages:
@@ -150,20 +157,23 @@ class Mqtt:
                 deadline = time.monotonic() + self.batch_seconds
         return messages
 
-    def batch(self, messages: list[paho.MQTTMessage]) -> Batch:
+    def batch(self, messages: list[tuple[int, paho.MQTTMessage]]) -> Batch:
         """Records and Issues of some messages; committing acks them all, failing lets the broker redeliver."""
-        client = self._client  # this connection only: a message id means nothing on the next one
+        client = self._client
         records: list[Record] = []
         issues: list[Issue] = []
-        for message in messages:
+        for _connection, message in messages:
             parsed, rejected = _parse(message)
             records.extend(parsed)
             issues.extend(rejected)
 
         def ack() -> None:
             # In receive order, as MQTT requires; malformed messages too, or they would come back forever.
-            for message in messages:
-                client.ack(message.mid, message.qos)
+            # Messages of an earlier connection are not acked: after a reconnect the broker resends them (the
+            # idempotent load counts them as duplicates) and their ids may already name other messages.
+            for connection, message in messages:
+                if connection == self._connection:
+                    client.ack(message.mid, message.qos)
 
         def redeliver() -> None:
             self._redeliver = True

@@ -267,6 +267,11 @@ feed_runs = Table(
     Column("late", Integer, nullable=False, default=0),
     Column("error", Text),
     Column("watermark", String(100)),
+    Column(
+        "lag_seconds",
+        Float,
+        comment="commit time minus the newest event of the run's last batch: how far behind live",
+    ),
 )
 
 feed_state = Table(

@@ -1,4 +1,6 @@
-"""Hour and day rollups × village, township and county, recomputed for exactly the buckets a load touched."""
+"""Hour and day rollups × village, township, county, prefecture and province, recomputed for exactly the
+buckets a load touched: villages, townships and counties from the raw rows, prefectures and provinces by
+combining their counties' rollups (a province total never re-reads a province of raw rows)."""
 
 from __future__ import annotations
 
@@ -7,10 +9,10 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta, timezone
 
 import pandas as pd
-from sqlalchemy import Connection, DateTime, and_, delete, insert, or_, select
+from sqlalchemy import Connection, DateTime, and_, delete, func, insert, literal, or_, select
 
 from etl.dataset import Dataset, Measure
-from etl.warehouse.schema import rollups
+from etl.warehouse.schema import regions, rollups
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -151,7 +153,51 @@ def update_rollups(connection: Connection, dataset: Dataset, touched: set[tuple[
         if hourly:
             connection.execute(insert(rollups), hourly)
         written += len(hourly) + _update_days(connection, {day_of(h) for h in hours}, scope, measures)
+    for upper, hours in _upper_levels(connection, by_county).items():
+        written += _combine_counties(connection, upper, "hour", sorted(hours), measures)
+        written += _combine_counties(connection, upper, "day", sorted({day_of(h) for h in hours}), measures)
     return written
+
+
+def _upper_levels(connection: Connection, by_county: dict[str, set[datetime]]) -> dict[str, set[datetime]]:
+    """The touched hours of each prefecture and province above the touched counties that is a known region."""
+    wanted: dict[str, set[datetime]] = defaultdict(set)
+    for county, hours in by_county.items():
+        for code in (county[:4] + "0" * 8, county[:2] + "0" * 10):
+            if code != county + "000000":
+                wanted[code] |= hours
+    if not wanted:
+        return {}
+    known = set(connection.execute(select(regions.c.code).where(regions.c.code.in_(wanted))).scalars())
+    return {code: hours for code, hours in wanted.items() if code in known}
+
+
+def _combine_counties(connection: Connection, upper: str, grain: str, buckets: list[datetime], measures) -> int:
+    """Recompute a prefecture's or province's buckets as the combination of its counties' rows."""
+    prefix = upper[:4] if upper[4:6] != "00" else upper[:2]
+    counties = and_(
+        rollups.c.region_code.like(prefix + "%000000"),
+        func.substr(rollups.c.region_code, 5, 2) != "00",  # counties, not the prefectures themselves
+    )
+    chosen = and_(rollups.c.grain == grain, rollups.c.bucket.in_(buckets), measures)
+    connection.execute(delete(rollups).where(chosen, rollups.c.region_code == upper))
+    combined = (
+        select(
+            literal(grain),
+            rollups.c.bucket,
+            literal(upper),
+            rollups.c.measure,
+            rollups.c.dimension,
+            func.sum(rollups.c.count),
+            func.sum(rollups.c.total),
+            func.min(rollups.c.min),
+            func.max(rollups.c.max),
+        )
+        .where(chosen, counties)
+        .group_by(rollups.c.bucket, rollups.c.measure, rollups.c.dimension)
+    )
+    columns = ["grain", "bucket", "region_code", "measure", "dimension", "count", "total", "min", "max"]
+    return connection.execute(insert(rollups).from_select(columns, combined)).rowcount
 
 
 def _update_days(connection: Connection, days: set[datetime], scope, measures) -> int:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import operator
 from datetime import datetime, timedelta
 
-# metric → (test, alarm name). Sewage limits: GB 18918-2002 class 1B (COD 60 mg/L, NH3-N 8 mg/L).
+from sqlalchemy import ColumnElement, and_, or_
+
+# metric → (comparison, threshold, alarm name); data, so Python and SQL apply the same rule.
+# Sewage limits: GB 18918-2002 class 1B (COD 60 mg/L, NH3-N 8 mg/L).
 RULES = {
-    "fill_level": (lambda v: v >= 90, "垃圾桶满溢"),
-    "cod": (lambda v: v > 60, "污水COD超标"),
-    "nh3n": (lambda v: v > 8, "污水氨氮超标"),
-    "online": (lambda v: v < 0.5, "摄像头离线"),
-    "aqi": (lambda v: v > 150, "空气重度污染"),
+    "fill_level": (operator.ge, 90, "垃圾桶满溢"),
+    "cod": (operator.gt, 60, "污水COD超标"),
+    "nh3n": (operator.gt, 8, "污水氨氮超标"),
+    "online": (operator.lt, 0.5, "摄像头离线"),
+    "aqi": (operator.gt, 150, "空气重度污染"),
 }
 # A device whose latest reading is older than this has stopped reporting.
 SILENT_AFTER = timedelta(hours=3)
@@ -23,7 +27,13 @@ def device_status(latest: dict[str, tuple[datetime, float]], now: datetime) -> t
     alarms = [
         name
         for metric, (_, value) in latest.items()
-        if metric in RULES and RULES[metric][0](value)
-        for name in [RULES[metric][1]]
+        if metric in RULES
+        for compare, limit, name in [RULES[metric]]
+        if compare(value, limit)
     ]
     return ("alarm" if alarms else "ok"), alarms
+
+
+def breaks_a_rule(metric: ColumnElement, value: ColumnElement) -> ColumnElement:
+    """A SQL condition true for a (metric, value) row that some rule flags."""
+    return or_(*(and_(metric == name, compare(value, limit)) for name, (compare, limit, _) in RULES.items()))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Select, func, select
 
+from dashboard.alarms import breaks_a_rule
 from dashboard.cache import versioned
 from dashboard.privacy import mask_name, scrub
 from etl.warehouse.schema import cases, device_latest, devices, feed_freshness, feed_state, regions, rollups
-from geo.codes import scope_prefix
+from geo.codes import level_of, scope_range
 
 
 @versioned
@@ -96,7 +97,7 @@ def freshness(engine: Engine, scope: str) -> dict[str, dict]:
             func.max(feed_state.c.cadence_seconds),
         )
         .join(feed_state, feed_state.c.feed == feed_freshness.c.feed)
-        .where(feed_freshness.c.region_code.startswith(scope_prefix(scope)))
+        .where(feed_freshness.c.region_code.between(*scope_range(scope)))
         .group_by(feed_state.c.dataset)
     )
     with engine.connect() as connection:
@@ -114,7 +115,7 @@ def latest_cases(engine: Engine, scope: str, limit: int = 12) -> list[dict]:
             cases.c.event_time, cases.c.category, cases.c.status, cases.c.title, cases.c.reporter_name, regions.c.name
         )
         .join(regions, regions.c.code == cases.c.region_code)
-        .where(cases.c.region_code.startswith(scope_prefix(scope)))
+        .where(cases.c.region_code.between(*scope_range(scope)))
         .order_by(cases.c.event_time.desc())
         .limit(limit)
     )
@@ -137,21 +138,42 @@ def village_ranking(
     engine: Engine, scope: str, measure: str, start: datetime, end: datetime, limit: int = 5
 ) -> list[dict]:
     """The villages in a scope with the largest totals of a measure: [{"code", "name", "count", "total"}]."""
-    query = (
-        select(regions.c.code, regions.c.name, func.sum(rollups.c.count), func.sum(rollups.c.total))
-        .join(rollups, rollups.c.region_code == regions.c.code)
-        .where(
-            regions.c.level == "village",
-            regions.c.code.startswith(scope_prefix(scope)),
-            rollups.c.grain == "day",
-            rollups.c.measure == measure,
-            rollups.c.bucket >= start,
-            rollups.c.bucket < end,
-        )
-        .group_by(regions.c.code, regions.c.name)
-        .order_by(func.sum(rollups.c.total).desc(), regions.c.code)
-        .limit(limit)
+    total = func.sum(rollups.c.total)
+    chosen = (
+        rollups.c.grain == "day",
+        rollups.c.measure == measure,
+        rollups.c.bucket >= start,
+        rollups.c.bucket < end,
     )
+    if level_of(scope) in ("province", "city"):
+        # Thousands of villages: one pass over the measure's buckets, names for the winners only.
+        top = (
+            select(rollups.c.region_code, func.sum(rollups.c.count).label("count"), total.label("total"))
+            .where(
+                *chosen,
+                rollups.c.region_code.between(*scope_range(scope)),
+                func.substr(rollups.c.region_code, 10, 3) != "000",  # villages' own rows, not their ancestors'
+            )
+            .group_by(rollups.c.region_code)
+            .order_by(total.desc(), rollups.c.region_code)
+            .limit(limit)
+            .subquery()
+        )
+        query = (
+            select(top.c.region_code, regions.c.name, top.c.count, top.c.total)
+            .join(regions, regions.c.code == top.c.region_code)
+            .order_by(top.c.total.desc(), top.c.region_code)
+        )
+    else:
+        # A county's few hundred villages: one index probe per village beats a pass over every region.
+        query = (
+            select(regions.c.code, regions.c.name, func.sum(rollups.c.count), total)
+            .join(rollups, rollups.c.region_code == regions.c.code)
+            .where(regions.c.level == "village", regions.c.code.between(*scope_range(scope)), *chosen)
+            .group_by(regions.c.code, regions.c.name)
+            .order_by(total.desc(), regions.c.code)
+            .limit(limit)
+        )
     with engine.connect() as connection:
         return [
             {"code": code, "name": name, "count": int(n), "total": float(total)}
@@ -159,10 +181,9 @@ def village_ranking(
         ]
 
 
-@versioned
-def devices_in(engine: Engine, scope: str) -> list[dict]:
-    """Every device in the region with its kind, village, label point and latest value per metric."""
-    query = (
+def _device_rows(where) -> Select:
+    """Devices (kind, village, label point) with one row per latest metric, for the devices ``where`` picks."""
+    return (
         select(
             devices.c.device_id,
             devices.c.kind,
@@ -176,9 +197,13 @@ def devices_in(engine: Engine, scope: str) -> list[dict]:
         )
         .join(regions, regions.c.code == devices.c.region_code)
         .join(device_latest, device_latest.c.device_id == devices.c.device_id, isouter=True)
-        .where(devices.c.region_code.startswith(scope_prefix(scope)))
+        .where(where)
         .order_by(devices.c.device_id)
     )
+
+
+def _grouped_devices(engine: Engine, query: Select) -> list[dict]:
+    """One dict per device with its latest {metric: (time, value)}."""
     found: dict[str, dict] = {}
     with engine.connect() as connection:
         for device, kind, village, name, lon, lat, metric, moment, value in connection.execute(query):
@@ -197,3 +222,37 @@ def devices_in(engine: Engine, scope: str) -> list[dict]:
             if metric is not None:
                 entry["latest"][metric] = (moment if moment.tzinfo else moment.replace(tzinfo=UTC), value)
     return list(found.values())
+
+
+@versioned
+def devices_in(engine: Engine, scope: str) -> list[dict]:
+    """Every device in the region with its kind, village, label point and latest value per metric (map of a
+    village; larger scopes use device_kinds and alarm_devices, which stay small at province scale)."""
+    return _grouped_devices(engine, _device_rows(devices.c.region_code.between(*scope_range(scope))))
+
+
+@versioned
+def alarm_devices(engine: Engine, scope: str) -> list[dict]:
+    """The devices in the region whose latest reading of some metric breaks an alarm rule, shaped like
+    devices_in (all their metrics, so the caller can tell a silent device from an alarming one)."""
+    flagged = (
+        select(device_latest.c.device_id)
+        .where(
+            device_latest.c.region_code.between(*scope_range(scope)),
+            breaks_a_rule(device_latest.c.metric, device_latest.c.value),
+        )
+        .distinct()
+    )
+    return _grouped_devices(engine, _device_rows(devices.c.device_id.in_(flagged)))
+
+
+@versioned
+def device_kinds(engine: Engine, scope: str) -> dict[str, int]:
+    """{kind: number of devices} installed in the region."""
+    query = (
+        select(devices.c.kind, func.count())
+        .where(devices.c.region_code.between(*scope_range(scope)))
+        .group_by(devices.c.kind)
+    )
+    with engine.connect() as connection:
+        return {kind: int(n) for kind, n in connection.execute(query)}

@@ -60,6 +60,13 @@ def scope_prefix(code: str | int) -> str:
     return code[: _PREFIX_LENGTHS[level_of(code)]]
 
 
+def scope_range(code: str | int) -> tuple[str, str]:
+    """The lowest and highest 12-digit code in a region's subtree: an index range scan under any collation,
+    where ``LIKE 'prefix%'`` uses an index only under the C collation."""
+    prefix = scope_prefix(code)
+    return prefix.ljust(12, "0"), prefix.ljust(12, "9")
+
+
 def parent_of(code: str | int) -> str | None:
     """The 12-digit code of the region one level up, or None for a province."""
     code = normalize_code(code)

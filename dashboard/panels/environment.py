@@ -1,8 +1,8 @@
 """人居环境: garbage collected and sorting accuracy, bins full, sewage plants against the standard, air, weather."""
 
-from dashboard.devices import alarm_counts, devices_now
+from dashboard.devices import alarm_counts, alarms_now
 from dashboard.panels import Panel, average, number, row, stat, total
-from dashboard.queries import measure_totals
+from dashboard.queries import device_kinds, measure_totals
 
 # GB 18918-2002 class 1B discharge limit for COD, the usual standard for village sewage stations.
 COD_LIMIT = 60.0
@@ -23,10 +23,10 @@ def render(engine, scope, window):
     totals = measure_totals(engine, scope, MEASURES, window.today, window.tomorrow)
     sorted_share = average(totals, "waste.sorted_share")
     cod = average(totals, "reading.cod")
-    devices = devices_now(engine, scope, window.now)
-    alarms = alarm_counts(devices)
-    plants = sum(1 for d in devices if d["kind"] == "sewage_plant")
-    over_plants = sum(1 for d in devices if d["kind"] == "sewage_plant" and d["status"] == "alarm")
+    alarming = alarms_now(engine, scope, window.now)
+    alarms = alarm_counts(alarming)
+    plants = device_kinds(engine, scope).get("sewage_plant", 0)
+    over_plants = sum(1 for d in alarming if d["kind"] == "sewage_plant")
     return [
         row(
             stat("今日清运", number(total(totals, "waste.tonnage"), 1), "吨"),

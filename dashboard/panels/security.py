@@ -1,6 +1,6 @@
 """安全: camera online rate today, public-safety incidents of the last 30 days, and open device alarms."""
 
-from dashboard.devices import alarm_counts, devices_now
+from dashboard.devices import alarm_counts, alarms_now
 from dashboard.panels import Panel, average, bars, count, number, row, stat
 from dashboard.queries import measure_totals
 
@@ -11,7 +11,7 @@ def render(engine, scope, window):
     month = measure_totals(engine, scope, ["security.incidents"], window.month_start, window.tomorrow)
     online = average(today, "reading.online")
     incidents = month.get("security.incidents", {})
-    open_alarms = sum(alarm_counts(devices_now(engine, scope, window.now)).values())
+    open_alarms = sum(alarm_counts(alarms_now(engine, scope, window.now)).values())
     return [
         row(
             stat(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dash
+import plotly.io.json
 from flask import Flask
 from flask_compress import Compress
 
@@ -29,6 +30,10 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     """The screens' Dash app for ``settings`` (default: from the environment)."""
     settings = settings or Settings.load()
     display_crs(settings)  # a TILE_CRS we cannot serve stops the start, not the first map request
+    # Dash serializes every callback response through plotly.io.json. Its orjson engine first walks the
+    # whole value in Python; the json engine hands it to the C encoder: a refresh serializes 4× faster
+    # (bench/screen's refresh throughput).
+    plotly.io.json.config.default_engine = "json"
     server = Flask(__name__)
     # Dash 4 signs callback URLs: every worker (and host) must share one key.
     server.secret_key = settings.ensure_secret_key()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dash
@@ -11,15 +11,20 @@ import dash_leaflet as dl
 from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, html, no_update
 from flask import current_app
 
+from dashboard.basemap import display_crs, tile_layers
 from dashboard.cache import versioned
-from dashboard.devices import devices_now
+from dashboard.devices import alarms_now, devices_now
+from dashboard.freshness import as_utc, freshness_label
 from dashboard.geometry import load_manifest
+from dashboard.kiosk import canvas, seconds
 from dashboard.mapview import fit_view
 from dashboard.panels import LOCAL, Window, panels
+from dashboard.plain import plain
 from dashboard.queries import children_values, freshness, latest_cases, measure_totals
 from dashboard.regions import ancestors, children, get_region, root_region
 from geo.codes import CodeError, normalize_code
-from layouts.profiles import profiles
+from geo.crs import wgs84_to_gcj02
+from layouts.profiles import profile_for
 
 dash.register_page(__name__, path="/screen/county", title="乡村大脑 · 县级大屏")
 
@@ -71,10 +76,10 @@ def _breadcrumb(path, kiosk: str) -> list:
     return items
 
 
-def layout(region: str | None = None, profile: str = "county-1080p", kiosk: str = "", rotate: str = "", **_query):
-    """The screen for ``?region=&profile=&kiosk=1[&rotate=seconds]``; numbers arrive through the refresh callback."""
+def layout(region: str | None = None, profile: str = "", kiosk: str = "", rotate: str = "", idle: str = "", **_query):
+    """The screen for ``?region=&profile=&kiosk=1[&rotate=s&idle=s]``; numbers arrive through the refresh callback."""
     settings, engine = _context()
-    chosen = profiles().get(profile) or profiles()["county-1080p"]
+    chosen = profile_for("county", profile)
     if root_region(engine, settings.root_region) is None:
         return html.Div("数据仓库中还没有区划。请先运行 ruralbrain demo。", className="empty")
     root, selected, shown = _scope(engine, settings, region)
@@ -119,6 +124,7 @@ def layout(region: str | None = None, profile: str = "county-1080p", kiosk: str 
                             zoomControl=not kiosk,
                             className="screen-map",
                             children=[
+                                *tile_layers(settings),
                                 dl.GeoJSON(
                                     id="screen-geojson",
                                     url=f"/geo/children/{shown.code}.geojson",
@@ -135,7 +141,9 @@ def layout(region: str | None = None, profile: str = "county-1080p", kiosk: str 
                                 # At village level: the village's devices, coloured by status.
                                 dl.GeoJSON(
                                     id="screen-devices",
-                                    data=_device_points(engine, selected) if selected.level == "village" else None,
+                                    data=_device_points(engine, selected, display_crs(settings))
+                                    if selected.level == "village"
+                                    else None,
                                     pointToLayer={"variable": "ruralbrain.devicePoint"},
                                 ),
                             ],
@@ -168,20 +176,14 @@ def layout(region: str | None = None, profile: str = "county-1080p", kiosk: str 
     return html.Div(
         className="screen" + (" kiosk" if kiosk else ""),
         children=[
-            html.Div(
-                id="screen-canvas",
-                className="screen-canvas",
-                style={"width": chosen.width, "height": chosen.height},
-                **{"data-width": chosen.width, "data-height": chosen.height},
-                children=sections,
-            ),
+            canvas(chosen, "screen-canvas", sections),
             dcc.Store(id="screen-scope", data={"scope": selected.code, "shown": shown.code, "profile": chosen.name}),
             dcc.Store(id="screen-theme", data=0),
             dcc.Interval(id="screen-refresh", interval=chosen.refresh_seconds * 1000),
             dcc.Interval(
-                id="screen-rotate", interval=_seconds(rotate, chosen.rotate_seconds) * 1000, disabled=not kiosk
+                id="screen-rotate", interval=seconds(rotate, chosen.rotate_seconds) * 1000, disabled=not kiosk
             ),
-            dcc.Store(id="screen-idle", data=chosen.idle_seconds),
+            dcc.Store(id="screen-idle", data=seconds(idle, chosen.idle_seconds)),
             dcc.Location(id="screen-location", refresh="callback-nav"),
         ],
     )
@@ -205,8 +207,9 @@ KIND_NAMES = {
 STATUS_COLOURS = {"ok": "#3ddc84", "alarm": "#ff5252", "silent": "#8a8f98"}
 
 
-def _device_points(engine, village) -> dict:
-    """The village's devices as GeoJSON points around its label point, with status and a tooltip."""
+def _device_points(engine, village, crs: str) -> dict:
+    """The village's devices as GeoJSON points around its label point (in the map's CRS), with status and a
+    tooltip."""
     devices = devices_now(engine, village.code, datetime.now(UTC))
     features = []
     for index, device in enumerate(devices):
@@ -216,6 +219,8 @@ def _device_points(engine, village) -> dict:
         lat = device["lat"] + 0.003 * math.sin(angle) if device["lat"] is not None else None
         if lon is None or lat is None:
             continue
+        if crs == "gcj02":
+            lon, lat = (float(v) for v in wgs84_to_gcj02(lon, lat))
         state = "、".join(device["alarms"]) or {"ok": "正常", "silent": "无信号"}.get(device["status"], "")
         features.append(
             {
@@ -229,38 +234,6 @@ def _device_points(engine, village) -> dict:
             }
         )
     return {"type": "FeatureCollection", "features": features}
-
-
-def _seconds(given: str, default: int) -> float:
-    """A rotation period from the URL (e.g. to check a wall's rotation quickly), else the profile's."""
-    try:
-        return max(1.0, float(given)) if given else default
-    except ValueError:
-        return default
-
-
-def _as_of(moment) -> datetime | None:
-    if moment is None:
-        return None
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-
-
-def _freshness_label(datasets, fresh, now):
-    """("数据截至 …", stale?) for a panel from the newest data of its datasets."""
-    known = [fresh[d] for d in datasets if d in fresh]
-    if not known:
-        return "暂无数据", True
-    newest = max(_as_of(f["last_event_time"]) for f in known)
-    cadence = max((f["cadence_seconds"] or 3600) for f in known)
-    age = now - newest
-    label = f"数据截至 {newest.astimezone(LOCAL):%m-%d %H:%M}"
-    stale = age > timedelta(seconds=2 * cadence)
-    if stale:
-        hours = age.total_seconds() / 3600
-        label += f"（已过 {hours:.0f} 小时）" if hours >= 1 else f"（已过 {age.total_seconds() / 60:.0f} 分钟）"
-    return label, stale
 
 
 @callback(
@@ -278,41 +251,57 @@ def refresh(_tick, scope, ids):
     """Every panel's numbers, 数据截至 and staleness, the ticker and the overall state, for the scope."""
     _settings, engine = _context()
     now = datetime.now(UTC)
+    names = tuple(identity["panel"] for identity in ids)
+    content = _screen_content(engine, scope["scope"], names, f"{now.astimezone(LOCAL):%Y-%m-%d %H:%M}")
+    state = "数据正常" if not content["stale"] else f"{content['stale']} 个板块数据滞后"
+    return (
+        content["bodies"],
+        content["labels"],
+        content["classes"],
+        content["ticker"],
+        [html.Span(state), html.Span(f"更新于 {now.astimezone(LOCAL):%H:%M:%S}", className="updated")],
+        content["kpis"],
+    )
+
+
+@versioned
+def _screen_content(engine, scope: str, names: tuple[str, ...], minute: str) -> dict:
+    """What a refresh shows for a scope, as plain JSON: the same for every screen on that scope until the
+    next load or the next minute (ages and alarms are minute-grained), so a wall of screens costs one render."""
+    now = datetime.now(UTC)
     window = Window.at(now)
-    fresh = freshness(engine, scope["scope"])
+    fresh = freshness(engine, scope)
     bodies, labels, classes = [], [], []
     stale_count = 0
-    for identity in ids:
-        panel = panels()[identity["panel"]]
-        bodies.append(_rendered(engine, panel.name, scope["scope"], window.today.isoformat()))
-        label, stale = _freshness_label(panel.datasets, fresh, now)
+    for name in names:
+        panel = panels()[name]
+        bodies.append(_rendered(engine, panel.name, scope, window.today.isoformat()))
+        label, stale = freshness_label(panel.datasets, fresh, now)
         stale_count += stale
         labels.append(label)
         classes.append("panel-asof stale" if stale else "panel-asof")
-    cases = latest_cases(engine, scope["scope"])
     alarms = [
         html.Span(f"⚠ {device['village_name']} {name}", className="ticker-item ticker-alarm")
-        for device in devices_now(engine, scope["scope"], now)
+        for device in alarms_now(engine, scope, now)
         for name in device["alarms"]
     ]
     ticker = alarms + [
         html.Span(
-            f"{_as_of(c['time']).astimezone(LOCAL):%m-%d %H:%M} "
+            f"{as_utc(c['time']).astimezone(LOCAL):%m-%d %H:%M} "
             f"{c['village']} {CATEGORY_NAMES.get(c['category'], '')}·{STATUS_NAMES.get(c['status'], '')} "
             f"{c['title']} {c['reporter']}",
             className="ticker-item",
         )
-        for c in cases
+        for c in latest_cases(engine, scope)
     ]
-    state = "数据正常" if not stale_count else f"{stale_count} 个板块数据滞后"
-    return (
-        bodies,
-        labels,
-        classes,
-        html.Div(ticker, className="ticker-track"),
-        [html.Span(state), html.Span(f"更新于 {now.astimezone(LOCAL):%H:%M:%S}", className="updated")],
-        _kpis(engine, scope["scope"], window),
-    )
+    return {
+        "bodies": plain(bodies),
+        "labels": labels,
+        "classes": classes,
+        "stale": stale_count,
+        "ticker": plain(html.Div(ticker, className="ticker-track")),
+        "kpis": plain(_kpis(engine, scope, window)),
+    }
 
 
 KPIS = [

@@ -115,3 +115,25 @@ def test_village_level_shows_devices_by_status_and_alarms(page, sample_server):
     assert "摄像头离线" in page.locator("#ticker").text_content()
     assert re.search(r"未消除告警\s*1\s*条", panel_text(page, "security"))
     assert page.errors == []
+
+
+def test_a_touch_pauses_theme_rotation_until_the_screen_is_left_alone(page, sample_server):
+    page.goto(f"{sample_server}/screen/county?kiosk=1&rotate=0.5&idle=3")
+    wait_for_numbers(page)
+    label = "document.querySelector('#map-theme .theme-label').innerText"
+    first = page.evaluate(label)
+    page.wait_for_function(f"{label} !== {first!r}")
+    page.locator("#panel-rankings").click()  # a leader taps a panel (not the map, which would drill)
+    held = page.evaluate(label)
+    page.wait_for_timeout(2000)  # four rotation periods, all within the idle time
+    assert page.evaluate(label) == held
+    page.wait_for_function(f"{label} !== {held!r}", timeout=10000)  # it moves on once nobody touches it
+    assert page.errors == []
+
+
+def test_a_profile_of_another_kind_falls_back_to_the_county_canvas(page, sample_server):
+    page.goto(f"{sample_server}/screen/county?profile=board-portrait")
+    wait_for_numbers(page)
+    canvas = page.locator("#screen-canvas")
+    assert (canvas.get_attribute("data-width"), canvas.get_attribute("data-height")) == ("1920", "1080")
+    assert page.errors == []

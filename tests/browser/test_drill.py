@@ -120,6 +120,11 @@ def test_a_configured_basemap_is_drawn_from_its_local_tile_server_in_its_crs(pag
         expected = wgs84_to_gcj02(lon, lat)
         shifted = served["features"][0]["geometry"]["coordinates"][0][0]
         assert shifted == pytest.approx(expected, abs=1e-6) and shifted != pytest.approx([lon, lat], abs=1e-4)
+        tiles_before = len(requested)
+        page.goto(base + "/screen/county")  # the big screen draws the same basemap under its choropleth
+        page.wait_for_selector("#screen-map img.leaflet-tile-loaded")
+        page.wait_for_selector("#screen-map .leaflet-overlay-pane path")
+        assert len(requested) > tiles_before
         assert page.errors == []
     finally:
         process.terminate()

@@ -83,6 +83,22 @@ def bars(items: list[tuple[str, float]], unit: str = "") -> html.Div:
     )
 
 
+def spark(values: list[float], label: str) -> html.Div:
+    """A trend as a strip of thin columns in plain HTML, one per bucket, scaled to the largest."""
+    top = max(values, default=0) or 1
+    return html.Div(
+        className="spark",
+        title=label,
+        children=[
+            html.Span(label, className="spark-label"),
+            html.Div(
+                className="spark-columns",
+                children=[html.Span(style={"height": f"{100 * value / top:.0f}%"}) for value in values],
+            ),
+        ],
+    )
+
+
 def number(value: float | None, digits: int = 0) -> str:
     """A number as screens print it: thousands separators, — when unknown."""
     if value is None:

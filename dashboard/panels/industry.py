@@ -1,30 +1,48 @@
-"""产业: e-commerce sales, tourism visitors, the labour pool and job matches."""
+"""产业: e-commerce sales and their daily trend, tourism visitors, agricultural sensors, the labour pool and
+job matches."""
 
-from dashboard.panels import Panel, bars, count, number, row, stat, total
-from dashboard.queries import measure_totals
+from datetime import UTC, datetime, timedelta
+
+from dashboard.panels import Panel, average, bars, count, number, row, spark, stat, total
+from dashboard.queries import device_kinds, measure_series, measure_totals
 
 MEASURES = ["ecommerce.sales", "tourism.visitors", "tourism.bookings", "jobs.positions", "jobs.matched"]
 LABOUR = {"migrant": "外出务工", "local": "本地就业", "unemployed": "待业"}
+FARM_SENSORS = ("soil", "greenhouse")
 
 
 def render(engine, scope, window):
-    """The industry numbers of the last 30 days, and today's labour pool."""
+    """The industry numbers of the last 30 days, today's labour pool and today's soil moisture."""
     totals = measure_totals(engine, scope, MEASURES, window.month_start, window.tomorrow)
     # The labour pool is a daily snapshot: today's people by status, not a sum over days.
-    today = measure_totals(engine, scope, ["labour.people"], window.today, window.tomorrow)
+    today = measure_totals(engine, scope, ["labour.people", "reading.soil_moisture"], window.today, window.tomorrow)
+    series = measure_series(engine, scope, "ecommerce.sales", window.month_start, window.tomorrow)
+    by_day = {_utc(point["bucket"]): point["total"] for point in series}
+    days = [window.month_start + timedelta(days=n) for n in range(30)]
+    kinds = device_kinds(engine, scope)
     return [
         row(
             stat("电商销售额", number(total(totals, "ecommerce.sales") / 10000, 1), "万元"),
             stat("订单", number(count(totals, "ecommerce.sales")), "单"),
             stat("游客", number(total(totals, "tourism.visitors")), "人次"),
-            stat("农家乐预订", number(total(totals, "tourism.bookings")), "间夜"),
         ),
+        spark([by_day.get(day, 0.0) for day in days], "电商日销售额 · 近30天"),
         bars([(label, total(today, "labour.people", key)) for key, label in LABOUR.items()], "人"),
         row(
+            stat("农家乐预订", number(total(totals, "tourism.bookings")), "间夜"),
             stat("岗位", number(total(totals, "jobs.positions")), "个"),
             stat("匹配就业", number(total(totals, "jobs.matched")), "人"),
+        ),
+        row(
+            stat("农业传感器", number(sum(kinds.get(kind, 0) for kind in FARM_SENSORS)), "个"),
+            stat("土壤墒情", number(average(today, "reading.soil_moisture")), "%"),
         ),
     ]
 
 
-PANEL = Panel("industry", "产业数字化 · 近30天", ("orders", "tourism", "labour_pool", "jobs"), render)
+def _utc(bucket: str) -> datetime:
+    moment = datetime.fromisoformat(bucket)  # SQLite's buckets come back without their zone (UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+PANEL = Panel("industry", "产业数字化 · 近30天", ("orders", "tourism", "labour_pool", "jobs", "readings"), render)

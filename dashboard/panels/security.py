@@ -23,7 +23,7 @@ def render(engine, scope, window):
             stat("治安事件", number(count(month, "security.incidents")), "起"),
             stat("未消除告警", number(open_alarms), "条", alarm=open_alarms > 0),
         ),
-        bars(sorted(((kind, values["count"]) for kind, values in incidents.items()), key=lambda kv: -kv[1])[:4], "起"),
+        bars(sorted(((kind, values["count"]) for kind, values in incidents.items()), key=lambda kv: -kv[1])[:3], "起"),
     ]
 
 

@@ -48,6 +48,12 @@ def test_every_panel_shows_warehouse_numbers_at_each_size(browser, sample_server
         assert any(numbers), f"panel {name} shows no number"
     assert "积分" in panel_text(page, "rankings") and "暂无数据" not in panel_text(page, "rankings")
     assert re.search(r"今日受理\s*\d+\s*件", page.locator("#screen-kpis").inner_text())
+    industry = panel_text(page, "industry")
+    assert re.search(r"农业传感器\s*2\s*个", industry) and re.search(r"土壤墒情\s*40\s*%", industry), industry
+    heights = page.evaluate(
+        "[...document.querySelectorAll('#panel-industry .spark-columns span')].map(s => s.style.height)"
+    )
+    assert len(heights) == 30 and sum(h != "0%" for h in heights) >= 3  # the sample's orders on several days
     governance = panel_text(page, "governance")
     assert re.search(r"受理\s*24\s*件", governance), governance  # the 24 cases of the fixture
     fills = page.evaluate("[...document.querySelectorAll('#screen-map path')].map(p => p.getAttribute('fill'))")

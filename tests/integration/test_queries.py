@@ -8,7 +8,15 @@ import pytest
 from flask import Flask
 
 from dashboard.cache import cache, cache_config
-from dashboard.queries import children_values, freshness, measure_series, measure_totals
+from dashboard.devices import alarms_now
+from dashboard.queries import (
+    children_values,
+    device_kinds,
+    freshness,
+    measure_series,
+    measure_totals,
+    village_ranking,
+)
 from etl.rollups import day_of
 from etl.runner import run_feed
 from etl.warehouse.settings import Settings
@@ -20,6 +28,7 @@ from tests.integration.test_runner import (  # the same small county, feeds and 
     TOWN_B,
     VILLAGE_A1,
     VILLAGE_A2,
+    VILLAGE_B1,
     case_rows,
     drop,
     engine,  # noqa: F401 - fixture
@@ -65,3 +74,48 @@ def test_queries_answer_what_was_loaded_and_follow_new_loads(engine, feeds, tmp_
     run_feed(engine, feeds["cases"], now=lambda: NOW)
     again = measure_totals(engine, TOWN_A, ["cases.received"], start, end)
     assert sum(v["count"] for v in again["cases.received"].values()) == 3
+
+
+def test_rankings_alarms_and_device_counts_at_every_scope_size(engine, feeds, tmp_path, app_context):  # noqa: F811
+    drop(tmp_path, "cases", "a.csv", CASE_HEADER, case_rows())
+    run_feed(engine, feeds["cases"], now=lambda: NOW)
+    start, end = day_of(NOW) - timedelta(days=7), day_of(NOW) + timedelta(days=1)
+    by_county = village_ranking(engine, COUNTY, "cases.received", start, end)
+    assert sorted(row["code"] for row in by_county) == sorted([VILLAGE_A1, VILLAGE_A2, VILLAGE_B1])
+    assert all(row["count"] == 1 and row["name"] for row in by_county)
+    # A prefecture or province ranks by one pass over the measure: the same villages, the same order.
+    for wide in (COUNTY[:4] + "0" * 8, COUNTY[:2] + "0" * 10):
+        assert village_ranking(engine, wide, "cases.received", start, end) == by_county
+    assert village_ranking(engine, COUNTY, "cases.received", start, end, limit=1) == by_county[:1]
+
+    drop(
+        tmp_path,
+        "devices",
+        "d.csv",
+        ["id", "kind", "village", "installed"],
+        [
+            ["BIN-1", "垃圾桶", VILLAGE_A1, "2025-01-01"],
+            ["BIN-2", "垃圾桶", VILLAGE_A2, "2025-01-01"],
+            ["BIN-3", "垃圾桶", VILLAGE_B1, "2025-01-01"],
+            ["AIR-1", "空气监测", VILLAGE_B1, "2025-01-01"],
+        ],
+    )
+    run_feed(engine, feeds["devices"], now=lambda: NOW)
+    drop(
+        tmp_path,
+        "sensors",
+        "s.csv",
+        ["device", "metric", "time", "value"],
+        [
+            ["BIN-1", "fill_level", t(0.5), "95"],  # full: an alarm
+            ["BIN-2", "fill_level", t(0.5), "40"],  # fine
+            ["BIN-3", "fill_level", t(5), "99"],  # full, but silent for 5 h: no open alarm
+            ["AIR-1", "aqi", t(0.2), "180"],  # heavy pollution
+        ],
+    )
+    run_feed(engine, feeds["sensors"], now=lambda: NOW)
+    alarms = {d["device_id"]: d["alarms"] for d in alarms_now(engine, COUNTY, NOW)}
+    assert alarms == {"BIN-1": ["垃圾桶满溢"], "AIR-1": ["空气重度污染"]}
+    assert {d["device_id"] for d in alarms_now(engine, TOWN_A, NOW)} == {"BIN-1"}
+    assert device_kinds(engine, COUNTY) == {"bin": 3, "air": 1}
+    assert device_kinds(engine, TOWN_A) == {"bin": 2}

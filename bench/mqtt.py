@@ -77,6 +77,10 @@ def _publish(port: int, topic: str, count: int, start: datetime) -> float:
         moment = start + timedelta(seconds=number // DEVICES)
         payload = f'{{"device":"{device}","metric":"pm25","value":{number % 90},"time":"{moment.isoformat()}"}}'
         pending.append(client.publish(f"{topic}/{device}", payload, qos=1))
+        if len(pending) == 20000:  # message ids wrap at 65,535: settle a window before the next
+            for info in pending:
+                info.wait_for_publish(timeout=60)
+            pending = []
     for info in pending:
         info.wait_for_publish(timeout=60)
     rate = count / (time.perf_counter() - began)

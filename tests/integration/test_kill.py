@@ -13,11 +13,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from etl.feeds import load_feeds
-from etl.regions import load_hierarchy
 from etl.runner import run_feed
-from etl.warehouse.db import make_engine, migrate
 from etl.warehouse.schema import feed_runs, readings, rollups
-from geo.hierarchy import HierarchyRead, RegionRecord
+from tests.integration.test_partitions import VILLAGE, one_village_warehouse
 
 FEEDS = """
 [feeds.sensors]
@@ -34,7 +32,6 @@ event_time = "time"
 value = "value"
 """
 FILES, DEVICES, STEPS = 8, 500, 24  # 8 files × 12,000 readings
-VILLAGE = "990199001001"
 
 RUN = """
 import sys
@@ -48,14 +45,7 @@ run_feed(engine, load_feeds(sys.argv[2])["sensors"], late_hours=10000)
 
 def test_sigkill_mid_run_then_rerun_gives_exact_counts(tmp_path):
     url = f"sqlite:///{tmp_path / 'w.db'}"
-    engine = make_engine(url)
-    migrate(engine)
-    records = [
-        RegionRecord("990199000000", "测试县", "county", "990100000000"),
-        RegionRecord("990199001000", "东镇", "township", "990199000000"),
-        RegionRecord(VILLAGE, "甲村", "village", "990199001000"),
-    ]
-    load_hierarchy(engine, HierarchyRead(records, []), source="test")
+    engine = one_village_warehouse(url)
     (tmp_path / "feeds.toml").write_text(FEEDS, encoding="utf-8")
     (tmp_path / "drops").mkdir()
     start = datetime.now(UTC) - timedelta(days=10)

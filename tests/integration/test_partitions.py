@@ -25,7 +25,8 @@ NOW = datetime(2026, 3, 1, 1, 0, tzinfo=UTC)
 VILLAGE = "990199001001"
 
 
-def _warehouse(url: str):
+def one_village_warehouse(url: str):
+    """A migrated warehouse holding one county, one township and VILLAGE."""
     engine = make_engine(url)
     migrate(engine)
     records = [
@@ -62,7 +63,7 @@ def _rows_per_partition(engine) -> dict[str, int]:
 
 
 def test_readings_are_partitioned_by_month_and_match_sqlite(postgres_url, tmp_path):
-    postgres = _warehouse(postgres_url)
+    postgres = one_village_warehouse(postgres_url)
     with postgres.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM pg_partitioned_table")).scalar() == 1
         partitions = existing_partitions(connection, "readings")
@@ -84,7 +85,7 @@ def test_readings_are_partitioned_by_month_and_match_sqlite(postgres_url, tmp_pa
     again = run_feed(postgres, load_feeds(tmp_path / "pg" / "feeds.toml")["sensors"], now=lambda: NOW)
     assert (again.counts.loaded, again.counts.duplicates) == (0, 4)  # ON CONFLICT through the partitions
 
-    sqlite = _warehouse(f"sqlite:///{tmp_path / 'w.db'}")
+    sqlite = one_village_warehouse(f"sqlite:///{tmp_path / 'w.db'}")
     (tmp_path / "lite").mkdir()
     _load_two_months(sqlite, tmp_path / "lite")
     assert rollup_table(postgres) == rollup_table(sqlite)
@@ -93,7 +94,7 @@ def test_readings_are_partitioned_by_month_and_match_sqlite(postgres_url, tmp_pa
 
 
 def test_rows_of_a_month_without_a_partition_wait_in_default_and_move_without_loss(postgres_url):
-    engine = _warehouse(postgres_url)
+    engine = one_village_warehouse(postgres_url)
     old = datetime(2025, 6, 15, 8, 0, tzinfo=UTC)
     row = {"device_id": "AIR-1", "metric": "pm25", "value": 12.0, "region_code": VILLAGE, "loaded_at": old}
     with engine.begin() as connection:

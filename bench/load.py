@@ -28,11 +28,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bench.screen import _capture
-from etl.demo.build import build_demo
-from etl.demo.sample import BOARD_VILLAGE, load_screen_data
+from etl.demo.sample import BOARD_VILLAGE, build_sample
 from etl.warehouse.db import make_engine
 from etl.warehouse.schema import regions
-from etl.warehouse.settings import Settings
 from tests.browser.conftest import CHROMIUM, FLAGS, free_port
 
 REFRESH_SECONDS, HEARTBEAT_SECONDS = 30, 60
@@ -193,9 +191,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         var_dir = Path(folder)
-        settings = Settings.load(var_dir=str(var_dir))
-        build_demo(settings, echo=lambda _line: None)
-        load_screen_data(var_dir, settings.warehouse_url)
+        settings = build_sample(var_dir)
         engine = make_engine(settings.warehouse_url)
         with engine.connect() as connection:
             villages = list(connection.execute(select(regions.c.code).where(regions.c.level == "village")).scalars())

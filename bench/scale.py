@@ -18,16 +18,13 @@ from sqlalchemy import create_engine, text
 
 from bench._province import PROVINCE, RAW_COUNTY, build_province
 from dashboard import queries
-from dashboard.panels import Window
+from dashboard.panels import Window, environment, governance, industry
 from etl.warehouse.db import make_engine, migrate
 from geo.codes import scope_range
 from tests.shared_fixtures import POSTGRES_ADMIN_URL
 
 REPEAT = 30
 TARGET_MS = 50
-GOVERNANCE = ["cases.received", "cases.closed", "cases.closed_on_time", "cases.satisfaction", "party.activities"]
-INDUSTRY = ["ecommerce.sales", "tourism.visitors", "tourism.bookings", "jobs.positions", "jobs.matched"]
-ENVIRONMENT = ["waste.tonnage", "waste.sorted_share", "reading.fill_level", "reading.aqi", "reading.pm25"]
 ROLLUP_ENVIRONMENT = """SELECT measure, dimension, sum(count), sum(total) FROM rollups WHERE grain = 'day'
     AND region_code = :scope AND measure IN ('reading.fill_level', 'reading.aqi', 'reading.pm25')
     AND bucket >= :start AND bucket < :end GROUP BY measure, dimension"""
@@ -62,9 +59,9 @@ def _screen_queries(engine, scope: str, window: Window, village: bool) -> dict:
     """Every query the county screen's refresh makes for a scope (uncached: each call reads PostgreSQL)."""
     month, today = (window.month_start, window.tomorrow), (window.today, window.tomorrow)
     return {
-        "governance totals": lambda: queries.measure_totals.uncached(engine, scope, GOVERNANCE, *month),
-        "industry totals": lambda: queries.measure_totals.uncached(engine, scope, INDUSTRY, *month),
-        "environment totals": lambda: queries.measure_totals.uncached(engine, scope, ENVIRONMENT, *today),
+        "governance totals": lambda: queries.measure_totals.uncached(engine, scope, governance.MEASURES, *month),
+        "industry totals": lambda: queries.measure_totals.uncached(engine, scope, industry.MEASURES, *month),
+        "environment totals": lambda: queries.measure_totals.uncached(engine, scope, environment.MEASURES, *today),
         "sales trend": lambda: queries.measure_series.uncached(engine, scope, "ecommerce.sales", *month),
         "choropleth": lambda: queries.children_values.uncached(engine, scope, "cases.received", *month),
         "ranking": lambda: queries.village_ranking.uncached(engine, scope, "points.earned", *month),

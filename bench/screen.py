@@ -14,8 +14,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from etl.demo.build import build_demo
-from etl.warehouse.settings import Settings
+from etl.demo.sample import build_sample
 from tests.browser.conftest import CHROMIUM, FLAGS, serve
 
 PANELS_READY = (
@@ -72,7 +71,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         var_dir = Path(folder)
-        build_demo(Settings.load(var_dir=str(var_dir)), echo=lambda _line: None)
+        build_sample(var_dir)  # panels wait for 数据截至, so the warehouse needs facts, not only regions
         process, base = serve(var_dir, workers=2)
         try:
             with sync_playwright() as playwright:

@@ -12,9 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from etl.demo.build import build_demo
-from etl.demo.sample import BOARD_VILLAGE, load_screen_data
-from etl.warehouse.settings import Settings
+from etl.demo.sample import BOARD_VILLAGE, build_sample
 from tests.browser.conftest import CHROMIUM, FLAGS, serve
 
 CYCLES = 1000
@@ -34,9 +32,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         var_dir = Path(folder)
-        settings = Settings.load(var_dir=str(var_dir))
-        build_demo(settings, echo=lambda _line: None)
-        load_screen_data(var_dir, settings.warehouse_url)
+        build_sample(var_dir)
         process, base = serve(var_dir, workers=2)
         refreshes = [0]
         try:

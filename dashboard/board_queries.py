@@ -7,12 +7,13 @@ cached by warehouse version like every screen query; callers pass times rounded 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Engine, and_, func, or_, select
 
 from dashboard.cache import versioned
 from dashboard.privacy import mask_name, scrub
+from etl.warehouse.db import as_utc
 from etl.warehouse.schema import (
     bus_arrivals,
     bus_stops,
@@ -24,11 +25,6 @@ from etl.warehouse.schema import (
 )
 from etl.warehouse.schema import weather_forecasts as forecasts
 from geo.codes import parent_of
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    # SQLite hands datetimes back without a zone; the warehouse stores UTC.
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 def lineage(code: str) -> list[str]:
@@ -50,7 +46,7 @@ def notices(engine: Engine, village: str, kinds: list[str], limit: int = 4) -> l
     )
     with engine.connect() as connection:
         return [
-            {"time": _aware(moment), "kind": kind, "title": scrub(title), "body": scrub(body)}
+            {"time": as_utc(moment), "kind": kind, "title": scrub(title), "body": scrub(body)}
             for moment, kind, title, body in connection.execute(query)
         ]
 
@@ -115,7 +111,7 @@ def forecast(engine: Engine, region: str, start: datetime, end: datetime) -> dic
         for code, moment, condition, temperature, precipitation in connection.execute(query):
             by_region.setdefault(code, []).append(
                 {
-                    "time": _aware(moment),
+                    "time": as_utc(moment),
                     "condition": condition,
                     "temperature": temperature,
                     "precipitation": precipitation,
@@ -140,7 +136,7 @@ def publicity_items(engine: Engine, region: str, now: datetime, limit: int = 6) 
     )
     with engine.connect() as connection:
         return [
-            {"time": _aware(moment), "title": scrub(title), "body": scrub(body)}
+            {"time": as_utc(moment), "title": scrub(title), "body": scrub(body)}
             for moment, title, body in connection.execute(query)
         ]
 
@@ -177,8 +173,8 @@ def next_buses(engine: Engine, stop_id: str, now: datetime, limit: int = 6) -> l
         {
             "route": route,
             "direction": direction,
-            "expected": _aware(moment),
-            "minutes": max(0, int((_aware(moment) - now).total_seconds() // 60)),
+            "expected": as_utc(moment),
+            "minutes": max(0, int((as_utc(moment) - now).total_seconds() // 60)),
         }
         for route, direction, moment in rows
     ]
@@ -192,7 +188,7 @@ def feed_health(engine: Engine) -> dict[str, dict]:
     ).group_by(feed_state.c.dataset)
     with engine.connect() as connection:
         return {
-            dataset: {"last_success_at": _aware(success), "cadence_seconds": cadence}
+            dataset: {"last_success_at": as_utc(success), "cadence_seconds": cadence}
             for dataset, success, cadence in connection.execute(query)
             if dataset and success
         }

@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from dashboard.panels import LOCAL
-
-
-def as_utc(moment) -> datetime | None:
-    """A warehouse time (aware, naive UTC from SQLite, or ISO text from the cache) as an aware UTC datetime."""
-    if moment is None:
-        return None
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+from etl.warehouse.db import as_utc
 
 
 def freshness_label(datasets, fresh: dict, now: datetime) -> tuple[str, bool]:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.cache import cache
-from etl.warehouse.db import current_version, migrations_current
+from etl.warehouse.db import as_utc, current_version, migrations_current
 from etl.warehouse.schema import feed_freshness, feed_state
 
 health = Blueprint("health", __name__)
@@ -25,7 +25,7 @@ def _freshness(connection, now: datetime) -> dict:
     """How many feeds are fresh, stale (older than twice their cadence) or without data."""
     newest: dict[str, datetime] = {}
     for feed, moment in connection.execute(select(feed_freshness.c.feed, feed_freshness.c.last_event_time)):
-        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+        moment = as_utc(moment)
         newest[feed] = max(moment, newest.get(feed, moment))
     summary = {"fresh": 0, "stale": 0, "no data": 0}
     for feed, cadence in connection.execute(select(feed_state.c.feed, feed_state.c.cadence_seconds)):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Engine, Select, func, select
 
 from dashboard.alarms import breaks_a_rule
 from dashboard.cache import versioned
 from dashboard.privacy import mask_name, scrub
+from etl.warehouse.db import as_utc
 from etl.warehouse.schema import cases, device_latest, devices, feed_freshness, feed_state, regions, rollups
 from geo.codes import level_of, scope_range
 
@@ -220,7 +221,7 @@ def _grouped_devices(engine: Engine, query: Select) -> list[dict]:
                 },
             )
             if metric is not None:
-                entry["latest"][metric] = (moment if moment.tzinfo else moment.replace(tzinfo=UTC), value)
+                entry["latest"][metric] = (as_utc(moment), value)
     return list(found.values())
 
 

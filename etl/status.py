@@ -7,11 +7,8 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, func, select
 
 from etl.feeds import Feed
+from etl.warehouse.db import as_utc
 from etl.warehouse.schema import feed_freshness, feed_runs
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 def feed_status(engine: Engine, feeds: dict[str, Feed], now: datetime | None = None) -> list[tuple]:
@@ -35,7 +32,7 @@ def feed_status(engine: Engine, feeds: dict[str, Feed], now: datetime | None = N
                 .order_by(feed_runs.c.id.desc())
                 .limit(1)
             ).scalar()
-            newest = _aware(
+            newest = as_utc(
                 connection.execute(
                     select(func.max(feed_freshness.c.last_event_time)).where(feed_freshness.c.feed == name)
                 ).scalar()
@@ -52,7 +49,7 @@ def feed_status(engine: Engine, feeds: dict[str, Feed], now: datetime | None = N
             rows.append(
                 (
                     name,
-                    _aware(run.started_at).strftime("%Y-%m-%d %H:%M:%S"),
+                    as_utc(run.started_at).strftime("%Y-%m-%d %H:%M:%S"),
                     run.status,
                     run.rows_in,
                     run.loaded,

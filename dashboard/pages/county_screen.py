@@ -14,7 +14,7 @@ from flask import current_app
 from dashboard.basemap import display_crs, tile_layers
 from dashboard.cache import versioned
 from dashboard.devices import alarms_now, devices_now
-from dashboard.freshness import as_utc, freshness_label
+from dashboard.freshness import freshness_label
 from dashboard.geometry import load_manifest
 from dashboard.kiosk import canvas, seconds
 from dashboard.mapview import fit_view
@@ -22,6 +22,7 @@ from dashboard.panels import LOCAL, Window, panels
 from dashboard.plain import plain
 from dashboard.queries import children_values, freshness, latest_cases, measure_totals
 from dashboard.regions import ancestors, children, get_region, root_region
+from etl.warehouse.db import as_utc
 from geo.codes import CodeError, normalize_code
 from geo.crs import wgs84_to_gcj02
 from layouts.profiles import profile_for

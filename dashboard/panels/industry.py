@@ -1,10 +1,11 @@
 """产业: e-commerce sales and their daily trend, tourism visitors, agricultural sensors, the labour pool and
 job matches."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from dashboard.panels import Panel, average, bars, count, number, row, spark, stat, total
 from dashboard.queries import device_kinds, measure_series, measure_totals
+from etl.warehouse.db import as_utc
 
 MEASURES = ["ecommerce.sales", "tourism.visitors", "tourism.bookings", "jobs.positions", "jobs.matched"]
 LABOUR = {"migrant": "外出务工", "local": "本地就业", "unemployed": "待业"}
@@ -17,7 +18,7 @@ def render(engine, scope, window):
     # The labour pool is a daily snapshot: today's people by status, not a sum over days.
     today = measure_totals(engine, scope, ["labour.people", "reading.soil_moisture"], window.today, window.tomorrow)
     series = measure_series(engine, scope, "ecommerce.sales", window.month_start, window.tomorrow)
-    by_day = {_utc(point["bucket"]): point["total"] for point in series}
+    by_day = {as_utc(point["bucket"]): point["total"] for point in series}
     days = [window.month_start + timedelta(days=n) for n in range(30)]
     kinds = device_kinds(engine, scope)
     return [
@@ -38,11 +39,6 @@ def render(engine, scope, window):
             stat("土壤墒情", number(average(today, "reading.soil_moisture")), "%"),
         ),
     ]
-
-
-def _utc(bucket: str) -> datetime:
-    moment = datetime.fromisoformat(bucket)  # SQLite's buckets come back without their zone (UTC)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 PANEL = Panel("industry", "产业数字化 · 近30天", ("orders", "tourism", "labour_pool", "jobs", "readings"), render)

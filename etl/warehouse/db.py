@@ -14,6 +14,17 @@ from sqlalchemy.engine import make_url
 
 from etl.warehouse.schema import warehouse_version
 
+
+def as_utc(moment: datetime | str | None) -> datetime | None:
+    """A warehouse time as an aware UTC datetime: SQLite hands them back without a zone (the warehouse stores
+    UTC), and the screens' cache may hold them as ISO text."""
+    if moment is None:
+        return None
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 

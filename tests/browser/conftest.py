@@ -101,13 +101,10 @@ def demo_server(tmp_path_factory):
 @pytest.fixture(scope="session")
 def sample_server(tmp_path_factory):
     """The demo county with the hand-checkable sample facts (etl/demo/sample.py), served by gunicorn."""
-    from etl.demo.build import build_demo
-    from etl.demo.sample import load_screen_data
-    from etl.warehouse.settings import Settings
+    from etl.demo.sample import build_sample
 
     var_dir = tmp_path_factory.mktemp("sample-var")
-    build_demo(Settings.load(var_dir=str(var_dir)), echo=lambda _line: None)
-    load_screen_data(var_dir, f"sqlite:///{var_dir / 'warehouse.db'}")
+    build_sample(var_dir)
     process, base = serve(var_dir)
     yield base
     process.terminate()

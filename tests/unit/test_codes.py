@@ -2,7 +2,7 @@
 
 import pytest
 
-from geo.codes import LEVELS, CodeError, level_of, level_rank, normalize_code, parent_of
+from geo.codes import LEVELS, CodeError, level_of, level_rank, normalize_code, parent_of, scope_range
 from geo.codes import is_within as within
 from geo.codes import scope_prefix as prefix_of
 
@@ -95,6 +95,16 @@ def test_level_rank_orders_levels_and_rejects_unknown_names():
 )
 def test_scope_prefix_by_level(code, prefix):
     assert prefix_of(code) == prefix
+
+
+def test_scope_range_holds_exactly_the_subtree():
+    low, high = scope_range("330522001000")
+    assert (low, high) == ("330522001000", "330522001999")
+    for code in ("330522001000", "330522001001", "330522001999"):
+        assert low <= code <= high and within(code, "330522001000")
+    for code in ("330522000000", "330522002001"):  # the county itself, a neighbouring township's village
+        assert not low <= code <= high and not within(code, "330522001000")
+    assert scope_range("330000000000") == ("330000000000", "339999999999")
 
 
 def test_is_within_a_scope():

@@ -298,7 +298,7 @@ feed_freshness = Table(
 rollups = Table(
     "rollups",
     metadata,
-    Column("grain", String(4), primary_key=True, comment="hour | day"),
+    Column("grain", String(8), primary_key=True, comment="hour | day | month"),
     Column("bucket", DateTime(timezone=True), primary_key=True, comment="start of the hour or day, UTC"),
     Column("region_code", String(12), primary_key=True, comment="village, township or county"),
     Column("measure", String(48), primary_key=True, comment="e.g. reading.pm25, cases.received"),

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from etl.feeds import load_feeds
 from etl.regions import load_hierarchy
-from etl.rollups import day_of, hour_of
+from etl.rollups import day_of, hour_of, month_of
 from etl.runner import run_feed
 from etl.warehouse.db import current_version, make_engine, migrate
 from etl.warehouse.schema import cases, device_latest, feed_freshness, feed_runs, quarantine, readings, rollups
@@ -188,7 +188,7 @@ def test_rerun_is_idempotent_and_rollups_match_a_recomputation(engine, feeds, tm
         assert current_version(connection) == version + 1
     assert rollup_table(engine) == first_rollups
 
-    # Hand-recomputed from the three loaded cases: received by category, at every level, per hour and day.
+    # Hand-recomputed from the three loaded cases: received by category, at every level, per hour, day, month.
     expected = defaultdict(int)
     for _case_id, village, hours, category in (
         ("C1", VILLAGE_A1, 30, "conflict"),
@@ -199,6 +199,7 @@ def test_rerun_is_idempotent_and_rollups_match_a_recomputation(engine, feeds, tm
         for code in (village, village[:9] + "000", COUNTY):
             expected[("hour", hour_of(moment).replace(tzinfo=None), code, "cases.received", category)] += 1
             expected[("day", day_of(moment).replace(tzinfo=None), code, "cases.received", category)] += 1
+            expected[("month", month_of(moment).replace(tzinfo=None), code, "cases.received", category)] += 1
     received = {k: v[0] for k, v in first_rollups.items() if k[3] == "cases.received"}
     assert received == dict(expected)
     closed = {k: v[0] for k, v in first_rollups.items() if k[3] == "cases.closed" and k[0] == "day"}
@@ -367,3 +368,56 @@ def test_bad_files_mixed_with_good_ones_reconcile_and_nothing_is_lost(engine, fe
         stored = connection.execute(select(quarantine.c.location, quarantine.c.reason)).all()
     assert len(stored) == counts.quarantined and all(row.reason for row in stored)
     assert (folder / "failed" / "3_utf16.csv").exists() and (folder / "processed" / "1_good.csv").exists()
+
+
+def _recomputed_from_scratch(engine) -> dict:
+    """Every rollup rebuilt from the raw rows alone (the slow path), as rollup_table gives them."""
+    from sqlalchemy import delete
+
+    from etl.datasets import datasets
+    from etl.rollups import recompute_rollups, touched_buckets
+
+    with engine.begin() as connection:
+        connection.execute(delete(rollups))
+        for dataset in datasets().values():
+            rows = [dict(r) for r in connection.execute(select(dataset.table)).mappings()]
+            for row in rows:
+                for column, value in row.items():
+                    if isinstance(value, datetime) and value.tzinfo is None:
+                        row[column] = value.replace(tzinfo=UTC)
+            recompute_rollups(connection, dataset, touched_buckets(dataset, rows))
+    return rollup_table(engine)
+
+
+def test_rollups_kept_by_adding_batches_equal_a_recomputation_from_raw_rows(engine, feeds, tmp_path):
+    drop(
+        tmp_path,
+        "devices",
+        "d.csv",
+        ["id", "kind", "village", "installed"],
+        [["BIN-1", "垃圾桶", VILLAGE_A1, "2025-01-01"], ["AIR-1", "空气监测", VILLAGE_B1, "2025-01-01"]],
+    )
+    run_feed(engine, feeds["devices"], now=lambda: NOW)
+    header = ["device", "metric", "time", "value"]
+    batches = [
+        [["BIN-1", "fill_level", t(h / 4), str(10 + h)] for h in range(40, 0, -1)],  # ten hours, one batch
+        [["BIN-1", "fill_level", t(0.1), "90"], ["AIR-1", "pm25", t(0.1), "12.5"]],  # new rows into a used hour
+        [["BIN-1", "fill_level", t(30), "5"], ["AIR-1", "pm25", t(26), "80"]],  # late, into other days
+        [["BIN-1", "fill_level", t(0.1), "95"], ["AIR-1", "pm25", t(0.05), "7"]],  # one corrected, one new
+    ]
+    for number, rows in enumerate(batches):
+        drop(tmp_path, "sensors", f"s{number}.csv", header, rows)
+        run_feed(engine, feeds["sensors"], now=lambda: NOW)
+    drop(tmp_path, "cases", "a.csv", CASE_HEADER, case_rows())
+    run_feed(engine, feeds["cases"], now=lambda: NOW)
+    closing = [["C2", VILLAGE_A2, t(20), "纠纷", "土地界址", "办结", t(1), "4"]]  # a change: C2 closed
+    drop(tmp_path, "cases", "b.csv", CASE_HEADER, closing + [["C10", VILLAGE_B1, t(2), "请求", "新", "受理", "", ""]])
+    run_feed(engine, feeds["cases"], now=lambda: NOW)
+
+    kept = rollup_table(engine)
+    assert {key[0] for key in kept} == {"hour", "day", "month"}
+    assert kept[("day", day_of(NOW).replace(tzinfo=None), COUNTY, "reading.fill_level", "")][2:] == (11.0, 95.0)
+    rebuilt = _recomputed_from_scratch(engine)
+    assert kept.keys() == rebuilt.keys()
+    for key, (count, total, low, high) in rebuilt.items():
+        assert kept[key] == (count, pytest.approx(total), low, high), key

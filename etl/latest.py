@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from sqlalchemy import Connection
+from sqlalchemy.dialects import postgresql, sqlite
 
-from sqlalchemy import Connection, select, tuple_
-
-from etl.upsert import upsert
 from etl.warehouse.schema import device_latest
+
+COLUMNS = ("device_id", "metric", "region_code", "event_time", "value")
 
 
 def update_latest(connection: Connection, rows: list[dict]) -> int:
@@ -19,19 +19,13 @@ def update_latest(connection: Connection, rows: list[dict]) -> int:
             newest[key] = row
     if not newest:
         return 0
-    keys = list(newest)
-    existing = {}
-    for start in range(0, len(keys), 500):  # bounded IN lists
-        chunk = keys[start : start + 500]
-        query = select(device_latest.c.device_id, device_latest.c.metric, device_latest.c.event_time).where(
-            tuple_(device_latest.c.device_id, device_latest.c.metric).in_(chunk)
-        )
-        for device, metric, moment in connection.execute(query):
-            existing[(device, metric)] = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    changed = [
-        {k: row[k] for k in ("device_id", "metric", "region_code", "event_time", "value")}
-        for key, row in newest.items()
-        if key not in existing or row["event_time"] >= existing[key]
-    ]
-    upsert(connection, device_latest, changed, ["device_id", "metric"])
-    return len(changed)
+    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[connection.dialect.name]
+    statement = insert(device_latest)
+    # One statement decides in the database whether the batch's reading is the newer one: no read first.
+    statement = statement.on_conflict_do_update(
+        index_elements=["device_id", "metric"],
+        set_={column: statement.excluded[column] for column in COLUMNS[2:]},
+        where=statement.excluded.event_time >= device_latest.c.event_time,
+    )
+    values = [{column: row[column] for column in COLUMNS} for row in newest.values()]
+    return connection.execute(statement, values).rowcount

@@ -252,10 +252,11 @@ def _validate(context: _Context, record: Record) -> tuple[dict | None, tuple[str
             row[name] = spec.clean(values.get(name))
         except Invalid as error:
             return None, (context.feed.mapping.get(name, name), "invalid value", f"{name}: {error}"), False
-    try:
-        row["region_code"] = normalize_code(row["region_code"])
-    except CodeError as error:
-        return None, (context.feed.mapping.get("region_code", "region_code"), "bad region code", str(error)), False
+    if row["region_code"] not in context.regions:  # a known code is a valid one: normalise only the others
+        try:
+            row["region_code"] = normalize_code(row["region_code"])
+        except CodeError as error:
+            return None, (context.feed.mapping.get("region_code", "region_code"), "bad region code", str(error)), False
     if row["region_code"] not in context.regions:
         return None, ("region_code", "unknown region", f"{row['region_code']} is not in the warehouse"), False
     if not dataset.future and row["event_time"] > context.now + context.feed.future_tolerance:

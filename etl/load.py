@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 
 from sqlalchemy import Connection, DateTime, Table
 
@@ -33,9 +34,11 @@ def upsert_counting(connection: Connection, table: Table, rows: Sequence[dict]) 
     """Insert new rows, update changed ones, leave identical ones alone; says which rows were which.
 
     Rows must be unique by the table's primary key (the natural key). They go into a temporary staging
-    table first (SQLite: executemany; PostgreSQL: binary ``COPY``), then one ``INSERT … SELECT … ON CONFLICT
-    … DO UPDATE … WHERE`` merges them. Knowing the inserted rows lets rollups add them to their buckets
-    instead of recomputing the buckets from every raw row.
+    table first (SQLite: executemany; PostgreSQL: binary ``COPY``); a join on the key finds the rows that
+    already exist and whether they differ; one ``INSERT … SELECT … ON CONFLICT … DO UPDATE … WHERE`` merges.
+    On PostgreSQL a batch of only new rows (a live stream) skips the join: ``ON CONFLICT DO NOTHING`` inside
+    a savepoint inserts them all, or is rolled back when some were there. Knowing the inserted rows lets
+    rollups add them to their buckets instead of recomputing the buckets from every raw row.
     """
     if not rows:
         return Upserted()
@@ -44,20 +47,23 @@ def upsert_counting(connection: Connection, table: Table, rows: Sequence[dict]) 
     if connection.dialect.name == "postgresql":
         if table.name in MONTHLY:
             ensure_months(connection, table.name, (row["event_time"] for row in rows))
-        written = _postgres(connection, table, rows, columns, key)
+        existing = _postgres(connection, table, rows, columns, key)
     else:
-        written = _sqlite(connection, table, rows, columns, key)
-    result = Upserted()
-    for position, inserted in written:
-        (result.inserted if inserted else result.changed).append(rows[position])
-    return result
+        existing = _sqlite(connection, table, rows, columns, key)
+    if existing is None:
+        return Upserted(inserted=list(rows))
+    there = dict(existing)
+    return Upserted(
+        inserted=[row for position, row in enumerate(rows) if position not in there],
+        changed=[rows[position] for position, differs in existing if differs],
+    )
 
 
 def _quoted(connection: Connection, name: str) -> str:
     return connection.dialect.identifier_preparer.quote(name)
 
 
-def _changed(connection: Connection, table: Table, columns: list[str], key: list[str], left: str, right: str) -> str:
+def _changed(connection: Connection, columns: list[str], key: list[str], left: str, right: str) -> str:
     """A condition true when any non-bookkeeping value differs between two row sources (null-safe)."""
     q = lambda name: _quoted(connection, name)  # noqa: E731 - a short local alias keeps the SQL readable
     distinct = "IS DISTINCT FROM" if connection.dialect.name == "postgresql" else "IS NOT"
@@ -65,16 +71,28 @@ def _changed(connection: Connection, table: Table, columns: list[str], key: list
     return " OR ".join(f"{left}.{q(c)} {distinct} {right}.{q(c)}" for c in compared) or "FALSE"
 
 
-def _merge(connection: Connection, table: Table, columns: list[str], key: list[str], staging: str) -> str:
-    """INSERT … SELECT from staging … ON CONFLICT … DO UPDATE … WHERE any compared value differs."""
+def _insert(connection: Connection, table: Table, columns: list[str], key: list[str], staging: str, merge: bool):
+    """INSERT … SELECT from staging … ON CONFLICT: DO NOTHING, or DO UPDATE … WHERE a compared value differs."""
     q = lambda name: _quoted(connection, name)  # noqa: E731
     column_list = ", ".join(q(c) for c in columns)
-    updates = ", ".join(f"{q(c)} = excluded.{q(c)}" for c in columns if c not in key)
+    action = "DO NOTHING"
+    if merge:
+        updates = ", ".join(f"{q(c)} = excluded.{q(c)}" for c in columns if c not in key)
+        action = f"DO UPDATE SET {updates} WHERE {_changed(connection, columns, key, q(table.name), 'excluded')}"
     # SQLite needs a WHERE after the SELECT, or it reads ON CONFLICT as a join constraint.
     return (
         f"INSERT INTO {q(table.name)} ({column_list}) SELECT {column_list} FROM {q(staging)} WHERE TRUE "
-        f"ON CONFLICT ({', '.join(q(c) for c in key)}) DO UPDATE SET {updates} "
-        f"WHERE {_changed(connection, table, columns, key, q(table.name), 'excluded')}"
+        f"ON CONFLICT ({', '.join(q(c) for c in key)}) {action}"
+    )
+
+
+def _existing(connection: Connection, table: Table, columns: list[str], key: list[str], staging: str) -> str:
+    """(position, differs) of the staged rows whose key is already in the table."""
+    q = lambda name: _quoted(connection, name)  # noqa: E731
+    joined = " AND ".join(f"t.{q(c)} = s.{q(c)}" for c in key)
+    return (
+        f"SELECT s.{POSITION}, {_changed(connection, columns, key, 't', 's')} "
+        f"FROM {q(staging)} s JOIN {q(table.name)} t ON {joined}"
     )
 
 
@@ -85,22 +103,21 @@ def _remembering(table: Table, column: str, convert):
     return convert
 
 
-def _processors(connection: Connection, table: Table, columns: list[str]) -> list:
-    """The dialect's own conversion of each value (e.g. datetimes to SQLite's text format)."""
+def _sqlite_parameters(connection: Connection, table: Table, rows, columns) -> list[tuple]:
+    """(position, value, …) per row in SQLite's storage formats, built column by column (C-level loops)."""
     dialect = connection.dialect
-    return [_remembering(table, c, table.c[c].type.dialect_impl(dialect).bind_processor(dialect)) for c in columns]
+    values = [range(len(rows))]
+    for column in columns:
+        convert = _remembering(table, column, table.c[column].type.dialect_impl(dialect).bind_processor(dialect))
+        raw = [row[column] for row in rows]
+        values.append(list(map(convert, raw)) if convert else raw)
+    return list(zip(*values, strict=True))
 
 
 def _sqlite(connection: Connection, table: Table, rows, columns, key) -> list[tuple[int, bool]]:
-    """Stage, classify (new or changed, by a join on the key), merge; [(position, inserted)] of rows written."""
+    """Stage, find the rows already there (and whether they differ), merge; [(position, differs)] of those."""
     q = lambda name: _quoted(connection, name)  # noqa: E731
     staging = f"staging_{table.name}"
-    processors = _processors(connection, table, columns)
-    parameters = [
-        (position, *(p(row[c]) if p else row[c] for c, p in zip(columns, processors, strict=True)))
-        for position, row in enumerate(rows)
-    ]
-    joined = " AND ".join(f"t.{q(c)} = s.{q(c)}" for c in key)
     cursor = connection.connection.driver_connection.cursor()
     try:
         cursor.execute(
@@ -111,23 +128,24 @@ def _sqlite(connection: Connection, table: Table, rows, columns, key) -> list[tu
         cursor.executemany(
             f"INSERT INTO {q(staging)} ({POSITION}, {', '.join(q(c) for c in columns)}) "
             f"VALUES ({', '.join('?' for _ in range(len(columns) + 1))})",
-            parameters,
+            _sqlite_parameters(connection, table, rows, columns),
         )
-        # Which staged rows are new and which differ, read before the merge changes the answer.
-        written = cursor.execute(
-            f"SELECT s.{POSITION}, t.{q(key[0])} IS NULL FROM {q(staging)} s LEFT JOIN {q(table.name)} t ON {joined} "
-            f"WHERE t.{q(key[0])} IS NULL OR {_changed(connection, table, columns, key, 't', 's')}"
-        ).fetchall()
-        if written:
-            cursor.execute(_merge(connection, table, columns, key, staging))
+        # Read before the merge, which would change the answer.
+        existing = [
+            (position, bool(differs))
+            for position, differs in cursor.execute(_existing(connection, table, columns, key, staging))
+        ]
+        if len(existing) < len(rows) or any(differs for _, differs in existing):
+            cursor.execute(_insert(connection, table, columns, key, staging, merge=True))
         cursor.execute(f"DELETE FROM {q(staging)}")
-        return [(position, bool(inserted)) for position, inserted in written]
+        return existing
     finally:
         cursor.close()
 
 
-def _postgres(connection: Connection, table: Table, rows, columns, key) -> list[tuple[int, bool]]:
-    """Binary COPY into staging, insert the new rows, then merge the rest; [(position, inserted)] of rows written."""
+def _postgres(connection: Connection, table: Table, rows, columns, key) -> list[tuple[int, bool]] | None:
+    """Binary COPY into staging, then insert; None when every row was new, else [(position, differs)] of the
+    rows that were already there."""
     q = lambda name: _quoted(connection, name)  # noqa: E731
     staging = f"staging_{table.name}"
     cursor = connection.connection.driver_connection.cursor()
@@ -143,30 +161,23 @@ def _postgres(connection: Connection, table: Table, rows, columns, key) -> list[
             (f"pg_temp.{q(staging)}",),
         )
         types = dict(cursor.fetchall())
+        values = itemgetter(*columns)
         with cursor.copy(f"COPY {q(staging)} ({', '.join(q(c) for c in staged)}) FROM STDIN (FORMAT BINARY)") as copy:
             # Binary COPY formats rows in psycopg's C code, several times faster than building COPY text here.
             copy.set_types([types[c] for c in staged])
             write = copy.write_row
             for position, row in enumerate(rows):
-                write((position, *(row[c] for c in columns)))
-        key_list = ", ".join(q(c) for c in key)
-        matched = " AND ".join(f"s.{q(c)} = done.{q(c)}" for c in key)
-        column_list = ", ".join(q(c) for c in columns)
-        # PostgreSQL cannot tell inserted from updated rows of a partitioned table in RETURNING (no xmax), so
-        # new rows go in first with DO NOTHING and leave staging; what stays there may differ and is merged.
-        cursor.execute(
-            f"WITH done AS (INSERT INTO {q(table.name)} ({column_list}) SELECT {column_list} FROM {q(staging)} "
-            f"ON CONFLICT ({key_list}) DO NOTHING RETURNING {key_list}), "
-            f"gone AS (DELETE FROM {q(staging)} s USING done WHERE {matched} RETURNING s.{POSITION}) "
-            f"SELECT {POSITION} FROM gone"
-        )
-        written = [(position, True) for (position,) in cursor.fetchall()]
-        if len(written) < len(rows):
-            cursor.execute(
-                f"WITH done AS ({_merge(connection, table, columns, key, staging)} RETURNING {key_list}) "
-                f"SELECT s.{POSITION} FROM done JOIN {q(staging)} s ON {matched}"
-            )
-            written += [(position, False) for (position,) in cursor.fetchall()]
-        return written
+                write((position, *values(row)))
+        savepoint = connection.begin_nested()
+        cursor.execute(_insert(connection, table, columns, key, staging, merge=False))
+        if cursor.rowcount == len(rows):
+            savepoint.commit()
+            return None
+        savepoint.rollback()  # some rows were there: find out which, then merge
+        cursor.execute(_existing(connection, table, columns, key, staging))
+        existing = cursor.fetchall()
+        if len(existing) < len(rows) or any(differs for _, differs in existing):
+            cursor.execute(_insert(connection, table, columns, key, staging, merge=True))
+        return existing
     finally:
         cursor.close()

@@ -1,5 +1,5 @@
 """A synthetic province on PostgreSQL for bench/scale: 20,000 villages under 100 counties, 100,000 sensors,
-a year of daily and a week of hourly rollups at every level, and a day of raw 5-minute readings for one county.
+a year of daily, monthly and a week of hourly rollups at every level, and a day of raw 5-minute readings for one county.
 
 Everything is generated inside PostgreSQL (generate_series and hashes, no Python loop over rows); then
 each upper level is summed from the one below it, so every level agrees as the ETL's rollups do.
@@ -42,6 +42,10 @@ DAILY = [
     ("security.incidents", "theft", 0.02, 1, 1.0),
 ]
 HOURLY = ["reading.aqi", "reading.fill_level"]
+# The start (UTC) of a day bucket's local (UTC+8) month, as etl.rollups.month_of computes it.
+MONTH_OF_BUCKET = (
+    "(date_trunc('month', (bucket AT TIME ZONE 'UTC') + interval '8 hours') - interval '8 hours') AT TIME ZONE 'UTC'"
+)
 # The rollup rows of one level, by the shape of their codes.
 ROWS_OF = {
     "village": "right(region_code, 3) <> '000'",
@@ -134,6 +138,15 @@ def build_province(connection: Connection, now: datetime, days: int, log: Callab
         WHERE abs(h) % 1000 < m.share * 1000""",
         first=today - timedelta(days=days - 1),
         today=today,
+    )
+    counts["rollups (village months)"] = _step(
+        log,
+        "village monthly rollups summed from the days",
+        connection,
+        f"""INSERT INTO rollups (grain, bucket, region_code, measure, dimension, count, total, min, max)
+        SELECT 'month', {MONTH_OF_BUCKET}, region_code, measure, dimension, sum(count), sum(total), min(min), max(max)
+        FROM rollups WHERE grain = 'day'
+        GROUP BY {MONTH_OF_BUCKET}, region_code, measure, dimension""",
     )
     counts["rollups (village hours)"] = _step(
         log,

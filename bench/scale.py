@@ -64,7 +64,7 @@ def _screen_queries(engine, scope: str, window: Window, village: bool) -> dict:
         "environment totals": lambda: queries.measure_totals.uncached(engine, scope, environment.MEASURES, *today),
         "sales trend": lambda: queries.measure_series.uncached(engine, scope, "ecommerce.sales", *month),
         "choropleth": lambda: queries.children_values.uncached(engine, scope, "cases.received", *month),
-        "ranking": lambda: queries.village_ranking.uncached(engine, scope, "points.earned", *month),
+        "ranking": lambda: queries.village_ranking.uncached(engine, scope, "points.earned", window.calendar_month),
         "freshness": lambda: queries.freshness.uncached(engine, scope),
         "latest cases": lambda: queries.latest_cases.uncached(engine, scope),
         "alarms": lambda: queries.alarm_devices.uncached(engine, scope),

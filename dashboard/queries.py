@@ -135,19 +135,13 @@ def latest_cases(engine: Engine, scope: str, limit: int = 12) -> list[dict]:
 
 
 @versioned
-def village_ranking(
-    engine: Engine, scope: str, measure: str, start: datetime, end: datetime, limit: int = 5
-) -> list[dict]:
-    """The villages in a scope with the largest totals of a measure: [{"code", "name", "count", "total"}]."""
+def village_ranking(engine: Engine, scope: str, measure: str, month: datetime, limit: int = 5) -> list[dict]:
+    """The villages in a scope with the largest totals of a measure in a local month (its month rollup):
+    [{"code", "name", "count", "total"}]."""
     total = func.sum(rollups.c.total)
-    chosen = (
-        rollups.c.grain == "day",
-        rollups.c.measure == measure,
-        rollups.c.bucket >= start,
-        rollups.c.bucket < end,
-    )
+    chosen = (rollups.c.grain == "month", rollups.c.measure == measure, rollups.c.bucket == month)
     if level_of(scope) in ("province", "city"):
-        # Thousands of villages: one pass over the measure's buckets, names for the winners only.
+        # Thousands of villages: one pass over the measure's month bucket, names for the winners only.
         top = (
             select(rollups.c.region_code, func.sum(rollups.c.count).label("count"), total.label("total"))
             .where(

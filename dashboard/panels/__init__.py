@@ -21,15 +21,17 @@ class Window:
 
     now: datetime
     today: datetime
-    month_start: datetime
+    month_start: datetime  # the first of the last 30 local days
     tomorrow: datetime
+    calendar_month: datetime  # the start of this local month: its month rollups (the villages' 月度 rankings)
 
     @classmethod
     def at(cls, now: datetime) -> Window:
-        """Today and the last 30 local days as of ``now``."""
+        """Today, the last 30 local days and this local month as of ``now``."""
         local = now.astimezone(LOCAL).replace(hour=0, minute=0, second=0, microsecond=0)
         today = local.astimezone(UTC)
-        return cls(now, today, today - timedelta(days=29), today + timedelta(days=1))
+        month = local.replace(day=1).astimezone(UTC)
+        return cls(now, today, today - timedelta(days=29), today + timedelta(days=1), month)
 
 
 @dataclass(frozen=True)

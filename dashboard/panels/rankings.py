@@ -1,4 +1,4 @@
-"""村庄排行: the villages of the scope ranked by points earned and by cases closed (last 30 days)."""
+"""村庄排行: the villages of the scope ranked by points earned and by cases closed this month."""
 
 from dash import html
 
@@ -20,11 +20,11 @@ def _ranking(title: str, rows: list[dict], unit: str) -> html.Div:
 
 def render(engine, scope, window):
     """Top villages by points and by closed cases."""
-    points = village_ranking(engine, scope, "points.earned", window.month_start, window.tomorrow)
-    closed = village_ranking(engine, scope, "cases.closed", window.month_start, window.tomorrow)
+    points = village_ranking(engine, scope, "points.earned", window.calendar_month)
+    closed = village_ranking(engine, scope, "cases.closed", window.calendar_month)
     return [
         html.Div(className="rankings", children=[_ranking("积分", points, "分"), _ranking("办结诉求", closed, "件")])
     ]
 
 
-PANEL = Panel("rankings", "村庄排行 · 近30天", ("points_ledger", "cases"), render)
+PANEL = Panel("rankings", "村庄排行 · 本月", ("points_ledger", "cases"), render)

@@ -76,6 +76,4 @@ def day_label(moment) -> str:
 
 def calendar_month(window: Window) -> tuple:
     """[start, end) of the current local calendar month, as UTC bucket starts (boards report by month)."""
-    local_today = window.today.astimezone(LOCAL)
-    start = local_today.replace(day=1)
-    return start.astimezone(window.today.tzinfo), window.tomorrow
+    return window.calendar_month, window.tomorrow

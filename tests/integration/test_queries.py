@@ -17,7 +17,7 @@ from dashboard.queries import (
     measure_totals,
     village_ranking,
 )
-from etl.rollups import day_of
+from etl.rollups import day_of, month_of
 from etl.runner import run_feed
 from etl.warehouse.settings import Settings
 from tests.integration.test_runner import (  # the same small county, feeds and case rows
@@ -79,14 +79,17 @@ def test_queries_answer_what_was_loaded_and_follow_new_loads(engine, feeds, tmp_
 def test_rankings_alarms_and_device_counts_at_every_scope_size(engine, feeds, tmp_path, app_context):  # noqa: F811
     drop(tmp_path, "cases", "a.csv", CASE_HEADER, case_rows())
     run_feed(engine, feeds["cases"], now=lambda: NOW)
-    start, end = day_of(NOW) - timedelta(days=7), day_of(NOW) + timedelta(days=1)
-    by_county = village_ranking(engine, COUNTY, "cases.received", start, end)
-    assert sorted(row["code"] for row in by_county) == sorted([VILLAGE_A1, VILLAGE_A2, VILLAGE_B1])
-    assert all(row["count"] == 1 and row["name"] for row in by_county)
+    drop(tmp_path, "cases", "b.csv", CASE_HEADER, [["C20", VILLAGE_A2, t(4), "诉求", "又一件", "受理", "", ""]])
+    run_feed(engine, feeds["cases"], now=lambda: NOW)
+    month = month_of(NOW)  # the villages' 月度 ranking reads the month rollup
+    by_county = village_ranking(engine, COUNTY, "cases.received", month)
+    assert [(row["code"], row["count"]) for row in by_county] == [(VILLAGE_A2, 2), (VILLAGE_A1, 1), (VILLAGE_B1, 1)]
+    assert all(row["name"] for row in by_county)
     # A prefecture or province ranks by one pass over the measure: the same villages, the same order.
     for wide in (COUNTY[:4] + "0" * 8, COUNTY[:2] + "0" * 10):
-        assert village_ranking(engine, wide, "cases.received", start, end) == by_county
-    assert village_ranking(engine, COUNTY, "cases.received", start, end, limit=1) == by_county[:1]
+        assert village_ranking(engine, wide, "cases.received", month) == by_county
+    assert village_ranking(engine, COUNTY, "cases.received", month, limit=1) == by_county[:1]
+    assert village_ranking(engine, COUNTY, "cases.received", month_of(NOW - timedelta(days=40))) == []
 
     drop(
         tmp_path,

@@ -48,9 +48,15 @@ window.ruralbrain.choroplethStyle = function (feature, context) {
     if (!canvas) { return; }
     var width = Number(canvas.dataset.width), height = Number(canvas.dataset.height);
     var scale = Math.min(window.innerWidth / width, window.innerHeight / height);
+    var left = Math.max(0, (window.innerWidth / scale - width) / 2) + "px";
+    var top = Math.max(0, (window.innerHeight / scale - height) / 2) + "px";
+    // Called on every change of the page: writing the same values again would still cost a style pass.
+    if (canvas.style.zoom === String(scale) && canvas.style.marginLeft === left && canvas.style.marginTop === top) {
+      return;
+    }
     canvas.style.zoom = scale;
-    canvas.style.marginLeft = Math.max(0, (window.innerWidth / scale - width) / 2) + "px";
-    canvas.style.marginTop = Math.max(0, (window.innerHeight / scale - height) / 2) + "px";
+    canvas.style.marginLeft = left;
+    canvas.style.marginTop = top;
   }
   window.addEventListener("resize", fit);
   new MutationObserver(fit).observe(document.documentElement, { childList: true, subtree: true });
@@ -66,3 +72,110 @@ window.ruralbrain.devicePoint = function (feature, latlng) {
     radius: 9, color: "#ffffff", weight: 1.5, fillColor: feature.properties.colour, fillOpacity: 0.95,
   });
 };
+
+// The county screen's content (dcc.Store "screen-content", see dashboard/county_content.py) is drawn here:
+// one Store per refresh costs the renderer one update, where one output per panel cost dozens. Panel bodies,
+// 数据截至, ticker, counters and the legend are elements React never fills, built with createElement and
+// textContent (no markup is parsed); each is rebuilt only when its part of the content changed, so the
+// ticker keeps scrolling across refreshes.
+(function () {
+  var current = { content: null, theme: 0, parts: [] };
+  var parsed = { text: null, content: null };
+
+  function unpack(sent) {
+    // The Store holds the content as JSON text (serialized once on the server) and the time it was sent.
+    if (sent.content !== parsed.text) { parsed = { text: sent.content, content: JSON.parse(sent.content) }; }
+    return Object.assign({}, parsed.content, { updated: sent.updated });
+  }
+
+  function build(spec) {
+    // A compact node (dashboard/plain.py): ["tag.class.class", {style, title}?, ...children], or text.
+    if (!Array.isArray(spec)) { return document.createTextNode(spec); }
+    var head = spec[0].split(".");
+    var element = document.createElement(head[0]);
+    if (head.length > 1) { element.className = head.slice(1).join(" "); }
+    var first = 1;
+    if (spec[1] !== null && typeof spec[1] === "object" && !Array.isArray(spec[1])) {
+      first = 2;
+      if (spec[1].title) { element.title = spec[1].title; }
+      var style = spec[1].style || {};
+      Object.keys(style).forEach(function (key) { element.style[key] = style[key]; });
+    }
+    for (var i = first; i < spec.length; i++) { element.appendChild(build(spec[i])); }
+    return element;
+  }
+
+  function parts(content, theme) {
+    // [selector, nodes, class to toggle "stale" on (or null)] for every element the content fills.
+    var found = [];
+    Object.keys(content.panels).forEach(function (name) {
+      var panel = content.panels[name];
+      found.push(["#panel-" + name + " .panel-body", panel.body]);
+      found.push(["#panel-" + name + " .panel-asof", [panel.asof], panel.stale]);
+    });
+    found.push(["#ticker", content.ticker]);
+    found.push(["#screen-kpis", content.kpis]);
+    found.push(["#screen-state", [["span", content.state], ["span.updated", "更新于 " + content.updated]]]);
+    var themes = content.themes || [];
+    if (themes.length) { found.push(["#map-theme", themes[theme % themes.length].legend]); }
+    return found.map(function (part) {
+      return { selector: part[0], nodes: part[1], stale: part[2], text: JSON.stringify(part[1]) + part[2] };
+    });
+  }
+
+  function draw() {
+    // Only into the page of the content's own scope: after a drill the old page may still be on screen.
+    var screen = document.querySelector(".screen[data-key]");
+    if (!current.content || !screen || screen.dataset.key !== current.content.key) { return; }
+    current.parts.forEach(function (part) {
+      var element = screen.querySelector(part.selector);
+      if (!element || element.ruralbrainShown === part.text) { return; }
+      element.ruralbrainShown = part.text;
+      element.replaceChildren.apply(element, part.nodes.map(build));
+      if (part.stale !== undefined) { element.classList.toggle("stale", Boolean(part.stale)); }
+    });
+  }
+
+  function sameHideout(a, b) {
+    if (!a || !b || a.selected !== b.selected || a.max !== b.max) { return false; }
+    var keys = Object.keys(a.values || {});
+    if (keys.length !== Object.keys(b.values || {}).length) { return false; }
+    return keys.every(function (key) { return (b.values || {})[key] === a.values[key]; });
+  }
+
+  window.dash_clientside = window.dash_clientside || {};
+  window.dash_clientside.ruralbrain = {
+    // Draws a content and returns the map's colours for the current theme (unchanged ones are no update).
+    showContent: function (sent, theme, hideout) {
+      var noUpdate = window.dash_clientside.no_update;
+      if (!sent || !sent.content) { return noUpdate; }
+      var content = unpack(sent);
+      current = { content: content, theme: theme || 0, parts: parts(content, theme || 0) };
+      draw();
+      var themes = content.themes || [];
+      if (!themes.length) { return noUpdate; }
+      var chosen = themes[(theme || 0) % themes.length];
+      var next = { selected: (hideout || {}).selected || null, values: chosen.values, max: chosen.max };
+      return sameHideout(next, hideout) ? noUpdate : next;
+    },
+    // The URL of a clicked region: the same parameters, another region.
+    drillSearch: function (feature, search) {
+      var noUpdate = window.dash_clientside.no_update;
+      if (!feature) { return noUpdate; }
+      var props = feature.properties;
+      var params = new URLSearchParams(search || "");
+      params.delete("region");
+      var rest = params.toString();
+      var target = "?region=" + encodeURIComponent(props.code) + (rest ? "&" + rest : "");
+      if (target === search) { return noUpdate; }
+      if (props.level !== "village") {
+        // The new map's geometry loads while the server renders the new page (the route lets browsers
+        // cache it), instead of after: the map then draws as soon as the page is there.
+        fetch("/geo/children/" + encodeURIComponent(props.code) + ".geojson").catch(function () {});
+      }
+      return target;
+    },
+  };
+  // React mounts a new page after its content may have arrived: draw whenever the page changes.
+  new MutationObserver(draw).observe(document.documentElement, { childList: true, subtree: true });
+})();

@@ -1,0 +1,147 @@
+"""What the county screen shows for a scope (panels, 数据截至, ticker, counters, map themes) as compact JSON."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import orjson
+from dash import html
+
+from dashboard.cache import versioned, warehouse_version
+from dashboard.devices import alarms_now
+from dashboard.freshness import freshness_label
+from dashboard.panels import LOCAL, Window, panels
+from dashboard.plain import compact
+from dashboard.queries import children_values, freshness, latest_cases, measure_totals
+from etl.warehouse.db import as_utc
+
+# The map's themes (rotated in kiosk mode): a headline measure per area, over the last 30 days.
+THEMES = [
+    {"key": "cases.received", "label": "治理 · 受理事件", "unit": "件", "value": "count"},
+    {"key": "ecommerce.sales", "label": "产业 · 电商销售额", "unit": "元", "value": "total"},
+    {"key": "livelihood.events", "label": "民生 · 服务场次", "unit": "场", "value": "count"},
+    {"key": "waste.tonnage", "label": "人居环境 · 垃圾清运", "unit": "吨", "value": "total"},
+    {"key": "security.incidents", "label": "安全 · 治安事件", "unit": "起", "value": "count"},
+]
+CATEGORY_NAMES = {"conflict": "矛盾", "dispute": "纠纷", "request": "请求", "appeal": "诉求"}
+STATUS_NAMES = {"received": "受理", "in_progress": "处置中", "closed": "办结", "rated": "已评价"}
+KPIS = [
+    ("今日受理", "cases.received", "count", "件"),
+    ("今日办结", "cases.closed", "count", "件"),
+    ("今日游客", "tourism.visitors", "total", "人次"),
+    ("今日清运", "waste.tonnage", "total", "吨"),
+]
+
+
+def minute_of(now: datetime) -> str:
+    """The local minute a content is computed for (ages and alarms are minute-grained)."""
+    return f"{now.astimezone(LOCAL):%Y-%m-%d %H:%M}"
+
+
+@dataclass(frozen=True)
+class Content:
+    """A scope's content, and the same as JSON text: serialized once for every screen that shows it, so a
+    refresh response carries one string instead of a tree for Dash to encode again on every request."""
+
+    data: dict
+    text: str
+
+
+# The last contents this process served, under the same version and minute as the shared cache: a wall of
+# screens refreshing the same scope is answered from memory, without reading and unpickling a cache entry.
+RECENT = 256
+_recent: OrderedDict = OrderedDict()
+_recent_lock = threading.Lock()
+
+
+def content_for(engine, scope: str, shown: str, names: tuple[str, ...], now: datetime) -> Content:
+    """The content of a scope as of ``now`` (from memory, the shared cache, or rendered)."""
+    minute = minute_of(now)
+    key = (str(engine.url), warehouse_version(engine), scope, shown, names, minute)
+    with _recent_lock:
+        content = _recent.get(key)
+    if content is None:
+        data = screen_content(engine, scope, shown, names, minute)
+        content = Content(data, orjson.dumps(data).decode())
+        with _recent_lock:
+            _recent[key] = content
+            while len(_recent) > RECENT:
+                _recent.popitem(last=False)
+    return content
+
+
+def payload(content: Content, now: datetime) -> dict:
+    """What the screen's Store receives: the content's JSON text and the time it was sent."""
+    return {"content": content.text, "updated": f"{now.astimezone(LOCAL):%H:%M:%S}"}
+
+
+@versioned
+def screen_content(engine, scope: str, shown: str, names: tuple[str, ...], minute: str) -> dict:
+    """Everything the screen shows for a scope, the same for every screen on it until the next load or the
+    next minute, so a wall of screens costs one render; panels as compact nodes (dashboard/plain.py)."""
+    now = datetime.now(UTC)
+    window = Window.at(now)
+    fresh = freshness(engine, scope)
+    shown_panels, stale_count = {}, 0
+    for name in names:
+        label, stale = freshness_label(panels()[name].datasets, fresh, now)
+        stale_count += stale
+        body = _panel_body(engine, name, scope, window.today.isoformat())
+        shown_panels[name] = {"body": body, "asof": label, "stale": stale}
+    return {
+        "key": f"{scope}|{','.join(names)}",
+        "panels": shown_panels,
+        "state": "数据正常" if not stale_count else f"{stale_count} 个板块数据滞后",
+        "ticker": compact(html.Div(_ticker(engine, scope, now), className="ticker-track")),
+        "kpis": compact(_kpis(engine, scope, window)),
+        "themes": [_theme(engine, shown, theme, window) for theme in THEMES],
+    }
+
+
+@versioned
+def _panel_body(engine, name: str, scope: str, today: str) -> list:
+    """A panel's content for a scope and local day, cached until the next load changes the warehouse."""
+    return compact(panels()[name].render(engine, scope, Window.at(datetime.now(UTC))))
+
+
+def _ticker(engine, scope: str, now: datetime) -> list:
+    """Open device alarms first, then the latest cases (names and numbers already masked by the query)."""
+    alarms = [
+        html.Span(f"⚠ {device['village_name']} {name}", className="ticker-item ticker-alarm")
+        for device in alarms_now(engine, scope, now)
+        for name in device["alarms"]
+    ]
+    return alarms + [
+        html.Span(
+            f"{as_utc(c['time']).astimezone(LOCAL):%m-%d %H:%M} "
+            f"{c['village']} {CATEGORY_NAMES.get(c['category'], '')}·{STATUS_NAMES.get(c['status'], '')} "
+            f"{c['title']} {c['reporter']}",
+            className="ticker-item",
+        )
+        for c in latest_cases(engine, scope)
+    ]
+
+
+def _kpis(engine, scope: str, window: Window) -> list:
+    """Today's headline counters for the title bar."""
+    totals = measure_totals(engine, scope, [key for _, key, _, _ in KPIS], window.today, window.tomorrow)
+    items = []
+    for label, key, field, unit in KPIS:
+        value = sum(v[field] for v in totals[key].values())
+        items.append(html.Span([label, html.B(f"{value:,.0f}"), unit]))
+    return items
+
+
+def _theme(engine, shown: str, theme: dict, window: Window) -> dict:
+    """A theme's headline number per child region of ``shown`` (the map's colours) and its legend."""
+    values = children_values(engine, shown, theme["key"], window.month_start, window.tomorrow)
+    numbers = {code: v[theme["value"]] for code, v in values.items()}
+    top = max(numbers.values(), default=0)
+    legend = [
+        html.Span(theme["label"], className="theme-label"),
+        html.Span(f"最高 {top:,.0f}{theme['unit']}" if numbers else "暂无数据", className="theme-max"),
+    ]
+    return {"values": numbers, "max": top, "legend": compact(legend)}

@@ -143,3 +143,25 @@ def test_a_profile_of_another_kind_falls_back_to_the_county_canvas(page, sample_
     canvas = page.locator("#screen-canvas")
     assert (canvas.get_attribute("data-width"), canvas.get_attribute("data-height")) == ("1920", "1080")
     assert page.errors == []
+
+
+def test_a_refresh_redraws_only_what_changed_and_a_drill_keeps_the_profile(page, sample_server):
+    page.goto(f"{sample_server}/screen/county?profile=county-4k&refresh=1")
+    wait_for_numbers(page)
+    updated = "document.querySelector('#screen-state .updated').innerText"
+    first = page.evaluate(updated)
+    # Mark what is on screen now: an unchanged part must still be the same element after refreshes.
+    page.evaluate("document.querySelector('#ticker .ticker-track').dataset.seen = 'yes'")
+    page.wait_for_function(f"{updated} !== {first!r}")  # refreshes came in (the time is to the second)
+    assert page.locator("#ticker .ticker-track[data-seen='yes']").count() == 1  # the ticker kept scrolling
+    assert re.search(r"受理\s*24\s*件", panel_text(page, "governance"))
+    box = page.locator(".region-label", has_text=re.compile("^城关街道$")).first.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_url(re.compile(r"region=990101001000&profile=county-4k&refresh=1"))
+    page.wait_for_function("/受理\\s*12\\s*件/.test(document.querySelector('#panel-governance .panel-body').innerText)")
+    assert page.locator("#screen-canvas").get_attribute("data-width") == "3840"
+    assert (
+        page.locator("#breadcrumb a").get_attribute("href")
+        == "/screen/county?region=990101000000&profile=county-4k&refresh=1"
+    )
+    assert page.errors == []

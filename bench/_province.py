@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, text
 
-from etl.rollups import day_of
+from etl.rollups import day_of, month_of
 
 PROVINCE = "980000000000"
 RAW_COUNTY = "980101000000"
@@ -147,6 +147,16 @@ def build_province(connection: Connection, now: datetime, days: int, log: Callab
         SELECT 'month', {MONTH_OF_BUCKET}, region_code, measure, dimension, sum(count), sum(total), min(min), max(max)
         FROM rollups WHERE grain = 'day'
         GROUP BY {MONTH_OF_BUCKET}, region_code, measure, dimension""",
+    )
+    counts["rollups (village devices)"] = _step(
+        log,
+        "devices installed per village, by kind (month rollups)",
+        connection,
+        f"""INSERT INTO rollups (grain, bucket, region_code, measure, dimension, count, total, min, max)
+        SELECT 'month', :month, v.code, 'devices.installed', d.kind, count(*), count(*), NULL, NULL
+        FROM ({villages}) v, (VALUES {kinds}) AS d(k, kind, metric)
+        GROUP BY v.code, d.kind""",
+        month=month_of(now - timedelta(days=400)),
     )
     counts["rollups (village hours)"] = _step(
         log,

@@ -219,7 +219,8 @@ def test_a_status_change_updates_the_row_and_its_buckets(engine, feeds, tmp_path
     assert closed == {code: (1, 1.0, None, None) for code in (VILLAGE_A2, TOWN_A, COUNTY)}
 
 
-def test_readings_late_data_and_ranges(engine, feeds, tmp_path):
+def load_two_devices(engine, feeds, tmp_path) -> int:
+    """A bin in 甲村 and an air sensor in 丙村, through the devices feed; returns the rows loaded."""
     drop(
         tmp_path,
         "devices",
@@ -227,7 +228,11 @@ def test_readings_late_data_and_ranges(engine, feeds, tmp_path):
         ["id", "kind", "village", "installed"],
         [["BIN-1", "垃圾桶", VILLAGE_A1, "2025-01-01"], ["AIR-1", "空气监测", VILLAGE_B1, "2025-01-01"]],
     )
-    assert run_feed(engine, feeds["devices"], now=lambda: NOW).counts.loaded == 2
+    return run_feed(engine, feeds["devices"], now=lambda: NOW).counts.loaded
+
+
+def test_readings_late_data_and_ranges(engine, feeds, tmp_path):
+    assert load_two_devices(engine, feeds, tmp_path) == 2
     header = ["device", "metric", "time", "value"]
     drop(
         tmp_path,
@@ -390,14 +395,7 @@ def _recomputed_from_scratch(engine) -> dict:
 
 
 def test_rollups_kept_by_adding_batches_equal_a_recomputation_from_raw_rows(engine, feeds, tmp_path):
-    drop(
-        tmp_path,
-        "devices",
-        "d.csv",
-        ["id", "kind", "village", "installed"],
-        [["BIN-1", "垃圾桶", VILLAGE_A1, "2025-01-01"], ["AIR-1", "空气监测", VILLAGE_B1, "2025-01-01"]],
-    )
-    run_feed(engine, feeds["devices"], now=lambda: NOW)
+    load_two_devices(engine, feeds, tmp_path)
     header = ["device", "metric", "time", "value"]
     batches = [
         [["BIN-1", "fill_level", t(h / 4), str(10 + h)] for h in range(40, 0, -1)],  # ten hours, one batch

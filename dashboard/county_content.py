@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -44,10 +45,12 @@ def minute_of(now: datetime) -> str:
 @dataclass(frozen=True)
 class Content:
     """A scope's content, and the same as JSON text: serialized once for every screen that shows it, so a
-    refresh response carries one string instead of a tree for Dash to encode again on every request."""
+    refresh response carries one string instead of a tree for Dash to encode again on every request; the
+    digest names the text, so a screen that already shows it is told so instead of sent it again."""
 
     data: dict
     text: str
+    digest: str
 
 
 # The last contents this process served, under the same version and minute as the shared cache: a wall of
@@ -65,7 +68,8 @@ def content_for(engine, scope: str, shown: str, names: tuple[str, ...], now: dat
         content = _recent.get(key)
     if content is None:
         data = screen_content(engine, scope, shown, names, minute)
-        content = Content(data, orjson.dumps(data).decode())
+        text = orjson.dumps(data).decode()
+        content = Content(data, text, hashlib.sha1(text.encode()).hexdigest()[:16])
         with _recent_lock:
             _recent[key] = content
             while len(_recent) > RECENT:
@@ -73,9 +77,13 @@ def content_for(engine, scope: str, shown: str, names: tuple[str, ...], now: dat
     return content
 
 
-def payload(content: Content, now: datetime) -> dict:
-    """What the screen's Store receives: the content's JSON text and the time it was sent."""
-    return {"content": content.text, "updated": f"{now.astimezone(LOCAL):%H:%M:%S}"}
+def payload(content: Content, now: datetime, shown: str | None = None) -> dict:
+    """What the screen's Store receives: the content's JSON text and digest, or only that it is the one
+    the screen shows already (digest ``shown``: between two loads, nearly every refresh), and the time."""
+    sent = f"{now.astimezone(LOCAL):%H:%M:%S}"
+    if shown == content.digest:
+        return {"same": content.digest, "updated": sent}
+    return {"content": content.text, "digest": content.digest, "updated": sent}
 
 
 @versioned

@@ -80,11 +80,18 @@ window.ruralbrain.devicePoint = function (feature, latlng) {
 // ticker keeps scrolling across refreshes.
 (function () {
   var current = { content: null, theme: 0, parts: [] };
-  var parsed = { text: null, content: null };
+  var parsed = { digest: null, content: null };
 
   function unpack(sent) {
-    // The Store holds the content as JSON text (serialized once on the server) and the time it was sent.
-    if (sent.content !== parsed.text) { parsed = { text: sent.content, content: JSON.parse(sent.content) }; }
+    // The Store holds the content as JSON text (serialized once on the server) with its digest, or only the
+    // digest of the content on screen (nothing changed since), and the time it was sent.
+    if (sent.same !== undefined) {
+      if (sent.same !== parsed.digest) { return null; }
+    } else if (sent.digest !== parsed.digest) {
+      parsed = { digest: sent.digest, content: JSON.parse(sent.content) };
+      // The next refresh names what is on screen (a Store, so that its request stays small).
+      window.dash_clientside.set_props("screen-shown", { data: sent.digest });
+    }
     return Object.assign({}, parsed.content, { updated: sent.updated });
   }
 
@@ -148,8 +155,12 @@ window.ruralbrain.devicePoint = function (feature, latlng) {
     // Draws a content and returns the map's colours for the current theme (unchanged ones are no update).
     showContent: function (sent, theme, hideout) {
       var noUpdate = window.dash_clientside.no_update;
-      if (!sent || !sent.content) { return noUpdate; }
-      var content = unpack(sent);
+      var content = sent && unpack(sent);
+      if (!content) {
+        // Told "unchanged" about a content this page does not have: ask for it whole next time.
+        if (sent) { window.dash_clientside.set_props("screen-shown", { data: null }); }
+        return noUpdate;
+      }
       current = { content: content, theme: theme || 0, parts: parts(content, theme || 0) };
       draw();
       var themes = content.themes || [];

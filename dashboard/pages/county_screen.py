@@ -128,6 +128,8 @@ def layout(
             canvas(chosen, "screen-canvas", sections),
             dcc.Store(id="screen-scope", data={"scope": frame["selected"], "shown": frame["shown"], "names": names}),
             dcc.Store(id="screen-content", data=payload(content, now)),
+            # The digest of the content on screen (kept by assets/ruralbrain.js), sent with each refresh.
+            dcc.Store(id="screen-shown", data=content.digest),
             dcc.Store(id="screen-theme", data=0),
             dcc.Interval(id="screen-refresh", interval=seconds(refresh, chosen.refresh_seconds) * 1000),
             dcc.Interval(
@@ -257,13 +259,16 @@ def _device_points(engine, village: str, crs: str) -> dict:
     Output("screen-content", "data"),
     Input("screen-refresh", "n_intervals"),
     State("screen-scope", "data"),
+    State("screen-shown", "data"),
     prevent_initial_call=True,  # the page came with its content
 )
-def refresh(_tick, scope):
-    """The scope's content now: one output, cached per scope, version and minute, drawn by the browser."""
+def refresh(_tick, scope, shown):
+    """The scope's content now (or that it is the one on screen): one output, cached per scope, version
+    and minute, drawn by the browser."""
     _settings, engine = _context()
     now = datetime.now(UTC)
-    return payload(content_for(engine, scope["scope"], scope["shown"], tuple(scope["names"]), now), now)
+    content = content_for(engine, scope["scope"], scope["shown"], tuple(scope["names"]), now)
+    return payload(content, now, shown)
 
 
 # The browser draws every content it gets (panels, 数据截至 and staleness, ticker, counters, legend) and

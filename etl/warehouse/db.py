@@ -44,6 +44,10 @@ def make_engine(url: str) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # SQLite's default page cache is 2 MB: a load's index pages fall out of it once a table passes a few
+        # hundred thousand rows. The loader's staging tables stay in memory instead of a temporary file.
+        cursor.execute("PRAGMA cache_size=-65536")
+        cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.close()
 
     return engine

@@ -149,9 +149,10 @@ devices = _fact(
     Column("lat", Float),
 )
 
+# The key leads with time, so a live load appends to its index's right edge (migration 0013).
 readings = _fact(
     "readings",
-    ("device_id", "metric", "event_time"),
+    ("event_time", "device_id", "metric"),
     Column("device_id", String(64), nullable=False),
     Column("metric", String(24), nullable=False),
     Column("value", Float, nullable=False),

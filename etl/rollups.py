@@ -26,7 +26,6 @@ DAY = timedelta(days=1)
 # Days and months are the county's local ones (UTC+8), so "today" on a screen starts at local midnight.
 LOCAL = timezone(timedelta(hours=8))
 GRAINS = ("hour", "day", "month")
-STATS = ["count", "total", "min", "max"]
 
 
 def hour_of(moment: datetime) -> datetime:
@@ -107,7 +106,7 @@ def _aware(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
 def _hourly(dataset: Dataset, frame: pd.DataFrame, keep=None) -> pd.DataFrame:
     """Hour × own region × measure × dimension statistics (count, total, min, max) of the rows of ``frame``.
 
-    ``keep(measure, hours, counties)`` may return a boolean mask of rows to include.
+    ``keep(hours, counties)``, given each row's hour and county, returns a boolean mask of the rows to include.
     """
     parts = []
     for measure in dataset.measures:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from operator import itemgetter
 
-from sqlalchemy import Connection, DateTime, Table
+import psycopg
+from sqlalchemy import Connection, DateTime, Table, literal, select
 
-from etl.warehouse.partitions import MONTHLY, ensure_months
+from etl.warehouse.partitions import MONTHLY, ensure_months, months_spanning
 
 # Bookkeeping columns change on every load; they never make a row "changed".
 BOOKKEEPING = ("loaded_at", "run_id")
@@ -33,23 +35,27 @@ class Upserted:
 def upsert_counting(connection: Connection, table: Table, rows: Sequence[dict]) -> Upserted:
     """Insert new rows, update changed ones, leave identical ones alone; says which rows were which.
 
-    Rows must be unique by the table's primary key (the natural key). They go into a temporary staging
-    table first (SQLite: executemany; PostgreSQL: binary ``COPY``); a join on the key finds the rows that
-    already exist and whether they differ; one ``INSERT … SELECT … ON CONFLICT … DO UPDATE … WHERE`` merges.
-    On PostgreSQL a batch of only new rows (a live stream) skips the join: ``ON CONFLICT DO NOTHING`` inside
-    a savepoint inserts them all, or is rolled back when some were there. Knowing the inserted rows lets
-    rollups add them to their buckets instead of recomputing the buckets from every raw row.
+    Rows must be unique by the table's primary key (the natural key). When the key holds the event time and
+    the table has nothing in the batch's time span (a live stream), no row can be there already: the rows
+    are appended straight to the table (SQLite: executemany; PostgreSQL: binary ``COPY``). Otherwise they go
+    into a temporary staging table first; a join on the key finds the rows that already exist and whether
+    they differ; one ``INSERT … SELECT … ON CONFLICT … DO UPDATE … WHERE`` merges. On PostgreSQL a batch of
+    only new rows skips the join: ``ON CONFLICT DO NOTHING`` inside a savepoint inserts them all, or is
+    rolled back when some were there. Knowing the inserted rows lets rollups add them to their buckets
+    instead of recomputing the buckets from every raw row.
     """
     if not rows:
         return Upserted()
     columns = list(rows[0])
     key = [column.name for column in table.primary_key.columns]
-    if connection.dialect.name == "postgresql":
-        if table.name in MONTHLY:
-            ensure_months(connection, table.name, (row["event_time"] for row in rows))
-        existing = _postgres(connection, table, rows, columns, key)
-    else:
-        existing = _sqlite(connection, table, rows, columns, key)
+    span = _event_span(table, rows)
+    postgres = connection.dialect.name == "postgresql"
+    if postgres and table.name in MONTHLY:
+        ensure_months(connection, table.name, months_spanning(*span))
+    append = _postgres_append if postgres else _sqlite_append
+    if "event_time" in key and _nothing_in(connection, table, span) and append(connection, table, rows, columns):
+        return Upserted(inserted=list(rows))
+    existing = (_postgres if postgres else _sqlite)(connection, table, rows, columns, key)
     if existing is None:
         return Upserted(inserted=list(rows))
     there = dict(existing)
@@ -57,6 +63,22 @@ def upsert_counting(connection: Connection, table: Table, rows: Sequence[dict]) 
         inserted=[row for position, row in enumerate(rows) if position not in there],
         changed=[rows[position] for position, differs in existing if differs],
     )
+
+
+def _event_span(table: Table, rows: Sequence[dict]) -> tuple[datetime, datetime] | None:
+    """The earliest and latest event time of the rows, for a table that has event times."""
+    if "event_time" not in table.c:
+        return None
+    times = [row["event_time"] for row in rows]
+    return min(times), max(times)
+
+
+def _nothing_in(connection: Connection, table: Table, span: tuple[datetime, datetime]) -> bool:
+    """Whether the table holds no row with an event time in the span: then, for a key holding the event time,
+    no row of the batch can be there already. One probe of the key's index."""
+    column = table.c.event_time
+    probe = select(literal(1)).where(column >= span[0], column <= span[1]).limit(1)
+    return connection.execute(probe).first() is None
 
 
 def _quoted(connection: Connection, name: str) -> str:
@@ -103,15 +125,30 @@ def _remembering(table: Table, column: str, convert):
     return convert
 
 
-def _sqlite_parameters(connection: Connection, table: Table, rows, columns) -> list[tuple]:
+def _sqlite_parameters(connection: Connection, table: Table, rows, columns, positions=True) -> list[tuple]:
     """(position, value, …) per row in SQLite's storage formats, built column by column (C-level loops)."""
     dialect = connection.dialect
-    values = [range(len(rows))]
+    values = [range(len(rows))] if positions else []
     for column in columns:
         convert = _remembering(table, column, table.c[column].type.dialect_impl(dialect).bind_processor(dialect))
         raw = [row[column] for row in rows]
         values.append(list(map(convert, raw)) if convert else raw)
     return list(zip(*values, strict=True))
+
+
+def _sqlite_append(connection: Connection, table: Table, rows, columns) -> bool:
+    """Insert rows known to be new straight into the table (no staging, no conflict handling); True."""
+    q = lambda name: _quoted(connection, name)  # noqa: E731
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.executemany(
+            f"INSERT INTO {q(table.name)} ({', '.join(q(c) for c in columns)}) "
+            f"VALUES ({', '.join('?' for _ in columns)})",
+            _sqlite_parameters(connection, table, rows, columns, positions=False),
+        )
+    finally:
+        cursor.close()
+    return True
 
 
 def _sqlite(connection: Connection, table: Table, rows, columns, key) -> list[tuple[int, bool]]:
@@ -143,6 +180,49 @@ def _sqlite(connection: Connection, table: Table, rows, columns, key) -> list[tu
         cursor.close()
 
 
+def _column_types(cursor, relation: str) -> dict[str, int]:
+    """Column name → type OID of a relation, for binary COPY."""
+    cursor.execute(
+        "SELECT attname, atttypid FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0", (relation,)
+    )
+    return dict(cursor.fetchall())
+
+
+def _copy_rows(connection: Connection, cursor, relation: str, columns: list[str], rows, positions: bool) -> None:
+    """Binary COPY of rows (with their positions, for staging) into a relation; psycopg formats them in C,
+    several times faster than building COPY text here."""
+    types = _column_types(cursor, relation)
+    staged = [POSITION, *columns] if positions else columns
+    values = itemgetter(*columns)
+    copied = ", ".join(_quoted(connection, c) for c in staged)
+    with cursor.copy(f"COPY {relation} ({copied}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types([types[c] for c in staged])
+        write = copy.write_row
+        if positions:
+            for position, row in enumerate(rows):
+                write((position, *values(row)))
+        else:
+            for row in rows:
+                write(values(row))
+
+
+def _postgres_append(connection: Connection, table: Table, rows, columns) -> bool:
+    """COPY rows believed new straight into the table, in a savepoint; False (rolled back) if a key was there
+    after all (another load of the same span committed in between)."""
+    q = lambda name: _quoted(connection, name)  # noqa: E731
+    cursor = connection.connection.driver_connection.cursor()
+    savepoint = connection.begin_nested()
+    try:
+        _copy_rows(connection, cursor, q(table.name), columns, rows, positions=False)
+    except psycopg.errors.UniqueViolation:
+        savepoint.rollback()
+        return False
+    finally:
+        cursor.close()
+    savepoint.commit()
+    return True
+
+
 def _postgres(connection: Connection, table: Table, rows, columns, key) -> list[tuple[int, bool]] | None:
     """Binary COPY into staging, then insert; None when every row was new, else [(position, differs)] of the
     rows that were already there."""
@@ -155,19 +235,7 @@ def _postgres(connection: Connection, table: Table, rows, columns, key) -> list[
             f"({POSITION} integer, LIKE {q(table.name)} INCLUDING DEFAULTS) ON COMMIT DROP"
         )
         cursor.execute(f"TRUNCATE {q(staging)}")
-        staged = [POSITION, *columns]
-        cursor.execute(
-            "SELECT attname, atttypid FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0",
-            (f"pg_temp.{q(staging)}",),
-        )
-        types = dict(cursor.fetchall())
-        values = itemgetter(*columns)
-        with cursor.copy(f"COPY {q(staging)} ({', '.join(q(c) for c in staged)}) FROM STDIN (FORMAT BINARY)") as copy:
-            # Binary COPY formats rows in psycopg's C code, several times faster than building COPY text here.
-            copy.set_types([types[c] for c in staged])
-            write = copy.write_row
-            for position, row in enumerate(rows):
-                write((position, *values(row)))
+        _copy_rows(connection, cursor, f"pg_temp.{q(staging)}", columns, rows, positions=True)
         savepoint = connection.begin_nested()
         cursor.execute(_insert(connection, table, columns, key, staging, merge=False))
         if cursor.rowcount == len(rows):

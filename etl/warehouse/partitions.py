@@ -27,6 +27,15 @@ def next_month(month: datetime) -> datetime:
     return month.replace(year=month.year + 1, month=1) if month.month == 12 else month.replace(month=month.month + 1)
 
 
+def months_spanning(first: datetime, last: datetime) -> list[datetime]:
+    """The first instants of every month from the one holding ``first`` to the one holding ``last``."""
+    months, month, final = [], month_of(first), month_of(last)
+    while month <= final:
+        months.append(month)
+        month = next_month(month)
+    return months
+
+
 def partition_name(table: str, month: datetime) -> str:
     """readings_2026_11 for November 2026."""
     return f"{table}_{month:%Y_%m}"

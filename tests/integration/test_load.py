@@ -1,0 +1,110 @@
+"""The loader on the real SQLite and PostgreSQL: new time spans are appended, overlapping ones merged, and a
+load that races another one for the same keys still says truthfully which rows it wrote."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, text
+
+from etl.load import upsert_counting
+from etl.warehouse.db import make_engine, migrate
+from etl.warehouse.schema import readings
+
+START = datetime(2026, 3, 1, tzinfo=UTC)
+LOADED = datetime(2026, 3, 2, tzinfo=UTC)
+
+
+def reading(device: str, minutes: int, value: float) -> dict:
+    return {
+        "device_id": device,
+        "metric": "pm25",
+        "value": value,
+        "region_code": "990199001001",
+        "event_time": START + timedelta(minutes=minutes),
+        "loaded_at": LOADED,
+        "run_id": 1,
+    }
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request, tmp_path):
+    url = f"sqlite:///{tmp_path / 'w.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    engine = make_engine(url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+def stored(engine) -> dict[tuple[str, int], float]:
+    with engine.connect() as connection:
+        rows = connection.execute(select(readings.c.device_id, readings.c.event_time, readings.c.value)).all()
+    return {
+        (device, round((moment.replace(tzinfo=UTC) - START).total_seconds() / 60)): value
+        for device, moment, value in rows
+    }
+
+
+def test_later_batches_are_appended_and_overlapping_ones_merged(engine):
+    first = [reading(device, minutes, 1.0) for device in ("A", "B") for minutes in (0, 5, 10)]
+    later = [reading(device, minutes, 2.0) for device in ("A", "B") for minutes in (15, 20)]
+    # Overlaps the first batch in time: one row the same, one corrected, one new device at a stored moment.
+    overlapping = [reading("A", 5, 1.0), reading("B", 5, 9.0), reading("C", 5, 3.0)]
+    with engine.begin() as connection:
+        assert len(upsert_counting(connection, readings, first).inserted) == 6
+    with engine.begin() as connection:
+        appended = upsert_counting(connection, readings, later)
+    with engine.begin() as connection:
+        merged = upsert_counting(connection, readings, overlapping)
+
+    assert (len(appended.inserted), appended.changed) == (4, [])
+    assert [row["device_id"] for row in merged.inserted] == ["C"]
+    assert [(row["device_id"], row["value"]) for row in merged.changed] == [("B", 9.0)]
+    expected = {(r["device_id"], (r["event_time"] - START) // timedelta(minutes=1)): r["value"] for r in first + later}
+    expected[("B", 5)] = 9.0
+    expected[("C", 5)] = 3.0
+    assert stored(engine) == expected
+
+
+def test_a_load_racing_another_for_the_same_keys_falls_back_to_the_merge(postgres_url):
+    """The other load's rows are not committed when ours looks at the span, so ours starts to append them;
+    PostgreSQL makes it wait for the other load, which commits: ours must then merge and not count them."""
+    engine = make_engine(postgres_url)
+    migrate(engine)
+    with engine.begin() as connection:  # an earlier load made the month's partition
+        upsert_counting(connection, readings, [reading("A", 60, 1.0)])
+    theirs = [reading("A", 0, 1.0), reading("A", 5, 1.0)]
+    ours = [reading("A", 5, 1.0), reading("B", 5, 2.0)]
+    other = engine.connect()
+    other_transaction = other.begin()
+    upsert_counting(other, readings, theirs)  # holds its keys, uncommitted
+    result = {}
+
+    def load() -> None:
+        with engine.begin() as connection:
+            result["upserted"] = upsert_counting(connection, readings, ours)
+
+    loader = threading.Thread(target=load)
+    loader.start()
+    with engine.connect() as watcher:  # wait until ours is blocked on the other load's keys
+        for _ in range(200):
+            waiting = watcher.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                )
+            ).scalar()
+            if waiting:
+                break
+            threading.Event().wait(0.05)
+    other_transaction.commit()
+    other.close()
+    loader.join(timeout=30)
+
+    upserted = result["upserted"]
+    assert [row["device_id"] for row in upserted.inserted] == ["B"]
+    assert upserted.changed == []
+    assert stored(engine) == {("A", 0): 1.0, ("A", 5): 1.0, ("B", 5): 2.0, ("A", 60): 1.0}
+    engine.dispose()

@@ -8,6 +8,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -188,9 +189,10 @@ class Mqtt:
             # In receive order, as MQTT requires; malformed messages too, or they would come back forever.
             # Messages of an earlier connection are not acked: after a reconnect the broker resends them (the
             # idempotent load counts them as duplicates) and their ids may already name other messages.
-            for connection, message in messages:
-                if connection == self._connection:
-                    client.ack(message.mid, message.qos)
+            with _one_wake(client):
+                for connection, message in messages:
+                    if connection == self._connection:
+                        client.ack(message.mid, message.qos)
 
         def redeliver() -> None:
             self._redeliver = True
@@ -212,6 +214,29 @@ class Mqtt:
             client.loop_stop()
         # Whatever this connection delivered and nobody took comes again on the next one.
         self._inbox.clear()
+
+
+@contextmanager
+def _one_wake(client: paho.Client) -> Iterator[None]:
+    """Queue packets from this thread and wake paho's network thread once, to send them all.
+
+    paho wakes its thread for every packet queued from another thread (a byte on a socket pair, then a
+    thread switch for the GIL): a batch of ten thousand acks spent more time there than loading the batch.
+    Relies on paho's private socket pair (paho-mqtt 2.x); without it, every ack wakes the thread as before.
+    """
+    wake = getattr(client, "_sockpairW", None)
+    if wake is None:
+        yield
+        return
+    client._sockpairW = None
+    try:
+        yield
+    finally:
+        if client._sockpairW is None:  # unless paho reconnected meanwhile and made a new pair
+            client._sockpairW = wake
+        # BlockingIOError: a wake-up is already pending; other OSErrors: the pair closed with the connection.
+        with suppress(OSError):
+            wake.send(b"0")
 
 
 def _parse(message: paho.MQTTMessage) -> tuple[list[Record], list[Issue]]:

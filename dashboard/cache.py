@@ -30,7 +30,7 @@ def cache_config(settings: Settings) -> dict:
         return {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": settings.cache_redis_url, "CACHE_KEY_PREFIX": "rb:"}
     folder = Path(settings.var_dir) / "cache"
     folder.mkdir(parents=True, exist_ok=True)
-    return {"CACHE_TYPE": "FileSystemCache", "CACHE_DIR": str(folder), "CACHE_THRESHOLD": 20000}
+    return {"CACHE_TYPE": "dashboard.filecache.SweptFileSystemCache", "CACHE_DIR": str(folder)}
 
 
 def warehouse_version(engine: Engine) -> int:

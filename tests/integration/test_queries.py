@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask_caching import Cache
 
 from dashboard.cache import cache, cache_config
 from dashboard.devices import alarms_now
+from dashboard.filecache import SweptFileSystemCache
 from dashboard.queries import (
     children_values,
     device_kinds,
@@ -122,3 +127,32 @@ def test_rankings_alarms_and_device_counts_at_every_scope_size(engine, feeds, tm
     assert {d["device_id"] for d in alarms_now(engine, TOWN_A, NOW)} == {"BIN-1"}
     assert device_kinds(engine, COUNTY) == {"bin": 3, "air": 1}
     assert device_kinds(engine, TOWN_A) == {"bin": 2}
+
+
+def test_the_file_cache_keeps_no_count_file_and_a_sweep_bounds_it(tmp_path):
+    folder = tmp_path / "cache"
+    swept = SweptFileSystemCache(str(folder), limit=3)
+    for n in range(5):
+        assert swept.set(f"k{n}", {"n": n}, timeout=3600)
+        os.utime(swept._get_filename(f"k{n}"), (1_000_000 + n, 1_000_000 + n))  # k0 is the oldest
+    swept.set("short", "x", timeout=10)
+    debris = folder / "tmpabc.__wz_cache"  # a write killed half-way
+    debris.write_bytes(b"")
+    os.utime(debris, (1_000_000, 1_000_000))
+    assert swept.get("k4") == {"n": 4}
+    # No count file: cachelib writes one on every set when a threshold is configured.
+    assert not Path(swept._get_filename(swept._fs_count_file)).exists()
+    # In 60 s "short" has expired; of the other five, the three newest are kept; the debris goes.
+    assert swept.sweep(now=time.time() + 60) == 4
+    assert [swept.get(f"k{n}") for n in range(5)] == [None, None, {"n": 2}, {"n": 3}, {"n": 4}]
+    assert swept.get("short") is None and not debris.exists()
+
+
+def test_the_screens_use_the_swept_file_cache_without_redis(tmp_path):
+    app = Flask(__name__)
+    own = Cache()
+    own.init_app(app, config=cache_config(Settings.load(var_dir=str(tmp_path / "var"))))
+    with app.app_context():
+        assert isinstance(own.cache, SweptFileSystemCache)
+        own.set("a", [1, 2])
+        assert own.get("a") == [1, 2]

@@ -1,0 +1,87 @@
+"""The screens' cache on disk: flask-caching's FileSystemCache without its count file, swept now and then instead.
+
+cachelib keeps the number of entries in a file it rewrites on every set when a threshold is configured: an
+atomic replace of an existing file, which ext4 flushes (about 1 ms, twice per set once the count is read
+back), and a cold drill sets some thirty entries. With threshold 0 it keeps no count; the bound comes from a
+sweep that a process runs in the background at most every SWEEP_SECONDS: expired entries go, then the
+oldest beyond the limit.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import threading
+import time
+
+from flask_caching.backends.filesystemcache import FileSystemCache
+
+# Entries the folder keeps at most after a sweep (the threshold this cache had with its count file).
+LIMIT = 20000
+SWEEP_SECONDS = 600
+# A temporary file of a write that was killed half-way is left behind; any older than this is debris.
+STALE_TEMPORARY_SECONDS = 3600
+
+
+class SweptFileSystemCache(FileSystemCache):
+    """A FileSystemCache that keeps no count file, bounded by a background sweep (see the module)."""
+
+    def __init__(self, cache_dir: str, limit: int = LIMIT, sweep_seconds: float = SWEEP_SECONDS, **kwargs):
+        kwargs["threshold"] = 0  # no count file: no listing at start, no rewrite per set
+        super().__init__(cache_dir, **kwargs)
+        self.limit = limit
+        self.sweep_seconds = sweep_seconds
+        # Not at start: a new worker's first requests should not share the CPU with a sweep.
+        self._next_sweep = time.monotonic() + sweep_seconds
+        self._sweep_lock = threading.Lock()
+
+    @classmethod
+    def factory(cls, app, config, args, kwargs) -> SweptFileSystemCache:
+        """The cache for flask-caching's ``CACHE_TYPE`` (its settings: ``CACHE_DIR``, ``CACHE_FILE_HASH_METHOD``)."""
+        return cls(config["CACHE_DIR"], *args, hash_method=config["CACHE_FILE_HASH_METHOD"], **kwargs)
+
+    def set(self, key, value, timeout=None, mgmt_element: bool = False) -> bool:
+        """Store an entry; the first set after SWEEP_SECONDS starts a sweep in the background."""
+        stored = super().set(key, value, timeout, mgmt_element)
+        now = time.monotonic()
+        if now >= self._next_sweep and self._sweep_lock.acquire(blocking=False):
+            self._next_sweep = now + self.sweep_seconds
+            threading.Thread(target=self._sweep_then_release, daemon=True).start()
+        return stored
+
+    def _sweep_then_release(self) -> None:
+        try:
+            self.sweep()
+        finally:
+            self._sweep_lock.release()
+
+    def sweep(self, now: float | None = None) -> int:
+        """Remove entries expired at ``now`` (default: now), then the oldest beyond the limit; the number of
+        files removed."""
+        now = time.time() if now is None else now
+        kept, removed = [], 0
+        with os.scandir(self._path) as entries:
+            for entry in entries:
+                try:
+                    if entry.name.endswith(self._fs_transaction_suffix):
+                        if now - entry.stat().st_mtime > STALE_TEMPORARY_SECONDS:
+                            os.remove(entry.path)
+                            removed += 1
+                        continue
+                    with open(entry.path, "rb") as file:
+                        expires = struct.unpack("I", file.read(4))[0]
+                    if expires and expires < now:
+                        os.remove(entry.path)
+                        removed += 1
+                    else:
+                        kept.append((entry.stat().st_mtime, entry.path))
+                except (OSError, struct.error):
+                    continue  # removed meanwhile by another worker, or being written: the next sweep sees it
+        kept.sort()
+        for _mtime, path in kept[: max(0, len(kept) - self.limit)]:
+            try:
+                os.remove(path)
+                removed += 1
+            except OSError:
+                continue
+        return removed

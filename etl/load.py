@@ -52,6 +52,8 @@ def upsert_counting(connection: Connection, table: Table, rows: Sequence[dict]) 
     postgres = connection.dialect.name == "postgresql"
     if postgres and table.name in MONTHLY:
         ensure_months(connection, table.name, months_spanning(*span))
+    if not postgres:
+        _take_sqlite_write_lock(connection)
     append = _postgres_append if postgres else _sqlite_append
     if "event_time" in key and _nothing_in(connection, table, span) and append(connection, table, rows, columns):
         return Upserted(inserted=list(rows))
@@ -71,6 +73,16 @@ def _event_span(table: Table, rows: Sequence[dict]) -> tuple[datetime, datetime]
         return None
     times = [row["event_time"] for row in rows]
     return min(times), max(times)
+
+
+def _take_sqlite_write_lock(connection: Connection) -> None:
+    """Begin SQLite's transaction with the write lock (BEGIN IMMEDIATE) unless it has begun: no other writer
+    can then add rows between the probe of the batch's time span and the append that trusts it."""
+    driver = connection.connection.driver_connection
+    # pysqlite begins a transaction only before its first INSERT, UPDATE or DELETE, so one that has begun
+    # holds the write lock already.
+    if not driver.in_transaction:
+        driver.execute("BEGIN IMMEDIATE")
 
 
 def _nothing_in(connection: Connection, table: Table, span: tuple[datetime, datetime]) -> bool:

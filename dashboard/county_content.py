@@ -16,7 +16,7 @@ from dashboard.devices import alarms_now
 from dashboard.freshness import freshness_label
 from dashboard.panels import LOCAL, Window, panels
 from dashboard.plain import compact
-from dashboard.queries import children_values, freshness, latest_cases, measure_totals
+from dashboard.queries import children_values_of, freshness, latest_cases, measure_totals
 from etl.warehouse.db import as_utc
 
 # The map's themes (rotated in kiosk mode): a headline measure per area, over the last 30 days.
@@ -105,7 +105,7 @@ def screen_content(engine, scope: str, shown: str, names: tuple[str, ...], minut
         "state": "数据正常" if not stale_count else f"{stale_count} 个板块数据滞后",
         "ticker": compact(html.Div(_ticker(engine, scope, now), className="ticker-track")),
         "kpis": compact(_kpis(engine, scope, window)),
-        "themes": [_theme(engine, shown, theme, window) for theme in THEMES],
+        "themes": _themes(engine, shown, window),
     }
 
 
@@ -143,9 +143,15 @@ def _kpis(engine, scope: str, window: Window) -> list:
     return items
 
 
-def _theme(engine, shown: str, theme: dict, window: Window) -> dict:
-    """A theme's headline number per child region of ``shown`` (the map's colours) and its legend."""
-    values = children_values(engine, shown, theme["key"], window.month_start, window.tomorrow)
+def _themes(engine, shown: str, window: Window) -> list[dict]:
+    """Each theme's headline number per child region of ``shown`` (the map's colours) and its legend."""
+    measures = [theme["key"] for theme in THEMES]
+    found = children_values_of(engine, shown, measures, window.month_start, window.tomorrow)
+    return [_theme(theme, found[theme["key"]]) for theme in THEMES]
+
+
+def _theme(theme: dict, values: dict) -> dict:
+    """A theme's numbers per child region and its legend."""
     numbers = {code: v[theme["value"]] for code, v in values.items()}
     top = max(numbers.values(), default=0)
     legend = [

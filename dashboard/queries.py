@@ -65,26 +65,40 @@ def measure_series(
         ]
 
 
-@versioned
-def children_values(engine: Engine, parent: str, measure: str, start: datetime, end: datetime) -> dict[str, dict]:
-    """{child code: {"name", "count", "total"}} of a measure for each child of a region (choropleth, rankings)."""
+def _children_values(engine: Engine, parent: str, measures: list[str], start: datetime, end: datetime) -> dict:
+    """{measure: {child code: {"name", "count", "total"}}} for each child of a region, in one query."""
     query = (
-        select(regions.c.code, regions.c.name, func.sum(rollups.c.count), func.sum(rollups.c.total))
+        select(
+            rollups.c.measure, regions.c.code, regions.c.name, func.sum(rollups.c.count), func.sum(rollups.c.total)
+        )
         .join(rollups, rollups.c.region_code == regions.c.code)
         .where(
             regions.c.parent_code == parent,
             rollups.c.grain == "day",
-            rollups.c.measure == measure,
+            rollups.c.measure.in_(measures),
             rollups.c.bucket >= start,
             rollups.c.bucket < end,
         )
-        .group_by(regions.c.code, regions.c.name)
+        .group_by(rollups.c.measure, regions.c.code, regions.c.name)
     )
+    result: dict = {measure: {} for measure in measures}
     with engine.connect() as connection:
-        return {
-            code: {"name": name, "count": int(n), "total": float(total)}
-            for code, name, n, total in connection.execute(query)
-        }
+        for measure, code, name, n, total in connection.execute(query):
+            result[measure][code] = {"name": name, "count": int(n), "total": float(total)}
+    return result
+
+
+@versioned
+def children_values(engine: Engine, parent: str, measure: str, start: datetime, end: datetime) -> dict[str, dict]:
+    """{child code: {"name", "count", "total"}} of a measure for each child of a region (choropleth, rankings)."""
+    return _children_values(engine, parent, [measure], start, end)[measure]
+
+
+@versioned
+def children_values_of(engine: Engine, parent: str, measures: list[str], start: datetime, end: datetime) -> dict:
+    """{measure: {child code: {"name", "count", "total"}}} of several measures (the map's themes): one query,
+    where one per measure cost a round trip and a cache entry each."""
+    return _children_values(engine, parent, measures, start, end)
 
 
 @versioned

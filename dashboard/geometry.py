@@ -36,10 +36,11 @@ def load_manifest(folder: Path) -> dict:
 
 
 def _shifted(data, convert):
-    """GeoJSON coordinates (any nesting) passed through a (lon, lat) arrays -> (lon, lat) arrays function."""
+    """GeoJSON coordinates (any nesting) and label points passed through a (lon, lat) arrays -> (lon, lat)
+    arrays function."""
     if isinstance(data, dict):
         return {
-            key: (_coordinates(value, convert) if key == "coordinates" else _shifted(value, convert))
+            key: (_coordinates(value, convert) if key in ("coordinates", "label") else _shifted(value, convert))
             for key, value in data.items()
         }
     if isinstance(data, list):

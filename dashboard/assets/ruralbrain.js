@@ -14,12 +14,23 @@ window.ruralbrain = Object.assign(window.ruralbrain || {}, {
   hoverStyle: function () {
     return { weight: 3, color: "#ffffff", fillColor: "#1a5d8f" };
   },
+  // A region's name at its label point (a point on its surface, from the geometry build), as a marker that
+  // shows and hides with the region. A permanent Leaflet tooltip measures itself (offsetWidth) when placed:
+  // one forced layout of the whole screen per region, most of the time a drill took to draw its map. A
+  // marker only writes its position; CSS centres the name.
   labelRegion: function (feature, layer) {
-    layer.bindTooltip(feature.properties.name, {
-      permanent: true,
-      direction: "center",
-      className: "region-label",
+    var props = feature.properties;
+    var name = document.createElement("span");
+    name.className = "region-label";
+    name.textContent = props.name;  // text, never markup
+    var at = props.label ? L.latLng(props.label[1], props.label[0]) : layer.getBounds().getCenter();
+    var label = L.marker(at, {
+      icon: L.divIcon({ className: "region-label-point", html: name, iconSize: [0, 0] }),
+      interactive: false,  // clicks and hovers reach the region under its name
+      keyboard: false,
     });
+    layer.on("add", function () { label.addTo(this._map); });
+    layer.on("remove", function () { label.remove(); });
   },
 });
 

@@ -28,6 +28,15 @@ def test_drill_from_county_to_village_and_back(page, demo_server):
     assert paths(page).count() == 12  # the twelve townships of 示范县
     assert page.locator("#breadcrumb").inner_text().strip() == "示范县"
     assert "虚线为示意边界" in page.locator("#map-legend").inner_text()
+    # Every name stands on a region and lets clicks and hovers through to it.
+    assert page.locator(".region-label").count() == 12
+    assert page.evaluate(
+        """[...document.querySelectorAll('.region-label')].every(label => {
+            const box = label.getBoundingClientRect();
+            const hit = document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2);
+            return hit !== null && hit.matches('#region-map path.leaflet-interactive');
+        })"""
+    )
     screenshot(page, "drill-county")
 
     township = page.locator(".region-label").first.inner_text()
@@ -120,6 +129,9 @@ def test_a_configured_basemap_is_drawn_from_its_local_tile_server_in_its_crs(pag
         expected = wgs84_to_gcj02(lon, lat)
         shifted = served["features"][0]["geometry"]["coordinates"][0][0]
         assert shifted == pytest.approx(expected, abs=1e-6) and shifted != pytest.approx([lon, lat], abs=1e-4)
+        # The names stand at label points shifted alike, inside their regions on the tiles.
+        label = built["features"][0]["properties"]["label"]
+        assert served["features"][0]["properties"]["label"] == pytest.approx(wgs84_to_gcj02(*label), abs=1e-6)
         tiles_before = len(requested)
         page.goto(base + "/screen/county")  # the big screen draws the same basemap under its choropleth
         page.wait_for_selector("#screen-map img.leaflet-tile-loaded")

@@ -375,6 +375,9 @@ def _labour_and_registry(universe: Universe, drops: Path, now: datetime) -> dict
 def _finance_and_notices(universe: Universe, drops: Path, now: datetime, days: int) -> dict[str, int]:
     rng = universe.rng("finance")
     months = sorted({(now - timedelta(days=d)).astimezone(LOCAL).strftime("%Y-%m") for d in range(days)})
+    # Villages publish a month's accounts on its 5th: before then, this month's export does not exist yet.
+    today = now.astimezone(LOCAL).strftime("%Y-%m-%d")
+    months = [month for month in months if f"{month}-05" <= today]
     written = 0
     for month in months:
         book = Workbook()

@@ -92,3 +92,20 @@ def test_live_readings_arrive_over_mqtt(tmp_path, mqtt_broker):
         newest = connection.execute(select(func.max(readings.c.event_time))).scalar()
     assert newest.replace(tzinfo=UTC) > NOW  # live, not history
     engine.dispose()
+
+
+def test_early_in_a_month_no_export_is_dated_in_the_future(tmp_path):
+    """On the 2nd, this month's finance disclosure (published on the 5th) is not out yet: nothing the demo
+    drops may be quarantined as ahead of now."""
+    early = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
+    settings = demo(tmp_path, "early")
+    simulate_history(settings, days=8, now=early)
+    feeds = load_feeds(FEEDS, {"var_dir": settings.var_dir, "sim_port": str(free_port())})
+    engine = make_engine(settings.warehouse_url)
+    try:
+        reports = {name: run_feed(engine, feeds[name], now=lambda: early) for name in ("finance", "notices", "cases")}
+    finally:
+        engine.dispose()
+    assert reports["finance"].counts.loaded > 0  # last month's accounts
+    future = [issue for report in reports.values() for issue in report.issues if issue.kind == "future time"]
+    assert future == []

@@ -6,6 +6,10 @@ from dash.development.base_component import Component
 
 # What a compact node keeps besides its class; anything else would be silently lost in the browser: refused.
 COMPACT_ATTRIBUTES = ("style", "title")
+# What a component holds besides the props it was given (Dash's bookkeeping, the same for every instance).
+BOOKKEEPING = frozenset(
+    {"_prop_names", "_valid_wildcard_attributes", "available_properties", "available_wildcard_properties"}
+)
 
 
 def plain(value):
@@ -32,7 +36,9 @@ def compact(value) -> list:
         return [str(value)]
     if value._namespace != "dash_html_components":
         raise ValueError(f"{value._type} is not an HTML component: it cannot be drawn as a compact node")
-    props = value.to_plotly_json()["props"]
+    # The props as set on the instance: to_plotly_json would test every prop name and wildcard of the type,
+    # a third of a panel's rendering. Anything unexpected here is refused below, never silently dropped.
+    props = {key: item for key, item in vars(value).items() if key not in BOOKKEEPING}
     unknown = set(props) - {"children", "className", *COMPACT_ATTRIBUTES}
     if unknown:
         raise ValueError(f"{value._type} has attributes a compact node does not keep: {sorted(unknown)}")

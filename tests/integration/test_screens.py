@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from click.testing import CliRunner
 
 from dashboard.app import create_app
+from dashboard.panels import Window, panels
+from dashboard.plain import compact, plain
 from etl.cli import main
 from etl.warehouse.screens import screen_states
 from etl.warehouse.settings import Settings
@@ -37,3 +39,31 @@ def test_heartbeats_and_dark_screens(tmp_path):
     assert "stop-7 (unknown): ok" in listed.output and "board-01 @ 村委会门口: never seen" in listed.output
     page = client.get("/ops/screens")
     assert page.status_code == 200
+
+
+def _from_dash_json(node) -> list:
+    """The compact form of a component tree, derived from the JSON Dash itself would send for it."""
+    if node is None:
+        return []
+    if isinstance(node, list):
+        return [item for child in node for item in _from_dash_json(child)]
+    if not isinstance(node, dict):
+        return [str(node)]
+    props = node["props"]
+    head = ".".join([node["type"].lower(), *props.get("className", "").split()])
+    attributes = {key: props[key] for key in ("style", "title") if key in props}
+    return [[head, *([attributes] if attributes else []), *_from_dash_json(props.get("children"))]]
+
+
+def test_panels_as_compact_nodes_say_what_their_components_say(tmp_path):
+    from etl.demo.sample import VILLAGES, build_sample
+
+    settings = build_sample(tmp_path / "var")
+    app = create_app(settings)
+    engine = app.server.config["RURALBRAIN_ENGINE"]
+    window = Window.at(datetime.now(UTC))
+    with app.server.app_context():
+        for scope in ("990101000000", VILLAGES[0][:9] + "000", VILLAGES[0]):
+            for panel in panels().values():
+                tree = panel.render(engine, scope, window)
+                assert compact(tree) == _from_dash_json(plain(tree)), (panel.name, scope)

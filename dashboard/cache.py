@@ -1,18 +1,22 @@
 """The screens' query cache: flask-caching (filesystem, or Redis when CACHE_REDIS_URL is set), keyed by version.
 
 Every key holds the warehouse version, so a load invalidates exactly what it could have changed and no
-screen ever shows an answer older than the data; no TTL guesswork.
+screen ever shows an answer older than the data; no TTL guesswork. In a request, answers computed are kept
+for the rest of that request and written to the shared cache once the response has been sent: a drill into
+a scope nothing has cached yet computes some twenty answers, and its screen should not wait for their writes.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import logging
+import pickle
 from collections.abc import Callable
 from pathlib import Path
 
 import orjson
-from flask import g, has_request_context
+from flask import after_this_request, g, has_request_context
 from flask_caching import Cache
 from sqlalchemy import Engine
 
@@ -44,6 +48,31 @@ def warehouse_version(engine: Engine) -> int:
     return version
 
 
+def _computed_in_request() -> dict | None:
+    """The answers this request computed (pickled, as the shared cache would hold them: a caller changing
+    its answer changes neither the entry nor what a later caller gets), written to the shared cache after
+    the response; None outside a request (the CLI, tests), where answers are written at once."""
+    if not has_request_context():
+        return None
+    if "cache_computed" not in g:
+        computed = g.cache_computed = {}
+        backend = cache.cache  # the flask-caching proxy needs an app context, gone once the response is sent
+
+        def write_all() -> None:
+            for key, pickled in computed.items():
+                try:
+                    backend.set(key, pickle.loads(pickled), timeout=TIMEOUT)
+                except Exception:  # noqa: BLE001 - the response is sent; a lost entry is only computed again
+                    logging.getLogger(__name__).warning("cache write of %s failed", key, exc_info=True)
+
+        @after_this_request
+        def write_when_sent(response):
+            response.call_on_close(write_all)
+            return response
+
+    return g.cache_computed
+
+
 def versioned(function: Callable) -> Callable:
     """Cache a query function ``f(engine, *args)`` under its name, arguments and the warehouse version."""
 
@@ -52,11 +81,17 @@ def versioned(function: Callable) -> Callable:
         version = warehouse_version(engine)
         digest = hashlib.sha1(orjson.dumps([args, kwargs], default=str, option=orjson.OPT_SORT_KEYS)).hexdigest()
         key = f"q:{function.__name__}:v{version}:{digest}"
+        computed = _computed_in_request()
+        if computed is not None and key in computed:
+            return pickle.loads(computed[key])
         found = cache.get(key)
         if found is not None:
             return found
         value = function(engine, *args, **kwargs)
-        cache.set(key, value, timeout=TIMEOUT)
+        if computed is None:
+            cache.set(key, value, timeout=TIMEOUT)
+        else:
+            computed[key] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         return value
 
     wrapper.uncached = function

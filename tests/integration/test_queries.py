@@ -162,3 +162,40 @@ def test_the_screens_use_the_swept_file_cache_without_redis(tmp_path):
         assert isinstance(own.cache, SweptFileSystemCache)
         own.set("a", [1, 2])
         assert own.get("a") == [1, 2]
+
+
+def test_answers_computed_in_a_request_are_written_once_its_response_is_sent(tmp_path):
+    from dashboard import cache as cache_module
+    from etl.warehouse.db import make_engine, migrate
+
+    warehouse = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    migrate(warehouse)
+    app = Flask(__name__)
+    cache.init_app(app, config=cache_config(Settings.load(var_dir=str(tmp_path / "var"))))
+    calls = []
+
+    @cache_module.versioned
+    def answer(_engine, scope):
+        calls.append(scope)
+        return {"scope": scope, "items": [1, 2]}
+
+    def entries():
+        return os.listdir(tmp_path / "var" / "cache")
+
+    @app.get("/ask")
+    def ask():
+        first = answer(warehouse, "990101000000")
+        first["items"].append(3)  # a caller changing its answer changes neither the entry nor the next answer
+        again = answer(warehouse, "990101000000")
+        assert again == {"scope": "990101000000", "items": [1, 2]} and len(calls) == 1
+        assert entries() == []  # nothing written while the request runs
+        return "ok"
+
+    client = app.test_client()
+    response = client.get("/ask")
+    assert response.status_code == 200
+    response.close()  # the WSGI server closes the response once it is sent: then the entries are written
+    assert len(entries()) == 1
+    with app.app_context():
+        assert answer(warehouse, "990101000000") == {"scope": "990101000000", "items": [1, 2]} and len(calls) == 1
+    warehouse.dispose()

@@ -68,9 +68,7 @@ def measure_series(
 def _children_values(engine: Engine, parent: str, measures: list[str], start: datetime, end: datetime) -> dict:
     """{measure: {child code: {"name", "count", "total"}}} for each child of a region, in one query."""
     query = (
-        select(
-            rollups.c.measure, regions.c.code, regions.c.name, func.sum(rollups.c.count), func.sum(rollups.c.total)
-        )
+        select(rollups.c.measure, regions.c.code, regions.c.name, func.sum(rollups.c.count), func.sum(rollups.c.total))
         .join(rollups, rollups.c.region_code == regions.c.code)
         .where(
             regions.c.parent_code == parent,

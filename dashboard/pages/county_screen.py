@@ -136,7 +136,6 @@ def layout(
                 id="screen-rotate", interval=seconds(rotate, chosen.rotate_seconds) * 1000, disabled=not kiosk
             ),
             dcc.Store(id="screen-idle", data=seconds(idle, chosen.idle_seconds)),
-            dcc.Location(id="screen-location", refresh="callback-nav"),
         ],
     )
 
@@ -193,7 +192,11 @@ def _map(place, frame: dict, first: dict, settings, engine, kiosk: str) -> html.
                         id="screen-geojson",
                         url=f"/geo/children/{frame['shown']}.geojson",
                         style={"variable": "ruralbrain.choroplethStyle"},
-                        onEachFeature={"variable": "ruralbrain.labelRegion"},
+                        # Names each region; a click drills the screen into it (assets/ruralbrain.js).
+                        onEachFeature={"variable": "ruralbrain.drillRegion"},
+                        # No clickData or hoverData for Dash: nothing listens, and each cost a round of its
+                        # callback machinery on every click and every region the pointer crossed.
+                        disableDefaultEventHandlers=True,
                         hoverStyle={"variable": "ruralbrain.hoverStyle"},
                         # The first theme's colours come with the page: dash-leaflet ignores a hideout
                         # change that arrives while it is still fetching the geometry.
@@ -279,15 +282,6 @@ clientside_callback(
     Input("screen-content", "data"),
     Input("screen-theme", "data"),
     State("screen-geojson", "hideout"),
-)
-
-# Clicking a region drills the whole screen into it; the URL carries the selection (bookmarkable).
-clientside_callback(
-    ClientsideFunction(namespace="ruralbrain", function_name="drillSearch"),
-    Output("screen-location", "search"),
-    Input("screen-geojson", "clickData"),
-    State("screen-location", "search"),
-    prevent_initial_call=True,
 )
 
 # Kiosk rotation runs in the browser: a touch pauses it, and it resumes after the profile's idle time.

@@ -78,6 +78,13 @@ def test_drill_rescopes_panels_and_url_and_back(page, sample_server):
     page.wait_for_function("/受理\\s*12\\s*件/.test(document.querySelector('#panel-governance .panel-body').innerText)")
     page.locator("#breadcrumb a", has_text="示范县").click()
     page.wait_for_function("/受理\\s*24\\s*件/.test(document.querySelector('#panel-governance .panel-body').innerText)")
+    # The drill was a step in the history: the back button returns to the township.
+    page.go_back()
+    page.wait_for_url(re.compile(r"region=990101001000$"))
+    page.wait_for_function("/受理\\s*12\\s*件/.test(document.querySelector('#panel-governance .panel-body').innerText)")
+    page.go_back()
+    page.wait_for_url(re.compile(r"/screen/county$"))
+    page.wait_for_function("/受理\\s*24\\s*件/.test(document.querySelector('#panel-governance .panel-body').innerText)")
     assert page.errors == []
 
 

@@ -1,0 +1,25 @@
+"""A new worker draws the county screen once before it serves, so its first drill costs what later ones do.
+
+Each worker compiles every query the first time it runs it (SQLAlchemy caches the compiled SQL per process)
+and runs the screen's code paths for the first time: some 25 ms on the first drill a worker answers, and
+gunicorn starts new workers now and then (max_requests). Nothing is cached by it: the answers it computes
+stay in its own request, which sends no response.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import dash
+import plotly.io.json
+
+
+def warm(app: dash.Dash) -> None:
+    """Render the root's county screen once in this process; a failure (no warehouse yet) is only logged."""
+    # The page as Dash registered it: importing its module again here would register it twice.
+    page = next(page for page in dash.page_registry.values() if page["path"] == "/screen/county")
+    try:
+        with app.server.test_request_context("/screen/county"):
+            plotly.io.json.to_json_plotly(page["layout"]())
+    except Exception:  # noqa: BLE001 - a screen that cannot be drawn yet is reported by its own requests
+        logging.getLogger(__name__).warning("warming the county screen failed", exc_info=True)

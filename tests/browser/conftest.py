@@ -99,13 +99,19 @@ def demo_server(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def sample_server(tmp_path_factory):
-    """The demo county with the hand-checkable sample facts (etl/demo/sample.py), served by gunicorn."""
+def sample_var(tmp_path_factory) -> Path:
+    """The folder of the demo county with the hand-checkable sample facts (etl/demo/sample.py)."""
     from etl.demo.sample import build_sample
 
     var_dir = tmp_path_factory.mktemp("sample-var")
     build_sample(var_dir)
-    process, base = serve(var_dir)
+    return var_dir
+
+
+@pytest.fixture(scope="session")
+def sample_server(sample_var):
+    """The sample served by gunicorn."""
+    process, base = serve(sample_var)
     yield base
     process.terminate()
     process.wait(timeout=10)

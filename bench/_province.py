@@ -1,5 +1,6 @@
 """A synthetic province on PostgreSQL for bench/scale: 20,000 villages under 100 counties, 100,000 sensors,
-a year of daily, monthly and a week of hourly rollups at every level, and a day of raw 5-minute readings for one county.
+a year of daily, monthly and a week of hourly rollups at every level, and yesterday's raw 5-minute readings
+for one county (a whole day, whatever the hour the benchmark runs at).
 
 Everything is generated inside PostgreSQL (generate_series and hashes, no Python loop over rows); then
 each upper level is summed from the one below it, so every level agrees as the ETL's rollups do.
@@ -210,12 +211,13 @@ def build_province(connection: Connection, now: datetime, days: int, log: Callab
     log(f"  rollups primary key and screen indexes built in {time.perf_counter() - started:.1f} s")
     counts["readings (raw, one county)"] = _step(
         log,
-        "raw 5-minute readings of one county for a day",
+        "raw 5-minute readings of one county for yesterday (a whole local day)",
         connection,
         f"""INSERT INTO readings (device_id, metric, value, region_code, event_time, loaded_at)
         SELECT 'D' || v.code || k, metric, abs(hashtext(v.code || k || t::text)) % 90, v.code, t, :now
         FROM ({villages} AND code LIKE '{RAW_COUNTY[:6]}%') v, (VALUES {kinds}) AS d(k, kind, metric),
-             generate_series(:today, :now, interval '5 minutes') t""",
+             generate_series(:yesterday, :today - interval '5 minutes', interval '5 minutes') t""",
+        yesterday=today - timedelta(days=1),
         today=today,
         now=now,
     )

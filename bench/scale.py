@@ -18,12 +18,14 @@ from sqlalchemy import create_engine, text
 
 from bench._province import PROVINCE, RAW_COUNTY, build_province
 from dashboard import queries
+from dashboard.county_content import THEMES
 from dashboard.panels import Window, environment, governance, industry
 from etl.warehouse.db import make_engine, migrate
 from geo.codes import scope_range
 from tests.shared_fixtures import POSTGRES_ADMIN_URL
 
 REPEAT = 30
+THEME_MEASURES = [theme["key"] for theme in THEMES]  # the map's themes, one query as the screen asks
 TARGET_MS = 50
 ROLLUP_ENVIRONMENT = """SELECT measure, dimension, sum(count), sum(total) FROM rollups WHERE grain = 'day'
     AND region_code = :scope AND measure IN ('reading.fill_level', 'reading.aqi', 'reading.pm25')
@@ -63,7 +65,7 @@ def _screen_queries(engine, scope: str, window: Window, village: bool) -> dict:
         "industry totals": lambda: queries.measure_totals.uncached(engine, scope, industry.MEASURES, *month),
         "environment totals": lambda: queries.measure_totals.uncached(engine, scope, environment.MEASURES, *today),
         "sales trend": lambda: queries.measure_series.uncached(engine, scope, "ecommerce.sales", *month),
-        "choropleth": lambda: queries.children_values.uncached(engine, scope, "cases.received", *month),
+        "choropleth": lambda: queries.children_values.uncached(engine, scope, THEME_MEASURES, *month),
         "ranking": lambda: queries.village_ranking.uncached(engine, scope, "points.earned", window.calendar_month),
         "freshness": lambda: queries.freshness.uncached(engine, scope),
         "latest cases": lambda: queries.latest_cases.uncached(engine, scope),

@@ -16,7 +16,7 @@ from dashboard.devices import alarms_now
 from dashboard.freshness import freshness_label
 from dashboard.panels import LOCAL, Window, panels
 from dashboard.plain import compact
-from dashboard.queries import children_values_of, freshness, latest_cases, measure_totals
+from dashboard.queries import children_values, freshness, latest_cases, measure_totals
 from etl.warehouse.db import as_utc
 
 # The map's themes (rotated in kiosk mode): a headline measure per area, over the last 30 days.
@@ -146,7 +146,7 @@ def _kpis(engine, scope: str, window: Window) -> list:
 def _themes(engine, shown: str, window: Window) -> list[dict]:
     """Each theme's headline number per child region of ``shown`` (the map's colours) and its legend."""
     measures = [theme["key"] for theme in THEMES]
-    found = children_values_of(engine, shown, measures, window.month_start, window.tomorrow)
+    found = children_values(engine, shown, measures, window.month_start, window.tomorrow)
     return [_theme(theme, found[theme["key"]]) for theme in THEMES]
 
 

@@ -65,8 +65,10 @@ def measure_series(
         ]
 
 
-def _children_values(engine: Engine, parent: str, measures: list[str], start: datetime, end: datetime) -> dict:
-    """{measure: {child code: {"name", "count", "total"}}} for each child of a region, in one query."""
+@versioned
+def children_values(engine: Engine, parent: str, measures: list[str], start: datetime, end: datetime) -> dict:
+    """{measure: {child code: {"name", "count", "total"}}} for each child of a region, in one query (the map's
+    themes; one query per measure cost a round trip and a cache entry each)."""
     query = (
         select(rollups.c.measure, regions.c.code, regions.c.name, func.sum(rollups.c.count), func.sum(rollups.c.total))
         .join(rollups, rollups.c.region_code == regions.c.code)
@@ -84,19 +86,6 @@ def _children_values(engine: Engine, parent: str, measures: list[str], start: da
         for measure, code, name, n, total in connection.execute(query):
             result[measure][code] = {"name": name, "count": int(n), "total": float(total)}
     return result
-
-
-@versioned
-def children_values(engine: Engine, parent: str, measure: str, start: datetime, end: datetime) -> dict[str, dict]:
-    """{child code: {"name", "count", "total"}} of a measure for each child of a region (choropleth, rankings)."""
-    return _children_values(engine, parent, [measure], start, end)[measure]
-
-
-@versioned
-def children_values_of(engine: Engine, parent: str, measures: list[str], start: datetime, end: datetime) -> dict:
-    """{measure: {child code: {"name", "count", "total"}}} of several measures (the map's themes): one query,
-    where one per measure cost a round trip and a cache entry each."""
-    return _children_values(engine, parent, measures, start, end)
 
 
 @versioned

@@ -16,7 +16,6 @@ from dashboard.devices import alarms_now
 from dashboard.filecache import SweptFileSystemCache
 from dashboard.queries import (
     children_values,
-    children_values_of,
     device_kinds,
     freshness,
     measure_series,
@@ -64,14 +63,14 @@ def test_queries_answer_what_was_loaded_and_follow_new_loads(engine, feeds, tmp_
     assert county["cases.closed"] == {"conflict": {"count": 1, "total": 1.0}}
     town = measure_totals(engine, TOWN_A, ["cases.received"], start, end)
     assert sum(v["count"] for v in town["cases.received"].values()) == 2
-    by_town = children_values(engine, COUNTY, "cases.received", start, end)
+    by_town = children_values(engine, COUNTY, ["cases.received"], start, end)["cases.received"]
     assert {code: v["count"] for code, v in by_town.items()} == {TOWN_A: 2, TOWN_B: 1}
-    by_village = children_values(engine, TOWN_A, "cases.received", start, end)
+    by_village = children_values(engine, TOWN_A, ["cases.received"], start, end)["cases.received"]
     assert {code: v["count"] for code, v in by_village.items()} == {VILLAGE_A1: 1, VILLAGE_A2: 1}
     # Several measures in one query: each the same as asked alone; a measure without rows is empty.
-    both = children_values_of(engine, COUNTY, ["cases.received", "cases.closed", "waste.tonnage"], start, end)
+    both = children_values(engine, COUNTY, ["cases.received", "cases.closed", "waste.tonnage"], start, end)
     assert both["cases.received"] == by_town and both["waste.tonnage"] == {}
-    assert both["cases.closed"] == children_values(engine, COUNTY, "cases.closed", start, end)
+    assert both["cases.closed"] == children_values(engine, COUNTY, ["cases.closed"], start, end)["cases.closed"]
     assert {code: v["count"] for code, v in both["cases.closed"].items()} == {TOWN_A: 1}
     series = measure_series(engine, COUNTY, "cases.received", start, end)
     # Local (UTC+8) days: C1 on 03-09 14:00; C2 on 03-10 00:00 and C3 on 03-10 17:00.

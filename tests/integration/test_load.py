@@ -69,6 +69,27 @@ def test_later_batches_are_appended_and_overlapping_ones_merged(engine):
     assert stored(engine) == expected
 
 
+def test_batches_longer_than_one_statement_arrive_whole(engine):
+    """SQLite takes at most 999 parameters per statement, so a long batch is sent in several: 1,000 rows of
+    seven columns make 7 full statements and a shorter last one, appended and then merged."""
+    devices = [f"D{n:03d}" for n in range(500)]
+    first = [reading(device, minutes, float(n)) for n, device in enumerate(devices) for minutes in (0, 5)]
+    corrected = [
+        reading(device, 5, -float(n)) if n % 2 else reading(device, 5, float(n)) for n, device in enumerate(devices)
+    ]
+    with engine.begin() as connection:
+        appended = upsert_counting(connection, readings, first)
+    with engine.begin() as connection:
+        merged = upsert_counting(connection, readings, corrected + [reading("NEW", 10, 7.0)])
+
+    assert len(appended.inserted) == 1000
+    assert ([row["device_id"] for row in merged.inserted], len(merged.changed)) == (["NEW"], 250)
+    expected = {(device, 0): float(n) for n, device in enumerate(devices)}
+    expected |= {(device, 5): -float(n) if n % 2 else float(n) for n, device in enumerate(devices)}
+    expected[("NEW", 10)] = 7.0
+    assert stored(engine) == expected
+
+
 def wait_until_blocked(engine) -> None:
     """Until our load waits for the other one's lock: PostgreSQL shows it; SQLite cannot, so give it time."""
     if engine.dialect.name != "postgresql":

@@ -38,7 +38,8 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     # Dash 4 signs callback URLs: every worker (and host) must share one key.
     server.secret_key = settings.ensure_secret_key()
     server.config["RURALBRAIN_SETTINGS"] = settings
-    server.config["RURALBRAIN_ENGINE"] = make_engine(settings.warehouse_url)
+    # The screens only read (and a heartbeat upserts one row): no transaction around each query.
+    server.config["RURALBRAIN_ENGINE"] = make_engine(settings.warehouse_url, autocommit=True)
     cache.init_app(server, config=cache_config(settings))
     Compress(server)
     # Registered after Flask-Compress so it runs first (Flask runs after-request hooks in reverse): static

@@ -28,14 +28,20 @@ def as_utc(moment: datetime | str | None) -> datetime | None:
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for the warehouse URL; SQLite files get WAL mode, a busy timeout and foreign keys."""
+def make_engine(url: str, *, autocommit: bool = False) -> Engine:
+    """An engine for the warehouse URL; SQLite files get WAL mode, a busy timeout and foreign keys.
+
+    ``autocommit``: every statement commits by itself, for readers (the screens). A connection then neither
+    begins a transaction nor rolls it back when returned to the pool, two round trips fewer per query on
+    PostgreSQL; under READ COMMITTED each statement saw its own snapshot anyway.
+    """
     parsed = make_url(url)
+    options = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, **options)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30})
+    engine = create_engine(url, connect_args={"timeout": 30}, **options)
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection, _record):

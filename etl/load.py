@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from itertools import chain
 from operator import itemgetter
 
 import psycopg
@@ -140,45 +139,60 @@ def _remembering(table: Table, column: str, convert):
     return convert
 
 
-def _sqlite_parameters(connection: Connection, table: Table, rows, columns, positions=True) -> list[tuple]:
-    """(position, value, …) per row in SQLite's storage formats, built column by column (C-level loops)."""
+def _sqlite_columns(connection: Connection, table: Table, rows, columns) -> dict[str, list]:
+    """Each column's values in SQLite's storage formats, built column by column (C-level loops)."""
     dialect = connection.dialect
-    values = [range(len(rows))] if positions else []
+    values = {}
     for column in columns:
         convert = _remembering(table, column, table.c[column].type.dialect_impl(dialect).bind_processor(dialect))
         raw = [row[column] for row in rows]
-        values.append(list(map(convert, raw)) if convert else raw)
-    return list(zip(*values, strict=True))
+        if convert and column in BOOKKEEPING and raw.count(raw[0]) == len(raw):
+            values[column] = [convert(raw[0])] * len(raw)  # one load time for the batch: converted once
+        else:
+            values[column] = list(map(convert, raw)) if convert else raw
+    return values
 
 
-def _sqlite_insert(cursor, into: str, parameters: list[tuple]) -> None:
-    """INSERT INTO ``into`` ("table (columns)") the rows given as parameter tuples, as many rows per statement
-    as SQLite's parameter limit allows: executing one statement per row cost more than the rows themselves
-    (500k readings: 2.3 s one per statement, 1.45 s about 140 per statement)."""
-    if not parameters:
+def _sqlite_insert(cursor, table: str, values: dict[str, list]) -> None:
+    """INSERT INTO ``table`` rows given column by column, as many rows per statement as SQLite's parameter
+    limit allows: executing one statement per row cost more than the rows themselves (500k readings: 2.3 s
+    one per statement, 1.45 s about 140 per statement). A bookkeeping column holding one value for the whole
+    batch (the loader stamps it) is bound once per statement, every row naming the same numbered parameter."""
+    length = len(next(iter(values.values())))
+    if not length:
         return
-    width = len(parameters[0])
-    per = max(1, SQLITE_PARAMETERS // width)
-    one = f"({', '.join('?' for _ in range(width))})"
-    full = len(parameters) - len(parameters) % per
+    shared = {c: v[0] for c, v in values.items() if c in BOOKKEEPING and v.count(v[0]) == length}
+    varying = [c for c in values if c not in shared]
+    width = len(varying)
+    per = max(1, (SQLITE_PARAMETERS - len(shared)) // max(width, 1))
+    names = ", ".join(f'"{c}"' for c in [*varying, *shared])
+
+    def statement(rows: int) -> str:
+        after = [f"?{rows * width + n}" for n in range(1, len(shared) + 1)]
+        tuples = (
+            "(" + ", ".join([*(f"?{row * width + n}" for n in range(1, width + 1)), *after]) + ")"
+            for row in range(rows)
+        )
+        return f"INSERT INTO {table} ({names}) VALUES {', '.join(tuples)}"
+
+    def parameters(start: int, rows: int) -> list:
+        flat = [None] * (rows * width)
+        for offset, column in enumerate(varying):
+            flat[offset::width] = values[column][start : start + rows]  # a slice assignment: no tuple per row
+        return flat + list(shared.values())
+
+    full = length - length % per
     if full:
-        statement = f"INSERT INTO {into} VALUES {', '.join([one] * per)}"
-        cursor.executemany(statement, (list(chain.from_iterable(parameters[i : i + per])) for i in range(0, full, per)))
-    if full < len(parameters):
-        rest = parameters[full:]
-        cursor.execute(f"INSERT INTO {into} VALUES {', '.join([one] * len(rest))}", list(chain.from_iterable(rest)))
+        cursor.executemany(statement(per), (parameters(start, per) for start in range(0, full, per)))
+    if full < length:
+        cursor.execute(statement(length - full), parameters(full, length - full))
 
 
 def _sqlite_append(connection: Connection, table: Table, rows, columns) -> bool:
     """Insert rows known to be new straight into the table (no staging, no conflict handling); True."""
-    q = lambda name: _quoted(connection, name)  # noqa: E731
     cursor = connection.connection.driver_connection.cursor()
     try:
-        _sqlite_insert(
-            cursor,
-            f"{q(table.name)} ({', '.join(q(c) for c in columns)})",
-            _sqlite_parameters(connection, table, rows, columns, positions=False),
-        )
+        _sqlite_insert(cursor, _quoted(connection, table.name), _sqlite_columns(connection, table, rows, columns))
     finally:
         cursor.close()
     return True
@@ -195,11 +209,8 @@ def _sqlite(connection: Connection, table: Table, rows, columns, key) -> list[tu
             f"({POSITION} INTEGER PRIMARY KEY, {', '.join(q(c) for c in columns)})"
         )
         cursor.execute(f"DELETE FROM {q(staging)}")
-        _sqlite_insert(
-            cursor,
-            f"{q(staging)} ({POSITION}, {', '.join(q(c) for c in columns)})",
-            _sqlite_parameters(connection, table, rows, columns),
-        )
+        positions = {POSITION: list(range(len(rows)))}
+        _sqlite_insert(cursor, q(staging), positions | _sqlite_columns(connection, table, rows, columns))
         # Read before the merge, which would change the answer.
         existing = [
             (position, bool(differs))

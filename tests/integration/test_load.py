@@ -90,6 +90,27 @@ def test_batches_longer_than_one_statement_arrive_whole(engine):
     assert stored(engine) == expected
 
 
+def test_bookkeeping_stored_per_row_whether_one_value_or_several(engine):
+    """SQLite binds a run id or load time shared by the whole batch once per statement; rows of a batch
+    that carry different ones keep their own."""
+    shared = [reading(f"D{n}", 0, 1.0) for n in range(300)]
+    mixed = [
+        reading(f"D{n}", 5, 1.0) | {"run_id": n % 3, "loaded_at": LOADED + timedelta(seconds=n)} for n in range(300)
+    ]
+    with engine.begin() as connection:
+        upsert_counting(connection, readings, shared)
+        upsert_counting(connection, readings, mixed)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(readings.c.device_id, readings.c.event_time, readings.c.run_id, readings.c.loaded_at)
+        )
+        stored = {(d, t.replace(tzinfo=UTC)): (run, loaded.replace(tzinfo=UTC)) for d, t, run, loaded in rows}
+    assert len(stored) == 600
+    assert all(stored[(f"D{n}", START)] == (1, LOADED) for n in range(300))
+    later = START + timedelta(minutes=5)
+    assert all(stored[(f"D{n}", later)] == (n % 3, LOADED + timedelta(seconds=n)) for n in range(300))
+
+
 def wait_until_blocked(engine) -> None:
     """Until our load waits for the other one's lock: PostgreSQL shows it; SQLite cannot, so give it time."""
     if engine.dialect.name != "postgresql":

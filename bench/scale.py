@@ -30,6 +30,8 @@ TARGET_MS = 50
 ROLLUP_ENVIRONMENT = """SELECT measure, dimension, sum(count), sum(total) FROM rollups WHERE grain = 'day'
     AND region_code = :scope AND measure IN ('reading.fill_level', 'reading.aqi', 'reading.pm25')
     AND bucket >= :start AND bucket < :end GROUP BY measure, dimension"""
+# Raw readings exist for one county only, so the region bounds select every row of the day: PostgreSQL reads
+# the day by the key (time first), as it did when readings still had a region-first index (77 ms then, 69 now).
 RAW_ENVIRONMENT = """SELECT metric, count(*), sum(value), min(value), max(value) FROM readings
     WHERE region_code BETWEEN :low AND :high AND metric IN ('fill_level', 'aqi', 'pm25') AND event_time >= :start
     AND event_time < :end GROUP BY metric"""

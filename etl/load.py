@@ -153,11 +153,12 @@ def _sqlite_columns(connection: Connection, table: Table, rows, columns) -> dict
     return values
 
 
-def _sqlite_insert(cursor, table: str, values: dict[str, list]) -> None:
-    """INSERT INTO ``table`` rows given column by column, as many rows per statement as SQLite's parameter
-    limit allows: executing one statement per row cost more than the rows themselves (500k readings: 2.3 s
-    one per statement, 1.45 s about 140 per statement). A bookkeeping column holding one value for the whole
-    batch (the loader stamps it) is bound once per statement, every row naming the same numbered parameter."""
+def _sqlite_insert(cursor, quote, table: str, values: dict[str, list]) -> None:
+    """INSERT INTO ``table`` (names quoted by ``quote``) rows given column by column, as many rows per
+    statement as SQLite's parameter limit allows: executing one statement per row cost more than the rows
+    themselves (500k readings: 2.3 s one per statement, 1.45 s about 140 per statement). A bookkeeping column
+    holding one value for the whole batch (the loader stamps it) is bound once per statement, every row naming
+    the same numbered parameter."""
     length = len(next(iter(values.values())))
     if not length:
         return
@@ -165,7 +166,7 @@ def _sqlite_insert(cursor, table: str, values: dict[str, list]) -> None:
     varying = [c for c in values if c not in shared]
     width = len(varying)
     per = max(1, (SQLITE_PARAMETERS - len(shared)) // max(width, 1))
-    names = ", ".join(f'"{c}"' for c in [*varying, *shared])
+    names = ", ".join(quote(c) for c in [*varying, *shared])
 
     def statement(rows: int) -> str:
         after = [f"?{rows * width + n}" for n in range(1, len(shared) + 1)]
@@ -173,7 +174,7 @@ def _sqlite_insert(cursor, table: str, values: dict[str, list]) -> None:
             "(" + ", ".join([*(f"?{row * width + n}" for n in range(1, width + 1)), *after]) + ")"
             for row in range(rows)
         )
-        return f"INSERT INTO {table} ({names}) VALUES {', '.join(tuples)}"
+        return f"INSERT INTO {quote(table)} ({names}) VALUES {', '.join(tuples)}"
 
     def parameters(start: int, rows: int) -> list:
         flat = [None] * (rows * width)
@@ -190,9 +191,10 @@ def _sqlite_insert(cursor, table: str, values: dict[str, list]) -> None:
 
 def _sqlite_append(connection: Connection, table: Table, rows, columns) -> bool:
     """Insert rows known to be new straight into the table (no staging, no conflict handling); True."""
+    q = lambda name: _quoted(connection, name)  # noqa: E731
     cursor = connection.connection.driver_connection.cursor()
     try:
-        _sqlite_insert(cursor, _quoted(connection, table.name), _sqlite_columns(connection, table, rows, columns))
+        _sqlite_insert(cursor, q, table.name, _sqlite_columns(connection, table, rows, columns))
     finally:
         cursor.close()
     return True
@@ -210,7 +212,7 @@ def _sqlite(connection: Connection, table: Table, rows, columns, key) -> list[tu
         )
         cursor.execute(f"DELETE FROM {q(staging)}")
         positions = {POSITION: list(range(len(rows)))}
-        _sqlite_insert(cursor, q(staging), positions | _sqlite_columns(connection, table, rows, columns))
+        _sqlite_insert(cursor, q, staging, positions | _sqlite_columns(connection, table, rows, columns))
         # Read before the merge, which would change the answer.
         existing = [
             (position, bool(differs))

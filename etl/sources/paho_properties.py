@@ -21,11 +21,14 @@ OWN = frozenset(("packetType", *TABLES))  # paho's own attributes; every other o
 _STOCK = {"__init__": Properties.__init__, "clear": Properties.clear}
 
 
-def _tables() -> dict | None:
-    """The constant tables of a stock instance, or None when this paho's Properties look different."""
+def _tables(init=_STOCK["__init__"]) -> dict | None:
+    """The constant tables an instance gets from paho's ``__init__``, or None when that sets anything but
+    the packet type and the three tables (the shared version would then miss it, and ``clear()`` drop it)."""
     probe = Properties.__new__(Properties)
-    _STOCK["__init__"](probe, PacketTypes.PUBLISH)
-    found = {name: probe.__dict__.get(name) for name in TABLES}
+    init(probe, PacketTypes.PUBLISH)
+    if set(probe.__dict__) != OWN:
+        return None
+    found = {name: probe.__dict__[name] for name in TABLES}
     return found if all(isinstance(found[name], list | dict) and found[name] for name in TABLES) else None
 
 

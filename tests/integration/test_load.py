@@ -71,7 +71,8 @@ def test_later_batches_are_appended_and_overlapping_ones_merged(engine):
 
 def test_batches_longer_than_one_statement_arrive_whole(engine):
     """SQLite takes at most 999 parameters per statement, so a long batch is sent in several: 1,000 rows of
-    seven columns make 7 full statements and a shorter last one, appended and then merged."""
+    five varying columns (run id and load time bound once) make 5 full statements of 199 rows and a shorter
+    last one; the merge stages 501 rows of six in statements of 166 and one of 3."""
     devices = [f"D{n:03d}" for n in range(500)]
     first = [reading(device, minutes, float(n)) for n, device in enumerate(devices) for minutes in (0, 5)]
     corrected = [

@@ -43,10 +43,14 @@ def test_packed_bytes_and_unpacked_values_are_paho_s_own(shared):
         stock_publish = published.pack()
         stock_values = _publish_with(stock_publish).json()
     assert _connect_properties().pack() == stock_bytes
-    assert _publish_with(stock_publish).json() == stock_values == {
-        "MessageExpiryInterval": 60,
-        "ContentType": "application/json",
-    }
+    assert (
+        _publish_with(stock_publish).json()
+        == stock_values
+        == {
+            "MessageExpiryInterval": 60,
+            "ContentType": "application/json",
+        }
+    )
 
 
 def test_instances_share_tables_but_not_properties(shared):
@@ -67,8 +71,22 @@ def test_wrong_names_and_packet_types_are_refused_as_before(shared):
         properties.SessionExpiryInterval = 5
 
 
-def test_the_guard_installs_nothing_when_paho_looks_different(monkeypatch):
+def test_the_guard_refuses_a_paho_whose_properties_look_different(monkeypatch):
+    stock_init = paho_properties._STOCK["__init__"]
+
+    def with_more(self, packet_type):  # a later paho that sets one more attribute
+        stock_init(self, packet_type)
+        object.__setattr__(self, "cache", {})
+
+    def without_names(self, packet_type):  # or builds its tables elsewhere
+        stock_init(self, packet_type)
+        object.__delattr__(self, "names")
+
+    assert paho_properties._tables() is not None  # this paho, as installed
+    assert paho_properties._tables(with_more) is None
+    assert paho_properties._tables(without_names) is None
+
     before = Properties.__init__
-    monkeypatch.setattr(paho_properties, "SHARED", None)
+    monkeypatch.setattr(paho_properties, "SHARED", paho_properties._tables(with_more))
     assert paho_properties.install() is False
     assert Properties.__init__ is before

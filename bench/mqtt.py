@@ -5,12 +5,14 @@ and acks, draining the same backlog from the same broker in one run; and that no
 The ETL shares paho's MQTT v5 property tables between packets (etl.sources.paho_properties); the baseline is
 paho as shipped, and the same bare subscriber runs again with the shared tables.
 Target: ≥ 20,000 messages/s, zero loss. The broker is a Mosquitto of the benchmark's own (unbounded queue,
-so the backlog waits in the subscriber's persistent session). BENCH_MQTT_MESSAGES sets the backlog size.
+so the backlog waits in the subscriber's persistent session). BENCH_MQTT_MESSAGES sets the backlog size,
+BENCH_MQTT_WORKERS the workers of the shared-subscription run (default 2).
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import tempfile
 import threading
@@ -34,6 +36,7 @@ from tests.mosquitto import Broker
 from tests.shared_fixtures import POSTGRES_ADMIN_URL
 
 COUNTY, DEVICES, BATCH = "980101000000", 1000, 10000
+WORKERS = int(os.environ.get("BENCH_MQTT_WORKERS", "2"))
 FEED = """
 [feeds.sensors]
 dataset = "readings"
@@ -168,6 +171,43 @@ def _warehouse(url: str) -> None:
     engine.dispose()
 
 
+def _worker(url: str, feeds_file: str, name: str, go, done) -> None:
+    """One MQTT worker's run in a process of its own, as `etl watch` starts them, once ``go`` is set."""
+    engine = make_engine(url)
+    feed = load_feeds(Path(feeds_file))[name]
+    go.wait()
+    report = run_feed(engine, feed)
+    done.put((report.counts.loaded, report.counts.duplicates, time.perf_counter()))
+    engine.dispose()
+
+
+def _workers(port: int, folder: Path, url: str, count: int, start: datetime) -> tuple[float, int, int]:
+    """(messages/s, loaded, duplicates) of the feed with WORKERS workers on a shared subscription, each in a
+    process of its own, draining a backlog of ``count`` messages that the broker spread between them."""
+    for number in range(1, WORKERS + 1):
+        client = _session(port, f"bench-etlw-{number}", "$share/sensors/etlw")
+        client.disconnect()
+        client.loop_stop()
+    _publish(port, "etlw", count, start)
+    feeds_file = folder / "workers.toml"
+    feed = FEED.format(port=port, client_id="bench-etlw", topic="etlw", batch=BATCH) + f"workers = {WORKERS}\n"
+    feeds_file.write_text(feed)
+    context = multiprocessing.get_context("spawn")
+    go, done = context.Event(), context.Queue()
+    names = [f"sensors@{number}" for number in range(1, WORKERS + 1)]
+    processes = [context.Process(target=_worker, args=(url, str(feeds_file), n, go, done)) for n in names]
+    for process in processes:
+        process.start()
+    time.sleep(5)  # the workers import and connect to the warehouse before the clock starts
+    began = time.perf_counter()
+    go.set()
+    results = [done.get(timeout=600) for _ in processes]
+    for process in processes:
+        process.join()
+    elapsed = max(finished for _, _, finished in results) - began - 3  # less the idle wait that ends a run
+    return count / elapsed, sum(r[0] for r in results), sum(r[1] for r in results)
+
+
 def main() -> None:
     """Both subscribers drain an equal backlog from the benchmark's own broker; the ETL's rows are counted."""
     count = int(os.environ.get("BENCH_MQTT_MESSAGES", "200000"))
@@ -198,10 +238,15 @@ def main() -> None:
             with engine.connect() as connection:
                 stored = connection.execute(select(func.count()).select_from(readings)).scalar()
             engine.dispose()
+            with admin.connect() as connection:
+                connection.execute(text(f'CREATE DATABASE "{name}_w"'))
+            _warehouse(url + "_w")
+            spread, spread_loaded, spread_duplicates = _workers(broker.port, Path(folder), url + "_w", count, start)
         finally:
             broker.stop()
             with admin.connect() as connection:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}_w" WITH (FORCE)'))
             admin.dispose()
     counts = report.counts
     lost = count - stored
@@ -213,6 +258,11 @@ def main() -> None:
         f"duplicates {counts.duplicates:,}, quarantined {counts.quarantined:,}; stored {stored:,}, lost {lost:,}"
     )
     print(
+        f"the same backlog through the feed with {WORKERS} workers on a shared subscription, a process each: "
+        f"{spread:,.0f} msg/s ({spread / bare:.2f}× the bare subscriber); loaded {spread_loaded:,}, duplicates "
+        f"{spread_duplicates:,}, lost {count - spread_loaded:,}"
+    )
+    print(
         json.dumps(
             {
                 "etl_msg_s": round(ours),
@@ -220,6 +270,8 @@ def main() -> None:
                 "bare_shared_tables_msg_s": round(shared),
                 "ratio": round(ours / bare, 2),
                 "lost": lost,
+                "workers_msg_s": round(spread),
+                "workers_lost": count - spread_loaded,
                 "duplicates": counts.duplicates,
             }
         )

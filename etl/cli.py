@@ -113,7 +113,7 @@ def serve(settings: Settings, host, port, workers) -> None:
 def _serve(settings: Settings) -> None:
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
     # Settings reach the workers through the environment: explicit arguments were merged in already.
-    environment = {**os.environ, **{name.upper(): str(value) for name, value in settings.__dict__.items()}}
+    environment = _environment(settings)
     control = Path(settings.var_dir, "gunicorn.ctl").resolve()
     arguments = [
         gunicorn,
@@ -145,7 +145,7 @@ def demo(settings: Settings, then_serve: bool, days: int) -> None:
     if then_serve:
         import subprocess
 
-        environment = {**os.environ, **{name.upper(): str(value) for name, value in settings.__dict__.items()}}
+        environment = _environment(settings)
         command = [sys.executable, "-m", "etl.cli"]
         # Live data and the feed scheduler run beside the server; Ctrl-C stops the whole process group.
         subprocess.Popen([*command, "simulate", "--days", "0", "--live"], env=environment)
@@ -153,6 +153,12 @@ def demo(settings: Settings, then_serve: bool, days: int) -> None:
         base = f"http://{settings.host}:{settings.port}"
         click.echo(f"screens: {base}/screen/county  {base}/board/990101001001  {base}/stop/S01  {base}/ops/screens")
         _serve(settings)
+
+
+def _environment(settings: Settings) -> dict[str, str]:
+    """This process's environment with every setting in it, for a child process of the same deployment."""
+    chosen = {name.upper(): str(value) for name, value in settings.__dict__.items() if value is not None}
+    return {**os.environ, **chosen}
 
 
 def _history(settings: Settings, days: int) -> None:
@@ -335,8 +341,10 @@ def quarantine_retry(settings: Settings, names: tuple[str, ...]) -> None:
 def etl_watch(settings: Settings, names: tuple[str, ...]) -> None:
     """Run feeds on their schedules (MQTT feeds drain the broker) until SIGTERM or Ctrl-C."""
     import signal
+    import subprocess
     import threading
 
+    from etl.feeds import worker_number
     from etl.status import lag_text
     from etl.watch import watch
 
@@ -344,7 +352,14 @@ def etl_watch(settings: Settings, names: tuple[str, ...]) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     feeds = _pick(_feeds(settings), names)
-    click.echo(f"watching {len(feeds)} feeds; SIGTERM or Ctrl-C stops after the batch in progress")
+    # Unless feeds were named, every MQTT worker after a feed's first gets a process of its own: one process
+    # is bound by paho and the GIL, so workers in one would only take turns. They stop when this one does.
+    spread = [] if names else [feed for feed in feeds if worker_number(feed.name) > 1]
+    feeds = [feed for feed in feeds if feed not in spread]
+    command = [sys.executable, "-m", "etl.cli", "etl", "watch"]
+    children = [subprocess.Popen([*command, feed.name], env=_environment(settings)) for feed in spread]
+    others = f" (+{len(children)} MQTT worker process{'es' * (len(children) > 1)})" if children else ""
+    click.echo(f"watching {len(feeds)} feeds{others}; SIGTERM or Ctrl-C stops after the batch in progress")
 
     def report(result) -> None:
         if result.counts.rows_in or result.error:
@@ -354,7 +369,16 @@ def etl_watch(settings: Settings, names: tuple[str, ...]) -> None:
     def error(feed, problem) -> None:
         click.echo(f"{feed.name}: run failed: {type(problem).__name__}: {problem}", err=True)
 
-    watch(_engine(settings), feeds, stop, late_hours=settings.late_hours, on_report=report, on_error=error)
+    try:
+        watch(_engine(settings), feeds, stop, late_hours=settings.late_hours, on_report=report, on_error=error)
+    finally:
+        for child in children:
+            child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                child.kill()  # its batch in flight is rolled back and comes again from the broker
     click.echo("stopped")
 
 

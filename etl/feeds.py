@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -78,7 +78,7 @@ def load_feeds(path: str | Path, variables: dict[str, str] | None = None) -> dic
         if "type" not in entry.get("source", {}):
             raise FeedConfigError(f"{where}.source: needs a type (file, http, mqtt or sql)")
         cadence = parse_duration(entry.get("cadence", "1h"), f"{where}.cadence")
-        feeds[name] = Feed(
+        feed = Feed(
             name=name,
             dataset=dataset_name,
             source=_substitute(dict(entry["source"]), variables),
@@ -88,4 +88,40 @@ def load_feeds(path: str | Path, variables: dict[str, str] | None = None) -> dic
             base_dir=path.parent,
             future_tolerance=parse_duration(entry.get("future_tolerance", "10m"), f"{where}.future_tolerance"),
         )
+        feeds.update((worker.name, worker) for worker in mqtt_workers(feed, f"{where}.source"))
     return feeds
+
+
+def worker_number(name: str) -> int:
+    """k of an MQTT worker feed ``name@k``; 1 for any other feed."""
+    base, _, number = name.rpartition("@")
+    return int(number) if base and number.isdigit() else 1
+
+
+def mqtt_workers(feed: Feed, where: str) -> list[Feed]:
+    """The feed itself, or for an MQTT source with ``workers = N`` (N > 1) its N workers ``name@1`` …
+    ``name@N``: each with a client id (and so a persistent session) of its own, all on one MQTT v5 shared
+    subscription (``$share/<share_group>/<topic>``), so the broker spreads the messages among them and
+    keeps each one's unacknowledged messages. Each worker is a feed with its own runs and freshness."""
+    source = feed.source
+    workers = source.get("workers", 1)
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise FeedConfigError(f"{where}.workers: '{workers}' is not a whole number of at least 1")
+    if workers > 1 and source.get("type") != "mqtt":
+        raise FeedConfigError(f"{where}.workers: only an mqtt source has workers (this one is {source.get('type')})")
+    if workers == 1:
+        return [feed]
+    topics = source.get("topics", [])
+    topics = [topics] if isinstance(topics, str) else list(topics)
+    if not source.get("client_id") or not topics or any(topic.startswith("$share/") for topic in topics):
+        raise FeedConfigError(f"{where}: workers need a client_id and topics of their own (not $share/…)")
+    group = source.get("share_group", feed.name)
+    shared = [f"$share/{group}/{topic}" for topic in topics]
+    return [
+        replace(
+            feed,
+            name=f"{feed.name}@{number}",
+            source={**source, "client_id": f"{source['client_id']}-{number}", "topics": shared, "workers": 1},
+        )
+        for number in range(1, workers + 1)
+    ]

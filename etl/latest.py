@@ -27,5 +27,6 @@ def update_latest(connection: Connection, rows: list[dict]) -> int:
         set_={column: statement.excluded[column] for column in COLUMNS[2:]},
         where=statement.excluded.event_time >= device_latest.c.event_time,
     )
-    values = [{column: row[column] for column in COLUMNS} for row in newest.values()]
+    # In key order: concurrent loads (MQTT workers) then lock devices in one order and never deadlock.
+    values = [{column: newest[key][column] for column in COLUMNS} for key in sorted(newest)]
     return connection.execute(statement, values).rowcount

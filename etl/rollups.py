@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta, timezone
+from operator import itemgetter
 
 import pandas as pd
 from sqlalchemy import Connection, DateTime, and_, case, delete, func, insert, literal, or_, select
@@ -20,6 +21,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from etl.dataset import Dataset, Measure
 from etl.load import Upserted
 from etl.warehouse.schema import regions, rollups
+
+ROLLUP_KEY = tuple(column.name for column in rollups.primary_key.columns)
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -221,11 +224,14 @@ def add_to_rollups(connection: Connection, dataset: Dataset, rows: list[dict], s
         return 0
     upper = _known_upper(connection, set(stats["code"].str.slice(0, 6)))
     values = [row for grain in GRAINS for row in _rolled(stats, grain, upper)]
+    # In key order, so that loads adding to the same buckets at once (MQTT workers) lock them in one order
+    # and wait for each other instead of deadlocking.
+    values.sort(key=itemgetter(*ROLLUP_KEY))
     dialect = {"sqlite": sqlite, "postgresql": postgresql}[connection.dialect.name]
     statement = dialect.insert(rollups)
     new = statement.excluded
     statement = statement.on_conflict_do_update(
-        index_elements=[c.name for c in rollups.primary_key.columns],
+        index_elements=list(ROLLUP_KEY),
         set_={
             "count": rollups.c.count + new["count"],
             "total": rollups.c.total + new.total,

@@ -1,0 +1,141 @@
+"""`ruralbrain etl watch` with an MQTT feed of two workers, against the real Mosquitto and PostgreSQL: the
+second worker runs in a process of its own, the broker spreads the messages between the two sessions, and
+their concurrent loads lose nothing, double nothing and add every reading to the rollups once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import paho.mqtt.client as paho
+import pytest
+from sqlalchemy import func, select
+
+from etl.warehouse.db import make_engine
+from etl.warehouse.schema import feed_runs, readings, rollups
+from tests.mosquitto import Broker
+
+pytestmark = pytest.mark.integration
+MESSAGES, DEVICES = 3000, 30
+VILLAGES = ("990199001001", "990199001002")
+FEEDS = """
+[feeds.devices]
+dataset = "devices"
+cadence = "1d"
+schedule = "1h"
+source = {{ type = "file", path = "{{var_dir}}/drops/devices" }}
+mapping = {{ device_id = "id", kind = "kind", region_code = "village", event_time = "installed" }}
+
+[feeds.sensors]
+dataset = "readings"
+cadence = "1m"
+schedule = "0.2s"
+mapping = {{ device_id = "device", metric = "metric", event_time = "time", value = "value" }}
+[feeds.sensors.source]
+type = "mqtt"
+host = "127.0.0.1"
+port = {port}
+client_id = "workers-test-etl"
+topics = ["w/#"]
+workers = 2
+idle_seconds = 1
+batch_size = 200
+"""
+
+
+def _publish(port: int) -> None:
+    """MESSAGES readings of DEVICES sensors at QoS 1, each confirmed by the broker."""
+    client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="workers-test-sensors")
+    client.max_inflight_messages_set(500)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    start = datetime.now(UTC) - timedelta(seconds=MESSAGES // DEVICES + 60)
+    sent = []
+    for number in range(MESSAGES):
+        moment = (start + timedelta(seconds=number // DEVICES)).isoformat()
+        payload = (
+            f'{{"device": "AIR-{number % DEVICES}", "metric": "pm25", "value": {number % 90}, "time": "{moment}"}}'
+        )
+        sent.append(client.publish(f"w/AIR-{number % DEVICES}", payload, qos=1))
+    for info in sent:
+        info.wait_for_publish(timeout=30)
+    assert all(info.is_published() for info in sent)
+    client.loop_stop()
+    client.disconnect()
+
+
+def _processes_running(marker: str) -> list[int]:
+    """Pids whose command line holds ``marker``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker in (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def test_two_workers_share_the_stream_without_losing_or_doubling(tmp_path, postgres_url):
+    broker = Broker(tmp_path)
+    broker.start()
+    var = tmp_path / "var"
+    (var / "drops" / "devices").mkdir(parents=True)
+    devices = "".join(f"AIR-{n},空气监测,{VILLAGES[n % 2]},2025-01-01\n" for n in range(DEVICES))
+    (var / "drops" / "devices" / "d.csv").write_text("id,kind,village,installed\n" + devices, encoding="utf-8")
+    (tmp_path / "feeds.toml").write_text(FEEDS.format(port=broker.port), encoding="utf-8")
+    (tmp_path / "codes.csv").write_text(
+        "code,name\n990199,测试县\n990199001,东镇\n990199001001,甲村\n990199001002,乙村\n", encoding="utf-8"
+    )
+    ruralbrain = [sys.executable, "-m", "etl.cli", "--var-dir", str(var)]
+    env = {**os.environ, "FEEDS_FILE": str(tmp_path / "feeds.toml"), "WAREHOUSE_URL": postgres_url}
+    subprocess.run([*ruralbrain, "migrate"], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [*ruralbrain, "geo", "import", str(tmp_path / "codes.csv")], env=env, check=True, capture_output=True
+    )
+    subprocess.run([*ruralbrain, "etl", "run", "devices"], env=env, check=True, capture_output=True)
+    watcher = subprocess.Popen([*ruralbrain, "etl", "watch"], env=env, stdout=subprocess.PIPE, text=True)
+    engine = make_engine(postgres_url)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # both workers' first runs create their sessions
+            with engine.connect() as connection:
+                started = set(connection.execute(select(feed_runs.c.feed).distinct()).scalars())
+            if {"sensors@1", "sensors@2"} <= started:
+                break
+            time.sleep(0.2)
+        assert {"sensors@1", "sensors@2"} <= started
+        assert _processes_running("etl watch sensors@2"), "the second worker has no process of its own"
+        _publish(broker.port)
+        deadline, loaded = time.monotonic() + 90, 0
+        while time.monotonic() < deadline and loaded < MESSAGES:
+            with engine.connect() as connection:
+                loaded = connection.execute(select(func.count()).select_from(readings)).scalar()
+            time.sleep(0.2)
+        time.sleep(2)  # anything redelivered late must not add rows either
+        with engine.connect() as connection:
+            assert connection.execute(select(func.count()).select_from(readings)).scalar() == MESSAGES
+            runs = connection.execute(select(feed_runs).where(feed_runs.c.feed.like("sensors@%"))).all()
+            hourly = connection.execute(
+                select(func.sum(rollups.c.count)).where(
+                    rollups.c.grain == "hour", rollups.c.measure == "reading.pm25", rollups.c.region_code.in_(VILLAGES)
+                )
+            ).scalar()
+    finally:
+        watcher.send_signal(signal.SIGTERM)
+        output, _ = watcher.communicate(timeout=90)
+        broker.stop()
+        engine.dispose()
+    by_worker = {name: sum(run.loaded for run in runs if run.feed == name) for name in ("sensors@1", "sensors@2")}
+    assert sum(by_worker.values()) == MESSAGES and min(by_worker.values()) > 0, by_worker
+    assert all(run.rows_in == run.loaded + run.duplicates + run.quarantined for run in runs)
+    assert all(run.status != "failed" for run in runs), [run.error for run in runs if run.status == "failed"]
+    assert hourly == MESSAGES  # every reading added to its village's hour once, whichever worker loaded it
+    assert watcher.returncode == 0 and "(+1 MQTT worker process)" in output
+    assert not _processes_running("etl watch sensors@2"), "the second worker outlived etl watch"

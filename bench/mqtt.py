@@ -33,24 +33,11 @@ from etl.sources import paho_properties
 from etl.warehouse.db import make_engine, migrate
 from etl.warehouse.schema import devices, readings, regions
 from tests.mosquitto import Broker
+from tests.mqtt_county import sensors_feed
 from tests.shared_fixtures import POSTGRES_ADMIN_URL
 
 COUNTY, DEVICES, BATCH = "980101000000", 1000, 10000
 WORKERS = int(os.environ.get("BENCH_MQTT_WORKERS", "2"))
-FEED = """
-[feeds.sensors]
-dataset = "readings"
-cadence = "1m"
-mapping = {{ device_id = "device", metric = "metric", event_time = "time", value = "value" }}
-[feeds.sensors.source]
-type = "mqtt"
-host = "127.0.0.1"
-port = {port}
-client_id = "{client_id}"
-topics = ["{topic}/#"]
-idle_seconds = 3
-batch_size = {batch}
-"""
 
 
 def _session(port: int, client_id: str, topic: str, *, receive_maximum: int = 65535) -> paho.Client:
@@ -190,8 +177,7 @@ def _workers(port: int, folder: Path, url: str, count: int, start: datetime) -> 
         client.loop_stop()
     _publish(port, "etlw", count, start)
     feeds_file = folder / "workers.toml"
-    feed = FEED.format(port=port, client_id="bench-etlw", topic="etlw", batch=BATCH) + f"workers = {WORKERS}\n"
-    feeds_file.write_text(feed)
+    feeds_file.write_text(sensors_feed(port, "bench-etlw", "etlw", idle_seconds=3, batch_size=BATCH, workers=WORKERS))
     context = multiprocessing.get_context("spawn")
     go, done = context.Event(), context.Queue()
     names = [f"sensors@{number}" for number in range(1, WORKERS + 1)]
@@ -229,7 +215,7 @@ def main() -> None:
             shared = _bare_paho(broker.port, "bench-bare-shared", "shared", count)
             _backlog(broker.port, "bench-etl", "etl", count, start)
             feeds_file = Path(folder) / "feeds.toml"
-            feeds_file.write_text(FEED.format(port=broker.port, client_id="bench-etl", topic="etl", batch=BATCH))
+            feeds_file.write_text(sensors_feed(broker.port, "bench-etl", "etl", idle_seconds=3, batch_size=BATCH))
             engine = make_engine(url)
             began = time.perf_counter()
             report = run_feed(engine, load_feeds(feeds_file)["sensors"])

@@ -83,7 +83,8 @@ def main() -> None:
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}")
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    engine = make_engine(url)
     try:
         migrate(engine)
         now = datetime.now(UTC)
@@ -97,7 +98,7 @@ def main() -> None:
         print(f"built in {build_minutes:.1f} min (target ≤ 15): " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
         window = Window.at(now)
         # The screens' engine, as the app makes it: queries outside transactions.
-        screens = make_engine(POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", autocommit=True)
+        screens = make_engine(url, autocommit=True)
         with engine.connect() as connection:
             village = connection.execute(text("SELECT min(code) FROM regions WHERE level = 'village'")).scalar()
         scopes = {

@@ -3,11 +3,9 @@ every run reconciles, and the feed's lag is reported."""
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -19,31 +17,10 @@ from sqlalchemy import func, select
 from etl.warehouse.db import make_engine
 from etl.warehouse.schema import feed_runs, readings
 from tests.mosquitto import Broker
+from tests.mqtt_county import VILLAGES, sensors_feed, watch_county
 
 pytestmark = pytest.mark.integration
 MESSAGES = 600
-FEEDS = """
-[feeds.devices]
-dataset = "devices"
-cadence = "1d"
-schedule = "1h"
-source = {{ type = "file", path = "{{var_dir}}/drops/devices" }}
-mapping = {{ device_id = "id", kind = "kind", region_code = "village", event_time = "installed" }}
-
-[feeds.sensors]
-dataset = "readings"
-cadence = "1m"
-schedule = "0.2s"
-mapping = {{ device_id = "device", metric = "metric", event_time = "time", value = "value" }}
-[feeds.sensors.source]
-type = "mqtt"
-host = "127.0.0.1"
-port = {port}
-client_id = "restart-test-etl"
-topics = ["t/#"]
-idle_seconds = 2
-batch_size = 50
-"""
 
 
 def _publish_all(port: int, broker: Broker, restarted: threading.Event) -> None:
@@ -79,21 +56,10 @@ def _publish_all(port: int, broker: Broker, restarted: threading.Event) -> None:
 def test_watch_survives_a_broker_restart_without_losing_or_doubling(tmp_path):
     broker = Broker(tmp_path)
     broker.start()
-    var = tmp_path / "var"
-    (var / "drops" / "devices").mkdir(parents=True)
-    (var / "drops" / "devices" / "d.csv").write_text(
-        "id,kind,village,installed\nAIR-1,空气监测,990199001001,2025-01-01\n", encoding="utf-8"
-    )
-    (tmp_path / "feeds.toml").write_text(FEEDS.format(port=broker.port), encoding="utf-8")
-    (tmp_path / "codes.csv").write_text("code,name\n990199,测试县\n990199001,东镇\n990199001001,甲村\n")
-    ruralbrain = [sys.executable, "-m", "etl.cli", "--var-dir", str(var)]
-    env = {**os.environ, "FEEDS_FILE": str(tmp_path / "feeds.toml")}
-    subprocess.run(
-        [*ruralbrain, "geo", "import", str(tmp_path / "codes.csv")], env=env, check=True, capture_output=True
-    )
-    subprocess.run([*ruralbrain, "etl", "run", "devices"], env=env, check=True, capture_output=True)
+    feed = sensors_feed(broker.port, "restart-test-etl", "t", idle_seconds=2, batch_size=50, schedule="0.2s")
+    ruralbrain, env = watch_county(tmp_path, feed, {"AIR-1": VILLAGES[0]})
     watcher = subprocess.Popen([*ruralbrain, "etl", "watch"], env=env, stdout=subprocess.PIPE, text=True)
-    engine = make_engine(f"sqlite:///{var / 'warehouse.db'}")
+    engine = make_engine(f"sqlite:///{tmp_path / 'var' / 'warehouse.db'}")
     try:
         time.sleep(2)  # the first run creates the persistent session before any sensor publishes
         restarted = threading.Event()

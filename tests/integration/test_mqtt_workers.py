@@ -4,10 +4,8 @@ their concurrent loads lose nothing, double nothing and add every reading to the
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,33 +17,10 @@ from sqlalchemy import func, select
 from etl.warehouse.db import make_engine
 from etl.warehouse.schema import feed_runs, readings, rollups
 from tests.mosquitto import Broker
+from tests.mqtt_county import VILLAGES, sensors_feed, watch_county
 
 pytestmark = pytest.mark.integration
 MESSAGES, DEVICES = 3000, 30
-VILLAGES = ("990199001001", "990199001002")
-FEEDS = """
-[feeds.devices]
-dataset = "devices"
-cadence = "1d"
-schedule = "1h"
-source = {{ type = "file", path = "{{var_dir}}/drops/devices" }}
-mapping = {{ device_id = "id", kind = "kind", region_code = "village", event_time = "installed" }}
-
-[feeds.sensors]
-dataset = "readings"
-cadence = "1m"
-schedule = "0.2s"
-mapping = {{ device_id = "device", metric = "metric", event_time = "time", value = "value" }}
-[feeds.sensors.source]
-type = "mqtt"
-host = "127.0.0.1"
-port = {port}
-client_id = "workers-test-etl"
-topics = ["w/#"]
-workers = 2
-idle_seconds = 1
-batch_size = 200
-"""
 
 
 def _publish(port: int) -> None:
@@ -85,21 +60,11 @@ def _processes_running(marker: str) -> list[int]:
 def test_two_workers_share_the_stream_without_losing_or_doubling(tmp_path, postgres_url):
     broker = Broker(tmp_path)
     broker.start()
-    var = tmp_path / "var"
-    (var / "drops" / "devices").mkdir(parents=True)
-    devices = "".join(f"AIR-{n},空气监测,{VILLAGES[n % 2]},2025-01-01\n" for n in range(DEVICES))
-    (var / "drops" / "devices" / "d.csv").write_text("id,kind,village,installed\n" + devices, encoding="utf-8")
-    (tmp_path / "feeds.toml").write_text(FEEDS.format(port=broker.port), encoding="utf-8")
-    (tmp_path / "codes.csv").write_text(
-        "code,name\n990199,测试县\n990199001,东镇\n990199001001,甲村\n990199001002,乙村\n", encoding="utf-8"
+    feed = sensors_feed(
+        broker.port, "workers-test-etl", "w", idle_seconds=1, batch_size=200, workers=2, schedule="0.2s"
     )
-    ruralbrain = [sys.executable, "-m", "etl.cli", "--var-dir", str(var)]
-    env = {**os.environ, "FEEDS_FILE": str(tmp_path / "feeds.toml"), "WAREHOUSE_URL": postgres_url}
-    subprocess.run([*ruralbrain, "migrate"], env=env, check=True, capture_output=True)
-    subprocess.run(
-        [*ruralbrain, "geo", "import", str(tmp_path / "codes.csv")], env=env, check=True, capture_output=True
-    )
-    subprocess.run([*ruralbrain, "etl", "run", "devices"], env=env, check=True, capture_output=True)
+    devices = {f"AIR-{n}": VILLAGES[n % 2] for n in range(DEVICES)}
+    ruralbrain, env = watch_county(tmp_path, feed, devices, postgres_url)
     watcher = subprocess.Popen([*ruralbrain, "etl", "watch"], env=env, stdout=subprocess.PIPE, text=True)
     engine = make_engine(postgres_url)
     try:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import create_engine, text
 
-from bench._province import PROVINCE, RAW_COUNTY, build_province
+from bench._province import PROVINCE, RAW_COUNTY, build_province, disagreements
 from dashboard import queries
 from dashboard.county_content import THEMES
 from dashboard.panels import Window, environment, governance, industry
@@ -90,11 +90,15 @@ def main() -> None:
         now = datetime.now(UTC)
         started = time.perf_counter()
         print(f"building the province ({days} days of daily rollups):", flush=True)
-        with engine.begin() as connection:
-            counts = build_province(connection, now, days, log=lambda line: print(line, flush=True))
+        counts = build_province(engine, now, days, log=lambda line: print(line, flush=True))
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("VACUUM ANALYZE"))  # as autovacuum would have by the time screens read
         build_minutes = (time.perf_counter() - started) / 60
+        with engine.connect() as connection:
+            wrong = disagreements(connection, now)
+        if wrong:
+            raise SystemExit("the province's levels disagree:\n" + "\n".join(wrong))
+        print("the province's rollups equal the sum of its villages' (this month, yesterday, the last hour)")
         print(f"built in {build_minutes:.1f} min (target ≤ 15): " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
         window = Window.at(now)
         # The screens' engine, as the app makes it: queries outside transactions.

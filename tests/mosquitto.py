@@ -14,25 +14,37 @@ from tests.shared_fixtures import unavailable
 
 
 class Broker:
-    """A Mosquitto of the test's own (persistence on, so sessions and queued messages survive a restart)."""
+    """A Mosquitto of the test's own (persistence on, so sessions and queued messages survive a restart), logging
+    connections and sessions to ``mosquitto.log`` beside its configuration."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, extra: str = ""):
         binary = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin")
         if binary is None:
             unavailable("mosquitto is not installed (apt-get install mosquitto)")
         self.port = free_port()
         self.config = folder / "mosquitto.conf"
+        self.log = folder / "mosquitto.log"
         (folder / "db").mkdir()
+        # Started as root, Mosquitto switches to the user "mosquitto", which cannot write into a test's private
+        # folder: it then ran with no persistence file at all. "user root" keeps it as it was started (it is
+        # ignored when started as anyone else).
         self.config.write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
-            f"persistence_location {folder / 'db'}/\nmax_queued_messages 0\nmax_inflight_messages 0\n"
+            f"listener {self.port} 127.0.0.1\nallow_anonymous true\nuser root\n"
+            f"persistence true\npersistence_location {folder / 'db'}/\n"
+            f"max_queued_messages 0\nmax_inflight_messages 0\n"
+            f"log_dest file {self.log}\nlog_type error\nlog_type warning\nlog_type notice\nlog_type information\n"
+            f"{extra}"
         )
         self.binary, self.process = binary, None
 
     def start(self) -> None:
-        self.process = subprocess.Popen([self.binary, "-c", str(self.config)], stderr=subprocess.DEVNULL)
+        stderr = self.config.with_suffix(".stderr")
+        with stderr.open("w") as errors:
+            self.process = subprocess.Popen([self.binary, "-c", str(self.config)], stderr=errors)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"mosquitto refused to start: {stderr.read_text().strip()}")
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
                 return
@@ -43,3 +55,5 @@ class Broker:
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)  # a clean stop writes the persistence file
         self.process.wait(timeout=10)
+        if not any((self.config.parent / "db").iterdir()):
+            raise RuntimeError(f"mosquitto wrote no persistence file (see {self.log})")

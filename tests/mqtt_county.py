@@ -6,7 +6,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+from sqlalchemy import Engine, select
+
+from etl.warehouse.schema import feed_runs
 
 DEVICES_FEED = """
 [feeds.devices]
@@ -67,3 +72,18 @@ def watch_county(folder: Path, sensors: str, devices: dict[str, str], warehouse_
     for command in (["migrate"], ["geo", "import", str(folder / "codes.csv")], ["etl", "run", "devices"]):
         subprocess.run([*ruralbrain, *command], env=env, check=True, capture_output=True)
     return ruralbrain, env
+
+
+def wait_for_sessions(engine: Engine, feeds: set[str], timeout: float = 60) -> None:
+    """Wait until each of ``feeds`` has finished a run that went well: its source then connected and the broker
+    confirmed its subscription, so its persistent session holds whatever is published from now on. A run merely
+    started is not enough: `etl watch` starting on a loaded machine took 15 s to subscribe."""
+    deadline, done = time.monotonic() + timeout, set()
+    while time.monotonic() < deadline:
+        with engine.connect() as connection:
+            finished = select(feed_runs.c.feed).where(feed_runs.c.status == "ok", feed_runs.c.finished_at.is_not(None))
+            done = set(connection.execute(finished.distinct()).scalars())
+        if feeds <= done:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"no subscription within {timeout} s: runs that went well: {sorted(done)}")

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from etl.warehouse.db import make_engine
 from etl.warehouse.schema import feed_runs, readings, rollups
 from tests.mosquitto import Broker
-from tests.mqtt_county import VILLAGES, sensors_feed, watch_county
+from tests.mqtt_county import VILLAGES, sensors_feed, wait_for_sessions, watch_county
 
 pytestmark = pytest.mark.integration
 MESSAGES, DEVICES = 3000, 30
@@ -68,14 +68,7 @@ def test_two_workers_share_the_stream_without_losing_or_doubling(tmp_path, postg
     watcher = subprocess.Popen([*ruralbrain, "etl", "watch"], env=env, stdout=subprocess.PIPE, text=True)
     engine = make_engine(postgres_url)
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:  # both workers' first runs create their sessions
-            with engine.connect() as connection:
-                started = set(connection.execute(select(feed_runs.c.feed).distinct()).scalars())
-            if {"sensors@1", "sensors@2"} <= started:
-                break
-            time.sleep(0.2)
-        assert {"sensors@1", "sensors@2"} <= started
+        wait_for_sessions(engine, {"sensors@1", "sensors@2"})  # both workers' sessions exist before publishing
         assert _processes_running("etl watch sensors@2"), "the second worker has no process of its own"
         _publish(broker.port)
         deadline, loaded = time.monotonic() + 90, 0

@@ -39,9 +39,9 @@ class Mqtt:
     MQTT v5 because its Receive Maximum lets two batches of messages be in flight unacknowledged: the
     broker delivers the next batch while this one loads, instead of waiting for its acks. Mosquitto holds
     v3.1.1 clients to ``max_inflight_messages`` (20), which would cap every batch at 20.
-    Messages beyond the in-flight window wait in the broker's queue, whose ``max_queued_messages``
-    (Mosquitto: 1000) should be raised for bursty feeds. Delivery is at least once: after a failed
-    load or a reconnect the same messages come again, which the idempotent upsert absorbs.
+    Messages beyond the in-flight window wait in the broker's queue, whose ``max_queued_messages`` (Mosquitto:
+    1000) data/deploy/mosquitto-ruralbrain.conf raises, with persistence on. Delivery is at least once: after a
+    failed load or a reconnect the same messages come again, which the idempotent upsert absorbs.
     """
 
     client_id: str

@@ -45,13 +45,13 @@ class Settings:
         return cls(**values)._with_derived_defaults()
 
     def _with_derived_defaults(self) -> Settings:
-        var = Path(self.var_dir)
-        derived = {}
+        # Folders are made absolute against the working directory once, here: Flask's send_file reads a relative
+        # path against the app's package folder, so the demo's "var" served no map geometry at all.
+        var = Path(self.var_dir).absolute()
+        derived = {"var_dir": str(var), "geo_dir": str(Path(self.geo_dir).absolute() if self.geo_dir else var / "geo")}
         if not self.warehouse_url:
             derived["warehouse_url"] = f"sqlite:///{var / 'warehouse.db'}"
-        if not self.geo_dir:
-            derived["geo_dir"] = str(var / "geo")
-        return self.__class__(**{**self.__dict__, **derived}) if derived else self
+        return self.__class__(**{**self.__dict__, **derived})
 
     @staticmethod
     def environment_names() -> list[str]:

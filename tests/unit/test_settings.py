@@ -24,6 +24,17 @@ def test_argument_beats_environment_beats_default(monkeypatch):
     assert Settings.load().warehouse_url == "postgresql+psycopg://db/rb"
 
 
+def test_relative_folders_are_made_absolute_against_the_working_directory(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    for name in ("VAR_DIR", "GEO_DIR", "WAREHOUSE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings.load(var_dir="var")
+    assert settings.var_dir == str(tmp_path / "var")
+    assert settings.geo_dir == str(tmp_path / "var" / "geo")
+    assert settings.warehouse_url == f"sqlite:///{tmp_path / 'var' / 'warehouse.db'}"
+    assert Settings.load(geo_dir="maps").geo_dir == str(tmp_path / "maps")
+
+
 def test_unknown_setting_is_an_error():
     with pytest.raises(TypeError, match="colour"):
         Settings.load(colour="red")

@@ -167,7 +167,9 @@ def _history(settings: Settings, days: int) -> None:
     from etl.runner import run_feed
 
     counts = simulate_history(settings, days=days)
-    click.echo(f"simulated {days} days: {sum(counts.values())} rows through file drops and the HTTP API")
+    click.echo(
+        f"simulated {days} days: {sum(counts.values())} rows through file drops, the HTTP API and the job platform"
+    )
     server = SimulatorServer(ApiStore(Path(settings.var_dir) / "sim" / "api.json"), settings.sim_port).start()
     try:
         engine = _engine(settings)
@@ -185,7 +187,8 @@ def _history(settings: Settings, days: int) -> None:
 @click.option("--seed", default=2023, show_default=True)
 @click.pass_obj
 def simulate(settings: Settings, days: int, live: bool, interval: float, seed: int) -> None:
-    """The demo simulator: data for 示范县 through file drops, an HTTP API and MQTT (when a broker answers)."""
+    """The demo simulator: data for 示范县 through file drops, an HTTP API, a job platform's database and MQTT
+    (when a broker answers)."""
     import signal
     import threading
 

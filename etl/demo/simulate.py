@@ -1,5 +1,6 @@
 """The demo simulator: realistic data for 示范县 written through the real transports (file drops, an HTTP API,
-MQTT), deterministic from a seed, with daily and weekly cycles, alarms, and about 1 % bad rows."""
+MQTT, a job platform's SQL database), deterministic from a seed, with daily and weekly cycles, alarms, and about
+1 % bad rows."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from urllib.parse import parse_qs, urlparse
 from openpyxl import Workbook
 from sqlalchemy import select
 
+from etl.demo import job_platform
 from etl.warehouse.db import make_engine
 from etl.warehouse.schema import regions
 from etl.warehouse.settings import Settings
@@ -594,10 +596,17 @@ def simulate_history(
             counts[feed] = counts.get(feed, 0) + n
     counts.update(_labour_and_registry(universe, drops, now))
     counts.update(_finance_and_notices(universe, drops, now, days))
+    villages = [code for code, _, _ in universe.villages]
+    counts["jobs"] = job_platform.write_history(_jobs_path(settings), villages, universe.rng, now, days)
     data = _api_data(universe, now, days)
     ApiStore(Path(settings.var_dir) / "sim" / "api.json").write(data)
     counts.update(orders=len(data["orders"]), weather=len(data["forecasts"]), buses=len(data["arrivals"]))
     return counts
+
+
+def _jobs_path(settings: Settings) -> Path:
+    """The job platform's database, which the demo's jobs feed reads."""
+    return Path(settings.var_dir) / "sim" / "jobs.db"
 
 
 def _publisher(host: str, port: int):
@@ -621,7 +630,8 @@ def simulate_live(
     mqtt_host: str = "127.0.0.1",
     mqtt_port: int = 1883,
 ) -> None:
-    """Keep producing current data until ``stop``: sensors (MQTT, else file drops), cases, orders, buses, weather."""
+    """Keep producing current data until ``stop``: sensors (MQTT, else file drops), cases, orders, buses, weather,
+    job postings and matches."""
     universe = Universe(settings, seed)
     drops = Path(settings.var_dir) / "drops"
     store = ApiStore(Path(settings.var_dir) / "sim" / "api.json")
@@ -680,6 +690,7 @@ def simulate_live(
             )
             data.update(_rolling(universe, now))
             store.write(data)
+            job_platform.live_update(_jobs_path(settings), [code for code, _, _ in universe.villages], rng, now)
             stop.wait(interval)
     finally:
         if client is not None:

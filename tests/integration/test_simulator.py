@@ -1,16 +1,21 @@
 """The demo simulator through the real transports: deterministic files, every feed loads, counts reconcile,
-a small share is quarantined with reasons, rollups exist, and live readings arrive over MQTT."""
+a small share is quarantined with reasons, rollups exist, live readings arrive over MQTT, and the job platform's
+postings and later matches arrive over SQL."""
 
 from __future__ import annotations
 
 import dataclasses
+import random
+import sqlite3
 import threading
 import uuid
-from datetime import UTC, datetime
+from contextlib import closing
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
 
+from etl.demo import job_platform
 from etl.demo.build import build_demo
 from etl.demo.simulate import ApiStore, SimulatorServer, simulate_history, simulate_live
 from etl.feeds import load_feeds
@@ -34,11 +39,18 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*.csv"))}
 
 
+def postings(settings: Settings) -> list[tuple]:
+    """Every row of the simulated job platform's database."""
+    with closing(sqlite3.connect(Path(settings.var_dir) / "sim" / "jobs.db")) as platform:
+        return platform.execute("SELECT * FROM job_postings ORDER BY posting_no").fetchall()
+
+
 def test_history_is_deterministic_and_every_feed_loads_and_reconciles(tmp_path):
     first, second = demo(tmp_path, "a"), demo(tmp_path, "b")
     counts = simulate_history(first, days=8, now=NOW)  # a week and a day: every weekly export appears
     assert simulate_history(second, days=8, now=NOW) == counts
     assert snapshot(Path(first.var_dir) / "drops") == snapshot(Path(second.var_dir) / "drops")
+    assert postings(first) == postings(second)
 
     port = free_port()
     feeds = load_feeds(FEEDS, {"var_dir": first.var_dir, "sim_port": str(port)})
@@ -63,7 +75,14 @@ def test_history_is_deterministic_and_every_feed_loads_and_reconciles(tmp_path):
         measures = set(
             connection.execute(select(rollups.c.measure).where(rollups.c.region_code == "990101000000")).scalars()
         )
-    for expected in ("cases.received", "reading.pm25", "waste.tonnage", "ecommerce.sales", "points.earned"):
+    for expected in (
+        "cases.received",
+        "reading.pm25",
+        "waste.tonnage",
+        "ecommerce.sales",
+        "points.earned",
+        "jobs.matched",
+    ):
         assert expected in measures
     engine.dispose()
 
@@ -109,3 +128,42 @@ def test_early_in_a_month_no_export_is_dated_in_the_future(tmp_path):
     assert reports["finance"].counts.loaded > 0  # last month's accounts
     future = [issue for report in reports.values() for issue in report.issues if issue.kind == "future time"]
     assert future == []
+
+
+def test_job_platform_postings_and_later_matches_arrive_over_sql(tmp_path):
+    settings = demo(tmp_path, "jobs")
+    simulate_history(settings, days=30, now=NOW)
+    feed = load_feeds(FEEDS, {"var_dir": settings.var_dir, "sim_port": str(free_port())})["jobs"]
+    engine = make_engine(settings.warehouse_url)
+
+    def county_matched() -> int:
+        with engine.connect() as connection:
+            return connection.execute(
+                select(func.sum(rollups.c.total)).where(
+                    rollups.c.region_code == "990101000000",
+                    rollups.c.grain == "day",
+                    rollups.c.measure == "jobs.matched",
+                )
+            ).scalar()
+
+    def platform_matched() -> int:
+        return sum(row[5] for row in postings(settings) if row[1] != job_platform.UNKNOWN_VILLAGE)
+
+    first = run_feed(engine, feed, now=lambda: NOW)
+    unknown = [row for row in postings(settings) if row[1] == job_platform.UNKNOWN_VILLAGE]
+    assert first.error is None and first.counts.loaded == len(postings(settings)) - len(unknown) > 100
+    assert first.counts.quarantined == len(unknown) > 0  # the platform's typing errors, kept with the reason
+    assert all(i.file.startswith("sql row ") and i.field == "region_code" for i in first.issues), first.issues
+    assert county_matched() == platform_matched()
+
+    before = set(postings(settings))
+    villages = sorted({row[1] for row in before} - {job_platform.UNKNOWN_VILLAGE})
+    path = Path(settings.var_dir) / "sim" / "jobs.db"
+    for minute in range(1, 11):  # ten minutes of the platform's life: new postings, workers matched
+        job_platform.live_update(path, villages, random.Random(minute), NOW + timedelta(minutes=minute))
+    changed = set(postings(settings)) - before
+    second = run_feed(engine, feed, now=lambda: NOW + timedelta(minutes=15))
+    assert changed and second.error is None
+    assert second.counts.loaded == len(changed)  # new and matched postings; rows at the watermark again: duplicates
+    assert county_matched() == platform_matched()
+    engine.dispose()

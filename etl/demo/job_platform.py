@@ -1,0 +1,107 @@
+"""The demo's employment service platform (就业服务平台, 找工作): a SQLite database of job postings and how many of
+each posting's positions were filled, which the simulator keeps and the demo's jobs feed reads over SQL."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from collections.abc import Callable
+from contextlib import closing
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+LOCAL = timezone(timedelta(hours=8))
+# (title, the most positions one posting offers)
+TITLES = [
+    ("茶园采摘工", 12),
+    ("湖羊养殖工", 3),
+    ("农家乐服务员", 4),
+    ("电商直播助理", 2),
+    ("快递分拣员", 6),
+    ("保洁员", 2),
+    ("水电维修工", 1),
+    ("竹编手艺人", 3),
+]
+SCHEMA = """CREATE TABLE IF NOT EXISTS job_postings (
+    posting_no TEXT PRIMARY KEY, village_code TEXT NOT NULL, title TEXT NOT NULL, posted_at TEXT NOT NULL,
+    headcount INTEGER NOT NULL, matched INTEGER NOT NULL, updated_at TEXT NOT NULL)"""
+INSERT = "INSERT INTO job_postings VALUES (?, ?, ?, ?, ?, ?, ?)"
+# The platform's own typing errors: about 1 % of postings name a village code the county does not have.
+UNKNOWN_VILLAGE = "990101999999"
+FILLED_WITHIN = timedelta(days=14)  # most postings are filled within two weeks
+
+
+def _stamp(moment: datetime) -> str:
+    """The platform's time format: UTC ISO 8601 to the second (text that sorts as time does)."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    connection = sqlite3.connect(path, timeout=10)
+    connection.execute("PRAGMA journal_mode=WAL")  # the feed reads while the simulator writes
+    return connection
+
+
+def _day_postings(rng: random.Random, day: datetime, villages: list[str], now: datetime) -> list[tuple]:
+    """The postings of one local day, as they stand at ``now``."""
+    rows = []
+    for village in villages:
+        if rng.random() >= 0.06:
+            continue
+        title, most = rng.choice(TITLES)
+        headcount = rng.randint(1, most)
+        posted = day + timedelta(minutes=rng.randrange(8 * 60, 18 * 60))
+        share = rng.uniform(0.5, 1.0)  # how much of the posting is ever filled
+        if posted > now:
+            continue
+        settled = min(now, posted + FILLED_WITHIN)
+        matched = min(headcount, int(headcount * share * ((settled - posted) / FILLED_WITHIN)))
+        code = UNKNOWN_VILLAGE if rng.random() < 0.01 else village
+        number = f"JOB{day:%Y%m%d}{len(rows):03d}"
+        rows.append((number, code, title, _stamp(posted), headcount, matched, _stamp(settled)))
+    return rows
+
+
+def write_history(
+    path: Path, villages: list[str], rng_for: Callable[..., random.Random], now: datetime, days: int
+) -> int:
+    """The platform as it stands at ``now`` after ``days`` local days of postings (the file is written anew);
+    each day's postings are the same on every run (``rng_for(day)``); returns how many there are."""
+    first = (now - timedelta(days=days - 1)).astimezone(LOCAL).replace(hour=0, minute=0, second=0, microsecond=0)
+    rows = []
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        rows += _day_postings(rng_for("jobs", day.date().isoformat()), day, villages, now)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".part")
+    partial.unlink(missing_ok=True)
+    with closing(_connect(partial)) as connection, connection:
+        connection.execute(SCHEMA)
+        connection.executemany(INSERT, rows)
+    partial.replace(path)  # whole or not at all: a feed never reads half a platform
+    return len(rows)
+
+
+def live_update(path: Path, villages: list[str], rng: random.Random, now: datetime) -> int:
+    """A minute of the platform's life: now and then a new posting, and a worker matched to an open one (its
+    ``updated_at`` moves, so the feed reads it again); how many postings changed."""
+    changed = 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with closing(_connect(path)) as connection, connection:
+        connection.execute(SCHEMA)  # a demo folder from before the platform existed starts with an empty one
+        if rng.random() < 0.2:
+            title, most = rng.choice(TITLES)
+            number = f"JOBL{now.astimezone(LOCAL):%Y%m%d%H%M%S}"
+            row = (number, rng.choice(villages), title, _stamp(now), rng.randint(1, most), 0, _stamp(now))
+            changed += connection.execute(INSERT.replace("INSERT", "INSERT OR IGNORE"), row).rowcount
+        open_posting = connection.execute(
+            "SELECT posting_no FROM job_postings WHERE matched < headcount AND village_code != ? "
+            "ORDER BY posted_at DESC LIMIT 1 OFFSET ?",
+            (UNKNOWN_VILLAGE, rng.randrange(20)),
+        ).fetchone()
+        if open_posting:
+            changed += connection.execute(
+                "UPDATE job_postings SET matched = matched + 1, updated_at = ? WHERE posting_no = ?",
+                (_stamp(now), open_posting[0]),
+            ).rowcount
+    return changed

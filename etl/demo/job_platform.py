@@ -56,9 +56,12 @@ def _day_postings(rng: random.Random, day: datetime, villages: list[str], now: d
             continue
         settled = min(now, posted + FILLED_WITHIN)
         matched = min(headcount, int(headcount * share * ((settled - posted) / FILLED_WITHIN)))
+        # The last match (or the posting itself) happened some time before now, not at it: rows that share the
+        # feed's watermark are read again by the next run.
+        updated = posted + (settled - posted) * (rng.uniform(0.5, 1.0) if matched else 0.0)
         code = UNKNOWN_VILLAGE if rng.random() < 0.01 else village
         number = f"JOB{day:%Y%m%d}{len(rows):03d}"
-        rows.append((number, code, title, _stamp(posted), headcount, matched, _stamp(settled)))
+        rows.append((number, code, title, _stamp(posted), headcount, matched, _stamp(updated)))
     return rows
 
 

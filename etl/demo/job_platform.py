@@ -43,45 +43,50 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 def _day_postings(rng: random.Random, day: datetime, villages: list[str], now: datetime) -> list[tuple]:
-    """The postings of one local day, as they stand at ``now``."""
+    """The postings of one local day, as they stand at ``now``: every draw is made for every village whatever
+    ``now`` is, so a posting number names the same posting on every run."""
     rows = []
-    for village in villages:
-        if rng.random() >= 0.06:
+    for index, village in enumerate(villages):
+        offers, (title, most), pick, minute, share, pause, typo = (
+            rng.random(),
+            rng.choice(TITLES),
+            rng.random(),
+            rng.randrange(8 * 60, 18 * 60),
+            rng.uniform(0.5, 1.0),  # how much of the posting is ever filled
+            rng.uniform(0.5, 1.0),
+            rng.random(),
+        )
+        posted = day + timedelta(minutes=minute)
+        if offers >= 0.06 or posted > now:
             continue
-        title, most = rng.choice(TITLES)
-        headcount = rng.randint(1, most)
-        posted = day + timedelta(minutes=rng.randrange(8 * 60, 18 * 60))
-        share = rng.uniform(0.5, 1.0)  # how much of the posting is ever filled
-        if posted > now:
-            continue
+        headcount = 1 + int(pick * most)
         settled = min(now, posted + FILLED_WITHIN)
         matched = min(headcount, int(headcount * share * ((settled - posted) / FILLED_WITHIN)))
         # The last match (or the posting itself) happened some time before now, not at it: rows that share the
         # feed's watermark are read again by the next run.
-        updated = posted + (settled - posted) * (rng.uniform(0.5, 1.0) if matched else 0.0)
-        code = UNKNOWN_VILLAGE if rng.random() < 0.01 else village
-        number = f"JOB{day:%Y%m%d}{len(rows):03d}"
-        rows.append((number, code, title, _stamp(posted), headcount, matched, _stamp(updated)))
+        updated = posted + (settled - posted) * (pause if matched else 0.0)
+        code = UNKNOWN_VILLAGE if typo < 0.01 else village
+        rows.append((f"JOB{day:%Y%m%d}{index:03d}", code, title, _stamp(posted), headcount, matched, _stamp(updated)))
     return rows
 
 
 def write_history(
     path: Path, villages: list[str], rng_for: Callable[..., random.Random], now: datetime, days: int
 ) -> int:
-    """The platform as it stands at ``now`` after ``days`` local days of postings (the file is written anew);
-    each day's postings are the same on every run (``rng_for(day)``); returns how many there are."""
+    """The platform as it stands at ``now`` after ``days`` local days of postings, written in one transaction
+    over the history of an earlier run (postings added live are kept); each day's postings are the same on
+    every run (``rng_for(day)``); returns how many there are. A feed whose watermark is past a rewritten row's
+    ``updated_at`` does not read it again: rerunning history on a loaded demo wants a fresh VAR_DIR."""
     first = (now - timedelta(days=days - 1)).astimezone(LOCAL).replace(hour=0, minute=0, second=0, microsecond=0)
     rows = []
     for offset in range(days):
         day = first + timedelta(days=offset)
         rows += _day_postings(rng_for("jobs", day.date().isoformat()), day, villages, now)
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".part")
-    partial.unlink(missing_ok=True)
-    with closing(_connect(partial)) as connection, connection:
+    with closing(_connect(path)) as connection, connection:
         connection.execute(SCHEMA)
+        connection.execute("DELETE FROM job_postings WHERE posting_no NOT LIKE 'JOBL%'")
         connection.executemany(INSERT, rows)
-    partial.replace(path)  # whole or not at all: a feed never reads half a platform
     return len(rows)
 
 

@@ -167,3 +167,18 @@ def test_job_platform_postings_and_later_matches_arrive_over_sql(tmp_path):
     assert second.counts.loaded == len(changed)  # new and matched postings; rows at the watermark again: duplicates
     assert county_matched() == platform_matched()
     engine.dispose()
+
+
+def test_a_job_posting_number_names_the_same_posting_whenever_history_is_written(tmp_path):
+    villages = [f"990101001{n:03d}" for n in range(200)]
+
+    def platform_at(moment: datetime) -> dict[str, tuple]:
+        path = tmp_path / f"{moment:%H%M}" / "jobs.db"
+        job_platform.write_history(path, villages, lambda *parts: random.Random(":".join(parts)), moment, days=30)
+        with closing(sqlite3.connect(path)) as platform:
+            rows = platform.execute("SELECT posting_no, village_code, title, posted_at, headcount FROM job_postings")
+            return {row[0]: row[1:] for row in rows}
+
+    now, later = platform_at(NOW), platform_at(NOW + timedelta(hours=6))
+    assert len(now) > 300 and set(now) <= set(later)  # later holds the same postings and the day's newer ones
+    assert all(later[number] == posting for number, posting in now.items())

@@ -114,7 +114,7 @@ def _serve(settings: Settings) -> None:
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
     # Settings reach the workers through the environment: explicit arguments were merged in already.
     environment = _environment(settings)
-    control = Path(settings.var_dir, "gunicorn.ctl").resolve()
+    control = Path(settings.var_dir, "gunicorn.ctl")  # Settings made the folder absolute
     arguments = [
         gunicorn,
         "dashboard.wsgi:server",
@@ -221,7 +221,7 @@ def _feeds(settings: Settings) -> dict:
 
     path = Path(settings.feeds_file) if settings.feeds_file else DEMO_DIR / "feeds.toml"
     try:
-        return load_feeds(path, {"var_dir": str(Path(settings.var_dir).resolve()), "sim_port": str(settings.sim_port)})
+        return load_feeds(path, {"var_dir": settings.var_dir, "sim_port": str(settings.sim_port)})
     except FeedConfigError as error:
         raise click.ClickException(str(error)) from None
 

@@ -7,10 +7,11 @@ import random
 import sqlite3
 from collections.abc import Callable
 from contextlib import closing
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-LOCAL = timezone(timedelta(hours=8))
+from etl.dataset import BEIJING
+
 # (title, the most positions one posting offers)
 TITLES = [
     ("茶园采摘工", 12),
@@ -26,6 +27,7 @@ SCHEMA = """CREATE TABLE IF NOT EXISTS job_postings (
     posting_no TEXT PRIMARY KEY, village_code TEXT NOT NULL, title TEXT NOT NULL, posted_at TEXT NOT NULL,
     headcount INTEGER NOT NULL, matched INTEGER NOT NULL, updated_at TEXT NOT NULL)"""
 INSERT = "INSERT INTO job_postings VALUES (?, ?, ?, ?, ?, ?, ?)"
+INSERT_NEW = INSERT.replace("INSERT", "INSERT OR IGNORE")  # a live posting's number may come twice in a second
 # The platform's own typing errors: about 1 % of postings name a village code the county does not have.
 UNKNOWN_VILLAGE = "990101999999"
 FILLED_WITHIN = timedelta(days=14)  # most postings are filled within two weeks
@@ -77,7 +79,7 @@ def write_history(
     over the history of an earlier run (postings added live are kept); each day's postings are the same on
     every run (``rng_for(day)``); returns how many there are. A feed whose watermark is past a rewritten row's
     ``updated_at`` does not read it again: rerunning history on a loaded demo wants a fresh VAR_DIR."""
-    first = (now - timedelta(days=days - 1)).astimezone(LOCAL).replace(hour=0, minute=0, second=0, microsecond=0)
+    first = (now - timedelta(days=days - 1)).astimezone(BEIJING).replace(hour=0, minute=0, second=0, microsecond=0)
     rows = []
     for offset in range(days):
         day = first + timedelta(days=offset)
@@ -99,9 +101,9 @@ def live_update(path: Path, villages: list[str], rng: random.Random, now: dateti
         connection.execute(SCHEMA)  # a demo folder from before the platform existed starts with an empty one
         if rng.random() < 0.2:
             title, most = rng.choice(TITLES)
-            number = f"JOBL{now.astimezone(LOCAL):%Y%m%d%H%M%S}"
+            number = f"JOBL{now.astimezone(BEIJING):%Y%m%d%H%M%S}"
             row = (number, rng.choice(villages), title, _stamp(now), rng.randint(1, most), 0, _stamp(now))
-            changed += connection.execute(INSERT.replace("INSERT", "INSERT OR IGNORE"), row).rowcount
+            changed += connection.execute(INSERT_NEW, row).rowcount
         open_posting = connection.execute(
             "SELECT posting_no FROM job_postings WHERE matched < headcount AND village_code != ? "
             "ORDER BY posted_at DESC LIMIT 1 OFFSET ?",

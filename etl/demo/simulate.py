@@ -633,6 +633,7 @@ def simulate_live(
     """Keep producing current data until ``stop``: sensors (MQTT, else file drops), cases, orders, buses, weather,
     job postings and matches."""
     universe = Universe(settings, seed)
+    villages = [code for code, _, _ in universe.villages]
     drops = Path(settings.var_dir) / "drops"
     store = ApiStore(Path(settings.var_dir) / "sim" / "api.json")
     client = _publisher(mqtt_host, mqtt_port)
@@ -690,7 +691,7 @@ def simulate_live(
             )
             data.update(_rolling(universe, now))
             store.write(data)
-            job_platform.live_update(_jobs_path(settings), [code for code, _, _ in universe.villages], rng, now)
+            job_platform.live_update(_jobs_path(settings), villages, rng, now)
             stop.wait(interval)
     finally:
         if client is not None:

@@ -23,10 +23,12 @@ SQLITE_PARAMETERS = 999
 
 @dataclass
 class Upserted:
-    """What an upsert wrote: rows that were not there before, and rows whose values changed."""
+    """What an upsert wrote: rows that were not there before, rows whose values changed, and what the changed
+    rows held before (the columns asked for), so their old rollup buckets can be recomputed too."""
 
     inserted: list[dict] = field(default_factory=list)
     changed: list[dict] = field(default_factory=list)
+    previous: list[dict] = field(default_factory=list)
 
     @property
     def written(self) -> int:
@@ -34,8 +36,11 @@ class Upserted:
         return len(self.inserted) + len(self.changed)
 
 
-def upsert_counting(connection: Connection, table: Table, rows: Sequence[dict]) -> Upserted:
-    """Insert new rows, update changed ones, leave identical ones alone; says which rows were which.
+def upsert_counting(
+    connection: Connection, table: Table, rows: Sequence[dict], previous: Sequence[str] = ()
+) -> Upserted:
+    """Insert new rows, update changed ones, leave identical ones alone; says which rows were which, and the
+    ``previous`` columns of each changed row as they were before (what decided its old rollup buckets).
 
     Rows must be unique by the table's primary key (the natural key). When the key holds the event time and
     the table has nothing in the batch's time span (a live stream), no row can be there already: the rows
@@ -59,14 +64,31 @@ def upsert_counting(connection: Connection, table: Table, rows: Sequence[dict]) 
     append = _postgres_append if postgres else _sqlite_append
     if "event_time" in key and _nothing_in(connection, table, span) and append(connection, table, rows, columns):
         return Upserted(inserted=list(rows))
-    existing = (_postgres if postgres else _sqlite)(connection, table, rows, columns, key)
+    previous = [column for column in previous if column in table.c]
+    existing = (_postgres if postgres else _sqlite)(connection, table, rows, columns, key, previous)
     if existing is None:
         return Upserted(inserted=list(rows))
-    there = dict(existing)
+    there = {entry[0] for entry in existing}
+    changed = [entry for entry in existing if entry[1]]
     return Upserted(
         inserted=[row for position, row in enumerate(rows) if position not in there],
-        changed=[rows[position] for position, differs in existing if differs],
+        changed=[rows[entry[0]] for entry in changed],
+        previous=_as_rows(connection, table, previous, [entry[2:] for entry in changed]),
     )
+
+
+def _as_rows(connection: Connection, table: Table, columns: list[str], values: list[tuple]) -> list[dict]:
+    """Rows of ``columns`` read back through the raw driver, converted as SQLAlchemy would (SQLite keeps
+    datetimes as text)."""
+    dialect = connection.dialect
+    converters = [table.c[c].type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
+    return [
+        {
+            c: (convert(v) if convert and v is not None else v)
+            for c, convert, v in zip(columns, converters, row, strict=True)
+        }
+        for row in values
+    ]
 
 
 def _event_span(table: Table, rows: Sequence[dict]) -> tuple[datetime, datetime] | None:
@@ -122,12 +144,15 @@ def _insert(connection: Connection, table: Table, columns: list[str], key: list[
     )
 
 
-def _existing(connection: Connection, table: Table, columns: list[str], key: list[str], staging: str) -> str:
-    """(position, differs) of the staged rows whose key is already in the table."""
+def _existing(
+    connection: Connection, table: Table, columns: list[str], key: list[str], staging: str, previous: list[str]
+) -> str:
+    """(position, differs, *previous values) of the staged rows whose key is already in the table."""
     q = lambda name: _quoted(connection, name)  # noqa: E731
     joined = " AND ".join(f"t.{q(c)} = s.{q(c)}" for c in key)
+    before = "".join(f", t.{q(c)}" for c in previous)
     return (
-        f"SELECT s.{POSITION}, {_changed(connection, columns, key, 't', 's')} "
+        f"SELECT s.{POSITION}, {_changed(connection, columns, key, 't', 's')}{before} "
         f"FROM {q(staging)} s JOIN {q(table.name)} t ON {joined}"
     )
 
@@ -200,8 +225,9 @@ def _sqlite_append(connection: Connection, table: Table, rows, columns) -> bool:
     return True
 
 
-def _sqlite(connection: Connection, table: Table, rows, columns, key) -> list[tuple[int, bool]]:
-    """Stage, find the rows already there (and whether they differ), merge; [(position, differs)] of those."""
+def _sqlite(connection: Connection, table: Table, rows, columns, key, previous) -> list[tuple]:
+    """Stage, find the rows already there (and whether they differ), merge; [(position, differs, *previous)]
+    of those."""
     q = lambda name: _quoted(connection, name)  # noqa: E731
     staging = f"staging_{table.name}"
     cursor = connection.connection.driver_connection.cursor()
@@ -215,10 +241,12 @@ def _sqlite(connection: Connection, table: Table, rows, columns, key) -> list[tu
         _sqlite_insert(cursor, q, staging, positions | _sqlite_columns(connection, table, rows, columns))
         # Read before the merge, which would change the answer.
         existing = [
-            (position, bool(differs))
-            for position, differs in cursor.execute(_existing(connection, table, columns, key, staging))
+            (position, bool(differs), *before)
+            for position, differs, *before in cursor.execute(
+                _existing(connection, table, columns, key, staging, previous)
+            )
         ]
-        if len(existing) < len(rows) or any(differs for _, differs in existing):
+        if len(existing) < len(rows) or any(entry[1] for entry in existing):
             cursor.execute(_insert(connection, table, columns, key, staging, merge=True))
         cursor.execute(f"DELETE FROM {q(staging)}")
         return existing
@@ -269,9 +297,9 @@ def _postgres_append(connection: Connection, table: Table, rows, columns) -> boo
     return True
 
 
-def _postgres(connection: Connection, table: Table, rows, columns, key) -> list[tuple[int, bool]] | None:
-    """Binary COPY into staging, then insert; None when every row was new, else [(position, differs)] of the
-    rows that were already there."""
+def _postgres(connection: Connection, table: Table, rows, columns, key, previous) -> list[tuple] | None:
+    """Binary COPY into staging, then insert; None when every row was new, else [(position, differs,
+    *previous)] of the rows that were already there."""
     q = lambda name: _quoted(connection, name)  # noqa: E731
     staging = f"staging_{table.name}"
     cursor = connection.connection.driver_connection.cursor()
@@ -288,9 +316,9 @@ def _postgres(connection: Connection, table: Table, rows, columns, key) -> list[
             savepoint.commit()
             return None
         savepoint.rollback()  # some rows were there: find out which, then merge
-        cursor.execute(_existing(connection, table, columns, key, staging))
+        cursor.execute(_existing(connection, table, columns, key, staging, previous))
         existing = cursor.fetchall()
-        if len(existing) < len(rows) or any(differs for _, differs in existing):
+        if len(existing) < len(rows) or any(entry[1] for entry in existing):
             cursor.execute(_insert(connection, table, columns, key, staging, merge=True))
         return existing
     finally:

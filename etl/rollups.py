@@ -63,6 +63,11 @@ def _floor(times: pd.Series, grain: str) -> pd.Series:
     return local.dt.tz_convert(UTC)
 
 
+def bucket_columns(dataset: Dataset) -> tuple[str, ...]:
+    """The columns that place a row in its rollup buckets: its region and every measure's time column."""
+    return ("region_code", *sorted({measure.time for measure in dataset.measures}))
+
+
 def touched_buckets(dataset: Dataset, rows: Iterable[dict]) -> set[tuple[datetime, str]]:
     """The (hour, county code prefix) buckets that rows fall into, through any measure's time column."""
     times = {measure.time for measure in dataset.measures}
@@ -70,16 +75,19 @@ def touched_buckets(dataset: Dataset, rows: Iterable[dict]) -> set[tuple[datetim
     for row in rows:
         county = row["region_code"][:6]
         for column in times:
-            if row.get(column) is not None:
-                touched.add((hour_of(row[column]), county))
+            moment = row.get(column)
+            if moment is not None:
+                touched.add((hour_of(moment if moment.tzinfo else moment.replace(tzinfo=UTC)), county))
     return touched
 
 
 def update_rollups(connection: Connection, dataset: Dataset, upserted: Upserted) -> int:
-    """Add the inserted rows to their buckets and recompute the buckets of changed rows; returns rows written."""
+    """Add the inserted rows to their buckets and recompute the buckets of changed rows, those they are in now
+    and those they were in before the change (a moved time, a cleared closing time, another region); returns
+    rows written."""
     if not dataset.measures:
         return 0
-    recomputed = touched_buckets(dataset, upserted.changed)
+    recomputed = touched_buckets(dataset, upserted.changed) | touched_buckets(dataset, upserted.previous)
     written = add_to_rollups(connection, dataset, upserted.inserted, skip=recomputed)
     return written + recompute_rollups(connection, dataset, recomputed)
 

@@ -14,7 +14,7 @@ from etl.datasets import datasets
 from etl.feeds import Feed
 from etl.load import upsert_counting
 from etl.quarantine import record_issues
-from etl.rollups import update_rollups
+from etl.rollups import bucket_columns, update_rollups
 from etl.sources import source_from_config
 from etl.sources.base import Batch, Record, SourceError
 from etl.upsert import upsert
@@ -307,7 +307,7 @@ def _load_batch(connection: Connection, context: _Context, batch: Batch) -> tupl
         unique[identity] = row
     rows = list(unique.values())
     context.newest_in_batch = max((row["event_time"] for row in rows), default=None)
-    upserted = upsert_counting(connection, context.dataset.table, rows)
+    upserted = upsert_counting(connection, context.dataset.table, rows, bucket_columns(context.dataset))
     counts.loaded = upserted.written
     counts.duplicates += len(rows) - counts.loaded
     counts.quarantined = record_issues(connection, context.feed.name, issues, run_id=context.run_id)

@@ -283,6 +283,8 @@ feed_runs = Table(
     ),
     Column("host", String(255), comment="the host whose process ran it (migration 0015)"),
     Column("pid", Integer, comment="that process, so a run whose process died reads as interrupted"),
+    Column("skipped", Integer, comment="title, footer and blank rows passed over: not data, not in rows_in"),
+    Column("notes", Text, comment="what the run noticed about its files (header found on row 3, …), one a line"),
 )
 
 feed_state = Table(

@@ -4,7 +4,7 @@ Revision ID: 0015
 Revises: 0014
 Create Date: 2026-12-06 16:30:00.000000
 
-A run records the host and process that runs it, so `etl status` can tell a run whose process died
+A run records the host and process that runs it, the rows it passed over (titles, footers) and notes, so `etl status` can tell a run whose process died
 (interrupted) from one still going. A file source's watermark becomes a checkpoint of the file being
 streamed (name, size, modification time, rows committed), longer than the old 100 characters.
 """
@@ -33,6 +33,22 @@ def upgrade() -> None:
                 comment="that process, so a run whose process died reads as interrupted",
             )
         )
+        batch_op.add_column(
+            sa.Column(
+                "skipped",
+                sa.Integer(),
+                nullable=True,
+                comment="title, footer and blank rows passed over: not data, not in rows_in",
+            )
+        )
+        batch_op.add_column(
+            sa.Column(
+                "notes",
+                sa.Text(),
+                nullable=True,
+                comment="what the run noticed about its files (header found on row 3, …), one a line",
+            )
+        )
         batch_op.alter_column(
             "status",
             existing_type=sa.String(length=10),
@@ -59,5 +75,7 @@ def downgrade() -> None:
         batch_op.alter_column(
             "status", existing_type=sa.String(length=16), type_=sa.String(length=10), comment="running | ok | failed"
         )
+        batch_op.drop_column("notes")
+        batch_op.drop_column("skipped")
         batch_op.drop_column("pid")
         batch_op.drop_column("host")

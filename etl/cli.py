@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from etl.cli_context import describe, engine, environment, feeds
 from etl.warehouse.settings import Settings
 
 BOUNDARY_SUFFIXES = {".geojson", ".json", ".shp", ".gpkg", ".zip"}
@@ -23,12 +24,16 @@ def main(context: click.Context, var_dir: str | None, warehouse_url: str | None)
     context.obj = Settings.load(var_dir=var_dir, warehouse_url=warehouse_url)
 
 
-def _engine(settings: Settings):
-    from etl.warehouse.db import make_engine, migrate
+def _add_commands() -> None:
+    """Attach every command group of etl/commands (one module each) to ``main``."""
+    from etl.commands import commands
 
-    engine = make_engine(settings.warehouse_url)
-    migrate(engine)
-    return engine
+    for command in commands():
+        main.add_command(command)
+
+
+_add_commands()
+_engine, _environment = engine, environment  # the names the commands of this module were written with
 
 
 @main.command("migrate")
@@ -155,12 +160,6 @@ def demo(settings: Settings, then_serve: bool, days: int) -> None:
         _serve(settings)
 
 
-def _environment(settings: Settings) -> dict[str, str]:
-    """This process's environment with every setting in it, for a child process of the same deployment."""
-    chosen = {name.upper(): str(value) for name, value in settings.__dict__.items() if value is not None}
-    return {**os.environ, **chosen}
-
-
 def _history(settings: Settings, days: int) -> None:
     """Simulate history into the drop folders and the API, then load it through every non-MQTT feed."""
     from etl.demo.simulate import ApiStore, SimulatorServer, simulate_history
@@ -172,10 +171,10 @@ def _history(settings: Settings, days: int) -> None:
     )
     server = SimulatorServer(ApiStore(Path(settings.var_dir) / "sim" / "api.json"), settings.sim_port).start()
     try:
-        engine = _engine(settings)
-        for feed in _feeds(settings).values():
+        warehouse = engine(settings)
+        for feed in feeds(settings).values():
             if feed.source["type"] != "mqtt":  # the broker only carries live readings
-                click.echo(_describe(run_feed(engine, feed, late_hours=settings.late_hours)))
+                click.echo(describe(run_feed(warehouse, feed, late_hours=settings.late_hours)))
     finally:
         server.stop()
 
@@ -210,225 +209,56 @@ def simulate(settings: Settings, days: int, live: bool, interval: float, seed: i
         server.stop()
 
 
-@main.group("etl")
-def etl_group() -> None:
-    """Feeds: run them, see their state, look at and retry what they quarantined."""
-
-
-def _feeds(settings: Settings) -> dict:
-    from etl.demo.build import DEMO_DIR
-    from etl.feeds import FeedConfigError, load_feeds
-
-    path = Path(settings.feeds_file) if settings.feeds_file else DEMO_DIR / "feeds.toml"
-    try:
-        return load_feeds(path, {"var_dir": settings.var_dir, "sim_port": str(settings.sim_port)})
-    except FeedConfigError as error:
-        raise click.ClickException(str(error)) from None
-
-
-def _pick(feeds: dict, names: tuple[str, ...]) -> list:
-    unknown = [name for name in names if name not in feeds]
-    if unknown:
-        raise click.ClickException(f"unknown feed(s) {', '.join(unknown)}; known: {', '.join(sorted(feeds))}")
-    return [feeds[name] for name in names] if names else list(feeds.values())
-
-
-class _Progress:
-    """Progress of a run as batches commit: one line redrawn in place on a terminal (rows, batches, rows/s),
-    a line per batch when the output goes to a log. Sources stream, so the total is unknown up front."""
-
-    def __init__(self, name: str):
-        import time
-
-        self.name, self.clock, self.started, self.batches = name, time.monotonic, time.monotonic(), 0
-        self.terminal = sys.stderr.isatty()
-
-    def __call__(self, counts) -> None:
-        self.batches += 1
-        rate = counts.rows_in / max(self.clock() - self.started, 1e-6)
-        spinner = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"[self.batches % 10] if self.terminal else "·"
-        line = f"  {spinner} {self.name}: {counts.rows_in:,} rows · {self.batches} batches · {rate:,.0f} rows/s"
-        click.echo(f"\r{line}\033[K" if self.terminal else line, err=True, nl=not self.terminal)
-
-    def done(self) -> None:
-        if self.terminal and self.batches:
-            click.echo("", err=True)
-
-
-def _describe(report) -> str:
-    c = report.counts
-    line = (
-        f"{report.feed}: {c.rows_in} in = {c.loaded} loaded + {c.duplicates} duplicates + {c.quarantined} "
-        f"quarantined ({c.late} late)"
-    )
-    return line + (f"; error: {report.error}" if report.error else "")
-
-
-@etl_group.command("run")
-@click.argument("names", nargs=-1)
-@click.pass_obj
-def etl_run(settings: Settings, names: tuple[str, ...]) -> None:
-    """Run feeds (all when none is named) from their watermarks; exit 1 if any failed."""
-    from etl.runner import run_feed
-
-    engine = _engine(settings)
-    failed = False
-    for feed in _pick(_feeds(settings), names):
-        progress = _Progress(feed.name)
-        report = run_feed(engine, feed, late_hours=settings.late_hours, progress=progress)
-        progress.done()
-        for issue in report.issues[:20]:
-            click.echo(f"  quarantined: {issue}", err=True)
-        if len(report.issues) > 20:
-            click.echo(f"  … and {len(report.issues) - 20} more (ruralbrain etl quarantine list)", err=True)
-        click.echo(_describe(report))
-        failed = failed or bool(report.error)
-    if failed:
-        sys.exit(1)
-
-
-@etl_group.command("status")
-@click.pass_obj
-def etl_status(settings: Settings) -> None:
-    """A table: each feed's last run, its counts, and how fresh its data is against its cadence."""
-    from etl.status import feed_status
-
-    rows = feed_status(_engine(settings), _feeds(settings))
-    header = ("feed", "last run", "status", "in", "loaded", "dup", "quar", "late", "newest event", "lag", "freshness")
-    table = [header] + [tuple("" if v is None else str(v) for v in row) for row in rows]
-    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    for row in table:
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
-
-
-@etl_group.group("quarantine")
-def quarantine_group() -> None:
-    """Rows the feeds could not load, kept with their reason."""
-
-
-@quarantine_group.command("list")
-@click.option("--feed", help="Only this feed (or import source).")
-@click.option("--limit", default=50, show_default=True)
-@click.pass_obj
-def quarantine_list(settings: Settings, feed: str | None, limit: int) -> None:
-    """The newest quarantined rows: where they came from, which field, why."""
-    from sqlalchemy import select
-
-    from etl.warehouse.schema import quarantine
-
-    query = select(quarantine).order_by(quarantine.c.id.desc()).limit(limit)
-    if feed:
-        query = query.where(quarantine.c.source == feed)
-    with _engine(settings).connect() as connection:
-        for row in connection.execute(query):
-            retried = " (retried)" if row.retried_at else ""
-            field = f", field '{row.field}'" if row.field else ""
-            click.echo(f"{row.source}: {row.location}{field}: {row.reason}{retried}")
-
-
-@quarantine_group.command("retry")
-@click.argument("names", nargs=-1)
-@click.pass_obj
-def quarantine_retry(settings: Settings, names: tuple[str, ...]) -> None:
-    """Validate quarantined rows of feeds again, e.g. after importing the regions they named."""
-    from etl.runner import retry_quarantine
-
-    engine = _engine(settings)
-    for feed in _pick(_feeds(settings), names):
-        click.echo(_describe(retry_quarantine(engine, feed, late_hours=settings.late_hours)))
-
-
-@etl_group.command("watch")
-@click.argument("names", nargs=-1)
-@click.pass_obj
-def etl_watch(settings: Settings, names: tuple[str, ...]) -> None:
-    """Run feeds on their schedules (MQTT feeds drain the broker) until SIGTERM or Ctrl-C."""
-    import signal
-    import subprocess
-    import threading
-
-    from etl.feeds import worker_number
-    from etl.status import lag_text
-    from etl.watch import watch
-
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    feeds = _pick(_feeds(settings), names)
-    # Unless feeds were named, every MQTT worker after a feed's first gets a process of its own: one process
-    # is bound by paho and the GIL, so workers in one would only take turns. They stop when this one does.
-    spread = [] if names else [feed for feed in feeds if worker_number(feed.name) > 1]
-    feeds = [feed for feed in feeds if feed not in spread]
-    command = [sys.executable, "-m", "etl.cli", "etl", "watch"]
-    children = [subprocess.Popen([*command, feed.name], env=_environment(settings)) for feed in spread]
-    others = f" (+{len(children)} MQTT worker process{'es' * (len(children) > 1)})" if children else ""
-    click.echo(f"watching {len(feeds)} feeds{others}; SIGTERM or Ctrl-C stops after the batch in progress")
-
-    def report(result) -> None:
-        if result.counts.rows_in or result.error:
-            lag = f" lag {lag_text(result.lag_seconds)}" if result.lag_seconds is not None else ""
-            click.echo(_describe(result) + lag)
-
-    def error(feed, problem) -> None:
-        click.echo(f"{feed.name}: run failed: {type(problem).__name__}: {problem}", err=True)
-
-    try:
-        watch(_engine(settings), feeds, stop, late_hours=settings.late_hours, on_report=report, on_error=error)
-    finally:
-        for child in children:
-            child.send_signal(signal.SIGTERM)
-        for child in children:
-            try:
-                child.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                child.kill()  # its batch in flight is rolled back and comes again from the broker
-    click.echo("stopped")
-
-
 @main.group(invoke_without_command=True)
 @click.pass_context
 def screens(context: click.Context) -> None:
     """Every screen: registered or not, last seen, dark for more than 5 minutes."""
     if context.invoked_subcommand:
         return
-    from etl.warehouse.screens import screen_states
+    from etl.dataset import BEIJING
+    from etl.warehouse.screens import STATE_NAMES, screen_states
 
     with _engine(context.obj).connect() as connection:
         states = screen_states(connection)
     if not states:
-        click.echo("no screens yet: register one with `ruralbrain screens register`, or open a screen page")
+        click.echo("还没有屏幕：用 `ruralbrain screens register` 登记一块，或打开一个屏幕页面")
     for state in states:
-        seen = state.last_seen.strftime("%Y-%m-%d %H:%M:%S") if state.last_seen else "never"
-        name = state.screen_id if state.registered else f"{state.screen_id} (unknown)"
+        seen = state.last_seen.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S") if state.last_seen else "无"
+        name = state.screen_id if state.registered else f"{state.screen_id}（未登记）"
         where = f" @ {state.location}" if state.location else ""
-        click.echo(f"{name}{where}: {state.state}, last seen {seen}, {state.route or ''}".rstrip(", "))
+        click.echo(f"{name}{where}：{STATE_NAMES[state.state]}，最后心跳 {seen}，{state.route or ''}".rstrip("，"))
 
 
 @screens.command("register")
 @click.argument("screen_id")
 @click.option("--kind", type=click.Choice(["county", "board", "stop", "browser"]), required=True)
-@click.option("--region", "region_code", help="12-digit code of the region the screen shows.")
+@click.option("--region", "region_code", help="12-digit code of the region the screen shows (a board: its village).")
+@click.option("--stop", "stop_id", help="The stop a stop screen shows (its id in the bus_stops feed).")
 @click.option("--profile", help="Screen profile (layouts/profiles).")
 @click.option("--location", help="Where the screen hangs.")
+@click.option("--base-url", help="The screens' address as the kiosk reaches it (default: http://HOST:PORT).")
 @click.pass_obj
-def screens_register(settings: Settings, screen_id, kind, region_code, profile, location) -> None:
-    """Register a screen so the ops page knows what and where it is."""
-    from datetime import UTC, datetime
+def screens_register(settings: Settings, screen_id, kind, region_code, stop_id, profile, location, base_url) -> None:
+    """Register a screen (again: a new token) and print the address its kiosk opens, token included."""
+    from urllib.parse import urlencode
 
-    from etl.upsert import upsert
-    from etl.warehouse.schema import screens as screens_table
+    from etl.warehouse.screens import register
 
-    row = {
-        "screen_id": screen_id,
-        "kind": kind,
-        "region_code": region_code,
-        "profile": profile,
-        "location": location,
-        "registered_at": datetime.now(UTC),
-    }
-    with _engine(settings).begin() as connection:
-        upsert(connection, screens_table, [row], ["screen_id"])
-    click.echo(f"registered {screen_id}")
+    paths = {"county": "/screen/county", "board": f"/board/{region_code}", "stop": f"/stop/{stop_id}", "browser": "/"}
+    if (kind == "board" and not region_code) or (kind == "stop" and not stop_id):
+        raise click.UsageError("村级电子屏须给出 --region 村代码，公交站屏须给出 --stop 站点编号")
+    try:
+        with _engine(settings).begin() as connection:
+            token = register(connection, screen_id, kind, region_code=region_code, profile=profile, location=location)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    query = {"kiosk": "1"} if kind == "county" else {}
+    query |= {"region": region_code} if kind == "county" and region_code else {}
+    query |= {"profile": profile} if profile else {}
+    query |= {"screen": screen_id, "token": token}
+    base = (base_url or f"http://{settings.host}:{settings.port}").rstrip("/")
+    click.echo(f"已登记屏幕 {screen_id}。令牌只显示这一次（仓库只保存其哈希），请让该屏幕打开：")
+    click.echo(f"{base}{paths[kind]}?{urlencode(query)}")
 
 
 if __name__ == "__main__":

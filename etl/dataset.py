@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
+from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Integer, String, Table
 
 
 class Invalid(ValueError):
     """A value that does not fit its field; the message says why."""
+
+
+# What office exports write in an empty optional cell: read as empty, not as a value that fails to parse.
+EMPTY_MARKERS = frozenset({"—", "——", "-", "--", "－", "/", "／", "无", "N/A", "n/a"})
 
 
 @dataclass(frozen=True)
@@ -26,15 +32,22 @@ class Field:
 
     def clean(self, raw: Any) -> Any:
         """The parsed value, or None when absent; Invalid when it does not parse or is out of range."""
-        if raw is None or (isinstance(raw, str) and not raw.strip()) or (isinstance(raw, float) and math.isnan(raw)):
+        if raw is None or (isinstance(raw, float) and math.isnan(raw)):
+            raw = ""
+        if isinstance(raw, str) and (not raw.strip() or raw.strip() in EMPTY_MARKERS):
             if self.required:
-                raise Invalid("required but empty")
+                raise Invalid(f"必填但为空（'{raw.strip()}'）" if raw.strip() else "必填但为空")
             return None
-        value = self.parse(raw)
+        try:
+            value = self.parse(raw)
+        except Invalid:
+            raise
+        except (ValueError, OverflowError, TypeError) as error:  # e.g. a date a zone shift takes out of range
+            raise Invalid(f"'{raw}' 无法读取（{error}）") from None
         if self.low is not None and value < self.low:
-            raise Invalid(f"{value} is below {self.low}")
+            raise Invalid(f"{value} 小于下限 {self.low}")
         if self.high is not None and value > self.high:
-            raise Invalid(f"{value} is above {self.high}")
+            raise Invalid(f"{value} 大于上限 {self.high}")
         return value
 
 
@@ -46,46 +59,77 @@ def _number(raw: Any) -> float:
     try:
         value = float(str(raw).strip().replace(",", "")) if not isinstance(raw, (int, float)) else float(raw)
     except ValueError:
-        raise Invalid(f"'{raw}' is not a number") from None
+        raise Invalid(f"'{raw}' 不是数字") from None
     if math.isnan(value) or math.isinf(value):
-        raise Invalid(f"'{raw}' is not a finite number")
+        raise Invalid(f"'{raw}' 不是有限的数字")
     return value
 
 
 def _whole(raw: Any) -> int:
     value = _number(raw)
     if value != int(value):
-        raise Invalid(f"'{raw}' is not a whole number")
+        raise Invalid(f"'{raw}' 不是整数")
     return int(value)
 
 
 TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d", "%Y/%m/%d")
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
+# 2026年11月3日, 2026年11月3日 14:30, 2026.11.03, 2026.11.3 14:30:05, 2026年11月3日14时30分 …
+LOCAL_DATE = re.compile(
+    r"^(\d{4})\s*[年.\-/]\s*(\d{1,2})\s*[月.\-/]\s*(\d{1,2})\s*日?"
+    r"(?:\s*T?\s*(\d{1,2})\s*[:：时点]\s*(\d{1,2})?\s*分?(?:\s*[:：]?\s*(\d{1,2})\s*秒?)?)?$"
+)
+# Excel counts days from 1899-12-30 (its 1900 leap-year bug included); an unformatted date cell is that count.
+EXCEL_EPOCH = datetime(1899, 12, 30)
+EXCEL_SERIALS = (1, 2958466)  # 1900-01-01 … 9999-12-31
 
 
 def _time(raw: Any) -> datetime:
-    """A UTC timestamp from ISO 8601, common export formats (UTC+8 when no zone is given) or epoch seconds."""
+    """A UTC timestamp from ISO 8601, common export formats and Chinese ones (UTC+8 when no zone is given),
+    an Excel day number, or epoch seconds (milliseconds)."""
     if isinstance(raw, datetime):
         value = raw
     elif isinstance(raw, (int, float)) and not isinstance(raw, bool):
-        return datetime.fromtimestamp(raw / 1000 if raw > 1e11 else raw, UTC)
+        value = _from_number(float(raw))
     else:
         text = str(raw).strip()
-        try:
-            value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            value = None
-            for pattern in TIME_FORMATS:
-                try:
-                    value = datetime.strptime(text, pattern)
-                    break
-                except ValueError:
-                    continue
-            if value is None:
-                raise Invalid(f"'{text}' is not a date and time") from None
+        value = _from_text(text)
+        if value is None:
+            try:
+                value = _from_number(float(text))
+            except ValueError:
+                raise Invalid(f"'{text}' 不是日期时间") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=BEIJING)  # county exports write local time without a zone
     return value.astimezone(UTC)
+
+
+def _from_text(text: str) -> datetime | None:
+    """A date and time written as ISO 8601, a common export format or a Chinese one; None if none fits."""
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        pass
+    for pattern in TIME_FORMATS:
+        try:
+            return datetime.strptime(text, pattern)
+        except ValueError:
+            continue
+    match = LOCAL_DATE.match(text)
+    if match:
+        parts = [int(part) if part else 0 for part in match.groups()]
+        try:
+            return datetime(*parts)
+        except ValueError:
+            raise Invalid(f"'{text}' 不是有效的日期") from None
+    return None
+
+
+def _from_number(number: float) -> datetime:
+    """An Excel day number (local time) or epoch seconds or milliseconds (UTC)."""
+    if EXCEL_SERIALS[0] <= number < EXCEL_SERIALS[1]:
+        return EXCEL_EPOCH + timedelta(days=number)
+    return datetime.fromtimestamp(number / 1000 if number > 1e11 else number, UTC)
 
 
 def text(required: bool = False) -> Field:
@@ -112,10 +156,12 @@ def choice(values: Mapping[str, str], required: bool = False) -> Field:
     """One of a fixed set: the warehouse value, or a label (often Chinese) that maps to it."""
     allowed = {**{v: v for v in values.values()}, **values}
 
+    labels = "、".join(values) if values else "、".join(sorted(set(values.values())))
+
     def parse(raw: Any) -> str:
         key = str(raw).strip()
         if key not in allowed:
-            raise Invalid(f"'{key}' is not one of {', '.join(sorted(set(values.values())))}")
+            raise Invalid(f"'{key}' 不是可选值之一（{labels}）")
         return allowed[key]
 
     return Field(parse, required)
@@ -155,8 +201,48 @@ class Dataset:
     future: bool = False
     # Kept current with each batch inside its transaction (e.g. the latest reading of every device).
     after_load: Callable[[Any, list[dict]], object] | None = None
+    # Reference data (devices, stops, households) changes when it changes: it has no cadence, is never stale.
+    reference: bool = False
 
     @property
     def key(self) -> tuple[str, ...]:
         """The natural key: the primary key of the fact table."""
         return tuple(column.name for column in self.table.primary_key.columns)
+
+    @cached_property
+    def storable(self) -> dict[str, Callable[[Any], str | None]]:
+        """Per field, a check that its parsed value fits the column as declared, the same on SQLite (which
+        would store anything) and PostgreSQL (which would fail the whole batch): lengths, 32-bit integers,
+        no NUL characters in text."""
+        checks = {}
+        for name in self.fields:
+            column = self.table.c.get(name)
+            if column is None:
+                continue
+            if isinstance(column.type, String):
+                checks[name] = _text_check(column.type.length)
+            elif isinstance(column.type, Integer):
+                checks[name] = _integer_check
+        return checks
+
+
+INT32 = 2**31 - 1
+
+
+def _text_check(length: int | None) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        if not isinstance(value, str):
+            return None
+        if "\x00" in value:
+            return "含有 NUL 字符（\\x00），数据库无法保存"
+        if length is not None and len(value) > length:
+            return f"长 {len(value)} 个字符，超过 {length} 个字符"
+        return None
+
+    return check
+
+
+def _integer_check(value: Any) -> str | None:
+    if isinstance(value, int) and not -INT32 - 1 <= value <= INT32:
+        return f"{value} 超出整数范围（±{INT32}）"
+    return None

@@ -18,7 +18,7 @@ def record_issues(connection: Connection, source: str, issues: Iterable[Issue], 
     rows = [
         {
             "source": source,
-            "location": ", ".join(part for part in (issue.file, issue.location) if part),
+            "location": issue.where,
             "field": issue.field,
             "reason": issue.reason,
             "raw": orjson.dumps(issue.raw, default=str).decode() if issue.raw is not None else None,

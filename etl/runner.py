@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import sqlite3
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import orjson
+import psycopg
 from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy.exc import DBAPIError
 
-from etl.dataset import Dataset, Invalid
+from etl.dataset import BEIJING, Dataset, Invalid
 from etl.datasets import datasets
 from etl.feeds import Feed
 from etl.load import upsert_counting
 from etl.quarantine import record_issues
 from etl.rollups import bucket_columns, update_rollups
-from etl.sources import source_from_config
+from etl.sources import source_columns, source_from_config
 from etl.sources.base import Batch, Record, SourceError
 from etl.upsert import upsert
 from etl.warehouse.db import bump_version
@@ -23,20 +29,28 @@ from etl.warehouse.schema import devices, feed_freshness, feed_runs, feed_state,
 from geo.codes import CodeError, normalize_code
 from geo.issues import Issue
 
+# A run keeps this many of its Issues for the operator's screen; every one of them is in the quarantine table.
+KEPT_ISSUES = 200
+# What a database may raise for one bad row that validation let through; the batch narrows down to that row.
+ROW_ERRORS = (DBAPIError, psycopg.Error, sqlite3.Error, OverflowError)
+HOST = socket.gethostname()
+
 
 @dataclass
 class RunCounts:
-    """What a run did; always rows_in == loaded + duplicates + quarantined."""
+    """What a run did; always rows_in == loaded + duplicates + quarantined. ``skipped`` rows are not data
+    (titles above a header, 合计 and 制表人 footers) and are not in rows_in."""
 
     rows_in: int = 0
     loaded: int = 0
     duplicates: int = 0
     quarantined: int = 0
     late: int = 0
+    skipped: int = 0
 
     def add(self, other: RunCounts) -> None:
         """Add another batch's counts to these."""
-        for name in ("rows_in", "loaded", "duplicates", "quarantined", "late"):
+        for name in ("rows_in", "loaded", "duplicates", "quarantined", "late", "skipped"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
@@ -48,7 +62,8 @@ class RunReport:
     run_id: int
     counts: RunCounts = field(default_factory=RunCounts)
     error: str | None = None
-    issues: list[Issue] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)  # the first KEPT_ISSUES; counts.quarantined has them all
+    notes: list[str] = field(default_factory=list)  # what the run noticed about its files, for the operator
     version: int | None = None
     lag_seconds: float | None = None  # commit time minus the newest event of the last batch (live feeds)
 
@@ -66,16 +81,57 @@ class _Context:
     device_regions: dict[str, str]
     high_water: datetime | None
     newest_in_batch: datetime | None = None
+    files: dict[str, Counter] = field(default_factory=dict)  # per file: rows by outcome and issue kind
+
+
+INTERRUPTED = "进程在运行中结束（被终止或崩溃），已提交的批次保留，下次运行从断点继续"
+
+
+def process_alive(host: str | None, pid: int | None) -> bool | None:
+    """Whether the process that started a run still runs: True or False on this host, None elsewhere (a
+    process on another host cannot be asked)."""
+    if host != HOST or not pid:
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, under another user
+    return True
+
+
+def mark_interrupted(connection: Connection, feed: str | None = None, now: datetime | None = None) -> int:
+    """Mark as interrupted the runs left "running" whose process has ended (of one feed, or all); the number."""
+    query = select(feed_runs.c.id, feed_runs.c.host, feed_runs.c.pid).where(feed_runs.c.status == "running")
+    if feed is not None:
+        query = query.where(feed_runs.c.feed == feed)
+    dead = [row.id for row in connection.execute(query) if process_alive(row.host, row.pid) is False]
+    if dead:
+        connection.execute(
+            update(feed_runs)
+            .where(feed_runs.c.id.in_(dead))
+            .values(status="interrupted", error=INTERRUPTED, finished_at=now or datetime.now(UTC))
+        )
+    return len(dead)
 
 
 def _start_run(engine: Engine, feed: Feed, now: datetime) -> int:
     with engine.begin() as connection:
-        # A run still "running" was killed: it committed nothing past its last batch, so say so.
-        connection.execute(
-            update(feed_runs)
-            .where(feed_runs.c.feed == feed.name, feed_runs.c.status == "running")
-            .values(status="failed", error="interrupted (the process ended mid-run)", finished_at=now)
-        )
+        # A run of this feed still "running" whose process is gone was killed: it committed nothing past its
+        # last batch, so say so. One on another host, or without a process, is taken as ended too: this run
+        # is about to do its work.
+        for row in connection.execute(
+            select(feed_runs.c.id, feed_runs.c.host, feed_runs.c.pid).where(
+                feed_runs.c.feed == feed.name, feed_runs.c.status == "running"
+            )
+        ).all():
+            if process_alive(row.host, row.pid) is not True:
+                connection.execute(
+                    update(feed_runs)
+                    .where(feed_runs.c.id == row.id)
+                    .values(status="interrupted", error=INTERRUPTED, finished_at=now)
+                )
         return connection.execute(
             insert(feed_runs)
             .values(
@@ -87,6 +143,9 @@ def _start_run(engine: Engine, feed: Feed, now: datetime) -> int:
                 duplicates=0,
                 quarantined=0,
                 late=0,
+                skipped=0,
+                host=HOST,
+                pid=os.getpid(),
             )
             .returning(feed_runs.c.id)
         ).scalar_one()
@@ -110,10 +169,10 @@ def run_feed(
     *,
     late_hours: float = 48,
     now: Callable[[], datetime] | None = None,
-    progress: Callable[[RunCounts], None] | None = None,
+    progress: Callable[[RunCounts, Batch], None] | None = None,
 ) -> RunReport:
     """Run a feed from its watermark to the end of what its source has now; each batch commits on its own."""
-    source = source_from_config(feed.source, feed.base_dir)
+    source = source_from_config(feed.source, feed.base_dir, columns=source_columns(feed.mapping))
     try:
         return _run(engine, feed, source.batches, late_hours=late_hours, now=now, progress=progress)
     finally:
@@ -158,13 +217,18 @@ def _run(engine, feed, batches, *, late_hours, now, progress=None, in_transactio
             try:
                 with engine.begin() as connection:
                     counts, issues = _load_batch(connection, context, batch)
+                    notes = [*batch.notes, *_file_summary(context, batch, counts, issues)]
                     if in_transaction:
                         in_transaction(connection, context.now)
                     _save_state(connection, feed, batch.watermark, context.now)
                     total = RunCounts(**vars(report.counts))
                     total.add(counts)
                     # The run row carries what has committed so far, so a killed run still tells the truth.
-                    connection.execute(update(feed_runs).where(feed_runs.c.id == report.run_id).values(**vars(total)))
+                    connection.execute(
+                        update(feed_runs)
+                        .where(feed_runs.c.id == report.run_id)
+                        .values(**vars(total), notes="\n".join([*report.notes, *notes]) or None)
+                    )
                     report.version = bump_version(connection)
             except BaseException:
                 batch.on_failure()
@@ -173,9 +237,10 @@ def _run(engine, feed, batches, *, late_hours, now, progress=None, in_transactio
             if context.newest_in_batch is not None and not dataset.future:
                 report.lag_seconds = max(0.0, (clock() - context.newest_in_batch).total_seconds())
             report.counts = total
-            report.issues.extend(issues)
+            report.issues.extend(issues[: max(0, KEPT_ISSUES - len(report.issues))])
+            report.notes.extend(notes)
             if progress:
-                progress(report.counts)
+                progress(report.counts, batch)
     except SourceError as error:
         report.error = str(error)
     except Exception as error:
@@ -184,6 +249,37 @@ def _run(engine, feed, batches, *, late_hours, now, progress=None, in_transactio
         raise
     _finish_run(engine, report, clock())
     return report
+
+
+# What an operator should look at when every row of a file was rejected, by the most common reason.
+LIKELY_CAUSE = {
+    "missing column": "映射的列名与文件表头不一致（列被改名？表头行不对？）",
+    "unknown region": "区划代码列不对，或这些村还没有导入（ruralbrain geo import）",
+    "bad region code": "区划代码列不对（映射到了别的列？）",
+    "invalid value": "列的内容与映射的字段不符（映射错位？工作表不对？）",
+    "unknown device": "设备还没有登记（设备台账的源）",
+    "future time": "时间列不对，或文件的时区不是北京时间",
+    "too late": "文件太旧，超出 LATE_HOURS 允许的迟到时间",
+    "header not found": "表头不对、工作表不对或映射不对",
+}
+
+
+def _file_summary(context: _Context, batch: Batch, counts: RunCounts, issues: list[Issue]) -> list[str]:
+    """Once a file's last batch is in: if none of its rows loaded, a note saying what is probably wrong."""
+    if batch.file is None:
+        return []
+    tally = context.files.setdefault(batch.file, Counter())
+    tally["kept"] += counts.loaded + counts.duplicates
+    tally["quarantined"] += counts.quarantined
+    tally.update(f"kind:{issue.kind}" for issue in issues)
+    if not batch.ends_file:
+        return []
+    context.files.pop(batch.file)
+    if tally["kept"] or not tally["quarantined"]:
+        return []
+    kind, count = max(((k[5:], n) for k, n in tally.items() if k.startswith("kind:")), key=lambda kn: kn[1])
+    cause = LIKELY_CAUSE.get(kind, "请查看隔离记录（ruralbrain etl quarantine list）")
+    return [f"{batch.file} 的 {tally['quarantined']} 行全部被隔离，{count} 行的原因是 {kind}：可能是{cause}"]
 
 
 def _finish_run(engine: Engine, report: RunReport, now: datetime) -> None:
@@ -196,6 +292,7 @@ def _finish_run(engine: Engine, report: RunReport, now: datetime) -> None:
                 status="failed" if report.error else "ok",
                 error=report.error,
                 lag_seconds=report.lag_seconds,
+                notes="\n".join(report.notes) or None,
                 **vars(report.counts),
             )
         )
@@ -238,34 +335,63 @@ def _mapped(feed: Feed, record: Record) -> dict:
     return values
 
 
+def local_text(moment: datetime) -> str:
+    """A time as the county reads it: local (UTC+8), to the second."""
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _described(feed: Feed, record: Record) -> str:
+    """Where a record came from; for an MQTT message, also the device and time it reports (a topic alone is
+    shared by many devices' messages)."""
+    if not record.location.startswith("MQTT"):
+        return record.location
+    values = _mapped(feed, record)
+    parts = [record.location]
+    if values.get("device_id"):
+        parts.append(f"设备 {values['device_id']}")
+    if values.get("event_time"):
+        parts.append(f"时间 {values['event_time']}")
+    return "，".join(parts)
+
+
 def _validate(context: _Context, record: Record) -> tuple[dict | None, tuple[str, str, str] | None, bool]:
     """(row, None, late) for a valid record, or (None, (field, kind, detail), False) saying why not."""
     dataset = context.dataset
+    mapping = context.feed.mapping
     values = _mapped(context.feed, record)
     if dataset.region_from_device and not values.get("region_code"):
         values["region_code"] = context.device_regions.get(str(values.get("device_id", "")).strip())
         if values["region_code"] is None:
-            return None, ("device_id", "unknown device", f"device '{values.get('device_id')}' is not registered"), False
+            detail = f"设备 '{values.get('device_id')}' 没有登记"
+            return None, (mapping.get("device_id", "device_id"), "unknown device", detail), False
     row = {}
+    storable = dataset.storable
     for name, spec in dataset.fields.items():
         try:
-            row[name] = spec.clean(values.get(name))
+            row[name] = value = spec.clean(values.get(name))
         except Invalid as error:
-            return None, (context.feed.mapping.get(name, name), "invalid value", f"{name}: {error}"), False
+            return None, (mapping.get(name, name), "invalid value", f"{name}：{error}"), False
+        check = storable.get(name)
+        problem = check(value) if check is not None and value is not None else None
+        if problem:
+            return None, (mapping.get(name, name), "too long" if "字符" in problem else "invalid value", problem), False
     if row["region_code"] not in context.regions:  # a known code is a valid one: normalise only the others
         try:
             row["region_code"] = normalize_code(row["region_code"])
         except CodeError as error:
-            return None, (context.feed.mapping.get("region_code", "region_code"), "bad region code", str(error)), False
+            return None, (mapping.get("region_code", "region_code"), "bad region code", str(error)), False
     if row["region_code"] not in context.regions:
-        return None, ("region_code", "unknown region", f"{row['region_code']} is not in the warehouse"), False
+        detail = f"{row['region_code']} 不在数据仓库的区划中"
+        return None, (mapping.get("region_code", "region_code"), "unknown region", detail), False
     if not dataset.future and row["event_time"] > context.now + context.feed.future_tolerance:
-        return None, ("event_time", "future time", f"{row['event_time'].isoformat()} is ahead of now"), False
+        detail = f"{local_text(row['event_time'])} 晚于现在（{local_text(context.now)}）"
+        return None, (mapping.get("event_time", "event_time"), "future time", detail), False
     late = False
     if dataset.time_series and context.high_water is not None and row["event_time"] < context.high_water:
         if row["event_time"] < context.high_water - context.late_window:
-            detail = f"{row['event_time'].isoformat()} is more than {context.late_window} before data already loaded"
-            return None, ("event_time", "too late", detail), False
+            hours = context.late_window.total_seconds() / 3600
+            detail = f"{local_text(row['event_time'])} 比已导入的数据早 {hours:g} 小时以上（LATE_HOURS）"
+            return None, (mapping.get("event_time", "event_time"), "too late", detail), False
         late = True
     for check in dataset.checks:
         problem = check(row)
@@ -276,46 +402,76 @@ def _validate(context: _Context, record: Record) -> tuple[dict | None, tuple[str
 
 def _load_batch(connection: Connection, context: _Context, batch: Batch) -> tuple[RunCounts, list[Issue]]:
     """Validate, upsert and roll up one batch inside the caller's transaction."""
-    counts = RunCounts(rows_in=len(batch.records) + len(batch.issues))
+    counts = RunCounts(rows_in=len(batch.records) + len(batch.issues), skipped=batch.passed)
     issues = list(batch.issues)
     missing = _missing_columns(context.feed, batch.records)
-    unique: dict[tuple, dict] = {}
+    unique: dict[tuple, tuple[dict, Record]] = {}
     key = context.dataset.key
     for record in batch.records:
         if missing:
-            detail = ", ".join(f"'{source}' (for {target})" for target, source in missing.items())
+            detail = "、".join(f"'{source}'（{target}）" for target, source in missing.items())
+            columns = "、".join(sorted(record.data))
             issues.append(
                 Issue(
                     record.location,
                     "",
                     next(iter(missing.values())),
                     "missing column",
-                    f"no column {detail}; columns are {sorted(record.data)}",
+                    f"没有列 {detail}；现有的列：{columns}",
                     record.data,
                 )
             )
             continue
         row, problem, late = _validate(context, record)
         if problem:
-            issues.append(Issue(record.location, "", *problem, record.data))
+            issues.append(Issue(_described(context.feed, record), "", *problem, record.data))
             continue
         counts.late += late
         row.update(loaded_at=context.now, run_id=context.run_id)
         identity = tuple(row[k] for k in key)
         if identity in unique:
             counts.duplicates += 1  # the same row twice in one batch, e.g. an MQTT redelivery
-        unique[identity] = row
-    rows = list(unique.values())
+        unique[identity] = (row, record)
+    rows = [row for row, _ in unique.values()]
     context.newest_in_batch = max((row["event_time"] for row in rows), default=None)
-    upserted = upsert_counting(connection, context.dataset.table, rows, bucket_columns(context.dataset))
-    counts.loaded = upserted.written
-    counts.duplicates += len(rows) - counts.loaded
+    written, refused = _store_narrowing(connection, context, list(unique.values()))
+    counts.loaded = written
+    counts.duplicates += len(rows) - len(refused) - written
+    issues.extend(refused)
     counts.quarantined = record_issues(connection, context.feed.name, issues, run_id=context.run_id)
+    return counts, issues
+
+
+def _store(connection: Connection, context: _Context, rows: list[dict]) -> int:
+    """Upsert rows, keep their rollups, latest values and freshness; the rows written."""
+    upserted = upsert_counting(connection, context.dataset.table, rows, bucket_columns(context.dataset))
     update_rollups(connection, context.dataset, upserted)
     if context.dataset.after_load:
         context.dataset.after_load(connection, rows)
     _update_freshness(connection, context, rows)
-    return counts, issues
+    return upserted.written
+
+
+def _store_narrowing(
+    connection: Connection, context: _Context, entries: list[tuple[dict, Record]]
+) -> tuple[int, list[Issue]]:
+    """Store the rows; when the database refuses the lot, halve it until the rows it refuses are alone, and
+    quarantine just those (each half in a savepoint, so what was refused leaves no trace). (written, refused)."""
+    if not entries:
+        return 0, []
+    try:
+        with connection.begin_nested():
+            return _store(connection, context, [row for row, _ in entries]), []
+    except ROW_ERRORS as error:
+        if len(entries) == 1:
+            record = entries[0][1]
+            message = str(getattr(error, "orig", None) or error).strip().splitlines()[0][:300]
+            detail = f"数据库拒绝了这一行：{type(getattr(error, 'orig', None) or error).__name__}: {message}"
+            return 0, [Issue(record.location, "", None, "refused by database", detail, record.data)]
+    middle = len(entries) // 2
+    first = _store_narrowing(connection, context, entries[:middle])
+    second = _store_narrowing(connection, context, entries[middle:])
+    return first[0] + second[0], first[1] + second[1]
 
 
 def _update_freshness(connection: Connection, context: _Context, rows: list[dict]) -> None:

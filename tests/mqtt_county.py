@@ -18,7 +18,7 @@ DEVICES_FEED = """
 dataset = "devices"
 cadence = "1d"
 schedule = "1h"
-source = { type = "file", path = "{var_dir}/drops/devices" }
+source = { type = "file", settle_seconds = 0, path = "{var_dir}/drops/devices" }
 mapping = { device_id = "id", kind = "kind", region_code = "village", event_time = "installed" }
 """
 SENSORS_FEED = """

@@ -6,6 +6,7 @@ from etl.warehouse.schema import bus_stops
 
 DATASET = Dataset(
     name="bus_stops",
+    reference=True,
     table=bus_stops,
     fields=fact_fields(
         stop_id=text(required=True),

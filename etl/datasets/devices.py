@@ -16,6 +16,7 @@ KINDS = {
 
 DATASET = Dataset(
     name="devices",
+    reference=True,
     table=devices,
     fields=fact_fields(
         device_id=text(required=True),

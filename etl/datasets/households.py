@@ -6,6 +6,7 @@ from etl.warehouse.schema import households
 
 DATASET = Dataset(
     name="households",
+    reference=True,
     table=households,
     fields=fact_fields(household_code=text(required=True), head_name=text(), head_phone=text(), members=whole()),
 )

@@ -6,6 +6,7 @@ from etl.warehouse.schema import publicity
 
 DATASET = Dataset(
     name="publicity",
+    reference=True,
     table=publicity,
     fields=fact_fields(item_id=text(required=True), title=text(required=True), body=text(), valid_until=timestamp()),
 )

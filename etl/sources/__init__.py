@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from types import ModuleType
@@ -11,7 +13,7 @@ from typing import Any
 
 from etl.sources.base import Batch, Record, Source, SourceError
 
-__all__ = ["Batch", "Record", "Source", "SourceError", "source_from_config", "source_types"]
+__all__ = ["Batch", "Record", "Source", "SourceError", "source_columns", "source_from_config", "source_types"]
 
 
 @cache
@@ -21,10 +23,19 @@ def source_types() -> dict[str, ModuleType]:
     return {module.TYPE: module for module in modules if hasattr(module, "TYPE")}
 
 
-def source_from_config(config: dict[str, Any], base_dir: Path) -> Source:
-    """The source a feed declares; relative paths in its config are taken from ``base_dir``."""
+def source_columns(mapping: Mapping[str, str]) -> tuple[str, ...]:
+    """The source columns a feed's mapping names (not its constants or MQTT topic parts)."""
+    return tuple(source for source in mapping.values() if not source.startswith(("=", "topic:")))
+
+
+def source_from_config(config: dict[str, Any], base_dir: Path, columns: tuple[str, ...] = ()) -> Source:
+    """The source a feed declares; relative paths in its config are taken from ``base_dir``. ``columns``, the
+    feed's mapped source columns, go to a source that can use them (a file finds its header by them)."""
     kind = config.get("type")
     types = source_types()
     if kind not in types:
         raise ValueError(f"unknown source type {kind!r}; known: {', '.join(sorted(types))}")
-    return types[kind].SOURCE.from_config(config, base_dir)
+    build = types[kind].SOURCE.from_config
+    if "columns" in inspect.signature(build).parameters:
+        return build(config, base_dir, columns=columns)
+    return build(config, base_dir)

@@ -19,7 +19,7 @@ def _nothing() -> None:
 class Record:
     """One raw item as the source gave it, with where it came from for error messages."""
 
-    location: str  # "cases_0301.csv, row 12", "mqtt env/bin/0012, message 345", "http page 3, item 7"
+    location: str  # "cases_0301.csv，第 12 行", "MQTT 主题 env/bin/0012，设备 B-12", "HTTP 第 3 页第 7 项"
     data: dict[str, Any]  # keyed by the source's own column names / JSON keys; mapping happens later
 
 
@@ -32,6 +32,11 @@ class Batch:
     watermark: str | None  # stored by the runner only when this batch commits
     on_commit: Callable[[], None] = field(default=_nothing)  # e.g. move the file to processed/, ack MQTT
     on_failure: Callable[[], None] = field(default=_nothing)  # e.g. move the file to failed/, let MQTT redeliver
+    passed: int = 0  # rows that are not data (titles, 合计 and 制表人 footers): counted, not loaded
+    notes: list[str] = field(default_factory=list)  # what the source noticed (where a header was found, …)
+    file: str | None = None  # the file the batch came from, for a file's own summary
+    ends_file: bool = False  # the last batch of that file
+    progress: tuple[int, int] | None = None  # (bytes read, bytes in all) where the source knows, for an ETA
 
 
 class SourceError(Exception):

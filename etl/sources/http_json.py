@@ -140,12 +140,12 @@ def _records(items: list[Any], page: int, url: str) -> tuple[list[Record], list[
     records: list[Record] = []
     issues: list[Issue] = []
     for number, item in enumerate(items, start=1):
-        location = f"http page {page}, item {number}"
+        location = f"HTTP 第 {page} 页第 {number} 项"
         if isinstance(item, dict):
             records.append(Record(location, item))
         else:
-            detail = f"expected a JSON object, got {type(item).__name__}"
-            issues.append(Issue(url, f"item {number}", "item", "not an object", detail, {"item": item}))
+            detail = f"应为 JSON 对象，收到的是 {type(item).__name__}"
+            issues.append(Issue(url, f"第 {page} 页第 {number} 项", "item", "not an object", detail, {"item": item}))
     return records, issues
 
 

@@ -243,27 +243,28 @@ def _one_wake(client: paho.Client) -> Iterator[None]:
 
 def _parse(message: paho.MQTTMessage) -> tuple[list[Record], list[Issue]]:
     """A JSON object (or list of objects) payload as Records with ``_topic``; anything else as an Issue."""
-    topic, where = message.topic, f"message {message.mid}"
+    # The broker's message id says nothing to an operator: the topic does, and the runner adds the device.
+    topic, where = message.topic, f"MQTT 主题 {message.topic}"
     try:
         payload = orjson.loads(message.payload)  # UTF-8 JSON, the usual case, parsed in C
     except orjson.JSONDecodeError:
         try:  # a BOM, GBK text or a JSON extension orjson refuses (NaN): the tolerant path
-            text, _ = decode(message.payload, f"mqtt {topic}, {where}")
+            text, _ = decode(message.payload, where)
             payload = json.loads(text)
         except ValueError as error:
             raw = {"_topic": topic, "payload": message.payload.decode("utf-8", "replace")}
-            return [], [Issue(f"mqtt {topic}", where, "payload", "malformed json", str(error), raw)]
+            return [], [Issue(where, "", "payload", "malformed json", f"不是 JSON：{error}", raw)]
     items = payload if isinstance(payload, list) else [payload]
     records: list[Record] = []
     issues: list[Issue] = []
     for number, item in enumerate(items, start=1):
-        location = f"mqtt {topic}, {where}" + (f", item {number}" if isinstance(payload, list) else "")
+        part = f"第 {number} 项" if isinstance(payload, list) else ""
         if isinstance(item, dict):
-            records.append(Record(location, {**item, "_topic": topic}))
+            records.append(Record(f"{where}，{part}" if part else where, {**item, "_topic": topic}))
         else:
-            detail = f"expected a JSON object, got {type(item).__name__}"
+            detail = f"应为 JSON 对象，收到的是 {type(item).__name__}"
             raw = {"_topic": topic, "payload": message.payload.decode("utf-8", "replace")}
-            issues.append(Issue(f"mqtt {topic}", location.split(", ", 1)[1], "payload", "not an object", detail, raw))
+            issues.append(Issue(where, part, "payload", "not an object", detail, raw))
     return records, issues
 
 

@@ -73,7 +73,7 @@ class SqlQuery:
                         number += 1
                         data = dict(row._mapping)
                         newest = _later(newest, data.get(self.since_column))
-                        records.append(Record(f"sql row {number}", data))
+                        records.append(Record(f"SQL 第 {number} 行", data))
                     yield Batch(records, [], newest)
         except SQLAlchemyError as error:
             raise SourceError(f"{self.name}: {_first_line(error)}") from None

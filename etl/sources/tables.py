@@ -1,100 +1,370 @@
-"""Rows of a CSV or XLSX file as text keyed by header, with rejected rows and unreadable files as Issues."""
+"""Rows of the files counties send (CSV and Unicode text in UTF-8, GBK or UTF-16; XLSX; legacy XLS) streamed
+as Records, with rejected rows as Issues, rows that are not data (titles, 合计 and 制表人 footers) as Passed,
+and what the reader noticed as Notes, in memory bounded by a row, whatever the file's size.
+
+The header is found by the feed's mapped column names unless ``header_row`` says where it is; every sheet of
+a workbook is read unless ``sheet`` names one or a list; cells of a merged range (a category over several
+rows) take the range's value; a line that is neither UTF-8 nor GBK is one rejected row, not a rejected file.
+"""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import re
 import zipfile
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import datetime, time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
 import openpyxl
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.utils import get_column_letter, range_boundaries
 
 from etl.sources.base import Record
 from geo.issues import Issue
-from geo.textfile import decode
 
-CSV_SUFFIXES = (".csv", ".txt")
+CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
-# What openpyxl raises for a file that is not a workbook, or one whose XML is damaged.
-BROKEN_XLSX = (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, SyntaxError)
+XLS_SUFFIXES = (".xls",)
+SUFFIXES = CSV_SUFFIXES + XLSX_SUFFIXES + XLS_SUFFIXES
+# How far down a sheet the header is looked for (title rows, a date line, a blank line, …).
+HEADER_SEARCH_ROWS = 50
+# Rows whose first filled cell starts with one of these are totals or signatures, not data.
+FOOTER_WORDS = ("合计", "总计", "小计", "制表人", "审核人", "填报人", "填表人", "制表时间", "填报时间", "填报日期")
+DELIMITERS = (",", "\t", ";", "|")
+CHUNK = 1 << 20
 
 
-class Unreadable(Exception):
-    """The file as a whole cannot be taken in; ``issue`` says where and why."""
+@dataclass(frozen=True)
+class Layout:
+    """Where the data is in a file: the header's first row (1-based; None: found by the expected column
+    names), how many rows it spans (2 = a group row over sub-headers), which sheets (None or "*": every
+    sheet; a name; a list of names), the CSV delimiter (None: sniffed), and the mapped source columns."""
+
+    header_row: int | None = None
+    header_rows: int = 1
+    sheet: str | tuple[str, ...] | None = None
+    delimiter: str | None = None
+    expected: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Passed:
+    """A row that is not data: a title above the header, a total or a signature below the data."""
+
+    location: str
+    why: str
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something an operator should know about a file that is not a rejected row (where its header was)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Broken:
+    """The file cannot be read (any further): the Issue says where and why; what came before it stands."""
+
+    issue: Issue
+
+
+Item = Record | Issue | Passed | Note | Broken
+
+
+@dataclass
+class Meter:
+    """How far into a file the reader is, in bytes, where the format tells (CSV and text: it does)."""
+
+    position: Callable[[], int] | None = None
+
+
+def read_items(path: Path, layout: Layout, meter: Meter | None = None) -> Iterator[Item]:
+    """Every row of a file as Records, Issues and Passed rows, with Notes, ending in Broken if it breaks."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix in CSV_SUFFIXES:
+            yield from _sheet_items(path.name, None, _csv_rows(path, layout, meter), layout, strict_width=True)
+        elif suffix in XLSX_SUFFIXES:
+            yield from _workbook_items(path.name, _xlsx_sheets(path), layout)
+        elif suffix in XLS_SUFFIXES:
+            yield from _workbook_items(path.name, _xls_sheets(path), layout)
+        else:
+            detail = f"不支持 '{suffix}' 文件（可用：{', '.join(SUFFIXES)}）"
+            yield Broken(Issue(path.name, "", None, "unsupported file", detail))
+    except _Unreadable as error:
+        yield Broken(error.issue)
+    except Exception as error:  # noqa: BLE001 - any failure of a reader (zlib, XML, xlrd …) is this file's alone
+        detail = f"读取中断：{type(error).__name__}: {error}"
+        yield Broken(Issue(path.name, "", None, "unreadable", detail))
+
+
+class _Unreadable(Exception):
+    """Raised inside a reader for a file (or sheet) that cannot be taken in; ``issue`` says why."""
 
     def __init__(self, issue: Issue):
         super().__init__(str(issue))
         self.issue = issue
 
 
+# --- CSV and text -------------------------------------------------------------------------------------------
+
+
+def _csv_rows(path: Path, layout: Layout, meter: Meter | None) -> Iterator[tuple[int, list[str]] | Issue]:
+    """(row number, cells) of a CSV or text export, and an Issue for each line that does not decode."""
+    with open(path, "rb") as handle:
+        if meter is not None:
+            meter.position = handle.tell
+        sample = handle.read(CHUNK)
+        handle.seek(0)
+        encoding = _encoding(sample, path.name)
+        decoder = None
+        if encoding.startswith("utf-16"):
+            lines: Iterator[str] = io.TextIOWrapper(handle, encoding=encoding, newline="")
+            sample_text = sample.decode(encoding, errors="ignore")
+        else:
+            decoder = _LineDecoder(path.name, encoding)
+            lines = decoder.lines(handle)
+            sample_text = sample.decode(decoder.encoding or "utf-8", errors="ignore")
+        reader = csv.reader(lines, delimiter=layout.delimiter or _sniff(sample_text))
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as error:
+                where = f"第 {reader.line_num} 行"
+                raise _Unreadable(Issue(path.name, where, None, "unreadable", f"CSV 格式错误：{error}")) from None
+            skipped = 0
+            if decoder is not None:
+                yield from decoder.rejected
+                decoder.rejected.clear()
+                skipped = decoder.skipped
+            yield reader.line_num + skipped, cells
+        if decoder is not None:
+            yield from decoder.rejected
+
+
+def _encoding(sample: bytes, file: str) -> str:
+    """The file's encoding from its first megabyte: a BOM says UTF-8 or UTF-16; else UTF-8 if that decodes,
+    GB18030 (a superset of GBK) if that does, "ascii" while nothing but ASCII has been seen."""
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    head = sample[: sample.rfind(b"\n") + 1] if len(sample) == CHUNK else sample
+    if head.isascii():
+        return "ascii"
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            head.decode(encoding)
+            return encoding
+        except UnicodeDecodeError:
+            continue
+    if _looks_like_utf16(sample):
+        return "utf-16-le"
+    raise _Unreadable(Issue(file, "", None, "encoding", "既不是 UTF-8、GBK/GB18030 也不是 UTF-16 文本"))
+
+
+def _looks_like_utf16(sample: bytes) -> bool:
+    """UTF-16 LE text without a BOM: ASCII characters leave every second byte zero."""
+    return len(sample) >= 4 and sample[1::2].count(0) > len(sample) // 4
+
+
+class _LineDecoder:
+    """Lines of an 8-bit encoded file decoded a megabyte at a time; a line that does not decode becomes an
+    Issue naming its line number, and the other lines go on."""
+
+    def __init__(self, file: str, encoding: str):
+        self.file = file
+        self.encoding = None if encoding == "ascii" else encoding  # decided at the first non-ASCII line
+        self.rejected: list[Issue] = []
+        self.skipped = 0  # lines rejected so far: the csv reader's line count leaves them out
+
+    def lines(self, handle) -> Iterator[str]:
+        number, tail = 0, b""
+        while True:
+            chunk = handle.read(CHUNK)
+            data = tail + chunk
+            if not chunk:
+                if data:
+                    yield from self._decoded(data, number)
+                return
+            cut = data.rfind(b"\n") + 1
+            if not cut:
+                tail = data
+                continue
+            data, tail = data[:cut], data[cut:]
+            yield from self._decoded(data, number)
+            number += data.count(b"\n")
+
+    def _decoded(self, data: bytes, before: int) -> Iterator[str]:
+        # Lines split as the csv module splits them (\n, \r, \r\n), never at other separators str.splitlines
+        # knows (\x0c, \u2028 …), which a title copied from a web page may hold.
+        if self.encoding is not None:
+            try:
+                yield from io.StringIO(data.decode(self.encoding), newline="")
+                return
+            except UnicodeDecodeError:
+                pass
+        elif data.isascii():
+            yield from io.StringIO(data.decode("ascii"), newline="")
+            return
+        for offset, line in enumerate(data.splitlines(keepends=True), start=1):
+            text = self._line(line)
+            if text is None:
+                self.skipped += 1
+                self.rejected.append(self._issue(before + offset, line))
+            else:
+                yield text
+
+    def _line(self, line: bytes) -> str | None:
+        """A line decoded in the file's encoding (choosing it at the first line that needs one), else None."""
+        for encoding in (self.encoding,) if self.encoding else ("utf-8", "gb18030"):
+            try:
+                text = line.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            if self.encoding is None and not line.isascii():
+                self.encoding = encoding
+            return text
+        return None
+
+    def _issue(self, number: int, line: bytes) -> Issue:
+        shown = line.decode(self.encoding or "utf-8", errors="replace").rstrip("\r\n")
+        detail = f"这一行不是 {self.encoding or 'UTF-8'} 文本（混入了其他编码？），原字节已保存"
+        raw = {"text": shown, "bytes_hex": line.hex()}
+        return Issue(self.file, f"第 {number} 行", None, "encoding", detail, raw)
+
+
+def _sniff(text: str) -> str:
+    """The delimiter of a text export: the candidate that splits some of its first lines the most."""
+    lines = text.splitlines()[:20]
+    scores = {c: max((line.count(c) for line in lines), default=0) for c in DELIMITERS}
+    best = max(DELIMITERS, key=lambda c: scores[c])
+    return best if scores[best] else ","
+
+
+# --- Workbooks ----------------------------------------------------------------------------------------------
+
+
 @dataclass
-class Table:
-    """What one file yielded: its data rows as Records and the rows it rejected."""
+class _Sheet:
+    """One worksheet: its name, its rows as (number, cells) and its merged ranges (1-based, inclusive)."""
 
-    records: list[Record] = field(default_factory=list)
-    issues: list[Issue] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Where the header is: its first row (1-based) and how many rows it spans (2 = group row over sub-headers)."""
-
-    header_row: int = 1
-    header_rows: int = 1
-    sheet: str | None = None
-    delimiter: str = ","
+    name: str
+    rows: Iterator[tuple[int, list[str]]]
+    merges: list[tuple[int, int, int, int]]  # min_col, min_row, max_col, max_row
 
 
-def read_table(path: Path, layout: Layout) -> Table:
-    """Every data row of a CSV or XLSX file; Unreadable when the file itself is unusable (encoding, header)."""
-    suffix = path.suffix.lower()
-    if suffix in CSV_SUFFIXES:
-        return _records(path.name, _csv_rows(path, layout), layout, strict_width=True)
-    if suffix in XLSX_SUFFIXES:
-        # openpyxl pads short rows, so a cell count says nothing about truncation in a workbook.
-        return _records(path.name, _xlsx_rows(path, layout), layout, strict_width=False)
-    raise Unreadable(Issue(path.name, "", None, "unsupported file", f"'{suffix}' is neither CSV nor XLSX"))
+def _workbook_items(file: str, opened: tuple[list[str], Iterator[_Sheet]], layout: Layout) -> Iterator[Item]:
+    """Items of the chosen sheets of a workbook. When every sheet was asked for, a sheet without the header
+    (a 说明 sheet, a chart) is noted and passed over; a named sheet without it breaks the file."""
+    names, sheets = opened
+    wanted = _wanted_sheets(file, names, layout.sheet)
+    named = layout.sheet not in (None, "*")
+    read = 0
+    for sheet in sheets:
+        if sheet.name not in wanted:
+            continue
+        label = sheet.name if len(names) > 1 or named else None
+        try:
+            yield from _sheet_items(file, label, sheet.rows, layout, strict_width=False, merges=sheet.merges)
+            read += 1
+        except _Unreadable as error:
+            if named or error.issue.kind != "header not found":
+                raise
+            yield Note(f"{file} 工作表「{sheet.name}」没有表头，已跳过")
+    if not read:
+        detail = f"没有一个工作表含映射的列（工作表：{'、'.join(names)}）：表头、工作表或映射不对？"
+        raise _Unreadable(Issue(file, "", None, "header not found", detail))
 
 
-def _csv_rows(path: Path, layout: Layout) -> Iterator[list[str]]:
-    """The rows of a UTF-8 or GBK/GB18030 CSV file, as the csv module splits them."""
-    try:
-        text, _ = decode(path.read_bytes(), path.name)
-    except ValueError as error:
-        raise Unreadable(Issue(path.name, "", None, "encoding", str(error))) from None
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=layout.delimiter)
-    try:
-        yield from reader
-    except csv.Error as error:
-        raise Unreadable(Issue(path.name, f"row {reader.line_num}", None, "unreadable", str(error))) from None
+def _wanted_sheets(file: str, names: list[str], sheet: str | tuple[str, ...] | None) -> set[str]:
+    """The sheets to read: all of them, or the named ones (_Unreadable when one is missing)."""
+    if sheet is None or sheet == "*":
+        return set(names)
+    chosen = (sheet,) if isinstance(sheet, str) else tuple(sheet)
+    missing = [name for name in chosen if name not in names]
+    if missing:
+        detail = f"没有名为「{'、'.join(missing)}」的工作表（现有：{'、'.join(names)}）"
+        raise _Unreadable(Issue(file, "", "sheet", "missing sheet", detail))
+    return set(chosen)
 
 
-def _xlsx_rows(path: Path, layout: Layout) -> Iterator[list[str]]:
-    """The rows of one worksheet as text, streamed in read-only mode."""
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except BROKEN_XLSX as error:
-        raise Unreadable(Issue(path.name, "", None, "unreadable", f"not a readable XLSX workbook ({error})")) from None
-    try:
-        if layout.sheet is not None and layout.sheet not in workbook.sheetnames:
-            detail = f"no sheet named '{layout.sheet}' (sheets: {', '.join(workbook.sheetnames)})"
-            raise Unreadable(Issue(path.name, "", "sheet", "missing sheet", detail))
-        sheet = workbook[layout.sheet] if layout.sheet is not None else workbook.worksheets[0]
-        # Some exporters write a wrong <dimension> ("A1"), which makes read-only mode cut rows short.
-        sheet.reset_dimensions()
-        for row in sheet.iter_rows(values_only=True):
-            yield [_text(value) for value in row]
-    except BROKEN_XLSX as error:
-        raise Unreadable(Issue(path.name, "", None, "unreadable", f"damaged worksheet ({error})")) from None
-    finally:
-        # Read-only workbooks keep the zip open until closed.
-        workbook.close()
+def _xlsx_sheets(path: Path):
+    """The names of an XLSX workbook's sheets and the sheets, streamed in read-only mode."""
+    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    names = list(workbook.sheetnames)
+
+    def sheets() -> Iterator[_Sheet]:
+        try:
+            for name in names:
+                sheet = workbook[name]
+                # Some exporters write a wrong <dimension> ("A1"), which makes read-only mode cut rows short.
+                sheet.reset_dimensions()
+                merges = _xlsx_merges(path, sheet._worksheet_path)
+                rows = ((n, [_text(v) for v in row]) for n, row in enumerate(sheet.iter_rows(values_only=True), 1))
+                yield _Sheet(name, rows, merges)
+        finally:
+            workbook.close()  # read-only workbooks keep the zip open until closed
+
+    return names, sheets()
+
+
+MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+\d+:[A-Z]+\d+)"')
+
+
+def _xlsx_merges(path: Path, member: str) -> list[tuple[int, int, int, int]]:
+    """The merged ranges of one sheet, read from its XML before its rows are streamed: openpyxl gives them
+    only outside read-only mode, which loads the whole sheet. A byte search, not an XML parse: <mergeCells>
+    follows the sheet data, which this skims a megabyte at a time."""
+    ranges, tail = [], b""
+    with zipfile.ZipFile(path) as archive, archive.open(member.lstrip("/")) as xml:
+        while chunk := xml.read(CHUNK):
+            data = tail + chunk
+            ranges += [range_boundaries(m.decode()) for m in MERGE.findall(data)]
+            last = data.rfind(b"<")
+            tail = data[last:] if last >= 0 and b">" not in data[last:] else b""
+    return ranges
+
+
+def _xls_sheets(path: Path):
+    """The names of a legacy XLS workbook's sheets and the sheets, with their merged ranges (xlrd)."""
+    import xlrd
+
+    book = xlrd.open_workbook(path, formatting_info=True, on_demand=True)
+    names = list(book.sheet_names())
+
+    def sheets() -> Iterator[_Sheet]:
+        try:
+            for index, name in enumerate(names):
+                sheet = book.sheet_by_index(index)
+                merges = [(c0 + 1, r0 + 1, c1, r1) for r0, r1, c0, c1 in sheet.merged_cells]
+                rows = (
+                    (r + 1, [_xls_text(book, sheet.cell(r, c)) for c in range(sheet.ncols)]) for r in range(sheet.nrows)
+                )
+                yield _Sheet(name, rows, merges)
+                book.unload_sheet(index)
+        finally:
+            book.release_resources()
+
+    return names, sheets()
+
+
+def _xls_text(book, cell) -> str:
+    """An XLS cell as the text a CSV export would hold (dates as dates, not day numbers)."""
+    import xlrd
+
+    if cell.ctype == xlrd.XL_CELL_DATE:
+        return _text(xlrd.xldate_as_datetime(cell.value, book.datemode))
+    if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
+        return ""
+    return _text(cell.value)
 
 
 def _text(value: Any) -> str:
@@ -103,83 +373,197 @@ def _text(value: Any) -> str:
         return ""
     if isinstance(value, datetime):
         return value.isoformat(sep=" ")
-    if isinstance(value, time):
+    if isinstance(value, (date, time)):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
 
 
-def _records(file: str, rows: Iterator[list[str]], layout: Layout, strict_width: bool) -> Table:
-    """Data rows keyed by the resolved header; short, long or header-less rows become Issues."""
-    table = Table()
-    header: list[list[str]] = []
-    names: list[str | None] = []
-    for number, cells in enumerate(rows, start=1):
-        if number < layout.header_row:
-            continue  # title rows above the header
-        if len(header) < layout.header_rows:
-            header.append(cells)
-            if len(header) == layout.header_rows:
-                names = _names(file, header, layout.header_row)
+# --- From rows to items -------------------------------------------------------------------------------------
+
+
+def _where(label: str | None, number: int) -> str:
+    return f"工作表「{label}」第 {number} 行" if label else f"第 {number} 行"
+
+
+def _sheet_items(
+    file: str,
+    label: str | None,
+    rows: Iterator[tuple[int, list[str]] | Issue],
+    layout: Layout,
+    strict_width: bool,
+    merges: list[tuple[int, int, int, int]] = (),
+) -> Iterator[Item]:
+    """Data rows keyed by the header found; rows above it and footers Passed, bad rows Issues.
+    _Unreadable (before any row of the sheet is yielded) when the header is not there."""
+    head: list[tuple[int, list[str]]] = []
+    names: list[str | None] | None = None
+    filler = _MergeFiller(merges)
+    for entry in rows:
+        if isinstance(entry, Issue):
+            yield entry
             continue
-        if not any(cell.strip() for cell in cells):
-            continue  # blank lines and formatted-but-empty sheet rows carry nothing
-        record, issue = _row(file, number, cells, names, strict_width)
-        if issue is not None:
-            table.issues.append(issue)
-        else:
-            table.records.append(record)
-    return table
+        if names is not None:
+            yield from _body_row(file, label, entry[0], filler.fill(*entry), names, strict_width)
+            continue
+        head.append(entry)
+        if len(head) < HEADER_SEARCH_ROWS + layout.header_rows and not _header_settled(head, layout):
+            continue
+        names, body = yield from _settle_header(file, label, head, layout)
+        for number, cells in body:
+            yield from _body_row(file, label, number, filler.fill(number, cells), names, strict_width)
+    if names is None and any(any(cell.strip() for cell in cells) for _, cells in head):
+        names, body = yield from _settle_header(file, label, head, layout)
+        for number, cells in body:
+            yield from _body_row(file, label, number, filler.fill(number, cells), names, strict_width)
 
 
-def _names(file: str, header: list[list[str]], first_row: int) -> list[str | None]:
-    """Column names from a one- or two-row header; Unreadable on an interior blank or a duplicate name.
+def _header_settled(head: list[tuple[int, list[str]]], layout: Layout) -> bool:
+    """Whether enough rows are in to place the header: at its given row, or at a row matching every
+    expected column (a perfect match needs no more looking)."""
+    if layout.header_row is not None or not layout.expected:
+        first = layout.header_row or 1
+        return len(head) >= first + layout.header_rows - 1
+    expected = set(layout.expected)
+    rows = [cells for _, cells in head]
+    return any(
+        expected <= set(_names_of(rows[i : i + layout.header_rows])) for i in range(len(rows) - layout.header_rows + 1)
+    )
 
-    In a two-row header a merged group cell ("基本信息" over three columns) keeps its text only in its
-    first column, so each column takes its sub-header, or the top cell when that column is merged
-    vertically ("序号" over both rows). Trailing blank names are columns without a header.
-    """
-    width = max(len(row) for row in header)
+
+def _settle_header(file: str, label: str | None, head: list[tuple[int, list[str]]], layout: Layout):
+    """Yields Passed items for the rows above the header and a Note saying where it was found; returns the
+    column names and the rows read after it."""
+    names, start = _header_at(file, label, [cells for _, cells in head], layout)
+    above = [(number, cells) for number, cells in head[:start] if any(cell.strip() for cell in cells)]
+    for number, cells in above:
+        text = " ".join(cell.strip() for cell in cells if cell.strip())[:60]
+        yield Passed(_where(label, number), f"表头上方的标题行：{text}")
+    if above and layout.header_row is None:
+        where = f"工作表「{label}」" if label else ""
+        yield Note(f"{file} {where}表头在第 {head[start][0]} 行，跳过其上方 {len(above)} 行（标题等）")
+    return names, head[start + layout.header_rows :]
+
+
+def _names_of(header: list[list[str]]) -> list[str | None]:
+    """Column names from one or two header rows: each column's lowest non-blank text (a merged group cell
+    keeps its text only in its first column, a vertically merged one only in its top row)."""
+    width = max((len(row) for row in header), default=0)
     padded = [row + [""] * (width - len(row)) for row in header]
     names: list[str | None] = []
     for column in range(width):
         texts = [row[column].strip() for row in reversed(padded)]
         names.append(next((text for text in texts if text), None))
+    return names
+
+
+def _header_at(file: str, label: str | None, rows: list[list[str]], layout: Layout) -> tuple[list[str | None], int]:
+    """The resolved column names and the header's index among ``rows``; _Unreadable when it is not found or
+    names a mapped column twice."""
+    span = layout.header_rows
+    if layout.header_row is not None or not layout.expected:
+        start = (layout.header_row or 1) - 1
+        if start + span > len(rows):
+            raise _Unreadable(Issue(file, _where(label, start + 1), None, "header not found", "表头行之后没有内容"))
+    else:
+        expected = set(layout.expected)
+        scores = [len(expected & set(_names_of(rows[i : i + span]))) for i in range(max(0, len(rows) - span + 1))]
+        best = max(scores, default=0)
+        # Half of the mapped columns at least: a title row or a data row never names that many.
+        if best < max(1, (len(expected) + 1) // 2):
+            shown = "、".join(sorted(expected)[:6])
+            where = f"工作表「{label}」" if label else "文件"
+            detail = (
+                f"{where}前 {HEADER_SEARCH_ROWS} 行中没有一行含映射的列（{shown} …）：表头不对、工作表不对或映射不对？"
+            )
+            raise _Unreadable(Issue(file, "", None, "header not found", detail))
+        start = scores.index(best)
+    names = _checked(file, label, _names_of(rows[start : start + span]), start + 1, span, layout)
+    return names, start
+
+
+def _checked(
+    file: str, label: str | None, names: list[str | None], first_row: int, span: int, layout: Layout
+) -> list[str | None]:
+    """Names with an interior blank refused; a repeated name refused when it is mapped, else kept apart
+    under its column letter (two 备注 columns: neither is lost, neither is taken for the other)."""
     last = max((i for i, name in enumerate(names) if name), default=-1)
-    rows = f"row {first_row}" if len(header) == 1 else f"rows {first_row}-{first_row + len(header) - 1}"
+    rows = _where(label, first_row) if span == 1 else f"{_where(label, first_row)}–{first_row + span - 1}"
+    resolved: list[str | None] = []
     for column, name in enumerate(names[: last + 1]):
         letter = f"column {get_column_letter(column + 1)}"
         if name is None:
-            hint = " (a merged group header? set header_rows = 2)" if len(header) == 1 else ""
-            raise Unreadable(Issue(file, rows, letter, "blank header", f"{letter} has no name{hint}"))
-        if name in names[:column]:
-            first = get_column_letter(names.index(name) + 1)
-            raise Unreadable(Issue(file, rows, name, "duplicate header", f"{letter} repeats column {first}"))
-    return names[: last + 1] + [None] * (width - last - 1)
+            hint = "（合并的分组表头？设置 header_rows = 2）" if span == 1 else ""
+            raise _Unreadable(Issue(file, rows, letter, "blank header", f"{letter} 没有列名{hint}"))
+        if name in resolved:
+            if name in layout.expected:
+                first = get_column_letter(resolved.index(name) + 1)
+                detail = f"{letter} 与 column {first} 同名「{name}」，映射的列不能重复"
+                raise _Unreadable(Issue(file, rows, name, "duplicate header", detail))
+            name = f"{name} ({get_column_letter(column + 1)})"
+        resolved.append(name)
+    return resolved + [None] * (len(names) - last - 1)
 
 
-def _row(
-    file: str, number: int, cells: list[str], names: list[str | None], strict_width: bool
-) -> tuple[Record | None, Issue | None]:
-    """One data row as a Record, or the Issue that rejects it (with the cells kept in ``raw``)."""
-    location = f"row {number}"
+class _MergeFiller:
+    """Fills every cell of a merged range with the range's value (only the top-left cell holds it)."""
+
+    def __init__(self, merges):
+        self.by_start: dict[int, list[tuple[int, int, int, int]]] = {}
+        for merge in merges:
+            if merge[3] > merge[1] or merge[2] > merge[0]:
+                self.by_start.setdefault(merge[1], []).append(merge)
+        self.active: list[tuple[tuple[int, int, int, int], str]] = []
+
+    def fill(self, number: int, cells: list[str]) -> list[str]:
+        if not self.by_start and not self.active:
+            return cells
+        self.active = [(m, v) for m, v in self.active if m[3] >= number]
+        for merge in self.by_start.pop(number, ()):
+            column = merge[0] - 1
+            self.active.append((merge, cells[column] if column < len(cells) else ""))
+        for (min_col, _min_row, max_col, _max_row), value in self.active:
+            if len(cells) < max_col:
+                cells = cells + [""] * (max_col - len(cells))
+            for column in range(min_col - 1, max_col):
+                if not cells[column].strip():
+                    cells[column] = value
+        return cells
+
+
+def _body_row(
+    file: str, label: str | None, number: int, cells: list[str], names: list[str | None], strict_width: bool
+) -> Iterator[Item]:
+    """One row below the header: nothing (blank), Passed (a footer), a Record, or the Issue rejecting it."""
+    first = next((cell.strip() for cell in cells if cell.strip()), None)
+    if first is None:
+        return  # blank lines and formatted-but-empty sheet rows carry nothing
+    compact = first.replace(" ", "").replace("\u3000", "")
+    if compact.startswith(FOOTER_WORDS):
+        yield Passed(_where(label, number), f"合计或签名行：{first[:40]}")
+        return
+    location = _where(label, number)
     width = len(names)
     raw: dict[str, Any] = {_column(names, i): cell for i, cell in enumerate(cells)}
     if strict_width and len(cells) < width:
         missing = _column(names, len(cells))
-        detail = f"{len(cells)} cells where the header has {width} (cut off?)"
-        return None, Issue(file, location, missing, "truncated row", detail, raw)
+        yield Issue(
+            file, location, missing, "truncated row", f"只有 {len(cells)} 格，表头有 {width} 列（被截断？）", raw
+        )
+        return
     if strict_width and len(cells) > width:
-        detail = f"{len(cells)} cells where the header has {width}"
-        return None, Issue(file, location, f"column {get_column_letter(width + 1)}", "extra cells", detail, raw)
+        detail = f"有 {len(cells)} 格，表头只有 {width} 列"
+        yield Issue(file, location, f"column {get_column_letter(width + 1)}", "extra cells", detail, raw)
+        return
     for i, cell in enumerate(cells):
         if cell.strip() and (i >= width or names[i] is None):
             letter = f"column {get_column_letter(i + 1)}"
-            return None, Issue(file, location, letter, "value without header", f"{letter} holds '{cell}'", raw)
-    padded = cells + [""] * (width - len(cells))
-    data = {name: padded[i] for i, name in enumerate(names) if name is not None}
-    return Record(f"{file}, {location}", data), None
+            yield Issue(file, location, letter, "value without header", f"{letter} 有值「{cell}」但没有列名", raw)
+            return
+    if len(cells) < width:
+        cells = cells + [""] * (width - len(cells))
+    yield Record(f"{file}，{location}", {name: cells[i] for i, name in enumerate(names) if name is not None})
 
 
 def _column(names: list[str | None], index: int) -> str:

@@ -134,8 +134,8 @@ def test_watch_survives_broker_restarts_without_losing_or_doubling(tmp_path):
             outputs.append(_stop(watcher))
         broker.stop()
         engine.dispose()
-    assert len(outputs) == 2 and all(code == 0 and "lag " in output for code, output in outputs), outputs
+    assert len(outputs) == 2 and all(code == 0 and "，延迟 " in output for code, output in outputs), outputs
     status = subprocess.run([*ruralbrain, "etl", "status"], env=env, check=True, capture_output=True, text=True)
     line = next(line for line in status.stdout.splitlines() if line.startswith("sensors"))
     # The lag column: the last batch committed seconds after its newest reading was taken.
-    assert re.search(r"\s(\d+m)?\d+(\.\d)?s\s+fresh$", line), line
+    assert re.search(r"\s(\d+分)?\d+(\.\d)?秒\s+正常$", line), line

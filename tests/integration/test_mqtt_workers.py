@@ -95,5 +95,5 @@ def test_two_workers_share_the_stream_without_losing_or_doubling(tmp_path, postg
     assert all(run.rows_in == run.loaded + run.duplicates + run.quarantined for run in runs)
     assert all(run.status != "failed" for run in runs), [run.error for run in runs if run.status == "failed"]
     assert hourly == MESSAGES  # every reading added to its village's hour once, whichever worker loaded it
-    assert watcher.returncode == 0 and "(+1 MQTT worker process)" in output
+    assert watcher.returncode == 0 and "（另有 1 个 MQTT 工作进程）" in output
     assert not _processes_running("etl watch sensors@2"), "the second worker outlived etl watch"

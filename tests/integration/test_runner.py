@@ -17,6 +17,7 @@ from etl.runner import run_feed
 from etl.warehouse.db import current_version, make_engine, migrate
 from etl.warehouse.schema import cases, device_latest, feed_freshness, feed_runs, quarantine, readings, rollups
 from geo.hierarchy import HierarchyRead, RegionRecord
+from geo.issues import kind_of
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 COUNTY, TOWN_A, TOWN_B = "990199000000", "990199001000", "990199002000"
@@ -28,6 +29,7 @@ dataset = "cases"
 cadence = "1h"
 [feeds.cases.source]
 type = "file"
+settle_seconds = 0
 path = "drops/cases"
 pattern = "*.csv"
 [feeds.cases.mapping]
@@ -46,6 +48,7 @@ dataset = "readings"
 cadence = "5m"
 [feeds.sensors.source]
 type = "file"
+settle_seconds = 0
 path = "drops/sensors"
 [feeds.sensors.mapping]
 device_id = "device"
@@ -58,6 +61,7 @@ dataset = "devices"
 cadence = "1d"
 [feeds.devices.source]
 type = "file"
+settle_seconds = 0
 path = "drops/devices"
 [feeds.devices.mapping]
 device_id = "id"
@@ -140,17 +144,17 @@ def test_every_bad_row_is_quarantined_with_its_reason_and_counts_reconcile(engin
         title = connection.execute(select(cases.c.title).where(cases.c.case_id == "C3")).scalar()
         run = connection.execute(select(feed_runs)).one()
     assert title == "<script>alert(1)</script>路灯"
-    reasons = {location.split("row ")[1]: (row.field, row.reason.split(":")[0]) for location, row in kept.items()}
+    reasons = {location.split("第 ")[1].split(" 行")[0]: (row.field, kind_of(row.reason)) for location, row in kept.items()}
     assert reasons == {
-        "5": ("region_code", "unknown region"),
+        "5": ("村代码", "unknown region"),
         "6": ("类别", "invalid value"),
         "7": ("满意度", "invalid value"),
-        "8": ("event_time", "future time"),
+        "8": ("受理时间", "future time"),
         "9": ("村代码", "bad region code"),
         "10": ("受理时间", "invalid value"),
     }
-    assert all(location.startswith("cases_0310.csv, row ") for location in kept)
-    assert '"标题": "类别错"' in kept["cases_0310.csv, row 6"].raw or "类别错" in kept["cases_0310.csv, row 6"].raw
+    assert all(location.startswith("cases_0310.csv，第 ") for location in kept)
+    assert "类别错" in kept["cases_0310.csv，第 6 行"].raw
     assert (run.status, run.rows_in, run.loaded, run.duplicates, run.quarantined) == ("ok", 10, 3, 1, 6)
     assert (tmp_path / "drops" / "cases" / "processed" / "cases_0310.csv").exists()
 
@@ -293,7 +297,7 @@ def test_a_renamed_column_quarantines_the_rows_and_says_which(engine, feeds, tmp
     report = run_feed(engine, feeds["cases"], now=lambda: NOW)
     assert (report.counts.rows_in, report.counts.quarantined) == (1, 1)
     issue = report.issues[0]
-    assert issue.kind == "missing column" and "'事件编号' (for case_id)" in issue.detail
+    assert issue.kind == "missing column" and "没有列 '事件编号'（case_id）" in issue.detail
 
 
 def test_quarantine_retry_loads_rows_whose_region_was_imported_since(engine, feeds, tmp_path):
@@ -340,17 +344,23 @@ def test_cli_run_status_and_quarantine_list(tmp_path):
         csv.writer(handle).writerows([CASE_HEADER, *rows])
     result = runner.invoke(main, [*base, "etl", "run", "cases"], env=env)
     assert result.exit_code == 0, result.output
-    assert "cases: 10 in = 3 loaded + 1 duplicates + 6 quarantined" in result.output
-    assert re.search(r"· cases: 10 rows · 1 batches · [\d,]+ rows/s", result.output)  # progress, not a terminal
-    assert "quarantined: c.csv, row 5, field 'region_code': unknown region" in result.output
+    assert "cases：输入 10 行 = 导入 3 + 重复 1 + 隔离 6" in result.output
+    assert re.search(r"· cases：10 行 · 1 批 · [\d,]+ 行/秒 · 100%", result.output)  # progress, not a terminal
+    assert "quarantined: c.csv，第 5 行，字段「村代码」：区划未知 [unknown region]" in result.output
+    strict = runner.invoke(main, [*base, "etl", "run", "cases", "--strict"], env=env)
+    assert strict.exit_code == 0, strict.output  # nothing new arrived, nothing was quarantined
     status = runner.invoke(main, [*base, "etl", "status"], env=env)
     line = next(line for line in status.output.splitlines() if line.startswith("cases"))
-    assert line.split()[3:9] == ["ok", "10", "3", "1", "6", "0"] and line.endswith("fresh")
-    assert "devices" in status.output and "never" in status.output
+    assert line.split()[3:9] == ["成功", "0", "0", "0", "0", "0"] and line.endswith("正常")
+    assert re.search(r"^devices +从未运行 .*参考数据$", status.output, re.M)
     listed = runner.invoke(main, [*base, "etl", "quarantine", "list", "--feed", "cases"], env=env)
-    assert listed.output.count("cases: c.csv, row") == 6
+    assert listed.output.count("cases：c.csv，第 ") == 6
     unknown = runner.invoke(main, [*base, "etl", "run", "nosuch"], env=env)
-    assert unknown.exit_code != 0 and "unknown feed(s) nosuch" in unknown.output
+    assert unknown.exit_code != 0 and "没有这些数据源：nosuch" in unknown.output
+    with open(var / "drops" / "cases" / "d.csv", "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([CASE_HEADER, case_rows()[3]])  # an unknown village
+    strict = runner.invoke(main, [*base, "etl", "run", "--strict"], env=env)
+    assert strict.exit_code == 1 and "隔离 1" in strict.output
 
 
 def test_bad_files_mixed_with_good_ones_reconcile_and_nothing_is_lost(engine, feeds, tmp_path):
@@ -358,7 +368,7 @@ def test_bad_files_mixed_with_good_ones_reconcile_and_nothing_is_lost(engine, fe
     drop(tmp_path, "cases", "1_good.csv", CASE_HEADER, good, encoding="gb18030")
     folder = tmp_path / "drops" / "cases"
     (folder / "2_empty.csv").write_bytes(b"")
-    (folder / "3_utf16.csv").write_bytes(",".join(CASE_HEADER).encode("utf-16"))  # neither UTF-8 nor GBK
+    (folder / "3_noise.csv").write_bytes(bytes(range(0x80, 0x100)) * 4)  # neither UTF-8, GBK nor UTF-16
     lines = [",".join(CASE_HEADER), ",".join(str(v) for v in case_rows()[1])]
     (folder / "4_truncated.csv").write_text("\n".join(lines)[:-12], encoding="utf-8")  # last row cut short
     report = run_feed(engine, feeds["cases"], now=lambda: NOW)
@@ -367,12 +377,12 @@ def test_bad_files_mixed_with_good_ones_reconcile_and_nothing_is_lost(engine, fe
     assert counts.loaded == 3
     kinds = {(issue.file, issue.kind) for issue in report.issues}
     assert ("2_empty.csv", "empty file") in kinds
-    assert ("3_utf16.csv", "encoding") in kinds
+    assert ("3_noise.csv", "encoding") in kinds
     assert ("4_truncated.csv", "truncated row") in kinds
     with engine.connect() as connection:
         stored = connection.execute(select(quarantine.c.location, quarantine.c.reason)).all()
     assert len(stored) == counts.quarantined and all(row.reason for row in stored)
-    assert (folder / "failed" / "3_utf16.csv").exists() and (folder / "processed" / "1_good.csv").exists()
+    assert (folder / "failed" / "3_noise.csv").exists() and (folder / "processed" / "1_good.csv").exists()
 
 
 def _recomputed_from_scratch(engine) -> dict:

@@ -70,7 +70,7 @@ def test_history_is_deterministic_and_every_feed_loads_and_reconciles(tmp_path):
     assert 0 < quarantined <= 0.03 * rows_in
     assert reports["sensor_files"].counts.duplicates > 0  # readings delivered twice are absorbed
     issue = next(i for i in reports["cases"].issues)
-    assert issue.file.startswith("cases-") and "row" in issue.file and issue.field
+    assert issue.file.startswith("cases-") and " 行" in issue.file and issue.field
     with engine.connect() as connection:
         measures = set(
             connection.execute(select(rollups.c.measure).where(rollups.c.region_code == "990101000000")).scalars()
@@ -153,7 +153,7 @@ def test_job_platform_postings_and_later_matches_arrive_over_sql(tmp_path):
     unknown = [row for row in postings(settings) if row[1] == job_platform.UNKNOWN_VILLAGE]
     assert first.error is None and first.counts.loaded == len(postings(settings)) - len(unknown) > 100
     assert first.counts.quarantined == len(unknown) > 0  # the platform's typing errors, kept with the reason
-    assert all(i.file.startswith("sql row ") and i.field == "region_code" for i in first.issues), first.issues
+    assert all(i.file.startswith("SQL 第 ") and i.field == "village_code" for i in first.issues), first.issues
     assert county_matched() == platform_matched()
 
     before = set(postings(settings))

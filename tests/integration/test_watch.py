@@ -22,6 +22,7 @@ cadence = "1d"
 schedule = "0.2s"
 [feeds.visits.source]
 type = "file"
+settle_seconds = 0
 path = "{var_dir}/drops/visits"
 [feeds.visits.mapping]
 record_id = "编号"
@@ -63,7 +64,7 @@ def test_watch_loads_dropped_files_and_stops_on_sigterm(tmp_path):
         if watcher.poll() is None:
             watcher.kill()
     assert watcher.returncode == 0
-    assert "visits: 1 in = 1 loaded" in output and output.rstrip().endswith("stopped")
+    assert "visits：输入 1 行 = 导入 1" in output and output.rstrip().endswith("已停止")
     assert Path(var / "drops" / "visits" / "processed" / "v.csv").exists()
     with engine.connect() as connection:
         assert set(connection.execute(select(feed_runs.c.status)).scalars()) == {"ok"}

@@ -121,7 +121,7 @@ def test_load_matches_by_code_and_by_name_and_rejects_outside_parent(engine, tmp
         kept = connection.execute(select(quarantine.c.location, quarantine.c.reason, quarantine.c.raw)).all()
         boundary = connection.execute(select(regions.c.boundary).where(regions.c.code == "330522001000")).scalar()
     assert boundary == "surveyed"
-    assert {row.location for row in kept} == {"towns.geojson, feature 2", "towns.geojson, feature 3"}
+    assert {row.location for row in kept} == {"towns.geojson，feature 2", "towns.geojson，feature 3"}
     assert any("不存在镇" in row.raw for row in kept)
 
 

@@ -1,4 +1,5 @@
-"""File-drop source against real files: encodings, XLSX headers, bad rows, empty files, moves and order."""
+"""File-drop source against real files: encodings, XLSX headers, bad rows, empty files, moves and order,
+settling, companion markers, symbolic links and checkpoints."""
 
 from __future__ import annotations
 
@@ -11,17 +12,18 @@ import pytest
 
 from etl.sources import source_from_config
 from etl.sources.base import SourceError
-from etl.sources.file_drop import FileDrop
+from etl.sources.file_drop import Checkpoint, FileDrop
 
 HEADER = "编号,村,诉求内容,受理时间"
 ROWS = ["1,城关村,路灯不亮,2024-03-01 08:30", "2,新庄村,垃圾未清运,2024-03-01 09:10"]
 RARE = "𫖯"  # a name character GB18030 has and GBK lacks
 
 
-def drop(tmp_path: Path, **config) -> FileDrop:
+def drop(tmp_path: Path, columns: tuple[str, ...] = (), **config) -> FileDrop:
     folder = tmp_path / "drop"
     folder.mkdir(exist_ok=True)
-    source = source_from_config({"type": "file", "path": "drop", **config}, tmp_path)
+    config = {"type": "file", "path": "drop", "settle_seconds": 0, **config}
+    source = source_from_config(config, tmp_path, columns=columns)
     assert isinstance(source, FileDrop)
     return source
 
@@ -40,6 +42,10 @@ def only_batch(source: FileDrop):
     return batches[0]
 
 
+def file_of(batch) -> str:
+    return Checkpoint.parse(batch.watermark).file
+
+
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
 def test_csv_in_each_chinese_encoding_gives_rows_keyed_by_chinese_header(tmp_path, encoding):
     source = drop(tmp_path)
@@ -49,17 +55,26 @@ def test_csv_in_each_chinese_encoding_gives_rows_keyed_by_chinese_header(tmp_pat
     assert batch.issues == []
     first = {"编号": "1", "村": "城关村", "诉求内容": "路灯不亮", "受理时间": "2024-03-01 08:30"}
     assert batch.records[0].data == first
-    assert batch.records[1].location == "cases.csv, row 3"
-    assert batch.watermark == "cases.csv"
+    assert batch.records[1].location == "cases.csv，第 3 行"
+    assert Checkpoint.parse(batch.watermark) == Checkpoint("cases.csv", 3, Checkpoint.parse(batch.watermark).head, True)
     if encoding == "gb18030":
         with pytest.raises(UnicodeEncodeError):
             RARE.encode("gbk")
         assert batch.records[2].data["村"] == f"王{RARE}村"
 
 
+def test_utf16_unicode_text_export_with_tabs_is_read(tmp_path):
+    source = drop(tmp_path, pattern="*.txt")
+    text = "\r\n".join(line.replace(",", "\t") for line in [HEADER, *ROWS])
+    write(source, "cases.txt", text.encode("utf-16"))  # Excel's "Unicode 文本": UTF-16 LE with a BOM, tabs
+    batch = only_batch(source)
+    assert batch.issues == []
+    assert [record.data["诉求内容"] for record in batch.records] == ["路灯不亮", "垃圾未清运"]
+
+
 def test_wrong_encoding_is_one_issue_for_the_file_and_the_file_goes_to_failed(tmp_path):
     source = drop(tmp_path)
-    path = write(source, "cases.csv", "\n".join([HEADER, *ROWS]).encode("utf-16"))
+    path = write(source, "cases.csv", b"\x81\x30\xff\xfe" * 40 + bytes(range(0x80, 0x100)) * 4)
     batch = only_batch(source)
     assert batch.records == []
     [issue] = batch.issues
@@ -81,7 +96,7 @@ def test_truncated_last_row_is_an_issue_naming_file_row_and_first_missing_field(
     batch = only_batch(source)
     assert len(batch.records) == 2
     [issue] = batch.issues
-    assert (issue.file, issue.location, issue.field, issue.kind) == ("cases.csv", "row 4", "受理时间", "truncated row")
+    assert (issue.file, issue.location, issue.field, issue.kind) == ("cases.csv", "第 4 行", "受理时间", "truncated row")
     assert issue.raw == {"编号": "3", "村": "东山村", "诉求内容": "水管"}
     batch.on_commit()
     assert (source.processed / "cases.csv").exists()
@@ -93,8 +108,8 @@ def test_extra_cells_and_values_without_header_are_issues(tmp_path):
     batch = only_batch(source)
     assert [record.data for record in batch.records] == [{"编号": "1", "村": "城关村"}]
     assert [(i.location, i.field, i.kind) for i in batch.issues] == [
-        ("row 3", "column C", "value without header"),
-        ("row 4", "column D", "extra cells"),
+        ("第 3 行", "column C", "value without header"),
+        ("第 4 行", "column D", "extra cells"),
     ]
 
 
@@ -132,7 +147,7 @@ def test_batches_come_oldest_first_then_by_name_and_skip_lock_files(tmp_path):
     write(source, "processed/old.csv", body, mtime=100)
     order = []
     for batch in source.batches(None):
-        order.append(batch.watermark)
+        order.append(file_of(batch))
         batch.on_commit()
     assert order == ["c.csv", "a.csv", "b.csv"]
     assert sorted(path.name for path in source.processed.iterdir()) == ["a.csv", "b.csv", "c.csv", "old.csv"]
@@ -157,7 +172,7 @@ def two_row_header_workbook(path: Path, title: bool = False) -> None:
         sheet.cell(top + 1, column, name)
     sheet.append([1, "张三", "城关村", 13800001111, datetime(2024, 3, 1, 8, 30)])
     sheet.append([2, "李四", "新庄村", None, "2024-03-02"])
-    workbook.create_sheet("说明")
+    workbook.create_sheet("说明").append(["本表由系统导出，请勿修改格式"])
     workbook.save(path)
 
 
@@ -174,7 +189,8 @@ def test_xlsx_two_row_merged_header_flattens_to_sub_header_names(tmp_path):
         "受理时间": "2024-03-01 08:30:00",
     }
     assert batch.records[1].data["电话"] == ""
-    assert batch.records[1].location == "cases.xlsx, row 4"
+    assert batch.records[1].location == "cases.xlsx，工作表「诉求台账」第 4 行"  # two sheets: it names the sheet
+    assert batch.notes == ["cases.xlsx 工作表「说明」没有表头，已跳过"]
 
 
 def test_xlsx_title_row_above_header_and_named_sheet(tmp_path):
@@ -182,15 +198,17 @@ def test_xlsx_title_row_above_header_and_named_sheet(tmp_path):
     two_row_header_workbook(source.folder / "cases.xlsx", title=True)
     batch = only_batch(source)
     assert [record.data["姓名"] for record in batch.records] == ["张三", "李四"]
-    assert batch.records[0].location == "cases.xlsx, row 4"
+    assert batch.records[0].location == "cases.xlsx，工作表「诉求台账」第 4 行"
+    assert batch.passed == 1  # the title row
 
 
 def test_xlsx_merged_header_read_as_one_row_is_a_clear_issue_and_goes_to_failed(tmp_path):
-    source = drop(tmp_path, pattern="*.xlsx")
+    source = drop(tmp_path, pattern="*.xlsx", header_row=1)
     two_row_header_workbook(source.folder / "cases.xlsx")
     batch = only_batch(source)
     [issue] = batch.issues
-    assert (issue.file, issue.location, issue.field, issue.kind) == ("cases.xlsx", "row 1", "column C", "blank header")
+    location = "工作表「诉求台账」第 1 行"
+    assert (issue.file, issue.location, issue.field, issue.kind) == ("cases.xlsx", location, "column C", "blank header")
     assert "header_rows = 2" in issue.detail
     batch.on_commit()
     assert (source.failed / "cases.xlsx").exists()
@@ -204,11 +222,96 @@ def test_xlsx_missing_sheet_or_broken_workbook_is_an_issue(tmp_path):
     assert kinds == [("a.xlsx", "missing sheet"), ("b.xlsx", "unreadable")]
 
 
-def test_duplicate_header_is_an_issue_naming_the_column(tmp_path):
-    source = drop(tmp_path)
+def test_a_mapped_duplicate_header_is_an_issue_an_unmapped_one_is_kept_apart(tmp_path):
+    source = drop(tmp_path, columns=("编号", "村"))
     write(source, "cases.csv", "编号,村,村\n1,a,b\n".encode())
-    [issue] = only_batch(source).issues
-    assert (issue.location, issue.field, issue.kind) == ("row 1", "村", "duplicate header")
+    batch = only_batch(source)
+    [issue] = batch.issues
+    assert (issue.location, issue.field, issue.kind) == ("第 1 行", "村", "duplicate header")
+    batch.on_commit()
+    write(source, "notes.csv", "编号,村,备注,备注\n1,a,先,后\n".encode())
+    batch = only_batch(source)
+    assert batch.issues == [] and batch.records[0].data == {"编号": "1", "村": "a", "备注": "先", "备注 (D)": "后"}
+
+
+def test_a_file_still_changing_is_not_taken_until_it_settles(tmp_path):
+    clock = [1_000_000.0]
+    source = drop(tmp_path, settle_seconds=10)
+    source.clock = lambda: clock[0]
+    write(source, "cases.csv", "\n".join([HEADER, *ROWS]).encode(), mtime=clock[0] - 3)
+    assert list(source.batches(None)) == []  # written 3 s ago: an upload may still be going on
+    clock[0] += 8
+    assert len(only_batch(source).records) == 2
+
+
+def test_a_companion_marker_says_a_file_is_complete(tmp_path):
+    source = drop(tmp_path, done_suffix=".ok", settle_seconds=3600)
+    write(source, "cases.csv", "\n".join([HEADER, *ROWS]).encode())
+    assert list(source.batches(None)) == []
+    write(source, "cases.csv.ok", b"")
+    batch = only_batch(source)
+    batch.on_commit()
+    assert sorted(path.name for path in source.processed.iterdir()) == ["cases.csv", "cases.csv.ok"]
+
+
+def test_symbolic_links_in_a_drop_folder_are_not_followed(tmp_path):
+    secret = tmp_path / "outside.csv"
+    secret.write_text("\n".join([HEADER, *ROWS]), encoding="utf-8")
+    source = drop(tmp_path)
+    (source.folder / "link.csv").symlink_to(secret)
+    assert list(source.batches(None)) == []
+
+
+def test_big_files_come_in_batches_and_resume_from_their_checkpoint(tmp_path):
+    source = drop(tmp_path, batch_rows=2)
+    lines = [HEADER] + [f"{n},城关村,事项{n},2024-03-01 08:{n:02d}" for n in range(1, 6)]
+    path = write(source, "cases.csv", "\n".join(lines).encode())
+    batches = source.batches(None)
+    first = next(batches)
+    assert [r.data["编号"] for r in first.records] == ["1", "2"] and not first.ends_file
+    # The run is killed here: only the first batch committed. The next run goes on after it.
+    resumed = list(source.batches(first.watermark))
+    assert [[r.data["编号"] for r in b.records] for b in resumed] == [["3", "4"], ["5"]]
+    assert resumed[-1].ends_file and path.exists()
+    resumed[-1].on_commit()
+    assert (source.processed / "cases.csv").exists()
+
+
+def test_a_file_that_grew_while_read_stays_and_the_rest_is_read_next(tmp_path):
+    source = drop(tmp_path, batch_rows=1)
+    path = write(source, "cases.csv", ("\n".join([HEADER, *ROWS]) + "\n").encode())
+    batches = source.batches(None)
+    read = [next(batches)]
+    with open(path, "ab") as handle:  # the upload resumes while the file is being read
+        handle.write("3,东山村,水管,2024-03-02\n".encode())
+    read += list(batches)
+    assert read[-1].ends_file and not Checkpoint.parse(read[-1].watermark).done
+    read[-1].on_commit()
+    assert path.exists()  # not moved: it changed while it was read, and may change again
+    read += list(source.batches(read[-1].watermark))  # the next run: settled now, nothing new, moved
+    read[-1].on_commit()
+    assert [record.data["编号"] for batch in read for record in batch.records] == ["1", "2", "3"]
+    assert (source.processed / "cases.csv").exists() and not path.exists()
+
+
+def test_a_damaged_workbook_goes_to_failed_and_the_next_file_loads(tmp_path):
+    source = drop(tmp_path, pattern="*.xlsx", header_rows=2)
+    two_row_header_workbook(source.folder / "a.xlsx")
+    data = (source.folder / "a.xlsx").read_bytes()
+    start = data.index(b"xl/worksheets/sheet1.xml")  # the local header's name; the data follows it
+    damaged = bytearray(data)
+    for offset in range(start + 60, start + 160):
+        damaged[offset] ^= 0x5A
+    write(source, "a.xlsx", bytes(damaged), mtime=1_000)
+    two_row_header_workbook(source.folder / "b.xlsx")
+    os.utime(source.folder / "b.xlsx", (2_000, 2_000))
+    outcomes = []
+    for batch in source.batches(None):
+        outcomes.append((file_of(batch), [i.kind for i in batch.issues], len(batch.records)))
+        batch.on_commit()
+    assert outcomes[0][0] == "a.xlsx" and outcomes[0][1] == ["unreadable"]
+    assert outcomes[1] == ("b.xlsx", [], 2)
+    assert (source.failed / "a.xlsx").exists() and (source.processed / "b.xlsx").exists()
 
 
 def test_missing_folder_is_a_source_error(tmp_path):

@@ -4,7 +4,8 @@ Revision ID: 0015
 Revises: 0014
 Create Date: 2026-12-06 16:30:00.000000
 
-A run records the host and process that runs it, the rows it passed over (titles, footers) and notes, so `etl status` can tell a run whose process died
+A run records the host and process that runs it, the rows it passed over (titles, footers) and notes, so
+`etl status` can tell a run whose process died
 (interrupted) from one still going. A file source's watermark becomes a checkpoint of the file being
 streamed (name, size, modification time, rows committed), longer than the old 100 characters.
 """

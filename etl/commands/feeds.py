@@ -1,0 +1,222 @@
+"""`ruralbrain etl …`: run the feeds, watch them, see their state, look at and retry what they quarantined, and
+verify the rollups against the raw rows."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import click
+
+from etl.cli_context import describe, engine, environment, feeds, pick
+from etl.warehouse.settings import Settings
+
+
+@click.group("etl")
+def COMMAND() -> None:  # noqa: N802 - the name the command registry looks for
+    """数据源（Feeds）：运行、查看状态、查看并重试隔离的行、核对汇总。"""
+
+
+class Progress:
+    """Progress of a run as its batches commit. On a terminal one line redrawn in place: rows, rows/s and,
+    where the source knows how far it is (files), a bar with the share done and the time left; in a log, a
+    plain line per batch."""
+
+    def __init__(self, name: str, terminal: bool | None = None):
+        self.name, self.started, self.batches = name, time.monotonic(), 0
+        self.terminal = sys.stderr.isatty() if terminal is None else terminal
+
+    def __call__(self, counts, batch) -> None:
+        self.batches += 1
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        line = f"{self.name}：{counts.rows_in:,} 行 · {self.batches} 批 · {counts.rows_in / elapsed:,.0f} 行/秒"
+        if batch.progress:
+            done, total = batch.progress
+            share = min(done / total, 1.0)
+            left = elapsed * (1 - share) / share if share > 0 else None
+            eta = f" · 剩余约 {_clock(left)}" if left is not None and share < 1 else ""
+            bar = "█" * int(share * 20) + "░" * (20 - int(share * 20))
+            line = f"{line} · {bar} {share:5.1%}{eta}" if self.terminal else f"{line} · {share:.0%}{eta}"
+        if self.terminal:
+            click.echo(f"\r  {line}\033[K", err=True, nl=False)
+        else:
+            click.echo(f"  · {line}", err=True)
+
+    def done(self) -> None:
+        if self.terminal and self.batches:
+            click.echo("", err=True)
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds)
+    return (
+        f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+        if seconds >= 3600
+        else f"{seconds // 60}:{seconds % 60:02d}"
+    )
+
+
+@COMMAND.command("run")
+@click.argument("names", nargs=-1)
+@click.option(
+    "--strict", is_flag=True, help="有行被隔离或文件失败时以状态 1 退出（Exit 1 when anything was quarantined)."
+)
+@click.pass_obj
+def run(settings: Settings, names: tuple[str, ...], strict: bool) -> None:
+    """运行数据源（不指定则全部），从各自的水位线继续；有失败则以状态 1 退出。"""
+    from etl.runner import run_feed
+
+    warehouse = engine(settings)
+    failed = quarantined = False
+    for feed in pick(feeds(settings), names):
+        progress = Progress(feed.name)
+        report = run_feed(warehouse, feed, late_hours=settings.late_hours, progress=progress)
+        progress.done()
+        for note in report.notes:
+            click.echo(f"  注意：{note}", err=True)
+        for issue in report.issues[:20]:
+            click.echo(f"  quarantined: {issue}", err=True)
+        if report.counts.quarantined > 20:
+            more = report.counts.quarantined - 20
+            click.echo(f"  … 另有 {more} 行被隔离（ruralbrain etl quarantine list --feed {feed.name}）", err=True)
+        click.echo(describe(report))
+        failed = failed or bool(report.error)
+        quarantined = quarantined or bool(report.counts.quarantined)
+    if failed or (strict and quarantined):
+        sys.exit(1)
+
+
+@COMMAND.command("status")
+@click.pass_obj
+def status(settings: Settings) -> None:
+    """每个数据源：最近一次运行、各项计数、数据是否按期送达（本地时间）。"""
+    from etl.status import HEADER, feed_status
+
+    rows = [state.row() for state in feed_status(engine(settings), feeds(settings))]
+    table = [HEADER] + [tuple("" if v is None else str(v) for v in row) for row in rows]
+    widths = [max(_width(row[i]) for row in table) for i in range(len(HEADER))]
+    for row in table:
+        click.echo(
+            "  ".join(cell + " " * (width - _width(cell)) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+
+
+def _width(text: str) -> int:
+    """Columns a text takes on a terminal: a Chinese character takes two."""
+    return sum(2 if ord(character) > 0x2E7F else 1 for character in text)
+
+
+@COMMAND.group("quarantine")
+def quarantine_group() -> None:
+    """数据源未能导入的行，连同原因一起保存。"""
+
+
+@quarantine_group.command("list")
+@click.option("--feed", help="只看这个数据源（或导入来源）。")
+@click.option("--limit", default=50, show_default=True)
+@click.pass_obj
+def quarantine_list(settings: Settings, feed: str | None, limit: int) -> None:
+    """最近被隔离的行：来自哪里、哪个字段、什么原因。"""
+    from sqlalchemy import select
+
+    from etl.runner import local_text
+    from etl.warehouse.db import as_utc
+    from etl.warehouse.schema import quarantine
+
+    query = select(quarantine).order_by(quarantine.c.id.desc()).limit(limit)
+    if feed:
+        query = query.where(quarantine.c.source == feed)
+    with engine(settings).connect() as connection:
+        for row in connection.execute(query):
+            retried = "（已重试）" if row.retried_at else ""
+            field = f"，字段「{row.field}」" if row.field else ""
+            when = local_text(as_utc(row.created_at))
+            click.echo(f"{row.source}：{row.location}{field}：{row.reason}{retried} [{when}]")
+
+
+@quarantine_group.command("retry")
+@click.argument("names", nargs=-1)
+@click.pass_obj
+def quarantine_retry(settings: Settings, names: tuple[str, ...]) -> None:
+    """重新校验数据源被隔离的行，例如导入了缺少的区划之后。"""
+    from etl.runner import retry_quarantine
+
+    warehouse = engine(settings)
+    for feed in pick(feeds(settings), names):
+        click.echo(describe(retry_quarantine(warehouse, feed, late_hours=settings.late_hours)))
+
+
+@COMMAND.command("verify")
+@click.option("--days", default=7, show_default=True, help="核对最近几天（本地日）的汇总。")
+@click.option("--repair", is_flag=True, help="用从原始行重算的汇总替换不一致的汇总。")
+@click.pass_obj
+def verify(settings: Settings, days: int, repair: bool) -> None:
+    """从原始行重算最近几天的汇总，与现有汇总逐条比较；--repair 修复差异。有差异且未修复时以状态 1 退出。"""
+    from etl.runner import local_text
+    from etl.verify import verify_rollups
+
+    found = verify_rollups(engine(settings), days=days, repair=repair)
+    click.echo(f"核对 {local_text(found.start)} 至 {local_text(found.end)} 的汇总：{found.compared} 条")
+    for difference in found.differences[:50]:
+        grain, bucket, region, measure, dimension = difference.key
+        kept, again = difference.kept, difference.recomputed
+        click.echo(
+            f"  {grain} {local_text(bucket)} {region} {measure}{'/' + dimension if dimension else ''}："
+            f"现有 {kept[0]} 条、合计 {kept[1]:g}，重算 {again[0]} 条、合计 {again[1]:g}"
+        )
+    if len(found.differences) > 50:
+        click.echo(f"  … 另有 {len(found.differences) - 50} 处差异")
+    if not found.differences:
+        click.echo("汇总与原始行一致")
+    elif found.repaired:
+        click.echo(f"已修复 {len(found.differences)} 处差异")
+    else:
+        click.echo(f"发现 {len(found.differences)} 处差异（加 --repair 修复）")
+        sys.exit(1)
+
+
+@COMMAND.command("watch")
+@click.argument("names", nargs=-1)
+@click.pass_obj
+def watch(settings: Settings, names: tuple[str, ...]) -> None:
+    """按各自的周期运行数据源（MQTT 数据源取完代理中的消息），直到 SIGTERM 或 Ctrl-C。"""
+    import signal
+    import subprocess
+    import threading
+
+    from etl.feeds import worker_number
+    from etl.status import duration_text
+    from etl.watch import watch as watch_feeds
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    chosen = pick(feeds(settings), names)
+    # Unless feeds were named, every MQTT worker after a feed's first gets a process of its own: one process
+    # is bound by paho and the GIL, so workers in one would only take turns. They stop when this one does.
+    spread = [] if names else [feed for feed in chosen if worker_number(feed.name) > 1]
+    chosen = [feed for feed in chosen if feed not in spread]
+    command = [sys.executable, "-m", "etl.cli", "etl", "watch"]
+    children = [subprocess.Popen([*command, feed.name], env=environment(settings)) for feed in spread]
+    others = f"（另有 {len(children)} 个 MQTT 工作进程）" if children else ""
+    click.echo(f"正在运行 {len(chosen)} 个数据源{others}；SIGTERM 或 Ctrl-C 在当前批次完成后停止")
+
+    def report(result) -> None:
+        if result.counts.rows_in or result.error:
+            lag = f"，延迟 {duration_text(result.lag_seconds)}" if result.lag_seconds is not None else ""
+            click.echo(describe(result) + lag)
+
+    def error(feed, problem) -> None:
+        click.echo(f"{feed.name}：运行失败：{type(problem).__name__}: {problem}", err=True)
+
+    try:
+        watch_feeds(engine(settings), chosen, stop, late_hours=settings.late_hours, on_report=report, on_error=error)
+    finally:
+        for child in children:
+            child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                child.kill()  # its batch in flight is rolled back and comes again from the broker
+    click.echo("已停止")

@@ -1,0 +1,107 @@
+"""`ruralbrain etl verify`: the rollups of a recent window recomputed from the raw rows and compared with what
+is kept, every difference reported, and optionally repaired (an operator's check after an incident)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, select
+
+from etl.datasets import datasets
+from etl.rollups import HOUR, day_of, hour_of, month_of, recompute_rollups
+from etl.warehouse.db import as_utc, bump_version
+from etl.warehouse.schema import regions, rollups
+
+Key = tuple[str, datetime, str, str, str]  # grain, bucket, region, measure, dimension
+Values = tuple[int, float, float | None, float | None]  # count, total, min, max
+EMPTY: Values = (0, 0.0, None, None)
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One rollup row that does not match a recompute from the raw rows."""
+
+    key: Key
+    kept: Values
+    recomputed: Values
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What `etl verify` found over its window, and whether it repaired it."""
+
+    start: datetime
+    end: datetime
+    compared: int
+    differences: list[Difference]
+    repaired: bool
+
+
+def verify_rollups(engine: Engine, *, days: int = 7, repair: bool = False, now: datetime | None = None) -> Verification:
+    """Recompute every rollup of the last ``days`` local days (and the months holding them) from the raw rows
+    inside a transaction, compare with what was kept, then keep the recompute (``repair``) or roll it back."""
+    now = now or datetime.now(UTC)
+    start = day_of(now - timedelta(days=max(1, days) - 1))
+    last = hour_of(now)
+    hours = [start + HOUR * n for n in range(int((last - start) / HOUR) + 1)]
+    with engine.connect() as connection:
+        counties = {
+            code[:6] for code in connection.execute(select(regions.c.code).where(regions.c.level == "county")).scalars()
+        }
+        transaction = connection.begin()
+        try:
+            before = _kept(connection, start)
+            for dataset in datasets().values():
+                if dataset.measures:
+                    recompute_rollups(connection, dataset, {(hour, county) for hour in hours for county in counties})
+            after = _kept(connection, start)
+            differences = [
+                Difference(key, before.get(key, EMPTY), after.get(key, EMPTY))
+                for key in sorted(before.keys() | after.keys())
+                if not _same(before.get(key, EMPTY), after.get(key, EMPTY))
+            ]
+            if repair and differences:
+                bump_version(connection)
+                transaction.commit()
+            else:
+                transaction.rollback()
+        except BaseException:
+            transaction.rollback()
+            raise
+    return Verification(
+        start, last + HOUR, len(before.keys() | after.keys()), differences, repair and bool(differences)
+    )
+
+
+def _kept(connection, start: datetime) -> dict[Key, Values]:
+    """The rollups from ``start`` on (hours and days) and of the months holding it."""
+    rows = connection.execute(
+        select(rollups).where(
+            ((rollups.c.grain != "month") & (rollups.c.bucket >= start))
+            | ((rollups.c.grain == "month") & (rollups.c.bucket >= month_of(start)))
+        )
+    )
+    return {
+        (row.grain, as_utc(row.bucket), row.region_code, row.measure, row.dimension): (
+            row.count,
+            row.total,
+            row.min,
+            row.max,
+        )
+        for row in rows
+        if row.count
+    }
+
+
+def _same(left: Values, right: Values) -> bool:
+    """Equal counts, and totals and extremes equal up to floating-point rounding (sums in another order)."""
+    if left[0] != right[0]:
+        return False
+    for a, b in zip(left[1:], right[1:], strict=True):
+        if (a is None) != (b is None):
+            return False
+        if a is not None and not math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9):
+            return False
+    return True

@@ -25,7 +25,21 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 ROWS = int(os.environ.get("BENCH_FILE_ROWS", "1500000"))
-HEADER = ["事件编号", "村代码", "受理时间", "类别", "模块", "渠道", "标题", "上报人", "联系电话", "状态", "办结时间", "办理期限", "满意度"]
+HEADER = [
+    "事件编号",
+    "村代码",
+    "受理时间",
+    "类别",
+    "模块",
+    "渠道",
+    "标题",
+    "上报人",
+    "联系电话",
+    "状态",
+    "办结时间",
+    "办理期限",
+    "满意度",
+]
 FEEDS = """
 [feeds.cases]
 dataset = "cases"
@@ -49,7 +63,8 @@ closed_at = "办结时间"
 due_at = "办理期限"
 satisfaction = "满意度"
 """
-TITLES = ["邻里纠纷调解", "土地界址争议", "路灯损坏报修", "垃圾清运不及时", "申请困难帮扶", "河道漂浮物", "农田灌溉用水", "宅基地审批咨询"]
+TITLES = ["邻里纠纷调解", "土地界址争议", "路灯损坏报修", "垃圾清运不及时"]
+TITLES += ["申请困难帮扶", "河道漂浮物", "农田灌溉用水", "宅基地审批咨询"]
 NAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 STATUS = ["受理", "处置中", "办结", "评价"]
 PANDAS = """
@@ -134,10 +149,10 @@ def main() -> None:
         pandas_s, pandas_mb, _ = measured(
             [sys.executable, "-c", PANDAS, str(export), f"sqlite:///{root / 'pandas.db'}"], env
         )
-        print(f"ours (etl run, SQLite):         {ROWS / ours_s:>9,.0f} rows/s  {ours_s:6.1f} s  peak {ours_mb:6.0f} MB")
+        for label, seconds, peak in (("ours (etl run, SQLite)", ours_s, ours_mb), ("pandas", pandas_s, pandas_mb)):
+            print(f"{label:<24} {ROWS / seconds:>9,.0f} rows/s  {seconds:6.1f} s  peak {peak:6.0f} MB")
         print(f"  {summary}")
-        print(f"pandas read_csv + to_sql:       {ROWS / pandas_s:>9,.0f} rows/s  {pandas_s:6.1f} s  peak {pandas_mb:6.0f} MB")
-        print(f"ratio: {pandas_s / ours_s:.2f}× the pandas path's speed (target ≥ 1), peak RSS {ours_mb:.0f} MB (≤ 500)")
+        print(f"ratio: {pandas_s / ours_s:.2f}× the pandas path's speed (≥ 1); peak RSS {ours_mb:.0f} MB (≤ 500)")
 
 
 if __name__ == "__main__":

@@ -144,7 +144,8 @@ def test_every_bad_row_is_quarantined_with_its_reason_and_counts_reconcile(engin
         title = connection.execute(select(cases.c.title).where(cases.c.case_id == "C3")).scalar()
         run = connection.execute(select(feed_runs)).one()
     assert title == "<script>alert(1)</script>路灯"
-    reasons = {location.split("第 ")[1].split(" 行")[0]: (row.field, kind_of(row.reason)) for location, row in kept.items()}
+    rows = {location.split("第 ")[1].split(" 行")[0]: row for location, row in kept.items()}
+    reasons = {number: (row.field, kind_of(row.reason)) for number, row in rows.items()}
     assert reasons == {
         "5": ("村代码", "unknown region"),
         "6": ("类别", "invalid value"),

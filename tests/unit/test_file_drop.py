@@ -96,7 +96,8 @@ def test_truncated_last_row_is_an_issue_naming_file_row_and_first_missing_field(
     batch = only_batch(source)
     assert len(batch.records) == 2
     [issue] = batch.issues
-    assert (issue.file, issue.location, issue.field, issue.kind) == ("cases.csv", "第 4 行", "受理时间", "truncated row")
+    where = (issue.file, issue.location, issue.field, issue.kind)
+    assert where == ("cases.csv", "第 4 行", "受理时间", "truncated row")
     assert issue.raw == {"编号": "3", "村": "东山村", "诉求内容": "水管"}
     batch.on_commit()
     assert (source.processed / "cases.csv").exists()

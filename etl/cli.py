@@ -39,9 +39,9 @@ _engine, _environment = engine, environment  # the names the commands of this mo
 @main.command("migrate")
 @click.pass_obj
 def migrate_command(settings: Settings) -> None:
-    """Create or upgrade the warehouse schema."""
+    """创建或升级数据仓库的结构。"""
     _engine(settings)
-    click.echo(f"warehouse at the newest schema: {settings.warehouse_url}")
+    click.echo(f"数据仓库已是最新结构：{settings.warehouse_url}")
 
 
 @main.group()
@@ -54,55 +54,64 @@ def geo() -> None:
 @click.option(
     "--crs",
     type=click.Choice(["gcj02", "wgs84", "cgcs2000"]),
-    help="CRS of boundary files that declare none.",
+    help="边界文件未声明坐标系时所用的坐标系。",
 )
-@click.option("--code-field", help="Boundary field holding the region code (default: adcode, code, …).")
-@click.option("--name-field", help="Boundary field holding the region name (default: name, 名称, …).")
-@click.option("--parent", "parent_code", help="Match features without a code by name under this region.")
-@click.option("--layer", help="Layer of a GeoPackage.")
-@click.option("--strict", is_flag=True, help="Exit with status 1 when anything was skipped.")
+@click.option("--code-field", help="边界文件中存放区划代码的字段（默认：adcode、code 等）。")
+@click.option("--name-field", help="边界文件中存放区划名称的字段（默认：name、名称 等）。")
+@click.option("--parent", "parent_code", help="没有代码的要素按名称在这个区划的下级中匹配。")
+@click.option("--layer", help="GeoPackage 的图层。")
+@click.option("--strict", is_flag=True, help="有任何内容被跳过时以状态 1 退出。")
 @click.pass_obj
 def geo_import(settings: Settings, files, crs, code_field, name_field, parent_code, layer, strict) -> None:
-    """Import code CSVs (regions) and boundary files (GeoJSON, Shapefile, GeoPackage), then fill schematic cells."""
+    """导入区划代码 CSV（区划）和边界文件（GeoJSON、Shapefile、GeoPackage），再为其余区划生成示意边界。"""
     from etl.regions import fill_schematic, import_codes_file, load_boundaries
     from geo.boundaries import read_boundaries
-    from geo.codes import normalize_code
+    from geo.codes import CodeError, normalize_code
     from geo.issues import summarize
 
+    try:
+        parent = normalize_code(parent_code) if parent_code else None
+    except CodeError as error:
+        raise click.ClickException(f"--parent：{error}") from None
     engine = _engine(settings)
-    parent = normalize_code(parent_code) if parent_code else None
     skipped = 0
     # Codes first, so boundaries given in the same call find their regions.
     for path in sorted(files, key=lambda p: Path(p).suffix.lower() in BOUNDARY_SUFFIXES):
         if Path(path).suffix.lower() in BOUNDARY_SUFFIXES:
             read = read_boundaries(path, crs=crs, code_field=code_field, name_field=name_field, layer=layer)
             report = load_boundaries(engine, read, source="geo import", parent_code=parent)
-            what = "boundaries"
+            unit, what = "条", "边界"
         else:
             report = import_codes_file(engine, path)
-            what = "regions"
+            unit, what = "个", "区划"
         for issue in report.issues:
-            click.echo(f"skipped: {issue}", err=True)
-        click.echo(f"{path}: {report.loaded} {what} imported, {report.unchanged} unchanged")
+            click.echo(f"跳过：{issue}", err=True)
+        click.echo(f"{path}：导入 {report.loaded} {unit}{what}，{report.unchanged} {unit}未变")
         click.echo(summarize(report.issues), err=bool(report.issues))
         skipped += len(report.issues)
-    cells = fill_schematic(engine)
-    click.echo(f"schematic boundaries: {cells.loaded} updated, {cells.unchanged} unchanged")
+    try:
+        cells = fill_schematic(engine)
+    except ValueError as error:  # a parent with no area left for its children's cells
+        raise click.ClickException(f"示意边界未能生成：{error}") from None
+    click.echo(f"示意边界：更新 {cells.loaded} 个，未变 {cells.unchanged} 个")
     if strict and skipped:
         sys.exit(1)
 
 
 @geo.command("build")
-@click.option("--force", is_flag=True, help="Rebuild even if the files match the warehouse version.")
+@click.option("--force", is_flag=True, help="即使文件已与数据仓库的区划一致也重新生成。")
 @click.pass_obj
 def geo_build(settings: Settings, force: bool) -> None:
-    """Write per-level simplified GeoJSON for the maps (cached on disk until the warehouse changes)."""
+    """为地图按层级生成简化的 GeoJSON（保存在磁盘上，区划变化后才重新生成）。"""
     from etl.geo_build import build_geometry
+    from geo.codes import LEVEL_NAMES
 
     report = build_geometry(_engine(settings), settings.geo_dir, force=force)
-    sizes = ", ".join(f"{level} {size / 1024:.0f} KB" for level, size in report.level_bytes.items())
-    state = "built" if report.built else "already up to date"
-    click.echo(f"map geometry {state} for warehouse version {report.version} in {settings.geo_dir}: {sizes}")
+    sizes = "、".join(
+        f"{LEVEL_NAMES.get(level, level)} {size / 1024:.0f} KB" for level, size in report.level_bytes.items()
+    )
+    state = "已生成" if report.built else "已是最新"
+    click.echo(f"地图几何{state}（数据版本 {report.version}）：{settings.geo_dir}，{sizes or '没有带边界的区划'}")
 
 
 @main.command()

@@ -104,18 +104,19 @@ def _match(feature: BoundaryFeature, table: dict, by_name: dict, parent_code: st
         return None, (
             "code",
             "unknown region",
-            f"{feature.code} is not in the warehouse; import the codes first",
+            f"{feature.code} 不在数据仓库中；请先导入区划代码",
         )
     if parent_code is None:
         return None, (
             "code",
             "no code",
-            f"'{feature.name}' has no code; pass --parent to match names under it",
+            f"'{feature.name}' 没有区划代码；用 --parent 指定上级区划，可按名称匹配其下级",
         )
     codes = by_name.get((parent_code, plain_name(feature.name)), [])
     if len(codes) == 1:
         return codes[0], None
-    detail = f"{len(codes) or 'no'} regions named '{feature.name}' under {parent_code}"
+    count = f"有 {len(codes)} 个" if codes else "没有"
+    detail = f"{parent_code} 下{count}名为 '{feature.name}' 的区划"
     return None, ("name", "unknown region" if not codes else "ambiguous name", detail)
 
 
@@ -157,7 +158,7 @@ def _outside_parent(feature: BoundaryFeature, row, table: dict):
     return (
         "geometry",
         "outside parent",
-        f"only {inside:.0%} of {row.code} lies inside its parent {parent.code}",
+        f"{row.code} 只有 {inside:.0%} 的面积在其上级 {parent.code} 之内",
     )
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pyogrio
 import shapely
+from pyogrio.errors import DataLayerError, DataSourceError
+from pyproj.exceptions import CRSError
 from shapely.geometry.base import BaseGeometry
 
 from geo.codes import CodeError, normalize_code
@@ -22,7 +24,7 @@ NAME_FIELDS = ("name", "名称", "xzqmc")
 class BoundaryFeature:
     """One polygon from a boundary file, in WGS-84, with the code and/or name that identify its region."""
 
-    location: str  # "feature 3"
+    location: str  # "第 3 个要素"
     code: str | None
     name: str | None
     geometry: BaseGeometry
@@ -75,15 +77,19 @@ def read_boundaries(
     try:
         info = pyogrio.read_info(path, layer=layer)
         declared = _declared_crs(path, info)
-    except (pyogrio.errors.DataSourceError, json.JSONDecodeError, UnicodeDecodeError) as error:
-        result.issues.append(Issue(file, "", None, "unreadable file", str(error).splitlines()[0]))
+    except (DataSourceError, DataLayerError, json.JSONDecodeError, UnicodeDecodeError) as error:
+        detail = f"无法作为 GeoJSON、Shapefile 或 GeoPackage 读取：{str(error).splitlines()[0]}"
+        result.issues.append(Issue(file, "", None, "unreadable file", detail))
+        return result
+    except (ValueError, CRSError) as error:  # a declared CRS that cannot be converted to WGS-84
+        result.issues.append(Issue(file, "", None, "unknown CRS", str(error).splitlines()[0]))
         return result
     if crs and crs not in CRS_NAMES:
-        raise ValueError(f"unknown CRS '{crs}'; use one of {', '.join(CRS_NAMES)}")
+        raise ValueError(f"未知坐标系 '{crs}'；可用 {'、'.join(CRS_NAMES)}")
     result.crs = declared or crs or ""
     if not result.crs:
-        hint = " (DataV/Aliyun files are GCJ-02)" if "adcode" in info.get("fields", []) else ""
-        detail = f"the file declares no CRS; pass --crs {'|'.join(CRS_NAMES)}{hint}"
+        hint = "（DataV/阿里云的文件是 GCJ-02）" if "adcode" in info.get("fields", []) else ""
+        detail = f"文件没有声明坐标系；请加 --crs {'|'.join(CRS_NAMES)}{hint}"
         result.issues.append(Issue(file, "", None, "unknown CRS", detail))
         return result
 
@@ -92,8 +98,8 @@ def read_boundaries(
     code_column = _pick(columns, code_field, CODE_FIELDS)
     name_column = _pick(columns, name_field, NAME_FIELDS)
     if code_column is None and name_column is None:
-        wanted = code_field or name_field or f"one of {', '.join(CODE_FIELDS + NAME_FIELDS)}"
-        detail = f"no code or name field ({wanted}) among {columns}"
+        wanted = code_field or name_field or f"{'、'.join(CODE_FIELDS + NAME_FIELDS)} 之一"
+        detail = f"字段 {'、'.join(columns) or '（无）'} 中没有代码或名称字段（应为 {wanted}）"
         result.issues.append(Issue(file, "", code_field or "code", "missing field", detail))
         return result
 
@@ -105,7 +111,7 @@ def read_boundaries(
 
 
 def _feature(number, geometry, raw, code_column, name_column, file, crs) -> BoundaryFeature | Issue:
-    location = f"feature {number}"
+    location = f"第 {number} 个要素"
     code = None
     name = (str(raw.get(name_column) or "").strip() or None) if name_column else None
     if code_column and raw.get(code_column) not in (None, ""):
@@ -115,14 +121,19 @@ def _feature(number, geometry, raw, code_column, name_column, file, crs) -> Boun
             return Issue(file, location, code_column, "bad code", str(error), raw)
     if code is None and name is None:
         field = code_column or name_column
-        return Issue(file, location, field, "no code or name", "the feature names no region", raw)
+        return Issue(file, location, field, "no code or name", "该要素既没有区划代码也没有名称", raw)
     if geometry is None or geometry.is_empty:
-        return Issue(file, location, "geometry", "empty geometry", "the feature has no polygon", raw)
+        return Issue(file, location, "geometry", "empty geometry", "该要素没有多边形", raw)
     if geometry.geom_type not in ("Polygon", "MultiPolygon"):
-        return Issue(file, location, "geometry", "not a polygon", f"got a {geometry.geom_type}", raw)
+        detail = f"几何类型为 {geometry.geom_type}，应为 Polygon 或 MultiPolygon"
+        return Issue(file, location, "geometry", "not a polygon", detail, raw)
     if not geometry.is_valid:
-        return Issue(file, location, "geometry", "invalid geometry", shapely.is_valid_reason(geometry), raw)
-    return BoundaryFeature(location, code, name, to_canonical(geometry, crs), raw)
+        detail = f"多边形无效（GEOS：{shapely.is_valid_reason(geometry)}）"
+        return Issue(file, location, "geometry", "invalid geometry", detail, raw)
+    try:
+        return BoundaryFeature(location, code, name, to_canonical(geometry, crs), raw)
+    except ValueError as error:  # coordinates outside what the file's CRS can convert
+        return Issue(file, location, "geometry", "invalid geometry", str(error), raw)
 
 
 def _jsonable(value):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 LEVELS = ("province", "city", "county", "township", "village")
+# what each level is called on screen
+LEVEL_NAMES = {"province": "省级", "city": "市级", "county": "县级", "township": "乡级", "village": "村级"}
 
 # digits that identify a region at each level; the rest of the 12 are zeros
 _PREFIX_LENGTHS = {"province": 2, "city": 4, "county": 6, "township": 9, "village": 12}
@@ -20,23 +22,22 @@ def level_rank(level: str) -> int:
     try:
         return LEVELS.index(level)
     except ValueError:
-        raise ValueError(f"unknown level '{level}'; expected one of {', '.join(LEVELS)}") from None
+        raise ValueError(f"未知层级 '{level}'；应为 {'、'.join(LEVELS)} 之一") from None
 
 
 def normalize_code(raw: str | int) -> str:
     """The 12-digit form of a code given with 2, 4, 6, 9 or 12 digits, zero-padded on the right."""
     if isinstance(raw, bool) or not isinstance(raw, (str, int)):
-        raise CodeError(f"code {raw!r} is a {type(raw).__name__}, not a string or integer")
+        raise CodeError(f"代码 {raw!r} 的类型是 {type(raw).__name__}，不是字符串或整数")
     code = str(raw).translate(_FULL_WIDTH_DIGITS).strip()
     if not code:
-        raise CodeError(f"code {str(raw)!r} is empty")
+        raise CodeError(f"代码 {str(raw)!r} 为空")
     bad = next((char for char in code if char not in "0123456789"), None)
     if bad is not None:
-        raise CodeError(f"code '{code}' has a non-digit character '{bad}'")
+        raise CodeError(f"代码 '{code}' 含非数字字符 '{bad}'")
     if len(code) not in _ACCEPTED_LENGTHS:
-        expected = ", ".join(str(n) for n in _ACCEPTED_LENGTHS[:-1]) + f" or {_ACCEPTED_LENGTHS[-1]}"
-        digits = f"{len(code)} digit" + ("" if len(code) == 1 else "s")
-        raise CodeError(f"code '{code}' has {digits}; expected {expected}")
+        expected = "、".join(str(n) for n in _ACCEPTED_LENGTHS[:-1]) + f" 或 {_ACCEPTED_LENGTHS[-1]}"
+        raise CodeError(f"代码 '{code}' 有 {len(code)} 位，应为 {expected} 位")
     return code.ljust(12, "0")
 
 

@@ -101,7 +101,7 @@ def _pyproj(source: int, target: int):
         try:
             return transformer.transform(x, y, errcheck=True)
         except ProjError as error:
-            raise ValueError(f"coordinates do not fit EPSG:{source} -> EPSG:{target}: {error}") from error
+            raise ValueError(f"坐标无法从 EPSG:{source} 转换到 EPSG:{target}：{error}") from error
 
     return convert
 
@@ -115,7 +115,7 @@ def _epsg_of(crs_name: str) -> int | None:
         return _EPSG_OF[name]
     if name.startswith(_EPSG_PREFIX) and name[len(_EPSG_PREFIX) :].isdigit():
         return int(name[len(_EPSG_PREFIX) :])
-    raise ValueError(f"unknown CRS '{crs_name}'; use one of {', '.join(CRS_NAMES)} or 'epsg:<number>'")
+    raise ValueError(f"未知坐标系 '{crs_name}'；可用 {'、'.join(CRS_NAMES)} 或 'epsg:<编号>'")
 
 
 def _columns(function):
@@ -153,5 +153,5 @@ def crs_name_for(crs: Any) -> str | None:
         return "wgs84"
     epsg = crs.to_epsg()
     if epsg is None:
-        raise ValueError(f"the declared CRS '{crs.name}' has no EPSG code; reproject the file to EPSG:4326")
+        raise ValueError(f"文件声明的坐标系 '{crs.name}' 没有 EPSG 编号；请先把文件转换为 EPSG:4326")
     return _NAME_OF_EPSG.get(epsg, f"{_EPSG_PREFIX}{epsg}")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from geo.codes import CodeError, level_of, level_rank, normalize_code, parent_of
+from geo.codes import LEVEL_NAMES, CodeError, level_of, level_rank, normalize_code, parent_of
 from geo.issues import Issue
 from geo.textfile import decode
 
@@ -58,9 +59,13 @@ def _optional_int(value: str, column: str) -> int | None:
     value = value.strip().replace(",", "")
     if not value:
         return None
-    number = float(value)
-    if number < 0 or number != int(number):
-        raise ValueError(f"'{value}' is not a whole number ≥ 0")
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    # NaN and infinity are no counts either (and int() of them raises)
+    if not math.isfinite(number) or number < 0 or number != int(number):
+        raise ValueError(f"'{value}' 不是大于等于 0 的整数")
     return int(number)
 
 
@@ -74,17 +79,23 @@ def read_codes_csv(path: str | Path, known_codes: set[str] | frozenset[str] = fr
     path = Path(path)
     file = path.name
     result = HierarchyRead()
-    text, result.encoding = decode(path.read_bytes(), file)
+    try:
+        text, result.encoding = decode(path.read_bytes(), file)
+    except ValueError:
+        detail = "既不是 UTF-8 也不是 GBK/GB18030 文本；请另存为 UTF-8 编码的 CSV"
+        result.issues.append(Issue(file, "", None, "encoding", detail))
+        return result
     rows = csv.reader(io.StringIO(text))
     header = next(rows, None)
     if header is None:
-        result.issues.append(Issue(file, "", None, "empty file", "no header and no rows"))
+        result.issues.append(Issue(file, "", None, "empty file", "既没有表头也没有数据行"))
         return result
     columns = _columns(header)
     missing = [name for name in ("code", "name") if name not in columns]
     if missing:
-        detail = f"no {' or '.join(missing)} column in header {header}; expected e.g. 'code,name'"
-        result.issues.append(Issue(file, "row 1", missing[0], "missing column", detail))
+        shown = ",".join(header)
+        detail = f"表头 '{shown}' 中没有 {'、'.join(missing)} 列；至少应有如 'code,name' 或 '区划代码,名称' 的两列"
+        result.issues.append(Issue(file, "第 1 行", missing[0], "missing column", detail))
         return result
 
     candidates: dict[str, tuple[int, RegionRecord, dict]] = {}
@@ -92,9 +103,9 @@ def read_codes_csv(path: str | Path, known_codes: set[str] | frozenset[str] = fr
         if not any(cell.strip() for cell in row):
             continue
         raw = dict(zip(header, row, strict=False))
-        location = f"row {number}"
+        location = f"第 {number} 行"
         if len(row) != len(header):
-            detail = f"{len(row)} cells where the header has {len(header)}"
+            detail = f"该行有 {len(row)} 个单元格，表头有 {len(header)} 列"
             result.issues.append(Issue(file, location, None, "malformed row", detail, raw))
             continue
         record_or_issue = _record(row, columns, file, location, raw)
@@ -104,7 +115,7 @@ def read_codes_csv(path: str | Path, known_codes: set[str] | frozenset[str] = fr
         record = record_or_issue
         if record.code in candidates:
             first = candidates[record.code][0]
-            detail = f"{record.code} already given at row {first}"
+            detail = f"{record.code} 已在第 {first} 行出现"
             result.issues.append(Issue(file, location, "code", "duplicate code", detail, raw))
             continue
         candidates[record.code] = (number, record, raw)
@@ -114,8 +125,8 @@ def read_codes_csv(path: str | Path, known_codes: set[str] | frozenset[str] = fr
     for number, record, raw in candidates.values():
         is_root = level_rank(record.level) == top_rank
         if not is_root and record.parent_code not in available:
-            detail = f"parent {record.parent_code} of {record.code} is neither in the file nor in the warehouse"
-            result.issues.append(Issue(file, f"row {number}", "parent_code", "missing parent", detail, raw))
+            detail = f"{record.parent_code} 既不在文件中也不在数据仓库中（{record.code} 的上级）"
+            result.issues.append(Issue(file, f"第 {number} 行", "parent_code", "missing parent", detail, raw))
             continue
         result.regions.append(record)
     _drop_orphans_of_rejected(result, set(known_codes), top_rank, file)
@@ -132,7 +143,7 @@ def _drop_orphans_of_rejected(result: HierarchyRead, known: set[str], top_rank: 
             if level_rank(record.level) != top_rank and record.parent_code not in kept:
                 result.regions.remove(record)
                 kept.discard(record.code)
-                detail = f"parent {record.parent_code} of {record.code} was itself rejected"
+                detail = f"{record.parent_code} 本身未能导入（{record.code} 的上级）"
                 result.issues.append(Issue(file, "", "parent_code", "missing parent", detail, record.__dict__))
                 changed = True
 
@@ -147,11 +158,11 @@ def _record(row: list[str], columns: dict[str, int], file: str, location: str, r
         return Issue(file, location, "code", "bad code", str(error), raw)
     name = cell("name")
     if not name:
-        return Issue(file, location, "name", "empty name", f"region {code} has no name", raw)
+        return Issue(file, location, "name", "empty name", f"区划 {code} 没有名称", raw)
     level = level_of(code)
     given_level = cell("level").lower()
     if given_level and given_level != level:
-        detail = f"file says '{given_level}' but code {code} is a {level}"
+        detail = f"文件中的层级为 '{given_level}'，但代码 {code} 是{LEVEL_NAMES[level]}（{level}）"
         return Issue(file, location, "level", "level mismatch", detail, raw)
     parent = parent_of(code)
     given_parent = cell("parent_code")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 # What each kind of problem is called on an operator's screen; the English kind follows it as its identifier.
 LABELS = {
+    "ambiguous name": "名称有歧义",
     "bad code": "区划代码错误",
     "bad number": "数字错误",
     "bad region code": "区划代码错误",
@@ -29,9 +30,11 @@ LABELS = {
     "missing field": "缺少字段",
     "missing parent": "缺少上级区划",
     "missing sheet": "缺少工作表",
+    "no code": "没有区划代码",
     "no code or name": "没有代码或名称",
     "not a polygon": "不是多边形",
     "not an object": "不是 JSON 对象",
+    "outside parent": "超出上级区划",
     "refused by database": "数据库拒绝",
     "too late": "迟到太久",
     "too long": "内容过长",
@@ -51,7 +54,7 @@ class Issue:
     """One reason a row or feature was not imported; ``raw`` keeps the input so nothing is lost."""
 
     file: str
-    location: str  # "row 12", "feature 3", or "" for the whole file
+    location: str  # "第 12 行", "第 3 个要素", or "" for the whole file
     field: str | None
     kind: str  # short and stable, e.g. "bad code", "duplicate code"; summaries group by it
     detail: str

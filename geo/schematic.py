@@ -165,9 +165,9 @@ def _gather_detached(cells: np.ndarray, grid: float) -> None:
 
 
 def _describe(parent: BaseGeometry, codes: list[str]) -> str:
-    shown = ", ".join(codes[:3]) + (f" and {len(codes) - 3} more" if len(codes) > 3 else "")
-    bounds = ", ".join(f"{value:.7f}" for value in parent.bounds) if not parent.is_empty else "empty"
-    return f"the parent of {shown} (bounds {bounds})"
+    shown = "、".join(codes[:3]) + (f" 等 {len(codes)} 个区划" if len(codes) > 3 else "")
+    bounds = ", ".join(f"{value:.7f}" for value in parent.bounds) if not parent.is_empty else "空"
+    return f"{shown} 的上级区划（范围 {bounds}）"
 
 
 def partition(
@@ -189,8 +189,8 @@ def partition(
         return {}
     area = _available(parent, fixed, grid)
     if area.is_empty:
-        why = "its surveyed children cover it" if fixed else f"it vanishes on a {grid} degree grid"
-        raise ValueError(f"no area is left for schematic cells in {_describe(parent, codes)}: {why}")
+        why = "已测绘的下级区划覆盖了它的全部面积" if fixed else f"它在 {grid} 度的网格上面积为零"
+        raise ValueError(f"没有剩余面积可划分示意边界：{_describe(parent, codes)}；{why}")
     if len(codes) == 1:
         return {codes[0]: area}
 
@@ -208,7 +208,7 @@ def partition(
         seeds = _relax(seeds, area_local)
         cells = _cells(seeds, area, frame, grid)
     if any(cell.is_empty for cell in cells):
-        raise ValueError(f"{_describe(parent, codes)} is too small for {len(codes)} cells on a {grid} grid")
+        raise ValueError(f"{_describe(parent, codes)}太小，无法在 {grid} 度的网格上划出 {len(codes)} 个示意边界")
 
     result = dict(zip(codes, cells, strict=True))
     if not shapely.coverage_is_valid(cells):

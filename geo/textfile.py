@@ -12,4 +12,4 @@ def decode(data: bytes, file: str) -> tuple[str, str]:
             return data.decode(encoding), encoding
         except UnicodeDecodeError:
             continue
-    raise ValueError(f"{file}: neither UTF-8 nor GBK/GB18030 text")
+    raise ValueError(f"{file}：既不是 UTF-8 也不是 GBK/GB18030 文本")

@@ -25,11 +25,11 @@ def test_migrate_and_round_trip_hierarchy_with_geometry(postgres_url):
         RegionRecord("990101002000", "柳河乡", "township", "990101000000", 1000, 3000),
         RegionRecord("990101001001", "王家村", "village", "990101001000", 2000, 6000),
     ]
-    bad = Issue("codes.csv", "row 9", "code", "bad code", "code '99x' has a non-digit character", {"code": "99x"})
+    bad = Issue("codes.csv", "第 9 行", "code", "bad code", "代码 '99x' 含非数字字符 'x'", {"code": "99x"})
     report = load_hierarchy(engine, HierarchyRead(records, [bad]), source="test")
     assert (report.loaded, len(report.issues)) == (4, 1)
     outline = box(117.0, 31.0, 117.5, 31.5)
-    feature = BoundaryFeature("feature 1", "990101000000", "示范县", outline, {})
+    feature = BoundaryFeature("第 1 个要素", "990101000000", "示范县", outline, {})
     load_boundaries(engine, BoundariesRead([feature], [], "wgs84", "outline.geojson"), source="test")
     fill_schematic(engine)
 
@@ -45,6 +45,6 @@ def test_migrate_and_round_trip_hierarchy_with_geometry(postgres_url):
     assert abs(shapely.union_all(towns).area - outline.area) < 1e-9
     assert shapely.from_wkb(rows["990101001001"].geometry).equals(towns[0])  # an only child fills its parent
     assert {rows[c].boundary for c in ("990101001000", "990101002000", "990101001001")} == {"schematic"}
-    assert tuple(kept[:2]) == ("codes.csv, row 9", "code") and "99x" in kept.raw
+    assert tuple(kept[:2]) == ("codes.csv，第 9 行", "code") and "99x" in kept.raw
     assert version == 3  # hierarchy, boundary and schematic cells: three committed writes
     engine.dispose()

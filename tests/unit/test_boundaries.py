@@ -45,7 +45,7 @@ def test_geojson_without_crs_needs_one(tmp_path):
     read = read_boundaries(path)
     assert read.features == []
     assert read.issues[0].kind == "unknown CRS"
-    assert "--crs" in read.issues[0].detail and "GCJ-02" in read.issues[0].detail
+    assert read.issues[0].detail == "文件没有声明坐标系；请加 --crs wgs84|gcj02|cgcs2000（DataV/阿里云的文件是 GCJ-02）"
     read = read_boundaries(path, crs="gcj02")
     assert [f.code for f in read.features] == ["330522000000"]
     # GCJ-02 is offset from WGS-84 by a few hundred metres; the stored polygon is WGS-84.
@@ -72,6 +72,19 @@ def test_shapefile_and_geopackage_with_declared_cgcs2000(tmp_path, suffix, drive
     assert [(f.code, f.name) for f in read.features] == [("330522001000", "雉城街道")]
 
 
+def test_unusable_declared_crs_and_unconvertible_coordinates_are_issues_not_crashes(tmp_path):
+    local = "+proj=tmerc +lat_0=0 +lon_0=120.3 +k=1 +x_0=500000 +y_0=0 +ellps=GRS80 +units=m +no_defs"
+    gpd.GeoDataFrame({"code": ["330522"]}, geometry=[box(0, 0, 1000, 1000)]).set_crs(local).to_file(tmp_path / "a.shp")
+    read = read_boundaries(tmp_path / "a.shp")
+    assert read.features == [] and [(i.location, i.kind) for i in read.issues] == [("", "unknown CRS")]
+    assert "没有 EPSG 编号" in read.issues[0].detail
+    # EPSG:4528's eastings carry the zone number: (0, 0) to (1, 1) lies outside the projection
+    gpd.GeoDataFrame({"code": ["330522"]}, geometry=[box(0, 0, 1, 1)]).set_crs(4528).to_file(tmp_path / "b.gpkg")
+    read = read_boundaries(tmp_path / "b.gpkg")
+    assert read.features == [] and [(i.location, i.kind) for i in read.issues] == [("第 1 个要素", "invalid geometry")]
+    assert "坐标无法从 EPSG:4528 转换到 EPSG:4326" in read.issues[0].detail
+
+
 def test_bad_features_are_reported_with_feature_and_field(tmp_path):
     bowtie = {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}
     features = [
@@ -83,17 +96,17 @@ def test_bad_features_are_reported_with_feature_and_field(tmp_path):
         feature(mapping(COUNTY), adcode="33x522"),  # 6: bad code
     ]
     read = read_boundaries(write_geojson(tmp_path / "b.geojson", features), crs="wgs84")
-    assert [f.location for f in read.features] == ["feature 1"]
+    assert [f.location for f in read.features] == ["第 1 个要素"]
     found = {(i.location, i.field, i.kind) for i in read.issues}
     assert found == {
-        ("feature 2", "adcode", "no code or name"),
-        ("feature 3", "geometry", "empty geometry"),
-        ("feature 4", "geometry", "invalid geometry"),
-        ("feature 5", "geometry", "not a polygon"),
-        ("feature 6", "adcode", "bad code"),
+        ("第 2 个要素", "adcode", "no code or name"),
+        ("第 3 个要素", "geometry", "empty geometry"),
+        ("第 4 个要素", "geometry", "invalid geometry"),
+        ("第 5 个要素", "geometry", "not a polygon"),
+        ("第 6 个要素", "adcode", "bad code"),
     }
     assert all(i.file == "b.geojson" for i in read.issues)
-    assert "Self-intersection" in next(i for i in read.issues if i.location == "feature 4").detail
+    assert "Self-intersection" in next(i for i in read.issues if i.location == "第 4 个要素").detail
 
 
 def test_file_without_code_or_name_field(tmp_path):
@@ -113,15 +126,19 @@ def test_load_matches_by_code_and_by_name_and_rejects_outside_parent(engine, tmp
     path = write_geojson(tmp_path / "towns.geojson", towns)
     report = load_boundaries(engine, read_boundaries(path, crs="wgs84"), source="test", parent_code="330522000000")
     assert report.loaded == 1
-    assert {(i.location, i.kind) for i in report.issues} == {
-        ("feature 2", "outside parent"),
-        ("feature 3", "unknown region"),
+    assert {(i.location, i.kind, i.detail) for i in report.issues} == {
+        ("第 2 个要素", "outside parent", "330522002000 只有 0% 的面积在其上级 330522000000 之内"),
+        ("第 3 个要素", "unknown region", "330522000000 下没有名为 '不存在镇' 的区划"),
     }
     with engine.connect() as connection:
         kept = connection.execute(select(quarantine.c.location, quarantine.c.reason, quarantine.c.raw)).all()
         boundary = connection.execute(select(regions.c.boundary).where(regions.c.code == "330522001000")).scalar()
     assert boundary == "surveyed"
-    assert {row.location for row in kept} == {"towns.geojson，feature 2", "towns.geojson，feature 3"}
+    assert {row.location for row in kept} == {"towns.geojson，第 2 个要素", "towns.geojson，第 3 个要素"}
+    assert {row.reason for row in kept} == {
+        "超出上级区划 [outside parent]：330522002000 只有 0% 的面积在其上级 330522000000 之内",
+        "区划未知 [unknown region]：330522000000 下没有名为 '不存在镇' 的区划",
+    }
     assert any("不存在镇" in row.raw for row in kept)
 
 

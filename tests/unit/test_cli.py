@@ -31,21 +31,26 @@ def test_geo_import_then_build(tmp_path):
     files = [str(tmp_path / "outline.geojson"), str(tmp_path / "codes.csv")]  # boundaries listed first on purpose
     result = runner.invoke(main, [*base, "geo", "import", *files, "--crs", "wgs84"])
     assert result.exit_code == 0, result.output
-    assert "codes.csv: 4 regions imported" in result.output
-    assert "skipped: codes.csv, row 6, field 'code': bad code" in result.output
-    assert "1 skipped:" in result.output and "1 × bad code" in result.output
-    assert "outline.geojson: 1 boundaries imported" in result.output
-    assert "schematic boundaries: 3 updated" in result.output
+    assert "codes.csv：导入 4 个区划，0 个未变" in result.output
+    skipped = "跳过：codes.csv，第 6 行，字段「code」：区划代码错误 [bad code]：代码 '99019900100X' 含非数字字符 'X'"
+    assert skipped in result.output
+    assert "跳过 1 项：" in result.output and "1 × 区划代码错误 [bad code]" in result.output
+    assert "outline.geojson：导入 1 条边界，0 条未变" in result.output
+    assert "示意边界：更新 3 个，未变 0 个" in result.output
 
     strict = runner.invoke(main, [*base, "geo", "import", str(tmp_path / "codes.csv"), "--strict"])
-    assert strict.exit_code == 1 and "4 unchanged" in strict.output
+    assert strict.exit_code == 1 and "codes.csv：导入 0 个区划，4 个未变" in strict.output
+
+    bad_parent = runner.invoke(main, [*base, "geo", "import", str(tmp_path / "outline.geojson"), "--parent", "99x"])
+    assert bad_parent.exit_code == 1 and "--parent：代码 '99x' 含非数字字符 'x'" in bad_parent.output
 
     built = runner.invoke(main, [*base, "geo", "build"])
-    assert built.exit_code == 0 and "built for warehouse version" in built.output
+    assert built.exit_code == 0 and "地图几何已生成（数据版本 " in built.output
+    assert "县级 " in built.output and "乡级 " in built.output and "村级 " in built.output
     manifest = orjson.loads((tmp_path / "var" / "geo" / "manifest.json").read_bytes())
     assert manifest["root"] == "990199000000"
     children = orjson.loads((tmp_path / "var" / "geo" / "children" / "990199000000.geojson").read_bytes())
     assert sorted(f["properties"]["name"] for f in children["features"]) == ["东镇", "西镇"]
     assert {f["properties"]["boundary"] for f in children["features"]} == {"schematic"}
     again = runner.invoke(main, [*base, "geo", "build"])
-    assert "already up to date" in again.output
+    assert "地图几何已是最新（数据版本 " in again.output

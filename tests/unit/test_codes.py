@@ -28,16 +28,16 @@ def test_normalize_every_accepted_length(raw, code):
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
-        ("33052A", "code '33052A' has a non-digit character 'A'"),
-        ("3305-22", "code '3305-22' has a non-digit character '-'"),
-        ("330522.0", "code '330522.0' has a non-digit character '.'"),
-        ("长兴县", "code '长兴县' has a non-digit character '长'"),
-        ("3305221", "code '3305221' has 7 digits; expected 2, 4, 6, 9 or 12"),
-        ("3", "code '3' has 1 digit; expected 2, 4, 6, 9 or 12"),
-        ("3305220010011", "code '3305220010011' has 13 digits; expected 2, 4, 6, 9 or 12"),
-        (-33, "code '-33' has a non-digit character '-'"),
-        ("", "code '' is empty"),
-        ("   ", "code '   ' is empty"),
+        ("33052A", "代码 '33052A' 含非数字字符 'A'"),
+        ("3305-22", "代码 '3305-22' 含非数字字符 '-'"),
+        ("330522.0", "代码 '330522.0' 含非数字字符 '.'"),
+        ("长兴县", "代码 '长兴县' 含非数字字符 '长'"),
+        ("3305221", "代码 '3305221' 有 7 位，应为 2、4、6、9 或 12 位"),
+        ("3", "代码 '3' 有 1 位，应为 2、4、6、9 或 12 位"),
+        ("3305220010011", "代码 '3305220010011' 有 13 位，应为 2、4、6、9 或 12 位"),
+        (-33, "代码 '-33' 含非数字字符 '-'"),
+        ("", "代码 '' 为空"),
+        ("   ", "代码 '   ' 为空"),
     ],
 )
 def test_malformed_codes_are_rejected_naming_the_code(raw, message):
@@ -49,7 +49,7 @@ def test_malformed_codes_are_rejected_naming_the_code(raw, message):
 def test_code_error_is_a_value_error_and_non_text_is_rejected():
     assert issubclass(CodeError, ValueError)
     for raw in (None, 3.3, True):
-        with pytest.raises(CodeError, match="not a string or integer"):
+        with pytest.raises(CodeError, match="不是字符串或整数"):
             normalize_code(raw)
 
 
@@ -79,7 +79,7 @@ def test_parent_chain_of_a_village_up_to_the_province():
 
 def test_level_rank_orders_levels_and_rejects_unknown_names():
     assert [level_rank(level) for level in LEVELS] == [0, 1, 2, 3, 4]
-    with pytest.raises(ValueError, match="unknown level 'hamlet'"):
+    with pytest.raises(ValueError, match="未知层级 'hamlet'"):
         level_rank("hamlet")
 
 

@@ -102,9 +102,9 @@ def test_projected_epsg_crs_is_converted_through_pyproj():
 
 
 def test_unknown_crs_name_lists_the_valid_ones():
-    with pytest.raises(ValueError, match="bd09.*wgs84, gcj02, cgcs2000"):
+    with pytest.raises(ValueError, match="bd09.*wgs84、gcj02、cgcs2000"):
         to_canonical(Point(120, 30), "bd09")
-    with pytest.raises(ValueError, match="wgs84, gcj02, cgcs2000"):
+    with pytest.raises(ValueError, match="wgs84、gcj02、cgcs2000"):
         from_canonical(Point(120, 30), "mars")
     assert CRS_NAMES == ("wgs84", "gcj02", "cgcs2000")
 

@@ -46,17 +46,47 @@ def test_every_bad_row_is_reported_with_row_and_field_and_the_rest_imports(tmp_p
     assert sorted(r.code for r in read.regions) == ["330522000000", "330522001000", "330522001004"]
     found = {(issue.location, issue.field, issue.kind) for issue in read.issues}
     assert found == {
-        ("row 4", "code", "bad code"),
-        ("row 5", "code", "bad code"),
-        ("row 6", "code", "duplicate code"),
-        ("row 7", "parent_code", "missing parent"),
-        ("row 8", None, "malformed row"),
-        ("row 9", "name", "empty name"),
-        ("row 10", "level", "level mismatch"),
+        ("第 4 行", "code", "bad code"),
+        ("第 5 行", "code", "bad code"),
+        ("第 6 行", "code", "duplicate code"),
+        ("第 7 行", "parent_code", "missing parent"),
+        ("第 8 行", None, "malformed row"),
+        ("第 9 行", "name", "empty name"),
+        ("第 10 行", "level", "level mismatch"),
     }
     assert all(issue.file == "codes.csv" for issue in read.issues)
-    assert "33052A" in str(next(i for i in read.issues if i.location == "row 4"))
-    assert next(i for i in read.issues if i.location == "row 7").raw["name"] == "孤儿村"
+    assert str(next(i for i in read.issues if i.location == "第 4 行")) == (
+        "codes.csv，第 4 行，字段「code」：区划代码错误 [bad code]：代码 '33052A001000' 含非数字字符 'A'"
+    )
+    orphan = next(i for i in read.issues if i.location == "第 7 行")
+    assert orphan.raw["name"] == "孤儿村"
+    assert orphan.detail == "330522009000 既不在文件中也不在数据仓库中（330522009001 的上级）"
+    details = {issue.location: issue.detail for issue in read.issues}
+    assert details["第 6 行"] == "330522001000 已在第 3 行出现"
+    assert details["第 8 行"] == "该行有 3 个单元格，表头有 4 列"
+    assert details["第 10 行"] == "文件中的层级为 'township'，但代码 330522001003 是村级（village）"
+
+
+def test_counts_that_are_not_whole_numbers_are_rejected_in_chinese(tmp_path):
+    text = "code,name,户数\n330522,长兴县,\n330522001,甲镇,abc\n330522002,乙镇,nan\n330522003,丙镇,inf\n"
+    text += "330522004,丁镇,1.5\n"
+    read = read_codes_csv(write(tmp_path, text))
+    assert [r.code for r in read.regions] == ["330522000000"]
+    assert [(i.location, i.field, i.kind, i.detail) for i in read.issues] == [
+        ("第 3 行", "households", "bad number", "'abc' 不是大于等于 0 的整数"),
+        ("第 4 行", "households", "bad number", "'nan' 不是大于等于 0 的整数"),
+        ("第 5 行", "households", "bad number", "'inf' 不是大于等于 0 的整数"),
+        ("第 6 行", "households", "bad number", "'1.5' 不是大于等于 0 的整数"),
+    ]
+
+
+def test_file_in_neither_utf8_nor_gbk_is_one_issue_not_a_crash(tmp_path):
+    path = tmp_path / "codes.csv"
+    path.write_bytes(b"code,name\n330522,\xff\xff\xff\n")
+    read = read_codes_csv(path)
+    assert read.regions == []
+    assert [(i.file, i.location, i.kind) for i in read.issues] == [("codes.csv", "", "encoding")]
+    assert "UTF-8" in read.issues[0].detail and "GBK" in read.issues[0].detail
 
 
 def test_parent_known_from_the_warehouse_is_accepted(tmp_path):

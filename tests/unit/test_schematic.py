@@ -118,9 +118,9 @@ def test_every_child_surveyed_gives_no_cells():
 
 def test_no_area_left_names_the_parent():
     fixed = {"330522001001": COUNTY.buffer(0.01)}
-    with pytest.raises(ValueError, match=r"no area is left .*330522001002.*119\.5"):
+    with pytest.raises(ValueError, match=r"没有剩余面积可划分示意边界：330522001002.*119\.5"):
         partition(COUNTY, ["330522001001", "330522001002"], fixed)
-    with pytest.raises(ValueError, match="no area is left"):
+    with pytest.raises(ValueError, match="没有剩余面积可划分示意边界"):
         partition(box(120, 30, 120 + 1e-9, 30 + 1e-9), codes(2))
 
 

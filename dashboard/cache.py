@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-import pickle
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from flask import after_this_request, g, has_request_context
 from flask_caching import Cache
 from sqlalchemy import Engine
 
+from dashboard.codec import decode, encode
 from etl.warehouse.db import current_version
 from etl.warehouse.settings import Settings
 
@@ -31,7 +31,11 @@ TIMEOUT = 86400
 def cache_config(settings: Settings) -> dict:
     """flask-caching settings for this deployment."""
     if settings.cache_redis_url:
-        return {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": settings.cache_redis_url, "CACHE_KEY_PREFIX": "rb:"}
+        return {
+            "CACHE_TYPE": "dashboard.rediscache.CappedRedisCache",
+            "CACHE_REDIS_URL": settings.cache_redis_url,
+            "CACHE_KEY_PREFIX": "rb:",
+        }
     folder = Path(settings.var_dir) / "cache"
     folder.mkdir(parents=True, exist_ok=True)
     return {"CACHE_TYPE": "dashboard.filecache.SweptFileSystemCache", "CACHE_DIR": str(folder)}
@@ -49,9 +53,9 @@ def warehouse_version(engine: Engine) -> int:
 
 
 def _computed_in_request() -> dict | None:
-    """The answers this request computed (pickled, as the shared cache would hold them: a caller changing
-    its answer changes neither the entry nor what a later caller gets), written to the shared cache after
-    the response; None outside a request (the CLI, tests), where answers are written at once."""
+    """The answers this request computed (encoded, as the shared cache holds them: a caller changing its
+    answer changes neither the entry nor what a later caller gets), written to the shared cache after the
+    response; None outside a request (the CLI, tests), where answers are written at once."""
     if not has_request_context():
         return None
     if "cache_computed" not in g:
@@ -59,9 +63,9 @@ def _computed_in_request() -> dict | None:
         backend = cache.cache  # the flask-caching proxy needs an app context, gone once the response is sent
 
         def write_all() -> None:
-            for key, pickled in computed.items():
+            for key, encoded in computed.items():
                 try:
-                    backend.set(key, pickle.loads(pickled), timeout=TIMEOUT)
+                    backend.set(key, decode(encoded), timeout=TIMEOUT)
                 except Exception:  # noqa: BLE001 - the response is sent; a lost entry is only computed again
                     logging.getLogger(__name__).warning("cache write of %s failed", key, exc_info=True)
 
@@ -83,7 +87,7 @@ def versioned(function: Callable) -> Callable:
         key = f"q:{function.__name__}:v{version}:{digest}"
         computed = _computed_in_request()
         if computed is not None and key in computed:
-            return pickle.loads(computed[key])
+            return decode(computed[key])
         found = cache.get(key)
         if found is not None:
             return found
@@ -91,7 +95,7 @@ def versioned(function: Callable) -> Callable:
         if computed is None:
             cache.set(key, value, timeout=TIMEOUT)
         else:
-            computed[key] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            computed[key] = encode(value)
         return value
 
     wrapper.uncached = function

@@ -1,4 +1,5 @@
-"""The screens' cache on disk: flask-caching's FileSystemCache without its count file, swept now and then instead.
+"""The screens' cache on disk: flask-caching's FileSystemCache without its count file, swept now and then instead,
+with JSON entries (dashboard/codec.py): a file planted in the folder is at worst a wrong answer, never code run.
 
 cachelib keeps the number of entries in a file it rewrites on every set when a threshold is configured: an
 atomic replace of an existing file, which ext4 flushes (about 1 ms, twice per set once the count is read
@@ -16,6 +17,8 @@ import time
 
 from flask_caching.backends.filesystemcache import FileSystemCache
 
+from dashboard.codec import JsonSerializer
+
 # Entries the folder keeps at most after a sweep (the threshold this cache had with its count file).
 LIMIT = 20000
 SWEEP_SECONDS = 600
@@ -25,6 +28,8 @@ STALE_TEMPORARY_SECONDS = 3600
 
 class SweptFileSystemCache(FileSystemCache):
     """A FileSystemCache that keeps no count file, bounded by a background sweep (see the module)."""
+
+    serializer = JsonSerializer()
 
     def __init__(self, cache_dir: str, limit: int = LIMIT, sweep_seconds: float = SWEEP_SECONDS, **kwargs):
         kwargs["threshold"] = 0  # no count file: no listing at start, no rewrite per set

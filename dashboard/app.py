@@ -1,4 +1,5 @@
-"""The Dash app: pages discovered from dashboard/pages, settings and warehouse on the server, gzip on."""
+"""The Dash app: pages discovered from dashboard/pages, settings and warehouse on the server, gzip on, requests
+checked (dashboard/guard.py) and security headers on every response (dashboard/headers.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import plotly.io.json
 from flask import Flask
 from flask_compress import Compress
 
+from dashboard import guard, headers
 from dashboard.basemap import display_crs
 from dashboard.cache import cache, cache_config
 from dashboard.geometry import geometry
@@ -35,7 +37,8 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     # (bench/screen's refresh throughput).
     plotly.io.json.config.default_engine = "json"
     server = Flask(__name__)
-    # Dash 4 signs callback URLs: every worker (and host) must share one key.
+    # Signs Dash's per-page-load endId (and the background-callback handles bound to it) and Flask's session
+    # cookies: every worker and host must share one key, and nobody else may know it.
     server.secret_key = settings.ensure_secret_key()
     server.config["RURALBRAIN_SETTINGS"] = settings
     # The screens only read (and a heartbeat upserts one row): no transaction around each query.
@@ -65,4 +68,6 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         ],
     )
     app.index_string = INDEX
+    guard.install(app)
+    headers.install(app, settings)
     return app

@@ -7,6 +7,7 @@ cached by warehouse version like every screen query; callers pass times rounded 
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from sqlalchemy import Engine, and_, func, or_, select
@@ -25,6 +26,8 @@ from etl.warehouse.schema import (
 )
 from etl.warehouse.schema import weather_forecasts as forecasts
 from geo.codes import parent_of
+
+PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 def lineage(code: str) -> list[str]:
@@ -53,7 +56,7 @@ def notices(engine: Engine, village: str, kinds: list[str], limit: int = 4) -> l
 
 @versioned
 def finance_lines(engine: Engine, village: str, year: str) -> list[dict]:
-    """A village's finance disclosure lines of one year (period YYYY-MM), by period and title."""
+    """A village's finance disclosure lines of one year (period YYYY-MM), by period and title, titles scrubbed."""
     query = (
         select(disclosures.c.period, disclosures.c.title, disclosures.c.direction, disclosures.c.amount)
         .where(
@@ -66,8 +69,9 @@ def finance_lines(engine: Engine, village: str, year: str) -> list[dict]:
     )
     with engine.connect() as connection:
         return [
-            {"period": period, "title": title, "direction": direction, "amount": amount}
+            {"period": period, "title": scrub(title), "direction": direction, "amount": amount}
             for period, title, direction, amount in connection.execute(query)
+            if PERIOD.match(period or "")  # a line whose month cannot be read is not shown under a wrong one
         ]
 
 
@@ -112,7 +116,7 @@ def forecast(engine: Engine, region: str, start: datetime, end: datetime) -> dic
             by_region.setdefault(code, []).append(
                 {
                     "time": as_utc(moment),
-                    "condition": condition,
+                    "condition": scrub(condition),
                     "temperature": temperature,
                     "precipitation": precipitation,
                 }
@@ -147,7 +151,7 @@ def stop(engine: Engine, stop_id: str) -> dict | None:
     query = select(bus_stops.c.name, bus_stops.c.region_code).where(bus_stops.c.stop_id == stop_id)
     with engine.connect() as connection:
         row = connection.execute(query).first()
-    return {"stop_id": stop_id, "name": row.name, "region_code": row.region_code} if row else None
+    return {"stop_id": stop_id, "name": scrub(row.name), "region_code": row.region_code} if row else None
 
 
 @versioned
@@ -171,8 +175,8 @@ def next_buses(engine: Engine, stop_id: str, now: datetime, limit: int = 6) -> l
         rows = list(connection.execute(query))
     return [
         {
-            "route": route,
-            "direction": direction,
+            "route": scrub(route),
+            "direction": scrub(direction),
             "expected": as_utc(moment),
             "minutes": max(0, int((as_utc(moment) - now).total_seconds() // 60)),
         }

@@ -60,14 +60,17 @@ _recent: OrderedDict = OrderedDict()
 _recent_lock = threading.Lock()
 
 
-def content_for(engine, scope: str, shown: str, names: tuple[str, ...], now: datetime) -> Content:
-    """The content of a scope as of ``now`` (from memory, the shared cache, or rendered)."""
+def content_for(
+    engine, scope: str, shown: str, names: tuple[str, ...], now: datetime, private: tuple[str, ...] = ()
+) -> Content:
+    """The content of a scope as of ``now`` (from memory, the shared cache, or rendered); cases about a
+    ``private`` topic are shown by their topic only."""
     minute = minute_of(now)
-    key = (str(engine.url), warehouse_version(engine), scope, shown, names, minute)
+    key = (str(engine.url), warehouse_version(engine), scope, shown, names, minute, private)
     with _recent_lock:
         content = _recent.get(key)
     if content is None:
-        data = screen_content(engine, scope, shown, names, minute)
+        data = screen_content(engine, scope, shown, names, minute, private)
         text = orjson.dumps(data).decode()
         content = Content(data, text, hashlib.sha1(text.encode()).hexdigest()[:16])
         with _recent_lock:
@@ -87,7 +90,7 @@ def payload(content: Content, now: datetime, shown: str | None = None) -> dict:
 
 
 @versioned
-def screen_content(engine, scope: str, shown: str, names: tuple[str, ...], minute: str) -> dict:
+def screen_content(engine, scope: str, shown: str, names: tuple[str, ...], minute: str, private: tuple = ()) -> dict:
     """Everything the screen shows for a scope, the same for every screen on it until the next load or the
     next minute, so a wall of screens costs one render; panels as compact nodes (dashboard/plain.py)."""
     now = datetime.now(UTC)
@@ -103,7 +106,7 @@ def screen_content(engine, scope: str, shown: str, names: tuple[str, ...], minut
         "key": f"{scope}|{','.join(names)}",
         "panels": shown_panels,
         "state": "数据正常" if not stale_count else f"{stale_count} 个板块数据滞后",
-        "ticker": compact(html.Div(_ticker(engine, scope, now), className="ticker-track")),
+        "ticker": compact(html.Div(_ticker(engine, scope, now, private), className="ticker-track")),
         "kpis": compact(_kpis(engine, scope, window)),
         "themes": _themes(engine, shown, window),
     }
@@ -115,8 +118,9 @@ def _panel_body(engine, name: str, scope: str, today: str) -> list:
     return compact(panels()[name].render(engine, scope, Window.at(datetime.now(UTC))))
 
 
-def _ticker(engine, scope: str, now: datetime) -> list:
-    """Open device alarms first, then the latest cases (names and numbers already masked by the query)."""
+def _ticker(engine, scope: str, now: datetime, private: tuple[str, ...]) -> list:
+    """Open device alarms first, then the latest cases (no reporter; numbers and private topics masked by the
+    query)."""
     alarms = [
         html.Span(f"⚠ {device['village_name']} {name}", className="ticker-item ticker-alarm")
         for device in alarms_now(engine, scope, now)
@@ -126,10 +130,10 @@ def _ticker(engine, scope: str, now: datetime) -> list:
         html.Span(
             f"{as_utc(c['time']).astimezone(LOCAL):%m-%d %H:%M} "
             f"{c['village']} {CATEGORY_NAMES.get(c['category'], '')}·{STATUS_NAMES.get(c['status'], '')} "
-            f"{c['title']} {c['reporter']}",
+            f"{c['title']}",
             className="ticker-item",
         )
-        for c in latest_cases(engine, scope)
+        for c in latest_cases(engine, scope, private=private)
     ]
 
 

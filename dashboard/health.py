@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import Forbidden
 
 from dashboard.cache import cache
+from dashboard.guard import from_operations
 from etl.warehouse.db import as_utc, current_version, migrations_current
 from etl.warehouse.schema import feed_freshness, feed_state
 
@@ -40,7 +42,10 @@ def _freshness(connection, now: datetime) -> dict:
 
 @health.get("/readyz")
 def readyz():
-    """200 when the warehouse answers at the newest schema and the cache works; 503 with the reasons otherwise."""
+    """200 when the warehouse answers at the newest schema and the cache works; 503 with the reasons otherwise
+    (for the operations network only: it tells the feeds' state)."""
+    if not from_operations():
+        raise Forbidden(description="仅限运维网络访问")
     engine = current_app.config["RURALBRAIN_ENGINE"]
     checks: dict[str, object] = {}
     ready = True

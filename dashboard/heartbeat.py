@@ -1,4 +1,9 @@
-"""Screens' heartbeats: each screen posts one a minute; the answer tells it the server's build and data version."""
+"""Screens' heartbeats: each screen posts one a minute; the answer tells it the server's build and data version.
+
+A registered screen proves itself with its token (from its address); without it a heartbeat cannot touch the
+screen's row, so nobody can keep a dark wall looking alive. Unregistered screens are kept 24 h after their
+last heartbeat and capped in number (UNREGISTERED_SCREENS), so nobody can grow the ops page without end.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify, request
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
+from werkzeug.exceptions import BadRequest, Forbidden, TooManyRequests
 
 from etl.warehouse.db import current_version
-from etl.warehouse.schema import screen_heartbeats
+from etl.warehouse.schema import screen_heartbeats, screens
+from etl.warehouse.screens import SCREEN_ID, forget_unregistered, token_matches, unregistered_count, upsert_for
 
 heartbeat = Blueprint("heartbeat", __name__)
-SCREEN_ID = re.compile(r"^[\w.-]{1,64}$")
+# The token travels in a screen's address; the ops page shows the address without it.
+TOKEN_PARAMETER = re.compile(r"(?<=[?&])token=[^&#]*&?")
 
 
 def build_id() -> str:
@@ -26,28 +34,48 @@ def build_id() -> str:
     return digest.hexdigest()[:12]
 
 
+def _admit(connection, screen_id: str, token, now: datetime) -> None:
+    """Refuse a heartbeat for a registered screen without its token (403), or for one more unregistered screen
+    once the cap is reached (429)."""
+    registered = connection.execute(select(screens.c.token_hash).where(screens.c.screen_id == screen_id)).first()
+    if registered is not None:
+        if not token_matches(token, registered.token_hash):
+            raise Forbidden(description=f"屏幕 {screen_id} 已登记，心跳须携带其令牌（见 ruralbrain screens register）")
+        return
+    seen = connection.execute(select(screen_heartbeats.c.beats).where(screen_heartbeats.c.screen_id == screen_id))
+    if seen.first() is None:
+        forget_unregistered(connection, now)
+        cap = current_app.config["RURALBRAIN_SETTINGS"].unregistered_screens
+        if unregistered_count(connection, now) >= cap:
+            raise TooManyRequests(description=f"未登记屏幕已达上限 {cap} 个：请用 ruralbrain screens register 登记")
+
+
 @heartbeat.post("/api/heartbeat")
 def receive():
     """Store a screen's heartbeat; answer with the build and the warehouse version."""
-    data = request.get_json(silent=True) or {}
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise BadRequest(description="心跳应为 JSON 对象")
     screen_id = str(data.get("screen", ""))
     if not SCREEN_ID.match(screen_id):
-        return jsonify(error="screen must be 1-64 letters, digits, '.', '_' or '-'"), 400
+        raise BadRequest(description="screen 应为1-64位字母、数字、“.”、“_”或“-”")
     engine = current_app.config["RURALBRAIN_ENGINE"]
     heap = data.get("heap_mb")
+    now = datetime.now(UTC)
     values = {
         "screen_id": screen_id,
-        "last_seen": datetime.now(UTC),
-        "route": str(data.get("route", ""))[:200],
+        "last_seen": now,
+        "route": TOKEN_PARAMETER.sub("", str(data.get("route", ""))).rstrip("?&")[:200],
         "build": str(data.get("build", ""))[:40],
         "data_version": data.get("data_version") if isinstance(data.get("data_version"), int) else None,
         "js_heap_mb": float(heap) if isinstance(heap, (int, float)) else None,
         "beats": 1,
     }
-    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[engine.dialect.name](screen_heartbeats)
-    updates = {k: insert.excluded[k] for k in values if k not in ("screen_id", "beats")}
-    updates["beats"] = screen_heartbeats.c.beats + 1
     with engine.begin() as connection:
+        _admit(connection, screen_id, data.get("token") or request.headers.get("X-Screen-Token"), now)
+        insert = upsert_for(connection, screen_heartbeats)
+        updates = {k: insert.excluded[k] for k in values if k not in ("screen_id", "beats")}
+        updates["beats"] = screen_heartbeats.c.beats + 1
         connection.execute(insert.values(**values).on_conflict_do_update(index_elements=["screen_id"], set_=updates))
         version = current_version(connection)
     return jsonify(build=current_app.config["RURALBRAIN_BUILD"], data_version=version)

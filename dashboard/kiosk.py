@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from dash import html
 
 from layouts.profiles import Profile
@@ -19,8 +21,10 @@ def canvas(profile: Profile, class_name: str, children: list) -> html.Div:
 
 
 def seconds(given: str, default: float) -> float:
-    """A period from the URL (to check a screen's rotation or refresh quickly), else the profile's."""
+    """A period from the URL (to check a screen's rotation or refresh quickly), else the profile's; kept
+    between 0.2 s and a day (nan, inf and the like fall back to the profile's)."""
     try:
-        return max(0.2, float(given)) if given else default
-    except ValueError:
+        value = float(given) if given else default
+    except (TypeError, ValueError):
         return default
+    return min(max(0.2, value), 86400.0) if math.isfinite(value) else default

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, Integer, Select, bindparam, func, select
 
 from dashboard.alarms import breaks_a_rule
 from dashboard.cache import versioned
-from dashboard.privacy import mask_name, scrub
+from dashboard.privacy import private_topic, scrub
 from etl.warehouse.db import as_utc
 from etl.warehouse.schema import cases, device_latest, devices, feed_freshness, feed_state, regions, rollups
 from geo.codes import level_of, scope_range
@@ -131,8 +131,9 @@ def freshness(engine: Engine, scope: str) -> dict[str, dict]:
         }
 
 
+# The reporter is never selected: a public screen showing who reported a case identifies people in a village.
 LATEST_CASES = (
-    select(cases.c.event_time, cases.c.category, cases.c.status, cases.c.title, cases.c.reporter_name, regions.c.name)
+    select(cases.c.event_time, cases.c.category, cases.c.status, cases.c.title, cases.c.module, regions.c.name)
     .join(regions, regions.c.code == cases.c.region_code)
     .where(cases.c.region_code.between(*_IN_SCOPE))
     .order_by(cases.c.event_time.desc())
@@ -140,23 +141,36 @@ LATEST_CASES = (
 )
 
 
+# The modules' names as the cases feed writes them, so that a private topic (信访 …) in a module's name is seen.
+MODULE_NAMES = {
+    "general": "综合",
+    "online_mediation": "线上矛调",
+    "petition": "信访投诉",
+    "exposure": "曝光台",
+    "clean_village": "清廉乡村",
+}
+
+
 @versioned
-def latest_cases(engine: Engine, scope: str, limit: int = 12) -> list[dict]:
-    """The newest cases in the region, for the ticker: already masked (names 张*明, phones 138****1234)."""
+def latest_cases(engine: Engine, scope: str, limit: int = 12, private: tuple[str, ...] = ()) -> list[dict]:
+    """The newest cases in the region, for the ticker: no reporter, phones and IDs masked, and a case about a
+    private topic (``private``: 低保, 救助, 信访 …) shown by its topic only (低保事项), never by its title."""
+    found = []
     with engine.connect() as connection:
-        return [
-            {
-                "time": moment.isoformat(),
-                "category": category,
-                "status": status,
-                "title": scrub(title),
-                "reporter": mask_name(reporter),
-                "village": village,
-            }
-            for moment, category, status, title, reporter, village in connection.execute(
-                LATEST_CASES, _in_scope(scope) | {"limit": limit}
+        for moment, category, status, title, module, village in connection.execute(
+            LATEST_CASES, _in_scope(scope) | {"limit": limit}
+        ):
+            topic = private_topic((title, MODULE_NAMES.get(module, module)), private)
+            found.append(
+                {
+                    "time": moment.isoformat(),
+                    "category": category,
+                    "status": status,
+                    "title": f"{topic}事项" if topic else scrub(title),
+                    "village": village,
+                }
             )
-        ]
+    return found
 
 
 _RANKING_TOTAL = func.sum(rollups.c.total)

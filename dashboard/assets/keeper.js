@@ -13,6 +13,11 @@
     screenId = "unregistered-" + Math.random().toString(36).slice(2, 10);
     window.localStorage.setItem("ruralbrain-screen", screenId);
   }
+  // A registered screen's token (from `ruralbrain screens register`) comes in its address; it is kept for the
+  // screen, so a page opened without it (a link followed on the screen) still proves who it is.
+  var tokenKey = "ruralbrain-token-" + screenId;
+  var token = params.get("token") || window.localStorage.getItem(tokenKey);
+  if (params.get("token")) { window.localStorage.setItem(tokenKey, params.get("token")); }
   var offlineSince = null;
   var delay = 2000;
   var beatTimer = null;
@@ -101,11 +106,14 @@
     realFetch("/api/heartbeat", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ screen: screenId, route: location.pathname + location.search, build: BUILD,
-        data_version: window.ruralbrainDataVersion || null, heap_mb: heap }),
+      body: JSON.stringify({ screen: screenId, token: token, route: location.pathname + location.search,
+        build: BUILD, data_version: window.ruralbrainDataVersion || null, heap_mb: heap }),
       signal: controller.signal,
     }).then(function (response) {
       clearTimeout(timer);
+      // Refused (a wrong token, too many unregistered screens): the server is there, the screen keeps working
+      // and the ops page shows it dark until it is registered.
+      if (response.status >= 400 && response.status < 500) { return null; }
       if (!response.ok) { throw new Error("status " + response.status); }
       return response.json();
     }).then(function (answer) {

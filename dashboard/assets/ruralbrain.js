@@ -100,11 +100,21 @@ window.ruralbrain.choroplethStyle = function (feature, context) {
   });
 })();
 
-// A device on the village map: a dot coloured by status (green ok, red alarm, grey silent).
+// A device on the village map: a dot coloured by status (green ok, red alarm, grey silent), in the devices'
+// pane above the regions.
 window.ruralbrain.devicePoint = function (feature, latlng) {
   return L.circleMarker(latlng, {
-    radius: 9, color: "#ffffff", weight: 1.5, fillColor: feature.properties.colour, fillOpacity: 0.95,
+    pane: "devices", radius: 9, color: "#ffffff", weight: 1.5, fillColor: feature.properties.colour, fillOpacity: 0.95,
   });
+};
+
+// Its tooltip: kind, id and state as text. Leaflet writes a tooltip or popup given as a string as HTML, and a
+// device id comes from a county's files: an element whose textContent is the label is bound instead.
+window.ruralbrain.deviceTooltip = function (feature, layer) {
+  var label = document.createElement("span");
+  label.className = "device-label";
+  label.textContent = feature.properties.label;
+  layer.bindTooltip(label);
 };
 
 // The county screen's content (dcc.Store "screen-content", see dashboard/county_content.py) is drawn here:

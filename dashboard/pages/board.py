@@ -8,13 +8,14 @@ import dash
 from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, html
 from flask import current_app
 
+from dashboard import validate
 from dashboard.board_queries import feed_health
 from dashboard.freshness import feed_label
 from dashboard.kiosk import canvas, seconds
 from dashboard.panels import Window
 from dashboard.regions import Region, ancestors, get_region, root_region
 from dashboard.slides import Context, slides
-from geo.codes import CodeError, normalize_code
+from geo.codes import CodeError, is_within, normalize_code
 from layouts.profiles import profile_for
 
 dash.register_page(__name__, path_template="/board/<village>", title="乡村大脑 · 村级电子屏")
@@ -25,11 +26,16 @@ def _context():
     return config["RURALBRAIN_SETTINGS"], config["RURALBRAIN_ENGINE"]
 
 
-def _village(engine, code: str | None) -> Region | None:
+def _village(settings, engine, code: str | None) -> Region | None:
+    """The village of a board's address, when it is one within the deployment's root."""
     try:
-        return get_region(engine, normalize_code(code)) if code else None
+        region = get_region(engine, normalize_code(code)) if code else None
     except CodeError:
         return None
+    root = validate.root_of(engine, settings.root_region)
+    if region is None or region.level != "village" or (root and not is_within(region.code, root.code)):
+        return None
+    return region
 
 
 def _slide_content(context: Context, name: str, health: dict) -> tuple[list, str, str]:
@@ -53,7 +59,7 @@ def layout(
     """The board of ``village`` for ``?profile=board-portrait|board-landscape[&rotate=s&refresh=s&idle=s]``."""
     settings, engine = _context()
     chosen = profile_for("board", profile)
-    region = _village(engine, village)
+    region = _village(settings, engine, village)
     if region is None:
         return html.Div(f"未找到区划代码 {village} 的村。请检查屏幕地址。", className="empty")
     root = root_region(engine, settings.root_region)
@@ -126,12 +132,20 @@ def layout(
     prevent_initial_call=True,
 )
 def refresh(_tick, scope, ids):
-    """Every slide's content and 数据截至 for the board's village, from the warehouse as it is now."""
+    """Every slide's content and 数据截至 for the board's village, from the warehouse as it is now. What the
+    browser sends is checked first (400 with the reason): a village within the root, known slides."""
     settings, engine = _context()
-    region = get_region(engine, scope["village"])
+    region = validate.region_in_root(
+        engine, settings.root_region, validate.mapping(scope, ("village",), "board-scope")["village"], "village"
+    )
+    if region.level != "village":
+        validate.refuse(f"village {region.code} 不是村级区划")
+    if not isinstance(ids, list) or not all(isinstance(i, dict) and i.get("part") == "body" for i in ids):
+        validate.refuse("幻灯片编号格式不正确")
+    names = validate.names([identity.get("slide") for identity in ids], slides(), "slide")
     context = Context(engine, region, Window.at(datetime.now(UTC)), settings)
     health = feed_health(engine)
-    contents = [_slide_content(context, identity["slide"], health) for identity in ids]
+    contents = [_slide_content(context, name, health) for name in names]
     return [c[0] for c in contents], [c[1] for c in contents], [c[2] for c in contents]
 
 

@@ -17,6 +17,7 @@ import dash_leaflet as dl
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html
 from flask import current_app
 
+from dashboard import validate
 from dashboard.basemap import display_crs, tile_layers
 from dashboard.cache import versioned
 from dashboard.county_content import content_for, payload
@@ -25,6 +26,7 @@ from dashboard.geometry import load_manifest
 from dashboard.kiosk import canvas, seconds
 from dashboard.mapview import fit_view
 from dashboard.panels import panels
+from dashboard.privacy import private_topics, scrub
 from dashboard.regions import ancestors, children, get_region, root_region
 from geo.codes import CodeError, normalize_code
 from geo.crs import wgs84_to_gcj02
@@ -109,7 +111,9 @@ def layout(
     kept = urlencode({key: value for key, value in given.items() if value})
     names = tuple(place.name for place in chosen.panels if place.name in panels())
     now = datetime.now(UTC)
-    content = content_for(engine, frame["selected"], frame["shown"], names, now)
+    content = content_for(
+        engine, frame["selected"], frame["shown"], names, now, private_topics(settings.sensitive_categories)
+    )
     sections = []
     for place in chosen.panels:
         if place.name == "kpis":
@@ -202,13 +206,21 @@ def _map(place, frame: dict, first: dict, settings, engine, kiosk: str) -> html.
                         # change that arrives while it is still fetching the geometry.
                         hideout={"selected": selected, "values": first["values"], "max": first["max"]},
                     ),
-                    # At village level: the village's devices, coloured by status.
-                    dl.GeoJSON(
-                        id="screen-devices",
-                        data=_device_points(engine, frame["selected"], display_crs(settings))
-                        if frame["level"] == "village"
-                        else None,
-                        pointToLayer={"variable": "ruralbrain.devicePoint"},
+                    # At village level: the village's devices, coloured by status, in a pane above the regions
+                    # (whose geometry arrives later and was drawn over them: no device could be hovered).
+                    dl.Pane(
+                        name="devices",
+                        style={"zIndex": 450},
+                        children=dl.GeoJSON(
+                            id="screen-devices",
+                            data=_device_points(engine, frame["selected"], display_crs(settings))
+                            if frame["level"] == "village"
+                            else None,
+                            pointToLayer={"variable": "ruralbrain.devicePoint"},
+                            # Its own tooltips, as text: dash-leaflet's default binds properties.tooltip with
+                            # Leaflet's bindTooltip(string), which writes the string as HTML.
+                            onEachFeature={"variable": "ruralbrain.deviceTooltip"},
+                        ),
                     ),
                 ],
             ),
@@ -231,7 +243,7 @@ STATUS_COLOURS = {"ok": "#3ddc84", "alarm": "#ff5252", "silent": "#8a8f98"}
 
 def _device_points(engine, village: str, crs: str) -> dict:
     """The village's devices as GeoJSON points around its label point (in the map's CRS), with status and a
-    tooltip."""
+    label (scrubbed text, drawn as text by assets/ruralbrain.js)."""
     devices = devices_now(engine, village, datetime.now(UTC))
     features = []
     for index, device in enumerate(devices):
@@ -247,11 +259,11 @@ def _device_points(engine, village: str, crs: str) -> dict:
         features.append(
             {
                 "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                "geometry": {"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]},  # 0.1 m
                 "properties": {
                     "colour": STATUS_COLOURS[device["status"]],
                     "status": device["status"],
-                    "tooltip": f"{KIND_NAMES.get(device['kind'], device['kind'])} {device['device_id']}：{state}",
+                    "label": scrub(f"{KIND_NAMES.get(device['kind'], device['kind'])} {device['device_id']}：{state}"),
                 },
             }
         )
@@ -267,10 +279,19 @@ def _device_points(engine, village: str, crs: str) -> dict:
 )
 def refresh(_tick, scope, shown):
     """The scope's content now (or that it is the one on screen): one output, cached per scope, version
-    and minute, drawn by the browser."""
-    _settings, engine = _context()
+    and minute, drawn by the browser. What the browser sends is checked first (400 with the reason): a scope
+    at or below the deployment's root, the region the map shows (it or its parent), known panels."""
+    settings, engine = _context()
+    scope = validate.mapping(scope, ("scope", "shown", "names"), "screen-scope")
+    selected = validate.region_in_root(engine, settings.root_region, scope["scope"], "scope")
+    drawn = validate.region_in_root(engine, settings.root_region, scope["shown"], "shown")
+    if drawn.code not in (selected.code, selected.parent_code):
+        validate.refuse("shown 应为 scope 本身或其上级区划")
+    names = validate.names(scope["names"], panels(), "names")
+    shown = validate.digest(shown)
     now = datetime.now(UTC)
-    content = content_for(engine, scope["scope"], scope["shown"], tuple(scope["names"]), now)
+    private = private_topics(settings.sensitive_categories)
+    content = content_for(engine, selected.code, drawn.code, names, now, private)
     return payload(content, now, shown)
 
 

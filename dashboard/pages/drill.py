@@ -9,6 +9,7 @@ import dash_leaflet as dl
 from dash import Input, Output, State, callback, dcc, html, no_update
 from flask import current_app
 
+from dashboard import validate
 from dashboard.basemap import tile_layers
 from dashboard.geometry import load_manifest
 from dashboard.mapview import fit_view
@@ -120,5 +121,9 @@ def drill(feature, search):
     """Clicking a region drills into it (a village is selected instead): the URL carries the selection."""
     if not feature:
         return no_update
-    target = f"?region={feature['properties']['code']}"
+    properties = validate.mapping(feature, ("properties",), "clickData")["properties"]
+    code = validate.mapping(properties, ("code",), "clickData.properties")["code"]
+    if not isinstance(code, str) or not validate.CODE.match(code):
+        validate.refuse("clickData 的区划代码应为12位数字")
+    target = f"?region={code}"
     return target if target != search else no_update

@@ -4,15 +4,16 @@ import dash
 from dash import html
 from flask import current_app
 
-from etl.warehouse.screens import screen_states
+from dashboard.guard import from_operations
+from etl.warehouse.screens import STATE_NAMES, screen_states
 
 dash.register_page(__name__, path="/ops/screens", title="乡村大脑 · 屏幕运行状态")
 
-STATE_NAMES = {"ok": "正常", "dark": "黑屏/离线", "never seen": "从未上线"}
-
 
 def layout(**_query):
-    """A table of screens as of now."""
+    """A table of screens as of now (for the operations network only)."""
+    if not from_operations():
+        return html.Div("屏幕运行状态仅限运维网络查看。", className="empty")
     with current_app.config["RURALBRAIN_ENGINE"].connect() as connection:
         states = screen_states(connection)
     header = ["屏幕", "类型", "位置", "状态", "最后心跳", "页面", "数据版本", "内存(MB)"]

@@ -2,27 +2,38 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 
 import dash
 from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, html
 from flask import current_app
 
+from dashboard import validate
 from dashboard.board_queries import feed_health, forecast, next_buses, publicity_items, stop
 from dashboard.freshness import feed_label
 from dashboard.kiosk import canvas, seconds
 from dashboard.panels import number
+from geo.codes import is_within
 from layouts.profiles import profile_for
 
 dash.register_page(__name__, path_template="/stop/<stop_id>", title="乡村大脑 · 公交站屏")
 
-STOP_ID = re.compile(r"^[\w.-]{1,32}$")
 BODY_CHARS = 48  # publicity text is cut to what fits in very large type
 
 
-def _engine():
-    return current_app.config["RURALBRAIN_ENGINE"]
+def _context():
+    config = current_app.config
+    return config["RURALBRAIN_SETTINGS"], config["RURALBRAIN_ENGINE"]
+
+
+def _known_stop(stop_id: str) -> dict | None:
+    """The stop (name, region) when it is in the warehouse and within the deployment's root, else None."""
+    settings, engine = _context()
+    known = stop(engine, stop_id)
+    if known is None or not known["region_code"]:
+        return known
+    root = validate.root_of(engine, settings.root_region)
+    return known if root is None or is_within(known["region_code"], root.code) else None
 
 
 def _arrivals(buses: list[dict]) -> list:
@@ -80,7 +91,7 @@ def _publicity(items: list[dict]) -> list:
 
 def _content(stop_id: str, region: str | None) -> tuple[list, list, list, str, str]:
     """(arrivals, weather, publicity, 数据截至, its class) as of now."""
-    engine = _engine()
+    _settings, engine = _context()
     now = datetime.now(UTC)
     minute = now.replace(second=0, microsecond=0)
     hour = now.replace(minute=0, second=0, microsecond=0)
@@ -94,10 +105,12 @@ def _content(stop_id: str, region: str | None) -> tuple[list, list, list, str, s
 def layout(stop_id: str | None = None, profile: str = "stop-landscape", rotate: str = "", refresh: str = "", **_q):
     """The screen of a stop for ``?profile=…[&rotate=s&refresh=s]``; no controls, nothing to touch."""
     chosen = profile_for("stop", profile)
-    if not stop_id or not STOP_ID.match(stop_id):
+    if not stop_id or not validate.STOP_ID.match(stop_id):
         return html.Div("站点编号无效。请检查屏幕地址。", className="empty")
-    known = stop(_engine(), stop_id)
-    region = known["region_code"] if known else None
+    known = _known_stop(stop_id)
+    if known is None:
+        return html.Div(f"未找到站点编号 {stop_id} 的站点。请检查屏幕地址。", className="empty")
+    region = known["region_code"]
     arrivals, weather, items, label, label_class = _content(stop_id, region)
     return html.Div(
         className="board stop kiosk",
@@ -109,7 +122,7 @@ def layout(stop_id: str | None = None, profile: str = "stop-landscape", rotate: 
                     html.Header(
                         className="stop-header",
                         children=[
-                            html.H1(known["name"] if known else f"公交站 {stop_id}"),
+                            html.H1(known["name"]),
                             html.Div(id="stop-clock", className="stop-clock"),
                         ],
                     ),
@@ -135,7 +148,7 @@ def layout(stop_id: str | None = None, profile: str = "stop-landscape", rotate: 
                     ),
                 ],
             ),
-            dcc.Store(id="stop-scope", data={"stop_id": stop_id, "region": region}),
+            dcc.Store(id="stop-scope", data={"stop_id": stop_id}),
             dcc.Interval(id="stop-refresh", interval=seconds(refresh, chosen.refresh_seconds) * 1000),
             dcc.Interval(id="stop-rotate", interval=seconds(rotate, chosen.rotate_seconds) * 1000),
             dcc.Interval(id="stop-tick", interval=10_000),
@@ -154,8 +167,13 @@ def layout(stop_id: str | None = None, profile: str = "stop-landscape", rotate: 
     prevent_initial_call=True,
 )
 def refresh(_tick, scope):
-    """The stop's arrivals, weather and publicity as of now."""
-    return _content(scope["stop_id"], scope["region"])
+    """The stop's arrivals, weather and publicity as of now; only the stop id is taken from the browser (its
+    region is the warehouse's), and an unknown or malformed one is refused with 400."""
+    stop_id = validate.stop_id(validate.mapping(scope, ("stop_id",), "stop-scope")["stop_id"])
+    known = _known_stop(stop_id)
+    if known is None:
+        validate.refuse(f"未找到站点 {stop_id}")
+    return _content(stop_id, known["region_code"])
 
 
 # Publicity rotates in the browser, one card at a time.

@@ -2,6 +2,7 @@
 
 from dashboard.devices import alarm_counts, alarms_now
 from dashboard.panels import Panel, average, bars, count, number, row, stat
+from dashboard.privacy import scrub
 from dashboard.queries import measure_totals
 
 
@@ -23,7 +24,11 @@ def render(engine, scope, window):
             stat("治安事件", number(count(month, "security.incidents")), "起"),
             stat("未消除告警", number(open_alarms), "条", alarm=open_alarms > 0),
         ),
-        bars(sorted(((kind, values["count"]) for kind, values in incidents.items()), key=lambda kv: -kv[1])[:3], "起"),
+        # An incident's kind is free text from the feed: scrubbed like every text a public screen shows.
+        bars(
+            sorted(((scrub(kind), values["count"]) for kind, values in incidents.items()), key=lambda kv: -kv[1])[:3],
+            "起",
+        ),
     ]
 
 

@@ -15,6 +15,7 @@ from dash import html
 from sqlalchemy import Engine
 
 from dashboard.panels import LOCAL, Window
+from dashboard.privacy import private_topics
 from dashboard.regions import Region
 from etl.warehouse.settings import Settings
 
@@ -48,6 +49,11 @@ def slides() -> dict[str, Slide]:
         if slide is not None:
             found[slide.name] = slide
     return found
+
+
+def private_topics_of(context: Context) -> tuple[str, ...]:
+    """The case topics (低保, 救助, 信访 …) this deployment shows by topic only (SENSITIVE_CATEGORIES)."""
+    return private_topics(context.settings.sensitive_categories)
 
 
 def big_number(label: str, value: str, unit: str = "", alarm: bool = False) -> html.Div:

@@ -1,4 +1,4 @@
-"""诉求办理: this month's requests received and closed, satisfaction, and the newest few (names masked)."""
+"""诉求办理: this month's requests received and closed, satisfaction, and the newest few (no reporter shown)."""
 
 from datetime import datetime
 
@@ -6,7 +6,7 @@ from dash import html
 
 from dashboard.panels import LOCAL, average, count, number
 from dashboard.queries import latest_cases, measure_totals
-from dashboard.slides import Slide, big_number, calendar_month, numbers
+from dashboard.slides import Slide, big_number, calendar_month, numbers, private_topics_of
 
 STATUS = {"received": "已受理", "in_progress": "处置中", "closed": "已办结", "rated": "已评价"}
 
@@ -29,11 +29,11 @@ def render(context):
                 html.Li(
                     [
                         html.Span(_day(case["time"]), className="case-date"),
-                        html.Span(f"{case['reporter']} {case['title']}", className="case-title"),
+                        html.Span(case["title"], className="case-title"),
                         html.Span(STATUS.get(case["status"], ""), className=f"case-status {case['status']}"),
                     ]
                 )
-                for case in latest_cases(context.engine, code, limit=4)
+                for case in latest_cases(context.engine, code, limit=4, private=private_topics_of(context))
             ],
         ),
     ]

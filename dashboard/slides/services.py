@@ -2,6 +2,7 @@
 
 from dash import html
 
+from dashboard.privacy import scrub
 from dashboard.services import load_services, qr_data_uri
 from dashboard.slides import Slide
 
@@ -18,10 +19,10 @@ def render(context):
                     children=[
                         html.Img(
                             src=qr_data_uri(service.url_for(village)),
-                            alt=service.label,
+                            alt=scrub(service.label),
                             **{"data-url": service.url_for(village)},
                         ),
-                        html.Figcaption(service.label),
+                        html.Figcaption(scrub(service.label)),
                     ],
                 )
                 for service in load_services(context.settings.services_file)

@@ -377,6 +377,11 @@ screens = Table(
     Column("profile", String(50)),
     Column("location", String(200), comment="where it hangs, for the people who go there"),
     Column("registered_at", DateTime(timezone=True)),
+    Column(
+        "token_hash",
+        String(64),
+        comment="SHA-256 (hex) of the screen's token; the token itself is never stored",
+    ),  # migration 0016
 )
 
 screen_heartbeats = Table(

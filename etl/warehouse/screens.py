@@ -1,16 +1,89 @@
-"""What the screen tables mean: each screen's state from its registration and its last heartbeat."""
+"""What the screen tables mean: registration with a token (only its hash kept), each screen's state from its
+last heartbeat, and the rule for unregistered screens (kept 24 h after their last heartbeat, capped in number)."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import re
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from etl.warehouse.schema import screen_heartbeats, screens
 
 # A screen that has not sent a heartbeat (one a minute) for this long is dark.
 DARK_AFTER = timedelta(minutes=5)
+# An unregistered screen is forgotten this long after its last heartbeat.
+UNREGISTERED_KEPT = timedelta(hours=24)
+SCREEN_ID = re.compile(r"^[\w.-]{1,64}$")
+STATE_NAMES = {"ok": "正常", "dark": "黑屏/离线", "never seen": "从未上线"}
+
+
+def new_token() -> str:
+    """A screen's token: 32 random bytes, URL-safe (it travels in the screen's address)."""
+    return secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    """What the warehouse keeps of a token. A token is random and long, so a plain SHA-256 is as good as a slow
+    password hash here, and a heartbeat checks it in microseconds."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_matches(token: object, stored: str | None) -> bool:
+    """Whether a token sent by a screen is the one whose hash is stored (compared in constant time)."""
+    return bool(isinstance(token, str) and token and stored and hmac.compare_digest(token_hash(token), stored))
+
+
+def upsert_for(connection: Connection, table):
+    """The dialect's INSERT … ON CONFLICT for ``table`` (SQLite or PostgreSQL)."""
+    return {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[connection.dialect.name](table)
+
+
+def register(connection: Connection, screen_id: str, kind: str, **details) -> str:
+    """Register (or register again) a screen with a new token; returns the token, which is stored only as its hash.
+    ``details``: region_code, profile, location."""
+    if not SCREEN_ID.match(screen_id):
+        raise ValueError(f"屏幕编号 '{screen_id}' 应为1-64位字母、数字、“.”、“_”或“-”")
+    token = new_token()
+    row = {
+        "screen_id": screen_id,
+        "kind": kind,
+        "region_code": details.get("region_code"),
+        "profile": details.get("profile"),
+        "location": details.get("location"),
+        "registered_at": datetime.now(UTC),
+        "token_hash": token_hash(token),
+    }
+    insert = upsert_for(connection, screens).values(**row)
+    connection.execute(
+        insert.on_conflict_do_update(
+            index_elements=["screen_id"], set_={key: insert.excluded[key] for key in row if key != "screen_id"}
+        )
+    )
+    return token
+
+
+# Heartbeat rows of screens that are not registered.
+_UNREGISTERED = screen_heartbeats.c.screen_id.not_in(select(screens.c.screen_id))
+
+
+def forget_unregistered(connection: Connection, now: datetime) -> int:
+    """Delete the heartbeats of unregistered screens last seen more than 24 h ago; how many."""
+    old = screen_heartbeats.c.last_seen < now - UNREGISTERED_KEPT
+    return connection.execute(delete(screen_heartbeats).where(_UNREGISTERED, old)).rowcount
+
+
+def unregistered_count(connection: Connection, now: datetime) -> int:
+    """How many unregistered screens were seen within the last 24 h."""
+    recent = screen_heartbeats.c.last_seen >= now - UNREGISTERED_KEPT
+    return connection.execute(
+        select(func.count()).select_from(screen_heartbeats).where(_UNREGISTERED, recent)
+    ).scalar_one()
 
 
 @dataclass(frozen=True)
@@ -29,19 +102,21 @@ class ScreenState:
     state: str  # ok | dark | never seen
 
 
+def _aware(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
 def screen_states(connection: Connection, now: datetime | None = None) -> list[ScreenState]:
-    """Every registered screen and every screen that sent a heartbeat (unregistered ones included)."""
+    """Every registered screen, and every unregistered one seen within the last 24 h."""
     now = now or datetime.now(UTC)
     registered = {row.screen_id: row for row in connection.execute(select(screens))}
     beats = {row.screen_id: row for row in connection.execute(select(screen_heartbeats))}
     states = []
     for screen_id in sorted(registered.keys() | beats.keys()):
         known, beat = registered.get(screen_id), beats.get(screen_id)
-        seen = (
-            beat.last_seen.replace(tzinfo=UTC)
-            if beat and beat.last_seen.tzinfo is None
-            else (beat.last_seen if beat else None)
-        )
+        seen = _aware(beat.last_seen) if beat else None
+        if known is None and now - seen > UNREGISTERED_KEPT:
+            continue
         state = "never seen" if seen is None else ("dark" if now - seen > DARK_AFTER else "ok")
         states.append(
             ScreenState(

@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, fields
 from pathlib import Path
+
+# The SECRET_KEY line of .env.example: a deployment that copied the file without filling it in must not start.
+PLACEHOLDER_SECRET = "change-me"
+MIN_SECRET_LENGTH = 32
+
+
+class SecretKeyError(ValueError):
+    """A SECRET_KEY that must not be used (the placeholder, or too short); the message says what to do."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +37,12 @@ class Settings:
     tile_url: str = ""  # default: no basemap (dark boundaries only); e.g. a local tile server's {z}/{x}/{y} URL
     tile_crs: str = "wgs84"  # the CRS the tiles are drawn in: wgs84 (天地图, CGCS2000 and OSM-style) or gcj02 (高德)
     services_file: str = ""  # default: the demo's data/demo/services.toml (便民服务 QR links on village boards)
+    # Case topics that identify a person's circumstances: public screens show such a case by its topic only.
+    sensitive_categories: str = (
+        "低保,特困,五保,救助,救济,困难帮扶,残疾,重病,大病,信访,上访,家暴,离婚,精神,吸毒,矫正,债务"
+    )
+    frame_ancestors: str = ""  # default: no page may be framed; else origins (a signage player) that may frame kiosks
+    unregistered_screens: int = 200  # unregistered screens kept (each for 24 h after its last heartbeat)
 
     @classmethod
     def load(cls, **overrides: object) -> Settings:
@@ -59,13 +74,32 @@ class Settings:
         return [field.name.upper() for field in fields(Settings)]
 
     def ensure_secret_key(self) -> str:
-        """The configured secret key, or one generated once and kept under var_dir (shared by all workers)."""
+        """The configured secret key, or one generated once and kept under var_dir (shared by all workers), readable
+        by its owner only. The placeholder of .env.example, or a key too short to be secret, stops the start."""
         if self.secret_key:
+            if self.secret_key.startswith(PLACEHOLDER_SECRET) or len(self.secret_key) < MIN_SECRET_LENGTH:
+                raise SecretKeyError(
+                    "SECRET_KEY 仍是 .env.example 中的占位值或少于 32 个字符，服务不会以它启动。"
+                    "请生成一个长随机字符串（例如 python -c 'import secrets; print(secrets.token_hex(32))'），"
+                    "写入 .env 的 SECRET_KEY，并在每台主机上使用同一个值；"
+                    "或删去 SECRET_KEY，由服务在 VAR_DIR/secret_key 中生成（仅单台主机时）。"
+                )
             return self.secret_key
         path = Path(self.var_dir) / "secret_key"
+        path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists():
-            import secrets
-
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_hex(32))
+            # Written to a file of this process readable by its owner only, then linked into place, which fails if
+            # another worker got there first: nobody else can read the key, and nobody reads half of it.
+            partial = path.with_name(f"secret_key.{os.getpid()}.part")
+            descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w") as file:
+                file.write(secrets.token_hex(32))
+            try:
+                os.link(partial, path)
+            except FileExistsError:
+                pass
+            finally:
+                partial.unlink()
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)  # a key file from an earlier version was created readable by everyone
         return path.read_text().strip()

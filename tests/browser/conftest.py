@@ -117,14 +117,31 @@ def sample_server(sample_var):
     process.wait(timeout=10)
 
 
-@pytest.fixture
-def page(browser):
-    """A fresh 1920×1080 page that records console errors and uncaught page errors."""
-    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+# Recorded from a page's first script on: every report of the Content Security Policy (window.__violations).
+LISTEN_CSP = """
+window.__violations = [];
+document.addEventListener('securitypolicyviolation',
+  e => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));
+"""
+
+
+def open_page(browser, enforce_csp: bool = False):
+    """(context, page): a 1920×1080 page recording console errors and uncaught page errors (``page.errors``) and
+    CSP reports. Playwright's wait_for_function evaluates its predicate from a string, which the CSP the app sends
+    (no 'unsafe-eval') refuses: functional tests bypass the CSP; the CSP, XSS tests enforce it."""
+    context = browser.new_context(viewport={"width": 1920, "height": 1080}, bypass_csp=not enforce_csp)
+    context.add_init_script(LISTEN_CSP)
     page = context.new_page()
     page.errors = []
     page.on("console", lambda message: message.type == "error" and page.errors.append(message.text))
     page.on("pageerror", lambda error: page.errors.append(str(error)))
+    return context, page
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page with the CSP bypassed (see open_page)."""
+    context, page = open_page(browser)
     yield page
     context.close()
 

@@ -81,9 +81,10 @@ def test_responses_are_gzipped(demo_server):
         assert error.value.code == 404
 
 
-def test_a_configured_basemap_is_drawn_from_its_local_tile_server_in_its_crs(page, tmp_path):
+def test_a_configured_basemap_is_drawn_from_its_local_tile_server_in_its_crs(browser, tmp_path):
     """TILE_URL puts tiles under the boundaries (here from a tile server on loopback); TILE_CRS=gcj02 shifts
-    the boundaries the way 高德 tiles are shifted, so both line up."""
+    the boundaries the way 高德 tiles are shifted, so both line up. The page runs under the app's CSP, which
+    lets the tiles' server in (img-src) and nothing else of it."""
     import threading
     import urllib.request
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -93,7 +94,7 @@ def test_a_configured_basemap_is_drawn_from_its_local_tile_server_in_its_crs(pag
     from etl.demo.build import build_demo
     from etl.warehouse.settings import Settings
     from geo.crs import wgs84_to_gcj02
-    from tests.browser.conftest import serve
+    from tests.browser.conftest import open_page, serve
 
     requested = []
     tile = (  # a 1×1 grey PNG
@@ -118,6 +119,7 @@ def test_a_configured_basemap_is_drawn_from_its_local_tile_server_in_its_crs(pag
     build_demo(Settings.load(var_dir=str(var_dir)), echo=lambda _line: None)
     environment = {"TILE_URL": f"http://127.0.0.1:{tiles.server_port}/{{z}}/{{x}}/{{y}}.png", "TILE_CRS": "gcj02"}
     process, base = serve(var_dir, environment)
+    context, page = open_page(browser, enforce_csp=True)
     try:
         page.goto(base + "/")
         page.wait_for_selector("#region-map .leaflet-overlay-pane path")
@@ -137,8 +139,9 @@ def test_a_configured_basemap_is_drawn_from_its_local_tile_server_in_its_crs(pag
         page.wait_for_selector("#screen-map img.leaflet-tile-loaded")
         page.wait_for_selector("#screen-map .leaflet-overlay-pane path")
         assert len(requested) > tiles_before
-        assert page.errors == []
+        assert page.errors == [] and page.evaluate("window.__violations") == []
     finally:
+        context.close()
         process.terminate()
         process.wait(timeout=10)
         tiles.shutdown()

@@ -34,7 +34,7 @@ def test_server_restart_shows_badge_keeps_content_and_recovers(browser, tmp_path
     port = free_port()
     environment = {"HEARTBEAT_SECONDS": "2"}
     process, base = serve(var_dir, environment, port=port)
-    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    page = browser.new_page(viewport={"width": 1920, "height": 1080}, bypass_csp=True)
     loads = []
     page.on("load", lambda _page: loads.append(1))
     try:

@@ -23,7 +23,9 @@ def test_heartbeats_and_dark_screens(tmp_path):
     var = str(tmp_path / "var")
     runner = CliRunner()
     registered = runner.invoke(
-        main, ["--var-dir", var, "screens", "register", "board-01", "--kind", "board", "--location", "村委会门口"]
+        main,
+        ["--var-dir", var, "screens", "register", "board-01", "--kind", "board", "--region", "990101001001"]
+        + ["--location", "村委会门口"],
     )
     assert registered.exit_code == 0, registered.output
     app = create_app(Settings.load(var_dir=var))
@@ -41,7 +43,7 @@ def test_heartbeats_and_dark_screens(tmp_path):
     assert now["board-01"].state == "never seen" and now["board-01"].location == "村委会门口"
     assert later["stop-7"].state == "dark"
     listed = runner.invoke(main, ["--var-dir", var, "screens"])
-    assert "stop-7 (unknown): ok" in listed.output and "board-01 @ 村委会门口: never seen" in listed.output
+    assert "stop-7（未登记）：正常" in listed.output and "board-01 @ 村委会门口：从未上线" in listed.output
     page = client.get("/ops/screens")
     assert page.status_code == 200
 

@@ -1,0 +1,69 @@
+"""Security headers on every response the app sends (tests and a host without nginx get them too): a Content
+Security Policy Dash runs under, nosniff, no referrer, no framing except kiosk pages a configured player frames."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import dash
+from flask import Response, request
+
+from etl.warehouse.settings import Settings
+
+# Pages a signage player may show in a frame (FRAME_ANCESTORS); every other page is never framed.
+KIOSK_PAGES = ("/screen/", "/board/", "/stop/")
+COMMON = {
+    "X-Content-Type-Options": "nosniff",
+    # Screen addresses carry a screen's token: no page tells another site where it came from.
+    "Referrer-Policy": "no-referrer",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def tile_origin(tile_url: str) -> str:
+    """The origin a basemap's tiles come from (``{s}`` subdomains become a wildcard), or "" without one."""
+    if not tile_url:
+        return ""
+    parts = urlsplit(tile_url)
+    host = re.sub(r"\{[^}]*\}", "*", parts.netloc)
+    return f"{parts.scheme}://{host}"
+
+
+def policy(app: dash.Dash, settings: Settings, frame_ancestors: str) -> str:
+    """The CSP: scripts from this server and Dash's own inline scripts (by their hashes: the renderer, the
+    clientside callbacks), styles from here (plus the style attributes Dash and Leaflet set), images from here,
+    data: URIs (the QR codes) and the basemap's server, requests to this server only."""
+    images = " ".join(filter(None, ["'self'", "data:", tile_origin(settings.tile_url)]))
+    directives = [
+        "default-src 'self'",
+        "script-src 'self' " + " ".join(app.csp_hashes()),
+        "style-src 'self' 'unsafe-inline'",
+        f"img-src {images}",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        f"frame-ancestors {frame_ancestors}",
+    ]
+    return "; ".join(directives)
+
+
+def install(app: dash.Dash, settings: Settings) -> None:
+    """Add the headers to every response of ``app``'s server."""
+    players = " ".join(settings.frame_ancestors.replace(",", " ").split())
+    policies: dict[bool, str] = {}
+
+    @app.server.after_request
+    def _security_headers(response: Response) -> Response:
+        framed = bool(players) and request.path.startswith(KIOSK_PAGES)
+        if framed not in policies:
+            # Dash registers its page router's inline script at the first request: the hashes are taken after it.
+            policies[framed] = policy(app, settings, players if framed else "'none'")
+        response.headers["Content-Security-Policy"] = policies[framed]
+        response.headers.update(COMMON)
+        if not framed:
+            response.headers["X-Frame-Options"] = "DENY"
+        return response

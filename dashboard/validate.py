@@ -1,0 +1,100 @@
+"""Checks of what a browser sends to the screens' callbacks: a value out of place is refused with HTTP 400 and a
+reason (in Chinese) before it reaches a query or a cache key, so cache keys hold validated values only."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from typing import NoReturn
+
+from sqlalchemy import Engine
+from werkzeug.exceptions import BadRequest
+
+from dashboard.cache import warehouse_version
+from dashboard.regions import Region, get_region, root_region
+from geo.codes import is_within
+
+CODE = re.compile(r"^[0-9]{12}$")
+STOP_ID = re.compile(r"^[\w.-]{1,32}$")
+DIGEST = re.compile(r"^[0-9a-f]{16}$")
+
+# Regions looked up for checks, per process and warehouse version: a wall's refreshes ask about the same few
+# scopes again and again, and a check should not cost a query each time.
+REMEMBERED = 4096
+_regions: OrderedDict = OrderedDict()
+_lock = threading.Lock()
+
+
+def refuse(reason: str) -> NoReturn:
+    """Answer the request with 400 and ``reason``."""
+    raise BadRequest(description=reason)
+
+
+def _remembered(engine: Engine, key: tuple, look_up):
+    """``look_up()`` once per process, warehouse version and key."""
+    key = (str(engine.url), warehouse_version(engine), *key)
+    with _lock:
+        if key in _regions:
+            _regions.move_to_end(key)
+            return _regions[key]
+    found = look_up()
+    with _lock:
+        _regions[key] = found
+        while len(_regions) > REMEMBERED:
+            _regions.popitem(last=False)
+    return found
+
+
+def root_of(engine: Engine, configured: str) -> Region | None:
+    """The deployment's root region (ROOT_REGION, else the top of the warehouse)."""
+    return _remembered(engine, ("root", configured), lambda: root_region(engine, configured))
+
+
+def known_region(engine: Engine, code: str) -> Region | None:
+    """The region of a 12-digit code, or None when the warehouse has none."""
+    return _remembered(engine, ("region", code), lambda: get_region(engine, code))
+
+
+def mapping(value, keys: tuple[str, ...], what: str) -> dict:
+    """A dict holding at least ``keys``."""
+    if not isinstance(value, dict) or any(key not in value for key in keys):
+        refuse(f"{what}格式不正确：应包含 {', '.join(keys)}")
+    return value
+
+
+def region_in_root(engine: Engine, configured_root: str, value, what: str = "区划代码") -> Region:
+    """The region of ``value``: a 12-digit code of a region in the warehouse, at or below the deployment's root."""
+    if not isinstance(value, str) or not CODE.match(value):
+        refuse(f"{what}应为12位数字")
+    region = known_region(engine, value)
+    if region is None:
+        refuse(f"{what} {value} 不存在")
+    root = root_of(engine, configured_root)
+    if root is not None and not is_within(value, root.code):
+        refuse(f"{what} {value} 不在本部署的范围（{root.code}）内")
+    return region
+
+
+def names(values, known, what: str) -> tuple[str, ...]:
+    """A list of distinct names, each one of ``known``."""
+    if not isinstance(values, list) or len(values) > len(known):
+        refuse(f"{what}应为名称列表")
+    unknown = [value for value in values if not isinstance(value, str) or value not in known]
+    if unknown or len(set(values)) != len(values):
+        refuse(f"{what}含有未知或重复的名称")
+    return tuple(values)
+
+
+def digest(value) -> str | None:
+    """The digest of the content a screen shows (16 hex digits), or None."""
+    if value is not None and not (isinstance(value, str) and DIGEST.match(value)):
+        refuse("内容摘要格式不正确")
+    return value
+
+
+def stop_id(value) -> str:
+    """A stop id: 1-32 letters, digits, '.', '_' or '-'."""
+    if not isinstance(value, str) or not STOP_ID.match(value):
+        refuse("站点编号应为1-32位字母、数字、“.”、“_”或“-”")
+    return value

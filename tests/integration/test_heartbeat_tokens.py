@@ -1,0 +1,121 @@
+"""Screens prove who they are: `ruralbrain screens register` prints the address with the screen's token and keeps
+only its hash; a heartbeat without the token cannot touch a registered screen; unregistered screens are capped
+and forgotten after 24 h; request bodies are capped at 64 KB."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select, update
+
+from dashboard.app import create_app
+from etl.cli import main
+from etl.warehouse.schema import screen_heartbeats, screens
+from etl.warehouse.screens import screen_states
+from etl.warehouse.settings import Settings
+from tests.dash_requests import page
+
+pytestmark = pytest.mark.integration
+CAP = 20
+
+
+def register(var: str, *arguments: str) -> tuple[str, str]:
+    """Register a screen through the CLI: (the address it printed, the token in it)."""
+    result = CliRunner().invoke(main, ["--var-dir", var, "screens", "register", *arguments])
+    assert result.exit_code == 0, result.output
+    address = re.search(r"https?://\S+", result.output).group(0)
+    return address, parse_qs(urlsplit(address).query)["token"][0]
+
+
+@pytest.fixture
+def screens_app(tmp_path):
+    """A warehouse with wall-01 registered, and the app over it with a cap of 20 unregistered screens."""
+    var = str(tmp_path / "var")
+    address, token = register(
+        var, "wall-01", "--kind", "county", "--location", "指挥中心", "--base-url", "https://rb.example.cn"
+    )
+    app = create_app(Settings.load(var_dir=var, unregistered_screens=CAP))
+    return app, address, token
+
+
+def states(app, now=None) -> dict:
+    with app.server.config["RURALBRAIN_ENGINE"].connect() as connection:
+        return {state.screen_id: state for state in screen_states(connection, now)}
+
+
+def test_register_prints_the_address_with_a_token_and_keeps_only_its_hash(screens_app, tmp_path):
+    app, address, token = screens_app
+    assert address.startswith("https://rb.example.cn/screen/county?kiosk=1&screen=wall-01&token=")
+    assert len(token) >= 40
+    with app.server.config["RURALBRAIN_ENGINE"].connect() as connection:
+        stored = connection.execute(select(screens.c.token_hash).where(screens.c.screen_id == "wall-01")).scalar()
+    assert stored == hashlib.sha256(token.encode()).hexdigest()
+    assert token.encode() not in (tmp_path / "var" / "warehouse.db").read_bytes()
+    board, _ = register(str(tmp_path / "var"), "board-01", "--kind", "board", "--region", "990101001001")
+    assert "/board/990101001001?screen=board-01&token=" in board
+    refused = CliRunner().invoke(
+        main, ["--var-dir", str(tmp_path / "var"), "screens", "register", "s", "--kind", "stop"]
+    )
+    assert refused.exit_code != 0 and "--stop" in refused.output
+
+
+def test_a_heartbeat_without_the_token_cannot_keep_a_dark_wall_alive(screens_app, tmp_path):
+    app, _address, token = screens_app
+    client = app.server.test_client()
+    for forged in ({"screen": "wall-01"}, {"screen": "wall-01", "token": "guess"}, {"screen": "wall-01", "token": 7}):
+        answer = client.post("/api/heartbeat", json=forged)
+        assert answer.status_code == 403 and "令牌" in answer.json["error"]
+    assert states(app)["wall-01"].state == "never seen"  # the forged beats touched nothing
+    route = f"/screen/county?kiosk=1&screen=wall-01&token={token}"
+    assert client.post("/api/heartbeat", json={"screen": "wall-01", "token": token, "route": route}).status_code == 200
+    assert states(app)["wall-01"].state == "ok"
+    assert states(app)["wall-01"].route == "/screen/county?kiosk=1&screen=wall-01"  # the token is not shown
+    # Ten minutes later the wall has gone dark; a forged beat does not bring it back.
+    engine = app.server.config["RURALBRAIN_ENGINE"]
+    with engine.begin() as connection:
+        connection.execute(update(screen_heartbeats).values(last_seen=datetime.now(UTC) - timedelta(minutes=10)))
+    assert client.post("/api/heartbeat", json={"screen": "wall-01"}).status_code == 403
+    assert states(app)["wall-01"].state == "dark"
+    headers = {"X-Screen-Token": token}
+    assert client.post("/api/heartbeat", json={"screen": "wall-01"}, headers=headers).status_code == 200
+    # Registering again issues a new token: the old one no longer works.
+    _address, new = register(str(tmp_path / "var"), "wall-01", "--kind", "county")
+    assert client.post("/api/heartbeat", json={"screen": "wall-01", "token": token}).status_code == 403
+    assert client.post("/api/heartbeat", json={"screen": "wall-01", "token": new}).status_code == 200
+
+
+def test_a_flood_of_unregistered_screens_is_capped_and_forgotten_after_a_day(screens_app):
+    app, _address, _token = screens_app
+    client = app.server.test_client()
+    answers = [client.post("/api/heartbeat", json={"screen": f"flood-{n}"}).status_code for n in range(200)]
+    assert answers == [200] * CAP + [429] * (200 - CAP)
+    assert client.post("/api/heartbeat", json={"screen": "flood-3"}).status_code == 200  # known ones still beat
+    assert len(states(app)) == CAP + 1  # and wall-01
+    ops = client.post("/_dash-update-component", json=page("/ops/screens"))
+    assert ops.status_code == 200 and len(ops.get_data()) < 40_000
+    # A day later the flood is forgotten (the registered wall is not), and new screens are admitted again.
+    assert set(states(app, datetime.now(UTC) + timedelta(hours=25))) == {"wall-01"}
+    engine = app.server.config["RURALBRAIN_ENGINE"]
+    with engine.begin() as connection:
+        connection.execute(update(screen_heartbeats).values(last_seen=datetime.now(UTC) - timedelta(hours=25)))
+    assert client.post("/api/heartbeat", json={"screen": "board-new"}).status_code == 200
+    with engine.connect() as connection:
+        assert set(connection.execute(select(screen_heartbeats.c.screen_id)).scalars()) == {"board-new"}
+
+
+def test_bodies_over_64_kb_are_refused_unread(screens_app):
+    app, _address, token = screens_app
+    client = app.server.test_client()
+    huge = b'{"screen": "wall-01", "pad": "' + b"x" * (30 * 1024 * 1024) + b'"}'
+    for path in ("/api/heartbeat", "/_dash-update-component"):
+        answer = client.post(path, data=huge, content_type="application/json")
+        assert answer.status_code == 413 and "64 KB" in answer.json["error"]
+        just_over = b'{"pad": "' + b"x" * (64 * 1024) + b'"}'
+        assert client.post(path, data=just_over, content_type="application/json").status_code == 413
+    assert client.post("/api/heartbeat", data=b"[1, 2]", content_type="application/json").status_code == 400
+    assert client.post("/api/heartbeat", json={"screen": "wall-01", "token": token}).status_code == 200

@@ -1,0 +1,97 @@
+"""The app sends its security headers itself (tests and hosts without nginx included): a CSP, nosniff, no
+referrer, no framing except kiosk pages for a configured player; and gunicorn shows no version."""
+
+from __future__ import annotations
+
+import re
+import urllib.request
+
+import pytest
+
+from dashboard.app import create_app
+from etl.demo.build import build_demo
+from etl.warehouse.settings import Settings
+from tests.browser.conftest import serve
+from tests.dash_requests import callback, page
+
+pytestmark = pytest.mark.integration
+COUNTY = "990101000000"
+PLAYER = "https://player.example.cn"
+
+
+@pytest.fixture(scope="module")
+def var_dir(tmp_path_factory):
+    var = tmp_path_factory.mktemp("headers-var")
+    build_demo(Settings.load(var_dir=str(var)), echo=lambda _line: None)
+    return var
+
+
+def _responses(client):
+    ping = callback(
+        "ping-text.title",
+        {"id": "ping-text", "property": "title"},
+        [{"id": "ping-interval", "property": "n_intervals", "value": 1}],
+    )
+    return {
+        "page": client.get("/screen/county"),
+        "ops": client.get("/ops/screens"),
+        "callback": client.post("/_dash-update-component", json=ping),
+        "bad callback": client.post("/_dash-update-component", json={"output": "x"}),
+        "asset": client.get("/assets/base.css"),
+        "bundle": client.get("/_dash-component-suites/dash/dcc/dash_core_components.js"),
+        "geometry": client.get(f"/geo/children/{COUNTY}.geojson"),
+        "missing geometry": client.get("/geo/children/990101999999.geojson"),
+        "heartbeat": client.post("/api/heartbeat", json={"screen": "headers-test"}),
+        "too large": client.post("/api/heartbeat", data=b"x" * 70_000, content_type="application/json"),
+        "health": client.get("/readyz"),
+    }
+
+
+def test_every_response_carries_the_headers(var_dir):
+    app = create_app(Settings.load(var_dir=str(var_dir)))
+    for name, response in _responses(app.server.test_client()).items():
+        headers = response.headers
+        assert "script-src 'self' 'sha256-" in headers.get("Content-Security-Policy", ""), name
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"], name
+        assert headers["X-Content-Type-Options"] == "nosniff", name
+        assert headers["Referrer-Policy"] == "no-referrer", name
+        assert headers["X-Frame-Options"] == "DENY", name
+        assert "Server" not in headers, name
+
+
+def test_only_kiosk_pages_may_be_framed_and_only_by_the_configured_player(var_dir):
+    tiles = "https://{s}.tiles.example.cn/{z}/{x}/{y}.png"
+    app = create_app(Settings.load(var_dir=str(var_dir), frame_ancestors=PLAYER, tile_url=tiles))
+    client = app.server.test_client()
+    for path in ("/screen/county?kiosk=1", "/board/990101001001", "/stop/S01"):
+        headers = client.get(path).headers
+        assert f"frame-ancestors {PLAYER}" in headers["Content-Security-Policy"] and "X-Frame-Options" not in headers
+    for path in ("/", "/ops/screens", "/ping"):
+        headers = client.get(path).headers
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"] and headers["X-Frame-Options"] == "DENY"
+    policy = client.get("/").headers["Content-Security-Policy"]
+    assert re.search(r"img-src 'self' data: https://\*\.tiles\.example\.cn(;|$)", policy)  # the basemap's server
+
+
+def test_gunicorn_answers_with_the_headers_and_no_version(var_dir):
+    process, base = serve(var_dir, workers=1)
+    try:
+        with urllib.request.urlopen(base + "/screen/county") as response:
+            assert "script-src 'self' 'sha256-" in response.headers["Content-Security-Policy"]
+            assert not re.search(r"\d", response.headers.get("Server", ""))
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_the_ops_page_and_readyz_answer_only_the_operations_network(var_dir):
+    app = create_app(Settings.load(var_dir=str(var_dir)))
+    client = app.server.test_client()
+    outside = {"X-RuralBrain-Ops": "0"}  # what nginx sets for an address outside the operations network
+    assert client.get("/readyz", headers=outside).status_code == 403
+    refused = client.post("/_dash-update-component", json=page("/ops/screens"), headers=outside)
+    assert "仅限运维网络" in str(refused.json) and "screens-table" not in str(refused.json)  # drawn via callbacks
+    for inside in ({"X-RuralBrain-Ops": "1"}, {}):  # from the operations network, or on the host itself
+        assert client.get("/readyz", headers=inside).status_code == 200
+        shown = client.post("/_dash-update-component", json=page("/ops/screens"), headers=inside)
+        assert "screens-table" in str(shown.json)

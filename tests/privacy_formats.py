@@ -1,0 +1,72 @@
+"""Phone and ID numbers as people write them, each with the digits that identify it, and a detector of our own
+(simpler than the product's masker, and independent of it) that finds any of them in a text."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# (as written, the digits that must never be shown whole): every number is distinct, so a leak names its format.
+FORMATS = [
+    ("13812340001", "13812340001"),
+    ("138 1234 0002", "13812340002"),
+    ("138-1234-0003", "13812340003"),
+    ("+8613812340004", "13812340004"),
+    ("8613812340005", "13812340005"),
+    ("+86 138 1234 0006", "13812340006"),
+    ("0086 13812340007", "13812340007"),
+    ("(+86)13812340008", "13812340008"),
+    ("+86-138-1234-0009", "13812340009"),
+    ("013812340010", "13812340010"),
+    ("１３８１２３４００１１", "13812340011"),
+    ("１３８－１２３４－００１２", "13812340012"),
+    ("＋８６　１３８　１２３４　００１３", "13812340013"),
+    ("139\u30001234\u30000014", "13912340014"),
+    ("手机15912340015号", "15912340015"),
+    ("0572-6010017", "05726010017"),
+    ("(0572)6010018", "05726010018"),
+    ("（0572）6010019", "05726010019"),
+    ("0572 6010020", "05726010020"),
+    ("05726010021", "05726010021"),
+    ("010-62340022", "01062340022"),
+    ("(010)62340023", "01062340023"),
+    ("021 6234 0024", "02162340024"),
+    ("+86 572 6010025", "5726010025"),  # written without the area code's 0
+    ("+86-10-62340026", "1062340026"),
+    ("0572 - 601 0027", "05726010027"),
+    ("０５７２－６０１００２８", "05726010028"),
+    ("330522198001010291", "330522198001010291"),
+    ("33052219800101030X", "33052219800101030X"),
+    ("33052219800101031x", "33052219800101031X"),
+    ("330522 19800101 0329", "330522198001010329"),
+    ("330522-19800101-033X", "33052219800101033X"),
+    ("3305 2219 8001 0103 49", "330522198001010349"),
+    ("330522800101035", "330522800101035"),
+    ("330522 800101 036", "330522800101036"),
+    ("３３０５２２１９８００１０１０３７Ｘ", "33052219800101037X"),
+    ("身份证号:330522198001010386号", "330522198001010386"),
+]
+# What must stay as written: amounts, counts, dates, times, codes that are not personal.
+KEPT = ["26,268.75元", "1234567", "共 9999999 人", "20231234", "2025-12-05 13:45", "12.5%", "S01", "990101001001"]
+
+# The detector: fold full-width forms (NFKC), join digits split by spaces, dashes, parentheses or a plus,
+# then look for whole runs of digits shaped like a mobile (with or without 86), a landline with its area code
+# or a resident ID.
+_JOINED = re.compile(r"(?<=[0-9])[\s\-–—()+]+(?=[0-9X])")
+_PERSONAL = re.compile(
+    r"(?<![0-9])(?:(?:0086|86|0)?1[3-9][0-9]{9}|(?:0|0086|86)[1-9][0-9]{1,2}[2-9][0-9]{6,7}|[1-9][0-9]{16}[0-9X]"
+    r"|[1-9][0-9]{14})"
+    r"(?![0-9X])"
+)
+
+
+def normalised(text: str) -> str:
+    """The text with full-width forms folded, upper-cased, and digit groups joined."""
+    return _JOINED.sub("", unicodedata.normalize("NFKC", text).upper())
+
+
+def leaks(text: str) -> list[str]:
+    """Every planted number (by its digits) and every number shaped like a phone or ID in ``text``."""
+    flat = normalised(text)
+    planted = [digits for _written, digits in FORMATS if digits in flat]
+    return planted + _PERSONAL.findall(flat)

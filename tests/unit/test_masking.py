@@ -1,0 +1,51 @@
+"""The masker against phone and ID numbers in every format people write them, checked by a detector of the
+tests' own (tests/privacy_formats.py); amounts, counts and dates stay as written; private topics."""
+
+import pytest
+
+from dashboard.privacy import mask_name, private_topic, private_topics, scrub
+from tests.privacy_formats import FORMATS, KEPT, leaks
+
+
+def test_the_detector_finds_every_format_unmasked():
+    assert len(FORMATS) >= 30
+    for written, digits in FORMATS:
+        assert digits in leaks(f"联系人张三，电话{written}，谢谢"), written
+
+
+@pytest.mark.parametrize(("written", "digits"), FORMATS)
+def test_every_format_is_masked_alone_and_inside_text(written, digits):
+    for text in (written, f"请联系{written}。", f"{written}；另：{FORMATS[0][0]}", f"编号A{written} 2份"):
+        masked = scrub(text)
+        assert leaks(masked) == [], (text, masked)
+        assert "****" in masked, masked
+    # What stays visible: the last digits (four of a phone or 18-digit ID, three of a 15-digit ID).
+    assert digits[-3:] in scrub(written)
+
+
+def test_all_formats_in_one_text_and_what_is_not_personal_is_kept():
+    text = "；".join(written for written, _digits in FORMATS)
+    assert leaks(scrub(text)) == []
+    for kept in KEPT:
+        assert scrub(f"本月支出{kept}，共计") == f"本月支出{kept}，共计"
+        assert leaks(kept) == []
+    assert scrub("集体经营收入 26,268.75元，村民 1,234,567 人，编号20231234") == (
+        "集体经营收入 26,268.75元，村民 1,234,567 人，编号20231234"
+    )
+
+
+def test_masked_output_is_stable_and_names_are_masked():
+    once = scrub("电话13812345678，身份证33052219800101123X")
+    assert once == "电话138****5678，身份证330522********123X" and scrub(once) == once
+    assert mask_name("张三明") == "张*明" and mask_name("张三") == "张*" and mask_name("欧阳小明") == "欧**明"
+    assert mask_name("") == "" and mask_name(None) == ""
+    assert leaks(mask_name("13812345678")) == []  # a number typed as a name is masked as a number first
+
+
+def test_private_topics_are_a_setting_and_match_any_text():
+    topics = private_topics("低保, 救助，信访、 残疾")
+    assert topics == ("低保", "救助", "信访", "残疾")
+    assert private_topic(("王五申请低保帮扶", None), topics) == "低保"
+    assert private_topic(("道路破损", "信访投诉"), topics) == "信访"
+    assert private_topic(("道路破损", "综合"), topics) is None
+    assert private_topics("") == ()

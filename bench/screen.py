@@ -143,10 +143,10 @@ def main() -> None:
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-                page = browser.new_page(viewport={"width": 1920, "height": 1080})
+                page = browser.new_page(viewport={"width": 1920, "height": 1080}, bypass_csp=True)
                 page.goto(base + "/screen/county")  # warm the server's caches once, as a wall would
                 page.wait_for_function(PANELS_READY)
-                page = browser.new_page(viewport={"width": 1920, "height": 1080})
+                page = browser.new_page(viewport={"width": 1920, "height": 1080}, bypass_csp=True)
                 start = time.perf_counter()
                 page.goto(base + "/screen/county")
                 page.wait_for_function(PANELS_READY)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Kiosk launcher for a Linux board or wall PC: Chromium full screen on one screen URL, restarted if it dies.
-# Usage: kiosk.sh "http://ruralbrain.example.gov.cn/screen/county?kiosk=1&screen=wall-01"
+# Usage: kiosk.sh "https://ruralbrain.example.gov.cn/screen/county?kiosk=1&screen=wall-01&token=…"
+# (the address `ruralbrain screens register wall-01 --kind county --base-url https://…` printed, token included)
 # Run it from the session's autostart (e.g. ~/.config/autostart) of an auto-login user.
 set -u
 url=${1:?usage: kiosk.sh URL}

@@ -32,12 +32,16 @@ class Field:
 
     def clean(self, raw: Any) -> Any:
         """The parsed value, or None when absent; Invalid when it does not parse or is out of range."""
-        if raw is None or (isinstance(raw, float) and math.isnan(raw)):
+        if raw is None or (raw.__class__ is float and math.isnan(raw)):
             raw = ""
-        if isinstance(raw, str) and (not raw.strip() or raw.strip() in EMPTY_MARKERS):
-            if self.required:
-                raise Invalid(f"必填但为空（'{raw.strip()}'）" if raw.strip() else "必填但为空")
-            return None
+        if raw.__class__ is str:
+            stripped = raw.strip()
+            if not stripped or stripped in EMPTY_MARKERS:
+                if self.required:
+                    raise Invalid(f"必填但为空（'{stripped}'）" if stripped else "必填但为空")
+                return None
+            if self.parse is _text:
+                return stripped  # text needs nothing more: the common case, kept short
         try:
             value = self.parse(raw)
         except Invalid:
@@ -210,10 +214,10 @@ class Dataset:
         return tuple(column.name for column in self.table.primary_key.columns)
 
     @cached_property
-    def storable(self) -> dict[str, Callable[[Any], str | None]]:
+    def storable(self) -> dict[str, Callable[[Any], tuple[str, str] | None]]:
         """Per field, a check that its parsed value fits the column as declared, the same on SQLite (which
         would store anything) and PostgreSQL (which would fail the whole batch): lengths, 32-bit integers,
-        no NUL characters in text."""
+        no NUL characters in text. A check returns (kind, detail) for a value that does not fit."""
         checks = {}
         for name in self.fields:
             column = self.table.c.get(name)
@@ -229,20 +233,20 @@ class Dataset:
 INT32 = 2**31 - 1
 
 
-def _text_check(length: int | None) -> Callable[[Any], str | None]:
-    def check(value: Any) -> str | None:
+def _text_check(length: int | None) -> Callable[[Any], tuple[str, str] | None]:
+    def check(value: Any) -> tuple[str, str] | None:
         if not isinstance(value, str):
             return None
         if "\x00" in value:
-            return "含有 NUL 字符（\\x00），数据库无法保存"
+            return "invalid value", "含有 NUL 字符（\\x00），数据库无法保存"
         if length is not None and len(value) > length:
-            return f"长 {len(value)} 个字符，超过 {length} 个字符"
+            return "too long", f"长 {len(value)} 个字符，超过 {length} 个字符"
         return None
 
     return check
 
 
-def _integer_check(value: Any) -> str | None:
+def _integer_check(value: Any) -> tuple[str, str] | None:
     if isinstance(value, int) and not -INT32 - 1 <= value <= INT32:
-        return f"{value} 超出整数范围（±{INT32}）"
+        return "invalid value", f"{value} 超出整数范围（±{INT32}）"
     return None

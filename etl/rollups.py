@@ -10,13 +10,11 @@ days, prefectures and provinces by combining their counties' rollups (never from
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
-from operator import itemgetter
 
 import pandas as pd
-from sqlalchemy import Connection, DateTime, and_, case, delete, func, insert, literal, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, and_, delete, func, insert, literal, or_, select
 
 from etl.dataset import Dataset, Measure
 from etl.load import Upserted
@@ -51,16 +49,6 @@ def month_of(moment: datetime) -> datetime:
 def month_after(month: datetime) -> datetime:
     """The start (in UTC) of the local month after the one starting at ``month``."""
     return month_of(month_of(month) + timedelta(days=32))
-
-
-def _floor(times: pd.Series, grain: str) -> pd.Series:
-    """Bucket starts (UTC) of aware UTC times, vectorised: the same as hour_of, day_of and month_of."""
-    if grain == "hour":
-        return times.dt.floor("h")
-    local = times.dt.tz_convert(LOCAL).dt.floor("D")
-    if grain == "month":
-        local = local - pd.to_timedelta(local.dt.day - 1, unit="D")
-    return local.dt.tz_convert(UTC)
 
 
 def bucket_columns(dataset: Dataset) -> tuple[str, ...]:
@@ -99,55 +87,84 @@ def _measure_filter(measure: Measure):
     return rollups.c.measure == measure.name
 
 
-def _names(template: str, frame: pd.DataFrame):
+def epoch_hour(moment: datetime) -> int:
+    """Hours since 1970-01-01 00:00 UTC of a time (a naive one is UTC, as SQLite hands them back)."""
+    return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()) // 3600
+
+
+def from_epoch_hour(hour: int) -> datetime:
+    """The UTC time that starts an epoch hour."""
+    return datetime.fromtimestamp(hour * 3600, UTC)
+
+
+def _hourly(dataset: Dataset, rows: Sequence[dict], keep=None) -> pd.DataFrame:
+    """Epoch hour × own region × measure × dimension statistics (count, total, min, max) of ``rows``.
+
+    ``keep(hour, county)`` says whether a row in that epoch hour and county is counted. The rows are picked
+    in Python (a measure's condition is a function of a row), the statistics are a pandas group-by.
+    """
+    parts = []
+    for measure in dataset.measures:
+        time, where = measure.time, measure.where
+        chosen = [row for row in rows if row[time] is not None and (where is None or where(row))]
+        hours = [epoch_hour(row[time]) for row in chosen]
+        if keep is not None:
+            kept = [keep(hour, row["region_code"][:6]) for hour, row in zip(hours, chosen, strict=True)]
+            chosen = [row for row, flag in zip(chosen, kept, strict=True) if flag]
+            hours = [hour for hour, flag in zip(hours, kept, strict=True) if flag]
+        if not chosen:
+            continue
+        nan = float("nan")
+        column = {
+            "bucket": hours,
+            "code": [row["region_code"] for row in chosen],
+            "measure": _names(measure.name, chosen),
+            "dimension": [_text(row[measure.dimension]) for row in chosen] if measure.dimension else "",
+            "v": [nan if row[measure.value] is None else float(row[measure.value]) for row in chosen]
+            if measure.value
+            else 1.0,
+        }
+        stats = pd.DataFrame(column).groupby(["bucket", "code", "measure", "dimension"], sort=False)["v"]
+        stats = stats.agg(["count", "sum", "min", "max"]).rename(columns={"sum": "total"}).reset_index()
+        if not measure.value:
+            stats["min"] = stats["max"] = nan
+        parts.append(stats)
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value)
+
+
+def _names(template: str, rows: Sequence[dict]):
     """The measure name of each row: a plain name, or a template with one column, like reading.{metric}."""
     if "{" not in template:
         return template
     prefix, rest = template.split("{", 1)
     column, suffix = rest.split("}", 1)
-    return prefix + frame[column].astype(str) + suffix
+    return [f"{prefix}{row[column]}{suffix}" for row in rows]
 
 
-def _aware(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
-    """``frame`` with the given datetime columns as aware UTC (SQLite hands them back without a zone)."""
-    converted = {c: pd.to_datetime(frame[c], utc=True) for c in columns if c in frame.columns}
-    return frame.assign(**converted) if converted else frame
+def _local_day(hours: pd.Series) -> pd.Series:
+    """The local (UTC+8) day number of epoch hours."""
+    return (hours + 8) // 24
 
 
-def _hourly(dataset: Dataset, frame: pd.DataFrame, keep=None) -> pd.DataFrame:
-    """Hour × own region × measure × dimension statistics (count, total, min, max) of the rows of ``frame``.
+def _bucket_hours(hours: pd.Series, grain: str) -> pd.Series:
+    """Epoch hours moved to the start of their hour, local day or local month."""
+    if grain == "hour":
+        return hours
+    days = _local_day(hours)
+    if grain == "day":
+        return days * 24 - 8
+    starts = {day: _month_start_day(day) * 24 - 8 for day in days.unique()}
+    return days.map(starts)
 
-    ``keep(hours, counties)``, given each row's hour and county, returns a boolean mask of the rows to include.
-    """
-    parts = []
-    for measure in dataset.measures:
-        part = frame[frame[measure.time].notna()] if not frame.empty else frame
-        if measure.where is not None and not part.empty:
-            records = part.astype(object).where(part.notna(), None).to_dict("records")  # NaN/NaT as None
-            part = part[[bool(measure.where(r)) for r in records]]
-        if part.empty:
-            continue
-        hours = _floor(part[measure.time], "hour")
-        if keep is not None:
-            mask = keep(hours, part["region_code"].str.slice(0, 6))
-            part, hours = part[mask], hours[mask]
-            if part.empty:
-                continue
-        base = pd.DataFrame(
-            {
-                "bucket": hours,
-                "code": part["region_code"],
-                "measure": _names(measure.name, part),
-                "dimension": part[measure.dimension].fillna("").astype(str) if measure.dimension else "",
-                "v": part[measure.value].astype(float) if measure.value else 1.0,
-            }
-        )
-        stats = base.groupby(["bucket", "code", "measure", "dimension"])["v"].agg(["count", "sum", "min", "max"])
-        stats = stats.rename(columns={"sum": "total"}).reset_index()
-        if not measure.value:
-            stats["min"] = stats["max"] = float("nan")
-        parts.append(stats)
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+def _month_start_day(day: int) -> int:
+    """The local day number of the first day of the month holding a local day number."""
+    date = datetime.fromtimestamp(int(day) * 86400, UTC)
+    return int(day) - (date.day - 1)
 
 
 def _ancestors(code: str, upper: set[str]) -> list[str]:
@@ -161,49 +178,34 @@ def _ancestors(code: str, upper: set[str]) -> list[str]:
     return codes
 
 
-def _rolled(stats: pd.DataFrame, grain: str, upper: set[str]) -> list[dict]:
-    """Rollup rows of one grain at every level from own-region hourly statistics (a small frame: plain Python
-    beats a pandas group-by of a few hundred rows)."""
-    buckets = _floor(stats["bucket"], grain) if grain != "hour" else stats["bucket"]
-    lows = stats["min"].astype(object).where(stats["min"].notna(), None)
-    highs = stats["max"].astype(object).where(stats["max"].notna(), None)
-    combined: dict[tuple, list] = {}
-    columns = (
-        buckets,
-        stats["code"],
-        stats["measure"],
-        stats["dimension"],
-        stats["count"],
-        stats["total"],
-        lows,
-        highs,
+def _rolled(stats: pd.DataFrame, grain: str, upper: set[str]) -> list[tuple]:
+    """Rollup rows (ROLLUP_KEY, then count, total, min, max) of one grain at every level, in key order, from
+    own-region hourly statistics: each row counted in its region and every region above it that has rollups."""
+    frame = stats.assign(bucket=_bucket_hours(stats["bucket"], grain))
+    ancestors = {code: _ancestors(code, upper) for code in frame["code"].unique()}
+    frame = frame.assign(region=frame["code"].map(ancestors)).explode("region")
+    combined = (
+        frame.groupby(["bucket", "region", "measure", "dimension"])
+        .agg(count=("count", "sum"), total=("total", "sum"), low=("min", "min"), high=("max", "max"))
+        .reset_index()  # sorted by the group keys: the rows come out in key order
     )
-    for bucket, code, name, dimension, count, total, low, high in zip(*columns, strict=True):
-        start = bucket.to_pydatetime()
-        for region in _ancestors(code, upper):
-            current = combined.get((start, region, name, dimension))
-            if current is None:
-                combined[(start, region, name, dimension)] = [int(count), float(total), low, high]
-                continue
-            current[0] += int(count)
-            current[1] += float(total)
-            if low is not None:
-                current[2] = low if current[2] is None else min(current[2], low)
-                current[3] = high if current[3] is None else max(current[3], high)
-    return [
-        {
-            "grain": grain,
-            "bucket": start,
-            "region_code": region,
-            "measure": name,
-            "dimension": dimension,
-            "count": count,
-            "total": total,
-            "min": None if low is None else float(low),
-            "max": None if high is None else float(high),
-        }
-        for (start, region, name, dimension), (count, total, low, high) in combined.items()
-    ]
+    starts = {hour: from_epoch_hour(hour) for hour in combined["bucket"].unique().tolist()}
+    lows = combined["low"].astype(object).where(combined["low"].notna(), None).tolist()
+    highs = combined["high"].astype(object).where(combined["high"].notna(), None).tolist()
+    return list(
+        zip(
+            [grain] * len(combined),
+            [starts[hour] for hour in combined["bucket"].tolist()],
+            combined["region"].tolist(),
+            combined["measure"].tolist(),
+            combined["dimension"].tolist(),
+            combined["count"].astype(int).tolist(),
+            combined["total"].astype(float).tolist(),
+            lows,
+            highs,
+            strict=True,
+        )
+    )
 
 
 def _known_upper(connection: Connection, counties: Iterable[str]) -> set[str]:
@@ -220,35 +222,51 @@ def add_to_rollups(connection: Connection, dataset: Dataset, rows: list[dict], s
     ((hour, county) pairs being recomputed anyway); returns rollup rows written."""
     if not rows or not dataset.measures:
         return 0
-    frame = _aware(pd.DataFrame(rows), {m.time for m in dataset.measures})
-    keep = None
-    if skip:
-        skipped = {(pd.Timestamp(hour), county) for hour, county in skip}
-        keep = lambda hours, counties: [  # noqa: E731
-            (hour, county) not in skipped for hour, county in zip(hours, counties, strict=True)
-        ]
-    stats = _hourly(dataset, frame, keep)
+    skipped = {(epoch_hour(hour), county) for hour, county in skip}
+    keep = (lambda hour, county: (hour, county) not in skipped) if skipped else None
+    stats = _hourly(dataset, rows, keep)
     if stats.empty:
         return 0
     upper = _known_upper(connection, set(stats["code"].str.slice(0, 6)))
-    values = [row for grain in GRAINS for row in _rolled(stats, grain, upper)]
-    # In key order, so that loads adding to the same buckets at once (MQTT workers) lock them in one order
-    # and wait for each other instead of deadlocking.
-    values.sort(key=itemgetter(*ROLLUP_KEY))
-    dialect = {"sqlite": sqlite, "postgresql": postgresql}[connection.dialect.name]
-    statement = dialect.insert(rollups)
-    new = statement.excluded
-    statement = statement.on_conflict_do_update(
-        index_elements=list(ROLLUP_KEY),
-        set_={
-            "count": rollups.c.count + new["count"],
-            "total": rollups.c.total + new.total,
-            "min": case((or_(rollups.c.min.is_(None), new.min < rollups.c.min), new.min), else_=rollups.c.min),
-            "max": case((or_(rollups.c.max.is_(None), new.max > rollups.c.max), new.max), else_=rollups.c.max),
-        },
-    )
-    connection.execute(statement, values)
+    # In key order (grains in name order, each sorted), so that loads adding to the same buckets at once (MQTT
+    # workers) lock them in one order and wait for each other instead of deadlocking.
+    values = [row for grain in sorted(GRAINS) for row in _rolled(stats, grain, upper)]
+    _write(connection, values, add=True)
     return len(values)
+
+
+COLUMNS = ("grain", "bucket", "region_code", "measure", "dimension", "count", "total", "min", "max")
+# Adding to a bucket that exists: counts and totals add up, extremes widen.
+ADD = (
+    "ON CONFLICT (grain, bucket, region_code, measure, dimension) DO UPDATE SET "
+    "count = rollups.count + excluded.count, total = rollups.total + excluded.total, "
+    "min = CASE WHEN rollups.min IS NULL OR excluded.min < rollups.min THEN excluded.min ELSE rollups.min END, "
+    "max = CASE WHEN rollups.max IS NULL OR excluded.max > rollups.max THEN excluded.max ELSE rollups.max END"
+)
+
+
+def _write(connection: Connection, values: list[tuple], add: bool) -> None:
+    """Insert rollup rows (tuples in COLUMNS order) through the driver, adding to existing buckets if ``add``:
+    SQLAlchemy's per-row parameter handling cost more than the database's work for a big file's rollups."""
+    if not values:
+        return
+    dialect = connection.dialect
+    marker = "?" if dialect.name == "sqlite" else "%s"
+    quote = dialect.identifier_preparer.quote
+    statement = (
+        f"INSERT INTO rollups ({', '.join(quote(c) for c in COLUMNS)}) VALUES ({', '.join([marker] * len(COLUMNS))})"
+    )
+    if add:
+        statement += " " + ADD.replace("count", quote("count"))
+    if dialect.name == "sqlite":
+        convert = rollups.c.bucket.type.dialect_impl(dialect).bind_processor(dialect)
+        starts = {bucket: convert(bucket) for bucket in {value[1] for value in values}}
+        values = [(grain, starts[bucket], *rest) for grain, bucket, *rest in values]
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.executemany(statement, values)
+    finally:
+        cursor.close()
 
 
 def _runs(hours: set[datetime]) -> list[tuple[datetime, datetime]]:
@@ -277,17 +295,14 @@ def recompute_rollups(connection: Connection, dataset: Dataset, touched: set[tup
         scope = rollups.c.region_code.startswith(county)
         windows = [and_(table.c[c] >= start, table.c[c] < end) for start, end in _runs(hours) for c in time_columns]
         query = select(table).where(table.c.region_code.startswith(county), or_(*windows))
-        frame = pd.DataFrame(list(connection.execute(query).mappings()))
-        datetimes = {c.name for c in table.columns if isinstance(c.type, DateTime)}
-        stats = _hourly(dataset, _aware(frame, datetimes)) if not frame.empty else pd.DataFrame()
-        if not stats.empty:
-            stats = stats[stats["bucket"].isin([pd.Timestamp(h) for h in hours])]
+        wanted = {epoch_hour(hour) for hour in hours}
+        raw = connection.execute(query).mappings().all()
+        stats = _hourly(dataset, raw, lambda hour, _county, wanted=wanted: hour in wanted)
         hourly = _rolled(stats, "hour", set()) if not stats.empty else []
         connection.execute(
             delete(rollups).where(rollups.c.grain == "hour", rollups.c.bucket.in_(sorted(hours)), scope, measures)
         )
-        if hourly:
-            connection.execute(insert(rollups), hourly)
+        _write(connection, hourly, add=False)
         days = {day_of(h) for h in hours}
         written += len(hourly) + _combine_buckets(connection, "hour", "day", days, scope, measures)
         written += _combine_buckets(connection, "day", "month", {month_of(d) for d in days}, scope, measures)

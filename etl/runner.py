@@ -82,6 +82,10 @@ class _Context:
     high_water: datetime | None
     newest_in_batch: datetime | None = None
     files: dict[str, Counter] = field(default_factory=dict)  # per file: rows by outcome and issue kind
+    plan: _Plan | None = None
+
+    def __post_init__(self) -> None:
+        self.plan = _Plan.of(self.feed, self.dataset)
 
 
 INTERRUPTED = "进程在运行中结束（被终止或崩溃），已提交的批次保留，下次运行从断点继续"
@@ -214,22 +218,15 @@ def _run(engine, feed, batches, *, late_hours, now, progress=None, in_transactio
     try:
         for batch in batches(watermark):
             context.now = clock()
+            high_water = context.high_water
             try:
-                with engine.begin() as connection:
-                    counts, issues = _load_batch(connection, context, batch)
-                    notes = [*batch.notes, *_file_summary(context, batch, counts, issues)]
-                    if in_transaction:
-                        in_transaction(connection, context.now)
-                    _save_state(connection, feed, batch.watermark, context.now)
-                    total = RunCounts(**vars(report.counts))
-                    total.add(counts)
-                    # The run row carries what has committed so far, so a killed run still tells the truth.
-                    connection.execute(
-                        update(feed_runs)
-                        .where(feed_runs.c.id == report.run_id)
-                        .values(**vars(total), notes="\n".join([*report.notes, *notes]) or None)
-                    )
-                    report.version = bump_version(connection)
+                try:
+                    counts, issues, notes, total = _commit(engine, context, report, batch, in_transaction)
+                except ROW_ERRORS:
+                    # The database refused a row validation let through: load the batch again, narrowing
+                    # down to the refused rows (the first try, without savepoints, is the common case).
+                    context.high_water = high_water
+                    counts, issues, notes, total = _commit(engine, context, report, batch, in_transaction, True)
             except BaseException:
                 batch.on_failure()
                 raise
@@ -282,6 +279,26 @@ def _file_summary(context: _Context, batch: Batch, counts: RunCounts, issues: li
     return [f"{batch.file} 的 {tally['quarantined']} 行全部被隔离，{count} 行的原因是 {kind}：可能是{cause}"]
 
 
+def _commit(engine, context: _Context, report: RunReport, batch: Batch, in_transaction, narrow: bool = False):
+    """Load one batch with the run's bookkeeping in one transaction: (counts, issues, notes, run total)."""
+    with engine.begin() as connection:
+        counts, issues = _load_batch(connection, context, batch, narrow)
+        notes = [*batch.notes, *_file_summary(context, batch, counts, issues)]
+        if in_transaction:
+            in_transaction(connection, context.now)
+        _save_state(connection, context.feed, batch.watermark, context.now)
+        total = RunCounts(**vars(report.counts))
+        total.add(counts)
+        # The run row carries what has committed so far, so a killed run still tells the truth.
+        connection.execute(
+            update(feed_runs)
+            .where(feed_runs.c.id == report.run_id)
+            .values(**vars(total), notes="\n".join([*report.notes, *notes]) or None)
+        )
+        report.version = bump_version(connection)
+    return counts, issues, notes, total
+
+
 def _finish_run(engine: Engine, report: RunReport, now: datetime) -> None:
     with engine.begin() as connection:
         connection.execute(
@@ -320,18 +337,41 @@ def _missing_columns(feed: Feed, records: list[Record]) -> dict[str, str]:
     }
 
 
-def _mapped(feed: Feed, record: Record) -> dict:
+@dataclass(frozen=True)
+class _Plan:
+    """A feed's mapping and its dataset's checks laid out once per run, for the loop over every row: the
+    (field, source column) pairs, constants ("=综合"), MQTT topic parts ("topic:2"), and per field how to
+    clean it, how to check it fits its column and the source column an error names."""
+
+    columns: tuple[tuple[str, str], ...]
+    constants: tuple[tuple[str, str], ...]
+    topic_parts: tuple[tuple[str, int], ...]
+    checks: tuple[tuple[str, Callable, Callable | None, str], ...]
+
+    @classmethod
+    def of(cls, feed: Feed, dataset: Dataset) -> _Plan:
+        """The plan of a feed filling a dataset."""
+        items = feed.mapping.items()
+        return cls(
+            tuple((t, s) for t, s in items if not s.startswith(("=", "topic:"))),
+            tuple((t, s[1:]) for t, s in items if s.startswith("=")),
+            tuple((t, int(s.split(":", 1)[1])) for t, s in items if s.startswith("topic:")),
+            tuple(
+                (name, spec.clean, dataset.storable.get(name), feed.mapping.get(name, name))
+                for name, spec in dataset.fields.items()
+            ),
+        )
+
+
+def _mapped(plan: _Plan, record: Record) -> dict:
     """The record's values under warehouse field names, per the feed's mapping."""
-    values = {}
-    for target, source in feed.mapping.items():
-        if source.startswith("="):
-            values[target] = source[1:]
-        elif source.startswith("topic:"):
-            parts = str(record.data.get("_topic", "")).split("/")
-            index = int(source.split(":", 1)[1])
-            values[target] = parts[index] if index < len(parts) else None
-        else:
-            values[target] = record.data.get(source)
+    data = record.data
+    values = {target: data.get(source) for target, source in plan.columns}
+    for target, constant in plan.constants:
+        values[target] = constant
+    for target, index in plan.topic_parts:
+        parts = str(data.get("_topic", "")).split("/")
+        values[target] = parts[index] if index < len(parts) else None
     return values
 
 
@@ -345,7 +385,7 @@ def _described(feed: Feed, record: Record) -> str:
     shared by many devices' messages)."""
     if not record.location.startswith("MQTT"):
         return record.location
-    values = _mapped(feed, record)
+    values = _mapped(_Plan.of(feed, datasets()[feed.dataset]), record)
     parts = [record.location]
     if values.get("device_id"):
         parts.append(f"设备 {values['device_id']}")
@@ -358,23 +398,22 @@ def _validate(context: _Context, record: Record) -> tuple[dict | None, tuple[str
     """(row, None, late) for a valid record, or (None, (field, kind, detail), False) saying why not."""
     dataset = context.dataset
     mapping = context.feed.mapping
-    values = _mapped(context.feed, record)
+    values = _mapped(context.plan, record)
     if dataset.region_from_device and not values.get("region_code"):
         values["region_code"] = context.device_regions.get(str(values.get("device_id", "")).strip())
         if values["region_code"] is None:
             detail = f"设备 '{values.get('device_id')}' 没有登记"
             return None, (mapping.get("device_id", "device_id"), "unknown device", detail), False
     row = {}
-    storable = dataset.storable
-    for name, spec in dataset.fields.items():
+    for name, clean, fits, source in context.plan.checks:
         try:
-            row[name] = value = spec.clean(values.get(name))
+            row[name] = value = clean(values.get(name))
         except Invalid as error:
-            return None, (mapping.get(name, name), "invalid value", f"{name}：{error}"), False
-        check = storable.get(name)
-        problem = check(value) if check is not None and value is not None else None
-        if problem:
-            return None, (mapping.get(name, name), "too long" if "字符" in problem else "invalid value", problem), False
+            return None, (source, "invalid value", f"{name}：{error}"), False
+        if fits is not None and value is not None:
+            problem = fits(value)
+            if problem:
+                return None, (source, *problem), False
     if row["region_code"] not in context.regions:  # a known code is a valid one: normalise only the others
         try:
             row["region_code"] = normalize_code(row["region_code"])
@@ -400,8 +439,11 @@ def _validate(context: _Context, record: Record) -> tuple[dict | None, tuple[str
     return row, None, late
 
 
-def _load_batch(connection: Connection, context: _Context, batch: Batch) -> tuple[RunCounts, list[Issue]]:
-    """Validate, upsert and roll up one batch inside the caller's transaction."""
+def _load_batch(
+    connection: Connection, context: _Context, batch: Batch, narrow: bool = False
+) -> tuple[RunCounts, list[Issue]]:
+    """Validate, upsert and roll up one batch inside the caller's transaction; ``narrow``: in savepoints that
+    find the rows the database refuses."""
     counts = RunCounts(rows_in=len(batch.records) + len(batch.issues), skipped=batch.passed)
     issues = list(batch.issues)
     missing = _missing_columns(context.feed, batch.records)
@@ -434,7 +476,10 @@ def _load_batch(connection: Connection, context: _Context, batch: Batch) -> tupl
         unique[identity] = (row, record)
     rows = [row for row, _ in unique.values()]
     context.newest_in_batch = max((row["event_time"] for row in rows), default=None)
-    written, refused = _store_narrowing(connection, context, list(unique.values()))
+    if narrow:
+        written, refused = _store_narrowing(connection, context, list(unique.values()))
+    else:
+        written, refused = _store(connection, context, rows), []
     counts.loaded = written
     counts.duplicates += len(rows) - len(refused) - written
     issues.extend(refused)

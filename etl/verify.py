@@ -47,11 +47,10 @@ def verify_rollups(engine: Engine, *, days: int = 7, repair: bool = False, now: 
     last = hour_of(now)
     hours = [start + HOUR * n for n in range(int((last - start) / HOUR) + 1)]
     with engine.connect() as connection:
-        counties = {
-            code[:6] for code in connection.execute(select(regions.c.code).where(regions.c.level == "county")).scalars()
-        }
         transaction = connection.begin()
         try:
+            chosen = select(regions.c.code).where(regions.c.level == "county")
+            counties = {code[:6] for code in connection.execute(chosen).scalars()}
             before = _kept(connection, start)
             for dataset in datasets().values():
                 if dataset.measures:

@@ -18,7 +18,7 @@ from etl.sources.tables import SUFFIXES, Broken, Layout, Meter, Note, Passed, re
 TYPE = "file"
 # A file is taken once it has not changed for this long (an upload in progress keeps changing it).
 SETTLE_SECONDS = 10.0
-BATCH_ROWS = 5000
+BATCH_ROWS = 20000
 # The checkpoint recognises a half-read file by a digest of its first bytes (an appended file keeps them).
 HEAD_BYTES = 65536
 
@@ -166,7 +166,7 @@ class FileDrop:
         ``span``: bytes of the run's files before this one and in all, for the batches' progress."""
         before = Stamp.of(path)
         base, total = span or (0, before.size)
-        meter = Meter()
+        meter = Meter(limit=before.size, whole=lambda: Stamp.of(path) == before)
 
         def progress(finished: bool = False) -> tuple[int, int]:
             done = before.size if finished else (meter.position() if meter.position else 0)

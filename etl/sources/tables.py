@@ -15,7 +15,7 @@ import io
 import re
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ SUFFIXES = CSV_SUFFIXES + XLSX_SUFFIXES + XLS_SUFFIXES
 HEADER_SEARCH_ROWS = 50
 # Rows whose first filled cell starts with one of these are totals or signatures, not data.
 FOOTER_WORDS = ("合计", "总计", "小计", "制表人", "审核人", "填报人", "填表人", "制表时间", "填报时间", "填报日期")
+FOOTER_START = tuple({word[0] for word in FOOTER_WORDS})  # a cheap first look before spaces are taken out
 DELIMITERS = (",", "\t", ";", "|")
 CHUNK = 1 << 20
 
@@ -78,9 +79,16 @@ Item = Record | Issue | Passed | Note | Broken
 
 @dataclass
 class Meter:
-    """How far into a file the reader is, in bytes, where the format tells (CSV and text: it does)."""
+    """How a text file is read, and how far in the reader is (CSV and text; a workbook is read whole).
+
+    ``limit``: bytes read at most, the size the file had when it was listed, so what an upload adds while
+    the file is read waits for the next run. ``whole()``: asked before a last line without a newline is
+    taken; False (the file changed) leaves that line, maybe half-written, to the next run.
+    """
 
     position: Callable[[], int] | None = None
+    limit: int | None = None
+    whole: Callable[[], bool] = field(default=lambda: True)
 
 
 def read_items(path: Path, layout: Layout, meter: Meter | None = None) -> Iterator[Item]:
@@ -116,19 +124,20 @@ class _Unreadable(Exception):
 
 def _csv_rows(path: Path, layout: Layout, meter: Meter | None) -> Iterator[tuple[int, list[str]] | Issue]:
     """(row number, cells) of a CSV or text export, and an Issue for each line that does not decode."""
-    with open(path, "rb") as handle:
-        if meter is not None:
-            meter.position = handle.tell
+    meter = meter or Meter()
+    with open(path, "rb") as raw:
+        handle = _Bounded(raw, meter.limit)
+        meter.position = raw.tell
         sample = handle.read(CHUNK)
         handle.seek(0)
         encoding = _encoding(sample, path.name)
         decoder = None
         if encoding.startswith("utf-16"):
-            lines: Iterator[str] = io.TextIOWrapper(handle, encoding=encoding, newline="")
+            lines: Iterator[str] = io.TextIOWrapper(io.BufferedReader(handle), encoding=encoding, newline="")
             sample_text = sample.decode(encoding, errors="ignore")
         else:
             decoder = _LineDecoder(path.name, encoding)
-            lines = decoder.lines(handle)
+            lines = decoder.lines(handle, meter.whole)
             sample_text = sample.decode(decoder.encoding or "utf-8", errors="ignore")
         reader = csv.reader(lines, delimiter=layout.delimiter or _sniff(sample_text))
         while True:
@@ -149,9 +158,41 @@ def _csv_rows(path: Path, layout: Layout, meter: Meter | None) -> Iterator[tuple
             yield from decoder.rejected
 
 
+class _Bounded(io.RawIOBase):
+    """A binary file read no further than ``limit`` bytes (all of it when None)."""
+
+    def __init__(self, handle, limit: int | None):
+        super().__init__()
+        self.handle, self.left = handle, limit
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if self.left is None:
+            return self.handle.read(size)
+        size = self.left if size is None or size < 0 else min(size, self.left)
+        data = self.handle.read(size)
+        self.left -= len(data)
+        return data
+
+    def readinto(self, buffer) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        if (offset, whence) != (0, 0):
+            raise io.UnsupportedOperation("a bounded file only rewinds")
+        if self.left is not None:
+            self.left += self.handle.tell()
+        return self.handle.seek(0)
+
+
 def _encoding(sample: bytes, file: str) -> str:
-    """The file's encoding from its first megabyte: a BOM says UTF-8 or UTF-16; else UTF-8 if that decodes,
-    GB18030 (a superset of GBK) if that does, "ascii" while nothing but ASCII has been seen."""
+    """The file's encoding from its first megabyte: a BOM says UTF-8 or UTF-16; else UTF-8 if most of its
+    non-ASCII lines decode as UTF-8 (a stray GBK line is then rejected on its own), GB18030 (a superset of
+    GBK) if most decode that way, "ascii" while nothing but ASCII has been seen."""
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -159,15 +200,21 @@ def _encoding(sample: bytes, file: str) -> str:
     head = sample[: sample.rfind(b"\n") + 1] if len(sample) == CHUNK else sample
     if head.isascii():
         return "ascii"
+    lines = [line for line in head.split(b"\n") if not line.isascii()]
     for encoding in ("utf-8", "gb18030"):
-        try:
-            head.decode(encoding)
+        if 2 * sum(_decodes(line, encoding) for line in lines) > len(lines):
             return encoding
-        except UnicodeDecodeError:
-            continue
     if _looks_like_utf16(sample):
         return "utf-16-le"
     raise _Unreadable(Issue(file, "", None, "encoding", "既不是 UTF-8、GBK/GB18030 也不是 UTF-16 文本"))
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _looks_like_utf16(sample: bytes) -> bool:
@@ -185,13 +232,14 @@ class _LineDecoder:
         self.rejected: list[Issue] = []
         self.skipped = 0  # lines rejected so far: the csv reader's line count leaves them out
 
-    def lines(self, handle) -> Iterator[str]:
+    def lines(self, handle, whole: Callable[[], bool]) -> Iterator[str]:
+        """The decoded lines; a last line without a newline only if ``whole()`` says the file is complete."""
         number, tail = 0, b""
         while True:
             chunk = handle.read(CHUNK)
             data = tail + chunk
             if not chunk:
-                if data:
+                if data and whole():
                     yield from self._decoded(data, number)
                 return
             cut = data.rfind(b"\n") + 1
@@ -536,34 +584,41 @@ def _body_row(
     file: str, label: str | None, number: int, cells: list[str], names: list[str | None], strict_width: bool
 ) -> Iterator[Item]:
     """One row below the header: nothing (blank), Passed (a footer), a Record, or the Issue rejecting it."""
-    first = next((cell.strip() for cell in cells if cell.strip()), None)
-    if first is None:
-        return  # blank lines and formatted-but-empty sheet rows carry nothing
-    compact = first.replace(" ", "").replace("\u3000", "")
-    if compact.startswith(FOOTER_WORDS):
+    first = cells[0].strip() if cells else ""
+    if not first:
+        first = next((cell.strip() for cell in cells if cell.strip()), None)
+        if first is None:
+            return  # blank lines and formatted-but-empty sheet rows carry nothing
+    if first.startswith(FOOTER_START) and first.replace(" ", "").replace("\u3000", "").startswith(FOOTER_WORDS):
         yield Passed(_where(label, number), f"合计或签名行：{first[:40]}")
         return
-    location = _where(label, number)
+    width = len(names)
+    if len(cells) == width and None not in names:  # the common case: a full row under named columns
+        yield Record(f"{file}，{_where(label, number)}", dict(zip(names, cells, strict=True)))
+        return
+    yield _uneven_row(file, _where(label, number), cells, names, strict_width)
+
+
+def _uneven_row(
+    file: str, location: str, cells: list[str], names: list[str | None], strict_width: bool
+) -> Record | Issue:
+    """A row with fewer or more cells than the header has names, or with cells under unnamed columns."""
     width = len(names)
     raw: dict[str, Any] = {_column(names, i): cell for i, cell in enumerate(cells)}
     if strict_width and len(cells) < width:
         missing = _column(names, len(cells))
-        yield Issue(
-            file, location, missing, "truncated row", f"只有 {len(cells)} 格，表头有 {width} 列（被截断？）", raw
-        )
-        return
+        detail = f"只有 {len(cells)} 格，表头有 {width} 列（被截断？）"
+        return Issue(file, location, missing, "truncated row", detail, raw)
     if strict_width and len(cells) > width:
         detail = f"有 {len(cells)} 格，表头只有 {width} 列"
-        yield Issue(file, location, f"column {get_column_letter(width + 1)}", "extra cells", detail, raw)
-        return
+        return Issue(file, location, f"column {get_column_letter(width + 1)}", "extra cells", detail, raw)
     for i, cell in enumerate(cells):
         if cell.strip() and (i >= width or names[i] is None):
             letter = f"column {get_column_letter(i + 1)}"
-            yield Issue(file, location, letter, "value without header", f"{letter} 有值「{cell}」但没有列名", raw)
-            return
+            return Issue(file, location, letter, "value without header", f"{letter} 有值「{cell}」但没有列名", raw)
     if len(cells) < width:
         cells = cells + [""] * (width - len(cells))
-    yield Record(f"{file}，{location}", {name: cells[i] for i, name in enumerate(names) if name is not None})
+    return Record(f"{file}，{location}", {name: cells[i] for i, name in enumerate(names) if name is not None})
 
 
 def _column(names: list[str | None], index: int) -> str:

@@ -1,0 +1,302 @@
+"""The ETL under a careless upload and a hostile file: over-long and NUL fields agree on SQLite and PostgreSQL,
+a row the database refuses is narrowed down to, a damaged workbook never blocks the queue, a file still being
+written is loaded exactly once, MQTT rejects name topic and device, `etl verify` finds and repairs damaged
+rollups, a run whose process died reads as interrupted."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import openpyxl
+import paho.mqtt.client as paho
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+from sqlalchemy import func, insert, select, text, update
+
+from etl.feeds import load_feeds
+from etl.regions import load_hierarchy
+from etl.runner import run_feed
+from etl.status import feed_status
+from etl.verify import verify_rollups
+from etl.warehouse.db import current_version, make_engine, migrate
+from etl.warehouse.schema import cases, devices, feed_runs, quarantine, rollups
+from geo.hierarchy import HierarchyRead, RegionRecord
+from geo.issues import kind_of
+
+VILLAGE = "990199001001"
+REGIONS = [
+    RegionRecord("990199000000", "测试县", "county", "990100000000"),
+    RegionRecord("990199001000", "东镇", "township", "990199000000"),
+    RegionRecord(VILLAGE, "甲村", "village", "990199001000"),
+]
+FEEDS = """
+[feeds.cases]
+dataset = "cases"
+cadence = "1h"
+[feeds.cases.source]
+type = "file"
+path = "drops"
+settle_seconds = {settle}
+[feeds.cases.mapping]
+case_id = "编号"
+region_code = "村代码"
+event_time = "受理时间"
+category = "类别"
+module = "=综合"
+status = "状态"
+title = "标题"
+reporter_name = "上报人"
+"""
+HEADER = ["编号", "村代码", "受理时间", "类别", "状态", "标题", "上报人"]
+
+
+def warehouse(url: str):
+    engine = make_engine(url)
+    migrate(engine)
+    load_hierarchy(engine, HierarchyRead(REGIONS, []), source="test")
+    return engine
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request, tmp_path):
+    url = f"sqlite:///{tmp_path / 'w.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    engine = warehouse(url)
+    yield engine
+    engine.dispose()
+
+
+def cases_feed(tmp_path, settle: float = 0):
+    (tmp_path / "feeds.toml").write_text(FEEDS.format(settle=settle), encoding="utf-8")
+    (tmp_path / "drops").mkdir(exist_ok=True)
+    return load_feeds(tmp_path / "feeds.toml")["cases"]
+
+
+def row(case_id: str, title: str = "路灯不亮", reporter: str = "王五", hours_ago: float = 2) -> list[str]:
+    """A case row as a county export writes it: local time (UTC+8), no zone."""
+    when = datetime.now(UTC) - timedelta(hours=hours_ago) + timedelta(hours=8)
+    return [case_id, VILLAGE, when.strftime("%Y-%m-%d %H:%M:%S"), "请求", "受理", title, reporter]
+
+
+def drop(folder, name: str, rows: list[list[str]]) -> None:
+    with open(folder / name, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        writer.writerows(rows)
+
+
+def stored_ids(engine) -> list[str]:
+    with engine.connect() as connection:
+        return sorted(connection.execute(select(cases.c.case_id)).scalars())
+
+
+def test_an_over_long_or_nul_field_quarantines_its_row_alike_on_both_databases(engine, tmp_path):
+    feed = cases_feed(tmp_path)
+    drop(tmp_path / "drops", "a.csv", [row("L1"), row("L2", reporter="王" * 60), row("L3", title="路灯\x00不亮")])
+    report = run_feed(engine, feed)
+    assert report.error is None and stored_ids(engine) == ["L1"]
+    with engine.connect() as connection:
+        kept = {r.location: r for r in connection.execute(select(quarantine))}
+    assert kind_of(kept["a.csv，第 3 行"].reason) == "too long" and "超过 50 个字符" in kept["a.csv，第 3 行"].reason
+    assert kept["a.csv，第 3 行"].field == "上报人"
+    assert kind_of(kept["a.csv，第 4 行"].reason) == "invalid value" and "NUL" in kept["a.csv，第 4 行"].reason
+    assert (report.counts.loaded, report.counts.quarantined) == (1, 2)
+
+
+def test_a_row_the_database_refuses_is_quarantined_alone_and_the_rest_load(engine, tmp_path):
+    with engine.begin() as connection:  # a rule of the database that validation does not know about
+        if engine.dialect.name == "sqlite":
+            connection.execute(
+                text(
+                    "CREATE TRIGGER refuse BEFORE INSERT ON cases WHEN NEW.title = '拒收' "
+                    "BEGIN SELECT RAISE(ABORT, 'title refused'); END"
+                )
+            )
+        else:
+            connection.execute(text("ALTER TABLE cases ADD CONSTRAINT refuse CHECK (title <> '拒收')"))
+    feed = cases_feed(tmp_path)
+    rows = [row(f"R{n}", title="拒收" if n in (3, 11) else "路灯") for n in range(16)]
+    drop(tmp_path / "drops", "a.csv", rows)
+    report = run_feed(engine, feed)
+    assert report.error is None
+    assert stored_ids(engine) == sorted(f"R{n}" for n in range(16) if n not in (3, 11))
+    with engine.connect() as connection:
+        kept = connection.execute(select(quarantine.c.location, quarantine.c.reason)).all()
+        counted = connection.execute(
+            select(func.sum(rollups.c.count)).where(
+                rollups.c.grain == "day", rollups.c.region_code == VILLAGE, rollups.c.measure == "cases.received"
+            )
+        ).scalar()
+    assert sorted(location for location, _ in kept) == ["a.csv，第 13 行", "a.csv，第 5 行"]
+    assert all(kind_of(reason) == "refused by database" for _, reason in kept)
+    assert counted == 14  # the refused rows left nothing behind, in the facts or the rollups
+    assert (report.counts.rows_in, report.counts.loaded, report.counts.quarantined) == (16, 14, 2)
+
+
+def test_a_damaged_workbook_goes_to_failed_and_the_files_behind_it_load(tmp_path):
+    engine = warehouse(f"sqlite:///{tmp_path / 'w.db'}")
+    feed = cases_feed(tmp_path)
+    drops = tmp_path / "drops"
+    workbook = openpyxl.Workbook()
+    workbook.active.append(HEADER)
+    for n in range(300):
+        workbook.active.append(row(f"X{n}", title=f"第{n}件"))
+    workbook.save(drops / "a.xlsx")
+    data = bytearray((drops / "a.xlsx").read_bytes())
+    start = data.index(b"xl/worksheets/sheet1.xml") + 200  # inside the sheet's compressed data
+    data[start : start + 64] = bytes(64)
+    (drops / "a.xlsx").write_bytes(bytes(data))
+    os.utime(drops / "a.xlsx", (1_000, 1_000))  # the oldest: read first
+    drop(drops, "b.csv", [row("B1")])
+    report = run_feed(engine, feed)
+    assert report.error is None and "B1" in stored_ids(engine)
+    assert (drops / "failed" / "a.xlsx").exists() and (drops / "processed" / "b.csv").exists()
+    with engine.connect() as connection:
+        [failure] = connection.execute(select(quarantine).where(quarantine.c.location.startswith("a.xlsx"))).all()
+    assert kind_of(failure.reason) == "unreadable" and "读取中断" in failure.reason
+
+
+def test_a_file_being_written_while_runs_come_and_go_is_loaded_exactly_once(tmp_path):
+    engine = warehouse(f"sqlite:///{tmp_path / 'w.db'}")
+    # Pauses of the upload stay well under the settle time; a stall longer than it in the middle of a line is
+    # what settle_seconds (default 10 s) or a done_suffix marker is there for.
+    feed = cases_feed(tmp_path, settle=1.0)
+    path = tmp_path / "drops" / "upload.csv"
+    total = 400
+    written = threading.Event()
+
+    def upload() -> None:  # one handle, as an FTP server writes: pauses shorter than the settle time
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            handle.write(",".join(HEADER) + "\n")
+            for n in range(total):
+                line = ",".join(row(f"W{n:03d}")) + "\n"
+                half = len(line) // 2
+                handle.write(line[:half])  # a line half-written when a run looks
+                handle.flush()
+                time.sleep(0.002)
+                handle.write(line[half:])
+                handle.flush()
+                if n % 50 == 0:
+                    time.sleep(0.1)
+        written.set()
+
+    writer = threading.Thread(target=upload)
+    writer.start()
+    runs = []
+    while not written.is_set():
+        runs.append(run_feed(engine, feed))
+        time.sleep(0.05)
+    writer.join()
+    time.sleep(1.1)  # settled
+    runs.append(run_feed(engine, feed))
+    assert stored_ids(engine) == [f"W{n:03d}" for n in range(total)]
+    assert sum(run.counts.loaded for run in runs) == total  # each row loaded once, in one run
+    assert sum(run.counts.quarantined for run in runs) == 0, [(i, str(i)) for r in runs for i in r.issues]  # no half line read
+    assert (tmp_path / "drops" / "processed" / "upload.csv").exists()
+
+
+def test_an_mqtt_reject_names_its_topic_and_device(mqtt_broker, tmp_path):
+    host, port = mqtt_broker
+    engine = warehouse(f"sqlite:///{tmp_path / 'w.db'}")
+    with engine.begin() as connection:
+        connection.execute(
+            insert(devices).values(
+                device_id="AIR-1",
+                kind="air",
+                region_code=VILLAGE,
+                event_time=datetime(2025, 1, 1, tzinfo=UTC),
+                loaded_at=datetime.now(UTC),
+            )
+        )
+    topic = f"test/{uuid.uuid4().hex[:8]}"
+    (tmp_path / "feeds.toml").write_text(
+        f"""
+[feeds.sensors]
+dataset = "readings"
+cadence = "1m"
+mapping = {{ device_id = "device", metric = "metric", event_time = "time", value = "value" }}
+[feeds.sensors.source]
+type = "mqtt"
+host = "{host}"
+port = {port}
+client_id = "{topic.replace("/", "-")}"
+topics = ["{topic}/#"]
+idle_seconds = 1
+""",
+        encoding="utf-8",
+    )
+    feed = load_feeds(tmp_path / "feeds.toml")["sensors"]
+    run_feed(engine, feed)  # the session and its subscription exist from here on
+    client = paho.Client(CallbackAPIVersion.VERSION2, protocol=paho.MQTTv5)
+    client.connect(host, port)
+    client.loop_start()
+    now = datetime.now(UTC).isoformat()
+    for device in ("AIR-1", "GHOST-9"):
+        payload = json.dumps({"device": device, "metric": "pm25", "time": now, "value": 12})
+        client.publish(f"{topic}/air/{device}", payload, qos=1).wait_for_publish()
+    client.loop_stop()
+    client.disconnect()
+    report = run_feed(engine, feed)
+    assert report.counts.loaded == 1
+    [issue] = report.issues
+    assert issue.file == f"MQTT 主题 {topic}/air/GHOST-9，设备 GHOST-9，时间 {now}"
+    assert issue.kind == "unknown device"
+
+
+def test_etl_verify_finds_damaged_rollups_and_repairs_them(engine, tmp_path):
+    feed = cases_feed(tmp_path)
+    drop(tmp_path / "drops", "a.csv", [row(f"V{n}", hours_ago=n * 5) for n in range(10)])
+    run_feed(engine, feed)
+    assert verify_rollups(engine, days=7).differences == []
+    with engine.begin() as connection:  # an incident: one village-day bucket lost a count
+        connection.execute(
+            update(rollups)
+            .where(rollups.c.grain == "day", rollups.c.region_code == VILLAGE, rollups.c.measure == "cases.received")
+            .values(count=rollups.c.count + 7)
+        )
+        version = current_version(connection)
+    found = verify_rollups(engine, days=7)
+    assert found.differences and not found.repaired
+    assert {d.key[0] for d in found.differences} >= {"day"} and all(d.key[2] == VILLAGE for d in found.differences)
+    assert all(d.kept[0] == d.recomputed[0] + 7 for d in found.differences if d.key[0] == "day")
+    repaired = verify_rollups(engine, days=7, repair=True)
+    assert repaired.repaired and len(repaired.differences) == len(found.differences)
+    assert verify_rollups(engine, days=7).differences == []
+    with engine.connect() as connection:
+        assert current_version(connection) == version + 1  # screens' caches see the repair
+
+
+def test_a_run_whose_process_died_reads_as_interrupted(tmp_path):
+    engine = warehouse(f"sqlite:///{tmp_path / 'w.db'}")
+    feed = cases_feed(tmp_path)
+    dead = os.fork()
+    if dead == 0:
+        os._exit(0)
+    os.waitpid(dead, 0)  # a process id that no process has now
+    from etl.runner import HOST
+
+    with engine.begin() as connection:
+        connection.execute(
+            insert(feed_runs).values(
+                feed="cases",
+                started_at=datetime.now(UTC) - timedelta(minutes=5),
+                status="running",
+                rows_in=0,
+                loaded=0,
+                duplicates=0,
+                quarantined=0,
+                late=0,
+                host=HOST,
+                pid=dead,
+            )
+        )
+    [state] = feed_status(engine, {"cases": feed})
+    assert state.status == "中断"
+    with engine.connect() as connection:
+        run = connection.execute(select(feed_runs)).one()
+    assert run.status == "interrupted" and run.finished_at is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 from dataclasses import dataclass, replace
@@ -51,10 +52,19 @@ def _substitute(value, variables: dict[str, str]):
     return value
 
 
+def installation_id(var_dir: str | Path) -> str:
+    """A short id of one installation (its VAR_DIR): two demos on one host get different MQTT client ids and
+    topics from it, so neither takes over the other's broker session."""
+    return hashlib.sha1(str(Path(var_dir).resolve()).encode()).hexdigest()[:8]
+
+
 def load_feeds(path: str | Path, variables: dict[str, str] | None = None) -> dict[str, Feed]:
-    """Every feed of a TOML file, checked: known dataset, a source type, a mapping for each required field."""
+    """Every feed of a TOML file, checked: known dataset, a source type, a mapping for each required field.
+    ``variables`` fill {placeholders} in source settings; {installation} comes from {var_dir}."""
     path = Path(path)
-    variables = variables or {}
+    variables = dict(variables or {})
+    if "var_dir" in variables:
+        variables.setdefault("installation", installation_id(variables["var_dir"]))
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as error:

@@ -178,9 +178,15 @@ def _ancestors(code: str, upper: set[str]) -> list[str]:
     return codes
 
 
+# Below this many statistics rows a plain Python loop beats pandas' group-by (an MQTT batch: 13 against 34 ms).
+SMALL = 2000
+
+
 def _rolled(stats: pd.DataFrame, grain: str, upper: set[str]) -> list[tuple]:
     """Rollup rows (ROLLUP_KEY, then count, total, min, max) of one grain at every level, in key order, from
     own-region hourly statistics: each row counted in its region and every region above it that has rollups."""
+    if len(stats) < SMALL:
+        return _rolled_small(stats, grain, upper)
     frame = stats.assign(bucket=_bucket_hours(stats["bucket"], grain))
     ancestors = {code: _ancestors(code, upper) for code in frame["code"].unique()}
     frame = frame.assign(region=frame["code"].map(ancestors)).explode("region")
@@ -206,6 +212,35 @@ def _rolled(stats: pd.DataFrame, grain: str, upper: set[str]) -> list[tuple]:
             strict=True,
         )
     )
+
+
+def _rolled_small(stats: pd.DataFrame, grain: str, upper: set[str]) -> list[tuple]:
+    """What _rolled gives, by a loop over the rows (a few hundred statistics of a live batch)."""
+    buckets = _bucket_hours(stats["bucket"], grain).tolist()
+    lows = stats["min"].astype(object).where(stats["min"].notna(), None).tolist()
+    highs = stats["max"].astype(object).where(stats["max"].notna(), None).tolist()
+    columns = (buckets, stats["code"].tolist(), stats["measure"].tolist(), stats["dimension"].tolist())
+    combined: dict[tuple, list] = {}
+    ancestors: dict[str, list[str]] = {}
+    for bucket, code, name, dimension, count, total, low, high in zip(
+        *columns, stats["count"].tolist(), stats["total"].tolist(), lows, highs, strict=True
+    ):
+        regions = ancestors.get(code) or ancestors.setdefault(code, _ancestors(code, upper))
+        for region in regions:
+            current = combined.get((bucket, region, name, dimension))
+            if current is None:
+                combined[(bucket, region, name, dimension)] = [int(count), float(total), low, high]
+                continue
+            current[0] += int(count)
+            current[1] += float(total)
+            if low is not None:
+                current[2] = low if current[2] is None else min(current[2], low)
+                current[3] = high if current[3] is None else max(current[3], high)
+    starts = {bucket: from_epoch_hour(bucket) for bucket in set(buckets)}
+    return [
+        (grain, starts[bucket], region, name, dimension, count, total, low, high)
+        for (bucket, region, name, dimension), (count, total, low, high) in sorted(combined.items())
+    ]
 
 
 def _known_upper(connection: Connection, counties: Iterable[str]) -> set[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import sqlite3
+import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -174,11 +175,13 @@ def run_feed(
     late_hours: float = 48,
     now: Callable[[], datetime] | None = None,
     progress: Callable[[RunCounts, Batch], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> RunReport:
-    """Run a feed from its watermark to the end of what its source has now; each batch commits on its own."""
+    """Run a feed from its watermark to the end of what its source has now; each batch commits on its own.
+    ``stop``, once set, ends the run after the batch in progress (an MQTT flood never runs dry)."""
     source = source_from_config(feed.source, feed.base_dir, columns=source_columns(feed.mapping))
     try:
-        return _run(engine, feed, source.batches, late_hours=late_hours, now=now, progress=progress)
+        return _run(engine, feed, source.batches, late_hours=late_hours, now=now, progress=progress, stop=stop)
     finally:
         close = getattr(source, "close", None)
         if close:
@@ -203,7 +206,7 @@ def retry_quarantine(engine: Engine, feed: Feed, *, late_hours: float = 48, now=
     return _run(engine, feed, batches, late_hours=late_hours, now=now, in_transaction=mark_retried)
 
 
-def _run(engine, feed, batches, *, late_hours, now, progress=None, in_transaction=None) -> RunReport:
+def _run(engine, feed, batches, *, late_hours, now, progress=None, in_transaction=None, stop=None) -> RunReport:
     """Load each batch in its own transaction with the run's bookkeeping; a failing batch leaves no trace."""
     clock = now or (lambda: datetime.now(UTC))
     dataset = datasets()[feed.dataset]
@@ -238,6 +241,8 @@ def _run(engine, feed, batches, *, late_hours, now, progress=None, in_transactio
             report.notes.extend(notes)
             if progress:
                 progress(report.counts, batch)
+            if stop is not None and stop.is_set():
+                break  # what is left stays at its source: a file goes on from its checkpoint, MQTT keeps it
     except SourceError as error:
         report.error = str(error)
     except Exception as error:

@@ -35,7 +35,7 @@ def watch(
                 continue
             due[feed.name] = now + feed.schedule.total_seconds()
             try:
-                report = run_feed(engine, feed, late_hours=late_hours)
+                report = run_feed(engine, feed, late_hours=late_hours, stop=stop)
             except Exception as error:  # noqa: BLE001 - one broken feed must not stop the others
                 if on_error:
                     on_error(feed, error)

@@ -19,6 +19,7 @@ from openpyxl import Workbook
 from sqlalchemy import select
 
 from etl.demo import job_platform
+from etl.feeds import installation_id
 from etl.warehouse.db import make_engine
 from etl.warehouse.schema import regions
 from etl.warehouse.settings import Settings
@@ -609,11 +610,11 @@ def _jobs_path(settings: Settings) -> Path:
     return Path(settings.var_dir) / "sim" / "jobs.db"
 
 
-def _publisher(host: str, port: int):
+def _publisher(host: str, port: int, installation: str):
     """A connected MQTT client, or None when no broker answers (the simulator then drops files instead)."""
     import paho.mqtt.client as paho
 
-    client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="ruralbrain-demo-sensors")
+    client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"ruralbrain-demo-sensors-{installation}")
     try:
         client.connect(host, port, keepalive=30)
     except OSError:
@@ -636,7 +637,8 @@ def simulate_live(
     villages = [code for code, _, _ in universe.villages]
     drops = Path(settings.var_dir) / "drops"
     store = ApiStore(Path(settings.var_dir) / "sim" / "api.json")
-    client = _publisher(mqtt_host, mqtt_port)
+    installation = installation_id(settings.var_dir)
+    client = _publisher(mqtt_host, mqtt_port, installation)
     try:
         while not stop.is_set():
             now = datetime.now(UTC).replace(microsecond=0)
@@ -650,7 +652,7 @@ def simulate_live(
                 for device_id, metric, moment, value in readings:
                     kind = next(d.kind for d in universe.devices if d.device_id == device_id)
                     payload = json.dumps({"metric": metric, "time": moment, "value": value})
-                    client.publish(f"ruralbrain/demo/{kind}/{device_id}", payload, qos=1)
+                    client.publish(f"ruralbrain/{installation}/{kind}/{device_id}", payload, qos=1)
             else:
                 _write_csv(
                     drops / "sensors" / f"live-{now:%Y%m%d%H%M%S}.csv", ["device", "metric", "time", "value"], readings

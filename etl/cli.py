@@ -150,40 +150,54 @@ def _serve(settings: Settings) -> None:
 @click.option("--days", default=30, show_default=True, help="Days of history the first run simulates.")
 @click.pass_obj
 def demo(settings: Settings, then_serve: bool, days: int) -> None:
-    """Build the demo warehouse through the real pipeline, then serve it with live data and `etl watch`."""
+    """示范县：经真实流程建好示范数据仓库，然后连同实时模拟和 etl watch 一起提供屏幕服务。"""
     from etl.demo.build import build_demo
+    from etl.demo.summary import demo_summary
 
-    build_demo(settings, echo=click.echo)
-    if not (Path(settings.var_dir) / "sim" / "api.json").exists():
-        _history(settings, days)
+    fresh = not (Path(settings.var_dir) / "sim" / "api.json").exists()
+    stages = 4 if fresh else 2
+    click.echo(f"[1/{stages}] 导入示范县区划与边界，生成示意边界和地图……")
+    build_demo(settings, echo=lambda line: click.echo(f"      {line}"))
+    if fresh:
+        _history(settings, days, stages)
+    else:
+        click.echo(f"      示范数据已存在于 {settings.var_dir}（重新开始：make clean）")
+    base = f"http://{settings.host}:{settings.port}"
+    for line in demo_summary(engine(settings), base):
+        click.echo(line)
     if then_serve:
         import subprocess
 
+        click.echo(f"[{stages}/{stages}] 启动实时模拟、etl watch 和屏幕服务（Ctrl-C 全部停止）……")
         environment = _environment(settings)
         command = [sys.executable, "-m", "etl.cli"]
         # Live data and the feed scheduler run beside the server; Ctrl-C stops the whole process group.
         subprocess.Popen([*command, "simulate", "--days", "0", "--live"], env=environment)
         subprocess.Popen([*command, "etl", "watch"], env=environment)
-        base = f"http://{settings.host}:{settings.port}"
-        click.echo(f"screens: {base}/screen/county  {base}/board/990101001001  {base}/stop/S01  {base}/ops/screens")
         _serve(settings)
 
 
-def _history(settings: Settings, days: int) -> None:
-    """Simulate history into the drop folders and the API, then load it through every non-MQTT feed."""
+def _history(settings: Settings, days: int, stages: int) -> None:
+    """Simulate history into the drop folders and the API, then load it through every non-MQTT feed, showing
+    each stage's progress."""
+    from etl.commands.feeds import Progress
     from etl.demo.simulate import ApiStore, SimulatorServer, simulate_history
     from etl.runner import run_feed
 
-    counts = simulate_history(settings, days=days)
-    click.echo(
-        f"simulated {days} days: {sum(counts.values())} rows through file drops, the HTTP API and the job platform"
-    )
+    click.echo(f"[2/{stages}] 模拟 {days} 天的历史数据（文件投递、HTTP 接口、就业平台数据库）……")
+    with click.progressbar(length=days, label="      模拟", show_pos=True, file=sys.stderr) as bar:
+        counts = simulate_history(settings, days=days, progress=lambda done: bar.update(done - bar.pos))
+    click.echo(f"      共 {sum(counts.values()):,} 行")
+    chosen = [feed for feed in feeds(settings).values() if feed.source["type"] != "mqtt"]  # MQTT: live only
+    click.echo(f"[3/{stages}] 经 {len(chosen)} 个数据源导入（与正式部署相同的校验、隔离和汇总）……")
     server = SimulatorServer(ApiStore(Path(settings.var_dir) / "sim" / "api.json"), settings.sim_port).start()
     try:
         warehouse = engine(settings)
-        for feed in feeds(settings).values():
-            if feed.source["type"] != "mqtt":  # the broker only carries live readings
-                click.echo(describe(run_feed(warehouse, feed, late_hours=settings.late_hours)))
+        for number, feed in enumerate(chosen, start=1):
+            progress = Progress(f"({number}/{len(chosen)}) {feed.name}")
+            report = run_feed(warehouse, feed, late_hours=settings.late_hours, progress=progress)
+            progress.done()
+            click.echo(f"      {describe(report)}")
     finally:
         server.stop()
 

@@ -22,8 +22,8 @@ def build_demo(settings: Settings, echo=print) -> None:
     cells = fill_schematic(engine)
     geometry = build_geometry(engine, settings.geo_dir)
     engine.dispose()
+    state = "已生成" if geometry.built else "已是最新"
     echo(
-        f"demo warehouse: {codes.loaded} regions written ({codes.unchanged} unchanged), "
-        f"{outline.loaded} outline, {cells.loaded} schematic cells updated, "
-        f"map geometry {'built' if geometry.built else 'up to date'} at version {geometry.version}"
+        f"示范数据仓库：写入 {codes.loaded} 个区划（{codes.unchanged} 个未变），县界 {outline.loaded} 条，"
+        f"示意边界更新 {cells.loaded} 个，地图几何{state}（数据版本 {geometry.version}）"
     )

@@ -566,9 +566,10 @@ class SimulatorServer:
 
 
 def simulate_history(
-    settings: Settings, days: int = 30, seed: int = 2023, now: datetime | None = None
+    settings: Settings, days: int = 30, seed: int = 2023, now: datetime | None = None, progress=None
 ) -> dict[str, int]:
-    """Write ``days`` days of history up to ``now`` into the drop folders and the API store; rows per feed."""
+    """Write ``days`` days of history up to ``now`` into the drop folders and the API store; rows per feed.
+    ``progress(days done)`` is called after each simulated day."""
     now = (now or datetime.now(UTC)).replace(second=0, microsecond=0)
     universe = Universe(settings, seed)
     drops = Path(settings.var_dir) / "drops"
@@ -595,6 +596,8 @@ def simulate_history(
     for offset in range(days):
         for feed, n in _day_files(universe, drops, (first_day + timedelta(days=offset)).astimezone(UTC), now).items():
             counts[feed] = counts.get(feed, 0) + n
+        if progress:
+            progress(offset + 1)
     counts.update(_labour_and_registry(universe, drops, now))
     counts.update(_finance_and_notices(universe, drops, now, days))
     villages = [code for code, _, _ in universe.villages]

@@ -1,5 +1,7 @@
-"""Security headers on every response the app sends (tests and a host without nginx get them too): a Content
-Security Policy Dash runs under, nosniff, no referrer, no framing except kiosk pages a configured player frames."""
+"""Security headers from the app itself (tests and a host without nginx get them too): on every response nosniff;
+on every page (HTML) a Content Security Policy Dash runs under, no referrer, no framing except kiosk pages a
+configured signage player frames. Callback answers, bundles and geometry are not documents: a policy for them
+would be some 900 bytes on each of the thousands of refreshes a minute that a county's screens send."""
 
 from __future__ import annotations
 
@@ -13,8 +15,7 @@ from etl.warehouse.settings import Settings
 
 # Pages a signage player may show in a frame (FRAME_ANCESTORS); every other page is never framed.
 KIOSK_PAGES = ("/screen/", "/board/", "/stop/")
-COMMON = {
-    "X-Content-Type-Options": "nosniff",
+DOCUMENT = {
     # Screen addresses carry a screen's token: no page tells another site where it came from.
     "Referrer-Policy": "no-referrer",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
@@ -52,18 +53,21 @@ def policy(app: dash.Dash, settings: Settings, frame_ancestors: str) -> str:
 
 
 def install(app: dash.Dash, settings: Settings) -> None:
-    """Add the headers to every response of ``app``'s server."""
+    """Add the headers to the responses of ``app``'s server."""
     players = " ".join(settings.frame_ancestors.replace(",", " ").split())
     policies: dict[bool, str] = {}
 
     @app.server.after_request
     def _security_headers(response: Response) -> Response:
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        if response.mimetype != "text/html":
+            return response
         framed = bool(players) and request.path.startswith(KIOSK_PAGES)
         if framed not in policies:
             # Dash registers its page router's inline script at the first request: the hashes are taken after it.
             policies[framed] = policy(app, settings, players if framed else "'none'")
         response.headers["Content-Security-Policy"] = policies[framed]
-        response.headers.update(COMMON)
+        response.headers.update(DOCUMENT)
         if not framed:
             response.headers["X-Frame-Options"] = "DENY"
         return response

@@ -7,13 +7,14 @@ last heartbeat and capped in number (UNREGISTERED_SCREENS), so nobody can grow t
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify, request
-from sqlalchemy import select
+from sqlalchemy import bindparam, exists, select
 from werkzeug.exceptions import BadRequest, Forbidden, TooManyRequests
 
 from etl.warehouse.db import current_version
@@ -23,6 +24,25 @@ from etl.warehouse.screens import SCREEN_ID, forget_unregistered, token_matches,
 heartbeat = Blueprint("heartbeat", __name__)
 # The token travels in a screen's address; the ops page shows the address without it.
 TOKEN_PARAMETER = re.compile(r"(?<=[?&])token=[^&#]*&?")
+# What a heartbeat needs to know, in one round trip: the screen's token hash if it is registered, and whether
+# it has beaten before (built once, like the screens' queries).
+_SCREEN = bindparam("screen_id")
+ADMISSION = select(
+    exists().where(screens.c.screen_id == _SCREEN).label("registered"),
+    select(screens.c.token_hash).where(screens.c.screen_id == _SCREEN).scalar_subquery().label("token_hash"),
+    exists().where(screen_heartbeats.c.screen_id == _SCREEN).label("seen"),
+)
+BEAT_COLUMNS = ("screen_id", "last_seen", "route", "build", "data_version", "js_heap_mb", "beats")
+
+
+@functools.cache
+def beat_statement(dialect: str):
+    """The upsert of a heartbeat row for a dialect: a new screen starts at one beat, a known one counts up."""
+    insert = upsert_for(dialect, screen_heartbeats).values({column: bindparam(column) for column in BEAT_COLUMNS})
+    updates = {column: insert.excluded[column] for column in BEAT_COLUMNS if column not in ("screen_id", "beats")}
+    return insert.on_conflict_do_update(
+        index_elements=["screen_id"], set_={**updates, "beats": screen_heartbeats.c.beats + 1}
+    )
 
 
 def build_id() -> str:
@@ -37,13 +57,12 @@ def build_id() -> str:
 def _admit(connection, screen_id: str, token, now: datetime) -> None:
     """Refuse a heartbeat for a registered screen without its token (403), or for one more unregistered screen
     once the cap is reached (429)."""
-    registered = connection.execute(select(screens.c.token_hash).where(screens.c.screen_id == screen_id)).first()
-    if registered is not None:
-        if not token_matches(token, registered.token_hash):
+    known = connection.execute(ADMISSION, {"screen_id": screen_id}).one()
+    if known.registered:
+        if not token_matches(token, known.token_hash):
             raise Forbidden(description=f"屏幕 {screen_id} 已登记，心跳须携带其令牌（见 ruralbrain screens register）")
         return
-    seen = connection.execute(select(screen_heartbeats.c.beats).where(screen_heartbeats.c.screen_id == screen_id))
-    if seen.first() is None:
+    if not known.seen:
         forget_unregistered(connection, now)
         cap = current_app.config["RURALBRAIN_SETTINGS"].unregistered_screens
         if unregistered_count(connection, now) >= cap:
@@ -73,9 +92,6 @@ def receive():
     }
     with engine.begin() as connection:
         _admit(connection, screen_id, data.get("token") or request.headers.get("X-Screen-Token"), now)
-        insert = upsert_for(connection, screen_heartbeats)
-        updates = {k: insert.excluded[k] for k in values if k not in ("screen_id", "beats")}
-        updates["beats"] = screen_heartbeats.c.beats + 1
-        connection.execute(insert.values(**values).on_conflict_do_update(index_elements=["screen_id"], set_=updates))
+        connection.execute(beat_statement(connection.dialect.name), values)
         version = current_version(connection)
     return jsonify(build=current_app.config["RURALBRAIN_BUILD"], data_version=version)

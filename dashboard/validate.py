@@ -32,8 +32,8 @@ def refuse(reason: str) -> NoReturn:
 
 
 def _remembered(engine: Engine, key: tuple, look_up):
-    """``look_up()`` once per process, warehouse version and key."""
-    key = (str(engine.url), warehouse_version(engine), *key)
+    """``look_up()`` once per process, engine, warehouse version and key."""
+    key = (engine, warehouse_version(engine), *key)
     with _lock:
         if key in _regions:
             _regions.move_to_end(key)
@@ -63,16 +63,26 @@ def mapping(value, keys: tuple[str, ...], what: str) -> dict:
     return value
 
 
+def _placed(engine: Engine, configured_root: str, code: str) -> tuple[Region | None, str]:
+    """(the region of a well-formed code, "") when it exists at or below the root, else (None, why not)."""
+    region = known_region(engine, code)
+    if region is None:
+        return None, "不存在"
+    root = root_of(engine, configured_root)
+    if root is not None and not is_within(code, root.code):
+        return None, f"不在本部署的范围（{root.code}）内"
+    return region, ""
+
+
 def region_in_root(engine: Engine, configured_root: str, value, what: str = "区划代码") -> Region:
-    """The region of ``value``: a 12-digit code of a region in the warehouse, at or below the deployment's root."""
+    """The region of ``value``: a 12-digit code of a region in the warehouse, at or below the deployment's root
+    (a wall's refreshes ask the same few times over: the answer is remembered per warehouse version)."""
     if not isinstance(value, str) or not CODE.match(value):
         refuse(f"{what}应为12位数字")
-    region = known_region(engine, value)
+    key = ("placed", configured_root, value)
+    region, why = _remembered(engine, key, lambda: _placed(engine, configured_root, value))
     if region is None:
-        refuse(f"{what} {value} 不存在")
-    root = root_of(engine, configured_root)
-    if root is not None and not is_within(value, root.code):
-        refuse(f"{what} {value} 不在本部署的范围（{root.code}）内")
+        refuse(f"{what} {value} {why}")
     return region
 
 

@@ -39,9 +39,9 @@ def token_matches(token: object, stored: str | None) -> bool:
     return bool(isinstance(token, str) and token and stored and hmac.compare_digest(token_hash(token), stored))
 
 
-def upsert_for(connection: Connection, table):
-    """The dialect's INSERT … ON CONFLICT for ``table`` (SQLite or PostgreSQL)."""
-    return {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[connection.dialect.name](table)
+def upsert_for(dialect: str, table):
+    """The dialect's (sqlite, postgresql) INSERT … ON CONFLICT for ``table``."""
+    return {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect](table)
 
 
 def register(connection: Connection, screen_id: str, kind: str, **details) -> str:
@@ -59,7 +59,7 @@ def register(connection: Connection, screen_id: str, kind: str, **details) -> st
         "registered_at": datetime.now(UTC),
         "token_hash": token_hash(token),
     }
-    insert = upsert_for(connection, screens).values(**row)
+    insert = upsert_for(connection.dialect.name, screens).values(**row)
     connection.execute(
         insert.on_conflict_do_update(
             index_elements=["screen_id"], set_={key: insert.excluded[key] for key in row if key != "screen_id"}

@@ -119,3 +119,21 @@ def test_bodies_over_64_kb_are_refused_unread(screens_app):
         assert client.post(path, data=just_over, content_type="application/json").status_code == 413
     assert client.post("/api/heartbeat", data=b"[1, 2]", content_type="application/json").status_code == 400
     assert client.post("/api/heartbeat", json={"screen": "wall-01", "token": token}).status_code == 200
+
+
+def test_the_same_on_postgresql(postgres_url, tmp_path):
+    var = str(tmp_path / "var")
+    result = CliRunner().invoke(
+        main, ["--var-dir", var, "--warehouse-url", postgres_url, "screens", "register", "wall-pg", "--kind", "county"]
+    )
+    assert result.exit_code == 0, result.output
+    token = parse_qs(urlsplit(re.search(r"https?://\S+", result.output).group(0)).query)["token"][0]
+    app = create_app(Settings.load(var_dir=var, warehouse_url=postgres_url, unregistered_screens=2))
+    client = app.server.test_client()
+    assert client.post("/api/heartbeat", json={"screen": "wall-pg"}).status_code == 403
+    for _ in range(2):
+        assert client.post("/api/heartbeat", json={"screen": "wall-pg", "token": token}).status_code == 200
+    assert [client.post("/api/heartbeat", json={"screen": f"u{n}"}).status_code for n in range(3)] == [200, 200, 429]
+    found = states(app)
+    assert found["wall-pg"].state == "ok" and set(found) == {"wall-pg", "u0", "u1"}
+    app.server.config["RURALBRAIN_ENGINE"].dispose()

@@ -420,3 +420,41 @@ device_latest = Table(
         sqlite_where=text(ALARM_PREDICATE),
     ),
 )
+
+# --- Who is looking (migration 0017): accounts with a role and a region scope, and the audit log.
+
+ROLES = ("admin", "county", "township", "village", "viewer")
+
+users = Table(
+    "users",
+    metadata,
+    Column("name", String(64), primary_key=True, comment="the login name"),
+    Column("display_name", String(100), nullable=False),
+    Column("role", String(16), nullable=False, comment="admin | county | township | village | viewer"),
+    Column("scope", String(12), nullable=False, comment="the region code the user sees (and everything below it)"),
+    Column("enabled", Integer, nullable=False, comment="1, or 0 for a disabled account"),
+    Column("password_hash", Text, comment="Argon2id; NULL for an account that signs in only through OIDC"),
+    Column("source", String(16), nullable=False, comment="local | oidc"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("last_login_at", DateTime(timezone=True)),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column(
+        "event",
+        String(32),
+        nullable=False,
+        comment="login | login_failed | logout | scope_violation | export | user_changed | …",
+    ),
+    Column("user_name", String(64), comment="who (or the name tried, for a failed login)"),
+    Column("address", String(64), comment="the client's address"),
+    Column("detail", Text),
+    # Lockout counts recent failures per account and per address; listings read by time.
+    Index("ix_audit_log_event_at", "event", "at"),
+    Index("ix_audit_log_at", "at"),
+)

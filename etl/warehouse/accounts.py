@@ -1,0 +1,274 @@
+"""Accounts and the audit log: users with a role and a region scope, Argon2 passwords, lockout after repeated
+failures (counted from the audit log, so every worker and host agrees), and audit entries."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Connection, and_, func, insert, select, update
+
+from etl.warehouse.db import as_utc
+from etl.warehouse.schema import ROLES, audit_log, regions, users
+from geo.codes import CodeError, level_of, normalize_code, scope_range
+
+NAME = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
+PASSWORD_MIN = 10
+LOCKOUT_FAILURES = 5
+LOCKOUT_WINDOW = timedelta(minutes=15)
+# The level a role's scope must be at: a township's cadres see a township, a village clerk a village.
+ROLE_LEVELS = {"county": ("province", "city", "county"), "township": ("township",), "village": ("village",)}
+ROLE_NAMES = {"admin": "管理员", "county": "县级", "township": "乡镇级", "village": "村级", "viewer": "只读"}
+_hasher = PasswordHasher()
+# Verified against when the name is unknown, so a wrong name takes as long as a wrong password.
+_DUMMY = _hasher.hash("not a password of anyone")
+
+
+class AccountError(ValueError):
+    """An account operation that cannot be done; the message says why, in Chinese."""
+
+
+@dataclass(frozen=True)
+class User:
+    """Who is looking: a login name, how to greet them, their role and the region they see."""
+
+    name: str
+    display_name: str
+    role: str
+    scope: str
+    enabled: bool = True
+    source: str = "local"
+
+    @property
+    def is_admin(self) -> bool:
+        """Whether the user manages users and sees the operations pages."""
+        return self.role == "admin"
+
+    @property
+    def may_export(self) -> bool:
+        """Whether the user may take data out (exports); a viewer only looks."""
+        return self.role != "viewer"
+
+
+def _user(row) -> User:
+    return User(row.name, row.display_name, row.role, row.scope, bool(row.enabled), row.source)
+
+
+def checked_name(name: str) -> str:
+    """A login name as given, or AccountError."""
+    if not NAME.match(name or ""):
+        raise AccountError(f"用户名 '{name}' 不合规：2–64 个字母、数字或 _ . @ -")
+    return name
+
+
+def checked_scope(connection: Connection, role: str, scope: str) -> str:
+    """The 12-digit code of a scope that suits the role and names a region of the warehouse, or AccountError."""
+    if role not in ROLES:
+        raise AccountError(f"角色 '{role}' 不存在（可选：{'、'.join(ROLES)}）")
+    try:
+        code = normalize_code(scope)
+    except CodeError as error:
+        raise AccountError(f"范围 {error}") from None
+    known = connection.execute(select(regions.c.name).where(regions.c.code == code)).scalar()
+    if known is None:
+        raise AccountError(f"范围 {code} 不是数据仓库中的区划（先用 ruralbrain geo import 导入区划）")
+    allowed = ROLE_LEVELS.get(role)
+    if allowed and level_of(code) not in allowed:
+        raise AccountError(f"{ROLE_NAMES[role]}用户的范围应是{'或'.join(allowed)}级区划，{code}（{known}）不是")
+    return code
+
+
+def checked_password(password: str) -> str:
+    """A password long enough, or AccountError."""
+    if len(password or "") < PASSWORD_MIN:
+        raise AccountError(f"密码至少 {PASSWORD_MIN} 个字符")
+    return password
+
+
+def add_user(
+    connection: Connection,
+    name: str,
+    role: str,
+    scope: str,
+    *,
+    display_name: str | None = None,
+    password: str | None = None,
+    source: str = "local",
+    actor: str | None = None,
+    address: str | None = None,
+) -> User:
+    """Create an account (a local one needs a password); audited as user_changed."""
+    name = checked_name(name)
+    scope = checked_scope(connection, role, scope)
+    if get_user(connection, name) is not None:
+        raise AccountError(f"用户 {name} 已存在")
+    if source == "local":
+        checked_password(password or "")
+    now = datetime.now(UTC)
+    connection.execute(
+        insert(users).values(
+            name=name,
+            display_name=(display_name or name)[:100],
+            role=role,
+            scope=scope,
+            enabled=1,
+            password_hash=_hasher.hash(password) if password else None,
+            source=source,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    record(connection, "user_changed", actor, address, f"新建用户 {name}：角色 {role}，范围 {scope}")
+    return get_user(connection, name)
+
+
+def get_user(connection: Connection, name: str) -> User | None:
+    """The account of that name, or None."""
+    row = connection.execute(select(users).where(users.c.name == name)).first()
+    return _user(row) if row else None
+
+
+def list_users(connection: Connection) -> list[User]:
+    """Every account, by name."""
+    return [_user(row) for row in connection.execute(select(users).order_by(users.c.name))]
+
+
+def change_user(
+    connection: Connection,
+    name: str,
+    *,
+    role: str | None = None,
+    scope: str | None = None,
+    display_name: str | None = None,
+    enabled: bool | None = None,
+    password: str | None = None,
+    actor: str | None = None,
+    address: str | None = None,
+) -> User:
+    """Change what is given of an account; audited as user_changed (never with the password)."""
+    current = get_user(connection, name)
+    if current is None:
+        raise AccountError(f"用户 {name} 不存在")
+    values: dict = {}
+    changes = []
+    if role is not None or scope is not None:
+        new_role = role or current.role
+        new_scope = checked_scope(connection, new_role, scope or current.scope)
+        values.update(role=new_role, scope=new_scope)
+        changes.append(f"角色 {new_role}，范围 {new_scope}")
+    if display_name is not None:
+        values["display_name"] = display_name[:100]
+        changes.append(f"显示名 {display_name[:100]}")
+    if enabled is not None:
+        values["enabled"] = int(enabled)
+        changes.append("启用" if enabled else "停用")
+    if password is not None:
+        values["password_hash"] = _hasher.hash(checked_password(password))
+        changes.append("重设密码")
+    if not values:
+        return current
+    values["updated_at"] = datetime.now(UTC)
+    connection.execute(update(users).where(users.c.name == name).values(**values))
+    record(connection, "user_changed", actor, address, f"用户 {name}：{'；'.join(changes)}")
+    return get_user(connection, name)
+
+
+def locked_out(connection: Connection, name: str, address: str | None, now: datetime | None = None) -> bool:
+    """Whether logins are refused for now: LOCKOUT_FAILURES failures within LOCKOUT_WINDOW for this account
+    (since its last successful login) or from this address."""
+    now = now or datetime.now(UTC)
+    since = now - LOCKOUT_WINDOW
+    last_login = connection.execute(
+        select(func.max(audit_log.c.at)).where(audit_log.c.event == "login", audit_log.c.user_name == name)
+    ).scalar()
+    account_since = max(since, as_utc(last_login)) if last_login else since
+    failures = select(func.count()).select_from(audit_log).where(audit_log.c.event == "login_failed")
+    by_account = connection.execute(
+        failures.where(audit_log.c.user_name == name, audit_log.c.at > account_since)
+    ).scalar_one()
+    by_address = (
+        connection.execute(failures.where(audit_log.c.address == address, audit_log.c.at > since)).scalar_one()
+        if address
+        else 0
+    )
+    return by_account >= LOCKOUT_FAILURES or by_address >= LOCKOUT_FAILURES
+
+
+def authenticate(
+    connection: Connection, name: str, password: str, address: str | None, now: datetime | None = None
+) -> tuple[User | None, str]:
+    """(the user, "") for a right name and password of an enabled account not locked out, else (None, why).
+    Every outcome is audited; a wrong name costs as much time as a wrong password."""
+    now = now or datetime.now(UTC)
+    name = (name or "").strip()[:64]
+    if locked_out(connection, name, address, now):
+        record(connection, "login_failed", name, address, "已锁定：15 分钟内失败次数过多", now)
+        return None, "登录失败次数过多，请 15 分钟后再试"
+    row = connection.execute(select(users).where(users.c.name == name)).first()
+    try:
+        _hasher.verify(row.password_hash if row is not None and row.password_hash else _DUMMY, password or "")
+        right = row is not None and row.password_hash is not None
+    except (VerificationError, InvalidHashError):
+        right = False
+    if not right:
+        record(connection, "login_failed", name, address, "用户名或密码错误", now)
+        return None, "用户名或密码错误"
+    if not row.enabled:
+        record(connection, "login_failed", name, address, "账号已停用", now)
+        return None, "账号已停用，请联系管理员"
+    if _hasher.check_needs_rehash(row.password_hash):
+        connection.execute(update(users).where(users.c.name == name).values(password_hash=_hasher.hash(password)))
+    connection.execute(update(users).where(users.c.name == name).values(last_login_at=now))
+    record(connection, "login", name, address, "密码登录", now)
+    return _user(row), ""
+
+
+def record(
+    connection: Connection,
+    event: str,
+    user_name: str | None,
+    address: str | None,
+    detail: str | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Add an entry to the audit log."""
+    connection.execute(
+        insert(audit_log).values(
+            at=at or datetime.now(UTC),
+            event=event[:32],
+            user_name=(user_name or None) and user_name[:64],
+            address=(address or None) and address[:64],
+            detail=detail,
+        )
+    )
+
+
+def audit_entries(
+    connection: Connection,
+    *,
+    user: str | None = None,
+    since: datetime | None = None,
+    event: str | None = None,
+    limit: int = 100,
+) -> list:
+    """The newest audit entries, optionally of one user, one event, since a time."""
+    conditions = []
+    if user:
+        conditions.append(audit_log.c.user_name == user)
+    if since:
+        conditions.append(audit_log.c.at >= since)
+    if event:
+        conditions.append(audit_log.c.event == event)
+    query = select(audit_log).order_by(audit_log.c.at.desc(), audit_log.c.id.desc()).limit(limit)
+    if conditions:
+        query = query.where(and_(*conditions))
+    return connection.execute(query).all()
+
+
+def scope_holds(scope: str, code: str) -> bool:
+    """Whether a region code lies within a scope (the scope's region or below it)."""
+    low, high = scope_range(scope)
+    return low <= code <= high

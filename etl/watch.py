@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine
 
+from etl.alerts.service import AlertService, default_service
 from etl.feeds import Feed
 from etl.runner import RunReport, run_feed
 
@@ -20,13 +21,27 @@ def watch(
     late_hours: float = 48,
     on_report: Callable[[RunReport], None] | None = None,
     on_error: Callable[[Feed, Exception], None] | None = None,
+    alerts: AlertService | None = None,
 ) -> None:
     """Run every feed when it is due, one at a time, until ``stop`` is set.
 
     Stopping never interrupts a batch: the run in progress finishes (each batch is its own transaction)
     and then the loop ends. MQTT feeds drain what the broker holds and end when idle; their persistent
     session keeps new messages at the broker until the next run.
+
+    Alerts (ALERTS_FILE unless ``alerts`` is given): the rules a batch touched are evaluated right after it
+    commits, and a thread sweeps every rule and sends notifications until ``stop`` is set.
     """
+    alerts = alerts or default_service(engine)
+    alerts.start(stop)
+    try:
+        _loop(engine, feeds, stop, late_hours, on_report, on_error, alerts)
+    finally:
+        stop.set()
+        alerts.join()
+
+
+def _loop(engine, feeds, stop, late_hours, on_report, on_error, alerts: AlertService) -> None:
     due = {feed.name: 0.0 for feed in feeds}
     while not stop.is_set():
         now = time.monotonic()
@@ -35,7 +50,7 @@ def watch(
                 continue
             due[feed.name] = now + feed.schedule.total_seconds()
             try:
-                report = run_feed(engine, feed, late_hours=late_hours, stop=stop)
+                report = run_feed(engine, feed, late_hours=late_hours, stop=stop, progress=alerts.after_batch(feed))
             except Exception as error:  # noqa: BLE001 - one broken feed must not stop the others
                 if on_error:
                     on_error(feed, error)

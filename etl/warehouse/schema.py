@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     text,
 )
 
@@ -399,10 +400,6 @@ screen_heartbeats = Table(
 # --- The latest reading of each device and metric (migration 0006), kept by the ETL so screens can show
 # device status and open alarms without reading raw readings.
 
-ALARM_PREDICATE = (
-    "metric = 'fill_level' AND value >= 90 OR metric = 'cod' AND value > 60 OR metric = 'nh3n' AND value > 8 "
-    "OR metric = 'online' AND value < 0.5 OR metric = 'aqi' AND value > 150"
-)
 device_latest = Table(
     "device_latest",
     metadata,
@@ -411,14 +408,10 @@ device_latest = Table(
     Column("region_code", String(12), nullable=False, index=True),
     Column("event_time", DateTime(timezone=True), nullable=False),
     Column("value", Float, nullable=False),
-    # The devices breaking an alarm rule, so a province's alarms read a few rows instead of every device
-    # (migration 0012). The predicate is dashboard.alarms.RULES as SQL; a test keeps the two the same.
-    Index(
-        "ix_device_latest_alarms",
-        "region_code",
-        postgresql_where=text(ALARM_PREDICATE),
-        sqlite_where=text(ALARM_PREDICATE),
-    ),
+    # Alert rules are data (ALERTS_FILE): a rule "metric above/below a limit" is a range of this index, so a
+    # province's breaking devices are a few index entries whatever the limits (migration 0018 replaced 0012's
+    # partial index, whose predicate hard-coded the thresholds).
+    Index("ix_device_latest_metric_value", "metric", "value", "region_code"),
 )
 
 # --- Who is looking (migration 0017): accounts with a role and a region scope, and the audit log.
@@ -457,4 +450,98 @@ audit_log = Table(
     # Lockout counts recent failures per account and per address; listings read by time.
     Index("ix_audit_log_event_at", "event", "at"),
     Index("ix_audit_log_at", "at"),
+)
+
+# --- Alerts (migration 0018): alerts opened by the rules of ALERTS_FILE, their history, and the notifications
+# sent about them. An alert lives once per rule and subject (a device's metric, a case, a feed, a region's
+# measure) until it resolves; the screens read the open ones, people acknowledge and resolve them.
+
+ALERT_STATUSES = ("pending", "open", "acknowledged", "resolved")
+# The alerts that are alive: one per rule and subject (the unique index below), and what the screens read.
+ALERT_LIVE = "status <> 'resolved'"
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("rule_id", String(64), nullable=False, comment="the rule's id in ALERTS_FILE"),
+    Column("subject", String(200), nullable=False, comment="what the alert is about: device:ID:metric, case:ID, …"),
+    Column("region_code", String(12), nullable=False, comment="the subject's region"),
+    Column("name", String(100), nullable=False, comment="the rule's name when the alert opened (Chinese)"),
+    Column("severity", String(16), nullable=False, comment="info | warning | major | critical"),
+    Column(
+        "status",
+        String(16),
+        nullable=False,
+        comment="pending (holding for the rule's `for`) | open | acknowledged | resolved",
+    ),
+    Column("level", String(10), nullable=False, comment="the owner's level: village | township | county"),
+    Column("owner_code", String(12), nullable=False, comment="the owner's region: the subject's region at level"),
+    Column("value", Float, comment="the last value the rule saw"),
+    Column("detail", Text, comment="what was seen, for people (Chinese)"),
+    Column("since", DateTime(timezone=True), nullable=False, comment="when the condition was first seen"),
+    Column("opened_at", DateTime(timezone=True), comment="NULL while pending"),
+    Column("level_since", DateTime(timezone=True), comment="since when the owner has it (escalation counts from)"),
+    Column("acknowledged_at", DateTime(timezone=True)),
+    Column("acknowledged_by", String(64)),
+    Column("ack_note", Text),
+    Column("resolved_at", DateTime(timezone=True)),
+    Column("resolved_by", String(64), comment="NULL when the condition cleared by itself"),
+    Column("resolve_note", Text),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index(
+        "ux_alerts_live",
+        "rule_id",
+        "subject",
+        unique=True,
+        postgresql_where=text(ALERT_LIVE),
+        sqlite_where=text(ALERT_LIVE),
+    ),
+    # The screens' open alerts of a scope, and the evaluator's live alerts of a rule, without the history.
+    Index("ix_alerts_live_region", "region_code", postgresql_where=text(ALERT_LIVE), sqlite_where=text(ALERT_LIVE)),
+    Index("ix_alerts_opened_at", "opened_at"),
+)
+
+alert_events = Table(
+    "alert_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("alert_id", Integer, nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("kind", String(16), nullable=False, comment="opened | acknowledged | escalated | resolved"),
+    Column("actor", String(64), comment="the user; NULL for the evaluator"),
+    Column("level", String(10), nullable=False, comment="the owner's level after the event"),
+    Column("note", Text),
+    Column("planned", Integer, nullable=False, comment="1 once its notifications are in the notifications table"),
+    # The evaluator plans the notifications of new events, wherever they were written (CLI, screens).
+    Index("ix_alert_events_unplanned", "id", postgresql_where=text("planned = 0"), sqlite_where=text("planned = 0")),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("alert_id", Integer, nullable=False),
+    Column("event_id", Integer, nullable=False),
+    Column("channel", String(64), nullable=False, comment="the channel's name in ALERTS_FILE"),
+    Column("status", String(16), nullable=False, comment="pending | sending | sent | failed"),
+    Column("attempts", Integer, nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False, comment="not before: quiet hours' end, next retry"),
+    Column("lease_until", DateTime(timezone=True), comment="while sending: when another process may take it over"),
+    Column("sent_at", DateTime(timezone=True)),
+    Column("error", Text, comment="the last failure"),
+    Column("message", Text, nullable=False, comment="what is sent, as JSON (title, lines, alert)"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    # One notification per state change and channel: a restarted evaluator finds it and never sends it again.
+    UniqueConstraint("event_id", "channel", name="uq_notifications_event_channel"),
+    Index("ix_notifications_status_due", "status", "due_at"),
+    Index("ix_notifications_alert", "alert_id"),
+)
+
+# Overdue cases (due time passed, not closed) without reading every case: the open ones by due time.
+Index(
+    "ix_cases_open_due",
+    cases.c.due_at,
+    postgresql_where=text("status IN ('received', 'in_progress')"),
+    sqlite_where=text("status IN ('received', 'in_progress')"),
 )

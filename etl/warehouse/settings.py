@@ -43,6 +43,7 @@ class Settings:
     )
     frame_ancestors: str = ""  # default: no page may be framed; else origins (a signage player) that may frame kiosks
     unregistered_screens: int = 200  # unregistered screens kept (each for 24 h after its last heartbeat)
+    alerts_file: str = ""  # default: the demo's data/demo/alerts.toml (alert rules and notification channels)
 
     @classmethod
     def load(cls, **overrides: object) -> Settings:

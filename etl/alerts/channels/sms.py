@@ -1,0 +1,48 @@
+"""SMS through an HTTP gateway: a JSON POST whose body is the configured template with {phones} (comma-joined),
+{phone} and {text} filled in, one per phone when ``per_phone``; success is a 2xx answer and, if configured, a
+field of its JSON equal to a value (gateways answer 200 with an error code)."""
+
+from __future__ import annotations
+
+import requests
+
+from etl.alerts.channels import DeliveryError, required, text_list
+from etl.alerts.channels.http import post_json
+from etl.alerts.errors import AlertConfigError
+
+TYPE = "sms"
+KEYS = ("url", "phones", "body", "headers", "per_phone", "success_field", "success_value", "max_length")
+
+
+def _filled(template, values: dict):
+    """The template with {placeholders} in its texts filled in, tables and lists alike."""
+    if isinstance(template, str):
+        for name, value in values.items():
+            template = template.replace("{" + name + "}", value)
+        return template
+    if isinstance(template, dict):
+        return {key: _filled(value, values) for key, value in template.items()}
+    if isinstance(template, list):
+        return [_filled(value, values) for value in template]
+    return template
+
+
+def build(entry: dict, where: str):
+    """A sender POSTing the ``body`` template to the gateway at ``url`` for ``phones``."""
+    url, phones = required(entry, "url", where), text_list(entry, "phones", where)
+    body = entry.get("body", {"phones": "{phones}", "text": "{text}"})
+    if not phones or not isinstance(body, dict):
+        raise AlertConfigError(f"{where}：需要 phones（手机号列表）和 body（请求体模板，表）")
+    headers, per_phone = dict(entry.get("headers", {})), bool(entry.get("per_phone", False))
+    field, expected, length = entry.get("success_field"), entry.get("success_value"), int(entry.get("max_length", 300))
+    session = requests.Session()
+
+    def send(message) -> None:
+        text = message.text()[:length]
+        for group in [[phone] for phone in phones] if per_phone else [list(phones)]:
+            payload = _filled(body, {"phones": ",".join(group), "phone": group[0], "text": text})
+            answer = post_json(session, url, payload, headers)
+            if field and (not isinstance(answer, dict) or answer.get(field) != expected):
+                raise DeliveryError(f"短信网关拒绝：{answer}")
+
+    return send

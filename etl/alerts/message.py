@@ -1,0 +1,87 @@
+"""What a notification says about a state change of an alert, in Chinese with local times: a title, lines, and
+the alert's fields for JSON webhooks; rendered once when planned and kept in the notifications log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from etl.runner import local_text
+from etl.warehouse.alerts import EVENT_NAMES, LEVEL_NAMES, SEVERITY_NAMES
+from etl.warehouse.db import as_utc
+
+
+@dataclass(frozen=True)
+class Message:
+    """A notification's content; ``key`` identifies it (alert, state change, channel) to whoever receives it."""
+
+    key: str
+    title: str
+    lines: tuple[str, ...]
+    severity: str
+    alert: dict
+
+    def text(self) -> str:
+        """Plain text: the title, then a line each."""
+        return "\n".join((self.title, *self.lines))
+
+    def markdown(self) -> str:
+        """Markdown for the group robots: a heading, then a line each."""
+        return "\n\n".join((f"### {self.title}", *self.lines))
+
+    def as_json(self) -> dict:
+        """What the notifications log keeps."""
+        return {
+            "key": self.key,
+            "title": self.title,
+            "lines": list(self.lines),
+            "severity": self.severity,
+            "alert": self.alert,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> Message:
+        """The message the log kept."""
+        return cls(data["key"], data["title"], tuple(data["lines"]), data["severity"], data["alert"])
+
+
+def render(alert, event, region_names: dict[str, str], channel: str) -> Message:
+    """The message of one event of one alert for one channel (``alert`` and ``event`` are rows)."""
+    where = region_names.get(alert.region_code, alert.region_code)
+    owner = region_names.get(alert.owner_code, alert.owner_code)
+    event_name = EVENT_NAMES.get(event.kind, event.kind)
+    severity = SEVERITY_NAMES.get(alert.severity, alert.severity)
+    lines = [
+        f"区划：{where}（{alert.region_code}）",
+        f"情况：{alert.detail or ''}",
+        f"级别：{severity}；责任：{LEVEL_NAMES.get(event.level, event.level)}（{owner}）",
+        f"时间：{local_text(as_utc(event.at))}",
+    ]
+    if event.actor:
+        lines.append(f"操作人：{event.actor}" + (f"；说明：{event.note}" if event.note else ""))
+    elif event.note:
+        lines.append(f"说明：{event.note}")
+    lines.append(f"告警编号：{alert.id}")
+    fields = {
+        "id": alert.id,
+        "rule": alert.rule_id,
+        "name": alert.name,
+        "severity": alert.severity,
+        "status": alert.status,
+        "region_code": alert.region_code,
+        "region_name": where,
+        "level": event.level,
+        "owner_code": alert.owner_code,
+        "detail": alert.detail,
+        "value": alert.value,
+        "event": event.kind,
+        "at": as_utc(event.at).isoformat(),
+        "actor": event.actor,
+        "note": event.note,
+    }
+    return Message(
+        f"alert-{alert.id}-event-{event.id}-{channel}",
+        f"【{event_name}】{alert.name}",
+        tuple(lines),
+        alert.severity,
+        fields,
+    )

@@ -1,0 +1,168 @@
+"""Notifications: planned for each state change of an alert and each channel whose route takes it (one row per
+event and channel, so nothing is planned twice), deferred past a channel's quiet hours unless critical, then
+claimed, sent, and marked sent, or retried with backoff until the channel's attempts are spent."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import orjson
+from sqlalchemy import Connection, Engine, and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from etl.alerts.channels import Channel, DeliveryError
+from etl.alerts.lock import write_lock
+from etl.alerts.message import Message, render
+from etl.warehouse.schema import alert_events, alerts, notifications, regions
+
+# A notification being sent is another process's after this long (that process died mid-send).
+LEASE = timedelta(minutes=5)
+PLAN_BATCH = 2000
+
+
+def _deferred(channel: Channel, severity: str, now: datetime) -> datetime:
+    """When a notification may go: now, or the end of the channel's quiet hours (critical alerts go at once)."""
+    if channel.quiet is None or severity == "critical":
+        return now
+    return channel.quiet.deferred_until(now) or now
+
+
+def plan(connection: Connection, channels: dict[str, Channel], now: datetime) -> int:
+    """Notifications for every event not planned yet, inside the caller's transaction; how many were added."""
+    added = 0
+    while True:
+        events = connection.execute(
+            select(alert_events).where(alert_events.c.planned == 0).order_by(alert_events.c.id).limit(PLAN_BATCH)
+        ).all()
+        if not events:
+            return added
+        ids = sorted({event.alert_id for event in events})
+        found = {
+            row.id: row
+            for part in _parts(ids)
+            for row in connection.execute(select(alerts).where(alerts.c.id.in_(part)))
+        }
+        codes = sorted({code for row in found.values() for code in (row.region_code, row.owner_code)})
+        names = dict(
+            row
+            for part in _parts(codes)
+            for row in connection.execute(select(regions.c.code, regions.c.name).where(regions.c.code.in_(part)))
+        )
+        rows = []
+        for event in events:
+            alert = found.get(event.alert_id)
+            for name, channel in channels.items():
+                if alert is None or not channel.route.matches(
+                    event.level, alert.region_code, alert.severity, event.kind
+                ):
+                    continue
+                message = render(alert, event, names, name)
+                rows.append(
+                    {
+                        "alert_id": alert.id,
+                        "event_id": event.id,
+                        "channel": name,
+                        "status": "pending",
+                        "attempts": 0,
+                        "due_at": _deferred(channel, alert.severity, now),
+                        "message": orjson.dumps(message.as_json()).decode(),
+                        "created_at": now,
+                    }
+                )
+        if rows:
+            insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[connection.dialect.name]
+            statement = insert(notifications).on_conflict_do_nothing(index_elements=["event_id", "channel"])
+            added += connection.execute(statement, rows).rowcount or 0
+        for part in _parts([event.id for event in events]):
+            connection.execute(update(alert_events).where(alert_events.c.id.in_(part)).values(planned=1))
+
+
+def _parts(items: list, size: int = 500):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@dataclass
+class Delivered:
+    """What a delivery round did."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+def _claim(engine: Engine, channels: dict[str, Channel], now: datetime, limit: int) -> list:
+    """Take the due notifications of the configured channels (and those whose sender's lease ran out)."""
+    n = notifications.c
+    due = or_(and_(n.status == "pending", n.due_at <= now), and_(n.status == "sending", n.lease_until < now))
+    query = (
+        select(n.id, n.channel, n.attempts, n.message)
+        .where(due, n.channel.in_(list(channels)))
+        .order_by(n.due_at, n.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)  # PostgreSQL: two senders take different rows; SQLite: its write lock
+    )
+    with engine.begin() as connection:
+        write_lock(connection)
+        claimed = connection.execute(query).all()
+        if claimed:
+            connection.execute(
+                update(notifications)
+                .where(n.id.in_([row.id for row in claimed]))
+                .values(status="sending", lease_until=now + LEASE)
+            )
+    return claimed
+
+
+def deliver(
+    engine: Engine,
+    channels: dict[str, Channel],
+    clock: Callable[[], datetime],
+    *,
+    limit: int = 500,
+    stop: Callable[[], bool] = lambda: False,
+) -> Delivered:
+    """Send the notifications that are due, each marked in the log right after its channel accepted it (or
+    failed: tried again after the channel's backoff, given up after its attempts). ``stop()`` true: the rest
+    of the claimed ones go back to wait."""
+    done = Delivered()
+    if not channels:
+        return done
+    claimed = _claim(engine, channels, clock(), limit)
+    for index, row in enumerate(claimed):
+        if stop():
+            with engine.begin() as connection:
+                back = [other.id for other in claimed[index:]]
+                connection.execute(
+                    update(notifications)
+                    .where(notifications.c.id.in_(back), notifications.c.status == "sending")
+                    .values(status="pending", lease_until=None)
+                )
+            break
+        channel = channels[row.channel]
+        error = None
+        try:
+            channel.send(Message.from_json(orjson.loads(row.message)))
+        except DeliveryError as problem:
+            error = str(problem)
+        except Exception as problem:  # noqa: BLE001 - a channel's bug must not stop the others' notifications
+            error = f"{type(problem).__name__}: {problem}"
+        now, attempts = clock(), row.attempts + 1
+        if error is None:
+            values = {"status": "sent", "sent_at": now, "error": None}
+            done.sent += 1
+        elif attempts >= channel.attempts:
+            values = {"status": "failed", "error": error}
+            done.failed += 1
+        else:
+            values = {"status": "pending", "error": error, "due_at": now + channel.retry_after(attempts)}
+            done.retried += 1
+        with engine.begin() as connection:
+            connection.execute(
+                update(notifications)
+                .where(notifications.c.id == row.id)
+                .values(attempts=attempts, lease_until=None, **values)
+            )
+    return done

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +20,9 @@ from flask import after_this_request, g, has_request_context
 from flask_caching import Cache
 from sqlalchemy import Engine
 
+from dashboard.auth.viewer import forbid, sees, view_scope
 from dashboard.codec import decode, encode
+from etl.warehouse.accounts import scope_holds
 from etl.warehouse.db import current_version
 from etl.warehouse.settings import Settings
 
@@ -77,14 +80,45 @@ def _computed_in_request() -> dict | None:
     return g.cache_computed
 
 
+# The parameters through which a query names the region it reads, and how the viewer's scope bounds each:
+# "within" (the region and below: the data of a scope), "near" (within, or a region above the scope: weather,
+# publicity and the like that a village shares with its county). A query without one reads no region's data.
+REGION_PARAMETERS = {"scope": "within", "parent": "within", "village": "within", "region": "near"}
+
+
+def region_parameter(function: Callable) -> tuple[str, str] | None:
+    """(parameter, rule) through which a query names its region, or None."""
+    names = inspect.signature(function).parameters
+    return next(((name, rule) for name, rule in REGION_PARAMETERS.items() if name in names), None)
+
+
+def _checked_region(function: Callable, parameter, args: tuple, kwargs: dict) -> None:
+    """Refuse (403, audited) a query for a region the request's viewer may not read."""
+    if parameter is None or not view_scope():
+        return
+    name, rule = parameter
+    bound = inspect.signature(function).bind(None, *args, **kwargs)
+    code = bound.arguments.get(name)
+    if not isinstance(code, str):
+        return
+    if sees(code) or (rule == "near" and scope_holds(code, view_scope())):
+        return
+    forbid(code)
+
+
 def versioned(function: Callable) -> Callable:
-    """Cache a query function ``f(engine, *args)`` under its name, arguments and the warehouse version."""
+    """Cache a query function ``f(engine, *args)`` under its name, arguments, the warehouse version and the
+    viewer's effective scope, which is in every key by construction: no call site can leave it out, so no
+    answer computed for one scope is ever served to another (Superset's row-level-security bug). A region
+    argument outside that scope is refused before anything is read."""
+    parameter = region_parameter(function)
 
     @functools.wraps(function)
     def wrapper(engine: Engine, *args, **kwargs):
+        _checked_region(function, parameter, args, kwargs)
         version = warehouse_version(engine)
         digest = hashlib.sha1(orjson.dumps([args, kwargs], default=str, option=orjson.OPT_SORT_KEYS)).hexdigest()
-        key = f"q:{function.__name__}:v{version}:{digest}"
+        key = f"q:{function.__name__}:v{version}:s{view_scope() or '*'}:{digest}"
         computed = _computed_in_request()
         if computed is not None and key in computed:
             return decode(computed[key])

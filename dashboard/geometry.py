@@ -10,7 +10,9 @@ from pathlib import Path
 import orjson
 from flask import Blueprint, abort, current_app, send_file
 
+from dashboard.auth.viewer import require_within, view_scope
 from dashboard.basemap import display_crs
+from etl.warehouse.accounts import scope_holds
 from geo.crs import wgs84_to_gcj02
 
 geometry = Blueprint("geometry", __name__)
@@ -72,6 +74,10 @@ def in_display_crs(path: Path, crs: str) -> Path:
 def _serve(kind: str, code: str):
     if not CODE.match(code):
         abort(404)
+    # A viewer sees the regions of their scope; of the regions above it, only the outline (not the siblings).
+    outline_above = kind == "regions" and view_scope() and scope_holds(code, view_scope())
+    if not outline_above:
+        require_within(code)
     path = geo_dir() / kind / f"{code}.geojson"
     if not path.is_file():
         abort(404)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, select
 
+from dashboard.auth.viewer import view_scope
 from etl.warehouse.schema import regions
 from geo.codes import level_rank
 
@@ -60,7 +61,12 @@ def ancestors(engine: Engine, code: str, root: str) -> list[Region]:
 
 
 def root_region(engine: Engine, configured: str = "") -> Region | None:
-    """The region screens open on: the configured one, else the highest region without a parent in the table."""
+    """The region screens open on: the viewer's scope when the request has one (a township's cadre opens on the
+    township, and nothing above it is offered), else the configured one, else the highest region without a
+    parent in the table."""
+    scope = view_scope()
+    if scope:
+        return get_region(engine, scope)
     if configured:
         return get_region(engine, configured)
     with engine.connect() as connection:

@@ -11,6 +11,7 @@ from typing import NoReturn
 from sqlalchemy import Engine
 from werkzeug.exceptions import BadRequest
 
+from dashboard.auth.viewer import forbid, view_scope
 from dashboard.cache import warehouse_version
 from dashboard.regions import Region, get_region, root_region
 from geo.codes import is_within
@@ -47,8 +48,9 @@ def _remembered(engine: Engine, key: tuple, look_up):
 
 
 def root_of(engine: Engine, configured: str) -> Region | None:
-    """The deployment's root region (ROOT_REGION, else the top of the warehouse)."""
-    return _remembered(engine, ("root", configured), lambda: root_region(engine, configured))
+    """The top region this request may see: the viewer's scope, else the deployment's root (ROOT_REGION, else
+    the top of the warehouse)."""
+    return _remembered(engine, ("root", configured, view_scope()), lambda: root_region(engine, configured))
 
 
 def known_region(engine: Engine, code: str) -> Region | None:
@@ -70,7 +72,7 @@ def _placed(engine: Engine, configured_root: str, code: str) -> tuple[Region | N
         return None, "不存在"
     root = root_of(engine, configured_root)
     if root is not None and not is_within(code, root.code):
-        return None, f"不在本部署的范围（{root.code}）内"
+        return None, f"不在{'您的管辖' if view_scope() else '本部署的'}范围（{root.code}）内"
     return region, ""
 
 
@@ -79,8 +81,10 @@ def region_in_root(engine: Engine, configured_root: str, value, what: str = "区
     (a wall's refreshes ask the same few times over: the answer is remembered per warehouse version)."""
     if not isinstance(value, str) or not CODE.match(value):
         refuse(f"{what}应为12位数字")
-    key = ("placed", configured_root, value)
+    key = ("placed", configured_root, value, view_scope())
     region, why = _remembered(engine, key, lambda: _placed(engine, configured_root, value))
+    if region is None and view_scope() and why != "不存在":
+        forbid(value, what)  # a region outside the viewer's scope: 403, audited
     if region is None:
         refuse(f"{what} {value} {why}")
     return region

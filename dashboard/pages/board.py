@@ -18,7 +18,9 @@ from dashboard.slides import Context, slides
 from geo.codes import CodeError, is_within, normalize_code
 from layouts.profiles import profile_for
 
-dash.register_page(__name__, path_template="/board/<village>", title="乡村大脑 · 村级电子屏")
+dash.register_page(
+    __name__, path_template="/board/<village>", title="乡村大脑 · 村级电子屏", access="screen", ids=("board-", "part")
+)
 
 
 def _context():

@@ -32,7 +32,7 @@ from geo.codes import CodeError, normalize_code
 from geo.crs import wgs84_to_gcj02
 from layouts.profiles import profile_for
 
-dash.register_page(__name__, path="/screen/county", title="乡村大脑 · 县级大屏")
+dash.register_page(__name__, path="/screen/county", title="乡村大脑 · 县级大屏", access="screen", ids=("screen-",))
 
 
 def _context():

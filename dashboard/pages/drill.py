@@ -10,13 +10,14 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from flask import current_app
 
 from dashboard import validate
+from dashboard.auth.viewer import require_within, sees
 from dashboard.basemap import tile_layers
 from dashboard.geometry import load_manifest
 from dashboard.mapview import fit_view
 from dashboard.regions import ancestors, children, get_region, root_region
 from geo.codes import CodeError, normalize_code
 
-dash.register_page(__name__, path="/", title="乡村大脑 · 区划下钻")
+dash.register_page(__name__, path="/", title="乡村大脑 · 区划下钻", access="screen", ids=("drill-",))
 
 
 def _context():
@@ -62,9 +63,13 @@ def layout(region: str | None = None, **_query) -> html.Div:
     except CodeError:
         selected = None
     selected = selected or root
+    require_within(selected.code)  # another township's code in the address: 403, audited
     path = ancestors(engine, selected.code, root.code) or [root]
-    # A village is a leaf: show its township's villages with the village highlighted.
-    shown = selected if children(engine, selected.code) else get_region(engine, selected.parent_code) or selected
+    # A village is a leaf: show its township's villages with the village highlighted, when the viewer may see
+    # them; a village clerk sees their village alone.
+    shown = selected
+    if not children(engine, selected.code) and selected.parent_code and sees(selected.parent_code):
+        shown = get_region(engine, selected.parent_code) or selected
     manifest = load_manifest(Path(settings.geo_dir))
     bounds = manifest.get("bounds", {}).get(shown.code) or [73, 18, 135, 54]
     center, zoom = fit_view(bounds)
@@ -92,7 +97,7 @@ def layout(region: str | None = None, **_query) -> html.Div:
                     *tile_layers(settings),
                     dl.GeoJSON(
                         id="region-geojson",
-                        url=f"/geo/children/{shown.code}.geojson",
+                        url=f"/geo/{'children' if kids else 'regions'}/{shown.code}.geojson",
                         style={"variable": "ruralbrain.regionStyle"},
                         onEachFeature={"variable": "ruralbrain.labelRegion"},
                         hoverStyle={"variable": "ruralbrain.hoverStyle"},
@@ -125,5 +130,6 @@ def drill(feature, search):
     code = validate.mapping(properties, ("code",), "clickData.properties")["code"]
     if not isinstance(code, str) or not validate.CODE.match(code):
         validate.refuse("clickData 的区划代码应为12位数字")
+    require_within(code)
     target = f"?region={code}"
     return target if target != search else no_update

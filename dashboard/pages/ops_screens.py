@@ -7,7 +7,7 @@ from flask import current_app
 from dashboard.guard import from_operations
 from etl.warehouse.screens import STATE_NAMES, screen_states
 
-dash.register_page(__name__, path="/ops/screens", title="乡村大脑 · 屏幕运行状态")
+dash.register_page(__name__, path="/ops/screens", title="乡村大脑 · 屏幕运行状态", access="admin", ids=("screens-",))
 
 
 def layout(**_query):

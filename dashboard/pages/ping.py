@@ -3,7 +3,7 @@
 import dash
 from dash import Input, Output, callback, dcc, html
 
-dash.register_page(__name__, path="/ping", title="乡村大脑 · 服务检查")
+dash.register_page(__name__, path="/ping", title="乡村大脑 · 服务检查", access="public", ids=("ping-",))
 
 layout = html.Div(
     className="empty",

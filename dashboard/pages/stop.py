@@ -16,7 +16,9 @@ from dashboard.panels import number
 from geo.codes import is_within
 from layouts.profiles import profile_for
 
-dash.register_page(__name__, path_template="/stop/<stop_id>", title="乡村大脑 · 公交站屏")
+dash.register_page(
+    __name__, path_template="/stop/<stop_id>", title="乡村大脑 · 公交站屏", access="screen", ids=("stop-",)
+)
 
 BODY_CHARS = 48  # publicity text is cut to what fits in very large type
 

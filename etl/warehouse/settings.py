@@ -43,6 +43,14 @@ class Settings:
     )
     frame_ancestors: str = ""  # default: no page may be framed; else origins (a signage player) that may frame kiosks
     unregistered_screens: int = 200  # unregistered screens kept (each for 24 h after its last heartbeat)
+    public_screens: str = "true"  # false: /screen, /board and /stop need a login or a registered screen's token
+    idle_minutes: int = 30  # a login ends after this long without the user doing anything
+    cookie_secure: str = "true"  # the session cookie goes over HTTPS only (false only behind plain-HTTP test setups)
+    oidc_issuer: str = ""  # empty: no single sign-on; else the OpenID provider's issuer URL (its discovery document)
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_region_claim: str = "region_code"  # the ID token claim that carries the user's region code (scope)
+    oidc_role_claim: str = "role"  # the claim that carries the role (admin, county, township, village, viewer)
     alerts_file: str = ""  # default: the demo's data/demo/alerts.toml (alert rules and notification channels)
 
     @classmethod
@@ -68,6 +76,11 @@ class Settings:
         if not self.warehouse_url:
             derived["warehouse_url"] = f"sqlite:///{var / 'warehouse.db'}"
         return self.__class__(**{**self.__dict__, **derived})
+
+    @staticmethod
+    def flag(value: str) -> bool:
+        """A true/false setting as written in the environment (true, 1, yes, on …)."""
+        return str(value).strip().lower() in ("1", "true", "yes", "on", "是")
 
     @staticmethod
     def environment_names() -> list[str]:

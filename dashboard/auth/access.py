@@ -1,0 +1,205 @@
+"""Which request needs what, decided once before the app reads it: kiosk pages are public (or need a login or a
+registered screen's token when PUBLIC_SCREENS is off), the drill-down map and what later issues add need a login,
+operations and user management need an admin. Every route of the Flask URL map and every Dash callback is
+classified here (a test fails on one it cannot classify); the request's viewer and effective scope are set."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import dash
+import flask_login
+from flask import Flask, current_app, redirect, request, session
+from sqlalchemy import select
+from werkzeug.exceptions import Forbidden, Unauthorized
+
+from dashboard.auth.viewer import PUBLIC, Viewer, require_within, set_viewer
+from etl.warehouse.schema import screens
+from etl.warehouse.screens import token_matches
+
+# What a page or route needs. "screen": a kiosk page, public while PUBLIC_SCREENS is on. "static": code and
+# styles, never data. "self": the route checks its caller itself (a heartbeat its screen's token, /readyz the
+# operations network, the login forms their CSRF token).
+ACCESS = ("static", "public", "self", "screen", "login", "admin")
+ROUTES = {
+    "/static/<path:filename>": "static",
+    "/assets/<path:filename>": "static",
+    "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>": "static",
+    "/_dash-layout": "static",
+    "/_dash-dependencies": "static",
+    "/_reload-hash": "static",
+    "/_favicon.ico": "static",
+    "/healthz": "public",
+    "/readyz": "self",
+    "/api/heartbeat": "self",
+    "/login": "self",
+    "/logout": "self",
+    "/auth/oidc/login": "self",
+    "/auth/oidc/callback": "self",
+    "/geo/children/<code>.geojson": "screen",
+    "/geo/regions/<code>.geojson": "screen",
+    "/admin/users": "admin",
+    "/admin/users/<name>": "admin",
+}
+DASH_INDEX = ("/", "/<path:path>")
+CALLBACK_PATH = "/_dash-update-component"
+ROUTER = "_pages_content"
+# A callback that only a timer fires is not the user doing something: it must not keep a login alive.
+TIMERS = ("n_intervals",)
+CODE = re.compile(r"^[0-9]{12}$")
+
+
+def page_for(path: str) -> dict | None:
+    """The Dash page a path belongs to (its registry entry), by its registered path or template."""
+    matches = []
+    for page in dash.page_registry.values():
+        template = page.get("path_template") or page["path"]
+        prefix = template.split("<", 1)[0]
+        if path == page["path"] or ("<" in template and path.startswith(prefix) and len(prefix) > 1):
+            matches.append((len(prefix), page))
+    return max(matches, key=lambda match: match[0])[1] if matches else None
+
+
+def page_access(page: dict | None) -> str:
+    """What a page needs: its declared ``access`` (register_page(access=…)); a path that is no page is public
+    (the 404 page)."""
+    if page is None:
+        return "public"
+    access = page.get("access")
+    if access not in ACCESS:
+        raise LookupError(f"page {page['module']} declares no access (register_page(..., access=…))")
+    return access
+
+
+def _id_name(component_id) -> str:
+    """A component id as the registry's prefixes know it: a string id, or a pattern id's first key."""
+    if isinstance(component_id, dict):
+        return next(iter(component_id), "")
+    return str(component_id)
+
+
+def callback_page(outputs: list[dict]) -> dict | None:
+    """The page whose components a callback updates, by the id prefixes pages declare (register_page(ids=…))."""
+    names = [_id_name(output.get("id")) for output in outputs]
+    for page in dash.page_registry.values():
+        prefixes = page.get("ids") or ()
+        if names and all(name.startswith(tuple(prefixes)) for name in names):
+            return page
+    raise LookupError(f"callback of {names} belongs to no page (register_page(..., ids=…))")
+
+
+def callback_access(body: dict) -> tuple[str, dict | None]:
+    """(what a callback request needs, its page); the page router needs what the page it opens needs."""
+    output = body.get("output", "")
+    if output.startswith(f"..{ROUTER}.") or output.startswith(f"{ROUTER}."):
+        inputs = body.get("inputs", [])
+        path = next((entry.get("value") for entry in inputs if entry.get("property") == "pathname"), "/")
+        page = page_for(path if isinstance(path, str) else "/")
+        return page_access(page), page
+    outputs = body.get("outputs", [])
+    outputs = [outputs] if isinstance(outputs, dict) else outputs
+    flat = [entry for item in outputs for entry in (item if isinstance(item, list) else [item])]
+    if all(_id_name(entry.get("id")).startswith("_pages") for entry in flat):
+        return "static", None  # Dash's own page plumbing (its dummy): no data
+    page = callback_page(flat)
+    return page_access(page), page
+
+
+def route_access() -> tuple[str, dict | None]:
+    """What this request needs, and the Dash page it concerns (None for Flask routes)."""
+    rule = request.url_rule.rule if request.url_rule else None
+    if rule == CALLBACK_PATH:
+        return callback_access(request.get_json(silent=True) or {})
+    if rule in DASH_INDEX:
+        page = page_for(request.path)
+        return page_access(page), page
+    if rule not in ROUTES:
+        raise LookupError(f"route {rule} is not classified in dashboard/auth/access.py")
+    return ROUTES[rule], None
+
+
+def _screen(settings) -> Viewer | None:
+    """A registered screen proving itself with its token (from its address, or remembered in the session)."""
+    screen_id = request.args.get("screen") or session.get("screen")
+    token = request.args.get("token")
+    if not screen_id:
+        return None
+    if token is None and session.get("screen") == screen_id:
+        return Viewer("screen", screen_id, "viewer", session.get("screen_scope", ""))
+    engine = current_app.config["RURALBRAIN_ENGINE"]
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(screens.c.token_hash, screens.c.region_code).where(screens.c.screen_id == screen_id)
+        ).first()
+    if row is None or not token_matches(token, row.token_hash):
+        return None
+    session["screen"], session["screen_scope"] = screen_id, row.region_code or ""
+    return Viewer("screen", screen_id, "viewer", row.region_code or "")
+
+
+def _user() -> Viewer | None:
+    user = flask_login.current_user
+    if not user.is_authenticated:
+        return None
+    return Viewer("user", user.name, user.role, user.scope)
+
+
+def _idle(settings) -> bool:
+    """Whether the logged-in user has been idle too long (then logged out); marks activity otherwise."""
+    now = datetime.now(UTC).timestamp()
+    seen = session.get("seen")
+    if seen is not None and now - seen > settings.idle_minutes * 60:
+        flask_login.logout_user()
+        session.clear()
+        return True
+    body = request.get_json(silent=True) if request.path == CALLBACK_PATH else None
+    changed = body.get("changedPropIds", []) if isinstance(body, dict) else []
+    timer_only = bool(changed) and all(str(item).endswith(TIMERS) for item in changed)
+    if not timer_only:
+        session["seen"] = now
+    return False
+
+
+def check_request() -> object | None:
+    """The before-request hook: classify, identify, decide; a redirect to the login page, 401/403, or None."""
+    settings = current_app.config["RURALBRAIN_SETTINGS"]
+    access, _page = route_access()
+    if access == "static":
+        return None
+    expired = flask_login.current_user.is_authenticated and _idle(settings)
+    user = _user()
+    public_screens = settings.flag(settings.public_screens)
+    if user is None and (access in ("public", "self") or (access == "screen" and public_screens)):
+        set_viewer(Viewer(PUBLIC, "", "viewer", ""), "")  # the public of a kiosk: the whole deployment's screens
+        return None
+    if user is not None and access in ("public", "self"):
+        set_viewer(user, user.scope)  # a logged-in user sees their scope everywhere, public pages included
+        return None
+    who = user or (_screen(settings) if access == "screen" else None)
+    if who is None:
+        if request.method == "GET" and request.path != CALLBACK_PATH:
+            reason = "?expired=1" if expired else ""
+            return redirect(f"/login{reason}{'&' if reason else '?'}next={request.full_path.rstrip('?')}")
+        raise Unauthorized(description="登录已过期，请刷新页面重新登录" if expired else "请先登录")
+    if access == "admin" and not who.is_admin:
+        raise Forbidden(description="此页面仅限管理员")
+    set_viewer(who, who.scope)
+    for asked in _asked_regions(_page):
+        require_within(asked)  # another township's code in an address: 403 and an audit entry, at once
+    return None
+
+
+def _asked_regions(page: dict | None) -> list[str]:
+    """The region codes an address names: ?region= and a page's region variable (/board/<village>)."""
+    asked = [request.args.get("region", "")]
+    template = (page or {}).get("path_template") or ""
+    if request.path != CALLBACK_PATH and "<" in template:
+        prefix = template.split("<", 1)[0]
+        asked.append(request.path[len(prefix) :].split("/", 1)[0])
+    return [code for code in asked if CODE.match(code)]
+
+
+def install(server: Flask) -> None:
+    """Run the check before every request."""
+    server.before_request(check_request)

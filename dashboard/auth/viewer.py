@@ -1,0 +1,71 @@
+"""Who is looking at this request, and the region they may see: a user (role and scope), a registered screen,
+or the public of a kiosk page; the effective scope every query and cache key is bound to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, g, has_request_context, request
+from werkzeug.exceptions import Forbidden
+
+from etl.warehouse.accounts import record, scope_holds
+
+PUBLIC = "public"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """One of: a logged-in user, a registered screen (by its token), or the public of a kiosk page."""
+
+    kind: str  # "user" | "screen" | "public"
+    name: str
+    role: str
+    scope: str  # the region code whose subtree the viewer sees ("" = the whole deployment)
+
+    @property
+    def is_admin(self) -> bool:
+        """Whether the viewer manages users and sees the operations pages."""
+        return self.kind == "user" and self.role == "admin"
+
+
+def set_viewer(viewer: Viewer, scope: str) -> None:
+    """Bind this request to a viewer and its effective scope (the access guard does this once per request)."""
+    g.viewer, g.view_scope = viewer, scope
+
+
+def viewer() -> Viewer | None:
+    """The viewer of this request; None outside a request (the CLI, tests calling queries directly)."""
+    return g.get("viewer") if has_request_context() else None
+
+
+def view_scope() -> str:
+    """The region code this request's answers are bound to; "" outside a request or for the whole deployment."""
+    return g.get("view_scope", "") if has_request_context() else ""
+
+
+def sees(code: str) -> bool:
+    """Whether this request may read data of a region: it lies within the effective scope."""
+    scope = view_scope()
+    return not scope or scope_holds(scope, code)
+
+
+def address() -> str:
+    """The client's address (nginx passes it in X-Real-IP; gunicorn listens on loopback)."""
+    return (request.headers.get("X-Real-IP") or request.remote_addr or "")[:64]
+
+
+def forbid(code: str, what: str = "区划") -> None:
+    """Refuse (403) a request for a region outside the viewer's scope, and audit it."""
+    who = viewer()
+    engine = current_app.config["RURALBRAIN_ENGINE"]
+    detail = f"{request.path}：请求{what} {code}，范围 {view_scope() or '全部'}"
+    with engine.begin() as connection:
+        record(connection, "scope_violation", who.name if who else None, address(), detail)
+    raise Forbidden(description=f"无权查看{what} {code}：不在您的管辖范围内")
+
+
+def require_within(code: str, what: str = "区划") -> str:
+    """``code`` when this request may read it, else 403 with an audit entry."""
+    if not sees(code):
+        forbid(code, what)
+    return code

@@ -1,0 +1,273 @@
+"""Logins as a user meets them: the login page, lockout, CSRF, idle timeout, a disabled account, user management
+by an admin, kiosks behind PUBLIC_SCREENS=false with a screen's token, single sign-on against a local OpenID
+provider this test runs, and an audit entry for each."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+import requests
+from joserfc import jwt
+from joserfc.jwk import RSAKey
+
+from dashboard.app import create_app
+from etl.demo.sample import BOARD_VILLAGE, COUNTY, TOWNSHIP, VILLAGES, build_sample
+from etl.warehouse.accounts import add_user, audit_entries, get_user
+from etl.warehouse.db import make_engine
+from etl.warehouse.screens import register
+from etl.warehouse.settings import Settings
+from tests.browser.conftest import free_port
+from tests.integration.test_callback_validation import county
+
+pytestmark = pytest.mark.integration
+HTTPS = "https://localhost"
+PASSWORD = "a password long enough"
+
+
+@pytest.fixture(scope="module")
+def county_var(tmp_path_factory):
+    var_dir = tmp_path_factory.mktemp("login-var")
+    settings = build_sample(var_dir)
+    with make_engine(settings.warehouse_url).begin() as connection:
+        add_user(connection, "admin", "admin", COUNTY, password=PASSWORD)
+        add_user(connection, "zhen", "township", TOWNSHIP, password=PASSWORD)
+        add_user(connection, "cun", "village", BOARD_VILLAGE, password=PASSWORD)
+    return var_dir
+
+
+def served(var_dir, **settings):
+    """The app over the sample county and its warehouse engine."""
+    config = Settings.load(var_dir=str(var_dir), **settings)
+    return create_app(config), make_engine(config.warehouse_url)
+
+
+def csrf_token(client, address: str = "/login") -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(f"{HTTPS}{address}").get_data(as_text=True))[1]
+
+
+def log_in(client, name: str, password: str = PASSWORD, address: str = "10.0.0.1"):
+    data = {"name": name, "password": password, "csrf_token": csrf_token(client), "next": "/"}
+    return client.post(f"{HTTPS}/login", data=data, environ_base={"REMOTE_ADDR": address})
+
+
+def events(engine, name: str) -> list[str]:
+    with engine.connect() as connection:
+        return [entry.event for entry in audit_entries(connection, user=name, limit=500)]
+
+
+def test_a_login_starts_a_safe_session_and_the_login_page_speaks_chinese(county_var):
+    app, engine = served(county_var)
+    client = app.server.test_client()
+    form = client.get(f"{HTTPS}/login?next=/ops/screens")
+    assert (
+        form.status_code == 200
+        and "用户名" in form.get_data(as_text=True)
+        and "csrf_token" in form.get_data(as_text=True)
+    )
+    answer = log_in(client, "zhen")
+    assert answer.status_code == 302 and answer.headers["Location"] == "/"
+    cookie = answer.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=Lax" in cookie
+    assert client.get(f"{HTTPS}/").status_code == 200
+    assert client.get(f"{HTTPS}/ops/screens").status_code == 403  # a township cadre is no admin
+    logout = client.post(f"{HTTPS}/logout", data={"csrf_token": csrf_token(client, "/login")})
+    assert logout.status_code == 302
+    assert client.get(f"{HTTPS}/ops/screens").headers["Location"].startswith("/login?next=/ops/screens")
+    assert events(engine, "zhen")[:2] == ["logout", "login"]
+
+
+def test_forms_without_their_csrf_token_are_refused(county_var):
+    app, _ = served(county_var)
+    client = app.server.test_client()
+    refused = client.post(f"{HTTPS}/login", data={"name": "zhen", "password": PASSWORD})
+    assert refused.status_code == 400 and "CSRF" in refused.get_data(as_text=True)
+    log_in(client, "admin")
+    forged = client.post(f"{HTTPS}/admin/users/zhen", data={"action": "disable"})
+    assert forged.status_code == 400
+
+
+def test_five_failures_lock_the_account_and_the_address(county_var):
+    app, engine = served(county_var)
+    client = app.server.test_client()
+    for _ in range(5):
+        wrong = log_in(client, "cun", "not the password", address="10.0.0.50")
+        assert wrong.status_code == 401 and "用户名或密码错误" in wrong.get_data(as_text=True)
+    locked = log_in(client, "cun", address="10.0.0.51")  # the right password, from elsewhere: still locked
+    assert locked.status_code == 401 and "15 分钟" in locked.get_data(as_text=True)
+    other = log_in(client, "zhen", address="10.0.0.50")  # another account from the address that failed 5 times
+    assert other.status_code == 401
+    assert events(engine, "cun").count("login_failed") == 6
+
+
+def test_an_idle_session_ends_and_a_timed_refresh_does_not_keep_it_alive(county_var):
+    app, _ = served(county_var, idle_minutes=30)
+    client = app.server.test_client()
+    log_in(client, "zhen")
+    with client.session_transaction(base_url=HTTPS) as session:
+        session["seen"] = time.time() - 20 * 60
+    # A refresh fired by a timer (n_intervals) is not the user doing something: it does not renew the session.
+    refresh = client.post(f"{HTTPS}/_dash-update-component", json=county(scope=TOWNSHIP, shown=TOWNSHIP))
+    assert refresh.status_code == 200
+    with client.session_transaction(base_url=HTTPS) as session:
+        assert time.time() - session["seen"] > 19 * 60
+        session["seen"] = time.time() - 31 * 60
+    answer = client.get(f"{HTTPS}/ops/screens")
+    assert answer.status_code == 302 and "expired=1" in answer.headers["Location"]
+    assert "长时间未操作" in client.get(f"{HTTPS}{answer.headers['Location']}").get_data(as_text=True)
+
+
+def test_an_admin_manages_users_and_a_disabled_account_is_out_at_once(county_var):
+    app, engine = served(county_var)
+    with engine.begin() as connection:
+        add_user(connection, "clerk", "village", BOARD_VILLAGE, password=PASSWORD)
+    admin, clerk = app.server.test_client(), app.server.test_client()
+    log_in(admin, "admin")
+    assert log_in(clerk, "clerk", address="10.0.0.9").status_code == 302
+    page = admin.get(f"{HTTPS}/admin/users")
+    assert page.status_code == 200 and "用户管理" in page.get_data(as_text=True)
+    token = csrf_token(admin, "/admin/users")
+    made = admin.post(
+        f"{HTTPS}/admin/users",
+        data={"name": "cun2", "role": "village", "scope": VILLAGES[1], "password": PASSWORD, "csrf_token": token},
+    )
+    assert made.status_code == 302
+    bad = admin.post(
+        f"{HTTPS}/admin/users",
+        data={"name": "x9", "role": "township", "scope": VILLAGES[1], "password": PASSWORD, "csrf_token": token},
+    )
+    assert bad.status_code == 400 and "乡镇级用户的范围" in bad.get_data(as_text=True)
+    assert clerk.get(f"{HTTPS}/ops/screens").status_code == 403  # logged in, and no admin
+    admin.post(f"{HTTPS}/admin/users/clerk", data={"action": "disable", "csrf_token": token})
+    with engine.connect() as connection:
+        assert get_user(connection, "clerk").enabled is False and get_user(connection, "cun2").scope == VILLAGES[1]
+    assert clerk.get(f"{HTTPS}/ops/screens").status_code == 302  # the session is no longer anyone
+    assert "停用" in log_in(clerk, "clerk", address="10.0.0.9").get_data(as_text=True)
+    assert "user_changed" in events(engine, "admin")
+
+
+def test_kiosks_need_a_login_or_a_screens_token_when_screens_are_not_public(county_var):
+    app, engine = served(county_var, public_screens="false")
+    with engine.begin() as connection:
+        token = register(connection, "hall-01", "county", region_code=TOWNSHIP)
+    anonymous = app.server.test_client()
+    assert anonymous.get(f"{HTTPS}/screen/county").status_code == 302
+    assert anonymous.post(f"{HTTPS}/_dash-update-component", json=county()).status_code == 401
+    wrong = anonymous.get(f"{HTTPS}/screen/county?screen=hall-01&token=guess")
+    assert wrong.status_code == 302
+    kiosk = app.server.test_client()
+    assert kiosk.get(f"{HTTPS}/screen/county?kiosk=1&screen=hall-01&token={token}").status_code == 200
+    # Its refreshes carry the session the address opened: the screen's region, and nothing beside it.
+    assert kiosk.post(f"{HTTPS}/_dash-update-component", json=county(scope=TOWNSHIP, shown=TOWNSHIP)).status_code == 200
+    other = VILLAGES[2][:9] + "000"
+    assert kiosk.post(f"{HTTPS}/_dash-update-component", json=county(scope=other, shown=other)).status_code == 403
+
+
+class Provider:
+    """A small OpenID provider: discovery, an authorization endpoint that approves at once, a token endpoint
+    that signs an ID token (RS256) with the claims the test chose, and its keys."""
+
+    def __init__(self, claims: dict):
+        self.key = RSAKey.generate_key(2048, parameters={"kid": "test"})
+        self.claims, self.codes = claims, {}
+        self.port = free_port()
+        self.issuer = f"http://127.0.0.1:{self.port}"
+        provider = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # quiet
+                pass
+
+            def _json(self, data, status=200):
+                body = json.dumps(data).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self):
+                parts = urlsplit(self.path)
+                if parts.path == "/.well-known/openid-configuration":
+                    self._json(provider.discovery())
+                elif parts.path == "/jwks":
+                    self._json({"keys": [provider.key.as_dict(private=False)]})
+                elif parts.path == "/authorize":
+                    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+                    code = uuid.uuid4().hex
+                    provider.codes[code] = query
+                    self.send_response(302)
+                    back = urlencode({"code": code, "state": query["state"]})
+                    self.send_header("Location", f"{query['redirect_uri']}?{back}")
+                    self.end_headers()
+                else:
+                    self._json({}, 404)
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", 0))
+                form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                asked = provider.codes.pop(form.get("code"), None)
+                if asked is None:
+                    self._json({"error": "invalid_grant"}, 400)
+                    return
+                now = int(time.time())
+                claims = {"iss": provider.issuer, "aud": asked["client_id"], "iat": now, "exp": now + 300}
+                claims |= {"nonce": asked.get("nonce"), **provider.claims}
+                token = jwt.encode({"alg": "RS256", "kid": "test"}, claims, provider.key)
+                self._json({"access_token": "at", "token_type": "Bearer", "expires_in": 300, "id_token": token})
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def discovery(self) -> dict:
+        return {
+            "issuer": self.issuer,
+            "authorization_endpoint": f"{self.issuer}/authorize",
+            "token_endpoint": f"{self.issuer}/token",
+            "jwks_uri": f"{self.issuer}/jwks",
+            "response_types_supported": ["code"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+        }
+
+    def stop(self) -> None:
+        self.server.shutdown()
+
+
+def sso(app, claims_provider: Provider):
+    """Go through the provider as a browser would; the app's last answer."""
+    client = app.server.test_client()
+    start = client.get(f"{HTTPS}/auth/oidc/login?next=/")
+    assert start.status_code == 302 and start.headers["Location"].startswith(claims_provider.issuer)
+    back = requests.get(start.headers["Location"], allow_redirects=False, timeout=10)
+    return client, client.get(back.headers["Location"])
+
+
+def test_single_sign_on_takes_the_region_and_role_from_the_id_token(county_var, monkeypatch):
+    monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")  # the test provider speaks plain HTTP on loopback
+    claims = {"sub": "u-1001", "preferred_username": "wang.zhen", "name": "王镇长", "region_code": TOWNSHIP}
+    provider = Provider({**claims, "role": "township"})
+    try:
+        app, engine = served(county_var, oidc_issuer=provider.issuer, oidc_client_id="rb", oidc_client_secret="s")
+        client, answer = sso(app, provider)
+        assert answer.status_code == 302 and answer.headers["Location"] == "/", answer.get_data(as_text=True)
+        with engine.connect() as connection:
+            user = get_user(connection, "wang.zhen")
+        assert (user.role, user.scope, user.source, user.display_name) == ("township", TOWNSHIP, "oidc", "王镇长")
+        assert client.get(f"{HTTPS}/?region={TOWNSHIP}").status_code == 200
+        assert client.get(f"{HTTPS}/?region={COUNTY}").status_code == 403
+        assert "login" in events(engine, "wang.zhen")
+        provider.claims = {**claims, "preferred_username": "zhen", "role": "township"}  # a local account's name
+        _, clash = sso(app, provider)
+        assert clash.status_code == 403 and "本地账号 zhen 已存在" in clash.get_data(as_text=True)
+        provider.claims = {**claims, "sub": "u-2", "preferred_username": "li", "region_code": "990101999999"}
+        _, unknown = sso(app, provider)
+        assert unknown.status_code == 403 and "不是数据仓库中的区划" in unknown.get_data(as_text=True)
+    finally:
+        provider.stop()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, delete, select, text, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from etl.alerts.kinds import Observation
@@ -15,7 +15,7 @@ from etl.alerts.owner import level_up, owner_code, owner_level
 from etl.alerts.rules import Rule
 from etl.warehouse.alerts import LEVEL_NAMES, add_event
 from etl.warehouse.db import as_utc
-from etl.warehouse.schema import ALERT_LIVE, alerts
+from etl.warehouse.schema import ALERT_LIVE, alert_events, alerts
 
 LIVE = alerts.c.status != "resolved"
 
@@ -113,12 +113,15 @@ def apply(connection: Connection, rule: Rule, seen: Observation, live: list, now
             moved,
         )
     inserted = _insert(connection, new)
-    for row in new:
-        if row["subject"] in inserted and row["status"] == "open":
-            _open(connection, inserted[row["subject"]], row["level"], now)
-            changes.opened += 1
-        elif row["subject"] in inserted:
-            changes.pending += 1
+    opened = [
+        {"alert_id": inserted[row["subject"]], "at": now, "kind": "opened", "level": row["level"], "planned": 0}
+        for row in new
+        if row["subject"] in inserted and row["status"] == "open"
+    ]
+    if opened:  # one statement for a sweep that opens thousands
+        connection.execute(insert(alert_events), opened)
+    changes.opened += len(opened)
+    changes.pending += sum(1 for row in new if row["subject"] in inserted and row["status"] == "pending")
     for alert in live:
         if alert.subject in seen.firing:
             continue

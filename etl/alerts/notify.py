@@ -4,7 +4,9 @@ claimed, sent, and marked sent, or retried with backoff until the channel's atte
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -116,6 +118,39 @@ def _claim(engine: Engine, channels: dict[str, Channel], now: datetime, limit: i
     return claimed
 
 
+def _send(engine: Engine, channel: Channel, row, clock: Callable[[], datetime], done: Delivered) -> None:
+    """Send one claimed notification and mark it in the log: sent, to be retried after the backoff, or failed."""
+    error = None
+    try:
+        channel.send(Message.from_json(orjson.loads(row.message)))
+    except DeliveryError as problem:
+        error = str(problem)
+    except Exception as problem:  # noqa: BLE001 - a channel's bug must not stop the others' notifications
+        error = f"{type(problem).__name__}: {problem}"
+    now, attempts = clock(), row.attempts + 1
+    if error is None:
+        values, outcome = {"status": "sent", "sent_at": now, "error": None}, "sent"
+    elif attempts >= channel.attempts:
+        values, outcome = {"status": "failed", "error": error}, "failed"
+    else:
+        values, outcome = (
+            {"status": "pending", "error": error, "due_at": now + channel.retry_after(attempts)},
+            "retried",
+        )
+    with engine.begin() as connection:
+        connection.execute(
+            update(notifications)
+            .where(notifications.c.id == row.id)
+            .values(attempts=attempts, lease_until=None, **values)
+        )
+    with _counting:
+        setattr(done, outcome, getattr(done, outcome) + 1)
+
+
+_counting = threading.Lock()
+SENDERS = 8  # notifications in flight at once: a burst of alerts is not sent one round trip after another
+
+
 def deliver(
     engine: Engine,
     channels: dict[str, Channel],
@@ -125,44 +160,28 @@ def deliver(
     stop: Callable[[], bool] = lambda: False,
 ) -> Delivered:
     """Send the notifications that are due, each marked in the log right after its channel accepted it (or
-    failed: tried again after the channel's backoff, given up after its attempts). ``stop()`` true: the rest
-    of the claimed ones go back to wait."""
+    failed: tried again after the channel's backoff, given up after its attempts). ``stop()`` true: those not
+    yet sent go back to wait."""
     done = Delivered()
     if not channels:
         return done
     claimed = _claim(engine, channels, clock(), limit)
-    for index, row in enumerate(claimed):
+
+    def one(row) -> None:
         if stop():
             with engine.begin() as connection:
-                back = [other.id for other in claimed[index:]]
                 connection.execute(
                     update(notifications)
-                    .where(notifications.c.id.in_(back), notifications.c.status == "sending")
+                    .where(notifications.c.id == row.id, notifications.c.status == "sending")
                     .values(status="pending", lease_until=None)
                 )
-            break
-        channel = channels[row.channel]
-        error = None
-        try:
-            channel.send(Message.from_json(orjson.loads(row.message)))
-        except DeliveryError as problem:
-            error = str(problem)
-        except Exception as problem:  # noqa: BLE001 - a channel's bug must not stop the others' notifications
-            error = f"{type(problem).__name__}: {problem}"
-        now, attempts = clock(), row.attempts + 1
-        if error is None:
-            values = {"status": "sent", "sent_at": now, "error": None}
-            done.sent += 1
-        elif attempts >= channel.attempts:
-            values = {"status": "failed", "error": error}
-            done.failed += 1
-        else:
-            values = {"status": "pending", "error": error, "due_at": now + channel.retry_after(attempts)}
-            done.retried += 1
-        with engine.begin() as connection:
-            connection.execute(
-                update(notifications)
-                .where(notifications.c.id == row.id)
-                .values(attempts=attempts, lease_until=None, **values)
-            )
+            return
+        _send(engine, channels[row.channel], row, clock, done)
+
+    if len(claimed) <= 1:
+        for row in claimed:
+            one(row)
+        return done
+    with ThreadPoolExecutor(max_workers=SENDERS) as pool:
+        list(pool.map(one, claimed))
     return done

@@ -86,19 +86,19 @@ def _computed_in_request() -> dict | None:
 REGION_PARAMETERS = {"scope": "within", "parent": "within", "village": "within", "region": "near"}
 
 
-def region_parameter(function: Callable) -> tuple[str, str] | None:
-    """(parameter, rule) through which a query names its region, or None."""
-    names = inspect.signature(function).parameters
-    return next(((name, rule) for name, rule in REGION_PARAMETERS.items() if name in names), None)
+def region_parameter(function: Callable) -> tuple[str, int, str] | None:
+    """(parameter, its position after the engine, rule) through which a query names its region, or None."""
+    names = list(inspect.signature(function).parameters)
+    found = next(((name, rule) for name, rule in REGION_PARAMETERS.items() if name in names), None)
+    return (found[0], names.index(found[0]) - 1, found[1]) if found else None
 
 
-def _checked_region(function: Callable, parameter, args: tuple, kwargs: dict) -> None:
+def _checked_region(parameter, args: tuple, kwargs: dict) -> None:
     """Refuse (403, audited) a query for a region the request's viewer may not read."""
     if parameter is None or not view_scope():
         return
-    name, rule = parameter
-    bound = inspect.signature(function).bind(None, *args, **kwargs)
-    code = bound.arguments.get(name)
+    name, position, rule = parameter
+    code = args[position] if position < len(args) else kwargs.get(name)
     if not isinstance(code, str):
         return
     if sees(code) or (rule == "near" and scope_holds(code, view_scope())):
@@ -115,7 +115,7 @@ def versioned(function: Callable) -> Callable:
 
     @functools.wraps(function)
     def wrapper(engine: Engine, *args, **kwargs):
-        _checked_region(function, parameter, args, kwargs)
+        _checked_region(parameter, args, kwargs)
         version = warehouse_version(engine)
         digest = hashlib.sha1(orjson.dumps([args, kwargs], default=str, option=orjson.OPT_SORT_KEYS)).hexdigest()
         key = f"q:{function.__name__}:v{version}:s{view_scope() or '*'}:{digest}"

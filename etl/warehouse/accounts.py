@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -270,5 +271,11 @@ def audit_entries(
 
 def scope_holds(scope: str, code: str) -> bool:
     """Whether a region code lies within a scope (the scope's region or below it)."""
-    low, high = scope_range(scope)
+    low, high = _range(scope)
     return low <= code <= high
+
+
+@lru_cache(maxsize=4096)
+def _range(scope: str) -> tuple[str, str]:
+    """A scope's code range, remembered: every query of a logged-in request asks it."""
+    return scope_range(scope)

@@ -116,10 +116,12 @@ def resolve_command(settings: Settings, alert_id: int, user_name: str, note: str
 def rules_command(settings: Settings) -> None:
     """列出告警规则文件中的规则和已启用的通知渠道。"""
     from etl.alerts.describe import describe_rule
+    from etl.status import duration_text
     from etl.warehouse.alerts import SEVERITY_NAMES
 
     config = _config(settings)
-    click.echo(f"告警规则文件：{config.source}（每 {config.sweep} 全面检查一次）")
+    every = duration_text(config.sweep.total_seconds())
+    click.echo(f"告警规则文件：{config.source}（每 {every} 全面检查一次）")
     for rule in config.rules.values():
         click.echo(f"{rule.id}  {rule.name}  {SEVERITY_NAMES[rule.severity]}  {describe_rule(rule)}")
     channels = "、".join(f"{name}（{channel.type}）" for name, channel in config.channels.items())

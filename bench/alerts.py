@@ -32,6 +32,7 @@ from etl.rollups import day_of
 from etl.warehouse.db import make_engine, migrate
 from etl.warehouse.schema import cases, device_latest, devices, feed_freshness, feed_state, rollups
 from geo.hierarchy import HierarchyRead, RegionRecord
+from tests.alert_county import AIR_RULE
 from tests.alert_servers import Recorder
 from tests.mosquitto import Broker
 from tests.mqtt_county import VILLAGES, sensors_feed, wait_for_sessions, watch_county
@@ -214,18 +215,7 @@ def evaluation() -> None:
         admin.dispose()
 
 
-RULE = """
-[rules.air]
-name = "空气重度污染"
-kind = "reading"
-metric = "aqi"
-fire = "> 150"
-clear = "<= 140"
-
-[channels.hook]
-type = "webhook"
-url_env = "BENCH_ALERT_HOOK"
-"""
+RULE = AIR_RULE.format(hook="BENCH_ALERT_HOOK")
 
 
 def _publish(port: int, count: int, rate: float) -> dict[str, float]:

@@ -6,14 +6,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import insert
 
 from etl.alerts.config import load_alerts
 from etl.latest import update_latest
 from etl.regions import load_hierarchy
+from etl.rollups import day_of
 from etl.upsert import upsert
 from etl.warehouse.db import make_engine, migrate
-from etl.warehouse.schema import cases, devices
+from etl.warehouse.schema import cases, devices, rollups
 from geo.hierarchy import HierarchyRead, RegionRecord
 
 COUNTY, TOWN_A, TOWN_B = "990199000000", "990199001000", "990199002000"
@@ -27,6 +29,20 @@ REGIONS = [
     RegionRecord(VILLAGE_B1, "丙村", "village", TOWN_B),
 ]
 START = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)  # 10:00 local
+# An AQI rule without hold time and a webhook whose address is in the environment variable {hook}.
+AIR_RULE = """
+[rules.air]
+name = "空气重度污染"
+kind = "reading"
+metric = "aqi"
+fire = "> 150"
+clear = "<= 140"
+severity = "major"
+
+[channels.hook]
+type = "webhook"
+url_env = "{hook}"
+"""
 
 
 class Clock:
@@ -49,6 +65,15 @@ def county_engine(url: str):
     migrate(engine)
     load_hierarchy(engine, HierarchyRead(REGIONS, []), source="test")
     return engine
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def county(request, tmp_path):
+    """The county's warehouse on SQLite, then on PostgreSQL."""
+    url = f"sqlite:///{tmp_path / 'w.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    engine = county_engine(url)
+    yield engine
+    engine.dispose()
 
 
 def reading(engine, device: str, metric: str, value: float, at: datetime, region: str = VILLAGE_A1) -> None:
@@ -85,6 +110,8 @@ def alerts_file(folder: Path, text: str, environment: dict | None = None):
     return load_alerts(path, environment or {})
 
 
-def insert_row(engine, table, **values) -> None:
+def day_count(engine, region: str, measure: str, dimension: str, count: int, at: datetime) -> None:
+    """A region's count of a measure on the local day of ``at``, as the rollups keep it."""
+    row = {"grain": "day", "bucket": day_of(at), "region_code": region, "measure": measure, "dimension": dimension}
     with engine.begin() as connection:
-        connection.execute(insert(table).values(**values))
+        connection.execute(insert(rollups).values(**row, count=count, total=count))

@@ -13,7 +13,7 @@ from etl.alerts.evaluate import Evaluator
 from etl.upsert import upsert
 from etl.warehouse.accounts import User
 from etl.warehouse.alerts import AlertError, acknowledge, alert_history, list_alerts, open_alerts, resolve
-from etl.warehouse.schema import alert_events, alerts, feed_freshness, feed_state, rollups
+from etl.warehouse.schema import alert_events, alerts, feed_freshness, feed_state
 from tests.alert_county import (
     COUNTY,
     TOWN_A,
@@ -23,7 +23,8 @@ from tests.alert_county import (
     Clock,
     alerts_file,
     case,
-    county_engine,
+    county,  # noqa: F401 - the fixture
+    day_count,
     reading,
 )
 
@@ -39,12 +40,9 @@ escalate = { village = "30m", township = "2h" }
 """
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request, tmp_path):
-    url = f"sqlite:///{tmp_path / 'w.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    engine = county_engine(url)
-    yield engine
-    engine.dispose()
+@pytest.fixture
+def engine(county):  # noqa: F811 - the shared fixture, imported
+    return county
 
 
 def _alerts(engine) -> list:
@@ -233,25 +231,10 @@ clear = "< 10"
             for code in (VILLAGE_A1, VILLAGE_B1):
                 values = {"feed": feed, "region_code": code, "last_event_time": clock.now, "last_loaded_at": clock.now}
                 upsert(connection, feed_freshness, [values], ["feed", "region_code"])
-        from etl.rollups import day_of
-
-        day = {"grain": "day", "bucket": day_of(clock.now), "measure": "cases.received", "dimension": "appeal"}
-        upsert(
-            connection,
-            rollups,
-            [{**day, "region_code": VILLAGE_A1, "count": 16, "total": 16}],
-            ["grain", "bucket", "region_code", "measure", "dimension"],
-        )
+    day_count(engine, VILLAGE_A1, "cases.received", "appeal", 16, clock.now)
     evaluator.sweep()
     assert _alerts(engine) == []  # a dimension of its own: the rule reads dimension ''
-    with engine.begin() as connection:
-        day["dimension"] = ""
-        upsert(
-            connection,
-            rollups,
-            [{**day, "region_code": VILLAGE_A1, "count": 16, "total": 16}],
-            ["grain", "bucket", "region_code", "measure", "dimension"],
-        )
+    day_count(engine, VILLAGE_A1, "cases.received", "", 16, clock.now)
     evaluator.sweep()
     assert [(row.rule_id, row.region_code) for row in _alerts(engine)] == [("surge", VILLAGE_A1)]
     clock.advance(minutes=21)  # past twice the sensors' 10-minute cadence; devices are reference data

@@ -8,7 +8,6 @@ import base64
 import email
 import hashlib
 import hmac
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -19,7 +18,7 @@ from etl.alerts.service import AlertService
 from etl.warehouse.accounts import User
 from etl.warehouse.alerts import acknowledge
 from etl.warehouse.schema import notifications
-from tests.alert_county import VILLAGE_A1, VILLAGE_B1, Clock, alerts_file, county_engine, reading
+from tests.alert_county import VILLAGE_A1, VILLAGE_B1, Clock, alerts_file, county, reading  # noqa: F401
 from tests.alert_servers import Mailbox, Recorder
 
 RULE = """
@@ -33,12 +32,9 @@ severity = "{severity}"
 """
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request, tmp_path):
-    url = f"sqlite:///{tmp_path / 'w.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    engine = county_engine(url)
-    yield engine
-    engine.dispose()
+@pytest.fixture
+def engine(county):  # noqa: F811 - the shared fixture, imported
+    return county
 
 
 @pytest.fixture
@@ -47,6 +43,11 @@ def servers():
     yield recorder, mailbox
     recorder.close()
     mailbox.close()
+
+
+def _hook(recorder: Recorder, line: str) -> str:
+    """A webhook channel to the recorder's /hook with one more setting."""
+    return f'[channels.hook]\ntype = "webhook"\nurl = "{recorder.url("/hook")}"\n{line}\n'
 
 
 def _channels(recorder: Recorder, mailbox: Mailbox) -> str:
@@ -132,7 +133,7 @@ def test_every_channel_receives_its_format(engine, tmp_path, servers):
 
 def test_a_failure_is_retried_after_its_backoff_and_nothing_is_sent_twice_after_a_restart(engine, tmp_path, servers):
     recorder, _mailbox = servers
-    hook = f'[channels.hook]\ntype = "webhook"\nurl = "{recorder.url("/hook")}"\nretry = {{ attempts = 3, backoff = "30s" }}\n'
+    hook = _hook(recorder, 'retry = { attempts = 3, backoff = "30s" }')
     config = alerts_file(tmp_path, RULE.format(severity="major") + hook)
     recorder.failures["/hook"] = 1  # the receiver answers 500 once
     clock = Clock()
@@ -164,7 +165,7 @@ def test_a_failure_is_retried_after_its_backoff_and_nothing_is_sent_twice_after_
 
 def test_attempts_spent_leave_the_notification_failed_in_the_log(engine, tmp_path, servers):
     recorder, _mailbox = servers
-    hook = f'[channels.hook]\ntype = "webhook"\nurl = "{recorder.url("/hook")}"\nretry = {{ attempts = 2, backoff = "1s" }}\n'
+    hook = _hook(recorder, 'retry = { attempts = 2, backoff = "1s" }')
     config = alerts_file(tmp_path, RULE.format(severity="major") + hook)
     recorder.failures["/hook"] = 5
     clock = Clock()
@@ -179,7 +180,7 @@ def test_attempts_spent_leave_the_notification_failed_in_the_log(engine, tmp_pat
 
 def test_quiet_hours_defer_until_they_end_and_critical_alerts_go_at_once(engine, tmp_path, servers):
     recorder, _mailbox = servers
-    hook = f'[channels.hook]\ntype = "webhook"\nurl = "{recorder.url("/hook")}"\nquiet_hours = "22:00-07:00"\n'
+    hook = _hook(recorder, 'quiet_hours = "22:00-07:00"')
     config = alerts_file(
         tmp_path,
         RULE.format(severity="major")
@@ -232,5 +233,7 @@ events = ["escalated", "acknowledged"]
         acknowledge(connection, b1.id, User("xizhen", "西镇", "township", VILLAGE_B1[:9] + "000"), "收到")
     service.deliver()  # plans the acknowledgement written outside the evaluator, then sends
     assert [item.body["alert"]["event"] for item in recorder.at("/a1")] == ["opened"]
-    county = sorted((item.body["alert"]["region_code"], item.body["alert"]["event"]) for item in recorder.at("/county"))
-    assert county == [(VILLAGE_A1, "escalated"), (VILLAGE_B1, "acknowledged"), (VILLAGE_B1, "escalated")]
+    at_county = sorted(
+        (item.body["alert"]["region_code"], item.body["alert"]["event"]) for item in recorder.at("/county")
+    )
+    assert at_county == [(VILLAGE_A1, "escalated"), (VILLAGE_B1, "acknowledged"), (VILLAGE_B1, "escalated")]

@@ -17,25 +17,13 @@ from etl.cli import main
 from etl.warehouse.accounts import add_user
 from etl.warehouse.db import make_engine
 from etl.warehouse.schema import alerts
-from tests.alert_county import COUNTY, VILLAGE_A1, VILLAGE_B1, Clock, alerts_file, county_engine, reading
+from tests.alert_county import AIR_RULE, COUNTY, VILLAGE_A1, VILLAGE_B1, Clock, alerts_file, county_engine, reading
 from tests.alert_servers import Recorder
 from tests.mosquitto import Broker
 from tests.mqtt_county import VILLAGES, sensors_feed, wait_for_sessions, watch_county
 
 DEVICES = 20
-RULES = """
-[rules.air]
-name = "空气重度污染"
-kind = "reading"
-metric = "aqi"
-fire = "> 150"
-clear = "<= 140"
-severity = "major"
-
-[channels.hook]
-type = "webhook"
-url_env = "TEST_ALERT_HOOK"
-"""
+RULES = AIR_RULE.format(hook="TEST_ALERT_HOOK")
 
 
 def _publish(port: int, value: float) -> None:

@@ -24,15 +24,6 @@ def _config(settings: Settings):
         raise click.ClickException(str(error)) from None
 
 
-def _top_scope(connection) -> str:
-    """The top region of the warehouse (the CLI sees every alert)."""
-    from sqlalchemy import func, select
-
-    from etl.warehouse.schema import regions
-
-    return connection.execute(select(func.min(regions.c.code))).scalar() or "000000000000"
-
-
 def _line(alert) -> str:
     from etl.runner import local_text
     from etl.warehouse.alerts import LEVEL_NAMES
@@ -64,7 +55,7 @@ def list_command(settings: Settings, open_only: bool, region: str | None, limit:
     except CodeError as error:
         raise click.ClickException(f"--region：{error}") from None
     with engine(settings).connect() as connection:
-        found = list_alerts(connection, _top_scope(connection), open_only=open_only, region=region, limit=limit)
+        found = list_alerts(connection, None, open_only=open_only, region=region, limit=limit)
     if not found:
         click.echo("没有未消除的告警" if open_only else "没有告警")
     for alert in found:

@@ -72,16 +72,18 @@ def _alert(row) -> Alert:
 
 def list_alerts(
     connection: Connection,
-    scope: str,
+    scope: str | None,
     *,
     open_only: bool = False,
     region: str | None = None,
     limit: int | None = 200,
 ) -> list[Alert]:
     """The alerts of a scope (and, if given, of a region within it), open ones (unacknowledged first) or all,
-    most severe and newest first; pending alerts (holding for their rule's `for`) are not alerts yet."""
-    low, high = scope_range(scope)
-    query = select(alerts).where(alerts.c.region_code.between(low, high))
+    most severe and newest first; pending alerts (holding for their rule's `for`) are not alerts yet. A scope
+    of None (the operator's CLI) is every region."""
+    query = select(alerts)
+    if scope is not None:
+        query = query.where(alerts.c.region_code.between(*scope_range(scope)))
     if region:
         query = query.where(alerts.c.region_code.between(*scope_range(region)))
     query = query.where(alerts.c.status.in_(VISIBLE)) if open_only else query.where(alerts.c.status != "pending")

@@ -1,9 +1,9 @@
 """The screens' query cache: flask-caching (filesystem, or Redis when CACHE_REDIS_URL is set), keyed by version.
 
 Every key holds the warehouse version, so a load invalidates exactly what it could have changed and no
-screen ever shows an answer older than the data; no TTL guesswork. In a request, answers computed are kept
-for the rest of that request and written to the shared cache once the response has been sent: a drill into
-a scope nothing has cached yet computes some twenty answers, and its screen should not wait for their writes.
+screen ever shows an answer older than the data; no TTL guesswork. An answer nobody has cached is computed once
+at a time (dashboard/flight.py: the threads of a worker and the workers sharing the cache wait for the one
+computing it) and stored at once, so that those waiting find it; in a request, answers are kept for the rest of it.
 """
 
 from __future__ import annotations
@@ -11,17 +11,17 @@ from __future__ import annotations
 import functools
 import hashlib
 import inspect
-import logging
 from collections.abc import Callable
 from pathlib import Path
 
 import orjson
-from flask import after_this_request, g, has_request_context
+from flask import g, has_request_context
 from flask_caching import Cache
 from sqlalchemy import Engine
 
 from dashboard.auth.viewer import forbid, sees, view_scope
 from dashboard.codec import decode, encode
+from dashboard.flight import once
 from etl.warehouse.accounts import scope_holds
 from etl.warehouse.db import current_version
 from etl.warehouse.settings import Settings
@@ -56,27 +56,13 @@ def warehouse_version(engine: Engine) -> int:
 
 
 def _computed_in_request() -> dict | None:
-    """The answers this request computed (encoded, as the shared cache holds them: a caller changing its
-    answer changes neither the entry nor what a later caller gets), written to the shared cache after the
-    response; None outside a request (the CLI, tests), where answers are written at once."""
+    """The answers this request has had (encoded, as the shared cache holds them: a caller changing its answer
+    changes neither what a later caller gets nor the entry), so asking twice in a request reads the cache once;
+    None outside a request (the CLI, tests)."""
     if not has_request_context():
         return None
     if "cache_computed" not in g:
-        computed = g.cache_computed = {}
-        backend = cache.cache  # the flask-caching proxy needs an app context, gone once the response is sent
-
-        def write_all() -> None:
-            for key, encoded in computed.items():
-                try:
-                    backend.set(key, decode(encoded), timeout=TIMEOUT)
-                except Exception:  # noqa: BLE001 - the response is sent; a lost entry is only computed again
-                    logging.getLogger(__name__).warning("cache write of %s failed", key, exc_info=True)
-
-        @after_this_request
-        def write_when_sent(response):
-            response.call_on_close(write_all)
-            return response
-
+        g.cache_computed = {}
     return g.cache_computed
 
 
@@ -123,14 +109,17 @@ def versioned(function: Callable) -> Callable:
         if computed is not None and key in computed:
             return decode(computed[key])
         found = cache.get(key)
-        if found is not None:
-            return found
-        value = function(engine, *args, **kwargs)
-        if computed is None:
-            cache.set(key, value, timeout=TIMEOUT)
-        else:
-            computed[key] = encode(value)
-        return value
+        if found is None:
+
+            def compute():
+                answer = function(engine, *args, **kwargs)
+                cache.set(key, answer, timeout=TIMEOUT)  # at once: other threads and workers wait for it
+                return answer
+
+            found = once(key, compute, lambda: cache.get(key), cache.cache)
+        if computed is not None:
+            computed[key] = encode(found)
+        return found
 
     wrapper.uncached = function
     return wrapper

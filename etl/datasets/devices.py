@@ -12,6 +12,7 @@ KINDS = {
     "土壤墒情": "soil",
     "大棚": "greenhouse",
     "摄像头": "camera",
+    "养殖舍": "livestock_house",
 }
 
 DATASET = Dataset(

@@ -17,6 +17,10 @@ METRIC_RANGES = {
     "humidity": (0, 100),  # %
     "soil_moisture": (0, 100),  # %
     "online": (0, 1),  # camera
+    "ammonia": (0, 100),  # livestock house, ppm
+    "co2": (0, 10000),  # livestock house, ppm
+    "wind_speed": (0, 75),  # weather station, m/s
+    "rainfall": (0, 300),  # weather station, mm in the hour
 }
 
 

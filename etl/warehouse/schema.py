@@ -545,3 +545,180 @@ Index(
     postgresql_where=text("status IN ('received', 'in_progress')"),
     sqlite_where=text("status IN ('received', 'in_progress')"),
 )
+
+# --- Every reference indicator of the pilot programme backed by data (migration 0019): the facts of the items
+# that had none (农厕, 疫情防控, 政务服务, 民主议事/监督, 溯源, the labour pool's people), the programme's own
+# reports (status per milestone, funds), and the programme as data with its monthly scores.
+
+toilets = _fact(
+    "toilets",
+    ("record_id",),
+    Column("record_id", String(64), nullable=False),
+    Column("toilet_id", String(64), comment="the household toilet (or public toilet) the record is about"),
+    Column("kind", String(16), nullable=False, comment="renovation | inspection | fault | desludging"),
+    Column("repaired_at", DateTime(timezone=True), comment="faults: when the repair was done"),
+    Column("detail", Text),
+)
+
+epidemic = _fact(
+    "epidemic",
+    ("region_code", "event_time", "kind"),
+    Column("kind", String(24), nullable=False, comment="health_check | vaccination | monitoring_point"),
+    Column("quantity", Integer, nullable=False, comment="people checked, doses given or points reporting"),
+)
+
+gov_services = _fact(
+    "gov_services",
+    ("application_id",),
+    Column("application_id", String(64), nullable=False),
+    Column("service", String(100), nullable=False, comment="the matter applied for (事项)"),
+    Column("channel", String(16), comment="online | mobile | counter | proxy"),
+    Column("mode", String(16), comment="single | joint (并联审批、协同办理)"),
+    Column("status", String(16), nullable=False, comment="appointed | received | in_progress | completed"),
+    Column("appointment_at", DateTime(timezone=True)),
+    Column("received_at", DateTime(timezone=True)),
+    Column("completed_at", DateTime(timezone=True)),
+    Column("feedback_at", DateTime(timezone=True)),
+    Column("satisfaction", Integer, comment="1..5"),
+)
+
+deliberations = _fact(
+    "deliberations",
+    ("matter_id",),
+    Column("matter_id", String(64), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("form", String(16), nullable=False, comment="online | assembly | representatives"),
+    Column("status", String(16), nullable=False, comment="consulting | voting | decided | published"),
+    Column("participants", Integer),
+    Column("votes_for", Integer),
+    Column("votes_against", Integer),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("outcome", Text),
+)
+
+supervision_items = _fact(
+    "supervision_items",
+    ("item_id",),
+    Column("item_id", String(64), nullable=False),
+    Column("subject", String(16), nullable=False, comment="village_affairs | finance | projects | benefits | other"),
+    Column("source", String(16), comment="villager | committee"),
+    Column("title", String(200), nullable=False),
+    Column("status", String(16), nullable=False, comment="received | in_progress | replied"),
+    Column("replied_at", DateTime(timezone=True)),
+    Column("satisfaction", Integer, comment="1..5"),
+)
+
+traceability = _fact(
+    "traceability",
+    ("record_id",),
+    Column("record_id", String(64), nullable=False),
+    Column("action", String(16), nullable=False, comment="issued | scanned"),
+    Column("product", String(100), nullable=False),
+    Column("batch", String(64)),
+    Column("codes", Integer, nullable=False, comment="codes issued to the batch, or scans of them"),
+)
+
+labour_profiles = _fact(
+    "labour_profiles",
+    ("worker_id",),
+    Column("worker_id", String(64), nullable=False, comment="the register's number; no name or ID number"),
+    Column("status", String(16), nullable=False, comment="migrant | local | unemployed"),
+    Column("education", String(16), comment="primary | junior | senior | vocational | college | bachelor | master"),
+    Column("skills", String(200), comment="特长, as the register writes them"),
+    Column("hobbies", String(200), comment="爱好"),
+    Column("wanted_job", String(100), comment="求职意向"),
+)
+
+pilot_status = _fact(
+    "pilot_status",
+    ("programme_id", "pilot_id", "milestone", "period"),
+    Column("programme_id", String(32), nullable=False),
+    Column("pilot_id", String(32), nullable=False),
+    Column("milestone", String(32), nullable=False, comment="the milestone's id or name in the programme"),
+    Column("period", String(7), nullable=False, comment="YYYY-MM the report is for"),
+    Column("status", String(16), nullable=False, comment="not_started | in_progress | done | delayed"),
+    Column("note", Text),
+)
+
+pilot_funds = _fact(
+    "pilot_funds",
+    ("programme_id", "pilot_id", "period"),
+    Column("programme_id", String(32), nullable=False),
+    Column("pilot_id", String(32), nullable=False),
+    Column("period", String(7), nullable=False, comment="YYYY-MM the figures stand at"),
+    Column("allocated", Float, comment="万元, cumulative"),
+    Column("disbursed", Float, nullable=False, comment="万元, cumulative"),
+    Column("spent", Float, nullable=False, comment="万元, cumulative"),
+    Column("note", Text),
+)
+
+programmes = Table(
+    "programmes",
+    metadata,
+    Column("programme_id", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("document", Text, comment="the notice that set the programme up"),
+    Column("issuer", String(100)),
+    Column("region_code", String(12), nullable=False, comment="the region the programme covers (a city)"),
+    Column("funds_per_pilot", Float, comment="万元 of linkage funds per pilot"),
+    Column("digest", String(64), nullable=False, comment="SHA-256 of the files imported"),
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+)
+
+programme_pilots = Table(
+    "programme_pilots",
+    metadata,
+    Column("programme_id", String(32), primary_key=True),
+    Column("pilot_id", String(32), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("kind", String(10), nullable=False, comment="township | village"),
+    Column("name", String(100), nullable=False, comment="as the programme's list writes it"),
+    Column("county", String(50), nullable=False),
+    Column("code", String(12), comment="the statistical code the list gives, if any"),
+    Column("region_code", String(12), comment="the region the pilot is tracked under; NULL when none resolved"),
+    Column("resolution", String(12), nullable=False, comment="code | name | ancestor | unresolved"),
+    Column("note", Text),
+    Index("ix_programme_pilots_region", "programme_id", "region_code"),
+)
+
+programme_milestones = Table(
+    "programme_milestones",
+    metadata,
+    Column("programme_id", String(32), primary_key=True),
+    Column("milestone_id", String(32), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("name", String(50), nullable=False),
+    Column("month", String(7), nullable=False, comment="YYYY-MM the milestone belongs to"),
+    Column("due_at", DateTime(timezone=True), nullable=False, comment="the end of its last local day"),
+    Column("text", Text),
+)
+
+programme_items = Table(
+    "programme_items",
+    metadata,
+    Column("programme_id", String(32), primary_key=True),
+    Column("item_id", String(16), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("level", String(10), nullable=False, comment="township | village"),
+    Column("area", String(50), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("name", String(50), nullable=False),
+    Column("text", Text, nullable=False, comment="the reference indicator in the programme's own words"),
+    Column("rules", Text, nullable=False, comment="the evidence rules as JSON, as the catalogue declares them"),
+)
+
+pilot_scores = Table(
+    "pilot_scores",
+    metadata,
+    Column("programme_id", String(32), primary_key=True),
+    Column("month", String(7), primary_key=True, comment="YYYY-MM: the month's last score is kept"),
+    Column("pilot_id", String(32), primary_key=True),
+    Column("item_id", String(16), primary_key=True),
+    Column("region_code", String(12), nullable=False),
+    Column("status", String(8), nullable=False, comment="met | partly | unmet | no_data"),
+    Column("evidence", Text, nullable=False, comment="JSON: per rule what, measure, value, period, rule, status"),
+    Column("as_of", DateTime(timezone=True), nullable=False, comment="the moment the evidence was read at"),
+    Column("computed_at", DateTime(timezone=True), nullable=False),
+    # A pilot's monthly trend reads its rows across months.
+    Index("ix_pilot_scores_pilot", "programme_id", "pilot_id", "month"),
+)

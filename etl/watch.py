@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from etl.alerts.service import AlertService, default_service
 from etl.feeds import Feed
+from etl.programmes.refresh import after_run as rescore_pilots
 from etl.runner import RunReport, run_feed
 
 
@@ -57,5 +58,6 @@ def _loop(engine, feeds, stop, late_hours, on_report, on_error, alerts: AlertSer
                 continue
             if on_report:
                 on_report(report)
+            rescore_pilots(engine, report)  # the pilot programmes' scores follow the loads (throttled)
         next_due = min(due.values(), default=now + 1) - time.monotonic()
         stop.wait(max(0.05, min(next_due, 1.0)))

@@ -307,10 +307,12 @@ def overview(
     connection: Connection, programme_id: str, month: str, scope: str | None = None, now: datetime | None = None
 ) -> dict:
     """The programme at a glance within a scope, for a screen's panel: pilots by kind, item scores by status,
-    milestones done and overdue, funds summed (万元)."""
+    milestones done and overdue, funds summed (万元; the same figures as the monthly report's)."""
     listed = pilots(connection, programme_id, scope)
     states = milestone_states(connection, programme_id, month, scope, now)
     money = funds(connection, programme_id, month, scope)
+    programme = get_programme(connection, programme_id)
+    default = (programme.funds_per_pilot if programme else None) or 0.0
     counted = Counter(
         score.status
         for per_pilot in scores(connection, programme_id, month, scope).values()
@@ -323,7 +325,11 @@ def overview(
         "milestones_done": sum(state.status == "done" for state in flat),
         "milestones_overdue": sum(state.overdue for state in flat),
         "overdue_pilots": sorted({p for p, per in states.items() if any(s.overdue for s in per.values())}),
-        "allocated": sum(f.allocated or 0 for f in money.values()),
+        # a pilot whose allocation was not reported has the programme's amount per pilot
+        "allocated": sum(
+            money[p.pilot_id].allocated if p.pilot_id in money and money[p.pilot_id].allocated is not None else default
+            for p in listed
+        ),
         "disbursed": sum(f.disbursed for f in money.values()),
         "spent": sum(f.spent for f in money.values()),
     }

@@ -1,0 +1,54 @@
+"""Scores kept current: every imported programme rescored after loads (at most every PILOT_SCORE_SECONDS per
+process), the previous month too while it has no scores yet, so a month's history is never missing."""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, select
+
+from etl.programmes.scoring import Scored, score_month
+from etl.warehouse.pilots import month_start, month_text
+from etl.warehouse.schema import pilot_scores, programmes
+from etl.warehouse.settings import Settings
+
+_last: dict[str, float] = {}  # engine URL → monotonic time of its last scoring in this process
+
+
+def rescore(engine: Engine, now: datetime | None = None) -> list[Scored]:
+    """Score every programme for the current month, and for the previous one if it has no scores yet; one
+    transaction per programme and month."""
+    now = now or datetime.now(UTC)
+    current = month_text(now)
+    previous = month_text(month_start(current) - timedelta(days=1))
+    with engine.connect() as connection:
+        ids = list(connection.execute(select(programmes.c.programme_id).order_by(programmes.c.programme_id)).scalars())
+        kept = set(
+            connection.execute(
+                select(pilot_scores.c.programme_id).where(pilot_scores.c.month == previous).group_by("programme_id")
+            ).scalars()
+        )
+    done = []
+    for programme_id in ids:
+        for month in ([previous] if programme_id not in kept else []) + [current]:
+            with engine.begin() as connection:
+                done.append(score_month(connection, programme_id, month, now))
+    return done
+
+
+def after_run(engine: Engine, report) -> None:
+    """The `etl watch` hook: rescore once a run loaded rows and the interval has passed. A failure is reported
+    and left for the next time; it never stops the feeds."""
+    if not report.counts.loaded:
+        return
+    key = str(engine.url)
+    interval = Settings.load().pilot_score_seconds
+    if time.monotonic() - _last.get(key, -1e9) < interval:
+        return
+    _last[key] = time.monotonic()
+    try:
+        rescore(engine)
+    except Exception as error:  # noqa: BLE001 - scoring must never stop the feeds
+        print(f"试点评分失败（下次导入后重试）：{type(error).__name__}: {error}", file=sys.stderr)

@@ -40,6 +40,13 @@ def describe_scored(scored) -> str:
     return f"{scored.programme_id} {scored.month}：{scored.pilots} 个试点（截至 {moment}）：{counts}"
 
 
+def _ways(resolutions) -> str:
+    """How many pilots resolved each way, in the order code, name, ancestor, unresolved."""
+    from etl.warehouse.pilots import RESOLUTION_NAMES
+
+    return "，".join(f"{name} {resolutions[key]}" for key, name in RESOLUTION_NAMES.items() if key in resolutions)
+
+
 @COMMAND.command("import", short_help="导入方案目录（试点、里程碑、参考指标），随后评分本月。")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False))
 @click.option("--no-score", is_flag=True, help="导入后不立即评分。")
@@ -48,7 +55,7 @@ def import_command(settings: Settings, directory: str, no_score: bool) -> None:
     """导入方案目录（programme.toml、pilots.toml、indicators.toml），试点按已导入的区划对应，随后评分本月。"""
     from etl.programmes.catalogue import ProgrammeError, load_programme
     from etl.programmes.scoring import score_month
-    from etl.programmes.store import RESOLUTION_NAMES, import_programme
+    from etl.programmes.store import import_programme
 
     try:
         programme = load_programme(directory)
@@ -57,7 +64,7 @@ def import_command(settings: Settings, directory: str, no_score: bool) -> None:
     warehouse = engine(settings)
     with warehouse.begin() as connection:
         imported = import_programme(connection, programme)
-    ways = "，".join(f"{RESOLUTION_NAMES[k]} {n}" for k, n in sorted(imported.resolutions.items()))
+    ways = _ways(imported.resolutions)
     click.echo(
         f"已导入方案 {programme.programme_id}（{programme.name}）：{imported.pilots} 个试点（{ways}），"
         f"{imported.milestones} 个里程碑，{imported.items} 项参考指标"
@@ -118,10 +125,7 @@ def status_command(settings: Settings, programme_id: str | None, month: str | No
         view = reads.overview(connection, programme_id, month)
         unmatched = reads.unmatched_reports(connection, programme_id)
     ways = Counter(p.resolution for p in chosen)
-    click.echo(
-        f"{programme_id}（{month}）：{len(chosen)} 个试点，"
-        + "，".join(f"{reads.RESOLUTION_NAMES[k]} {n}" for k, n in sorted(ways.items()))
-    )
+    click.echo(f"{programme_id}（{month}）：{len(chosen)} 个试点，" + _ways(ways))
     for pilot in chosen:
         if pilot.resolution in ("ancestor", "unresolved"):
             click.echo(f"  {pilot.county}{pilot.name}：{reads.RESOLUTION_NAMES[pilot.resolution]}：{pilot.note}")

@@ -63,15 +63,16 @@ def monthly(settings: Settings, programme_id: str, month: str | None, out: str |
 def acceptance(settings: Settings, programme_id: str, pilot_id: str, month: str | None, out: str | None) -> None:
     """一个试点的评估验收评分表：逐项参考指标的评定、得分与依据。"""
     from etl.programmes.acceptance import acceptance_workbook
+    from etl.warehouse.pilots import pilots
 
     month = checked_month(month)
     warehouse = engine(settings)
+    with warehouse.connect() as connection:
+        if not any(pilot_id in (p.pilot_id, p.region_code, p.code) for p in pilots(connection, programme_id)):
+            raise click.ClickException(f"方案 {programme_id} 中没有试点 {pilot_id}")
     _scored(warehouse, programme_id, month, rescore=False)
     with warehouse.connect() as connection:
-        try:
-            book = acceptance_workbook(connection, programme_id, pilot_id, month)
-        except LookupError as error:
-            raise click.ClickException(str(error)) from None
+        book = acceptance_workbook(connection, programme_id, pilot_id, month)
     path = Path(out or f"{programme_id}-评估验收-{pilot_id}.xlsx")
     book.save(path)
     click.echo(f"已生成评估验收评分表：{path}")

@@ -173,7 +173,7 @@ def day_files(universe: sim.Universe, plan_: Plan, drops: Path, day: datetime, u
             [f"CL{stamp}{code[-6:]}{n}", code, local_day, product, rng.randrange(50, 2000), unit]
             for code in _rows_per_village(universe, plan_, rng, 0.05, 0.9)
             for n, (product, unit) in enumerate(rng.sample(PRODUCTS, 2))
-        ]
+        ] + [[f"CL{stamp}BAD", UNKNOWN_VILLAGE, local_day, "白茶", 100, "斤"]]
         counts["farm_output"] = _drop(
             drops / "farm_output" / f"output-{stamp}.csv", ["编号", "村代码", "日期", "品种", "产量", "单位"], output
         )
@@ -272,6 +272,8 @@ def _trace(universe, plan_: Plan, drops: Path, day: datetime, until: datetime, r
             rows.append(
                 [f"SY{stamp}{code[-6:]}S", code, sim._local(evening), "扫码", product, batch, rng.randrange(0, 60)]
             )
+    if rows:
+        rows.append([f"SY{stamp}BAD", UNKNOWN_VILLAGE, rows[-1][2], "扫码", "白茶", "", 3])
     header = ["流水号", "村代码", "时间", "操作", "产品", "批次", "数量"]
     return _drop(drops / "traceability" / f"trace-{stamp}.csv", header, rows)
 

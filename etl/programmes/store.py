@@ -15,8 +15,6 @@ from etl.programmes.resolve import resolve_pilots
 from etl.warehouse.db import bump_version
 from etl.warehouse.schema import programme_items, programme_milestones, programme_pilots, programmes
 
-RESOLUTION_NAMES = {"code": "按代码", "name": "按名称", "ancestor": "按上级区划", "unresolved": "未对应"}
-
 
 @dataclass(frozen=True)
 class Imported:

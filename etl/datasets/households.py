@@ -1,4 +1,5 @@
-"""Households with their household code (一户一码); the head's name and phone are kept for masking only."""
+"""Households with their household code, 门牌 and 组 (for the 一户一码 labels); the head's name and phone are kept
+for masking only."""
 
 from etl.dataset import Dataset, text, whole
 from etl.datasets import fact_fields
@@ -8,5 +9,12 @@ DATASET = Dataset(
     name="households",
     reference=True,
     table=households,
-    fields=fact_fields(household_code=text(required=True), head_name=text(), head_phone=text(), members=whole()),
+    fields=fact_fields(
+        household_code=text(required=True),
+        head_name=text(),
+        head_phone=text(),
+        members=whole(),
+        door_plate=text(),
+        village_group=text(),
+    ),
 )

@@ -722,3 +722,202 @@ pilot_scores = Table(
     # A pilot's monthly trend reads its rows across months.
     Index("ix_pilot_scores_pilot", "programme_id", "pilot_id", "month"),
 )
+
+# --- Households and the village office (migration 0020). The households' 门牌 and 组 (for the QR labels), the
+# villages' redemption catalogue (a dataset like any other), each household's code (only its hash), and the
+# operational write side: what households and clerks do is written to the intake tables below and reaches the
+# facts through ordinary SQL feeds (`type = "sql"` on updated_at), so the ETL stays the only writer of facts.
+# Intake times are ISO 8601 text in UTC with their zone ("2026-12-08T02:03:04.123456+00:00", fixed width): a
+# feed reads them raw, and text with its zone reads, orders and compares alike on SQLite and PostgreSQL.
+
+households.append_column(Column("door_plate", String(50), comment="门牌, e.g. 幸福路12号"))
+households.append_column(Column("village_group", String(20), comment="组 (村民小组), e.g. 3组"))
+
+catalogue_items = _fact(
+    "catalogue_items",
+    ("item_id",),
+    Column("item_id", String(64), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("points", Integer, nullable=False, comment="points one redemption costs"),
+    Column("note", String(200), comment="what the village says of it: where to collect it, how many"),
+    Column("status", String(8), nullable=False, comment="on | off (offered or withdrawn)"),
+)
+
+household_tokens = Table(
+    "household_tokens",
+    metadata,
+    Column("household_code", String(32), primary_key=True),
+    Column("region_code", String(12), nullable=False, comment="the household's village when the code was issued"),
+    Column("token_hash", String(64), nullable=False, comment="SHA-256 (hex) of the code's token; never the token"),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("issued_by", String(64)),
+    Index("ux_household_tokens_hash", "token_hash", unique=True),
+)
+
+# One row: every intake write takes it first, so intake writers commit one at a time and in the order of their
+# updated_at (a feed that read up to a time never misses a row committed later with an earlier time).
+intake_clock = Table(
+    "intake_clock",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("at", String(32), nullable=False, comment="the last updated_at handed out"),
+)
+
+# Rate limits shared by every worker and host: one row per write in the last hour, counted per subject.
+intake_hits = Table(
+    "intake_hits",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("subject", String(80), nullable=False, comment="h:<household code> or a:<address>"),
+    Column("at", String(32), nullable=False),
+    Index("ix_intake_hits_subject_at", "subject", "at"),
+    Index("ix_intake_hits_at", "at"),
+)
+
+intake_cases = Table(
+    "intake_cases",
+    metadata,
+    Column("case_id", String(64), primary_key=True),
+    Column("household_code", String(32), nullable=False),
+    Column("region_code", String(12), nullable=False),
+    Column("topic", String(16), nullable=False, comment="the household's 类别 (environment, roads, …)"),
+    Column("category", String(16), nullable=False, comment="conflict | dispute | request | appeal"),
+    Column("title", String(100), nullable=False, comment="what public screens show: the topic's name"),
+    Column("text", Text, nullable=False, comment="the household's own words: the household and the office only"),
+    Column("callback_phone", String(20)),
+    Column("status", String(16), nullable=False, comment="received | in_progress | closed | rated"),
+    Column("escalation", String(10), nullable=False, comment="village | township | county: who handles it"),
+    Column("created_at", String(32), nullable=False),
+    Column("handled_at", String(32)),
+    Column("closed_at", String(32)),
+    Column("rated_at", String(32)),
+    Column("due_at", String(32), nullable=False),
+    Column("satisfaction", Integer, comment="1..5"),
+    Column("idempotency_key", String(64), nullable=False, comment="the form's key: a double tap makes one case"),
+    Column("address", String(64)),
+    Column("updated_at", String(32), nullable=False),
+    UniqueConstraint("household_code", "idempotency_key", name="uq_intake_cases_idempotency"),
+    Index("ix_intake_cases_updated_at", "updated_at"),
+    Index("ix_intake_cases_region", "region_code", "created_at"),
+    Index("ix_intake_cases_household", "household_code", "created_at"),
+)
+
+intake_case_events = Table(
+    "intake_case_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(64), nullable=False),
+    Column("at", String(32), nullable=False),
+    Column("kind", String(16), nullable=False, comment="submitted | accepted | updated | escalated | closed | rated"),
+    Column("actor", String(64), comment="the clerk; NULL for the household"),
+    Column("note", Text),
+    Index("ix_intake_case_events_case", "case_id", "id"),
+)
+
+intake_files = Table(
+    "intake_files",
+    metadata,
+    Column("file_id", String(40), primary_key=True, comment="random: the stored file's name under UPLOADS_DIR"),
+    Column("owner", String(16), nullable=False, comment="case | notice"),
+    Column("owner_id", String(64), nullable=False),
+    Column("region_code", String(12), nullable=False),
+    Column("name", String(200), nullable=False, comment="the name it was uploaded under"),
+    Column("content_type", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Index("ix_intake_files_owner", "owner", "owner_id"),
+)
+
+intake_notices = Table(
+    "intake_notices",
+    metadata,
+    Column("notice_id", String(64), primary_key=True),
+    Column("region_code", String(12), nullable=False),
+    Column("kind", String(24), nullable=False, comment="village_affairs | finance | party_affairs"),
+    Column("title", String(200), nullable=False),
+    Column("body", Text),
+    Column("direction", String(8), comment="finance lines: income | expense"),
+    Column("amount", Float, comment="finance lines, yuan"),
+    Column("period", String(7), comment="YYYY-MM a finance line belongs to"),
+    Column("published_at", String(32), nullable=False),
+    Column("author", String(64), nullable=False),
+    Column("updated_at", String(32), nullable=False),
+    Index("ix_intake_notices_updated_at", "updated_at"),
+    Index("ix_intake_notices_region", "region_code", "published_at"),
+)
+
+intake_deliberations = Table(
+    "intake_deliberations",
+    metadata,
+    Column("matter_id", String(64), primary_key=True),
+    Column("region_code", String(12), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("form", String(16), nullable=False, comment="online | assembly | representatives"),
+    Column("status", String(16), nullable=False, comment="consulting | voting | decided | published"),
+    Column("participants", Integer),
+    Column("votes_for", Integer),
+    Column("votes_against", Integer),
+    Column("started_at", String(32), nullable=False),
+    Column("decided_at", String(32)),
+    Column("outcome", Text),
+    Column("author", String(64), nullable=False),
+    Column("updated_at", String(32), nullable=False),
+    Index("ix_intake_deliberations_updated_at", "updated_at"),
+    Index("ix_intake_deliberations_region", "region_code", "started_at"),
+)
+
+intake_supervision = Table(
+    "intake_supervision",
+    metadata,
+    Column("item_id", String(64), primary_key=True),
+    Column("region_code", String(12), nullable=False),
+    Column("subject", String(16), nullable=False, comment="village_affairs | finance | projects | benefits | other"),
+    Column("source", String(16), nullable=False, comment="villager | committee"),
+    Column("title", String(200), nullable=False),
+    Column("status", String(16), nullable=False, comment="received | in_progress | replied"),
+    Column("reply", Text),
+    Column("raised_at", String(32), nullable=False),
+    Column("replied_at", String(32)),
+    Column("author", String(64), nullable=False),
+    Column("updated_at", String(32), nullable=False),
+    Index("ix_intake_supervision_updated_at", "updated_at"),
+    Index("ix_intake_supervision_region", "region_code", "raised_at"),
+)
+
+intake_redemptions = Table(
+    "intake_redemptions",
+    metadata,
+    Column("redemption_id", String(64), primary_key=True),
+    Column("household_code", String(32), nullable=False),
+    Column("region_code", String(12), nullable=False),
+    Column("item_id", String(64), nullable=False),
+    Column("item_name", String(100), nullable=False),
+    Column("points", Integer, nullable=False, comment="points it costs (> 0); the ledger entry is its negative"),
+    Column("status", String(16), nullable=False, comment="requested | confirmed | rejected"),
+    Column("requested_at", String(32), nullable=False),
+    Column("decided_at", String(32)),
+    Column("decided_by", String(64)),
+    Column("note", Text),
+    Column("idempotency_key", String(64), nullable=False),
+    Column("address", String(64)),
+    Column("updated_at", String(32), nullable=False),
+    UniqueConstraint("household_code", "idempotency_key", name="uq_intake_redemptions_idempotency"),
+    Index("ix_intake_redemptions_updated_at", "updated_at"),
+    Index("ix_intake_redemptions_region", "region_code", "status"),
+    Index("ix_intake_redemptions_household", "household_code", "requested_at"),
+)
+
+intake_catalogue = Table(
+    "intake_catalogue",
+    metadata,
+    Column("item_id", String(64), primary_key=True),
+    Column("region_code", String(12), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("points", Integer, nullable=False),
+    Column("note", String(200)),
+    Column("status", String(8), nullable=False, comment="on | off"),
+    Column("since", String(32), nullable=False, comment="when the office first offered it (the fact's event time)"),
+    Column("author", String(64), nullable=False),
+    Column("updated_at", String(32), nullable=False),
+    Index("ix_intake_catalogue_updated_at", "updated_at"),
+)

@@ -53,6 +53,9 @@ class Settings:
     oidc_region_claim: str = "region_code"  # the ID token claim that carries the user's region code (scope)
     oidc_role_claim: str = "role"  # the claim that carries the role (admin, county, township, village, viewer)
     alerts_file: str = ""  # default: the demo's data/demo/alerts.toml (alert rules and notification channels)
+    uploads_dir: str = ""  # default: <var_dir>/uploads (households' photos, notices' attachments); shared storage
+    household_writes_per_hour: int = 30  # 诉求, ratings and redemptions one household may send an hour
+    address_writes_per_hour: int = 300  # the same from one address (a village's phones may share one)
 
     @classmethod
     def load(cls, **overrides: object) -> Settings:
@@ -74,6 +77,7 @@ class Settings:
         # path against the app's package folder, so the demo's "var" served no map geometry at all.
         var = Path(self.var_dir).absolute()
         derived = {"var_dir": str(var), "geo_dir": str(Path(self.geo_dir).absolute() if self.geo_dir else var / "geo")}
+        derived["uploads_dir"] = str(Path(self.uploads_dir).absolute() if self.uploads_dir else var / "uploads")
         if not self.warehouse_url:
             derived["warehouse_url"] = f"sqlite:///{var / 'warehouse.db'}"
         return self.__class__(**{**self.__dict__, **derived})

@@ -1,0 +1,135 @@
+"""The intake store's discipline (the operational write side): a write takes the intake clock first, so writers
+commit one at a time and in the order of their updated_at; rate limits counted in the database; ids; times as text."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+
+from sqlalchemy import Connection, Engine, case, delete, func, insert, select, update
+
+from etl.warehouse.schema import intake_clock, intake_hits
+
+LOCAL = timezone(timedelta(hours=8), "Asia/Shanghai")
+# A limit counts the writes of the last hour (a household's, an address's).
+LIMIT_WINDOW = timedelta(hours=1)
+
+
+class IntakeError(ValueError):
+    """A write that cannot be done; the message says why in Chinese, ``status`` is the HTTP status it means."""
+
+    status = 400
+
+
+class NotFound(IntakeError):
+    """The thing named does not exist (or is not the caller's)."""
+
+    status = 404
+
+
+class Limited(IntakeError):
+    """A rate limit is reached."""
+
+    status = 429
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How many writes an hour a household and an address may make (HOUSEHOLD_WRITES_PER_HOUR, ADDRESS_…)."""
+
+    household: int = 30
+    address: int = 300
+
+
+def stamp(moment: datetime) -> str:
+    """A time as the intake keeps it: ISO 8601 in UTC, fixed width, with its zone (sorts as it reads)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
+def moment(text: str | None) -> datetime | None:
+    """An intake time back as an aware datetime (None stays None)."""
+    return datetime.fromisoformat(text) if text else None
+
+
+def local_text(text: str | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
+    """An intake time as people read it here (UTC+8); "" for none."""
+    return moment(text).astimezone(LOCAL).strftime(pattern) if text else ""
+
+
+def new_id(prefix: str, at: str) -> str:
+    """An id people can read out on the phone: prefix, local date, 8 random hex digits (QR20261209-1A2B3C4D)."""
+    return f"{prefix}{moment(at).astimezone(LOCAL):%Y%m%d}-{secrets.token_hex(4).upper()}"
+
+
+@contextmanager
+def writing(engine: Engine, now: datetime | None = None) -> Iterator[tuple[Connection, str]]:
+    """A transaction on the intake, with its updated_at. The clock row is written first: the transaction holds it
+    until it commits, so no other intake write runs meanwhile (SQLite's write lock, PostgreSQL's row lock), and the
+    time handed out never goes back (a host whose clock lags gets the last time plus a microsecond). ``engine``
+    must make transactions (not the screens' autocommit engine)."""
+    wanted = stamp(now or datetime.now(UTC))
+    with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # Take the write lock at once: a deferred transaction would read a snapshot first and, when another
+            # writer commits meanwhile, fail at its first write instead of waiting (SQLITE_BUSY_SNAPSHOT).
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        try:
+            clock = intake_clock.c.at
+            connection.execute(
+                update(intake_clock)
+                .where(intake_clock.c.id == 1)
+                .values(at=case((clock < wanted, wanted), else_=clock))
+            )
+            at = connection.execute(select(clock).where(intake_clock.c.id == 1)).scalar_one()
+            if at != wanted:
+                at = stamp(moment(at) + timedelta(microseconds=1))
+                connection.execute(update(intake_clock).where(intake_clock.c.id == 1).values(at=at))
+            yield connection, at
+        except BaseException:
+            connection.rollback()
+            raise
+        connection.commit()
+
+
+def admit(connection: Connection, at: str, household: str | None, address: str | None, limits: Limits) -> None:
+    """Count one write of a household and from an address; Limited (nothing counted) when either has had its
+    hour's writes. Inside ``writing``: the counts are exact across workers and hosts."""
+    since = stamp(moment(at) - LIMIT_WINDOW)
+    connection.execute(delete(intake_hits).where(intake_hits.c.at < since))  # the table holds one hour
+    subjects = {}
+    if household:
+        subjects[f"h:{household}"] = (limits.household, f"本户一小时内已提交 {limits.household} 次，请稍后再试")
+    if address:
+        subjects[f"a:{address}"[:80]] = (limits.address, "同一网络一小时内提交过多，请稍后再试")
+    for subject, (limit, message) in subjects.items():
+        count = connection.execute(
+            select(func.count()).select_from(intake_hits).where(intake_hits.c.subject == subject)
+        ).scalar_one()
+        if count >= limit:
+            raise Limited(message)
+    if subjects:
+        connection.execute(insert(intake_hits), [{"subject": subject, "at": at} for subject in subjects])
+
+
+def checked_text(value: str | None, what: str, longest: int, *, required: bool = True, shortest: int = 1) -> str:
+    """Text from a form, stripped and within its lengths, or IntakeError naming the field."""
+    value = (value or "").strip().replace("\x00", "")
+    if not value:
+        if required:
+            raise IntakeError(f"请填写{what}")
+        return ""
+    if len(value) < shortest:
+        raise IntakeError(f"{what}至少 {shortest} 个字")
+    if len(value) > longest:
+        raise IntakeError(f"{what}最多 {longest} 个字（现有 {len(value)} 个）")
+    return value
+
+
+def checked_choice(value: str | None, choices: dict, what: str) -> str:
+    """One of a form's choices (its key), or IntakeError naming the field."""
+    if value not in choices:
+        raise IntakeError(f"请选择{what}")
+    return value

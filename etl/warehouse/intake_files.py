@@ -1,0 +1,81 @@
+"""Files people upload (a 诉求's photo, a notice's attachments): stored under UPLOADS_DIR by a random name, one row
+each in intake_files naming what owns it and its region, which is what the pages check before serving it."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Connection, insert, select
+
+from etl.warehouse.schema import intake_files
+
+FILE_ID = re.compile(r"^[0-9a-f]{32}\.(jpg|pdf)$")
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A checked upload ready to store: the name it came under, its type and its (re-encoded) bytes."""
+
+    name: str
+    content_type: str
+    data: bytes
+
+    @property
+    def suffix(self) -> str:
+        return "pdf" if self.content_type == "application/pdf" else "jpg"
+
+
+def store(connection: Connection, uploads_dir: str, upload: Upload, owner: str, owner_id: str, region: str, at: str):
+    """Write the file (under a new random name) and its row, inside the caller's transaction: should the
+    transaction fail, an orphan file is left, never a row without its file."""
+    file_id = f"{secrets.token_hex(16)}.{upload.suffix}"
+    folder = Path(uploads_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder / f".{file_id}.part"
+    partial.write_bytes(upload.data)
+    os.replace(partial, folder / file_id)  # whole or not at all, for a reader on another worker
+    connection.execute(
+        insert(intake_files).values(
+            file_id=file_id,
+            owner=owner,
+            owner_id=owner_id,
+            region_code=region,
+            name=upload.name[:200] or file_id,
+            content_type=upload.content_type,
+            size=len(upload.data),
+            created_at=at,
+        )
+    )
+    return file_id
+
+
+def files_of(connection: Connection, owner: str, owner_ids: list[str]) -> dict[str, list[dict]]:
+    """The files of some owners (cases or notices), by owner id, in upload order."""
+    if not owner_ids:
+        return {}
+    found: dict[str, list[dict]] = {}
+    query = (
+        select(intake_files)
+        .where(intake_files.c.owner == owner, intake_files.c.owner_id.in_(owner_ids))
+        .order_by(intake_files.c.created_at)
+    )
+    for row in connection.execute(query).mappings():
+        found.setdefault(row["owner_id"], []).append(dict(row))
+    return found
+
+
+def file_row(connection: Connection, file_id: str) -> dict | None:
+    """A stored file's row (owner, region, type, name), or None for a name that is not one."""
+    if not FILE_ID.match(file_id or ""):
+        return None
+    row = connection.execute(select(intake_files).where(intake_files.c.file_id == file_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def file_path(uploads_dir: str, file_id: str) -> Path:
+    """Where a stored file is (its id was checked against FILE_ID)."""
+    return Path(uploads_dir) / file_id

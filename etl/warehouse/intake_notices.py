@@ -1,0 +1,86 @@
+"""村务/财务/党务公开 a village office publishes (title, body, attachments; a finance line's 收支, 金额, 所属期间); the
+office_notices feed carries them into the warehouse's disclosures, which the village board and household pages
+show."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import Connection, Engine, insert, select
+
+from etl.warehouse.intake import IntakeError, checked_choice, checked_text, new_id, writing
+from etl.warehouse.intake_files import Upload, store
+from etl.warehouse.schema import intake_notices
+
+KINDS = {"village_affairs": "村务公开", "finance": "财务公开", "party_affairs": "党务公开"}
+DIRECTIONS = {"income": "收入", "expense": "支出"}
+PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+BODY_LONGEST = 5000
+MOST_ATTACHMENTS = 5
+
+
+def _finance(form: dict) -> dict:
+    """A finance line's direction, amount and period: all three or none."""
+    given = [form.get("direction"), form.get("amount"), form.get("period")]
+    if not any((value or "").strip() for value in given):
+        return {"direction": None, "amount": None, "period": None}
+    direction = checked_choice(form.get("direction"), DIRECTIONS, "收支")
+    try:
+        amount = float((form.get("amount") or "").replace(",", "").strip())
+    except ValueError:
+        raise IntakeError("金额应为数字（元）") from None
+    if not 0 <= amount < 1e11:
+        raise IntakeError("金额应在 0 到 1000 亿元之间")
+    period = (form.get("period") or "").strip()
+    if not PERIOD.match(period):
+        raise IntakeError("所属期间应写成 2026-12 这样的年月")
+    return {"direction": direction, "amount": round(amount, 2), "period": period}
+
+
+def publish(
+    engine: Engine,
+    village: str,
+    form: dict,
+    attachments: list[Upload],
+    *,
+    uploads_dir: str,
+    author: str,
+    now: datetime | None = None,
+) -> str:
+    """Publish a notice of a village from the office's form; its id."""
+    kind = checked_choice(form.get("kind"), KINDS, "公开类别")
+    title = checked_text(form.get("title"), "标题", 200)
+    body = checked_text(form.get("body"), "正文", BODY_LONGEST, required=False) or None
+    finance = _finance(form) if kind == "finance" else {"direction": None, "amount": None, "period": None}
+    if len(attachments) > MOST_ATTACHMENTS:
+        raise IntakeError(f"附件最多 {MOST_ATTACHMENTS} 个")
+    with writing(engine, now) as (connection, at):
+        notice_id = new_id("GK", at)
+        connection.execute(
+            insert(intake_notices).values(
+                notice_id=notice_id,
+                region_code=village,
+                kind=kind,
+                title=title,
+                body=body,
+                published_at=at,
+                author=author,
+                updated_at=at,
+                **finance,
+            )
+        )
+        for upload in attachments:
+            store(connection, uploads_dir, upload, "notice", notice_id, village, at)
+    return notice_id
+
+
+def village_notices(connection: Connection, village: str, limit: int = 50) -> list[dict]:
+    """The notices a village office published, newest first."""
+    query = (
+        select(intake_notices)
+        .where(intake_notices.c.region_code == village)
+        .order_by(intake_notices.c.published_at.desc())
+        .limit(limit)
+    )
+    return [dict(row) for row in connection.execute(query).mappings()]

@@ -17,6 +17,8 @@ from dashboard.validate import refuse
 OPS_HEADER = "X-RuralBrain-Ops"
 # A screen sends heartbeats and callback requests of a few hundred bytes; nothing on the screens uploads.
 MAX_BODY = 64 * 1024
+# Routes that take a photo or attachments, each with its own cap (their blueprints add them); all others: MAX_BODY.
+UPLOAD_ROUTES: dict[str, int] = {}
 CALLBACK_PATH = "/_dash-update-component"
 # The page router Dash adds (dash.page_container): its inputs are the address bar's path and query.
 PAGES_ROUTER = "_pages_content.children"
@@ -79,7 +81,9 @@ def install(app: dash.Dash) -> None:
     def _refuse_large_bodies():
         # Before anything reads the body: a declared length over the cap is refused unread (chunked bodies
         # are cut at the cap by MAX_CONTENT_LENGTH while they are read).
-        if request.content_length is not None and request.content_length > MAX_BODY:
+        cap = UPLOAD_ROUTES.get(request.url_rule.rule, MAX_BODY) if request.url_rule else MAX_BODY
+        request.max_content_length = cap
+        if request.content_length is not None and request.content_length > cap:
             raise RequestEntityTooLarge()
 
     dispatch = server.view_functions[CALLBACK_PATH]

@@ -41,6 +41,20 @@ ROUTES = {
     "/geo/regions/<code>.geojson": "screen",
     "/admin/users": "admin",
     "/admin/users/<name>": "admin",
+    # 一户一码: the household's token in the address is its credential, checked by the handlers.
+    "/h/<token>": "self",
+    "/h/<token>/cases": "self",
+    "/h/<token>/cases/<case_id>": "self",
+    "/h/<token>/cases/<case_id>/rating": "self",
+    "/h/<token>/redemptions": "self",
+    "/h/<token>/files/<file_id>": "self",
+    # The village office: clerks (village) and township cadres, each within their scope (checked by the handlers).
+    "/office": "login",
+    "/office/cases/<case_id>": "login",
+    "/office/notices": "login",
+    "/office/records": "login",
+    "/office/points": "login",
+    "/office/files/<file_id>": "login",
 }
 DASH_INDEX = ("/", "/<path:path>")
 CALLBACK_PATH = "/_dash-update-component"

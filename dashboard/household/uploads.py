@@ -1,0 +1,85 @@
+"""Photos and attachments sent from phones and the office, checked on the server: an image must be one Pillow
+reads; it is turned upright, re-encoded as JPEG without its metadata (EXIF: GPS position, camera, time) and at
+most 1600 px a side. A PDF attachment must start as one and is kept as sent (served only as a download)."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+from werkzeug.datastructures import FileStorage
+
+from etl.warehouse.intake import IntakeError
+from etl.warehouse.intake_files import Upload
+
+PHOTO_BYTES = 8 * 1024 * 1024  # a phone camera's photo is 2–6 MB
+ATTACHMENT_BYTES = 10 * 1024 * 1024
+# The body caps of the upload routes (dashboard/guard.py UPLOAD_ROUTES): the files and the form around them.
+CASE_BODY = PHOTO_BYTES + 64 * 1024
+NOTICE_BODY = 3 * ATTACHMENT_BYTES + 64 * 1024
+FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "BMP", "MPO"}
+MOST_PIXELS = 40_000_000  # 40 MP: beyond any phone camera; a small file claiming more is a decompression bomb
+LONGEST_SIDE = 1600
+
+
+class TooLarge(IntakeError):
+    """A file over its cap."""
+
+    status = 413
+
+
+def _read(file: FileStorage | None, cap: int, what: str) -> bytes | None:
+    if file is None or not file.filename:
+        return None
+    data = file.stream.read(cap + 1)
+    if not data:
+        return None
+    if len(data) > cap:
+        raise TooLarge(f"{what}超过 {cap // (1024 * 1024)} MB，请换一张小一些的")
+    return data
+
+
+def reencoded(data: bytes, name: str) -> Upload:
+    """An image re-encoded as a metadata-free JPEG, or IntakeError when it is not an image we read."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.format not in FORMATS:
+                raise IntakeError(f"“{name}”不是常见的图片格式（支持 JPG、PNG、WebP、GIF）")
+            if image.width * image.height > MOST_PIXELS:
+                raise IntakeError(f"“{name}”的像素过多，请换一张普通照片")
+            image.load()
+            upright = ImageOps.exif_transpose(image)
+            if upright.mode in ("RGBA", "LA", "P"):
+                upright = upright.convert("RGBA")
+                flat = Image.new("RGB", upright.size, "white")
+                flat.paste(upright, mask=upright.getchannel("A"))
+                upright = flat
+            upright = upright.convert("RGB")
+            upright.thumbnail((LONGEST_SIDE, LONGEST_SIDE))
+            out = io.BytesIO()
+            upright.save(out, "JPEG", quality=82, optimize=True)  # no exif= argument: no metadata is written
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise IntakeError(f"“{name}”无法识别为图片，请重新拍照或选择 JPG、PNG 图片") from None
+    return Upload(name, "image/jpeg", out.getvalue())
+
+
+def photo(file: FileStorage | None) -> Upload | None:
+    """The optional photo of a 诉求, checked and re-encoded; None when none was chosen."""
+    data = _read(file, PHOTO_BYTES, "照片")
+    return None if data is None else reencoded(data, _name(file))
+
+
+def attachment(file: FileStorage | None) -> Upload | None:
+    """A notice's attachment: an image (re-encoded) or a PDF; None for an empty file field."""
+    data = _read(file, ATTACHMENT_BYTES, "附件")
+    if data is None:
+        return None
+    name = _name(file)
+    if data.startswith(b"%PDF-"):
+        return Upload(name, "application/pdf", data)
+    return reencoded(data, name)
+
+
+def _name(file: FileStorage) -> str:
+    """The name a file was sent under, without any folder, for people to recognise it."""
+    return (file.filename or "").replace("\\", "/").rsplit("/", 1)[-1][:200]

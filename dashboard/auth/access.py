@@ -41,6 +41,7 @@ ROUTES = {
     "/geo/regions/<code>.geojson": "screen",
     "/admin/users": "admin",
     "/admin/users/<name>": "admin",
+    "/explore/export": "login",
     # 一户一码: the household's token in the address is its credential, checked by the handlers.
     "/h/<token>": "self",
     "/h/<token>/cases": "self",

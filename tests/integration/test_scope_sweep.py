@@ -127,6 +127,10 @@ def routes(code: str) -> list[tuple[str, str, dict | None]]:
         ("GET", "/office/points", None),
         ("POST", "/office/points", None),
         ("GET", f"/office/files/{SWEEP_FILES.get(code, '0.jpg')}", None),
+        ("GET", f"/explore?region={code}", None),
+        ("GET", f"/explore/export?region={code}&part=records&format=csv", None),
+        ("GET", f"/explore/export?region={code}&part=compare&format=csv", None),
+        ("GET", f"/explore/export?region={code}&part=kpi&format=xlsx", None),
     ]
 
 
@@ -138,6 +142,7 @@ def callbacks(code: str) -> dict[str, dict]:
         STOP_OUTPUT: stop({"stop_id": "S01"}),
         "drill-location.search": drill({"properties": {"code": code}}),
         PAGES_OUTPUT: page("/", f"?region={code}"),
+        f"{PAGES_OUTPUT} /explore": page("/explore", f"?region={code}&period=year"),
         "ping-text.title": callback(
             "ping-text.title",
             {"id": "ping-text", "property": "title"},
@@ -173,6 +178,7 @@ COVERED_RULES = {
     "/office/records",
     "/office/points",
     "/office/files/<file_id>",
+    "/explore/export",
 }
 NO_DATA = {
     "/static/<path:filename>",

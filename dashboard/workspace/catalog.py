@@ -1,0 +1,180 @@
+"""The measure catalog: every measure the datasets roll up (etl/datasets/*.py declare them; their rollups are
+what the dashboard reads, as it may not import the ETL), with its Chinese label, unit, area, how its headline
+number is formed, and the fact table holding the records behind it.
+
+A measure found in the rollups without an entry here still appears (under 其他, by its name); a test fails until
+it is labelled here, and checks every entry against the dataset that declares it (table, time, dimension).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from dashboard.workspace.labels import column_label
+
+AREAS = {
+    "governance": "治理",
+    "industry": "产业",
+    "livelihood": "民生",
+    "environment": "人居环境",
+    "security": "安全",
+    "other": "其他",
+}
+# How a measure's rollup rows become its number: "count" rows, "sum" of the value, "mean" value, "stock" (every
+# row up to the period's end: devices installed, people registered) or "latest" (the newest day's total: a
+# snapshot such as the labour pool's head count).
+AGGREGATES = ("count", "sum", "mean", "stock", "latest")
+ADDITIVE = ("count", "sum")
+
+
+@dataclass(frozen=True)
+class MeasureInfo:
+    """What the workspace knows of one measure."""
+
+    name: str
+    label: str
+    unit: str
+    aggregate: str
+    area: str
+    table: str  # the fact table the measure is rolled up from
+    time: str = "event_time"  # the column that places a row in the period
+    dimension: str | None = None  # the column the measure is split by
+    scale: float = 1.0  # shown value = value × scale (a share of 0.8 shows as 80 %)
+    records: str | None = None  # the records view, when not the table's own
+    record_filter: tuple[tuple[str, str], ...] = ()  # columns the records behind the number are limited to
+    digits: int = 0  # decimals shown
+    dataset: str = ""  # the dataset's name, when not its table's
+
+    @property
+    def dataset_name(self) -> str:
+        """The dataset the measure is declared by (its feeds' freshness is the page's 数据截至)."""
+        return self.dataset or self.table
+
+    @property
+    def area_label(self) -> str:
+        return AREAS.get(self.area, "其他")
+
+    @property
+    def dimension_label(self) -> str:
+        return column_label(self.table, self.dimension) if self.dimension else ""
+
+    @property
+    def record_view(self) -> str:
+        return self.records or self.table
+
+    @property
+    def additive(self) -> bool:
+        """Whether children and dimensions add up to the whole (a share of it means something)."""
+        return self.aggregate in ADDITIVE
+
+
+def _m(name, label, unit, aggregate, area, table, **more) -> MeasureInfo:
+    if table == SUPERVISION:
+        more["dataset"] = "supervision"
+    return MeasureInfo(name, label, unit, aggregate, area, table, **more)
+
+
+SUPERVISION = "supervision_items"  # the supervision dataset's table
+
+
+MEASURES = (
+    _m("cases.received", "受理事件", "件", "count", "governance", "cases", dimension="category"),
+    _m("cases.received_by_module", "受理事件（按模块）", "件", "count", "governance", "cases", dimension="module"),
+    _m("cases.closed", "办结事件", "件", "count", "governance", "cases", time="closed_at", dimension="category"),
+    _m("cases.closed_on_time", "按期办结", "件", "count", "governance", "cases", time="closed_at"),
+    _m("cases.satisfaction", "群众满意度", "分", "mean", "governance", "cases", time="rated_at", digits=2),
+    _m("democracy.deliberations", "民主议事", "件", "count", "governance", "deliberations", dimension="form"),
+    _m("democracy.participants", "议事参与", "人次", "sum", "governance", "deliberations", dimension="form"),
+    _m("democracy.decided", "议事已表决", "件", "count", "governance", "deliberations", time="decided_at"),
+    _m("democracy.supervision", "民主监督事项", "件", "count", "governance", SUPERVISION, dimension="subject"),
+    _m("democracy.supervision_replied", "监督已答复", "件", "count", "governance", SUPERVISION, time="replied_at"),
+    _m("disclosures.published", "三务公开", "条", "count", "governance", "disclosures", dimension="kind"),
+    _m("finance.amount", "村级财务收支", "元", "sum", "governance", "disclosures", dimension="direction", digits=2),
+    _m("party.activities", "党组织活动", "次", "count", "governance", "party_activities", dimension="kind"),
+    _m("party.attendees", "党员参加", "人次", "sum", "governance", "party_activities"),
+    _m("ecommerce.sales", "电商销售额", "元", "sum", "industry", "orders", dimension="product", digits=2),
+    _m("farm.output", "农产品产量", "", "sum", "industry", "farm_output", dimension="product", digits=1),
+    _m("tourism.visitors", "乡村游客", "人次", "sum", "industry", "tourism"),
+    _m("tourism.bookings", "农家乐预订", "单", "sum", "industry", "tourism"),
+    _m("jobs.positions", "招聘岗位", "个", "sum", "industry", "jobs"),
+    _m("jobs.matched", "岗位对接", "个", "sum", "industry", "jobs"),
+    _m("labour.people", "劳动力", "人", "latest", "industry", "labour_pool", dimension="status"),
+    _m("labour.registered", "登记劳动力", "人", "stock", "industry", "labour_profiles", dimension="education"),
+    _m("labour.with_skills", "有特长劳动力", "人", "stock", "industry", "labour_profiles"),
+    _m("trace.codes", "追溯码", "个", "sum", "industry", "traceability", dimension="action"),
+    _m("livelihood.events", "便民服务活动", "场", "count", "livelihood", "livelihood", dimension="kind"),
+    _m("livelihood.participants", "服务人次", "人次", "sum", "livelihood", "livelihood", dimension="kind"),
+    _m("points.earned", "积分", "分", "sum", "livelihood", "points_ledger", dimension="source"),
+    _m("gov.appointments", "政务预约", "件", "count", "livelihood", "gov_services", time="appointment_at"),
+    _m(
+        "gov.received", "政务受理", "件", "count", "livelihood", "gov_services", time="received_at", dimension="channel"
+    ),
+    _m("gov.joint", "并联办理", "件", "count", "livelihood", "gov_services", time="received_at"),
+    _m("gov.completed", "政务办结", "件", "count", "livelihood", "gov_services", time="completed_at"),
+    _m("gov.feedback", "办事评价", "件", "count", "livelihood", "gov_services", time="feedback_at"),
+    _m("gov.satisfaction", "办事满意度", "分", "mean", "livelihood", "gov_services", time="feedback_at", digits=2),
+    _m("epidemic.quantity", "疫情防控", "人次", "sum", "livelihood", "epidemic", dimension="kind"),
+    _m("waste.tonnage", "垃圾清运量", "吨", "sum", "environment", "waste_trips", digits=1),
+    _m("waste.sorted_share", "垃圾分类率", "%", "mean", "environment", "waste_trips", scale=100, digits=1),
+    _m("toilets.records", "农厕记录", "条", "count", "environment", "toilets", dimension="kind"),
+    _m("toilets.repaired", "农厕修复", "件", "count", "environment", "toilets", time="repaired_at"),
+    _m("devices.installed", "物联设备", "台", "stock", "environment", "devices", dimension="kind"),
+    _m("forecast.temperature", "预报气温", "°C", "mean", "environment", "weather_forecasts", digits=1),
+    _m("security.incidents", "治安事件", "起", "count", "security", "incidents", dimension="kind"),
+)
+# reading.{metric}: one measure per metric, the mean of the readings, with the devices (and their latest
+# reading of the metric) as the records behind it.
+READING_TEMPLATE = "reading.{metric}"
+METRICS = {
+    "fill_level": ("垃圾桶满溢度", "%", "environment"),
+    "cod": ("污水COD", "mg/L", "environment"),
+    "nh3n": ("污水氨氮", "mg/L", "environment"),
+    "flow": ("污水处理量", "m³/d", "environment"),
+    "pm25": ("PM2.5", "µg/m³", "environment"),
+    "aqi": ("空气质量指数", "", "environment"),
+    "temperature": ("气温", "°C", "environment"),
+    "humidity": ("湿度", "%", "environment"),
+    "rainfall": ("降雨量", "mm/时", "environment"),
+    "wind_speed": ("风速", "m/s", "environment"),
+    "soil_moisture": ("土壤墒情", "%", "industry"),
+    "ammonia": ("养殖舍氨气", "ppm", "industry"),
+    "co2": ("养殖舍二氧化碳", "ppm", "industry"),
+    "online": ("摄像头在线率", "%", "security"),
+}
+_BY_NAME = {info.name: info for info in MEASURES}
+_ORDER = {name: index for index, name in enumerate([*_BY_NAME, *(f"reading.{m}" for m in METRICS)])}
+
+
+def measure_info(name: str) -> MeasureInfo:
+    """The catalog entry of a measure name as the rollups hold it; an unlabelled one by its own name."""
+    if name in _BY_NAME:
+        return _BY_NAME[name]
+    prefix = READING_TEMPLATE.split("{")[0]
+    if name.startswith(prefix):
+        metric = name[len(prefix) :]
+        label, unit, area = METRICS.get(metric, (metric, "", "environment"))
+        return MeasureInfo(
+            name,
+            label,
+            unit,
+            "mean",
+            area,
+            "readings",
+            scale=100 if metric == "online" else 1.0,
+            records="devices",
+            record_filter=(("metric", metric),),
+            digits=1,
+        )
+    return MeasureInfo(name, name, "", "sum", "other", "", digits=2)
+
+
+def ordered(names) -> list[MeasureInfo]:
+    """The catalog entries of measure names, by area and then as listed here (unlabelled ones last)."""
+    areas = list(AREAS)
+    infos = [measure_info(name) for name in set(names)]
+    return sorted(infos, key=lambda info: (areas.index(info.area), _ORDER.get(info.name, len(_ORDER)), info.name))
+
+
+def with_label(info: MeasureInfo, label: str) -> MeasureInfo:
+    """An entry under another label (a dimension value's share of a measure)."""
+    return replace(info, label=label)

@@ -1,0 +1,156 @@
+"""One view of the workspace resolved against the warehouse and the viewer: the region (within the viewer's
+scope, else 403), the period, the measures the region has, the one chosen, its records view and filters, how
+personal fields are masked. The page and the exports both start from it, so a file holds what the page shows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+
+from dashboard.auth.viewer import require_within, viewer
+from dashboard.privacy import private_topics
+from dashboard.queries import freshness
+from dashboard.regions import Region, ancestors, get_region, root_region
+from dashboard.workspace.catalog import MeasureInfo, ordered
+from dashboard.workspace.masking import masking_for
+from dashboard.workspace.periods import DEFAULT_GRAIN, LOCAL, Period, local_today, resolve
+from dashboard.workspace.queries import measures_in
+from dashboard.workspace.records import View, view_named
+from dashboard.workspace.state import DEFAULT_PERIOD, State
+from etl.warehouse.db import as_utc
+from etl.warehouse.settings import Settings
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Everything a view of the workspace is drawn from."""
+
+    engine: Engine
+    settings: Settings
+    state: State
+    root: Region
+    region: Region
+    path: list[Region]
+    period: Period
+    measures: list[MeasureInfo]
+    info: MeasureInfo | None
+    grain: str
+    filters: dict[str, str]
+    view: View | None
+    masking: str
+    topics: tuple[str, ...]
+    now: datetime
+    notice: str = ""
+    dimensions: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def spans(self) -> dict:
+        """The period's spans as the queries take them (ISO dates)."""
+        period = self.period
+        return {
+            "current": [period.current.first.isoformat(), period.current.last.isoformat()],
+            "previous": [period.previous.first.isoformat(), period.previous.last.isoformat()]
+            if period.previous
+            else None,
+            "last_year": [period.last_year.first.isoformat(), period.last_year.last.isoformat()],
+        }
+
+    @property
+    def area_measures(self) -> list[MeasureInfo]:
+        """The measures of the chosen measure's area (the KPI cards)."""
+        return [info for info in self.measures if self.info and info.area == self.info.area]
+
+    @property
+    def dimension(self) -> str | None:
+        """The dimension value the chosen measure is limited to by a filter, if any."""
+        return self.dimensions.get(self.info.name) if self.info else None
+
+    def dimensions_for(self, infos: list[MeasureInfo]) -> dict[str, str]:
+        """{measure: dimension value} for measures split by a column a filter is set on."""
+        return {
+            info.name: self.filters[info.dimension]
+            for info in infos
+            if info.dimension and info.dimension in self.filters
+        }
+
+    @property
+    def region_label(self) -> str:
+        return f"{self.region.name}（{self.region.code}）"
+
+    @property
+    def filter_label(self) -> str:
+        """The filters set, as a line of text (类别：请求；状态：办结)."""
+        if not self.view:
+            return ""
+        parts = []
+        for key, value in self.filters.items():
+            chosen = self.view.filters[key]
+            parts.append(f"{chosen.label}：{(chosen.options or {}).get(value, value)}")
+        return "；".join(parts)
+
+
+def open_workspace(engine: Engine, settings: Settings, state: State, now: datetime | None = None) -> Workspace | None:
+    """The view a state describes for this request's viewer (None when the warehouse has no regions); a region
+    outside the viewer's scope is refused (403, audited)."""
+    now = (now or datetime.now(UTC)).replace(second=0, microsecond=0)
+    root = root_region(engine, settings.root_region)
+    if root is None:
+        return None
+    region = (get_region(engine, state.region) if state.region else None) or root
+    require_within(region.code)
+    path = ancestors(engine, region.code, root.code) or [region]
+    notice = ""
+    try:
+        period = resolve(state.period, local_today(now), state.first, state.last)
+    except ValueError as error:
+        notice = f"{error}，已改为近30天"
+        state = replace(state, period=DEFAULT_PERIOD)
+        period = resolve(DEFAULT_PERIOD, local_today(now))
+    measures = ordered(measures_in(engine, region.code))
+    info = next((m for m in measures if m.name == state.measure), None)
+    info = info or next((m for m in measures if m.area == state.area), None) or (measures[0] if measures else None)
+    view = view_named(info.record_view, info.dimension) if info else None
+    filters = _valid_filters(view, state.filter_map)
+    who = viewer()
+    workspace = Workspace(
+        engine=engine,
+        settings=settings,
+        state=state,
+        root=root,
+        region=region,
+        path=path,
+        period=period,
+        measures=measures,
+        info=info,
+        grain=state.grain or DEFAULT_GRAIN.get(period.key, "day"),
+        filters=filters,
+        view=view,
+        masking=masking_for(who.role if who else None),
+        topics=private_topics(settings.sensitive_categories),
+        now=now,
+        notice=notice,
+    )
+    return replace(workspace, dimensions=workspace.dimensions_for(workspace.area_measures))
+
+
+def _valid_filters(view: View | None, asked: dict[str, str]) -> dict[str, str]:
+    """The filters of the address the records view knows, with values it offers (free text for a dimension)."""
+    if view is None:
+        return {}
+    found = {}
+    for key, value in asked.items():
+        chosen = view.filters.get(key)
+        if chosen is not None and (chosen.options is None or value in chosen.options):
+            found[key] = value
+    return found
+
+
+def as_of(ws: Workspace) -> str:
+    """数据截至: the newest data of the chosen measure's dataset in the region (its feeds' freshness)."""
+    found = freshness(ws.engine, ws.region.code).get(ws.info.dataset_name) if ws.info else None
+    if not found:
+        return "数据截至 —"
+    newest = min(as_utc(found["last_event_time"]), as_utc(found["last_loaded_at"]))
+    return f"数据截至 {newest.astimezone(LOCAL):%Y-%m-%d %H:%M}"

@@ -1,0 +1,168 @@
+"""Chinese labels of the warehouse's columns and coded values, per fact table: what a record's header and cell say.
+
+A value a feed writes as a code (a case's category ``request``) is shown by its label (请求); a value without one
+(an incident's kind, a product: free text from a county's files) is shown as it is. A test checks every label
+here against the dataset that declares the value (etl/datasets), so both speak of the same codes.
+"""
+
+from __future__ import annotations
+
+# Columns every fact has, and names several tables share; a table's own entries below win.
+COMMON_COLUMNS = {
+    "region_code": "区划",
+    "event_time": "时间",
+    "kind": "类型",
+    "status": "状态",
+    "title": "标题",
+    "amount": "金额",
+    "quantity": "数量",
+    "product": "产品",
+    "source": "来源",
+    "satisfaction": "满意度",
+}
+COLUMNS = {
+    "cases": {
+        "case_id": "事件编号",
+        "event_time": "受理时间",
+        "category": "类别",
+        "module": "模块",
+        "channel": "渠道",
+        "reporter_name": "反映人",
+        "reporter_phone": "联系电话",
+        "escalation": "层级",
+        "handled_at": "处置时间",
+        "closed_at": "办结时间",
+        "rated_at": "评价时间",
+        "due_at": "办理期限",
+    },
+    "incidents": {"incident_id": "事件编号", "event_time": "发生时间", "kind": "事件类型"},
+    "devices": {"device_id": "设备编号", "name": "设备名称", "kind": "设备类型", "event_time": "安装时间"},
+    "orders": {"order_id": "订单号", "event_time": "下单时间"},
+    "waste_trips": {"trip_id": "清运单号", "tonnage": "清运量", "sorted_share": "分类率", "event_time": "清运时间"},
+    "tourism": {"record_id": "记录编号", "visitors": "游客数", "homestay_bookings": "农家乐预订", "event_time": "日期"},
+    "livelihood": {"event_id": "活动编号", "participants": "参与人数", "event_time": "活动时间"},
+    "points_ledger": {"entry_id": "流水号", "household_code": "户码", "points": "积分", "event_time": "记分时间"},
+    "party_activities": {"activity_id": "活动编号", "attendees": "参加人数", "event_time": "活动时间"},
+    "disclosures": {"disclosure_id": "公开编号", "direction": "收支", "period": "所属月份", "event_time": "公开时间"},
+    "labour_pool": {"status": "就业状态", "people": "人数", "event_time": "统计日期"},
+    "jobs": {"posting_id": "岗位编号", "positions": "岗位数", "matched": "已对接", "event_time": "发布时间"},
+    "farm_output": {"record_id": "记录编号", "unit": "单位", "event_time": "日期"},
+}
+# Units of numeric columns, shown in headers (and in an export's header row).
+UNITS = {
+    ("orders", "amount"): "元",
+    ("disclosures", "amount"): "元",
+    ("waste_trips", "tonnage"): "吨",
+    ("waste_trips", "sorted_share"): "比例",
+    ("tourism", "visitors"): "人次",
+    ("livelihood", "participants"): "人",
+    ("party_activities", "attendees"): "人",
+    ("labour_pool", "people"): "人",
+    ("jobs", "positions"): "个",
+    ("jobs", "matched"): "个",
+    ("points_ledger", "points"): "分",
+}
+CASE_CATEGORIES = {"conflict": "矛盾", "dispute": "纠纷", "request": "请求", "appeal": "诉求"}
+CASE_MODULES = {
+    "general": "综合",
+    "online_mediation": "线上矛调",
+    "petition": "信访投诉",
+    "exposure": "曝光台",
+    "clean_village": "清廉乡村",
+}
+CASE_CHANNELS = {"qr_code": "二维码", "phone": "电话", "visit": "来访", "grid_worker": "网格员"}
+CASE_STATUSES = {"received": "受理", "in_progress": "处置中", "closed": "办结", "rated": "已评价"}
+ESCALATIONS = {"village": "村", "township": "镇", "county": "县"}
+DEVICE_KINDS = {
+    "bin": "垃圾桶",
+    "sewage_plant": "污水处理站",
+    "air": "空气监测",
+    "weather": "气象站",
+    "soil": "土壤墒情",
+    "greenhouse": "大棚",
+    "camera": "摄像头",
+    "livestock_house": "养殖舍",
+}
+VALUES = {
+    ("cases", "category"): CASE_CATEGORIES,
+    ("cases", "module"): CASE_MODULES,
+    ("cases", "channel"): CASE_CHANNELS,
+    ("cases", "status"): CASE_STATUSES,
+    ("cases", "escalation"): ESCALATIONS,
+    ("incidents", "status"): {"open": "未办结", "closed": "已处理"},
+    ("devices", "kind"): DEVICE_KINDS,
+    ("disclosures", "kind"): {
+        "village_affairs": "村务",
+        "finance": "财务",
+        "party_affairs": "党务",
+        "government_affairs": "政务",
+    },
+    ("disclosures", "direction"): {"income": "收入", "expense": "支出"},
+    ("livelihood", "kind"): {
+        "teleconsultation": "远程会诊",
+        "online_class": "线上课堂",
+        "training": "培训",
+        "culture_event": "文化活动",
+    },
+    ("party_activities", "kind"): {
+        "branch_meeting": "支部党员大会",
+        "committee_meeting": "支委会",
+        "group_meeting": "党小组会",
+        "party_lecture": "党课",
+        "other": "其他",
+    },
+    ("points_ledger", "source"): {
+        "civility": "文明诚信",
+        "waste_sorting": "垃圾分类",
+        "platform_use": "平台使用",
+        "volunteer": "志愿服务",
+        "redemption": "兑换",
+    },
+    ("labour_pool", "status"): {"migrant": "外出务工", "local": "本地就业", "unemployed": "待业"},
+    ("deliberations", "form"): {"online": "线上议事", "assembly": "村民会议", "representatives": "村民代表会议"},
+    ("gov_services", "channel"): {"online": "网上办", "mobile": "掌上办", "counter": "窗口", "proxy": "代办"},
+    ("epidemic", "kind"): {"health_check": "健康监测", "vaccination": "疫苗接种", "monitoring_point": "监测点"},
+    ("toilets", "kind"): {"renovation": "改造", "inspection": "巡检", "fault": "故障", "desludging": "粪污清运"},
+    ("traceability", "action"): {"issued": "赋码", "scanned": "扫码"},
+    ("supervision_items", "subject"): {
+        "village_affairs": "村务",
+        "finance": "财务",
+        "projects": "工程项目",
+        "benefits": "惠民资金",
+        "other": "其他",
+    },
+    ("labour_profiles", "education"): {
+        "primary": "小学及以下",
+        "junior": "初中",
+        "senior": "高中",
+        "vocational": "中专/职高",
+        "college": "大专",
+        "bachelor": "本科",
+        "master": "研究生",
+    },
+}
+# Columns that name or reach a person: masked for every role but the village cadre (see dashboard/workspace/
+# privacy.py); they are never a filter or a sort key.
+PERSONAL = {
+    ("cases", "reporter_name"),
+    ("cases", "reporter_phone"),
+    ("households", "head_name"),
+    ("households", "head_phone"),
+}
+
+
+def column_label(table: str, column: str) -> str:
+    """The header of a column: the table's own label, a shared one, or the column's name."""
+    return COLUMNS.get(table, {}).get(column) or COMMON_COLUMNS.get(column) or column
+
+
+def value_label(table: str, column: str, value) -> str:
+    """A coded value's label (请求 for request); any other value as text ('' for none)."""
+    if value is None:
+        return ""
+    return VALUES.get((table, column), {}).get(value, str(value))
+
+
+def values_of(table: str, column: str) -> dict[str, str]:
+    """The labelled values of a coded column ({} for free text)."""
+    return VALUES.get((table, column), {})

@@ -165,7 +165,7 @@ def test_a_file_being_written_while_runs_come_and_go_is_loaded_exactly_once(tmp_
     engine = warehouse(f"sqlite:///{tmp_path / 'w.db'}")
     # Pauses of the upload stay well under the settle time; a stall longer than it in the middle of a line is
     # what settle_seconds (default 10 s) or a done_suffix marker is there for.
-    feed = cases_feed(tmp_path, settle=1.0)
+    feed = cases_feed(tmp_path, settle=3.0)
     path = tmp_path / "drops" / "upload.csv"
     total = 400
     written = threading.Event()
@@ -192,7 +192,7 @@ def test_a_file_being_written_while_runs_come_and_go_is_loaded_exactly_once(tmp_
         runs.append(run_feed(engine, feed))
         time.sleep(0.05)
     writer.join()
-    time.sleep(1.1)  # settled
+    time.sleep(3.1)  # settled
     runs.append(run_feed(engine, feed))
     assert stored_ids(engine) == [f"W{n:03d}" for n in range(total)]
     assert sum(run.counts.loaded for run in runs) == total  # each row loaded once, in one run

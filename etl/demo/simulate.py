@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlparse
 from openpyxl import Workbook
 from sqlalchemy import select
 
-from etl.demo import job_platform, pilot_data
+from etl.demo import households_demo, job_platform, pilot_data
 from etl.feeds import installation_id
 from etl.warehouse.db import make_engine
 from etl.warehouse.schema import regions
@@ -593,6 +593,7 @@ def simulate_history(
         "households",
         "publicity",
         "stops",
+        "catalogue",
     ):
         (drops / folder).mkdir(parents=True, exist_ok=True)  # every feed finds its folder, even before data
     counts: dict[str, int] = {}
@@ -606,6 +607,7 @@ def simulate_history(
         if progress:
             progress(offset + 1)
     counts.update(_labour_and_registry(universe, drops, now))
+    counts.update(households_demo.history(settings, universe, drops, now))  # 门牌, 组, catalogue, codes
     counts.update(_finance_and_notices(universe, drops, now, days))
     pilot_data.add(counts, pilot_data.history(settings, universe, pilots, drops, now))
     villages = [code for code, _, _ in universe.villages]
@@ -670,6 +672,7 @@ def simulate_live(
                     drops / "sensors" / f"live-{now:%Y%m%d%H%M%S}.csv", ["device", "metric", "time", "value"], readings
                 )
             pilot_data.live_readings(universe, pilots, drops, now)
+            households_demo.live(settings, universe, now)  # 诉求 through household codes, via the intake
             if rng.random() < 0.5:
                 category = rng.choice(list(CASE_TOPICS))
                 name, phone = _person(rng)

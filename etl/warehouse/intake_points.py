@@ -94,23 +94,29 @@ def request(
         if have < item["points"]:
             raise IntakeError(f"积分不足：兑换“{item['name']}”需要 {item['points']} 分，本户现有 {have} 分")
         admit(connection, at, household.code, address, limits)
-        redemption_id = new_id("DH", at)
-        connection.execute(
-            insert(intake_redemptions).values(
-                redemption_id=redemption_id,
-                household_code=household.code,
-                region_code=household.village,
-                item_id=item["item_id"],
-                item_name=item["name"],
-                points=item["points"],
-                status="requested",
-                requested_at=at,
-                idempotency_key=key,
-                address=address,
-                updated_at=at,
-            )
-        )
+        redemption_id = record(connection, at, household, item, key, address)
     return redemption_id, True
+
+
+def record(connection: Connection, at: str, household: Household, item: dict, key: str, address: str | None) -> str:
+    """Write a redemption request (checked already) inside ``writing``; its id."""
+    redemption_id = new_id("DH", at)
+    connection.execute(
+        insert(intake_redemptions).values(
+            redemption_id=redemption_id,
+            household_code=household.code,
+            region_code=household.village,
+            item_id=item["item_id"],
+            item_name=item["name"],
+            points=item["points"],
+            status="requested",
+            requested_at=at,
+            idempotency_key=key,
+            address=address,
+            updated_at=at,
+        )
+    )
+    return redemption_id
 
 
 def decide(

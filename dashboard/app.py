@@ -10,7 +10,7 @@ import plotly.io.json
 from flask import Flask
 from flask_compress import Compress
 
-from dashboard import auth, guard, headers, household, office
+from dashboard import alerts_page, auth, guard, headers, household, office
 from dashboard.basemap import display_crs
 from dashboard.cache import cache, cache_config
 from dashboard.geometry import geometry
@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     app.index_string = INDEX
     guard.install(app)
     auth.install(app, settings)  # after the guard: a callback request's shape is checked before it is classified
+    alerts_page.install(server)
     household.install(server)  # 一户一码 (/h/<token>) and the village office (/office): plain pages, forms
     office.install(server)
     headers.install(app, settings)

@@ -40,6 +40,8 @@ ROUTES = {
     "/geo/children/<code>.geojson": "screen",
     "/geo/regions/<code>.geojson": "screen",
     "/admin/users": "admin",
+    "/alerts": "login",
+    "/alerts/<int:alert_id>": "login",
     "/admin/users/<name>": "admin",
     "/explore/export": "login",
     # 一户一码: the household's token in the address is its credential, checked by the handlers.

@@ -110,6 +110,9 @@ def routes(code: str) -> list[tuple[str, str, dict | None]]:
         ("POST", "/admin/users", None),
         ("POST", "/admin/users/zhen-b", None),
         ("GET", "/auth/oidc/login", None),
+        ("GET", f"/alerts?region={code}", None),
+        ("GET", "/alerts?state=all", None),
+        ("POST", "/alerts/1", None),
         ("GET", "/auth/oidc/callback", None),
         ("GET", "/h/unknownTokenOfSweep1", None),
         ("POST", "/h/unknownTokenOfSweep1/cases", None),
@@ -153,6 +156,8 @@ def callbacks(code: str) -> dict[str, dict]:
 
 # The Flask rules the sweep covers (each through routes() above); Dash's own bundles and plumbing carry no data.
 COVERED_RULES = {
+    "/alerts",
+    "/alerts/<int:alert_id>",
     "/geo/children/<code>.geojson",
     "/geo/regions/<code>.geojson",
     "/",

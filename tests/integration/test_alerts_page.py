@@ -1,0 +1,113 @@
+"""预警处置 (/alerts): a township cadre sees the alerts of the township, acknowledges one with a note and resolves
+another; an alert of the neighbouring township is neither listed nor actionable (403, audited); a read-only
+account cannot act; the forms need their CSRF token."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import insert, select
+
+from dashboard.app import create_app
+from etl.demo.sample import TOWNSHIP, VILLAGES, build_sample
+from etl.warehouse.accounts import add_user, audit_entries
+from etl.warehouse.db import make_engine
+from etl.warehouse.schema import alert_events, alerts
+from etl.warehouse.settings import Settings
+
+pytestmark = pytest.mark.integration
+HTTPS = "https://localhost"
+PASSWORD = "a password long enough"
+MINE, THEIRS = VILLAGES[0], VILLAGES[2]
+
+
+def open_alert(connection, village: str, name: str, severity: str = "major") -> int:
+    now = datetime.now(UTC)
+    return connection.execute(
+        insert(alerts)
+        .values(
+            rule_id=f"test-{name}",
+            subject=f"device:{name}:cod",
+            region_code=village,
+            name=name,
+            severity=severity,
+            status="open",
+            level="village",
+            owner_code=village,
+            value=75.0,
+            detail=f"设备 {name} COD 75（告警条件 > 60）",
+            since=now - timedelta(minutes=20),
+            opened_at=now - timedelta(minutes=10),
+            level_since=now - timedelta(minutes=10),
+            updated_at=now,
+        )
+        .returning(alerts.c.id)
+    ).scalar_one()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    var_dir = tmp_path_factory.mktemp("alerts-page")
+    settings = build_sample(var_dir)
+    engine = make_engine(settings.warehouse_url)
+    with engine.begin() as connection:
+        add_user(connection, "zhen", "township", TOWNSHIP, password=PASSWORD)
+        add_user(connection, "kan", "viewer", TOWNSHIP, password=PASSWORD)
+        ids = {name: open_alert(connection, village, name) for name, village in [("污水A", MINE), ("污水B", MINE)]}
+        ids["邻镇"] = open_alert(connection, THEIRS, "邻镇")
+    return create_app(Settings.load(var_dir=str(var_dir))), engine, ids
+
+
+def logged_in(app, name: str):
+    client = app.server.test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get(f"{HTTPS}/login").get_data(as_text=True))[1]
+    client.post(f"{HTTPS}/login", data={"name": name, "password": PASSWORD, "csrf_token": token})
+    return client
+
+
+def token_of(client) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(f"{HTTPS}/alerts").get_data(as_text=True))[1]
+
+
+def test_a_cadre_acknowledges_and_resolves_the_alerts_of_the_township(served):
+    app, engine, ids = served
+    client = logged_in(app, "zhen")
+    listing = client.get(f"{HTTPS}/alerts").get_data(as_text=True)
+    assert "污水A" in listing and "污水B" in listing and "邻镇" not in listing and THEIRS not in listing
+    token = token_of(client)
+    acked = client.post(f"{HTTPS}/alerts/{ids['污水A']}", data={"action": "ack", "note": "已派人", "csrf_token": token})
+    assert acked.status_code == 302
+    refused = client.post(f"{HTTPS}/alerts/{ids['污水B']}", data={"action": "resolve", "note": "", "csrf_token": token})
+    assert refused.status_code == 400 and "说明" in refused.get_data(as_text=True)
+    done = client.post(
+        f"{HTTPS}/alerts/{ids['污水B']}", data={"action": "resolve", "note": "已修复", "csrf_token": token}
+    )
+    assert done.status_code == 302
+    with engine.connect() as connection:
+        states = dict(connection.execute(select(alerts.c.name, alerts.c.status)).all())
+        events = connection.execute(select(alert_events.c.kind, alert_events.c.actor)).all()
+    assert states == {"污水A": "acknowledged", "污水B": "resolved", "邻镇": "open"}
+    assert ("acknowledged", "zhen") in events and ("resolved", "zhen") in events
+    after = client.get(f"{HTTPS}/alerts").get_data(as_text=True)
+    assert "已确认" in after and "已派人" in after and "污水B" not in after  # resolved: off the open list
+    assert "污水B" in client.get(f"{HTTPS}/alerts?state=all").get_data(as_text=True)
+
+
+def test_the_neighbours_alert_cannot_be_reached_and_a_viewer_cannot_act(served):
+    app, engine, ids = served
+    client = logged_in(app, "zhen")
+    token = token_of(client)
+    beside = client.post(f"{HTTPS}/alerts/{ids['邻镇']}", data={"action": "ack", "note": "x", "csrf_token": token})
+    assert beside.status_code == 403
+    assert client.get(f"{HTTPS}/alerts?region={THEIRS}").status_code == 403
+    assert client.post(f"{HTTPS}/alerts/{ids['邻镇']}", data={"action": "ack"}).status_code == 400  # no CSRF token
+    viewer = logged_in(app, "kan")
+    looked = viewer.post(
+        f"{HTTPS}/alerts/{ids['污水A']}", data={"action": "resolve", "note": "x", "csrf_token": token_of(viewer)}
+    )
+    assert looked.status_code == 400 and "只读" in looked.get_data(as_text=True)
+    assert app.server.test_client().get(f"{HTTPS}/alerts").status_code == 302  # anonymous: to the login page
+    with engine.connect() as connection:
+        assert audit_entries(connection, user="zhen", event="scope_violation")

@@ -181,6 +181,7 @@ def _history(settings: Settings, days: int, stages: int) -> None:
     """Simulate history into the drop folders and the API, then load it through every non-MQTT feed, showing
     each stage's progress."""
     from etl.commands.feeds import Progress
+    from etl.demo.history_months import add_history
     from etl.demo.simulate import ApiStore, SimulatorServer, simulate_history
     from etl.runner import run_feed
 
@@ -198,6 +199,7 @@ def _history(settings: Settings, days: int, stages: int) -> None:
             report = run_feed(warehouse, feed, late_hours=settings.late_hours, progress=progress)
             progress.done()
             click.echo(f"      {describe(report)}")
+        click.echo(f"      {add_history(warehouse)}")
     finally:
         server.stop()
 

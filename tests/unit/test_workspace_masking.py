@@ -1,0 +1,24 @@
+"""Who sees a reporter: a village cadre sees their villagers as written; township, county, admin and viewer see
+names and phones masked and numbers in titles masked; a viewer sees a private topic by its topic alone."""
+
+from dashboard.workspace.masking import masker, masking_for
+
+TOPICS = ("低保", "信访")
+
+
+def test_levels_by_role():
+    assert masking_for("village") == "open"
+    assert {masking_for(role) for role in ("township", "county", "admin")} == {"masked"}
+    assert masking_for("viewer") == "private" and masking_for(None) == "private"
+
+
+def test_what_each_level_shows():
+    title = "低保申请，回电13812345678"
+    open_, masked, private = (masker(level, TOPICS) for level in ("open", "masked", "private"))
+    assert open_("name", "张三明") == "张三明" and open_("phone", "13912340000") == "13912340000"
+    assert open_("title", title) == title
+    assert masked("name", "张三明") == "张*明" and masked("phone", "13912340000") == "139****0000"
+    assert masked("title", title) == "低保申请，回电138****5678"
+    assert private("title", title) == "低保事项"
+    assert private("title", "道路破损", ("信访投诉",)) == "信访事项"  # the topic named by the case's module
+    assert masked("text", "金额 26,268.75 元") == "金额 26,268.75 元"

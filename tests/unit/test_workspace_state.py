@@ -1,0 +1,53 @@
+"""The workspace's address is its state: it round-trips, a change of measure drops the old one's filters, and
+whatever in it does not parse falls back to the default."""
+
+from datetime import date
+
+from dashboard.workspace.state import State, changed, parse, query_string, with_filter
+
+
+def test_a_state_round_trips_through_its_address():
+    state = State(
+        region="990101001000",
+        period="custom",
+        first=date(2026, 11, 1),
+        last=date(2026, 11, 30),
+        measure="cases.received",
+        grain="week",
+        filters=(("category", "request"), ("status", "closed")),
+        sort="due_at",
+        order="asc",
+        page=3,
+        csort="name",
+        corder="asc",
+    )
+    text = query_string(state)
+    assert text.startswith("?region=990101001000&period=custom&from=2026-11-01&to=2026-11-30")
+    values = dict(pair.split("=") for pair in text[1:].split("&"))
+    assert parse(values) == state
+
+
+def test_a_new_measure_drops_its_filters_and_sorting_and_any_change_goes_to_the_first_page():
+    state = State(measure="cases.received", filters=(("category", "request"),), sort="due_at", page=4)
+    other = changed(state, measure="security.incidents")
+    assert (other.filters, other.sort, other.page) == ((), "", 1)
+    assert changed(state, period="7d").filters == state.filters and changed(state, period="7d").page == 1
+    assert with_filter(state, "category", None).filters == ()
+    assert with_filter(state, "status", "closed").filters == (("category", "request"), ("status", "closed"))
+
+
+def test_what_does_not_parse_is_left_at_its_default():
+    state = parse(
+        {
+            "region": "99<script>",
+            "period": "forever",
+            "from": "not a date",
+            "measure": "DROP TABLE",
+            "grain": "hour",
+            "page": "-3",
+            "order": "sideways",
+            "category": ["request", "appeal"],  # a repeated parameter counts once
+            "Bad-Key": "x",
+        }
+    )
+    assert state == State(filters=(("category", "request"),))

@@ -224,17 +224,18 @@ def case_page(
             for n in range(5, 0, -1)
         )
         rating = Markup(
-            '<section><h2>请为办理结果打分</h2>{}<form method="post" action="{}/cases/{}/rating">{}'
+            '<section><h2>请为办理结果打分</h2><form method="post" action="{}/cases/{}/rating">{}'
             '<div class="stars">{}</div><button type="submit">提交评价</button></form></section>'
-        ).format(error(message), base, case["case_id"], hidden_csrf(csrf), stars)
+        ).format(base, case["case_id"], hidden_csrf(csrf), stars)
     elif case["status"] == "rated":
         rating = Markup('<section><p class="ok">您已评价：{} 分，谢谢！</p></section>').format(case["satisfaction"])
     body = Markup(
-        '{}<section><div class="row"><h2>{}</h2>{}</div><p class="small">编号 {} · {} 提交 · 办理时限 {}</p>'
+        '{}{}<section><div class="row"><h2>{}</h2>{}</div><p class="small">编号 {} · {} 提交 · 办理时限 {}</p>'
         "<p>{}</p>{}</section><section><h2>办理进度</h2><ul>{}</ul></section>{}"
         '<p><a class="button secondary" href="{}#mine">返回首页</a></p>'
     ).format(
         who(household),
+        error(message),
         case["title"],
         _status(case["status"], STATUS_NAMES),
         case["case_id"],

@@ -3,6 +3,7 @@ redemptions and the catalogue; the township's queue of escalated cases. Everythi
 
 from __future__ import annotations
 
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from dashboard.auth.html import error, hidden_csrf
@@ -32,7 +33,7 @@ def _options(choices: dict[str, str], chosen: str = "") -> Markup:
 def _shell(title: str, who: str, body: Markup, message: str = "", done: str = "") -> str:
     logout = Markup(
         '<form class="inline" method="post" action="/logout">{}<button class="secondary">退出</button></form>'
-    )
+    ).format(hidden_csrf(generate_csrf()))
     head = Markup('<section class="head"><div class="row"><h1>{}</h1><span>{}</span></div></section>').format(
         title, who
     )

@@ -10,14 +10,26 @@ from layouts.profiles import Profile
 
 
 def canvas(profile: Profile, class_name: str, children: list) -> html.Div:
-    """The profile's fixed design canvas; assets/ruralbrain.js zooms it to the window (letterbox)."""
+    """The profile's fixed design canvas (design pixels), which assets/ruralbrain.js zooms to the window
+    (letterbox): a 4K profile's 1920×1080 design fills a 3840×2160 window at ×2."""
     return html.Div(
         id="screen-canvas",
-        className=class_name,
-        style={"width": profile.width, "height": profile.height},
-        **{"data-width": profile.width, "data-height": profile.height, "data-min-font": profile.min_font_px},
+        className=f"{class_name} profile-{profile.name}",
+        style={"width": profile.design_width, "height": profile.design_height},
+        **{
+            "data-width": profile.design_width,
+            "data-height": profile.design_height,
+            "data-scale": profile.scale,
+            "data-min-font": profile.min_font_px,
+        },
         children=children,
     )
+
+
+def version_marker(prefix: str, version: int | None) -> html.Div:
+    """A hidden element holding the warehouse version a kiosk page shows (each callback's answer updates it, see
+    dashboard/heartbeat.py), which the screen's heartbeat reports (assets/keeper.js) and the ops page lists."""
+    return html.Div(id=f"{prefix}-version", className="data-version", hidden=True, **{"data-version": version})
 
 
 def seconds(given: str, default: float) -> float:
@@ -28,3 +40,29 @@ def seconds(given: str, default: float) -> float:
     except (TypeError, ValueError):
         return default
     return min(max(0.2, value), 86400.0) if math.isfinite(value) else default
+
+
+def error_screen(profile: Profile, wrapper: str, class_name: str, title: str, reason: str) -> html.Div:
+    """What a kiosk page shows instead of its content when its address is wrong (an unknown village or stop):
+    the profile's canvas with the reason in the screen's largest type, so whoever stands before it can read it
+    and the ops page (which reads the same reason) lists the screen as 错误."""
+    return html.Div(
+        className=f"{wrapper} kiosk {profile.orientation} screen-error",
+        children=[
+            canvas(
+                profile,
+                f"{class_name} error-canvas",
+                [
+                    html.Header(html.H1(title), className="error-header"),
+                    html.Main(
+                        className="error-main",
+                        children=[
+                            html.Div("⚠", className="error-sign"),
+                            html.P(reason, className="error-reason"),
+                            html.P("请检查屏幕地址，或联系县级平台运维人员。", className="error-help"),
+                        ],
+                    ),
+                ],
+            )
+        ],
+    )

@@ -1,4 +1,5 @@
-"""Read queries for village boards and bus-stop screens: notices, finance lines, points, forecasts, buses.
+"""Read queries for village boards and bus-stop screens (notices, finance lines, points, forecasts, buses) and
+the feeds' freshness every screen labels its panels with.
 
 These read a handful of rows of one village or stop (lists, not aggregates), so they go to the fact tables
 directly; every number that is an aggregate still comes from the rollups (dashboard.queries). Results are
@@ -13,15 +14,14 @@ from datetime import datetime
 from sqlalchemy import Engine, and_, func, or_, select
 
 from dashboard.cache import versioned
-from dashboard.privacy import mask_name, scrub
+from dashboard.privacy import scrub
 from etl.warehouse.db import as_utc
 from etl.warehouse.schema import (
     bus_arrivals,
     bus_stops,
     disclosures,
+    feed_freshness,
     feed_state,
-    households,
-    points_ledger,
     publicity,
 )
 from etl.warehouse.schema import weather_forecasts as forecasts
@@ -72,25 +72,6 @@ def finance_lines(engine: Engine, village: str, year: str) -> list[dict]:
             {"period": period, "title": scrub(title), "direction": direction, "amount": amount}
             for period, title, direction, amount in connection.execute(query)
             if PERIOD.match(period or "")  # a line whose month cannot be read is not shown under a wrong one
-        ]
-
-
-@versioned
-def household_points(engine: Engine, village: str, limit: int = 10) -> list[dict]:
-    """Households of a village by points balance (earned minus redeemed), heads' names masked."""
-    balance = func.sum(points_ledger.c.points)
-    query = (
-        select(points_ledger.c.household_code, households.c.head_name, balance)
-        .join(households, households.c.household_code == points_ledger.c.household_code, isouter=True)
-        .where(points_ledger.c.region_code == village)
-        .group_by(points_ledger.c.household_code, households.c.head_name)
-        .order_by(balance.desc(), points_ledger.c.household_code)
-        .limit(limit)
-    )
-    with engine.connect() as connection:
-        return [
-            {"household": code, "name": mask_name(name) if name else f"{code[-4:]}户", "points": int(points)}
-            for code, name, points in connection.execute(query)
         ]
 
 
@@ -184,15 +165,27 @@ def next_buses(engine: Engine, stop_id: str, now: datetime, limit: int = 6) -> l
     ]
 
 
+# Per dataset, the newest data any of its feeds delivered (over every region: a quiet village is not late data)
+# and the slowest of their cadences.
+FEED_FRESHNESS = (
+    select(
+        feed_state.c.dataset,
+        func.max(feed_freshness.c.last_event_time),
+        func.max(feed_freshness.c.last_loaded_at),
+        func.max(feed_state.c.cadence_seconds),
+    )
+    .join(feed_state, feed_state.c.feed == feed_freshness.c.feed)
+    .group_by(feed_state.c.dataset)
+)
+
+
 @versioned
-def feed_health(engine: Engine) -> dict[str, dict]:
-    """{dataset: {"last_success_at", "cadence_seconds"}}: when any feed of a dataset last loaded successfully."""
-    query = select(
-        feed_state.c.dataset, func.max(feed_state.c.last_success_at), func.min(feed_state.c.cadence_seconds)
-    ).group_by(feed_state.c.dataset)
+def feed_freshness(engine: Engine) -> dict[str, dict]:
+    """{dataset: {"last_event_time", "last_loaded_at", "cadence_seconds"}}: the newest event its feeds delivered
+    and when they loaded it, whichever region it was about."""
     with engine.connect() as connection:
         return {
-            dataset: {"last_success_at": as_utc(success), "cadence_seconds": cadence}
-            for dataset, success, cadence in connection.execute(query)
-            if dataset and success
+            dataset: {"last_event_time": as_utc(event), "last_loaded_at": as_utc(loaded), "cadence_seconds": cadence}
+            for dataset, event, loaded, cadence in connection.execute(FEED_FRESHNESS)
+            if dataset and event
         }

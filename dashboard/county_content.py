@@ -11,12 +11,13 @@ from datetime import UTC, datetime
 import orjson
 from dash import html
 
+from dashboard.board_queries import feed_freshness
 from dashboard.cache import versioned, warehouse_version
 from dashboard.devices import alarms_now
 from dashboard.freshness import freshness_label
-from dashboard.panels import LOCAL, Window, panels
+from dashboard.panels import LOCAL, Window, number, panels
 from dashboard.plain import compact
-from dashboard.queries import children_values, freshness, latest_cases, measure_totals
+from dashboard.queries import children_values, latest_cases, measure_totals
 from etl.warehouse.db import as_utc
 
 # The map's themes (rotated in kiosk mode): a headline measure per area, over the last 30 days.
@@ -51,6 +52,7 @@ class Content:
     data: dict
     text: str
     digest: str
+    version: int | None = None  # the warehouse version it was computed from (the heartbeat reports it)
 
 
 # The last contents this process served, under the same version and minute as the shared cache: a wall of
@@ -66,13 +68,14 @@ def content_for(
     """The content of a scope as of ``now`` (from memory, the shared cache, or rendered); cases about a
     ``private`` topic are shown by their topic only."""
     minute = minute_of(now)
-    key = (str(engine.url), warehouse_version(engine), scope, shown, names, minute, private)
+    version = warehouse_version(engine)
+    key = (str(engine.url), version, scope, shown, names, minute, private)
     with _recent_lock:
         content = _recent.get(key)
     if content is None:
         data = screen_content(engine, scope, shown, names, minute, private)
         text = orjson.dumps(data).decode()
-        content = Content(data, text, hashlib.sha1(text.encode()).hexdigest()[:16])
+        content = Content(data, text, hashlib.sha1(text.encode()).hexdigest()[:16], version)
         with _recent_lock:
             _recent[key] = content
             while len(_recent) > RECENT:
@@ -95,7 +98,7 @@ def screen_content(engine, scope: str, shown: str, names: tuple[str, ...], minut
     next minute, so a wall of screens costs one render; panels as compact nodes (dashboard/plain.py)."""
     now = datetime.now(UTC)
     window = Window.at(now)
-    fresh = freshness(engine, scope)
+    fresh = feed_freshness(engine)
     shown_panels, stale_count = {}, 0
     for name in names:
         label, stale = freshness_label(panels()[name].datasets, fresh, now)
@@ -143,7 +146,7 @@ def _kpis(engine, scope: str, window: Window) -> list:
     items = []
     for label, key, field, unit in KPIS:
         value = sum(v[field] for v in totals[key].values())
-        items.append(html.Span([label, html.B(f"{value:,.0f}"), unit]))
+        items.append(html.Span([label, html.B(number(value)), unit]))
     return items
 
 
@@ -154,12 +157,34 @@ def _themes(engine, shown: str, window: Window) -> list[dict]:
     return [_theme(theme, found[theme["key"]]) for theme in THEMES]
 
 
+# The choropleth's colours, from none to the largest value (assets/ruralbrain.js colours each child by its share
+# of the largest value; the legend shows the same colours with the values they stand for).
+RAMP = ("#0b2a45", "#0f4470", "#13629b", "#1b83c4", "#33a8e6", "#6fd3ff")
+
+
 def _theme(theme: dict, values: dict) -> dict:
-    """A theme's numbers per child region and its legend."""
+    """A theme's numbers per child region, its colours and its legend: what it shows and in which unit, each
+    colour with the value it starts at, from 0 to the largest."""
     numbers = {code: v[theme["value"]] for code, v in values.items()}
     top = max(numbers.values(), default=0)
+    steps = len(RAMP) - 1
     legend = [
-        html.Span(theme["label"], className="theme-label"),
-        html.Span(f"最高 {top:,.0f}{theme['unit']}" if numbers else "暂无数据", className="theme-max"),
+        html.Span(f"{theme['label']}（{theme['unit']}）", className="theme-label"),
+        html.Span(
+            className="theme-ramp",
+            children=[
+                html.Span(
+                    className="theme-step",
+                    children=[
+                        html.Span(className="theme-swatch", style={"background": colour}),
+                        # A colour stands for the shares around its own (the script rounds to the nearest).
+                        html.Span(number(top * max(0, index - 0.5) / steps), className="theme-value"),
+                    ],
+                )
+                for index, colour in enumerate(RAMP)
+            ]
+            if numbers and top
+            else [html.Span("暂无数据", className="theme-max")],
+        ),
     ]
-    return {"values": numbers, "max": top, "legend": compact(legend)}
+    return {"values": numbers, "max": top, "ramp": RAMP, "legend": compact(legend)}

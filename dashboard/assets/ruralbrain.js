@@ -57,14 +57,15 @@ window.ruralbrain = Object.assign(window.ruralbrain || {}, {
   },
 });
 
-// Choropleth of the current theme: the child's value against the largest one, on a dark-to-cyan ramp.
+// Choropleth of the current theme: the child's value against the largest one, on the theme's dark-to-cyan ramp
+// (the colours the legend shows, dashboard/county_content.py).
 window.ruralbrain.choroplethStyle = function (feature, context) {
   var props = feature.properties;
   var hideout = (context && context.hideout) || {};
   var values = hideout.values || {};
   var share = hideout.max ? (values[props.code] || 0) / hideout.max : 0;
   var selected = hideout.selected === props.code;
-  var ramp = ["#0b2a45", "#0f4470", "#13629b", "#1b83c4", "#33a8e6", "#6fd3ff"];
+  var ramp = hideout.ramp || ["#0b2a45", "#6fd3ff"];
   return {
     color: selected ? "#ffd166" : "#5ad1ff",
     weight: selected ? 3 : 1.2,
@@ -210,7 +211,9 @@ window.ruralbrain.deviceTooltip = function (feature, layer) {
       var themes = content.themes || [];
       if (!themes.length) { return noUpdate; }
       var chosen = themes[(theme || 0) % themes.length];
-      var next = { selected: (hideout || {}).selected || null, values: chosen.values, max: chosen.max };
+      var next = {
+        selected: (hideout || {}).selected || null, values: chosen.values, max: chosen.max, ramp: chosen.ramp,
+      };
       return sameHideout(next, hideout) ? noUpdate : next;
     },
   };

@@ -9,9 +9,10 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, 
 from flask import current_app
 
 from dashboard import validate
-from dashboard.board_queries import feed_health
-from dashboard.freshness import feed_label
-from dashboard.kiosk import canvas, seconds
+from dashboard.board_queries import feed_freshness
+from dashboard.cache import warehouse_version
+from dashboard.freshness import freshness_label
+from dashboard.kiosk import canvas, error_screen, seconds, version_marker
 from dashboard.panels import Window
 from dashboard.regions import Region, ancestors, get_region, root_region
 from dashboard.slides import Context, slides
@@ -40,14 +41,19 @@ def _village(settings, engine, code: str | None) -> Region | None:
     return region
 
 
-def _slide_content(context: Context, name: str, health: dict) -> tuple[list, str, str]:
+def _slide_content(context: Context, name: str, fresh: dict) -> tuple[list, str, str]:
     """(body, 数据截至 label, its class) of one slide."""
     slide = slides()[name]
     body = slide.render(context)
-    if not slide.datasets:
-        return body, "", "slide-asof"
-    label, stale = feed_label(slide.datasets, health, context.window.now)
+    label, stale = freshness_label(slide.datasets, fresh, context.window.now)
     return body, label, "slide-asof stale" if stale else "slide-asof"
+
+
+def problem(village: str | None = None, **_query) -> str | None:
+    """Why the board of this address cannot be shown (no such village within the deployment), or None: the page
+    draws it, and the ops page lists a screen showing it as 错误."""
+    settings, engine = _context()
+    return None if _village(settings, engine, village) else f"未找到区划代码 {village} 的村"
 
 
 def layout(
@@ -63,24 +69,30 @@ def layout(
     chosen = profile_for("board", profile)
     region = _village(settings, engine, village)
     if region is None:
-        return html.Div(f"未找到区划代码 {village} 的村。请检查屏幕地址。", className="empty")
+        return error_screen(chosen, "board", "board-canvas", "村级电子屏", problem(village))
     root = root_region(engine, settings.root_region)
     path = ancestors(engine, region.code, root.code) if root else [region]
     now = datetime.now(UTC)
-    context = Context(engine, region, Window.at(now), settings)
-    health = feed_health(engine)
+    version = warehouse_version(engine)
+    context = Context(engine, region, Window.at(now), settings, chosen.orientation)
+    fresh = feed_freshness(engine)
     names = [name for name in chosen.slides if name in slides()]
     sections = []
     for index, name in enumerate(names):
-        body, label, label_class = _slide_content(context, name, health)
+        body, label, label_class = _slide_content(context, name, fresh)
         sections.append(
             html.Section(
                 id={"slide": name, "part": "frame"},
                 className="slide active" if index == 0 else "slide",
                 children=[
-                    html.H2(slides()[name].title, className="slide-title"),
-                    html.Div(body, id={"slide": name, "part": "body"}, className="slide-body"),
-                    html.Div(label, id={"slide": name, "part": "asof"}, className=label_class),
+                    html.Div(
+                        className="slide-head",
+                        children=[
+                            html.H2(slides()[name].title, className="slide-title"),
+                            html.Div(label, id={"slide": name, "part": "asof"}, className=label_class),
+                        ],
+                    ),
+                    html.Div(body, id={"slide": name, "part": "body"}, className=f"slide-body slide-{name}"),
                 ],
             )
         )
@@ -90,7 +102,7 @@ def layout(
             canvas(
                 chosen,
                 "board-canvas",
-                [
+                children=[
                     html.Header(
                         className="board-header",
                         children=[
@@ -115,6 +127,7 @@ def layout(
                     ),
                 ],
             ),
+            version_marker("board", version),
             dcc.Store(id="board-scope", data={"village": region.code, "profile": chosen.name}),
             dcc.Store(id="board-idle", data=seconds(idle, chosen.idle_seconds)),
             dcc.Interval(id="board-rotate", interval=seconds(rotate, chosen.rotate_seconds) * 1000),
@@ -145,9 +158,11 @@ def refresh(_tick, scope, ids):
     if not isinstance(ids, list) or not all(isinstance(i, dict) and i.get("part") == "body" for i in ids):
         validate.refuse("幻灯片编号格式不正确")
     names = validate.names([identity.get("slide") for identity in ids], slides(), "slide")
-    context = Context(engine, region, Window.at(datetime.now(UTC)), settings)
-    health = feed_health(engine)
-    contents = [_slide_content(context, name, health) for name in names]
+    profile = scope.get("profile")
+    orientation = profile_for("board", profile if isinstance(profile, str) else None).orientation
+    context = Context(engine, region, Window.at(datetime.now(UTC)), settings, orientation)
+    fresh = feed_freshness(engine)
+    contents = [_slide_content(context, name, fresh) for name in names]
     return [c[0] for c in contents], [c[1] for c in contents], [c[2] for c in contents]
 
 

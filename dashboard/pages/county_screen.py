@@ -23,7 +23,7 @@ from dashboard.cache import versioned
 from dashboard.county_content import content_for, payload
 from dashboard.devices import devices_now
 from dashboard.geometry import load_manifest
-from dashboard.kiosk import canvas, seconds
+from dashboard.kiosk import canvas, error_screen, seconds, version_marker
 from dashboard.mapview import fit_view
 from dashboard.panels import panels
 from dashboard.privacy import private_topics, scrub
@@ -91,6 +91,15 @@ def _breadcrumb(path: list, kept: str) -> list:
     return items
 
 
+def problem(**_query) -> str | None:
+    """Why the county screen cannot be shown (a warehouse without regions), or None: the page draws it, and the ops
+    page lists a screen showing it as 错误."""
+    settings, engine = _context()
+    return (
+        None if root_region(engine, settings.root_region) else "数据仓库中还没有区划：请先导入区划（ruralbrain demo）"
+    )
+
+
 def layout(
     region: str | None = None,
     profile: str = "",
@@ -105,7 +114,7 @@ def layout(
     chosen = profile_for("county", profile)
     frame = _frame(engine, settings.root_region, _region_code(region))
     if frame is None:
-        return html.Div("数据仓库中还没有区划。请先运行 ruralbrain demo。", className="empty")
+        return error_screen(chosen, "screen", "screen-canvas", "县级大屏", problem())
     # A drill or a breadcrumb link keeps every parameter but the region (profile, kiosk, screen, periods).
     given = {"profile": profile, "kiosk": kiosk, "rotate": rotate, "idle": idle, "refresh": refresh, **query}
     kept = urlencode({key: value for key, value in given.items() if value})
@@ -130,6 +139,7 @@ def layout(
         **{"data-key": content.data["key"]},
         children=[
             canvas(chosen, "screen-canvas", sections),
+            version_marker("screen", content.version),
             dcc.Store(id="screen-scope", data={"scope": frame["selected"], "shown": frame["shown"], "names": names}),
             dcc.Store(id="screen-content", data=payload(content, now)),
             # The digest of the content on screen (kept by assets/ruralbrain.js), sent with each refresh.
@@ -151,7 +161,8 @@ def _title(place, frame: dict, kept: str) -> html.Header:
         className="screen-title",
         style=_place(place),
         children=[
-            html.H1(f"乡村大脑 · {frame['root']}"),
+            # The county's name is the breadcrumb's first link: once in the title bar, not twice.
+            html.H1("乡村大脑"),
             html.Nav(_breadcrumb(frame["path"], kept), id="breadcrumb", className="breadcrumb"),
             # Drawn by assets/ruralbrain.js from the content.
             html.Div(id="screen-kpis", className="kpi-strip"),
@@ -204,7 +215,12 @@ def _map(place, frame: dict, first: dict, settings, engine, kiosk: str) -> html.
                         hoverStyle={"variable": "ruralbrain.hoverStyle"},
                         # The first theme's colours come with the page: dash-leaflet ignores a hideout
                         # change that arrives while it is still fetching the geometry.
-                        hideout={"selected": selected, "values": first["values"], "max": first["max"]},
+                        hideout={
+                            "selected": selected,
+                            "values": first["values"],
+                            "max": first["max"],
+                            "ramp": first["ramp"],
+                        },
                     ),
                     # At village level: the village's devices, coloured by status, in a pane above the regions
                     # (whose geometry arrives later and was drawn over them: no device could be hovered).

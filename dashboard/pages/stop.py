@@ -9,9 +9,10 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, 
 from flask import current_app
 
 from dashboard import validate
-from dashboard.board_queries import feed_health, forecast, next_buses, publicity_items, stop
-from dashboard.freshness import feed_label
-from dashboard.kiosk import canvas, seconds
+from dashboard.board_queries import feed_freshness, forecast, next_buses, publicity_items, stop
+from dashboard.cache import warehouse_version
+from dashboard.freshness import freshness_label
+from dashboard.kiosk import canvas, error_screen, seconds, version_marker
 from dashboard.panels import number
 from geo.codes import is_within
 from layouts.profiles import profile_for
@@ -91,31 +92,42 @@ def _publicity(items: list[dict]) -> list:
     ]
 
 
-def _content(stop_id: str, region: str | None) -> tuple[list, list, list, str, str]:
+# How many arrivals a screen lists: rows of very large type, fewer on a landscape panel.
+ROWS = {"landscape": 5, "portrait": 5}
+
+
+def _content(stop_id: str, region: str | None, orientation: str) -> tuple[list, list, list, str, str]:
     """(arrivals, weather, publicity, 数据截至, its class) as of now."""
     _settings, engine = _context()
     now = datetime.now(UTC)
     minute = now.replace(second=0, microsecond=0)
     hour = now.replace(minute=0, second=0, microsecond=0)
-    buses = next_buses(engine, stop_id, minute)
+    buses = next_buses(engine, stop_id, minute, limit=ROWS[orientation])
     hours = forecast(engine, region, hour, hour + timedelta(hours=12))["hours"] if region else []
     items = publicity_items(engine, region, minute) if region else []
-    label, stale = feed_label(("bus_arrivals",), feed_health(engine), now)
-    return _arrivals(buses), _weather(hours), _publicity(items), label, "stop-asof stale" if stale else "stop-asof"
+    label, stale = freshness_label(("bus_arrivals",), feed_freshness(engine), now)
+    label_class = "stop-asof stale" if stale else "stop-asof"
+    return _arrivals(buses), _weather(hours), _publicity(items), label, label_class
+
+
+def problem(stop_id: str | None = None, **_query) -> str | None:
+    """Why the screen of this address cannot be shown (a malformed or unknown stop id), or None: the page draws
+    it, and the ops page lists a screen showing it as 错误."""
+    if not stop_id or not validate.STOP_ID.match(stop_id):
+        return "站点编号无效"
+    return None if _known_stop(stop_id) else f"未找到站点编号 {stop_id} 的站点"
 
 
 def layout(stop_id: str | None = None, profile: str = "stop-landscape", rotate: str = "", refresh: str = "", **_q):
     """The screen of a stop for ``?profile=…[&rotate=s&refresh=s]``; no controls, nothing to touch."""
     chosen = profile_for("stop", profile)
-    if not stop_id or not validate.STOP_ID.match(stop_id):
-        return html.Div("站点编号无效。请检查屏幕地址。", className="empty")
+    reason = problem(stop_id)
+    if reason:
+        return error_screen(chosen, "board stop", "board-canvas stop-canvas", "公交站屏", reason)
     known = _known_stop(stop_id)
-    if known is None:
-        return html.Div(f"未找到站点编号 {stop_id} 的站点。请检查屏幕地址。", className="empty")
-    region = known["region_code"]
-    arrivals, weather, items, label, label_class = _content(stop_id, region)
+    arrivals, weather, items, label, label_class, version = _content(stop_id, known["region_code"], chosen.orientation)
     return html.Div(
-        className="board stop kiosk",
+        className=f"board stop kiosk {chosen.orientation}",
         children=[
             canvas(
                 chosen,
@@ -150,7 +162,8 @@ def layout(stop_id: str | None = None, profile: str = "stop-landscape", rotate: 
                     ),
                 ],
             ),
-            dcc.Store(id="stop-scope", data={"stop_id": stop_id}),
+            version_marker("stop", warehouse_version(_context()[1])),
+            dcc.Store(id="stop-scope", data={"stop_id": stop_id, "profile": chosen.name}),
             dcc.Interval(id="stop-refresh", interval=seconds(refresh, chosen.refresh_seconds) * 1000),
             dcc.Interval(id="stop-rotate", interval=seconds(rotate, chosen.rotate_seconds) * 1000),
             dcc.Interval(id="stop-tick", interval=10_000),
@@ -175,7 +188,10 @@ def refresh(_tick, scope):
     known = _known_stop(stop_id)
     if known is None:
         validate.refuse(f"未找到站点 {stop_id}")
-    return _content(stop_id, known["region_code"])
+    profile = scope.get("profile")
+    return _content(
+        stop_id, known["region_code"], profile_for("stop", profile if isinstance(profile, str) else None).orientation
+    )
 
 
 # Publicity rotates in the browser, one card at a time.

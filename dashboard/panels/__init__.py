@@ -66,6 +66,28 @@ def stat(label: str, value: str, unit: str = "", alarm: bool = False) -> html.Di
     )
 
 
+def facts(items: list[tuple[str, str, str]]) -> html.Div:
+    """Secondary numbers as label-value lines, two to a line: (label, value, unit) each."""
+    return html.Div(
+        className="facts",
+        children=[
+            html.Div(
+                className="fact",
+                children=[
+                    html.Span(label, className="fact-label"),
+                    html.Span([value, html.Span(unit, className="stat-unit")], className="fact-value"),
+                ],
+            )
+            for label, value, unit in items
+        ],
+    )
+
+
+def note(text: str) -> html.Div:
+    """A line saying where some numbers come from (a region above the one shown)."""
+    return html.Div(text, className="panel-note")
+
+
 def bars(items: list[tuple[str, float]], unit: str = "") -> html.Div:
     """A small horizontal bar chart in plain HTML (no chart library on refresh paths)."""
     top = max((value for _, value in items), default=0) or 1
@@ -76,7 +98,10 @@ def bars(items: list[tuple[str, float]], unit: str = "") -> html.Div:
                 className="bar-row",
                 children=[
                     html.Span(label, className="bar-label"),
-                    html.Span(className="bar", style={"width": f"{100 * value / top:.0f}%"}),
+                    html.Span(
+                        className="bar-track",
+                        children=html.Span(className="bar", style={"width": f"{100 * value / top:.0f}%"}),
+                    ),
                     html.Span(f"{number(value)}{unit}", className="bar-value"),
                 ],
             )
@@ -85,8 +110,9 @@ def bars(items: list[tuple[str, float]], unit: str = "") -> html.Div:
     )
 
 
-def spark(values: list[float], label: str) -> html.Div:
-    """A trend as a strip of thin columns in plain HTML, one per bucket, scaled to the largest."""
+def spark(values: list[float], label: str, first: str = "", last: str = "") -> html.Div:
+    """A trend as a strip of thin columns in plain HTML, one per bucket, scaled to the largest, with the dates of
+    the first and last bucket under it."""
     top = max(values, default=0) or 1
     return html.Div(
         className="spark",
@@ -97,14 +123,22 @@ def spark(values: list[float], label: str) -> html.Div:
                 className="spark-columns",
                 children=[html.Span(style={"height": f"{100 * value / top:.0f}%"}) for value in values],
             ),
+            html.Div(className="spark-dates", children=[html.Span(first), html.Span(last)]),
         ],
     )
 
 
 def number(value: float | None, digits: int = 0) -> str:
-    """A number as screens print it: thousands separators, — when unknown."""
+    """A number as screens print it: thousands separators, — when unknown, and from a million on in 万 (亿 from a
+    hundred million), as Chinese screens write large numbers: 1,234,567 is 123.5万, so it fits where 999,999 does."""
     if value is None:
         return "—"
+    if abs(value) >= 99_995_000:
+        return f"{value / 1e8:,.2f}亿"
+    if abs(value) >= 9_999_500:
+        return f"{value / 1e4:,.0f}万"
+    if abs(value) >= 1_000_000:
+        return f"{value / 1e4:,.1f}万"
     return f"{value:,.{digits}f}"
 
 
@@ -131,5 +165,5 @@ def average(totals: dict, measure: str) -> float | None:
 
 
 def row(*children) -> html.Div:
-    """Stats side by side."""
-    return html.Div(className="stat-row", children=list(children))
+    """Stats side by side (at most three: a row of a panel holds three seven-digit numbers)."""
+    return html.Div(className=f"stat-row stat-row-{len(children)}", children=list(children))

@@ -1,6 +1,6 @@
 """治理: cases received and closed, on-time closure, satisfaction, by category; mediation, petitions, party work."""
 
-from dashboard.panels import Panel, average, bars, count, number, row, stat
+from dashboard.panels import Panel, average, bars, count, facts, number, row, stat
 from dashboard.queries import measure_totals
 
 CATEGORIES = {"conflict": "矛盾", "dispute": "纠纷", "request": "请求", "appeal": "诉求"}
@@ -25,14 +25,17 @@ def render(engine, scope, window):
             stat("受理", number(received), "件"),
             stat("办结", number(closed), "件"),
             stat("按期办结率", number(100 * on_time / closed if closed else None, 1), "%"),
-            stat("满意度", number(satisfaction, 2), "/5"),
         ),
         bars([(label, count(totals, "cases.received", key)) for key, label in CATEGORIES.items()], "件"),
-        row(
-            stat("线上矛调", number(count(totals, "cases.received_by_module", "online_mediation")), "件"),
-            stat("信访投诉", number(count(totals, "cases.received_by_module", "petition")), "件"),
-            stat("曝光台", number(count(totals, "cases.received_by_module", "exposure")), "件"),
-            stat("党建活动", number(count(totals, "party.activities")), "次"),
+        facts(
+            [
+                ("满意度", number(satisfaction, 2), "/5"),
+                ("线上矛调", number(count(totals, "cases.received_by_module", "online_mediation")), "件"),
+                ("信访投诉", number(count(totals, "cases.received_by_module", "petition")), "件"),
+                ("曝光台", number(count(totals, "cases.received_by_module", "exposure")), "件"),
+                ("党建活动", number(count(totals, "party.activities")), "次"),
+                ("清廉乡村", number(count(totals, "cases.received_by_module", "clean_village")), "件"),
+            ]
         ),
     ]
 

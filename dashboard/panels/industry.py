@@ -3,7 +3,7 @@ job matches."""
 
 from datetime import timedelta
 
-from dashboard.panels import Panel, average, bars, count, number, row, spark, stat, total
+from dashboard.panels import LOCAL, Panel, average, bars, count, facts, number, row, spark, stat, total
 from dashboard.queries import device_kinds, measure_series, measure_totals
 from etl.warehouse.db import as_utc
 
@@ -27,18 +27,25 @@ def render(engine, scope, window):
             stat("订单", number(count(totals, "ecommerce.sales")), "单"),
             stat("游客", number(total(totals, "tourism.visitors")), "人次"),
         ),
-        spark([by_day.get(day, 0.0) for day in days], "电商日销售额 · 近30天"),
-        bars([(label, total(today, "labour.people", key)) for key, label in LABOUR.items()], "人"),
+        spark([by_day.get(day, 0.0) for day in days], "电商日销售额 · 近30天", _day(days[0]), _day(days[-1])),
         row(
             stat("农家乐预订", number(total(totals, "tourism.bookings")), "间夜"),
             stat("岗位", number(total(totals, "jobs.positions")), "个"),
             stat("匹配就业", number(total(totals, "jobs.matched")), "人"),
         ),
-        row(
-            stat("农业传感器", number(sum(kinds.get(kind, 0) for kind in FARM_SENSORS)), "个"),
-            stat("土壤墒情", number(average(today, "reading.soil_moisture")), "%"),
+        bars([(label, total(today, "labour.people", key)) for key, label in LABOUR.items()], "人"),
+        facts(
+            [
+                ("农业传感器", number(sum(kinds.get(kind, 0) for kind in FARM_SENSORS)), "个"),
+                ("土壤墒情", number(average(today, "reading.soil_moisture")), "%"),
+            ]
         ),
     ]
+
+
+def _day(bucket) -> str:
+    """A day bucket as the strip's end labels print it (local date)."""
+    return f"{bucket.astimezone(LOCAL):%m-%d}"
 
 
 PANEL = Panel("industry", "产业数字化 · 近30天", ("orders", "tourism", "labour_pool", "jobs", "readings"), render)

@@ -22,12 +22,18 @@ from etl.warehouse.settings import Settings
 
 @dataclass(frozen=True)
 class Context:
-    """What a slide renders from: the warehouse, the board's village, the time windows, the settings."""
+    """What a slide renders from: the warehouse, the board's village, the time windows, the settings, and the
+    board's orientation (a portrait board holds more items than a landscape one)."""
 
     engine: Engine
     village: Region
     window: Window
     settings: Settings
+    orientation: str = "portrait"
+
+    def holds(self, portrait: int, landscape: int) -> int:
+        """How many items of a list the board's slide holds: ``portrait`` or ``landscape``."""
+        return portrait if self.orientation == "portrait" else landscape
 
 
 @dataclass(frozen=True)
@@ -56,11 +62,15 @@ def private_topics_of(context: Context) -> tuple[str, ...]:
     return private_topics(context.settings.sensitive_categories)
 
 
-def big_number(label: str, value: str, unit: str = "", alarm: bool = False) -> html.Div:
-    """A labelled number sized for reading across a village square."""
+def big_number(label: str, value: str, unit: str = "", alarm: bool = False, detail: str = "") -> html.Div:
+    """A labelled number sized for reading across a village square, with a line of ``detail`` under it."""
     return html.Div(
         className="big-number" + (" alarm" if alarm else ""),
-        children=[html.Div(label, className="big-label"), html.Div([value, html.Span(unit, className="big-unit")])],
+        children=[
+            html.Div(label, className="big-label"),
+            html.Div([value, html.Span(unit, className="big-unit")]),
+            html.Div(detail, className="big-detail") if detail else None,
+        ],
     )
 
 

@@ -4,7 +4,8 @@ from datetime import timedelta
 
 from dash import html
 
-from dashboard.board_queries import forecast, lineage
+from dashboard.board_queries import forecast
+from dashboard.nearest import borrowed_from, nearest_totals
 from dashboard.panels import LOCAL, average, number, total
 from dashboard.queries import measure_totals
 from dashboard.slides import Slide, big_number, numbers
@@ -13,17 +14,15 @@ AIR = ["reading.aqi", "reading.pm25"]
 
 
 def render(context):
-    """Today's garbage and air numbers (the air from the nearest region with a monitor) and the next hours."""
+    """Today's garbage and air numbers and the coming hours' forecast (air and forecast from the nearest region
+    that has them, named when it is not the village)."""
     engine, code, window = context.engine, context.village.code, context.window
     waste = measure_totals(engine, code, ["waste.tonnage", "waste.sorted_share"], window.today, window.tomorrow)
     share = average(waste, "waste.sorted_share")
-    air = {}
-    for scope in lineage(code):
-        air = measure_totals(engine, scope, AIR, window.today, window.tomorrow)
-        if average(air, "reading.aqi") is not None:
-            break
+    air, air_from = nearest_totals(engine, code, AIR, window.today, window.tomorrow)
     hour = window.now.replace(minute=0, second=0, microsecond=0)
-    hours = forecast(engine, code, hour, hour + timedelta(hours=13))["hours"]
+    weather = forecast(engine, code, hour, hour + timedelta(hours=19))
+    hours = weather["hours"][::3][: context.holds(portrait=6, landscape=5)]
     return [
         numbers(
             big_number("今日垃圾清运", number(total(waste, "waste.tonnage"), 1), "吨"),
@@ -33,7 +32,7 @@ def render(context):
         ),
         html.H3("天气预报", className="slide-subtitle"),
         html.Div(
-            className="forecast",
+            className=f"forecast forecast-{len(hours)}",
             children=[
                 html.Div(
                     className="forecast-hour",
@@ -43,9 +42,13 @@ def render(context):
                         html.Div(f"{number(item['temperature'])}°C"),
                     ],
                 )
-                for item in hours[::3][:5]
+                for item in hours
             ]
-            or [html.Div("暂无天气预报")],
+            or [html.Div("暂无天气预报", className="slide-empty")],
+        ),
+        *(
+            html.Div(text, className="slide-note")
+            for text in borrowed_from(engine, code, {"空气质量": air_from, "天气预报": weather["region"]})
         ),
     ]
 

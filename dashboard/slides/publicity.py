@@ -7,17 +7,26 @@ from dashboard.slides import Slide, day_label, empty
 
 
 def render(context):
-    """The two newest items valid now, title and text."""
+    """The newest items valid now (as many as the board holds), title and text."""
     now = context.window.now.replace(second=0, microsecond=0)
-    items = publicity_items(context.engine, context.village.code, now, limit=2)
+    items = publicity_items(context.engine, context.village.code, now, limit=context.holds(3, 2))
     if not items:
         return [empty("暂无政策宣传")]
     return [
-        html.Article(
-            className="publicity",
-            children=[html.H3(item["title"]), html.P(item["body"] or ""), html.Div(day_label(item["time"]))],
+        html.Div(
+            className=f"publicity-list publicity-{len(items)}",
+            children=[
+                html.Article(
+                    className="publicity",
+                    children=[
+                        html.H3(item["title"]),
+                        html.P(item["body"] or ""),
+                        html.Div(day_label(item["time"]), className="publicity-date"),
+                    ],
+                )
+                for item in items
+            ],
         )
-        for item in items
     ]
 
 

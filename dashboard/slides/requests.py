@@ -12,7 +12,7 @@ STATUS = {"received": "已受理", "in_progress": "处置中", "closed": "已办
 
 
 def render(context):
-    """The month's counts from the rollups and the four newest cases of the village."""
+    """The month's counts from the rollups and the newest cases of the village (as many as the board holds)."""
     start, end = calendar_month(context.window)
     code = context.village.code
     totals = measure_totals(context.engine, code, ["cases.received", "cases.closed", "cases.satisfaction"], start, end)
@@ -33,7 +33,9 @@ def render(context):
                         html.Span(STATUS.get(case["status"], ""), className=f"case-status {case['status']}"),
                     ]
                 )
-                for case in latest_cases(context.engine, code, limit=4, private=private_topics_of(context))
+                for case in latest_cases(
+                    context.engine, code, limit=context.holds(8, 5), private=private_topics_of(context)
+                )
             ],
         ),
     ]

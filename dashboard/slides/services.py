@@ -8,11 +8,13 @@ from dashboard.slides import Slide
 
 
 def render(context):
-    """The configured services as scannable codes with their names."""
+    """The configured services (as many as the board holds) as scannable codes with their names."""
     village = context.village.code
+    # A board holds twelve codes upright, ten across; a county that configures more shows its first ones.
+    shown = load_services(context.settings.services_file)[: context.holds(portrait=12, landscape=10)]
     return [
         html.Div(
-            className="qr-grid",
+            className=f"qr-grid qr-{len(shown)}",
             children=[
                 html.Figure(
                     className="qr",
@@ -25,7 +27,7 @@ def render(context):
                         html.Figcaption(scrub(service.label)),
                     ],
                 )
-                for service in load_services(context.settings.services_file)
+                for service in shown
             ],
         ),
         html.Div("手机扫码，办事不出村", className="slide-note"),

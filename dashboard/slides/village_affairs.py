@@ -6,11 +6,13 @@ from dashboard.board_queries import notices
 from dashboard.slides import Slide, day_label, empty
 
 TAGS = {"village_affairs": "村务", "government_affairs": "政务"}
+# The start of a notice's text a board may show; the board's layout shows as many whole lines of it as fit.
+EXCERPT = 240
 
 
 def render(context):
-    """The newest four notices, each with its date, title and the start of its text."""
-    items = notices(context.engine, context.village.code, list(TAGS), limit=4)
+    """The newest notices (four on a board of either orientation), each with its date, title and text."""
+    items = notices(context.engine, context.village.code, list(TAGS), limit=context.holds(portrait=4, landscape=4))
     if not items:
         return [empty("暂无村务公开")]
     return [notice_list(items, TAGS)]
@@ -19,7 +21,7 @@ def render(context):
 def notice_list(items: list[dict], tags: dict[str, str]) -> html.Div:
     """Notices as villagers read them on a board: date and tag, title, the first lines of the text."""
     return html.Div(
-        className="notices",
+        className=f"notices notices-{len(items)}",
         children=[
             html.Article(
                 className="notice",
@@ -34,7 +36,7 @@ def notice_list(items: list[dict], tags: dict[str, str]) -> html.Div:
     )
 
 
-def _excerpt(text: str, limit: int = 60) -> str:
+def _excerpt(text: str, limit: int = EXCERPT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

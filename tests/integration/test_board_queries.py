@@ -10,6 +10,7 @@ from flask import Flask
 
 from dashboard import board_queries as q
 from dashboard.cache import cache, cache_config
+from dashboard.ranking_queries import household_points
 from etl.demo.build import build_demo
 from etl.demo.sample import BOARD_VILLAGE, COUNTY, TOWNSHIP, load_screen_data
 from etl.warehouse.db import make_engine
@@ -52,10 +53,12 @@ def test_board_queries_answer_what_the_sample_holds(sample):
         ("集体经营收入", 30000.0),
     ]
 
-    assert q.household_points(engine, BOARD_VILLAGE) == [
-        {"household": "H004", "name": "王*国", "points": 26},
-        {"household": "H000", "name": "李*", "points": 18},
+    points = household_points(engine, BOARD_VILLAGE, now - timedelta(days=400), now + timedelta(days=1))
+    assert points["households"] == [
+        {"household": "H004", "name": "王*国", "tail": "H004", "earned": 26, "redeemed": 0},
+        {"household": "H000", "name": "李*", "tail": "H000", "earned": 18, "redeemed": 0},
     ]
+    assert (points["earned"], points["redeemed"]) == (44, 0)  # the same rows' totals
 
     hour = now.replace(minute=0, second=0, microsecond=0)
     weather = q.forecast(engine, BOARD_VILLAGE, hour, hour + timedelta(hours=13))
@@ -77,5 +80,5 @@ def test_stop_queries_use_only_the_newest_prediction(sample):
         ("1路", "县城—枣林", 7),
         ("5路", "县城—白沙", 15),
     ]
-    health = q.feed_health(engine)
-    assert health["bus_arrivals"]["cadence_seconds"] == 300 and health["bus_arrivals"]["last_success_at"] >= now
+    fresh = q.feed_freshness(engine)
+    assert fresh["bus_arrivals"]["cadence_seconds"] == 300 and fresh["bus_arrivals"]["last_loaded_at"] >= now

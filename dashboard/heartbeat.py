@@ -13,7 +13,7 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import bindparam, exists, select
 from werkzeug.exceptions import BadRequest, Forbidden, TooManyRequests
 
@@ -67,6 +67,15 @@ def _admit(connection, screen_id: str, token, now: datetime) -> None:
         cap = current_app.config["RURALBRAIN_SETTINGS"].unregistered_screens
         if unregistered_count(connection, now) >= cap:
             raise TooManyRequests(description=f"未登记屏幕已达上限 {cap} 个：请用 ruralbrain screens register 登记")
+
+
+@heartbeat.after_app_request
+def version_header(response):
+    """A callback's answer names the warehouse version it was computed from (X-RuralBrain-Version), which the
+    screen keeps and reports with its next heartbeat: the ops page's 数据版本 is what the screen shows."""
+    if request.path == "/_dash-update-component" and isinstance(g.get("warehouse_version"), int):
+        response.headers["X-RuralBrain-Version"] = str(g.warehouse_version)
+    return response
 
 
 @heartbeat.post("/api/heartbeat")

@@ -89,6 +89,10 @@
     if (key) { inFlight[key] = true; }
     return realFetch(resource, init).then(function (response) {
       delete inFlight[key];
+      // The warehouse version the answer was computed from (dashboard/heartbeat.py): what the screen now shows.
+      var version = response.headers.get("X-RuralBrain-Version");
+      var marker = document.querySelector(".data-version");
+      if (version && marker) { marker.dataset.version = version; }
       if (response.status >= 500) { offline(); } else if (offlineSince) { online(null); }
       return response;
     }, function (error) {
@@ -97,6 +101,13 @@
       throw error;
     });
   };
+
+  function shownVersion() {
+    // The warehouse version the page shows (dashboard/kiosk.py's marker, kept current by each callback's answer).
+    var marker = document.querySelector(".data-version");
+    var version = marker ? Number(marker.dataset.version) : NaN;
+    return Number.isInteger(version) ? version : null;
+  }
 
   function beat() {
     var heap = window.performance && window.performance.memory
@@ -107,7 +118,7 @@
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ screen: screenId, token: token, route: location.pathname + location.search,
-        build: BUILD, data_version: window.ruralbrainDataVersion || null, heap_mb: heap }),
+        build: BUILD, data_version: shownVersion(), heap_mb: heap }),
       signal: controller.signal,
     }).then(function (response) {
       clearTimeout(timer);

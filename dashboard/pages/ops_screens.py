@@ -1,42 +1,69 @@
-"""屏幕运行状态: every screen, when it was last seen, and which ones are dark."""
+"""屏幕运行状态: every registered screen, when it was last seen, which ones are dark or show an error page, and
+apart from them the browser tabs nobody registered (never an alarm; forgotten a day after they were last seen)."""
 
 import dash
 from dash import html
 from flask import current_app
 
 from dashboard.guard import from_operations
+from dashboard.panels import LOCAL
+from dashboard.routes import problem_of
 from etl.warehouse.screens import STATE_NAMES, screen_states
 
 dash.register_page(__name__, path="/ops/screens", title="乡村大脑 · 屏幕运行状态", access="admin", ids=("screens-",))
 
+KINDS = {"county": "县级大屏", "board": "村级电子屏", "stop": "公交站屏", "browser": "浏览器"}
+
+
+def _state(screen) -> tuple[str, str]:
+    """(the state as the table says it, its row class): a screen that reports in but shows an error page (an
+    unknown village or stop, no such page) is 错误, with the reason the page itself gives."""
+    problem = problem_of(screen.route) if screen.state == "ok" and screen.route else None
+    if problem:
+        return f"错误：{problem}", "screen-error"
+    return STATE_NAMES[screen.state], f"screen-{screen.state.replace(' ', '-')}"
+
+
+def _row(screen, registered: bool) -> html.Tr:
+    state, row_class = _state(screen)
+    seen = screen.last_seen.astimezone(LOCAL).strftime("%m-%d %H:%M:%S") if screen.last_seen else "—"
+    cells = [html.Td(screen.screen_id)]
+    if registered:
+        cells += [html.Td(KINDS.get(screen.kind, screen.kind or "—")), html.Td(screen.location or "—")]
+    cells += [
+        html.Td(state),
+        html.Td(seen),
+        html.Td(screen.route or "—", className="ops-route"),
+        html.Td(str(screen.data_version) if screen.data_version is not None else "—"),
+        html.Td(f"{screen.js_heap_mb:.0f}" if screen.js_heap_mb is not None else "—"),
+    ]
+    return html.Tr(className=row_class, children=cells)
+
+
+def _table(table_id: str, header: list[str], rows: list) -> html.Table:
+    return html.Table(id=table_id, children=[html.Tr([html.Th(h) for h in header]), *rows])
+
 
 def layout(**_query):
-    """A table of screens as of now (for the operations network only)."""
+    """The screens as of now, in local time (for the operations network only)."""
     if not from_operations():
         return html.Div("屏幕运行状态仅限运维网络查看。", className="empty")
     with current_app.config["RURALBRAIN_ENGINE"].connect() as connection:
         states = screen_states(connection)
-    header = ["屏幕", "类型", "位置", "状态", "最后心跳", "页面", "数据版本", "内存(MB)"]
-    rows = [
-        html.Tr(
-            className=f"screen-{s.state.replace(' ', '-')}",
-            children=[
-                html.Td(s.screen_id + ("" if s.registered else "（未登记）")),
-                html.Td(s.kind or "—"),
-                html.Td(s.location or "—"),
-                html.Td(STATE_NAMES[s.state]),
-                html.Td(s.last_seen.strftime("%m-%d %H:%M:%S") if s.last_seen else "—"),
-                html.Td(s.route or "—"),
-                html.Td(s.data_version if s.data_version is not None else "—"),
-                html.Td(f"{s.js_heap_mb:.0f}" if s.js_heap_mb is not None else "—"),
-            ],
-        )
-        for s in states
-    ]
+    registered = [s for s in states if s.registered]
+    unregistered = [s for s in states if not s.registered]
+    tail = ["状态", "最后心跳（北京时间）", "页面", "数据版本", "内存(MB)"]
     return html.Div(
         className="ops",
         children=[
             html.H1("屏幕运行状态"),
-            html.Table(id="screens-table", children=[html.Tr([html.Th(h) for h in header]), *rows]),
+            html.H2(f"登记的屏幕（{len(registered)} 块）"),
+            _table("screens-table", ["屏幕", "类型", "位置", *tail], [_row(s, True) for s in registered])
+            if registered
+            else html.P("还没有登记的屏幕：用 ruralbrain screens register 登记。"),
+            html.H2(f"未登记的浏览器页面（{len(unregistered)} 个，不计入黑屏，最后心跳 24 小时后不再列出）"),
+            _table("screens-unregistered", ["页面编号", *tail], [_row(s, False) for s in unregistered])
+            if unregistered
+            else html.P("无"),
         ],
     )

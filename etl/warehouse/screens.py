@@ -15,12 +15,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from etl.warehouse.schema import screen_heartbeats, screens
 
-# A screen that has not sent a heartbeat (one a minute) for this long is dark.
+# A registered screen that has not sent a heartbeat (one a minute) for this long is dark; an unregistered one (a
+# browser tab someone opened) has merely gone: closing a tab is no alarm.
 DARK_AFTER = timedelta(minutes=5)
 # An unregistered screen is forgotten this long after its last heartbeat.
 UNREGISTERED_KEPT = timedelta(hours=24)
 SCREEN_ID = re.compile(r"^[\w.-]{1,64}$")
-STATE_NAMES = {"ok": "正常", "dark": "黑屏/离线", "never seen": "从未上线"}
+STATE_NAMES = {"ok": "正常", "dark": "黑屏/离线", "never seen": "从未上线", "gone": "已离开"}
 
 
 def new_token() -> str:
@@ -99,7 +100,7 @@ class ScreenState:
     build: str | None
     data_version: int | None
     js_heap_mb: float | None
-    state: str  # ok | dark | never seen
+    state: str  # ok | dark | never seen (registered screens) | ok | gone (unregistered ones)
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -107,7 +108,7 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 
 def screen_states(connection: Connection, now: datetime | None = None) -> list[ScreenState]:
-    """Every registered screen, and every unregistered one seen within the last 24 h."""
+    """Every registered screen, and every unregistered one seen within the last 24 h (never dark: gone)."""
     now = now or datetime.now(UTC)
     registered = {row.screen_id: row for row in connection.execute(select(screens))}
     beats = {row.screen_id: row for row in connection.execute(select(screen_heartbeats))}
@@ -117,7 +118,8 @@ def screen_states(connection: Connection, now: datetime | None = None) -> list[S
         seen = _aware(beat.last_seen) if beat else None
         if known is None and now - seen > UNREGISTERED_KEPT:
             continue
-        state = "never seen" if seen is None else ("dark" if now - seen > DARK_AFTER else "ok")
+        silent = "dark" if known is not None else "gone"
+        state = "never seen" if seen is None else (silent if now - seen > DARK_AFTER else "ok")
         states.append(
             ScreenState(
                 screen_id,

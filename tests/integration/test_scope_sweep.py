@@ -104,6 +104,7 @@ def routes(code: str) -> list[tuple[str, str, dict | None]]:
         ("GET", "/healthz", None),
         ("GET", "/readyz", None),
         ("GET", "/ping", None),
+        ("GET", "/404", None),
         ("GET", "/login", None),
         ("POST", "/logout", None),
         ("POST", "/api/heartbeat", {"screen": "sweep-tab", "route": f"/board/{code}"}),

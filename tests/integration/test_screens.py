@@ -41,7 +41,7 @@ def test_heartbeats_and_dark_screens(tmp_path):
         later = {s.screen_id: s for s in screen_states(connection, datetime.now(UTC) + timedelta(minutes=6))}
     assert now["stop-7"].state == "ok" and not now["stop-7"].registered and now["stop-7"].js_heap_mb is None
     assert now["board-01"].state == "never seen" and now["board-01"].location == "村委会门口"
-    assert later["stop-7"].state == "dark"
+    assert later["stop-7"].state == "gone"  # an unregistered tab closed: no dark screen
     listed = runner.invoke(main, ["--var-dir", var, "screens"])
     assert "stop-7（未登记）：正常" in listed.output and "board-01 @ 村委会门口：从未上线" in listed.output
     page = client.get("/ops/screens")

@@ -42,7 +42,7 @@ def phone_page(title: str, body: Markup | str, back: str | None = None, wide: bo
         Markup(
             '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            '<meta name="referrer" content="no-referrer">'
+            '<meta name="referrer" content="no-referrer"><link rel="icon" href="data:,">'
             "<title>{}</title><style>{}</style></head><body><main{}>{}</main></body></html>"
         ).format(title, Markup(STYLE), Markup(' class="wide"') if wide else "", body)
     )

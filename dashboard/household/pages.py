@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from dashboard.auth.html import error, hidden_csrf
 from dashboard.household.shell import phone_page
@@ -38,157 +38,126 @@ def _day(moment: datetime | None) -> str:
     return f"{moment.astimezone(LOCAL):%m-%d}" if moment else ""
 
 
-def _status(status: str, names: dict[str, str]) -> Markup:
-    return Markup('<span class="status {}">{}</span>').format(status, names.get(status, status))
+# The household's page is the hot path (a village's phones at once): it is written with f-strings over escape(),
+# which is several times faster than Markup.format; every value from data goes through e().
+e = escape
+
+
+def _status(status: str, names: dict[str, str]) -> str:
+    return f'<span class="status {e(status)}">{e(names.get(status, status))}</span>'
 
 
 def who(household: Household) -> Markup:
     """The page's head: village, 门牌 and 组, the masked head of household."""
     place = " · ".join(part for part in (household.group, household.door_plate) if part) or "门牌未登记"
     head = mask_name(household.head_name) or "—"
-    return Markup('<section class="head"><h1>{}</h1><p>{}</p><p>户主 {}</p></section>').format(
-        household.village_name, place, head
+    return Markup(
+        f'<section class="head"><h1>{e(household.village_name)}</h1><p>{e(place)}</p><p>户主 {e(head)}</p></section>'
     )
 
 
-def _points(view: HouseholdView) -> Markup:
-    rows = Markup("").join(
-        Markup('<li class="row"><span>{} {}</span><span>{:+d}</span></li>').format(
-            _day(entry["time"]), entry["source"], entry["points"]
-        )
+def _points(view: HouseholdView) -> str:
+    rows = "".join(
+        f'<li class="row"><span>{e(_day(entry["time"]))} {e(entry["source"])}</span>'
+        f"<span>{int(entry['points']):+d}</span></li>"
         for entry in view.entries
     )
-    return Markup(
-        '<section id="points"><h2>我的积分</h2><div class="big">{}</div>'
-        '<p class="small">可用积分（已扣除待确认的兑换）</p>'
-        '<ul class="list">{}</ul>{}<a class="button" href="#redeem">去换积分</a></section>'
-    ).format(view.balance, rows, EMPTY if rows else Markup('<p class="small">还没有积分记录</p>'))
+    empty = "" if rows else '<p class="small">还没有积分记录</p>'
+    return (
+        f'<section id="points"><h2>我的积分</h2><div class="big">{int(view.balance)}</div>'
+        f'<p class="small">可用积分（已扣除待确认的兑换）</p><ul class="list">{rows}</ul>{empty}'
+        '<a class="button" href="#redeem">去换积分</a></section>'
+    )
 
 
-def _request_form(base: str, csrf: str, key: str, form: dict, message: str) -> Markup:
+def _request_form(base: str, csrf: str, key: str, form: dict, message: str) -> str:
     chosen = form.get("topic", "")
-    options = Markup("").join(
-        Markup('<option value="{}"{}>{}</option>').format(topic, Markup(" selected") if topic == chosen else "", label)
+    options = "".join(
+        f'<option value="{e(topic)}"{" selected" if topic == chosen else ""}>{e(label)}</option>'
         for topic, (label, _category) in TOPICS.items()
     )
-    return Markup(
-        '<section id="request"><h2>我要反映</h2>{}'
-        '<form method="post" action="{}/cases" enctype="multipart/form-data">{}'
-        '<input type="hidden" name="key" value="{}">'
+    return (
+        f'<section id="request"><h2>我要反映</h2>{error(message)}'
+        f'<form method="post" action="{e(base)}/cases" enctype="multipart/form-data">{hidden_csrf(csrf)}'
+        f'<input type="hidden" name="key" value="{e(key)}">'
         '<label for="topic">类别</label><select id="topic" name="topic" required>'
-        '<option value="">请选择</option>{}</select>'
+        f'<option value="">请选择</option>{options}</select>'
         '<label for="text">说明（村里会看到，公开屏只显示类别）</label>'
-        '<textarea id="text" name="text" maxlength="{}" required>{}</textarea>'
+        f'<textarea id="text" name="text" maxlength="{TEXT_LONGEST}" required>{e(form.get("text", ""))}</textarea>'
         '<label for="photo">照片（可不传）</label><input id="photo" name="photo" type="file" accept="image/*">'
         '<label for="phone">回电号码（可不填）</label>'
-        '<input id="phone" name="phone" type="tel" inputmode="tel" maxlength="20" value="{}">'
+        f'<input id="phone" name="phone" type="tel" inputmode="tel" maxlength="20" value="{e(form.get("phone", ""))}">'
         '<button type="submit">提交</button></form></section>'
-    ).format(
-        error(message), base, hidden_csrf(csrf), key, options, TEXT_LONGEST, form.get("text", ""), form.get("phone", "")
     )
 
 
-def _cases(base: str, cases: list[dict]) -> Markup:
+def _cases(base: str, cases: list[dict]) -> str:
     if not cases:
-        return Markup('<section id="mine"><h2>我的诉求</h2><p class="small">还没有提交过诉求</p></section>')
-    rows = Markup("").join(
-        Markup('<li class="row"><a href="{}/cases/{}">{} {}</a>{}</li>').format(
-            base,
-            case["case_id"],
-            local_text(case["created_at"], "%m-%d"),
-            case["title"],
-            _status(case["status"], STATUS_NAMES),
-        )
+        return '<section id="mine"><h2>我的诉求</h2><p class="small">还没有提交过诉求</p></section>'
+    rows = "".join(
+        f'<li class="row"><a href="{e(base)}/cases/{e(case["case_id"])}">{e(local_text(case["created_at"], "%m-%d"))} '
+        f"{e(case['title'])}</a>{_status(case['status'], STATUS_NAMES)}</li>"
         for case in cases
     )
-    return Markup('<section id="mine"><h2>我的诉求</h2><ul class="list">{}</ul></section>').format(rows)
+    return f'<section id="mine"><h2>我的诉求</h2><ul class="list">{rows}</ul></section>'
 
 
-def _redeem(base: str, csrf: str, keys: list[str], view: HouseholdView) -> Markup:
-    items = Markup("").join(
-        Markup(
-            '<li class="row"><span>{}<br><span class="small">{}</span></span>'
-            '<form class="inline" method="post" action="{}/redemptions">{}'
-            '<input type="hidden" name="key" value="{}"><input type="hidden" name="item" value="{}">'
-            '<button type="submit"{}>{} 分兑换</button></form></li>'
-        ).format(
-            item["name"],
-            item["note"] or "",
-            base,
-            hidden_csrf(csrf),
-            key,
-            item["item_id"],
-            EMPTY if item["points"] <= view.balance else Markup(' class="secondary" disabled'),
-            item["points"],
-        )
+def _redeem(base: str, csrf: str, keys: list[str], view: HouseholdView) -> str:
+    token = hidden_csrf(csrf)
+    items = "".join(
+        f'<li class="row"><span>{e(item["name"])}<br><span class="small">{e(item["note"] or "")}</span></span>'
+        f'<form class="inline" method="post" action="{e(base)}/redemptions">{token}'
+        f'<input type="hidden" name="key" value="{e(key)}">'
+        f'<input type="hidden" name="item" value="{e(item["item_id"])}">'
+        f'<button type="submit"{"" if item["points"] <= view.balance else " class=secondary disabled"}>'
+        f"{int(item['points'])} 分兑换</button></form></li>"
         for item, key in zip(view.catalogue, keys, strict=False)
     )
-    asked = Markup("").join(
-        Markup('<li class="row"><span>{} {}（{} 分）</span>{}</li>').format(
-            local_text(entry["requested_at"], "%m-%d"),
-            entry["item_name"],
-            entry["points"],
-            _status(entry["status"], REDEMPTION_NAMES),
-        )
+    asked = "".join(
+        f'<li class="row"><span>{e(local_text(entry["requested_at"], "%m-%d"))} {e(entry["item_name"])}'
+        f"（{int(entry['points'])} 分）</span>{_status(entry['status'], REDEMPTION_NAMES)}</li>"
         for entry in view.redemptions
     )
-    return Markup(
-        '<section id="redeem"><h2>换积分</h2>{}<h3>我的兑换</h3>{}'
+    offered = f'<ul class="list">{items}</ul>' if items else '<p class="small">本村暂未上架兑换物品</p>'
+    mine = f'<ul class="list">{asked}</ul>' if asked else '<p class="small">暂无</p>'
+    return (
+        f'<section id="redeem"><h2>换积分</h2>{offered}<h3>我的兑换</h3>{mine}'
         '<p class="small">申请后到村委会领取，工作人员确认后扣除积分。</p></section>'
-    ).format(
-        Markup('<ul class="list">{}</ul>').format(items)
-        if items
-        else Markup('<p class="small">本村暂未上架兑换物品</p>'),
-        Markup('<ul class="list">{}</ul>').format(asked) if asked else Markup('<p class="small">暂无</p>'),
     )
 
 
-def _notices(base: str, view: HouseholdView) -> Markup:
-    rows = []
-    for notice in view.notices:
-        amount = (
-            Markup("<p>{} {:,.2f} 元（{}）</p>").format(notice["direction"], notice["amount"], notice["period"] or "")
-            if notice["amount"] is not None
-            else EMPTY
-        )
-        files = Markup("").join(
-            Markup('<li><a href="{}/files/{}">{}</a></li>').format(base, item["file_id"], item["name"])
-            for item in view.attachments.get(notice["id"], [])
-        )
-        rows.append(
-            Markup(
-                '<li><details><summary>【{}】{} <span class="small">{}</span></summary>{}<p>{}</p>{}</details></li>'
-            ).format(
-                notice["kind"],
-                notice["title"],
-                _day(notice["time"]),
-                amount,
-                notice["body"] or "",
-                Markup("<ul>{}</ul>").format(files) if files else EMPTY,
-            )
-        )
-    body = (
-        Markup('<ul class="list">{}</ul>').format(Markup("").join(rows))
-        if rows
-        else Markup('<p class="small">暂无</p>')
+def _notice(base: str, notice: dict, files: list[dict]) -> str:
+    amount = (
+        f"<p>{e(notice['direction'])} {notice['amount']:,.2f} 元（{e(notice['period'] or '')}）</p>"
+        if notice["amount"] is not None
+        else ""
     )
-    return Markup('<section id="notices"><h2>村务公开</h2>{}</section>').format(body)
+    links = "".join(f'<li><a href="{e(base)}/files/{e(item["file_id"])}">{e(item["name"])}</a></li>' for item in files)
+    return (
+        f'<li><details><summary>【{e(notice["kind"])}】{e(notice["title"])} <span class="small">'
+        f"{e(_day(notice['time']))}</span></summary>{amount}<p>{e(notice['body'] or '')}</p>"
+        f"{f'<ul>{links}</ul>' if links else ''}</details></li>"
+    )
 
 
-def _services(services: list[tuple[str, str]]) -> Markup:
+def _notices(base: str, view: HouseholdView) -> str:
+    rows = "".join(_notice(base, notice, view.attachments.get(notice["id"], [])) for notice in view.notices)
+    body = f'<ul class="list">{rows}</ul>' if rows else '<p class="small">暂无</p>'
+    return f'<section id="notices"><h2>村务公开</h2>{body}</section>'
+
+
+def _services(services: list[tuple[str, str]]) -> str:
     if not services:
-        return EMPTY
-    links = Markup("").join(
-        Markup('<a href="{}" rel="noopener noreferrer">{}</a>').format(url, label) for label, url in services
-    )
-    return Markup('<section id="services"><h2>便民服务</h2><div class="services">{}</div></section>').format(links)
+        return ""
+    links = "".join(f'<a href="{e(url)}" rel="noopener noreferrer">{e(label)}</a>' for label, url in services)
+    return f'<section id="services"><h2>便民服务</h2><div class="services">{links}</div></section>'
 
 
 def household_page(
     base: str, view: HouseholdView, csrf: str, keys: list[str], form: dict | None = None, message: str = ""
 ) -> str:
     """The household's page; ``keys``: a fresh idempotency key for the request form and each catalogue item."""
-    body = Markup("").join(
+    body = "".join(
         [
             who(view.household),
             _points(view),
@@ -199,7 +168,7 @@ def household_page(
             _services(view.services),
         ]
     )
-    return phone_page(f"{view.household.village_name} · 一户一码", body)
+    return phone_page(f"{view.household.village_name} · 一户一码", Markup(body))
 
 
 def case_page(
@@ -237,7 +206,7 @@ def case_page(
         who(household),
         error(message),
         case["title"],
-        _status(case["status"], STATUS_NAMES),
+        Markup(_status(case["status"], STATUS_NAMES)),
         case["case_id"],
         local_text(case["created_at"]),
         local_text(case["due_at"]),

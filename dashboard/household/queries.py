@@ -3,7 +3,7 @@ numbers in them masked, as on the public boards)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from dashboard.privacy import scrub
 from etl.warehouse.db import as_utc
@@ -19,30 +19,41 @@ SOURCE_NAMES = {
 NOTICE_KINDS = {"village_affairs": "村务", "finance": "财务", "party_affairs": "党务", "government_affairs": "政务"}
 
 
+# Built once with named parameters: a household's page is the hot path.
+_ENTRIES = (
+    select(points_ledger.c.event_time, points_ledger.c.source, points_ledger.c.points)
+    .where(points_ledger.c.household_code == bindparam("household"))
+    .order_by(points_ledger.c.event_time.desc(), points_ledger.c.entry_id)
+    .limit(bindparam("limit"))
+)
+_NOTICES = (
+    select(
+        disclosures.c.disclosure_id,
+        disclosures.c.event_time,
+        disclosures.c.kind,
+        disclosures.c.title,
+        disclosures.c.body,
+        disclosures.c.direction,
+        disclosures.c.amount,
+        disclosures.c.period,
+    )
+    .where(disclosures.c.region_code == bindparam("village"))
+    .order_by(disclosures.c.event_time.desc(), disclosures.c.disclosure_id)
+    .limit(bindparam("limit"))
+)
+DIRECTIONS = {"income": "收入", "expense": "支出"}
+
+
 def points_entries(connection: Connection, household_code: str, limit: int = 8) -> list[dict]:
     """A household's newest points entries."""
-    c = points_ledger.c
-    query = (
-        select(c.event_time, c.source, c.points)
-        .where(c.household_code == household_code)
-        .order_by(c.event_time.desc(), c.entry_id)
-        .limit(limit)
-    )
     return [
         {"time": as_utc(moment), "source": SOURCE_NAMES.get(source, source), "points": points}
-        for moment, source, points in connection.execute(query)
+        for moment, source, points in connection.execute(_ENTRIES, {"household": household_code, "limit": limit})
     ]
 
 
 def village_notices(connection: Connection, village: str, limit: int = 12) -> list[dict]:
     """A village's newest 村务/财务/党务/政务 disclosures."""
-    c = disclosures.c
-    query = (
-        select(c.disclosure_id, c.event_time, c.kind, c.title, c.body, c.direction, c.amount, c.period)
-        .where(c.region_code == village)
-        .order_by(c.event_time.desc(), c.disclosure_id)
-        .limit(limit)
-    )
     return [
         {
             "id": row.disclosure_id,
@@ -51,8 +62,8 @@ def village_notices(connection: Connection, village: str, limit: int = 12) -> li
             "title": scrub(row.title),
             "body": scrub(row.body),
             "amount": row.amount,
-            "direction": {"income": "收入", "expense": "支出"}.get(row.direction or "", ""),
+            "direction": DIRECTIONS.get(row.direction or "", ""),
             "period": row.period,
         }
-        for row in connection.execute(query)
+        for row in connection.execute(_NOTICES, {"village": village, "limit": limit})
     ]

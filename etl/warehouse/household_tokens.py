@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from etl.warehouse.accounts import record
 from etl.warehouse.schema import household_tokens, households, regions
@@ -86,12 +86,15 @@ def with_codes(connection: Connection, village: str) -> set[str]:
     return set(connection.execute(query).scalars())
 
 
-_BY_TOKEN = _HOUSEHOLD.join(household_tokens, household_tokens.c.household_code == households.c.household_code)
+# Built once: every request of a household's page starts with it.
+_BY_TOKEN = _HOUSEHOLD.join(household_tokens, household_tokens.c.household_code == households.c.household_code).where(
+    household_tokens.c.token_hash == bindparam("hash")
+)
 
 
 def household_of(connection: Connection, token: str) -> Household | None:
     """The household a token opens, or None for a malformed, unknown or revoked one."""
     if not isinstance(token, str) or not TOKEN.match(token):
         return None
-    row = connection.execute(_BY_TOKEN.where(household_tokens.c.token_hash == token_hash(token))).first()
+    row = connection.execute(_BY_TOKEN, {"hash": token_hash(token)}).first()
     return _household(row) if row else None

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
 from etl.warehouse.household_tokens import Household
 from etl.warehouse.intake import (
@@ -144,15 +144,18 @@ def events(connection: Connection, case_id: str) -> list[dict]:
     return [dict(row) for row in connection.execute(query).mappings()]
 
 
+_HOUSEHOLD_CASES = (
+    select(intake_cases.c.case_id, intake_cases.c.created_at, intake_cases.c.title, intake_cases.c.status)
+    .where(intake_cases.c.household_code == bindparam("household"))
+    .order_by(intake_cases.c.created_at.desc())
+    .limit(bindparam("limit"))
+)
+
+
 def household_cases(connection: Connection, household_code: str, limit: int = 20) -> list[dict]:
-    """A household's newest cases."""
-    query = (
-        select(intake_cases)
-        .where(intake_cases.c.household_code == household_code)
-        .order_by(intake_cases.c.created_at.desc())
-        .limit(limit)
-    )
-    return [dict(row) for row in connection.execute(query).mappings()]
+    """A household's newest cases (id, time, title, status)."""
+    rows = connection.execute(_HOUSEHOLD_CASES, {"household": household_code, "limit": limit}).mappings()
+    return [dict(row) for row in rows]
 
 
 def village_cases(connection: Connection, village: str, statuses: tuple[str, ...] = OPEN, limit: int = 100) -> list:

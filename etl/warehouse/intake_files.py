@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from etl.warehouse.schema import intake_files
 
@@ -53,17 +53,19 @@ def store(connection: Connection, uploads_dir: str, upload: Upload, owner: str, 
     return file_id
 
 
+_FILES = (
+    select(intake_files)
+    .where(intake_files.c.owner == bindparam("owner"), intake_files.c.owner_id.in_(bindparam("ids", expanding=True)))
+    .order_by(intake_files.c.created_at)
+)
+
+
 def files_of(connection: Connection, owner: str, owner_ids: list[str]) -> dict[str, list[dict]]:
     """The files of some owners (cases or notices), by owner id, in upload order."""
     if not owner_ids:
         return {}
     found: dict[str, list[dict]] = {}
-    query = (
-        select(intake_files)
-        .where(intake_files.c.owner == owner, intake_files.c.owner_id.in_(owner_ids))
-        .order_by(intake_files.c.created_at)
-    )
-    for row in connection.execute(query).mappings():
+    for row in connection.execute(_FILES, {"owner": owner, "ids": owner_ids}).mappings():
         found.setdefault(row["owner_id"], []).append(dict(row))
     return found
 

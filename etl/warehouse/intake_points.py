@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, exists, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, exists, func, insert, select, update
 
 from etl.warehouse.household_tokens import Household
 from etl.warehouse.intake import (
@@ -39,29 +39,35 @@ def lineage(code: str) -> list[str]:
     return codes
 
 
+# The statements of a household's page, built once (it is the hot path).
+_OFFERED = (
+    select(catalogue_items.c.item_id, catalogue_items.c.name, catalogue_items.c.points, catalogue_items.c.note)
+    .where(catalogue_items.c.region_code.in_(bindparam("codes", expanding=True)), catalogue_items.c.status == "on")
+    .order_by(catalogue_items.c.points, catalogue_items.c.item_id)
+)
+_EARNED = select(func.coalesce(func.sum(points_ledger.c.points), 0)).where(
+    points_ledger.c.household_code == bindparam("household")
+)
+_HELD = select(func.coalesce(func.sum(intake_redemptions.c.points), 0)).where(
+    intake_redemptions.c.household_code == bindparam("household"), _PENDING
+)
+_ASKED = (
+    select(intake_redemptions)
+    .where(intake_redemptions.c.household_code == bindparam("household"))
+    .order_by(intake_redemptions.c.requested_at.desc())
+    .limit(bindparam("limit"))
+)
+
+
 def offered(connection: Connection, village: str) -> list[dict]:
     """The catalogue items on offer in a village (its own and those of the regions above it), cheapest first."""
-    c = catalogue_items.c
-    query = (
-        select(c.item_id, c.name, c.points, c.note, c.region_code)
-        .where(c.region_code.in_(lineage(village)), c.status == "on")
-        .order_by(c.points, c.item_id)
-    )
-    return [dict(row) for row in connection.execute(query).mappings()]
+    return [dict(row) for row in connection.execute(_OFFERED, {"codes": lineage(village)}).mappings()]
 
 
 def balance(connection: Connection, household_code: str) -> int:
     """A household's points: its ledger's total, less what it has asked to redeem that the ledger has not yet."""
-    earned = connection.execute(
-        select(func.coalesce(func.sum(points_ledger.c.points), 0)).where(
-            points_ledger.c.household_code == household_code
-        )
-    ).scalar_one()
-    pending = connection.execute(
-        select(func.coalesce(func.sum(intake_redemptions.c.points), 0)).where(
-            intake_redemptions.c.household_code == household_code, _PENDING
-        )
-    ).scalar_one()
+    earned = connection.execute(_EARNED, {"household": household_code}).scalar_one()
+    pending = connection.execute(_HELD, {"household": household_code}).scalar_one()
     return int(earned) - int(pending)
 
 
@@ -143,13 +149,7 @@ def decide(
 
 def household_redemptions(connection: Connection, household_code: str, limit: int = 10) -> list[dict]:
     """A household's newest redemption requests."""
-    query = (
-        select(intake_redemptions)
-        .where(intake_redemptions.c.household_code == household_code)
-        .order_by(intake_redemptions.c.requested_at.desc())
-        .limit(limit)
-    )
-    return [dict(row) for row in connection.execute(query).mappings()]
+    return [dict(row) for row in connection.execute(_ASKED, {"household": household_code, "limit": limit}).mappings()]
 
 
 def waiting(connection: Connection, village: str) -> list[dict]:

@@ -104,14 +104,24 @@ def act(case_id: str):
     return redirect(f"/office/cases/{case_id}", code=303)
 
 
+def _shown(page, reads, message: str, status: int, done: str):
+    """A page of the clerk's village: each of ``reads`` (a function of a connection and the village) gives one of
+    the page's lists."""
+    who, village = _village()
+    with reader().connect() as connection:
+        found = [read(connection, village) for read in reads]
+    return private((page(_label(who), *found, generate_csrf(), message, done), status))
+
+
+def _notice_files(connection, village: str) -> dict:
+    published = intake_notices.village_notices(connection, village)
+    return files_of(connection, "notice", [notice["notice_id"] for notice in published])
+
+
 @office.get("/office/notices")
 def notices(message: str = "", status: int = 200, done: str = ""):
     """The form to publish, and the village's notices."""
-    who, village = _village()
-    with reader().connect() as connection:
-        published = intake_notices.village_notices(connection, village)
-        files = files_of(connection, "notice", [notice["notice_id"] for notice in published])
-    return private((pages.notices_page(_label(who), published, files, generate_csrf(), message, done), status))
+    return _shown(pages.notices_page, (intake_notices.village_notices, _notice_files), message, status, done)
 
 
 @office.post("/office/notices")
@@ -135,11 +145,7 @@ def publish():
 @office.get("/office/records")
 def records(message: str = "", status: int = 200, done: str = ""):
     """民主议事 and 民主监督 of the village."""
-    who, village = _village()
-    with reader().connect() as connection:
-        matters = intake_records.matters(connection, village)
-        items = intake_records.items(connection, village)
-    return private((pages.records_page(_label(who), matters, items, generate_csrf(), message, done), status))
+    return _shown(pages.records_page, (intake_records.matters, intake_records.items), message, status, done)
 
 
 @office.post("/office/records")
@@ -163,11 +169,7 @@ def save_record():
 @office.get("/office/points")
 def points(message: str = "", status: int = 200, done: str = ""):
     """Redemption requests and the village's catalogue."""
-    who, village = _village()
-    with reader().connect() as connection:
-        waiting = intake_points.waiting(connection, village)
-        items = intake_points.village_items(connection, village)
-    return private((pages.points_page(_label(who), waiting, items, generate_csrf(), message, done), status))
+    return _shown(pages.points_page, (intake_points.waiting, intake_points.village_items), message, status, done)
 
 
 @office.post("/office/points")

@@ -114,6 +114,14 @@ def admit(connection: Connection, at: str, household: str | None, address: str |
         connection.execute(insert(intake_hits), [{"subject": subject, "at": at} for subject in subjects])
 
 
+def earlier(connection: Connection, table, household: str, key: str) -> str | None:
+    """The id of what a household already sent with this form's idempotency key (a double tap), or None."""
+    key_column = next(iter(table.primary_key.columns))
+    return connection.execute(
+        select(key_column).where(table.c.household_code == household, table.c.idempotency_key == key)
+    ).scalar()
+
+
 def checked_text(value: str | None, what: str, longest: int, *, required: bool = True, shortest: int = 1) -> str:
     """Text from a form, stripped and within its lengths, or IntakeError naming the field."""
     value = (value or "").strip().replace("\x00", "")

@@ -22,6 +22,9 @@ from etl.warehouse.intake import (
     stamp,
     writing,
 )
+from etl.warehouse.intake import (
+    earlier as find_earlier,
+)
 from etl.warehouse.intake_files import Upload, store
 from etl.warehouse.schema import intake_case_events, intake_cases
 
@@ -93,11 +96,7 @@ def submit(
     phone = checked_phone(form.get("phone"))
     key = checked_key(form.get("key"))
     with writing(engine, now) as (connection, at):
-        earlier = connection.execute(
-            select(intake_cases.c.case_id).where(
-                intake_cases.c.household_code == household.code, intake_cases.c.idempotency_key == key
-            )
-        ).scalar()
+        earlier = find_earlier(connection, intake_cases, household.code, key)
         if earlier:
             return earlier, False
         admit(connection, at, household.code, address, limits)

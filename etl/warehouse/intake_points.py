@@ -19,6 +19,9 @@ from etl.warehouse.intake import (
     new_id,
     writing,
 )
+from etl.warehouse.intake import (
+    earlier as find_earlier,
+)
 from etl.warehouse.intake_cases import checked_key
 from etl.warehouse.schema import catalogue_items, intake_catalogue, intake_redemptions, points_ledger
 from geo.codes import parent_of
@@ -84,11 +87,7 @@ def request(
     from the balance at once; the same form sent twice makes one request."""
     key = checked_key(form.get("key"))
     with writing(engine, now) as (connection, at):
-        earlier = connection.execute(
-            select(intake_redemptions.c.redemption_id).where(
-                intake_redemptions.c.household_code == household.code, intake_redemptions.c.idempotency_key == key
-            )
-        ).scalar()
+        earlier = find_earlier(connection, intake_redemptions, household.code, key)
         if earlier:
             return earlier, False
         item = next(

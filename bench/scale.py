@@ -1,5 +1,5 @@
 """A province on PostgreSQL: p50/p95 of every big-screen query at province, county, township and village scope,
-and one panel computed from raw readings against the rollups (ratio), in one run.
+one panel computed from raw readings against the rollups (ratio), and 67 pilots scored and reported, in one run.
 
 Targets: p95 ≤ 50 ms for every screen query; the rollups ≥ 100× faster than raw. The province is built by
 bench/_province.py (its size and build time are printed). BENCH_SCALE_DAYS shortens the year for a quick look.
@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import create_engine, text
 
+from bench._pilots import time_pilots
 from bench._province import PROVINCE, RAW_COUNTY, build_province, disagreements
 from dashboard import queries
 from dashboard.county_content import THEMES
@@ -123,6 +124,7 @@ def main() -> None:
                 table.setdefault(query, {})[level] = f"{p50:9.1f} / {p95:7.1f}{' !' if p95 > TARGET_MS else '  '}"
         for query, cells in table.items():
             print(f"{query:<20}" + "".join(f"{cells.get(level, '—'):>22}" for level in scopes))
+        pilots = time_pilots(engine, now, log=lambda line: print(line, flush=True))  # 67 pilots × the 忻州 items
         low, high = scope_range(RAW_COUNTY)
         # Yesterday: a whole local day of raw readings whatever the hour the benchmark runs at.
         yesterday = window.today - timedelta(days=1)
@@ -161,6 +163,7 @@ def main() -> None:
                 "raw_vs_rollup": round(ratio),
                 "raw_vs_rollup_in_db": round(raw_db / roll_db),
                 "build_min": build_minutes,
+                **pilots,
             }
         )
     )

@@ -1,8 +1,7 @@
 """Pilot programme funds (衔接资金): allocated, disbursed and spent per pilot, cumulative to a month, in 万元."""
 
 from etl.dataset import Dataset, number, text
-from etl.datasets import fact_fields
-from etl.datasets.pilot_status import month
+from etl.datasets.pilot_status import report_fields
 from etl.warehouse.schema import pilot_funds
 
 
@@ -16,10 +15,7 @@ def spent_within_disbursed(row: dict) -> tuple[str, str, str] | None:
 DATASET = Dataset(
     name="pilot_funds",
     table=pilot_funds,
-    fields=fact_fields(
-        programme_id=text(required=True),
-        pilot_id=text(required=True),
-        period=month(required=True),
+    fields=report_fields(
         allocated=number(low=0, high=100_000),
         disbursed=number(required=True, low=0, high=100_000),
         spent=number(required=True, low=0, high=100_000),

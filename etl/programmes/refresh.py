@@ -7,7 +7,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 
 from etl.programmes.scoring import Scored, score_month
 from etl.warehouse.pilots import month_start, month_text
@@ -34,8 +34,22 @@ def rescore(engine: Engine, now: datetime | None = None) -> list[Scored]:
     for programme_id in ids:
         for month in ([previous] if programme_id not in kept else []) + [current]:
             with engine.begin() as connection:
+                if _taken(connection):
+                    return done  # another process (an MQTT worker's watch) is scoring right now
                 done.append(score_month(connection, programme_id, month, now))
     return done
+
+
+# pg_try_advisory_xact_lock's key for scoring: two watch processes never replace a month's scores at once (the
+# second would find the first's new rows where it deleted the old ones). SQLite's write lock does this by itself.
+SCORING_LOCK = 0x70696C6F
+
+
+def _taken(connection) -> bool:
+    """Whether another transaction holds the scoring lock (on PostgreSQL; this one takes it otherwise)."""
+    if connection.dialect.name != "postgresql":
+        return False
+    return not connection.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": SCORING_LOCK}).scalar()
 
 
 def after_run(engine: Engine, report) -> None:

@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, delete, insert
+from sqlalchemy import Connection, delete, insert, text
 
 from etl.programmes.catalogue import parse_item_rules
 from etl.programmes.evidence import read_rule, villages_in
@@ -70,6 +70,10 @@ def score_month(
     now = now or datetime.now(UTC)
     month = month or month_text(now)
     as_of = as_of_for(month, now)
+    if connection.dialect.name == "postgresql":
+        # The rules' statements repeat with other regions and times; a plan cached for them (psycopg prepares
+        # a statement from its fifth run) scanned a province's buckets where these regions' index ranges do.
+        connection.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     listed = [pilot for pilot in pilots(connection, programme_id) if pilot.region_code]
     codes = sorted({pilot.region_code for pilot in listed})
     villages = villages_in(connection, codes)

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 
 from etl.cli import main
+from etl.demo import pilot_data
 from etl.demo.build import build_demo
 from etl.demo.simulate import ApiStore, SimulatorServer, simulate_history
 from etl.feeds import load_feeds
@@ -32,18 +33,7 @@ from tests.browser.conftest import free_port
 NOW = datetime(2026, 3, 10, 4, 30, tzinfo=UTC)
 MONTH = "2026-03"
 FEEDS = Path(__file__).resolve().parents[2] / "data" / "demo" / "feeds.toml"
-NEW_FEEDS = (
-    "toilets",
-    "epidemic",
-    "gov_services",
-    "deliberations",
-    "supervision",
-    "traceability",
-    "labour_profiles",
-    "farm_output",
-    "pilot_status",
-    "pilot_funds",
-)
+NEW_FEEDS = pilot_data.FOLDERS  # a drop folder and a feed each
 NEW_MEASURES = (
     "toilets.records",
     "toilets.repaired",
@@ -91,11 +81,16 @@ def demo(tmp_path_factory):
 def test_on_postgresql(postgres_url, tmp_path):
     """The feeds, the scores and the monthly report alike on PostgreSQL."""
     built = build(Settings.load(var_dir=str(tmp_path / "var"), warehouse_url=postgres_url), days=5)
+    engine = built[1]
     try:
         check_feeds(built)
         check_monthly(built, tmp_path)
+        with engine.begin() as holder:  # another watch process scoring: this one leaves it to it
+            holder.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": refresh.SCORING_LOCK})
+            assert rescore(engine, now=NOW) == []
+        assert [scored.month for scored in rescore(engine, now=NOW)] == [MONTH]
     finally:
-        built[1].dispose()
+        engine.dispose()
 
 
 def test_every_new_dataset_arrives_through_its_feed_with_bad_rows_quarantined(demo):

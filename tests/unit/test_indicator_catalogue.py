@@ -18,31 +18,10 @@ from tests.realdata import REAL_DATA
 
 PROGRAMMES = Path(__file__).resolve().parents[2] / "data" / "programmes"
 SEEDS = REAL_DATA.parents[1] / "seeds"
-TOWNSHIP_ITEMS = ["党建引领", "政务服务", "监督管理", "诉求平台", "智慧农业", "电子商务", "乡村旅游", "劳务输出"]
-TOWNSHIP_ITEMS += [
-    "乡村教育",
-    "乡村医疗",
-    "乡村文化",
-    "乡村素养",
-    "垃圾清运",
-    "污水处理",
-    "农厕革命",
-    "疫情防控",
-    "安全综治",
-]
-VILLAGE_ITEMS = ["乡村党建", "政务服务", "村务管理", "请求诉求", "智慧农业", "电子商务", "乡村旅游", "劳务输出"]
-VILLAGE_ITEMS += [
-    "乡村教育",
-    "乡村医疗",
-    "乡村文化",
-    "乡村素养",
-    "垃圾清运",
-    "污水处理",
-    "农厕革命",
-    "疫情防控",
-    "乡村综治",
-]
-VILLAGE_ITEMS += ["乡村出行"]
+SHARED = ["智慧农业", "电子商务", "乡村旅游", "劳务输出", "乡村教育", "乡村医疗", "乡村文化", "乡村素养"]
+SHARED += ["垃圾清运", "污水处理", "农厕革命", "疫情防控"]
+TOWNSHIP_ITEMS = ["党建引领", "政务服务", "监督管理", "诉求平台", *SHARED, "安全综治"]
+VILLAGE_ITEMS = ["乡村党建", "政务服务", "村务管理", "请求诉求", *SHARED, "乡村综治", "乡村出行"]
 
 
 def test_the_xinzhou_programme_as_the_notice_sets_it():

@@ -168,9 +168,8 @@ def _arrivals(engine, sent: dict, wait: float = 120) -> dict[str, float]:
     deadline = time.monotonic() + wait
     while True:
         with engine.connect() as connection:
-            loaded = dict(
-                connection.execute(select(cases.c.case_id, cases.c.loaded_at).where(cases.c.channel == "qr_code"))
-            )
+            query = select(cases.c.case_id, cases.c.loaded_at).where(cases.c.channel == "qr_code")
+            loaded = dict(connection.execute(query).all())
             created = dict(connection.execute(select(intake_cases.c.case_id, intake_cases.c.created_at)).all())
         if set(sent) <= set(loaded) or time.monotonic() > deadline:
             break

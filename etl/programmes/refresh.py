@@ -1,5 +1,5 @@
-"""Scores kept current: every imported programme rescored after loads (at most every PILOT_SCORE_SECONDS per
-process), the previous month too while it has no scores yet, so a month's history is never missing."""
+"""Scores kept current: every imported programme rescored when etl watch starts and after loads (at most every
+PILOT_SCORE_SECONDS per process), the previous month too while it has no scores yet, so no month is missing."""
 
 from __future__ import annotations
 
@@ -53,11 +53,12 @@ def _taken(connection) -> bool:
 
 
 def after_run(engine: Engine, report) -> None:
-    """The `etl watch` hook: rescore once a run loaded rows and the interval has passed. A failure is reported
-    and left for the next time; it never stops the feeds."""
-    if not report.counts.loaded:
-        return
+    """The `etl watch` hook: rescore at the first run of the process (scores are current from the start), then
+    once a run loaded rows and the interval has passed. A failure is reported and left for the next time; it
+    never stops the feeds."""
     key = str(engine.url)
+    if not report.counts.loaded and key in _last:
+        return
     interval = Settings.load().pilot_score_seconds
     if time.monotonic() - _last.get(key, -1e9) < interval:
         return

@@ -125,7 +125,7 @@ def layout(stop_id: str | None = None, profile: str = "stop-landscape", rotate: 
     if reason:
         return error_screen(chosen, "board stop", "board-canvas stop-canvas", "公交站屏", reason)
     known = _known_stop(stop_id)
-    arrivals, weather, items, label, label_class, version = _content(stop_id, known["region_code"], chosen.orientation)
+    arrivals, weather, items, label, label_class = _content(stop_id, known["region_code"], chosen.orientation)
     return html.Div(
         className=f"board stop kiosk {chosen.orientation}",
         children=[

@@ -8,7 +8,7 @@ from dashboard.panels import LOCAL
 
 # Reference datasets (etl/datasets: Dataset.reference) change when the world changes, not on a cadence: they are
 # never stale. The dashboard may not import the ETL's registry; a test keeps this set equal to it.
-REFERENCE = frozenset({"devices", "bus_stops", "households", "publicity", "labour_profiles"})
+REFERENCE = frozenset({"devices", "bus_stops", "households", "publicity", "labour_profiles", "catalogue"})
 
 
 def _newest(feed: dict) -> datetime:

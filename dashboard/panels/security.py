@@ -1,7 +1,7 @@
 """安全: camera online rate today, public-safety incidents of the last 30 days, and open device alarms."""
 
 from dashboard.devices import alarm_counts, alarms_now
-from dashboard.panels import Panel, average, bars, count, number, row, stat
+from dashboard.panels import Panel, average, bars, count, note, number, row, stat
 from dashboard.privacy import scrub
 from dashboard.queries import measure_totals
 
@@ -28,7 +28,9 @@ def render(engine, scope, window):
         bars(
             sorted(((scrub(kind), values["count"]) for kind, values in incidents.items()), key=lambda kv: -kv[1])[:3],
             "起",
-        ),
+        )
+        if incidents
+        else note("近30天无治安事件"),
     ]
 
 

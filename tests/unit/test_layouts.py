@@ -18,6 +18,26 @@ def test_the_shipped_county_profiles():
         assert profile.orientation == "landscape"
 
 
+def test_every_profile_is_its_design_drawn_at_a_scale_onto_the_display():
+    found = registry.profiles()
+    wall = found["county-4k"]
+    # The 1080p design at ×2: the same panels, so text of 14 design px is 28 px on the wall, its minimum.
+    assert (wall.width, wall.height, wall.scale) == (3840, 2160, 2)
+    assert (wall.design_width, wall.design_height) == (1920, 1080)
+    assert wall.panels == found["county-1080p"].panels and wall.min_font_px == 14 * wall.scale
+    wide = found["county-wide"]
+    assert (wide.design_width * wide.scale, wide.design_height * wide.scale) == (wide.width, wide.height)
+    upright = found["stop-portrait"]
+    assert (upright.width, upright.height, upright.orientation, upright.kind) == (1080, 1920, "portrait", "stop")
+
+
+def test_a_scale_that_does_not_divide_the_canvas_is_an_error(tmp_path):
+    path = tmp_path / "odd.toml"
+    path.write_text('title = "x"\ncanvas = { width = 1000, height = 1000 }\nscale = 3\n')
+    with pytest.raises(ProfileError, match="odd.toml: scale 3.0 does not divide"):
+        _profile(path)
+
+
 def test_a_panel_outside_its_canvas_is_an_error_naming_the_file(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text('title = "x"\ncanvas = { width = 100, height = 100 }\n[panels]\nmap = [50, 50, 60, 10]\n')

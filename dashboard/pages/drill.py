@@ -83,6 +83,7 @@ def layout(region: str | None = None, **_query) -> html.Div:
                 children=[
                     html.H1(f"乡村大脑 · {root.name}"),
                     html.Nav(_breadcrumb(path), id="breadcrumb", className="breadcrumb"),
+                    dcc.Link("领导工作台", href=f"/explore?region={selected.code}", className="crumb"),
                 ],
             ),
             dl.Map(

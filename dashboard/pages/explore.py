@@ -75,7 +75,7 @@ def _views(ws, allowed: bool) -> list:
     bounds = load_manifest(Path(ws.settings.geo_dir)).get("bounds", {}).get(ws.region.code)
     return [
         sections.controls(ws, options),
-        sections.kpi_cards(ws, kpi_sheet(ws)),
+        sections.kpi_cards(ws, kpi_sheet(ws), allowed),
         sections.trend(ws, trend_sheet(ws), allowed),
         sections.compare(ws, compare_sheet(ws), allowed, bounds),
         sections.breakdown(ws, parts, allowed),

@@ -12,11 +12,11 @@ from sqlalchemy import Engine, select
 from dashboard.cache import versioned
 from dashboard.workspace import reads
 from dashboard.workspace.catalog import measure_info
-from dashboard.workspace.figures import Ask, fetch, points, stat_of, values_over
+from dashboard.workspace.figures import Ask, fetch, points, span_values, stat_of, values_over
 from dashboard.workspace.labels import value_label
 from dashboard.workspace.masking import masker
-from dashboard.workspace.periods import EARLIEST, Span, buckets, local_midnight, year_before
-from dashboard.workspace.records import PAGE_SIZE, records_of, shown, typed_row
+from dashboard.workspace.periods import Span, buckets, year_before
+from dashboard.workspace.records import COUNT_CAP, PAGE_SIZE, records_of, shown, typed_row
 from dashboard.workspace.stats import Coverage, Stat, value_of
 from etl.warehouse.schema import regions
 from geo.codes import scope_range
@@ -104,12 +104,13 @@ def trend(engine: Engine, scope: str, measure: str, span: list[str], grain: str,
     current = _span(span)
     spans = buckets(current, grain)
     with engine.connect() as connection:
-        days, months = fetch(connection, ask, [scope], current.first, current.last)
+        days, months = fetch(connection, [ask], [scope], current.first, current.last)
         before = Span(year_before(current.first), year_before(current.last))
-        old_days, old_months = fetch(connection, ask, [scope], before.first, before.last)
-    now = points(ask, days.get(scope, {}), months.get(scope, {}), spans, strict=True)
+        old_days, old_months = fetch(connection, [ask], [scope], before.first, before.last)
+    key = (scope, measure)
+    now = points(ask, days.get(key, {}), months.get(key, {}), spans, strict=True)
     shifted = [(year_before(first), year_before(last)) for first, last in spans]
-    then = points(ask, old_days.get(scope, {}), old_months.get(scope, {}), shifted, strict=True)
+    then = points(ask, old_days.get(key, {}), old_months.get(key, {}), shifted, strict=True)
     return [
         {
             "first": first.isoformat(),
@@ -152,18 +153,13 @@ def breakdown(engine: Engine, scope: str, measure: str, span: list[str]) -> list
 
 
 def _spread_by_dimension(connection, ask: Ask, scope: str, span: Span) -> dict:
-    """{dimension: (value, estimated)} when the span needs month rollups, a stock or the latest day."""
-    dimensions = {
-        dimension
-        for _, _, dimension, _, _ in reads.rows(
-            connection, "month", "dimension", [scope], [ask.info.name], local_midnight(EARLIEST), span.end
-        )
-    }
+    """{dimension: (value, estimated)} when the span needs month rollups, a stock or the latest day: the
+    measure's buckets split by dimension, read in at most two statements."""
+    days, months = fetch(connection, [ask], [scope], span.first, span.last, split=True)
     found = {}
-    for dimension in sorted(dimensions):
-        limited = Ask(ask.info, ask.coverage, dimension)
-        days, months = fetch(connection, limited, [scope], span.first, span.last)
-        stat = stat_of(limited, days.get(scope, {}), months.get(scope, {}), span.first, span.last, strict=False)
+    for _, dimension in sorted(set(days) | set(months)):
+        key = (scope, dimension)
+        stat = stat_of(ask, days.get(key, {}), months.get(key, {}), span.first, span.last, strict=False)
         value = value_of(ask.info.aggregate, stat)
         if value is not None:
             found[dimension] = (value, bool(stat and stat.estimated))
@@ -212,11 +208,27 @@ def records_page(
         return {"total": 0, "rows": []}
     view, ordered_rows, counted = found
     mask = masker(masking, tuple(topics))
+    info = measure_info(measure)
     with engine.connect() as connection:
-        total = connection.execute(counted).scalar() or 0
+        total = _counted_by_rollups(engine, connection, info, scope, current, filters)
+        if total is None:
+            total = connection.execute(counted).scalar() or 0
         chosen = connection.execute(ordered_rows.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
         rows = [
             [shown(cell, column) for cell, column in zip(typed_row(view, row, mask, now), view.columns, strict=True)]
             for row in chosen
         ]
-    return {"total": int(total), "rows": rows}
+    return {"total": min(int(total), COUNT_CAP), "more": total > COUNT_CAP, "rows": rows}
+
+
+def _counted_by_rollups(engine: Engine, connection, info, scope: str, span: Span, filters: dict) -> int | None:
+    """How many records a count measure's number stands for, from its rollups (the measure counts exactly the
+    records behind it: same rows, same time column), when no filter beyond its dimension is set and day rollups
+    hold the span; else None (the records are counted)."""
+    if info.aggregate != "count" or info.record_view != info.table or set(filters) - {info.dimension}:
+        return None
+    ask = _ask(engine, info.name, filters.get(info.dimension) if info.dimension else None)
+    if not ask.coverage.first_day or span.first < ask.coverage.first_day:
+        return None
+    value, _ = span_values(connection, [ask], [scope], span, strict=True)[(scope, info.name)]
+    return round(value or 0)

@@ -234,7 +234,7 @@ def _change_line(label: str, text: str) -> html.Div:
     return html.Div([html.Span(label), html.B(text, className=f"explore-change-{sign}")], className="explore-change")
 
 
-def kpi_cards(ws: Workspace, sheet: Sheet) -> html.Section:
+def kpi_cards(ws: Workspace, sheet: Sheet, allowed: bool) -> html.Section:
     """A card per measure of the area: this period's number with 环比 and 同比; a card opens its measure."""
     cards = []
     for info, row in zip(ws.area_measures, sheet.rows, strict=True):
@@ -256,7 +256,9 @@ def kpi_cards(ws: Workspace, sheet: Sheet) -> html.Section:
                 ],
             )
         )
-    return html.Section(cards, className="explore-cards", id="explore-cards")
+    title = f"指标概览 · {ws.info.area_label} · {ws.period.name}"
+    bar = html.Div([html.H2(title), export_links(ws, "kpi", allowed)], className="explore-bar explore-kpi-bar")
+    return html.Section([bar, html.Div(cards, className="explore-cards", id="explore-cards")], id="explore-kpi")
 
 
 def panel(title: str, ws: Workspace, part: str, allowed: bool, body: list, extra=None) -> html.Section:
@@ -493,7 +495,11 @@ def records(ws: Workspace, found: dict, allowed: bool) -> html.Section:
         dcc.Link("上一页", href=href(ws, page=page - 1), className="explore-page", id="explore-previous")
         if page > 1
         else html.Span("上一页", className="explore-page-off"),
-        html.Span(f"第 {page} / {pages} 页，共 {total:,} 条", className="explore-count", id="explore-count"),
+        html.Span(
+            f"第 {page} / {pages} 页，共 {total:,} 条{'以上（导出可得全部）' if found.get('more') else ''}",
+            className="explore-count",
+            id="explore-count",
+        ),
         dcc.Link("下一页", href=href(ws, page=page + 1), className="explore-page", id="explore-next")
         if page < pages
         else html.Span("下一页", className="explore-page-off"),

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import DateTime, Float, Integer, Numeric, Table, and_, func, select
+from sqlalchemy import DateTime, Float, Integer, Numeric, Table, and_, func, literal, select
 from sqlalchemy.sql import ColumnElement, FromClause
 
 from dashboard.workspace.labels import PERSONAL, UNITS, column_label, value_label, values_of
@@ -68,6 +68,7 @@ class View:
     related: tuple[str, ...] = ()  # keys of texts a title's private topic may be named in
     derive: Callable[[dict, datetime], dict] | None = None  # computed columns (a case's overdue flag)
     sort_columns: dict[str, ColumnElement] = field(default_factory=dict)
+    count_source: FromClause | None = None  # what counting needs joined (default: the table alone)
 
 
 def equals(column: ColumnElement) -> Callable[[str, datetime], ColumnElement]:
@@ -201,9 +202,16 @@ def statement(view: View, where: list, sort: str, descending: bool):
     return select(*view.selected).select_from(view.source).where(and_(*where)).order_by(*order)
 
 
+# Counting more records than this is not worth its time on a page (a province's year of cases): the page says
+# 10,000 条以上, pages through the first of them, and the export holds them all.
+COUNT_CAP = 10000
+
+
 def count_statement(view: View, where: list):
-    """How many records a view's conditions select."""
-    return select(func.count()).select_from(view.source).where(and_(*where))
+    """How many records a view's conditions select, up to COUNT_CAP + 1 (the regions' names are not joined)."""
+    source = view.count_source if view.count_source is not None else view.table
+    chosen = select(literal(1)).select_from(source).where(and_(*where)).limit(COUNT_CAP + 1).subquery()
+    return select(func.count()).select_from(chosen)
 
 
 def typed_row(view: View, row, mask, now: datetime) -> list:

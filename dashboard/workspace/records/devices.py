@@ -48,6 +48,7 @@ def VIEW() -> View:  # noqa: N802 - the name the records registry looks for
     source = devices.join(regions, regions.c.code == devices.c.region_code).join(
         device_latest, device_latest.c.device_id == devices.c.device_id, isouter=True
     )
+    measured = devices.join(device_latest, device_latest.c.device_id == devices.c.device_id, isouter=True)
     return View(
         name="devices",
         table=devices,
@@ -64,6 +65,7 @@ def VIEW() -> View:  # noqa: N802 - the name the records registry looks for
         tiebreak=(devices.c.device_id, device_latest.c.metric),
         time_mode="until",
         derive=_derive,
+        count_source=measured,
         sort_columns={
             "metric": device_latest.c.metric,
             "value": device_latest.c.value,

@@ -30,6 +30,11 @@ class Field:
     low: float | None = None
     high: float | None = None
 
+    @property
+    def is_text(self) -> bool:
+        """Whether the field is plain text (only stripped), not a value parsed from text."""
+        return self.parse is _text
+
     def clean(self, raw: Any) -> Any:
         """The parsed value, or None when absent; Invalid when it does not parse or is out of range."""
         if raw is None or (raw.__class__ is float and math.isnan(raw)):
@@ -78,6 +83,7 @@ def _whole(raw: Any) -> int:
 
 TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d", "%Y/%m/%d")
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
+EIGHT_HOURS = timedelta(hours=8)
 # 2026年11月3日, 2026年11月3日 14:30, 2026.11.03, 2026.11.3 14:30:05, 2026年11月3日14时30分 …
 LOCAL_DATE = re.compile(
     r"^(\d{4})\s*[年.\-/]\s*(\d{1,2})\s*[月.\-/]\s*(\d{1,2})\s*日?"
@@ -103,8 +109,8 @@ def _time(raw: Any) -> datetime:
                 value = _from_number(float(text))
             except ValueError:
                 raise Invalid(f"'{text}' 不是日期时间") from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=BEIJING)  # county exports write local time without a zone
+    if value.tzinfo is None:  # county exports write local time without a zone: UTC+8
+        return (value - EIGHT_HOURS).replace(tzinfo=UTC)
     return value.astimezone(UTC)
 
 

@@ -345,27 +345,61 @@ def _missing_columns(feed: Feed, records: list[Record]) -> dict[str, str]:
 @dataclass(frozen=True)
 class _Plan:
     """A feed's mapping and its dataset's checks laid out once per run, for the loop over every row: the
-    (field, source column) pairs, constants ("=综合"), MQTT topic parts ("topic:2"), and per field how to
-    clean it, how to check it fits its column and the source column an error names."""
+    (field, source column) pairs, constants ("=综合"), MQTT topic parts ("topic:2"), and per field where its raw
+    value comes from, how to clean it, how to check it fits its column, the source column an error names, and
+    a memo of values already seen (categories, codes, statuses, numbers repeat row after row)."""
 
     columns: tuple[tuple[str, str], ...]
     constants: tuple[tuple[str, str], ...]
     topic_parts: tuple[tuple[str, int], ...]
-    checks: tuple[tuple[str, Callable, Callable | None, str], ...]
+    checks: tuple[tuple[str, str | None, object, Callable, Callable | None, str, dict | None], ...]
 
     @classmethod
     def of(cls, feed: Feed, dataset: Dataset) -> _Plan:
         """The plan of a feed filling a dataset."""
         items = feed.mapping.items()
-        return cls(
-            tuple((t, s) for t, s in items if not s.startswith(("=", "topic:"))),
-            tuple((t, s[1:]) for t, s in items if s.startswith("=")),
-            tuple((t, int(s.split(":", 1)[1])) for t, s in items if s.startswith("topic:")),
-            tuple(
-                (name, spec.clean, dataset.storable.get(name), feed.mapping.get(name, name))
-                for name, spec in dataset.fields.items()
-            ),
-        )
+        columns = tuple((t, s) for t, s in items if not s.startswith(("=", "topic:")))
+        constants = tuple((t, s[1:]) for t, s in items if s.startswith("="))
+        topic_parts = tuple((t, int(s.split(":", 1)[1])) for t, s in items if s.startswith("topic:"))
+        sources, fixed = dict(columns), dict(constants)
+        checks = []
+        for name, spec in dataset.fields.items():
+            # Read straight from the record when a column feeds the field and nothing can stand in for it.
+            direct = name in sources and not (name == "region_code" and dataset.region_from_device)
+            memo = None if spec.is_text else {}  # text is only stripped: nothing to remember
+            column = sources[name] if direct else None
+            label = feed.mapping.get(name, name)
+            checks.append((name, column, fixed.get(name), spec.clean, dataset.storable.get(name), label, memo))
+        return cls(columns, constants, topic_parts, tuple(checks))
+
+
+MEMO_LIMIT = 50_000  # distinct raw values a field remembers before it starts over
+
+
+def _cleaned(clean: Callable, fits: Callable | None, memo: dict | None, raw):
+    """(value, problem) of a raw value, remembered: (value, None), (value, (kind, detail)) when it does not
+    fit its column, or the Invalid it raised (raised again)."""
+    if memo is not None:
+        try:
+            found = memo.get(raw)
+        except TypeError:  # an unhashable value (a JSON list): not remembered
+            found, memo = None, None
+        if found is not None:
+            if isinstance(found, Invalid):
+                raise found
+            return found
+    try:
+        value = clean(raw)
+    except Invalid as error:
+        if memo is not None and len(memo) < MEMO_LIMIT:
+            memo[raw] = error
+        raise
+    result = (value, fits(value) if fits is not None and value is not None else None)
+    if memo is not None:
+        if len(memo) >= MEMO_LIMIT:
+            memo.clear()
+        memo[raw] = result
+    return result
 
 
 def _mapped(plan: _Plan, record: Record) -> dict:
@@ -403,22 +437,24 @@ def _validate(context: _Context, record: Record) -> tuple[dict | None, tuple[str
     """(row, None, late) for a valid record, or (None, (field, kind, detail), False) saying why not."""
     dataset = context.dataset
     mapping = context.feed.mapping
-    values = _mapped(context.plan, record)
+    plan = context.plan
+    # The values of fields no column feeds straight (MQTT topic parts, a region from the device registry).
+    values = _mapped(plan, record) if plan.topic_parts or dataset.region_from_device else {}
     if dataset.region_from_device and not values.get("region_code"):
         values["region_code"] = context.device_regions.get(str(values.get("device_id", "")).strip())
         if values["region_code"] is None:
             detail = f"设备 '{values.get('device_id')}' 没有登记"
             return None, (mapping.get("device_id", "device_id"), "unknown device", detail), False
     row = {}
-    for name, clean, fits, source in context.plan.checks:
+    data = record.data
+    for name, column, constant, clean, fits, source, memo in context.plan.checks:
+        raw = data.get(column) if column is not None else constant if constant is not None else values.get(name)
         try:
-            row[name] = value = clean(values.get(name))
+            row[name], problem = _cleaned(clean, fits, memo, raw)
         except Invalid as error:
             return None, (source, "invalid value", f"{name}：{error}"), False
-        if fits is not None and value is not None:
-            problem = fits(value)
-            if problem:
-                return None, (source, *problem), False
+        if problem:
+            return None, (source, *problem), False
     if row["region_code"] not in context.regions:  # a known code is a valid one: normalise only the others
         try:
             row["region_code"] = normalize_code(row["region_code"])

@@ -14,6 +14,7 @@ from dashboard.auth.viewer import address, viewer
 from dashboard.workspace.context import Workspace, as_of, open_workspace
 from dashboard.workspace.export import csv_stream, xlsx_stream
 from dashboard.workspace.periods import LOCAL
+from dashboard.workspace.reads import reading
 from dashboard.workspace.state import parse
 from dashboard.workspace.tables import SHEET_NAMES, SHEETS, record_rows
 from etl.warehouse.accounts import record
@@ -70,7 +71,7 @@ def export():
         columns = ws.view.columns
 
         def rows():
-            with engine.connect() as connection:
+            with reading(engine) as connection:
                 yield from record_rows(ws, connection)
 
         found = rows()

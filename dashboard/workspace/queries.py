@@ -29,14 +29,14 @@ def _span(pair) -> Span | None:
 @versioned
 def measures_in(engine: Engine, scope: str) -> list[str]:
     """The measures a region has month rollups of (every measure of the datasets that reached it)."""
-    with engine.connect() as connection:
+    with reads.reading(engine) as connection:
         return sorted(connection.execute(reads.MEASURES_OF, {"scope": scope}).scalars())
 
 
 @versioned
 def coverage(engine: Engine, measure: str) -> list[str | None]:
     """[first day, first month] (ISO) the warehouse holds day and month rollups of a measure from."""
-    with engine.connect() as connection:
+    with reads.reading(engine) as connection:
         found = reads.coverage_of(connection, measure)
     return [day.isoformat() if day else None for day in (found.first_day, found.first_month)]
 
@@ -68,7 +68,7 @@ def kpis(engine: Engine, scope: str, measures: list[str], spans: dict, dimension
     """[{measure, current, previous, last_year}] for each measure (each {value, estimated} or None), limited to
     ``dimensions[measure]`` where given."""
     asks = [_ask(engine, name, dimensions.get(name)) for name in measures]
-    with engine.connect() as connection:
+    with reads.reading(engine) as connection:
         found = values_over(connection, asks, [scope], _spans(spans))
     return [{"measure": name} | _entry(found[(scope, name)]) for name in measures]
 
@@ -76,7 +76,7 @@ def kpis(engine: Engine, scope: str, measures: list[str], spans: dict, dimension
 @versioned
 def children_of(engine: Engine, parent: str) -> list[dict]:
     """[{code, name, level}] of a region's children."""
-    with engine.connect() as connection:
+    with reads.reading(engine) as connection:
         return [
             {"code": code, "name": name, "level": level}
             for code, name, level in connection.execute(reads.CHILDREN, {"parent": parent})
@@ -91,7 +91,7 @@ def compare(engine: Engine, parent: str, measure: str, spans: dict, dimension: s
         return []
     ask = _ask(engine, measure, dimension)
     codes = [kid["code"] for kid in kids]
-    with engine.connect() as connection:
+    with reads.reading(engine) as connection:
         found = values_over(connection, [ask], codes, _spans(spans))
     return [kid | _entry(found[(kid["code"], measure)]) for kid in kids]
 
@@ -103,7 +103,7 @@ def trend(engine: Engine, scope: str, measure: str, span: list[str], grain: str,
     ask = _ask(engine, measure, dimension)
     current = _span(span)
     spans = buckets(current, grain)
-    with engine.connect() as connection:
+    with reads.reading(engine) as connection:
         days, months = fetch(connection, [ask], [scope], current.first, current.last)
         before = Span(year_before(current.first), year_before(current.last))
         old_days, old_months = fetch(connection, [ask], [scope], before.first, before.last)
@@ -129,7 +129,7 @@ def breakdown(engine: Engine, scope: str, measure: str, span: list[str]) -> list
     info = measure_info(measure)
     ask = _ask(engine, measure, None)
     current = _span(span)
-    with engine.connect() as connection:
+    with reads.reading(engine) as connection:
         if (
             ask.info.aggregate in ("count", "sum", "mean")
             and ask.coverage.first_day
@@ -179,7 +179,7 @@ def search_regions(engine: Engine, scope: str, text: str) -> list[dict]:
         .order_by(regions.c.code)
         .limit(200)
     )
-    with engine.connect() as connection:
+    with reads.reading(engine) as connection:
         found = [{"code": code, "name": name, "level": level} for code, name, level in connection.execute(query)]
     order = ("province", "city", "county", "township", "village")
     return sorted(found, key=lambda entry: (order.index(entry["level"]), entry["code"]))[:SEARCH_LIMIT]
@@ -209,7 +209,7 @@ def records_page(
     view, ordered_rows, counted = found
     mask = masker(masking, tuple(topics))
     info = measure_info(measure)
-    with engine.connect() as connection:
+    with reads.reading(engine) as connection:
         total = _counted_by_rollups(engine, connection, info, scope, current, filters)
         if total is None:
             total = connection.execute(counted).scalar() or 0

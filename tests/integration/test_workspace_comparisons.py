@@ -185,3 +185,13 @@ def test_a_month_against_a_share_of_last_years_month_rollup(served):
     # Weeks from Monday, clipped to the period: 1 March is a Sunday, then 2–8, 9–15 and 16–20 March.
     assert [row["积分（分）"] for row in trend] == ["12", "84", "84", "60"]
     assert [row["去年同期（分）"] for row in trend] == ["10", "70", "70", "50"]  # 310 / 31 a day
+
+
+def test_the_records_behind_the_week_stream_out_of_either_database(served):
+    client, _ = served
+    week = {"region": TOWNSHIP, "period": "custom", "from": "2026-03-14", "to": "2026-03-20", "format": "csv"}
+    found = table(client, part="records", measure="cases.received", **week)
+    assert sorted(row["区划代码"] for row in found) == [V1] * 6 + [V2] * 3
+    assert [row["受理时间"] for row in found] == sorted((row["受理时间"] for row in found), reverse=True)
+    closed = table(client, part="records", measure="cases.received", status="closed", **week)
+    assert sorted(row["满意度（分）"] for row in closed) == ["3", "4", "5"]

@@ -110,11 +110,11 @@ def _measured(mode: str, url: str, scope: str, span, path: Path) -> dict:
     with tempfile.TemporaryFile() as errors:
         child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True)
         output = child.stdout.read()
-        _, status, usage = os.wait4(child.pid, 0)
+        _, status = os.waitpid(child.pid, 0)
         if os.waitstatus_to_exitcode(status):
             errors.seek(0)
             raise SystemExit(f"export {mode} failed: {errors.read().decode()[-2000:]}")
-    return json.loads(output.strip().splitlines()[-1]) | {"peak_mb": usage.ru_maxrss / 1024}
+    return json.loads(output.strip().splitlines()[-1])
 
 
 def _build(engine, now: datetime, days: int) -> None:

@@ -16,7 +16,7 @@ from dashboard.workspace.figures import Ask, fetch, points, span_values, stat_of
 from dashboard.workspace.labels import value_label
 from dashboard.workspace.masking import masker
 from dashboard.workspace.periods import Span, buckets, year_before
-from dashboard.workspace.records import COUNT_CAP, PAGE_SIZE, records_of, shown, typed_row
+from dashboard.workspace.records import COUNT_CAP, PAGE_SIZE, converter, records_of, shown
 from dashboard.workspace.stats import Coverage, Stat, value_of
 from etl.warehouse.schema import regions
 from geo.codes import scope_range
@@ -207,7 +207,7 @@ def records_page(
     if found is None:
         return {"total": 0, "rows": []}
     view, ordered_rows, counted = found
-    mask = masker(masking, tuple(topics))
+    convert = converter(view, masker(masking, tuple(topics)), now)
     info = measure_info(measure)
     with reads.reading(engine) as connection:
         total = _counted_by_rollups(engine, connection, info, scope, current, filters)
@@ -215,8 +215,7 @@ def records_page(
             total = connection.execute(counted).scalar() or 0
         chosen = connection.execute(ordered_rows.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
         rows = [
-            [shown(cell, column) for cell, column in zip(typed_row(view, row, mask, now), view.columns, strict=True)]
-            for row in chosen
+            [shown(cell, column) for cell, column in zip(convert(row), view.columns, strict=True)] for row in chosen
         ]
     return {"total": min(int(total), COUNT_CAP), "more": total > COUNT_CAP, "rows": rows}
 

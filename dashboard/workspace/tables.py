@@ -15,7 +15,7 @@ from dashboard.workspace.catalog import MeasureInfo
 from dashboard.workspace.context import Workspace
 from dashboard.workspace.masking import masker
 from dashboard.workspace.periods import GRAINS
-from dashboard.workspace.records import Column, records_of, typed_row
+from dashboard.workspace.records import Column, converter, records_of
 from dashboard.workspace.stats import change
 
 NO_PREVIOUS, NO_LAST_YEAR, YEARLY = "无上期数据", "无去年同期数据", "—（年度看同比）"
@@ -224,10 +224,10 @@ def record_rows(ws: Workspace, connection: Connection) -> Iterator[list]:
     if found is None:
         return
     view, ordered_rows, _ = found
-    mask = masker(ws.masking, ws.topics)
+    convert = converter(view, masker(ws.masking, ws.topics), ws.now)
     streamed = connection.execution_options(stream_results=True, yield_per=2000).execute(ordered_rows)
     for row in streamed:
-        yield typed_row(view, row, mask, ws.now)
+        yield convert(row)
 
 
 def _records(ws: Workspace):

@@ -22,3 +22,13 @@ def test_what_each_level_shows():
     assert private("title", title) == "低保事项"
     assert private("title", "道路破损", ("信访投诉",)) == "信访事项"  # the topic named by the case's module
     assert masked("text", "金额 26,268.75 元") == "金额 26,268.75 元"
+
+
+def test_the_fast_ways_mask_as_the_privacy_module_does():
+    from dashboard.privacy import mask_phone, scrub
+
+    masked = masker("masked", TOPICS)
+    for phone in ("13912340000", "139 1234 0000", "+86 139-1234-0000", "０５７２－６０１２３４５", "12345678901", "无"):
+        assert masked("phone", phone) == mask_phone(phone)
+    for title in ("路灯不亮", "回电１３８１２３４５６７８", "身份证330522199001011234"):
+        assert masked("title", title) == scrub(title)

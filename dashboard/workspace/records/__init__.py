@@ -9,19 +9,18 @@ import importlib
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 
 from sqlalchemy import DateTime, Float, Integer, Numeric, Table, and_, func, literal, select
 from sqlalchemy.sql import ColumnElement, FromClause
 
-from dashboard.workspace.labels import PERSONAL, UNITS, column_label, value_label, values_of
-from dashboard.workspace.periods import LOCAL
-from etl.warehouse.db import as_utc
+from dashboard.workspace.labels import PERSONAL, UNITS, column_label, values_of
 from etl.warehouse.schema import metadata, regions
 from geo.codes import scope_range
 
 PAGE_SIZE = 20
+UTC_TO_LOCAL = timedelta(hours=8)  # the county's local time (LOCAL)
 # Book-keeping columns of every fact: not what a leader reads.
 HIDDEN = ("loaded_at", "run_id", "region_code")
 
@@ -32,7 +31,7 @@ class Column:
 
     key: str
     label: str
-    kind: str = "text"  # text | title | name | phone | time | number | label | flag | code
+    kind: str = "text"  # text | title | name | phone | time | number | label | flag | code | plain | date
     unit: str = ""
     width: int = 14
     sortable: bool = True
@@ -78,7 +77,10 @@ def equals(column: ColumnElement) -> Callable[[str, datetime], ColumnElement]:
 
 def region_columns() -> tuple[tuple[Column, ...], tuple[ColumnElement, ...]]:
     """The region's name and code, as every records table shows them."""
-    columns = (Column("region_name", "区划名称", width=14), Column("region_code", "区划代码", "code", width=14))
+    columns = (
+        Column("region_name", "区划名称", "plain", width=14),
+        Column("region_code", "区划代码", "code", width=14),
+    )
     return columns, (regions.c.name.label("region_name"),)
 
 
@@ -214,23 +216,52 @@ def count_statement(view: View, where: list):
     return select(func.count()).select_from(chosen)
 
 
-def typed_row(view: View, row, mask, now: datetime) -> list:
-    """A record's cells as exported: local times, numbers, labels for coded values, personal fields masked."""
-    values = dict(row._mapping)
-    if view.derive:
-        values = view.derive(values, now)
-    related = tuple(value_label(view.name, key, values.get(key)) for key in view.related)
-    cells = []
+def local_time(moment: datetime | None) -> datetime | None:
+    """A warehouse time (UTC; naive from SQLite) as the local (UTC+8, no daylight saving) time of day, naive."""
+    if moment is None:
+        return None
+    utc = moment if moment.tzinfo is None else moment.astimezone(UTC).replace(tzinfo=None)
+    return utc + UTC_TO_LOCAL
+
+
+def converter(view: View, mask, now: datetime) -> Callable:
+    """row → a record's cells as exported: local times, labels for coded values, personal fields and free text
+    masked (mask: dashboard/workspace/masking.py); built once per table and export, as it runs for every row."""
+    steps = []
     for column in view.columns:
-        value = values.get(column.key)
-        if column.kind == "time":
-            value = as_utc(value).astimezone(LOCAL).replace(tzinfo=None) if value is not None else None
-        elif column.kind == "label":
-            value = value_label(*column.coded, value)
-        elif column.kind in ("name", "phone", "title", "text"):
-            value = mask(column.kind, value, related) if column.kind != "text" else mask("text", value)
-        cells.append(value)
-    return cells
+        kind = column.kind
+        if kind == "time":
+            steps.append((column.key, local_time))
+        elif kind == "label":
+            labels = values_of(*column.coded)
+            steps.append((column.key, lambda value, labels=labels: "" if value is None else labels.get(value, value)))
+        elif kind in ("name", "phone", "text"):
+            steps.append((column.key, lambda value, kind=kind: mask(kind, value)))
+        elif kind == "title":
+            steps.append((column.key, None))  # masked with the row's related texts (a private topic's module)
+        else:
+            steps.append((column.key, False))
+    related = [(key, values_of(view.name, key)) for key in view.related]
+
+    fields: list[tuple] = []  # the statement's column names, taken from its first row
+
+    def convert(row) -> list:
+        if not fields:
+            fields.append(tuple(row._fields))
+        values = dict(zip(fields[0], row, strict=True))
+        if view.derive:
+            values = view.derive(values, now)
+        cells = []
+        for key, step in steps:
+            value = values.get(key)
+            if step is None:
+                value = mask("title", value, tuple(labels.get(values.get(k), "") for k, labels in related))
+            elif step is not False:
+                value = step(value)
+            cells.append(value)
+        return cells
+
+    return convert
 
 
 def shown(value, column: Column) -> str:

@@ -34,7 +34,7 @@ def VIEW() -> View:  # noqa: N802 - the name the records registry looks for
     """The cases view."""
     region_cols, region_selected = region_columns()
     columns = (
-        Column("case_id", "事件编号", width=14),
+        Column("case_id", "事件编号", "plain", width=14),
         *region_cols,
         Column("event_time", "受理时间", "time", width=17),
         Column("category", "类别", "label", width=8, coded=("cases", "category")),

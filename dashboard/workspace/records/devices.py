@@ -24,14 +24,14 @@ def VIEW() -> View:  # noqa: N802 - the name the records registry looks for
     """The devices view: a row per device and metric (a device without readings has one row)."""
     region_cols, region_selected = region_columns()
     columns = (
-        Column("device_id", "设备编号", width=16),
+        Column("device_id", "设备编号", "plain", width=16),
         Column("name", "设备名称", width=16),
         Column("kind", "设备类型", "label", width=10, coded=("devices", "kind")),
         *region_cols,
         Column("event_time", "安装时间", "time", width=17),
-        Column("metric", "指标", width=12),
+        Column("metric", "指标", "plain", width=12),
         Column("value", "最新读数", "number", width=10),
-        Column("unit", "单位", width=8, sortable=False),
+        Column("unit", "单位", "plain", width=8, sortable=False),
         Column("reading_time", "读数时间", "time", width=17),
     )
     selected = (

@@ -169,7 +169,7 @@ def _theme(theme: dict, values: dict) -> dict:
     top = max(numbers.values(), default=0)
     steps = len(RAMP) - 1
     legend = [
-        html.Span(f"{theme['label']}（{theme['unit']}）", className="theme-label"),
+        html.Span(theme["label"], className="theme-label"),
         html.Span(
             className="theme-ramp",
             children=[
@@ -177,8 +177,11 @@ def _theme(theme: dict, values: dict) -> dict:
                     className="theme-step",
                     children=[
                         html.Span(className="theme-swatch", style={"background": colour}),
-                        # A colour stands for the shares around its own (the script rounds to the nearest).
-                        html.Span(number(top * max(0, index - 0.5) / steps), className="theme-value"),
+                        # A colour stands for the shares around its own (the script rounds to the nearest); each
+                        # value with its unit, so a row of them never reads as one long number.
+                        html.Span(
+                            f"{number(top * max(0, index - 0.5) / steps)}{theme['unit']}", className="theme-value"
+                        ),
                     ],
                 )
                 for index, colour in enumerate(RAMP)

@@ -58,9 +58,8 @@ def layout(**_query):
         children=[
             html.H1("屏幕运行状态"),
             html.H2(f"登记的屏幕（{len(registered)} 块）"),
-            _table("screens-table", ["屏幕", "类型", "位置", *tail], [_row(s, True) for s in registered])
-            if registered
-            else html.P("还没有登记的屏幕：用 ruralbrain screens register 登记。"),
+            _table("screens-table", ["屏幕", "类型", "位置", *tail], [_row(s, True) for s in registered]),
+            html.P("还没有登记的屏幕：用 ruralbrain screens register 登记。") if not registered else None,
             html.H2(f"未登记的浏览器页面（{len(unregistered)} 个，不计入黑屏，最后心跳 24 小时后不再列出）"),
             _table("screens-unregistered", ["页面编号", *tail], [_row(s, False) for s in unregistered])
             if unregistered

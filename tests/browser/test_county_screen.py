@@ -31,8 +31,8 @@ def panel_text(page, name: str) -> str:
     [
         (1920, 1080, "county-1080p", 1.0),
         (3840, 2160, "county-1080p", 2.0),
-        (3840, 2160, "county-4k", 1.0),
-        (3840, 1080, "county-wide", 1.0),
+        (3840, 2160, "county-4k", 2.0),  # the 1080p design drawn at ×2
+        (3840, 1080, "county-wide", 1.5),  # a 2560×720 design at ×1.5
     ],
 )
 def test_every_panel_shows_warehouse_numbers_at_each_size(browser, sample_server, width, height, profile, zoom):
@@ -168,7 +168,7 @@ def test_a_refresh_redraws_only_what_changed_and_a_drill_keeps_the_profile(page,
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.wait_for_url(re.compile(r"region=990101001000&profile=county-4k&refresh=1"))
     page.wait_for_function("/受理\\s*12\\s*件/.test(document.querySelector('#panel-governance .panel-body').innerText)")
-    assert page.locator("#screen-canvas").get_attribute("data-width") == "3840"
+    assert page.locator("#screen-canvas").get_attribute("data-scale") == "2"  # still the 4K profile
     assert (
         page.locator("#breadcrumb a").get_attribute("href")
         == "/screen/county?region=990101000000&profile=county-4k&refresh=1"

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from dashboard.services import load_services
-from etl.demo.sample import BOARD_VILLAGE, refresh_bus_predictions
+from etl.demo.sample import BOARD_VILLAGE, TOWNSHIP, refresh_bus_predictions
+from etl.warehouse.db import make_engine
+from etl.warehouse.schema import weather_forecasts
 from etl.warehouse.settings import Settings
 from layouts.profiles import profiles
 from tests.browser.conftest import screenshot
@@ -61,8 +65,12 @@ def test_board_rotates_every_slide_readably_with_masked_names(browser, sample_se
     assert "138****5678" in seen["village_affairs"]  # the phone in the notice's text, masked
     assert re.search(r"本月收入\s*5\.00\s*万元", seen["finance"]), seen["finance"]
     assert re.search(r"本月支出\s*1\.20\s*万元", seen["finance"])
-    # 王建国's household: 9 + 17 points; 李娜's: 5 + 13 (etl/demo/sample.py); names masked.
-    assert re.search(r"王\*国\s*26分", seen["points"]) and re.search(r"李\*\s*18分", seen["points"])
+    # 王建国's household: 9 + 17 points; 李娜's: 5 + 13 (etl/demo/sample.py), both within 30 days; names masked, each
+    # beside the end of its household code; the village's total is the sum of the list.
+    assert re.search(r"王\*国\s*尾号H004\s*26分", seen["points"]) and re.search(
+        r"李\*\s*尾号H000\s*18分", seen["points"]
+    )
+    assert re.search(r"近30天全村获得积分\s*44\s*分", seen["points"]), seen["points"]
     assert "王建国" not in page.content() and "李娜" not in page.content()
     assert re.search(r"党课\s*2\s*次", seen["party_affairs"])
     assert "防范电信诈骗" in seen["publicity"] and "国庆出行提示" not in seen["publicity"]
@@ -93,6 +101,24 @@ def test_qr_codes_decode_to_the_configured_addresses(browser, sample_server):
     context.close()
 
 
+def _forecast_now(var_dir) -> str:
+    """The warehouse's forecast condition for the stop's township this hour: the sample's hours alternate, and
+    a run that crosses an hour after the sample was built must expect the next one."""
+    engine = make_engine(Settings.load(var_dir=str(var_dir)).warehouse_url)
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(
+                select(weather_forecasts.c.condition).where(
+                    weather_forecasts.c.region_code == TOWNSHIP,
+                    weather_forecasts.c.event_time >= hour,
+                    weather_forecasts.c.event_time < hour + timedelta(hours=1),
+                )
+            ).scalar_one()
+    finally:
+        engine.dispose()
+
+
 def test_stop_screen_shows_the_next_buses_weather_and_rotating_publicity(browser, sample_server, sample_var):
     # The sample's predictions count from when it was built: a new snapshot keeps "in 30 s" true now.
     refresh_bus_predictions(sample_var, Settings.load(var_dir=str(sample_var)).warehouse_url)
@@ -107,7 +133,7 @@ def test_stop_screen_shows_the_next_buses_weather_and_rotating_publicity(browser
     assert re.match(r"5路\s*开往 县城\s*即将进站", rows[0])
     assert re.match(r"1路\s*开往 枣林\s*[78]分钟", rows[1])
     assert re.match(r"5路\s*开往 白沙\s*1[56]分钟", rows[2])
-    assert page.locator(".weather-now").inner_text() == "晴"
+    assert page.locator(".weather-now").inner_text() == _forecast_now(sample_var)
     titles = set()
     for _ in range(20):
         titles.add(page.locator(".stop-item.active h3").inner_text())
@@ -124,11 +150,14 @@ def test_stop_screen_shows_the_next_buses_weather_and_rotating_publicity(browser
 
 def test_unknown_village_or_stop_says_so(page, sample_server):
     page.goto(f"{sample_server}/board/990101999999")
-    page.wait_for_selector(".empty")
-    assert "未找到区划代码 990101999999" in page.locator("body").inner_text()
+    page.wait_for_selector(".error-reason")
+    assert page.locator(".error-reason").inner_text() == "未找到区划代码 990101999999 的村"
     page.goto(f"{sample_server}/stop/no such stop")
-    page.wait_for_selector(".empty")
-    assert "站点编号无效" in page.locator("body").inner_text()
+    page.wait_for_selector(".error-reason")
+    assert page.locator(".error-reason").inner_text() == "站点编号无效"
+    page.goto(f"{sample_server}/stop/S99")
+    page.wait_for_selector(".error-reason")
+    assert page.locator(".error-reason").inner_text() == "未找到站点编号 S99 的站点"
 
 
 def test_a_touch_pauses_rotation_until_the_board_is_left_alone(page, sample_server):

@@ -4,7 +4,6 @@ account cannot act; the forms need their CSRF token."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,10 +15,9 @@ from etl.warehouse.accounts import add_user, audit_entries
 from etl.warehouse.db import make_engine
 from etl.warehouse.schema import alert_events, alerts
 from etl.warehouse.settings import Settings
+from tests.sessions import HTTPS, PASSWORD, csrf_of, logged_in
 
 pytestmark = pytest.mark.integration
-HTTPS = "https://localhost"
-PASSWORD = "a password long enough"
 MINE, THEIRS = VILLAGES[0], VILLAGES[2]
 
 
@@ -60,23 +58,12 @@ def served(tmp_path_factory):
     return create_app(Settings.load(var_dir=str(var_dir))), engine, ids
 
 
-def logged_in(app, name: str):
-    client = app.server.test_client()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get(f"{HTTPS}/login").get_data(as_text=True))[1]
-    client.post(f"{HTTPS}/login", data={"name": name, "password": PASSWORD, "csrf_token": token})
-    return client
-
-
-def token_of(client) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(f"{HTTPS}/alerts").get_data(as_text=True))[1]
-
-
 def test_a_cadre_acknowledges_and_resolves_the_alerts_of_the_township(served):
     app, engine, ids = served
     client = logged_in(app, "zhen")
     listing = client.get(f"{HTTPS}/alerts").get_data(as_text=True)
     assert "污水A" in listing and "污水B" in listing and "邻镇" not in listing and THEIRS not in listing
-    token = token_of(client)
+    token = csrf_of(client, "/alerts")
     acked = client.post(f"{HTTPS}/alerts/{ids['污水A']}", data={"action": "ack", "note": "已派人", "csrf_token": token})
     assert acked.status_code == 302
     refused = client.post(f"{HTTPS}/alerts/{ids['污水B']}", data={"action": "resolve", "note": "", "csrf_token": token})
@@ -98,14 +85,15 @@ def test_a_cadre_acknowledges_and_resolves_the_alerts_of_the_township(served):
 def test_the_neighbours_alert_cannot_be_reached_and_a_viewer_cannot_act(served):
     app, engine, ids = served
     client = logged_in(app, "zhen")
-    token = token_of(client)
+    token = csrf_of(client, "/alerts")
     beside = client.post(f"{HTTPS}/alerts/{ids['邻镇']}", data={"action": "ack", "note": "x", "csrf_token": token})
     assert beside.status_code == 403
     assert client.get(f"{HTTPS}/alerts?region={THEIRS}").status_code == 403
     assert client.post(f"{HTTPS}/alerts/{ids['邻镇']}", data={"action": "ack"}).status_code == 400  # no CSRF token
     viewer = logged_in(app, "kan")
     looked = viewer.post(
-        f"{HTTPS}/alerts/{ids['污水A']}", data={"action": "resolve", "note": "x", "csrf_token": token_of(viewer)}
+        f"{HTTPS}/alerts/{ids['污水A']}",
+        data={"action": "resolve", "note": "x", "csrf_token": csrf_of(viewer, "/alerts")},
     )
     assert looked.status_code == 400 and "只读" in looked.get_data(as_text=True)
     assert app.server.test_client().get(f"{HTTPS}/alerts").status_code == 302  # anonymous: to the login page

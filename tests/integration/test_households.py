@@ -26,10 +26,9 @@ from etl.warehouse.schema import alerts, cases, catalogue_items, disclosures, in
 from etl.warehouse.settings import Settings
 from tests.alert_county import alerts_file
 from tests.household_fixtures import coded, intake_feeds, jpeg
+from tests.sessions import HTTPS, PASSWORD, csrf_of, logged_in
 
 pytestmark = pytest.mark.integration
-HTTPS = "https://localhost"
-PASSWORD = "a password long enough"
 HOUSEHOLD = "H000"  # 李娜 of the board's village in the sample
 
 
@@ -87,18 +86,6 @@ def section(answer, name: str) -> str:
     """The text of one section of a household's page (mine, points, redeem, notices …)."""
     html = answer.get_data(as_text=True)
     return re.sub(r"<[^>]+>", " ", re.search(rf'<section id="{name}">(.*?)</section>', html, flags=re.S).group(1))
-
-
-def logged_in(app, name: str):
-    client = app.server.test_client()
-    form = client.get(f"{HTTPS}/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
-    assert client.post(f"{HTTPS}/login", data={"name": name, "password": PASSWORD, "csrf_token": token}).status_code
-    return client
-
-
-def csrf_of(client, address: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(f"{HTTPS}{address}").get_data(as_text=True))[1]
 
 
 def warehouse_cases(engine, case_id: str) -> list:

@@ -21,6 +21,7 @@ from geo.codes import is_within
 from tests.dash_requests import PAGES_OUTPUT, callback, page
 from tests.household_fixtures import sweep_cases
 from tests.integration.test_callback_validation import BOARD_OUTPUT, STOP_OUTPUT, board, county, drill, stop
+from tests.sessions import HTTPS, PASSWORD, logged_in
 
 pytestmark = pytest.mark.integration
 OTHER_TOWNSHIP = VILLAGES[2][:9] + "000"
@@ -28,8 +29,6 @@ OTHER_VILLAGE = VILLAGES[2]
 NEIGHBOUR = VILLAGES[1]  # a village of the first township, not the board's
 CODES = [COUNTY, TOWNSHIP, OTHER_TOWNSHIP, BOARD_VILLAGE, NEIGHBOUR, OTHER_VILLAGE, VILLAGES[3]]
 USERS = {"zhen-a": ("township", TOWNSHIP), "zhen-b": ("township", OTHER_TOWNSHIP), "cun": ("village", NEIGHBOUR)}
-PASSWORD = "a password long enough"
-HTTPS = "https://localhost"
 CODE = re.compile(r"(?<!\d)\d{12}(?!\d)")
 SWEEP_CASES: dict[str, str] = {}  # the office's routes are aimed at each village's 诉求 and its photo
 SWEEP_FILES: dict[str, str] = {}
@@ -69,16 +68,6 @@ def redis_url():
         shared_fixtures.unavailable(f"Redis not reachable at 127.0.0.1:6379 ({type(error).__name__})")
     redis.Redis.from_url(url).flushdb()
     return url
-
-
-def logged_in(app, name: str):
-    """A test client with ``name``'s session (over HTTPS: the session cookie is Secure)."""
-    client = app.server.test_client()
-    form = client.get(f"{HTTPS}/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
-    answer = client.post(f"{HTTPS}/login", data={"name": name, "password": PASSWORD, "csrf_token": token})
-    assert answer.status_code == 302, answer.get_data(as_text=True)
-    return client
 
 
 def outside(text: str, scope: str, known: set[str]) -> set[str]:

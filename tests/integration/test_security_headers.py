@@ -10,9 +10,12 @@ import pytest
 
 from dashboard.app import create_app
 from etl.demo.build import build_demo
+from etl.warehouse.accounts import add_user
+from etl.warehouse.db import make_engine
 from etl.warehouse.settings import Settings
 from tests.browser.conftest import serve
 from tests.dash_requests import callback, page
+from tests.sessions import HTTPS, PASSWORD, logged_in
 
 pytestmark = pytest.mark.integration
 COUNTY = "990101000000"
@@ -89,13 +92,17 @@ def test_gunicorn_answers_with_the_headers_and_no_version(var_dir):
 
 
 def test_the_ops_page_and_readyz_answer_only_the_operations_network(var_dir):
-    app = create_app(Settings.load(var_dir=str(var_dir)))
-    client = app.server.test_client()
+    settings = Settings.load(var_dir=str(var_dir))
+    engine = make_engine(settings.warehouse_url)
+    with engine.begin() as connection:
+        add_user(connection, "yunwei", "admin", COUNTY, password=PASSWORD)
+    engine.dispose()
+    client = logged_in(create_app(settings), "yunwei")  # the ops page is an admin's
     outside = {"X-RuralBrain-Ops": "0"}  # what nginx sets for an address outside the operations network
-    assert client.get("/readyz", headers=outside).status_code == 403
-    refused = client.post("/_dash-update-component", json=page("/ops/screens"), headers=outside)
+    assert client.get(f"{HTTPS}/readyz", headers=outside).status_code == 403
+    refused = client.post(f"{HTTPS}/_dash-update-component", json=page("/ops/screens"), headers=outside)
     assert "仅限运维网络" in str(refused.json) and "screens-table" not in str(refused.json)  # drawn via callbacks
     for inside in ({"X-RuralBrain-Ops": "1"}, {}):  # from the operations network, or on the host itself
-        assert client.get("/readyz", headers=inside).status_code == 200
-        shown = client.post("/_dash-update-component", json=page("/ops/screens"), headers=inside)
+        assert client.get(f"{HTTPS}/readyz", headers=inside).status_code == 200
+        shown = client.post(f"{HTTPS}/_dash-update-component", json=page("/ops/screens"), headers=inside)
         assert "screens-table" in str(shown.json)

@@ -16,10 +16,9 @@ from etl.demo.sample import BOARD_VILLAGE, TOWNSHIP, VILLAGES, build_sample
 from etl.warehouse.accounts import add_user, audit_entries
 from etl.warehouse.db import make_engine
 from tests.dash_requests import page
+from tests.sessions import HTTPS, PASSWORD, logged_in
 
 pytestmark = pytest.mark.integration
-HTTPS = "https://localhost"
-PASSWORD = "a password long enough"
 PETITIONS = VILLAGES[2]  # its cases are 信访投诉 (the sample's modules go round the villages)
 USERS = {
     "cun": ("village", BOARD_VILLAGE),
@@ -40,16 +39,6 @@ def app(tmp_path_factory):
     application.server.test_client().get("/healthz")
     yield application, engine
     engine.dispose()
-
-
-def logged_in(app, name: str):
-    client = app.server.test_client()
-    form = client.get(f"{HTTPS}/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
-    assert (
-        client.post(f"{HTTPS}/login", data={"name": name, "password": PASSWORD, "csrf_token": token}).status_code == 302
-    )
-    return client
 
 
 def shown(answer) -> str:

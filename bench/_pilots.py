@@ -14,9 +14,9 @@ from pathlib import Path
 from sqlalchemy import Engine, insert, select, text
 
 from etl.programmes.catalogue import load_programme
-from etl.programmes.monthly import monthly_workbook, read_monthly
 from etl.programmes.scoring import score_month
 from etl.programmes.store import import_programme
+from etl.warehouse.pilot_reports.monthly import monthly_workbook, read_monthly
 from etl.warehouse.pilots import month_text
 from etl.warehouse.schema import bus_stops, labour_profiles, pilot_funds, pilot_status, regions, screens
 

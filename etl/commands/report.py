@@ -42,7 +42,7 @@ def _scored(warehouse, programme_id: str, month: str, rescore: bool) -> None:
 @click.pass_obj
 def monthly(settings: Settings, programme_id: str, month: str | None, out: str | None, rescore: bool) -> None:
     """按月调度表：汇总、各县试点的里程碑进度、资金和指标评定、指标明细。"""
-    from etl.programmes.monthly import monthly_workbook, read_monthly
+    from etl.warehouse.pilot_reports.monthly import monthly_workbook, read_monthly
 
     month = checked_month(month)
     warehouse = engine(settings)
@@ -62,7 +62,7 @@ def monthly(settings: Settings, programme_id: str, month: str | None, out: str |
 @click.pass_obj
 def acceptance(settings: Settings, programme_id: str, pilot_id: str, month: str | None, out: str | None) -> None:
     """一个试点的评估验收评分表：逐项参考指标的评定、得分与依据。"""
-    from etl.programmes.acceptance import acceptance_workbook
+    from etl.warehouse.pilot_reports.acceptance import acceptance_workbook
     from etl.warehouse.pilots import pilots
 
     month = checked_month(month)

@@ -20,12 +20,12 @@ from etl.demo.build import build_demo
 from etl.demo.simulate import ApiStore, SimulatorServer, simulate_history
 from etl.feeds import load_feeds
 from etl.programmes import refresh
-from etl.programmes.acceptance import POINTS
 from etl.programmes.refresh import after_run, rescore
 from etl.runner import RunCounts, RunReport, run_feed
 from etl.warehouse import pilots as reads
 from etl.warehouse import village_records
 from etl.warehouse.db import make_engine
+from etl.warehouse.pilot_reports.acceptance import POINTS
 from etl.warehouse.schema import pilot_scores, quarantine, rollups
 from etl.warehouse.settings import Settings
 from tests.browser.conftest import free_port

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from openpyxl import Workbook
 from sqlalchemy import Connection
 
-from etl.programmes import sheets
 from etl.warehouse import pilots as reads
+from etl.warehouse.pilot_reports import sheets
 from etl.warehouse.pilots import KIND_NAMES, LOCAL, MILESTONE_NAMES, SCORE_NAMES, SCORE_ORDER
 
 SUMMARY_HEADER = (
@@ -53,23 +53,26 @@ class Monthly:
         return Counter(score.status for score in self.scores.get(pilot.pilot_id, {}).values())
 
 
-def read_monthly(connection: Connection, programme_id: str, month: str, now: datetime | None = None) -> Monthly:
-    """The report's content for ``month`` from the warehouse."""
+def read_monthly(
+    connection: Connection, programme_id: str, month: str, now: datetime | None = None, scope: str | None = None
+) -> Monthly:
+    """The report's content for ``month`` from the warehouse: every pilot's, or those tracked within ``scope``."""
     programme = reads.get_programme(connection, programme_id)
     if programme is None:
         raise LookupError(f"没有方案 {programme_id}（先用 ruralbrain programme import 导入）")
-    scored = reads.scores(connection, programme_id, month)
+    scored = reads.scores(connection, programme_id, month, scope)
     moments = [score.as_of for per in scored.values() for score in per.values()]
     return Monthly(
         programme=programme,
         month=month,
-        pilots=reads.pilots(connection, programme_id),
+        pilots=reads.pilots(connection, programme_id, scope),
         milestones=reads.milestones(connection, programme_id),
-        states=reads.milestone_states(connection, programme_id, month, now=now),
-        funds=reads.funds(connection, programme_id, month),
+        states=reads.milestone_states(connection, programme_id, month, scope, now),
+        funds=reads.funds(connection, programme_id, month, scope),
         items=reads.items(connection, programme_id),
         scores=scored,
-        unmatched=reads.unmatched_reports(connection, programme_id),
+        # Unmatched reports name no pilot, so no region: only a report of the whole programme lists them.
+        unmatched=reads.unmatched_reports(connection, programme_id) if not scope else [],
         as_of=max(moments) if moments else None,
     )
 

@@ -9,9 +9,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from sqlalchemy import Connection
 
-from etl.programmes import sheets
-from etl.programmes.monthly import evidence_text
 from etl.warehouse import pilots as reads
+from etl.warehouse.pilot_reports import sheets
+from etl.warehouse.pilot_reports.monthly import evidence_text
 from etl.warehouse.pilots import KIND_NAMES, LOCAL, SCORE_NAMES
 
 POINTS = {"met": 1.0, "partly": 0.5, "unmet": 0.0, "no_data": 0.0}
@@ -31,11 +31,42 @@ def acceptance_workbook(
     pilot = next((p for p in listed if pilot_id in (p.pilot_id, p.region_code, p.code)), None)
     if pilot is None:
         raise LookupError(f"方案 {programme_id} 中没有试点 {pilot_id}")
+    book = Workbook()
+    book.active.title = "评估验收评分表"
     found = reads.scores(connection, programme_id, month).get(pilot.pilot_id, {})
     money = reads.funds(connection, programme_id, month).get(pilot.pilot_id)
+    _write(book.active, programme, pilot, reads.items(connection, programme_id, pilot.kind), found, money, month, now)
+    return book
+
+
+def acceptance_book(
+    connection: Connection, programme_id: str, month: str, scope: str | None = None, now: datetime | None = None
+) -> Workbook:
+    """The score sheets of every pilot tracked within ``scope`` (all resolved pilots without one), a worksheet
+    each named after the pilot, with the scores of ``month``."""
+    now = now or datetime.now(UTC)
+    programme = reads.get_programme(connection, programme_id)
+    if programme is None:
+        raise LookupError(f"没有方案 {programme_id}")
+    listed = [pilot for pilot in reads.pilots(connection, programme_id, scope) if pilot.region_code]
+    scored = reads.scores(connection, programme_id, month, scope)
+    money = reads.funds(connection, programme_id, month, scope)
+    levels = {level: reads.items(connection, programme_id, level) for level in ("township", "village")}
     book = Workbook()
-    sheet = book.active
-    sheet.title = "评估验收评分表"
+    taken: set[str] = set()
+    for number, pilot in enumerate(listed):
+        sheet = book.active if number == 0 else book.create_sheet()
+        sheet.title = sheets.sheet_name(f"{pilot.county}{pilot.name}", taken)
+        found = scored.get(pilot.pilot_id, {})
+        _write(sheet, programme, pilot, levels[pilot.kind], found, money.get(pilot.pilot_id), month, now)
+    if not listed:
+        book.active.title = "评估验收评分表"
+        book.active.cell(1, 1, "范围内没有试点。")
+    return book
+
+
+def _write(sheet, programme, pilot, chosen: list, found: dict, money, month: str, now: datetime) -> None:
+    """One pilot's score sheet on ``sheet``: its particulars, ``chosen`` items rated, the total and signatures."""
     year, number = month.split("-")
     row = sheets.title(
         sheet,
@@ -67,7 +98,6 @@ def acceptance_workbook(
     header_row = row + 1
     sheets.header(sheet, header_row, HEADER, WIDTHS)
     total = 0.0
-    chosen = reads.items(connection, programme_id, pilot.kind)
     for number, item in enumerate(chosen, start=1):
         score = found.get(item.item_id)
         points = POINTS[score.status] if score else 0.0
@@ -87,4 +117,3 @@ def acceptance_workbook(
     sheet.cell(end + 5, 1, "评估组成员（签字）：")
     sheet.cell(end + 5, 5, "日期：　　年　　月　　日")
     sheets.for_print(sheet, header_row, len(HEADER), freeze_columns=3)
-    return book

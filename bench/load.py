@@ -7,7 +7,8 @@ is measured from when a request was due, not when it was sent, so a backlog in t
 server instead of hiding (no coordinated omission).
 
 Prints p50/p95/p99 and errors at 1,000 screens, then searches for the largest count that keeps
-p95 ≤ 200 ms with no errors. Both sides share the machine's cores: the generator's own CPU use is printed.
+p95 ≤ 200 ms with no errors; each level lasts two minutes (BENCH_LOAD_SECONDS) and counts only when a second run
+confirms it. Both sides share the machine's cores: the generator's own CPU use is printed.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ from etl.warehouse.screens import register
 from tests.browser.conftest import CHROMIUM, FLAGS, free_port
 
 REFRESH_SECONDS, HEARTBEAT_SECONDS = 30, 60
-LEVEL_SECONDS = 30
+# Long enough to cross at least two minute boundaries, where minute-keyed answers expire (BENCH_LOAD_SECONDS).
+LEVEL_SECONDS = int(os.environ.get("BENCH_LOAD_SECONDS", "120"))
 TARGET_P95_MS = 200
 CONNECTIONS = 64  # the generator's bound: at most this many requests in flight
 ROOT = Path(__file__).resolve().parents[1]
@@ -190,20 +192,30 @@ def _run_level(boards: Boards, screens: int) -> Level:
     return Level(screens, len(plan), errors[0], percentile(0.5), percentile(0.95), percentile(0.99), cpu / wall)
 
 
+def _confirmed(boards: Boards, screens: int) -> Level:
+    """A level run twice, the worse of the two: one lucky run never moves the search on."""
+    runs = []
+    for attempt in (1, 2):
+        level = _run_level(boards, screens)
+        print(f"{level.line()}  (run {attempt} of 2)", flush=True)
+        runs.append(level)
+        if not level.ok:
+            break  # a miss needs no confirmation
+    return max(runs, key=lambda level: (not level.ok, level.p95))
+
+
 def _largest_ok(boards: Boards, first: Level) -> tuple[int, list[Level]]:
-    """Double the screens until a level misses the target, then halve the gap twice."""
+    """Double the screens until a level misses the target, then halve the gap twice; every level confirmed."""
     runs = [first]
     good, bad = (first.screens, None) if first.ok else (0, first.screens)
     while bad is None:
-        level = _run_level(boards, good * 2)
+        level = _confirmed(boards, good * 2)
         runs.append(level)
-        print(level.line(), flush=True)
         good, bad = (level.screens, None) if level.ok else (good, level.screens)
     for _ in range(2):
         middle = (good + bad) // 2
-        level = _run_level(boards, middle)
+        level = _confirmed(boards, middle)
         runs.append(level)
-        print(level.line(), flush=True)
         good, bad = (middle, bad) if level.ok else (good, middle)
     return good, runs
 
@@ -238,8 +250,7 @@ def main() -> None:
                 f"shared with the load generator; each level runs {LEVEL_SECONDS} s",
                 flush=True,
             )
-            at_thousand = _run_level(boards, 1000)
-            print(at_thousand.line(), flush=True)
+            at_thousand = _confirmed(boards, 1000)
             largest, _runs = _largest_ok(boards, at_thousand)
         finally:
             process.terminate()

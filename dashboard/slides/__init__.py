@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import cache
 
 from dash import html
@@ -30,6 +32,12 @@ class Context:
     window: Window
     settings: Settings
     orientation: str = "portrait"
+
+    def minute(self) -> datetime:
+        """Now, floored to a minute that starts at this village's own second: the boards' minute-keyed answers
+        expire at sixty different seconds, so no minute boundary makes every board's next refresh recompute."""
+        offset = timedelta(seconds=zlib.crc32(self.village.code.encode()) % 60)
+        return (self.window.now - offset).replace(second=0, microsecond=0) + offset
 
     def holds(self, portrait: int, landscape: int) -> int:
         """How many items of a list the board's slide holds: ``portrait`` or ``landscape``."""

@@ -8,8 +8,7 @@ from dashboard.slides import Slide, day_label, empty
 
 def render(context):
     """The newest items valid now (as many as the board holds), title and text."""
-    now = context.window.now.replace(second=0, microsecond=0)
-    items = publicity_items(context.engine, context.village.code, now, limit=context.holds(3, 2))
+    items = publicity_items(context.engine, context.village.code, context.minute(), limit=context.holds(3, 2))
     if not items:
         return [empty("暂无政策宣传")]
     return [

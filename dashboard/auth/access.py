@@ -44,6 +44,7 @@ ROUTES = {
     "/alerts/<int:alert_id>": "login",
     "/admin/users/<name>": "admin",
     "/explore/export": "login",
+    "/pilots/export": "login",
     # 一户一码: the household's token in the address is its credential, checked by the handlers.
     "/h/<token>": "self",
     "/h/<token>/cases": "self",
@@ -208,12 +209,15 @@ def check_request() -> object | None:
 
 
 def _asked_regions(page: dict | None) -> list[str]:
-    """The region codes an address names: ?region= and a page's region variable (/board/<village>)."""
+    """The region codes an address names: ?region=, a page's region variable (/board/<village>) and the regions
+    of what else the page says its address names (register_page(asks=…): /pilots' ?pilot=)."""
     asked = [request.args.get("region", "")]
     template = (page or {}).get("path_template") or ""
     if request.path != CALLBACK_PATH and "<" in template:
         prefix = template.split("<", 1)[0]
         asked.append(request.path[len(prefix) :].split("/", 1)[0])
+    if request.path != CALLBACK_PATH and (page or {}).get("asks"):
+        asked += page["asks"](request.args)
     return [code for code in asked if CODE.match(code)]
 
 

@@ -49,6 +49,7 @@ def served(request, tmp_path_factory):
             add_user(connection, name, role, scope, password=PASSWORD)
         known = set(connection.execute(select(regions.c.code)).scalars())
     cases, files = sweep_cases(engine, settings.uploads_dir, VILLAGES)  # a 诉求 with a photo in each village
+    demo_programme(engine)  # /pilots and its exports have pilots in every township to leak
     SWEEP_CASES.update(cases), SWEEP_FILES.update(files)
     app = create_app(settings)
     app.server.test_client().get("/healthz")  # Dash completes its callbacks (the page router) at the first request
@@ -68,6 +69,18 @@ def redis_url():
         shared_fixtures.unavailable(f"Redis not reachable at 127.0.0.1:6379 ({type(error).__name__})")
     redis.Redis.from_url(url).flushdb()
     return url
+
+
+def demo_programme(engine) -> None:
+    """The demo's pilot programme imported over the sample county and scored."""
+    from etl.demo.pilot_data import DEMO_PROGRAMME
+    from etl.programmes.catalogue import load_programme
+    from etl.programmes.scoring import score_month
+    from etl.programmes.store import import_programme
+
+    with engine.begin() as connection:
+        import_programme(connection, load_programme(DEMO_PROGRAMME))
+        score_month(connection, "demo")
 
 
 def outside(text: str, scope: str, known: set[str]) -> set[str]:
@@ -124,6 +137,10 @@ def routes(code: str) -> list[tuple[str, str, dict | None]]:
         ("GET", f"/explore/export?region={code}&part=records&format=csv", None),
         ("GET", f"/explore/export?region={code}&part=compare&format=csv", None),
         ("GET", f"/explore/export?region={code}&part=kpi&format=xlsx", None),
+        ("GET", f"/pilots?region={code}", None),
+        ("GET", f"/pilots?pilot={code}", None),
+        ("GET", f"/pilots/export?region={code}&kind=monthly", None),
+        ("GET", f"/pilots/export?pilot={code}&kind=acceptance", None),
     ]
 
 
@@ -136,6 +153,8 @@ def callbacks(code: str) -> dict[str, dict]:
         "drill-location.search": drill({"properties": {"code": code}}),
         PAGES_OUTPUT: page("/", f"?region={code}"),
         f"{PAGES_OUTPUT} /explore": page("/explore", f"?region={code}&period=year"),
+        f"{PAGES_OUTPUT} /pilots": page("/pilots", f"?region={code}"),
+        f"{PAGES_OUTPUT} /pilots?pilot": page("/pilots", f"?pilot={code}"),
         "ping-text.title": callback(
             "ping-text.title",
             {"id": "ping-text", "property": "title"},
@@ -174,6 +193,7 @@ COVERED_RULES = {
     "/office/points",
     "/office/files/<file_id>",
     "/explore/export",
+    "/pilots/export",
 }
 NO_DATA = {
     "/static/<path:filename>",

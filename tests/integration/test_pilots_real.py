@@ -1,21 +1,29 @@
 """Real data: with 忻州's 2023 codes imported (`geo import`), the shipped 忻州 programme resolves all 67 pilots to a
 region, or to the nearest unit above those the codes lack; a deployment that imported one county resolves its
-own pilots and names the rest; a list without codes resolves by name; the monthly report covers every county."""
+own pilots and names the rest; a list without codes resolves by name; the monthly report covers every county;
+all 67 pilots appear on /pilots."""
 
 from __future__ import annotations
 
 import csv
+import json
+import re
 from pathlib import Path
 
 from click.testing import CliRunner
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from dashboard.app import create_app
 from etl.cli import main
 from etl.warehouse import pilots as reads
+from etl.warehouse.accounts import add_user
 from etl.warehouse.db import make_engine
 from etl.warehouse.schema import regions
+from etl.warehouse.settings import Settings
 from geo.codes import level_of
+from tests.dash_requests import page
+from tests.sessions import HTTPS, PASSWORD, logged_in
 
 PROGRAMME = Path(__file__).resolve().parents[2] / "data" / "programmes" / "xinzhou-2023"
 COUNTIES = ["忻府区", "定襄县", "原平市", "五台县", "代县", "繁峙县", "宁武县", "静乐县", "神池县", "五寨县"]
@@ -138,3 +146,34 @@ within = "140921"
         "p2": ("140923400000", "name"),
         "p3": ("140921100000", "ancestor"),
     }
+
+
+def test_all_67_pilots_appear_on_the_pilots_page(real_data, tmp_path):
+    """A city-wide account sees every pilot of the programme on /pilots: in the matrix, the timeline and the funds;
+    a county's account its county's pilots alone."""
+    var = tmp_path / "var"
+    cli(var, "geo", "import", str(real_data / "admin_codes_1409.csv"))
+    cli(var, "programme", "import", str(PROGRAMME))
+    settings = Settings.load(var_dir=str(var))
+    engine = make_engine(settings.warehouse_url)
+    with engine.begin() as connection:
+        add_user(connection, "city", "county", "140900000000", password=PASSWORD)
+        add_user(connection, "daixian", "county", "140923000000", password=PASSWORD)
+        listed = reads.pilots(connection, "xinzhou-2023")
+    engine.dispose()
+    app = create_app(settings)
+
+    def shown(name: str) -> list[str]:
+        answer = logged_in(app, name).post(f"{HTTPS}/_dash-update-component", json=page("/pilots"))
+        assert answer.status_code == 200, answer.get_data(as_text=True)[:300]
+        text = json.dumps(answer.json, ensure_ascii=False)
+        return re.findall(r'"children": "([^"]+)", "href": "/pilots\?[^"]*pilot=', text)
+
+    links = shown("city")
+    assert len(listed) == 67
+    assert links.count("代县党群服务中心") == 3  # matrix, funds, timeline
+    for pilot in listed:
+        assert links.count(pilot.name) >= 3, pilot.name
+    assert len(links) == 3 * 67
+    daixian = shown("daixian")
+    assert sorted(set(daixian)) == sorted(p.name for p in listed if p.region_code.startswith("140923"))

@@ -15,6 +15,7 @@ from etl.alerts.lifecycle import Changes, apply, escalate, live_alerts, retire
 from etl.alerts.lock import serialised
 from etl.alerts.notify import plan
 from etl.alerts.rules import Rule
+from etl.warehouse.db import bump_version
 from etl.warehouse.schema import feed_freshness
 
 # A load of more regions than this is evaluated over every region: one IN list that long costs more than the
@@ -57,6 +58,9 @@ class Evaluator:
                 changes.escalated += escalate(connection, self.config.rules, now)
                 changes.resolved += retire(connection, self.config.rules, now)
             plan(connection, self.config.channels, now)
+            if changes.opened or changes.resolved or changes.escalated:
+                # The screens cache open alerts by warehouse version: a new version shows them the change.
+                bump_version(connection)
         return changes
 
     def sweep(self) -> Changes:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, case, func, insert, select, update
 
 from etl.warehouse.accounts import User, scope_holds
-from etl.warehouse.db import as_utc
+from etl.warehouse.db import as_utc, bump_version
 from etl.warehouse.schema import alert_events, alerts
 from geo.codes import scope_range
 
@@ -174,6 +174,7 @@ def acknowledge(
     if not changed:  # the evaluator resolved it, or someone acknowledged it, a moment ago
         raise AlertError(f"告警 {alert_id} 刚刚已被确认或消除")
     add_event(connection, alert_id, "acknowledged", alert.level, now, user.name, note)
+    bump_version(connection)  # the screens' cached alerts are keyed by version: they show it at their next refresh
     return get_alert(connection, alert_id)
 
 
@@ -192,4 +193,5 @@ def resolve(connection: Connection, alert_id: int, user: User, note: str, now: d
     if not changed:
         raise AlertError(f"告警 {alert_id} 刚刚已被消除")
     add_event(connection, alert_id, "resolved", alert.level, now, user.name, note)
+    bump_version(connection)  # off the screens at their next refresh
     return get_alert(connection, alert_id)

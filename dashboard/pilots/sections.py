@@ -4,13 +4,14 @@ items matrix and the funds, all for the view's scope and month."""
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 from urllib.parse import quote, urlencode
 
 from dash import dcc, html
 
 from dashboard.pilots.tables import amount, number_cell, share, table
 from dashboard.pilots.view import PilotsView, local_time, month_label
-from etl.warehouse.pilots import KIND_NAMES, MILESTONE_NAMES, SCORE_NAMES, SCORE_ORDER
+from etl.warehouse.pilots import KIND_NAMES, LOCAL, MILESTONE_NAMES, SCORE_NAMES, SCORE_ORDER
 
 
 def pilot_link(view: PilotsView, pilot) -> dcc.Link:
@@ -147,13 +148,28 @@ def milestone_cell(state) -> html.Td:
     return html.Td(text, className=classes, title=f"{state.period or '未填报'} {state.note or ''}".strip())
 
 
+def due_day(step) -> str:
+    """The last local day of a milestone (its due moment is the end of that day)."""
+    return (step.due_at - timedelta(seconds=1)).astimezone(LOCAL).strftime("%Y-%m-%d")
+
+
+def step_summary(view: PilotsView, milestone_id: str) -> html.Td:
+    """How many pilots have done a milestone, and how many are overdue on it."""
+    states = [per[milestone_id] for per in view.states.values() if milestone_id in per]
+    done, late = sum(s.status == "done" for s in states), sum(s.overdue for s in states)
+    return html.Td(
+        f"完成 {done}/{len(states)}" + (f" · 逾期 {late}" if late else ""),
+        className="pilots-total" + (" pilots-overdue" if late else ""),
+    )
+
+
 def timeline(view: PilotsView) -> html.Section:
     """The milestones in order with their due months, and each pilot's latest status of each."""
     steps = view.milestones
     current = view.month
     header = ["试点", "类型"] + [
         html.Th(
-            [html.Div(step.name), html.Div(month_label(step.month), className="pilots-due")],
+            [html.Div(step.name), html.Div(f"{due_day(step)} 前", className="pilots-due")],
             className="pilots-step" + (" pilots-step-now" if step.month == current else ""),
         )
         for step in steps
@@ -163,6 +179,10 @@ def timeline(view: PilotsView) -> html.Section:
         + [milestone_cell(view.states.get(pilot.pilot_id, {}).get(step.milestone_id)) for step in steps]
         for pilot in view.pilots
     ]
+    rows.append(
+        [html.Td("合计", className="pilots-total"), f"{len(view.pilots)} 个"]
+        + [step_summary(view, step.milestone_id) for step in steps]
+    )
     overdue = [
         f"{pilot.name}："
         + "、".join(
@@ -183,7 +203,7 @@ def timeline(view: PilotsView) -> html.Section:
         "里程碑进度",
         [table(header, rows, "pilots-timeline", "pilots-timeline-table"), html.H3("逾期事项"), listing],
         "pilots-timeline",
-        f"各试点截至{month_label(view.month)}报送的最新进度；截止月份已过仍未完成的为逾期",
+        f"各试点截至{month_label(view.month)}报送的最新进度；截止日已过仍未完成的为逾期",
     )
 
 

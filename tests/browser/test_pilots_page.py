@@ -27,6 +27,20 @@ OTHER = "990101201000"  # 凤凰乡: a pilot township of another leader
 USERS = {"zao-pilots": ("township", TOWNSHIP), "kan-pilots": ("viewer", TOWNSHIP)}
 # What the page and the files call the statuses (written out here, not taken from the code under test).
 STATUS = {"met": "达标", "partly": "部分达标", "unmet": "未达标", "no_data": "无数据"}
+MILESTONE = {
+    "done": "已完成",
+    "in_progress": "进行中",
+    "not_started": "未开始",
+    "delayed": "滞后",
+    "unreported": "未填报",
+}
+
+
+# What sticks out of a phone's width, besides the tables' boxes (which scroll) and the map.
+OVERFLOWING = """() => Array.from(document.querySelectorAll('.pilots *'))
+    .filter(e => !e.closest('.pilots-scroll') && !e.closest('.leaflet-container'))
+    .filter(e => { const r = e.getBoundingClientRect(); return r.width && r.right > innerWidth + 1; })
+    .map(e => e.tagName + '.' + e.className)"""
 
 
 @pytest.fixture(scope="module")
@@ -79,12 +93,14 @@ def warehouse(engine):
             reads.scores(connection, PROGRAMME, MONTH, TOWNSHIP),
             reads.funds(connection, PROGRAMME, MONTH, TOWNSHIP),
             reads.get_programme(connection, PROGRAMME),
+            reads.milestones(connection, PROGRAMME),
+            reads.milestone_states(connection, PROGRAMME, MONTH, TOWNSHIP),
         )
 
 
 def test_a_township_leader_sees_the_matrix_drills_exports_and_stays_in_scope(browser, pilots_server, tmp_path):
     base, engine = pilots_server
-    listed, items, scores, funds, programme = warehouse(engine)
+    listed, items, scores, funds, programme, steps, states = warehouse(engine)
     assert [p.name for p in listed] == ["枣林镇", "枣林镇马楼村", "枣林镇太和村"]
     context, page = open_page(browser)
     log_in(page, base, "zao-pilots")
@@ -124,7 +140,14 @@ def test_a_township_leader_sees_the_matrix_drills_exports_and_stays_in_scope(bro
     assert [row[0] for row in fund_rows] == [p.name for p in listed] + ["合计"]
     assert fund_rows[-1][2] == f"{sum(f.disbursed for f in funds.values()):,.2f}"
     timeline = cells(page, "#pilots-timeline-table")
-    assert [row[0] for row in timeline] == [p.name for p in listed]
+    assert [row[0] for row in timeline] == [p.name for p in listed] + ["合计"]
+    for row, pilot in zip(timeline, listed, strict=False):
+        expected = [
+            MILESTONE[state.status] + ("（逾期）" if state.overdue else "")
+            for state in (states[pilot.pilot_id][step.milestone_id] for step in steps)
+        ]
+        assert row[2:] == expected, pilot.name
+    assert set(MILESTONE.values()) & {text for row in timeline for text in row}  # statuses shown as text
     assert "凤凰乡" not in page.inner_text("main")
 
     # A pilot drilled into: its items, each with the evidence read for it, and its monthly trend.
@@ -204,17 +227,16 @@ def test_on_a_phone_tables_scroll_and_nothing_else_overflows(browser, pilots_ser
     page = context.new_page()
     log_in(page, base, "zao-pilots")
     page.wait_for_selector("#pilots-map path.leaflet-interactive")
-    overflowing = page.evaluate(
-        """() => Array.from(document.querySelectorAll('.pilots *'))
-            .filter(e => !e.closest('.pilots-scroll') && !e.closest('.leaflet-container'))
-            .filter(e => { const r = e.getBoundingClientRect(); return r.width && r.right > innerWidth + 1; })
-            .map(e => e.tagName + '.' + e.className)"""
-    )
-    assert overflowing == []
+    assert page.evaluate(OVERFLOWING) == []
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     matrix = page.eval_on_selector("#pilots-matrix-village", "t => [t.scrollWidth, t.parentElement.clientWidth]")
     assert matrix[0] > matrix[1]  # wider than the phone: it scrolls in its box
     screenshot(page, "pilots-phone")
+    page.click("#pilots-matrix-village a >> nth=0")
+    page.wait_for_selector("#pilots-items-table")
+    assert page.evaluate(OVERFLOWING) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "pilots-phone-drill")
     context.close()
 
 

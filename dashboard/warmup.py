@@ -2,8 +2,9 @@
 
 Each worker compiles every query the first time it runs it (SQLAlchemy caches the compiled SQL per process)
 and runs the screen's code paths for the first time: some 25 ms on the first drill a worker answers, and
-gunicorn starts new workers now and then (max_requests). Nothing is cached by it: the answers it computes
-stay in its own request, which sends no response.
+gunicorn starts new workers now and then (max_requests). The answers it computes go to the shared cache like any
+request's (keyed by version and scope: the root's county screen as an anonymous wall sees it), so the first wall
+to ask finds them.
 """
 
 from __future__ import annotations

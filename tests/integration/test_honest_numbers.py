@@ -10,6 +10,7 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 
+import dash
 import pytest
 from sqlalchemy import update
 
@@ -185,8 +186,9 @@ def test_an_unknown_path_is_404_and_unknown_boards_and_stops_are_error_screens(s
 
 def test_the_ops_page_lists_error_screens_apart_from_unregistered_tabs_in_local_time(sample):
     app, engine, _var_dir, _now = sample
-    from dashboard.pages import ops_screens
-
+    # The page as Dash registered it: importing dashboard.pages.ops_screens would register it a second time, under
+    # another module name, and every later app of the test run would refuse its duplicate path.
+    ops_layout = next(page["layout"] for page in dash.page_registry.values() if page["path"] == "/ops/screens")
     client = app.server.test_client()
     with engine.begin() as connection:
         token = register(connection, "board-01", "board", region_code=BOARD_VILLAGE, location="村委会门口")
@@ -203,7 +205,7 @@ def test_the_ops_page_lists_error_screens_apart_from_unregistered_tabs_in_local_
             update(screen_heartbeats).where(screen_heartbeats.c.screen_id == "tab-closed").values(last_seen=seen)
         )
     with app.server.test_request_context("/ops/screens"):
-        tree = plain(ops_screens.layout())
+        tree = plain(ops_layout())
     tables = {}
 
     def collect(node):

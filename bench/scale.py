@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, text
 
 from bench._pilots import time_pilots
 from bench._province import PROVINCE, RAW_COUNTY, build_province, disagreements
-from dashboard import queries
+from dashboard import alert_queries, queries
 from dashboard.county_content import THEMES
 from dashboard.panels import Window, environment, governance, industry
 from etl.warehouse.db import make_engine, migrate
@@ -72,7 +72,8 @@ def _screen_queries(engine, scope: str, window: Window, village: bool) -> dict:
         "ranking": lambda: queries.village_ranking.uncached(engine, scope, "points.earned", window.calendar_month),
         "freshness": lambda: queries.freshness.uncached(engine, scope),
         "latest cases": lambda: queries.latest_cases.uncached(engine, scope),
-        "alarms": lambda: queries.alarm_devices.uncached(engine, scope),
+        "open alerts": lambda: alert_queries.open_alert_list.uncached(engine, scope),
+        "open alert counts": lambda: alert_queries.open_alert_tally.uncached(engine, scope),
         "device kinds": lambda: queries.device_kinds.uncached(engine, scope),
     } | ({"village map devices": lambda: queries.devices_in.uncached(engine, scope)} if village else {})
 

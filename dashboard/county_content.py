@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 import orjson
 from dash import html
 
+from dashboard.alert_queries import acknowledgement, open_alert_list, since_text
 from dashboard.board_queries import feed_freshness
 from dashboard.cache import versioned, warehouse_version
-from dashboard.devices import alarms_now
 from dashboard.freshness import freshness_label
 from dashboard.panels import LOCAL, Window, number, panels
 from dashboard.plain import compact
@@ -30,6 +30,8 @@ THEMES = [
 ]
 CATEGORY_NAMES = {"conflict": "矛盾", "dispute": "纠纷", "request": "请求", "appeal": "诉求"}
 STATUS_NAMES = {"received": "受理", "in_progress": "处置中", "closed": "办结", "rated": "已评价"}
+# The open alerts a ticker runs through (unacknowledged and most severe first); the security panel counts them all.
+TICKER_ALERTS = 20
 KPIS = [
     ("今日受理", "cases.received", "count", "件"),
     ("今日办结", "cases.closed", "count", "件"),
@@ -122,12 +124,15 @@ def _panel_body(engine, name: str, scope: str, today: str) -> list:
 
 
 def _ticker(engine, scope: str, now: datetime, private: tuple[str, ...]) -> list:
-    """Open device alarms first, then the latest cases (no reporter; numbers and private topics masked by the
-    query)."""
+    """The scope's open alerts first (severity, name, region and subject, since when, acknowledged by whom or
+    not), then the latest cases (no reporter; numbers and private topics masked by the query)."""
     alarms = [
-        html.Span(f"⚠ {device['village_name']} {name}", className="ticker-item ticker-alarm")
-        for device in alarms_now(engine, scope, now)
-        for name in device["alarms"]
+        html.Span(
+            f"⚠ {alert['severity_name']} {alert['name']} · {alert['region']} {alert['subject']} · "
+            f"{since_text(alert)} · {acknowledgement(alert)}",
+            className="ticker-item ticker-alarm" + ("" if alert["acknowledged"] else " ticker-unacknowledged"),
+        )
+        for alert in open_alert_list(engine, scope, limit=TICKER_ALERTS)
     ]
     return alarms + [
         html.Span(

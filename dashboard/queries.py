@@ -10,7 +10,6 @@ from datetime import datetime
 
 from sqlalchemy import Engine, Integer, Select, bindparam, func, select
 
-from dashboard.alarms import breaks_a_rule
 from dashboard.cache import versioned
 from dashboard.privacy import private_topic, scrub
 from etl.warehouse.db import as_utc
@@ -243,16 +242,6 @@ def _device_rows(where) -> Select:
 
 
 DEVICES_IN = _device_rows(devices.c.region_code.between(*_IN_SCOPE))
-ALARM_DEVICES = _device_rows(
-    devices.c.device_id.in_(
-        select(device_latest.c.device_id)
-        .where(
-            device_latest.c.region_code.between(*_IN_SCOPE),
-            breaks_a_rule(device_latest.c.metric, device_latest.c.value),
-        )
-        .distinct()
-    )
-)
 
 
 def _grouped_devices(engine: Engine, query: Select, parameters: dict) -> list[dict]:
@@ -280,15 +269,8 @@ def _grouped_devices(engine: Engine, query: Select, parameters: dict) -> list[di
 @versioned
 def devices_in(engine: Engine, scope: str) -> list[dict]:
     """Every device in the region with its kind, village, label point and latest value per metric (map of a
-    village; larger scopes use device_kinds and alarm_devices, which stay small at province scale)."""
+    village; larger scopes use device_kinds and the open alerts, which stay small at province scale)."""
     return _grouped_devices(engine, DEVICES_IN, _in_scope(scope))
-
-
-@versioned
-def alarm_devices(engine: Engine, scope: str) -> list[dict]:
-    """The devices in the region whose latest reading of some metric breaks an alarm rule, shaped like
-    devices_in (all their metrics, so the caller can tell a silent device from an alarming one)."""
-    return _grouped_devices(engine, ALARM_DEVICES, _in_scope(scope))
 
 
 DEVICE_KINDS = (

@@ -167,7 +167,8 @@ def refresh(_tick, scope, ids):
 
 
 # Rotation runs in the browser (no request): the next slide every period, paused while someone touches the
-# board and for the profile's idle time after.
+# board and for the profile's idle time after. A slide whose body is quiet (.slide-quiet: 告警提示 while the
+# village has no open alert) is passed over, and its dot hidden, until a refresh gives it something to show.
 clientside_callback(
     """
     function(n, ids, idleSeconds) {
@@ -176,10 +177,15 @@ clientside_callback(
         if (Date.now() - (window.ruralbrainLastTouch || 0) < idleSeconds * 1000) {
             return [window.dash_clientside.no_update, window.dash_clientside.no_update];
         }
-        if (n) { state.index = (state.index + 1) % count; state.rotations += 1; }
+        var frames = document.querySelectorAll(".board-stage > .slide");
+        var quiet = function (i) { return !!(frames[i] && frames[i].querySelector(".slide-quiet")); };
+        var next = n ? (state.index + 1) % count : state.index;
+        for (var k = 0; k < count && quiet(next); k++) { next = (next + 1) % count; }
+        if (n) { state.rotations += 1; }
+        state.index = next;
         return [
             ids.map(function (_, i) { return i === state.index ? "slide active" : "slide"; }),
-            ids.map(function (_, i) { return i === state.index ? "dot on" : "dot"; }),
+            ids.map(function (_, i) { return i === state.index ? "dot on" : (quiet(i) ? "dot quiet" : "dot"); }),
         ];
     }
     """,

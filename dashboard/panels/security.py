@@ -1,18 +1,18 @@
-"""安全: camera online rate today, public-safety incidents of the last 30 days, and open device alarms."""
+"""安全: camera online rate today, public-safety incidents of the last 30 days, and the open alerts."""
 
-from dashboard.devices import alarm_counts, alarms_now
+from dashboard.alert_queries import open_alert_tally
 from dashboard.panels import Panel, average, bars, count, note, number, row, stat
 from dashboard.privacy import scrub
 from dashboard.queries import measure_totals
 
 
 def render(engine, scope, window):
-    """Camera availability, incidents by type, and the alarms devices raise now."""
+    """Camera availability, incidents by type, and the scope's open alerts (red while any is unacknowledged)."""
     today = measure_totals(engine, scope, ["reading.online"], window.today, window.tomorrow)
     month = measure_totals(engine, scope, ["security.incidents"], window.month_start, window.tomorrow)
     online = average(today, "reading.online")
     incidents = month.get("security.incidents", {})
-    open_alarms = sum(alarm_counts(alarms_now(engine, scope, window.now)).values())
+    alerts = open_alert_tally(engine, scope)
     return [
         row(
             stat(
@@ -22,7 +22,7 @@ def render(engine, scope, window):
                 alarm=online is not None and online < 0.95,
             ),
             stat("治安事件", number(count(month, "security.incidents")), "起"),
-            stat("未消除告警", number(open_alarms), "条", alarm=open_alarms > 0),
+            stat("未消除告警", number(alerts["open"]), "条", alarm=alerts["unacknowledged"] > 0),
         ),
         # An incident's kind is free text from the feed: scrubbed like every text a public screen shows.
         bars(

@@ -12,7 +12,6 @@ from flask import Flask
 from flask_caching import Cache
 
 from dashboard.cache import cache, cache_config
-from dashboard.devices import alarms_now
 from dashboard.filecache import SweptFileSystemCache
 from dashboard.queries import (
     children_values,
@@ -86,7 +85,7 @@ def test_queries_answer_what_was_loaded_and_follow_new_loads(engine, feeds, tmp_
     assert sum(v["count"] for v in again["cases.received"].values()) == 3
 
 
-def test_rankings_alarms_and_device_counts_at_every_scope_size(engine, feeds, tmp_path, app_context):  # noqa: F811
+def test_rankings_and_device_counts_at_every_scope_size(engine, feeds, tmp_path, app_context):  # noqa: F811
     drop(tmp_path, "cases", "a.csv", CASE_HEADER, case_rows())
     run_feed(engine, feeds["cases"], now=lambda: NOW)
     drop(tmp_path, "cases", "b.csv", CASE_HEADER, [["C20", VILLAGE_A2, t(4), "诉求", "又一件", "受理", "", ""]])
@@ -120,16 +119,13 @@ def test_rankings_alarms_and_device_counts_at_every_scope_size(engine, feeds, tm
         "s.csv",
         ["device", "metric", "time", "value"],
         [
-            ["BIN-1", "fill_level", t(0.5), "95"],  # full: an alarm
-            ["BIN-2", "fill_level", t(0.5), "40"],  # fine
-            ["BIN-3", "fill_level", t(5), "99"],  # full, but silent for 5 h: no open alarm
-            ["AIR-1", "aqi", t(0.2), "180"],  # heavy pollution
+            ["BIN-1", "fill_level", t(0.5), "95"],
+            ["BIN-2", "fill_level", t(0.5), "40"],
+            ["BIN-3", "fill_level", t(5), "99"],
+            ["AIR-1", "aqi", t(0.2), "180"],
         ],
     )
     run_feed(engine, feeds["sensors"], now=lambda: NOW)
-    alarms = {d["device_id"]: d["alarms"] for d in alarms_now(engine, COUNTY, NOW)}
-    assert alarms == {"BIN-1": ["垃圾桶满溢"], "AIR-1": ["空气重度污染"]}
-    assert {d["device_id"] for d in alarms_now(engine, TOWN_A, NOW)} == {"BIN-1"}
     assert device_kinds(engine, COUNTY) == {"bin": 3, "air": 1}
     assert device_kinds(engine, TOWN_A) == {"bin": 2}
 

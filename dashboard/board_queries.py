@@ -126,9 +126,9 @@ def publicity_items(engine: Engine, region: str, now: datetime, limit: int = 6) 
         ]
 
 
-@versioned
 def stop(engine: Engine, stop_id: str) -> dict | None:
-    """A bus stop's name and region, or None when the stop is not in the warehouse."""
+    """A bus stop's name and region, or None when the stop is not in the warehouse (not in the shared cache: ids
+    come from browsers; dashboard/validate.known_stop remembers it per process)."""
     query = select(bus_stops.c.name, bus_stops.c.region_code).where(bus_stops.c.stop_id == stop_id)
     with engine.connect() as connection:
         row = connection.execute(query).first()

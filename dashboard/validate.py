@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from werkzeug.exceptions import BadRequest
 
 from dashboard.auth.viewer import forbid, view_scope
+from dashboard.board_queries import stop
 from dashboard.cache import warehouse_version
 from dashboard.regions import Region, get_region, root_region
 from geo.codes import is_within
@@ -56,6 +57,12 @@ def root_of(engine: Engine, configured: str) -> Region | None:
 def known_region(engine: Engine, code: str) -> Region | None:
     """The region of a 12-digit code, or None when the warehouse has none."""
     return _remembered(engine, ("region", code), lambda: get_region(engine, code))
+
+
+def known_stop(engine: Engine, stop_id: str) -> dict | None:
+    """The stop of a well-formed id (name, region), or None: remembered per process like regions, never in the
+    shared cache, so ids made up by a browser cannot fill it."""
+    return _remembered(engine, ("stop", stop_id), lambda: stop(engine, stop_id))
 
 
 def mapping(value, keys: tuple[str, ...], what: str) -> dict:

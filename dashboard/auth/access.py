@@ -12,7 +12,7 @@ import dash
 import flask_login
 from flask import Flask, current_app, redirect, request, session
 from sqlalchemy import select
-from werkzeug.exceptions import Forbidden, Unauthorized
+from werkzeug.exceptions import BadRequest, Forbidden, Unauthorized
 
 from dashboard.auth.viewer import PUBLIC, Viewer, require_within, set_viewer
 from etl.warehouse.schema import screens
@@ -104,11 +104,15 @@ def callback_page(outputs: list[dict]) -> dict | None:
         prefixes = page.get("ids") or ()
         if names and all(name.startswith(tuple(prefixes)) for name in names):
             return page
-    raise LookupError(f"callback of {names} belongs to no page (register_page(..., ids=…))")
+    # A hostile or stale browser can name any id: a 400, never a 500 (the sweep checks every page declares its ids).
+    raise BadRequest(description=f"回调的组件不属于任何页面：{names[:3]}")
 
 
 def callback_access(body: dict) -> tuple[str, dict | None]:
-    """(what a callback request needs, its page); the page router needs what the page it opens needs."""
+    """(what a callback request needs, its page); the page router needs what the page it opens needs. A body
+    Dash could not read is refused here with 400, before anything is decided from it."""
+    if not isinstance(body, dict) or not isinstance(body.get("output", ""), str):
+        raise BadRequest(description="回调请求格式不正确")
     output = body.get("output", "")
     if output.startswith(f"..{ROUTER}.") or output.startswith(f"{ROUTER}."):
         inputs = body.get("inputs", [])
@@ -117,7 +121,11 @@ def callback_access(body: dict) -> tuple[str, dict | None]:
         return page_access(page), page
     outputs = body.get("outputs", [])
     outputs = [outputs] if isinstance(outputs, dict) else outputs
+    if not isinstance(outputs, list):
+        raise BadRequest(description="回调请求的 outputs 格式不正确")
     flat = [entry for item in outputs for entry in (item if isinstance(item, list) else [item])]
+    if not all(isinstance(entry, dict) and isinstance(entry.get("id"), (str, dict)) for entry in flat):
+        raise BadRequest(description="回调请求的 outputs 缺少组件编号")
     if all(_id_name(entry.get("id")).startswith("_pages") for entry in flat):
         return "static", None  # Dash's own page plumbing (its dummy): no data
     page = callback_page(flat)

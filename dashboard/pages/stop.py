@@ -9,7 +9,7 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, 
 from flask import current_app
 
 from dashboard import validate
-from dashboard.board_queries import feed_freshness, forecast, next_buses, publicity_items, stop
+from dashboard.board_queries import feed_freshness, forecast, next_buses, publicity_items
 from dashboard.cache import warehouse_version
 from dashboard.freshness import freshness_label
 from dashboard.kiosk import canvas, error_screen, seconds, version_marker
@@ -32,7 +32,7 @@ def _context():
 def _known_stop(stop_id: str) -> dict | None:
     """The stop (name, region) when it is in the warehouse and within the deployment's root, else None."""
     settings, engine = _context()
-    known = stop(engine, stop_id)
+    known = validate.known_stop(engine, stop_id)
     if known is None or not known["region_code"]:
         return known
     root = validate.root_of(engine, settings.root_region)

@@ -30,6 +30,7 @@ def page(title: str, body: Markup | str, status_note: str = "") -> str:
         Markup(
             '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            '<link rel="icon" href="data:,">'  # no favicon request: the login page is all a browser asks for
             "<title>{}</title><style>{}</style></head><body><main>{}{}</main></body></html>"
         ).format(title, Markup(STYLE), body, note)
     )

@@ -12,6 +12,7 @@ from etl.cli import main
 from etl.demo.sample import BOARD_VILLAGE, TOWNSHIP
 from tests.browser.conftest import open_page, serve
 from tests.hostile_county import STOP, build_hostile
+from tests.sessions import add_admin, browser_log_in
 
 pytestmark = pytest.mark.browser
 
@@ -39,6 +40,7 @@ def hostile_server(tmp_path_factory):
         ["--var-dir", str(var_dir), "screens", "register", "wall-x", "--kind", "county", "--location", PAYLOADS[0]],
     )
     assert registered.exit_code == 0, registered.output
+    add_admin(var_dir)  # for the ops page
     process, base = serve(var_dir, {"SERVICES_FILE": settings.services_file})
     yield base
     process.terminate()
@@ -137,7 +139,7 @@ def test_stop_drill_ops_and_ping_pages(watched, hostile_server):
         watched.wait_for_timeout(500)
         check(watched, address)
     watched.request.post(f"{hostile_server}/api/heartbeat", data={"screen": "unknown-x", "route": PAYLOADS[1]})
-    watched.goto(hostile_server + "/ops/screens")
+    browser_log_in(watched, hostile_server, "yunwei", "/ops/screens")  # an admin's page
     watched.wait_for_selector(".ops table")
     table = watched.locator(".ops").inner_text()  # registered screens, and unregistered ones apart
     assert PAYLOADS[0] in table and PAYLOADS[1] in table

@@ -10,8 +10,10 @@ oldest beyond the limit.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import struct
+import tempfile
 import threading
 import time
 
@@ -44,6 +46,31 @@ class SweptFileSystemCache(FileSystemCache):
     def factory(cls, app, config, args, kwargs) -> SweptFileSystemCache:
         """The cache for flask-caching's ``CACHE_TYPE`` (its settings: ``CACHE_DIR``, ``CACHE_FILE_HASH_METHOD``)."""
         return cls(config["CACHE_DIR"], *args, hash_method=config["CACHE_FILE_HASH_METHOD"], **kwargs)
+
+    def add(self, key, value, timeout=None) -> bool:
+        """Store an entry only when none (or only an expired one) is there, atomically across processes: a hard
+        link fails on an existing name. cachelib's add looks, then writes, and two workers could both take the
+        single-flight lock (dashboard/flight.py) that way."""
+        filename = self._get_filename(key)
+        for _ in range(2):
+            handle, temporary = tempfile.mkstemp(suffix=self._fs_transaction_suffix, dir=self._path)
+            try:
+                with os.fdopen(handle, "wb") as written:
+                    written.write(struct.pack("I", self._normalize_timeout(timeout)))
+                    self.serializer.dump(value, written)
+                os.link(temporary, filename)
+                return True
+            except FileExistsError:
+                if self.has(key):
+                    return False
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(filename)  # expired: gone, and the next try may take its place
+            except OSError:
+                return False
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(temporary)
+        return False
 
     def set(self, key, value, timeout=None, mgmt_element: bool = False) -> bool:
         """Store an entry; the first set after SWEEP_SECONDS starts a sweep in the background."""

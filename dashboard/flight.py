@@ -62,7 +62,9 @@ def _across_workers(key: str, compute: Callable[[], Any], lookup: Callable[[], A
         mine = True
     if mine:
         try:
-            return compute()
+            # The miss that brought us here may be older than another worker's answer, stored and unlocked since.
+            found = lookup()
+            return found if found is not None else compute()
         finally:
             with contextlib.suppress(Exception):  # a lock not deleted expires by itself
                 backend.delete(lock)

@@ -32,7 +32,8 @@ def render(context):
                         html.Span(alert["severity_name"], className=f"alert-severity severity-{alert['severity']}"),
                         html.Span(alert["name"], className="alert-name"),
                         html.Span(acknowledgement(alert, by_whom=False), className="alert-state"),
-                        html.Span(f"{alert['subject']} · {since_text(alert)}", className="alert-subject"),
+                        # Since when first: a long device id is cut, the time never.
+                        html.Span(f"{since_text(alert)} · {alert['subject']}", className="alert-subject"),
                     ],
                 )
                 for alert in found

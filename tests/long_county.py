@@ -1,8 +1,8 @@
 """The sample county with the longest data a screen must hold: the longest region, stop and household names in use,
-long titles and texts, more notices, finance lines, cases, households, forecasts, publicity and services than any
-slide shows, and seven-digit numbers in every panel. Texts arrive through the sample's own file-drop feeds; the
-numbers are the rollups' counts and totals scaled up (a million facts through the feeds would take minutes to
-load and show no more than the rollups they end in)."""
+long titles and texts, more notices, finance lines, cases, households, forecasts, publicity, services and open
+alerts (long rule names, long device ids) than any slide shows, and seven-digit numbers in every panel. Texts
+arrive through the sample's own file-drop feeds; the numbers are the rollups' counts and totals scaled up (a
+million facts through the feeds would take minutes to load and show no more than the rollups they end in)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select, update
 
+from etl.alerts.config import load_alerts
+from etl.alerts.evaluate import Evaluator
 from etl.dataset import BEIJING
 from etl.demo.sample import BOARD_VILLAGE, COUNTY, TOWNSHIP, VILLAGES, build_sample
 from etl.feeds import load_feeds
@@ -57,6 +59,19 @@ SERVICES = [
     "村民议事网上平台",
 ]
 SEVEN_DIGITS = 9_500_000  # the county's largest number of each family of measures after scaling
+# Bins with long ids, each over three rules with long names: more open alerts than the board's slide holds.
+LONG_DEVICE = "积石山县城关片区垃圾分类智能桶第{n}号-GB2023-000{n}"
+LONG_ALERTS = "".join(
+    f'[rules.long{n}]\nname = "{name}"\nkind = "reading"\nmetric = "fill_level"\nfire = ">= 90"\nclear = "< 80"\n'
+    f'severity = "{severity}"\n'
+    for n, (name, severity) in enumerate(
+        [
+            ("垃圾分类智能桶满溢告警（请网格员通知保洁员及时清运处置）", "critical"),
+            ("生活垃圾收集点满溢超过规定时限未清运", "major"),
+            ("智能垃圾桶满溢", "warning"),
+        ]
+    )
+)
 
 
 def _write(folder: Path, header: list[str], rows: list[list]) -> None:
@@ -138,6 +153,14 @@ def long_drops(now: datetime) -> dict[str, tuple[list[str], list[list]]]:
             ["id", "village", "time", "kind", "status"],
             [[f"LI{i}", BOARD_VILLAGE, ago(10 + i), f"非法占用农用地建房{i}", "已处理"] for i in range(4)],
         ),
+        "devices": (
+            ["设备编号", "类型", "村代码", "安装时间"],
+            [[LONG_DEVICE.format(n=i), "垃圾桶", BOARD_VILLAGE, "2025-01-01"] for i in range(8)],
+        ),
+        "readings": (
+            ["device", "metric", "time", "value"],
+            [[LONG_DEVICE.format(n=i), "fill_level", ago(5), 95 + i % 5] for i in range(8)],
+        ),
         "stops": (
             ["id", "name", "area", "since"],
             [[STOP, "积石山县人民医院门诊楼东侧公交站", TOWNSHIP, "2023-06-01"]],
@@ -200,6 +223,9 @@ def build_long(var_dir: Path) -> Settings:
     with engine.begin() as connection:
         for code, name in NAMES.items():
             connection.execute(update(regions).where(regions.c.code == code).values(name=name))
+    rules = var_dir / "long-alerts.toml"
+    rules.write_text(LONG_ALERTS, encoding="utf-8")
+    Evaluator(engine, load_alerts(rules, {})).evaluate()  # as `etl watch` would after the readings' load
     scale_numbers(engine, now)
     build_geometry(engine, settings.geo_dir, force=True)
     engine.dispose()

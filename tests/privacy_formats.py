@@ -65,6 +65,10 @@ def normalised(text: str) -> str:
     return _JOINED.sub("", unicodedata.normalize("NFKC", text).upper())
 
 
+# Random ids Dash and the screens send (page-load token, content digests): not data, and hex can look like digits.
+NOT_DATA = re.compile(r'"(?:end_id|digest|same|shown)":\s*"[^"]*"|"screen-shown"')
+
+
 def leaks(text: str) -> list[str]:
     """Every planted number (by its digits) and every number shaped like a phone or ID in ``text``."""
     flat = normalised(text)

@@ -13,13 +13,11 @@ import pytest
 from etl.demo.sample import BOARD_VILLAGE, TOWNSHIP
 from tests.browser.conftest import serve
 from tests.hostile_county import STOP, build_hostile
-from tests.privacy_formats import FORMATS, leaks
+from tests.privacy_formats import FORMATS, NOT_DATA, leaks
 from tests.sessions import add_admin, browser_log_in
 
 pytestmark = pytest.mark.browser
 TEXTS = [written for written, _digits in FORMATS]
-# Random ids Dash and the screens send (page-load token, content digests): not data, and hex can look like digits.
-NOT_DATA = re.compile(r'"(?:end_id|digest|same|shown)":\s*"[^"]*"|"screen-shown"')
 PAGES = [
     ("/screen/county?refresh=1", "#ticker span"),
     (f"/screen/county?region={TOWNSHIP}&refresh=1", "#ticker span"),

@@ -25,6 +25,7 @@ from etl.warehouse.schema import (
     publicity,
 )
 from etl.warehouse.schema import weather_forecasts as forecasts
+from etl.warehouse.village_records import recent_deliberations, recent_supervision
 from geo.codes import parent_of
 
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -189,3 +190,29 @@ def feed_freshness(engine: Engine) -> dict[str, dict]:
             for dataset, event, loaded, cadence in connection.execute(FEED_FRESHNESS)
             if dataset and event
         }
+
+
+@versioned
+def village_democracy(engine: Engine, village: str, limit: int) -> dict:
+    """A village's newest 民主议事 matters and 民主监督 questions (``limit`` of each), their texts with phone and
+    ID numbers masked: {"matters": [{"time", "title", "status", "votes_for", "votes_against"}], "questions":
+    [{"time", "title", "status"}]}."""
+    with engine.connect() as connection:
+        matters = recent_deliberations(connection, village, limit)
+        questions = recent_supervision(connection, village, limit)
+    return {
+        "matters": [
+            {
+                "time": matter["event_time"],
+                "title": scrub(matter["title"]),
+                "status": matter["status"],
+                "votes_for": matter["votes_for"],
+                "votes_against": matter["votes_against"],
+            }
+            for matter in matters
+        ],
+        "questions": [
+            {"time": question["event_time"], "title": scrub(question["title"]), "status": question["status"]}
+            for question in questions
+        ],
+    }

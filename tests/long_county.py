@@ -74,6 +74,42 @@ LONG_ALERTS = "".join(
 )
 
 
+# The demo's 民主议事 and 民主监督 feeds (data/demo/feeds.toml), over the long county's drops.
+DEMOCRACY_FEEDS = """
+[feeds.deliberations]
+dataset = "deliberations"
+cadence = "7d"
+source = { type = "file", settle_seconds = 0, path = "{var_dir}/drops/deliberations" }
+[feeds.deliberations.mapping]
+matter_id = "议事编号"
+region_code = "村代码"
+event_time = "发起时间"
+title = "议题"
+form = "议事形式"
+status = "状态"
+participants = "参与人数"
+votes_for = "赞成票"
+votes_against = "反对票"
+decided_at = "表决时间"
+outcome = "结果"
+
+[feeds.supervision]
+dataset = "supervision"
+cadence = "7d"
+source = { type = "file", settle_seconds = 0, path = "{var_dir}/drops/supervision" }
+[feeds.supervision.mapping]
+item_id = "编号"
+region_code = "村代码"
+event_time = "提出时间"
+subject = "监督事项"
+source = "提出方"
+title = "内容"
+status = "状态"
+replied_at = "答复时间"
+satisfaction = "满意度"
+"""
+
+
 def _write(folder: Path, header: list[str], rows: list[list]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / "long.csv", "w", encoding="utf-8", newline="") as handle:
@@ -161,6 +197,38 @@ def long_drops(now: datetime) -> dict[str, tuple[list[str], list[list]]]:
             ["device", "metric", "time", "value"],
             [[LONG_DEVICE.format(n=i), "fill_level", ago(5), 95 + i % 5] for i in range(8)],
         ),
+        "deliberations": (
+            [
+                "议事编号",
+                "村代码",
+                "发起时间",
+                "议题",
+                "议事形式",
+                "状态",
+                "参与人数",
+                "赞成票",
+                "反对票",
+                "表决时间",
+                "结果",
+            ],
+            [
+                [f"LY{i}", BOARD_VILLAGE, ago(60 + i), f"关于{TITLE.format(n=i + 1)[2:]}的议题", "村民代表会议"]
+                + (
+                    ["已表决", 1_234_567, 1_200_000, 34_567, ago(30), "通过"]
+                    if i % 2
+                    else ["表决中", 987, "", "", "", ""]
+                )
+                for i in range(6)
+            ],
+        ),
+        "supervision": (
+            ["编号", "村代码", "提出时间", "监督事项", "提出方", "内容", "状态", "答复时间", "满意度"],
+            [
+                [f"LJ{i}", BOARD_VILLAGE, ago(50 + i), "财务", "村务监督委员会", TITLE.format(n=i + 1) + "的资金去向"]
+                + (["已答复", ago(20), 5] if i % 2 else ["办理中", "", ""])
+                for i in range(6)
+            ],
+        ),
         "stops": (
             ["id", "name", "area", "since"],
             [[STOP, "积石山县人民医院门诊楼东侧公交站", TOWNSHIP, "2023-06-01"]],
@@ -215,6 +283,8 @@ def build_long(var_dir: Path) -> Settings:
     now = datetime.now(UTC)
     for folder, (header, rows) in long_drops(now).items():
         _write(var_dir / "drops" / folder, header, rows)
+    with open(var_dir / "screen-feeds.toml", "a", encoding="utf-8") as feeds_file:
+        feeds_file.write(DEMOCRACY_FEEDS)  # the board's 民主议事 · 民主监督, which the sample does not feed
     feeds = load_feeds(var_dir / "screen-feeds.toml", {"var_dir": str(var_dir)})
     engine = make_engine(settings.warehouse_url)
     for name, feed in feeds.items():

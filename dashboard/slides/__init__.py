@@ -21,6 +21,8 @@ from dashboard.privacy import private_topics
 from dashboard.regions import Region
 from etl.warehouse.settings import Settings
 
+QUIET = "slide-quiet"  # the class of a body with nothing to show now: rotation skips its slide (pages/board.py)
+
 
 @dataclass(frozen=True)
 class Context:

@@ -5,9 +5,7 @@ from dash import html
 
 from dashboard.alert_queries import acknowledgement, open_alert_list, open_alert_tally, since_text
 from dashboard.panels import number
-from dashboard.slides import Slide, big_number, numbers
-
-QUIET = "slide-quiet"  # the class of a body with nothing to show now: rotation skips its slide
+from dashboard.slides import QUIET, Slide, big_number, numbers
 
 
 def render(context):

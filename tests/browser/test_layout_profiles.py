@@ -97,27 +97,24 @@ def _save(page, data: str, name: str) -> None:
     page.screenshot(path=str(folder / f"{name}.png"))
 
 
-def _views(page, profile) -> list[tuple[str, dict]]:
+def _views(page, profile):
     """(view name, what layout.check found) for each slide or publicity card the page rotates through, or the
-    page as it is."""
+    page as it is; yielded while the view is shown, so the caller's screenshot is of that view."""
     if profile.kind == "board":
         slides = [
             json.loads(frame)["slide"]
             for frame in page.evaluate("[...document.querySelectorAll('.slide')].map(s => s.id)")
         ]
-        found = []
         for index, slide in enumerate(slides):
             page.evaluate(SHOW, [".slide", index, "slide active", "slide"])
-            found.append((slide, check(page, profile)))
-        return found
+            yield slide, check(page, profile)
+        return
     if profile.kind == "stop":
-        cards = page.locator(".stop-item").count()
-        found = []
-        for index in range(cards):
+        for index in range(page.locator(".stop-item").count()):
             page.evaluate(SHOW, [".stop-item", index, "stop-item active", "stop-item"])
-            found.append((f"publicity-{index}", check(page, profile)))
-        return found
-    return [("", check(page, profile))]
+            yield f"publicity-{index}", check(page, profile)
+        return
+    yield "", check(page, profile)
 
 
 @pytest.mark.parametrize("data", ["demo", "long"])

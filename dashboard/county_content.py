@@ -16,6 +16,7 @@ from dashboard.board_queries import feed_freshness
 from dashboard.cache import versioned, warehouse_version
 from dashboard.freshness import freshness_label
 from dashboard.panels import LOCAL, Window, number, panels
+from dashboard.pilot_queries import children_pilot_shares
 from dashboard.plain import compact
 from dashboard.queries import children_values, latest_cases, measure_totals
 from etl.warehouse.db import as_utc
@@ -27,6 +28,16 @@ THEMES = [
     {"key": "livelihood.events", "label": "民生 · 服务场次", "unit": "场", "value": "count"},
     {"key": "waste.tonnage", "label": "人居环境 · 垃圾清运", "unit": "吨", "value": "total"},
     {"key": "security.incidents", "label": "安全 · 治安事件", "unit": "起", "value": "count"},
+    # Not a measure: the pilots' points share this month (dashboard/pilot_queries.py), where a programme has pilots;
+    # a share's scale ends at 100 %.
+    {
+        "key": "pilots.points_share",
+        "label": "试点建设 · 指标得分率",
+        "unit": "%",
+        "value": "share",
+        "pilots": True,
+        "top": 100,
+    },
 ]
 CATEGORY_NAMES = {"conflict": "矛盾", "dispute": "纠纷", "request": "请求", "appeal": "诉求"}
 STATUS_NAMES = {"received": "受理", "in_progress": "处置中", "closed": "办结", "rated": "已评价"}
@@ -157,8 +168,9 @@ def _kpis(engine, scope: str, window: Window) -> list:
 
 def _themes(engine, shown: str, window: Window) -> list[dict]:
     """Each theme's headline number per child region of ``shown`` (the map's colours) and its legend."""
-    measures = [theme["key"] for theme in THEMES]
+    measures = [theme["key"] for theme in THEMES if not theme.get("pilots")]
     found = children_values(engine, shown, measures, window.month_start, window.tomorrow)
+    found["pilots.points_share"] = children_pilot_shares(engine, shown, f"{window.now.astimezone(LOCAL):%Y-%m}")
     return [_theme(theme, found[theme["key"]]) for theme in THEMES]
 
 
@@ -171,7 +183,7 @@ def _theme(theme: dict, values: dict) -> dict:
     """A theme's numbers per child region, its colours and its legend: what it shows and in which unit, each
     colour with the value it starts at, from 0 to the largest."""
     numbers = {code: v[theme["value"]] for code, v in values.items()}
-    top = max(numbers.values(), default=0)
+    top = theme.get("top") or max(numbers.values(), default=0)
     steps = len(RAMP) - 1
     legend = [
         html.Span(theme["label"], className="theme-label"),

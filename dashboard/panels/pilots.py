@@ -4,31 +4,19 @@ rating, milestones overdue and the funds, the same figures as /pilots and the mo
 from __future__ import annotations
 
 from dashboard.panels import Panel, bars, facts, note, number, row, stat
+from dashboard.pilot_queries import newest_programme, scored_month
 from etl.warehouse import pilots as reads
 from etl.warehouse.pilots import SCORE_NAMES, SCORE_ORDER
-
-
-def _programme(connection, scope: str | None) -> reads.ProgrammeInfo | None:
-    """The newest programme with pilots in the scope."""
-    listed = sorted(reads.list_programmes(connection), key=lambda p: (p.imported_at, p.programme_id), reverse=True)
-    return next((p for p in listed if reads.pilots(connection, p.programme_id, scope)), None)
-
-
-def _month(connection, programme_id: str, window) -> str:
-    """This month when it is scored, else the latest scored month."""
-    current = reads.month_text(window.now)
-    months = reads.score_months(connection, programme_id)
-    return current if current in months or not months else months[-1]
 
 
 def render(engine, scope, window):
     """The programme at a glance: pilots, 达标率, overdue milestones, ratings and funds."""
     scope = scope or None
     with engine.connect() as connection:
-        programme = _programme(connection, scope)
+        programme = newest_programme(connection, scope)
         if programme is None:
             return [note("本区域没有试点。")]
-        month = _month(connection, programme.programme_id, window)
+        month = scored_month(connection, programme.programme_id, reads.month_text(window.now))
         seen = reads.overview(connection, programme.programme_id, month, scope, window.now)
     kinds, scores = seen["pilots"], seen["scores"]
     rated = sum(scores.values())

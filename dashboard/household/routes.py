@@ -13,7 +13,7 @@ from dashboard.auth.viewer import Viewer, address, set_viewer
 from dashboard.household import pages, queries
 from dashboard.household.common import failed, intake_engine, limits, private, reader, refusal, settings
 from dashboard.household.uploads import PHOTO_BYTES, photo
-from dashboard.services import load_services
+from dashboard.household.village_part import village_part
 from etl.warehouse import intake_cases, intake_points
 from etl.warehouse.household_tokens import Household, household_of
 from etl.warehouse.intake import IntakeError
@@ -42,21 +42,19 @@ def _revoked():
 
 
 def _view(found: Household) -> pages.HouseholdView:
+    village = village_part(reader(), found.village, settings().services_file)
     with reader().connect() as connection:
-        view = pages.HouseholdView(
+        return pages.HouseholdView(
             household=found,
             balance=intake_points.balance(connection, found.code),
             entries=queries.points_entries(connection, found.code),
             cases=intake_cases.household_cases(connection, found.code),
-            notices=queries.village_notices(connection, found.village),
-            catalogue=intake_points.offered(connection, found.village),
+            notices=list(village.notices),
+            attachments=village.attachments,
+            catalogue=list(village.catalogue),
             redemptions=intake_points.household_redemptions(connection, found.code),
+            services=list(village.services),
         )
-        view.attachments = files_of(connection, "notice", [notice["id"] for notice in view.notices])
-    view.services = [
-        (service.label, service.url_for(found.village)) for service in load_services(settings().services_file)
-    ]
-    return view
 
 
 def _main(token: str, found: Household, form: dict | None = None, message: str = "", status: int = 200):

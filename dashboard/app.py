@@ -44,6 +44,10 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     # The screens only read (and a heartbeat upserts one row): no transaction around each query.
     server.config["RURALBRAIN_ENGINE"] = make_engine(settings.warehouse_url, autocommit=True)
     cache.init_app(server, config=cache_config(settings))
+    # gzip at level 1 for what is compressed per response (callback answers, pages): a county's ~60 KB content
+    # answer costs 0.22 ms instead of 0.51 ms at the default 6, for 8 % more bytes; browsers that accept br get
+    # brotli at its default 4, as cheap and smaller. (Static bundles are gzipped once, at 9.)
+    server.config.setdefault("COMPRESS_LEVEL", 1)
     Compress(server)
     # Registered after Flask-Compress so it runs first (Flask runs after-request hooks in reverse): static
     # bundles are gzipped once and kept, everything else is compressed per response by Flask-Compress.

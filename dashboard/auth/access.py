@@ -105,7 +105,7 @@ def callback_page(outputs: list[dict]) -> dict | None:
         if names and all(name.startswith(tuple(prefixes)) for name in names):
             return page
     # A hostile or stale browser can name any id: a 400, never a 500 (the sweep checks every page declares its ids).
-    raise BadRequest(description=f"回调的组件不属于任何页面：{names[:3]}")
+    raise BadRequest(description=f"回调的组件不属于任何页面：{[name[:40] for name in names[:3]]}")
 
 
 def callback_access(body: dict) -> tuple[str, dict | None]:

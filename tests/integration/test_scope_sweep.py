@@ -6,6 +6,7 @@ cache and on Redis."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -215,8 +216,13 @@ def test_the_sweep_covers_every_route_page_and_callback(served):
     assert servers - set(callbacks(COUNTY)) == set(), "a new callback: add it to the sweep"
     import dash
 
-    from dashboard.auth.access import page_access
+    from dashboard.auth.access import callback_page, page_access
 
+    for output in servers:  # every server callback's components belong to a page (a stray one is a 400)
+        parts = [part.rsplit(".", 1)[0] for part in output.strip(".").split("...")]
+        ids = [json.loads(part) if part.startswith("{") else part for part in parts]
+        if not all(str(i).startswith("_pages") for i in ids):
+            assert callback_page([{"id": i} for i in ids]) is not None, output
     swept = {address.split("?")[0].rstrip("/") or "/" for _, address, _ in routes(COUNTY)}
     for entry in dash.page_registry.values():
         page_access(entry)  # every page declares what it needs

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,7 @@ from flask import Flask
 from sqlalchemy import create_engine, text
 
 from bench._province import PROVINCE, RAW_COUNTY, build_province
+from bench.scale import _timed
 from dashboard.cache import cache
 from dashboard.workspace import queries
 from dashboard.workspace.catalog import ordered
@@ -67,18 +67,6 @@ CASES = f"""
     FROM generate_series(1, :rows) n
     JOIN (SELECT code, row_number() OVER (ORDER BY code) - 1 AS k FROM regions
           WHERE level = 'village' AND code LIKE '{RAW_COUNTY[:6]}%') v ON v.k = n % 200"""
-
-
-def _timed(call, repeat: int = REPEAT) -> tuple[float, float]:
-    """(p50, p95) in ms of ``call`` run ``repeat`` times after one warm-up."""
-    call()
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - started) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[min(len(samples) - 1, int(0.95 * len(samples)))]
 
 
 def _spans(period) -> dict:
@@ -176,7 +164,7 @@ def main() -> None:
             for level, scope in scopes.items():
                 for key, period in periods.items():
                     for query, call in _workspace_queries(screens, scope, period, now).items():
-                        p50, p95 = _timed(call)
+                        p50, p95 = _timed(call, REPEAT)
                         worst = max(worst, p95)
                         mark = " !" if p95 > TARGET_MS else "  "
                         table.setdefault(f"{query} · {key}", {})[level] = f"{p50:7.1f} / {p95:6.1f}{mark}"

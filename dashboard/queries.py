@@ -10,10 +10,11 @@ from datetime import datetime
 
 from sqlalchemy import Engine, Integer, Select, bindparam, func, select
 
+from dashboard.board_queries import FEED_FRESHNESS
 from dashboard.cache import versioned
 from dashboard.privacy import private_topic, scrub
 from etl.warehouse.db import as_utc
-from etl.warehouse.schema import cases, device_latest, devices, feed_freshness, feed_state, regions, rollups
+from etl.warehouse.schema import cases, device_latest, devices, feed_freshness, regions, rollups
 from geo.codes import level_of, scope_range
 
 _MEASURES = bindparam("measures", expanding=True)
@@ -107,17 +108,8 @@ def children_values(engine: Engine, parent: str, measures: list[str], start: dat
     return result
 
 
-FRESHNESS = (
-    select(
-        feed_state.c.dataset,
-        func.max(feed_freshness.c.last_event_time),
-        func.max(feed_freshness.c.last_loaded_at),
-        func.max(feed_state.c.cadence_seconds),
-    )
-    .join(feed_state, feed_state.c.feed == feed_freshness.c.feed)
-    .where(feed_freshness.c.region_code.between(*_IN_SCOPE))
-    .group_by(feed_state.c.dataset)
-)
+# The same as the boards' (dashboard/board_queries.py), for the data of a region and below it.
+FRESHNESS = FEED_FRESHNESS.where(feed_freshness.c.region_code.between(*_IN_SCOPE))
 
 
 @versioned

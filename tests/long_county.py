@@ -15,6 +15,8 @@ from sqlalchemy import func, select, update
 from etl.alerts.config import load_alerts
 from etl.alerts.evaluate import Evaluator
 from etl.dataset import BEIJING
+from etl.demo.build import DEMO_DIR
+from etl.demo.pilot_data import DELIBERATION_HEADER, SUPERVISION_HEADER
 from etl.demo.sample import BOARD_VILLAGE, COUNTY, TOWNSHIP, VILLAGES, build_sample
 from etl.feeds import load_feeds
 from etl.geo_build import build_geometry
@@ -41,6 +43,8 @@ BODY = (
     "公示期为七个工作日。公示期间如有异议，请以书面形式向村务监督委员会反映，或拨打乡镇纪委监督电话反映问题。"
     "公示内容包括项目名称、建设地点、资金来源、投资规模、施工单位、验收结果和资金拨付进度等，欢迎广大村民监督。"
 )
+# A villager's question as typed: markup and a phone number in it reach a board as text, the number masked.
+QUESTION = "<b>请答复</b>回电13812345678：" + TITLE + "的资金去向"
 HEADS = ["阿卜杜热合曼·买买提明", "欧阳振国", "司马建国", "王建国", "王振国", "李娜", "热依拉·艾尔肯", "诸葛明亮"]
 SERVICES = [
     "农村产权交易服务",
@@ -72,42 +76,6 @@ LONG_ALERTS = "".join(
         ]
     )
 )
-
-
-# The demo's 民主议事 and 民主监督 feeds (data/demo/feeds.toml), over the long county's drops.
-DEMOCRACY_FEEDS = """
-[feeds.deliberations]
-dataset = "deliberations"
-cadence = "7d"
-source = { type = "file", settle_seconds = 0, path = "{var_dir}/drops/deliberations" }
-[feeds.deliberations.mapping]
-matter_id = "议事编号"
-region_code = "村代码"
-event_time = "发起时间"
-title = "议题"
-form = "议事形式"
-status = "状态"
-participants = "参与人数"
-votes_for = "赞成票"
-votes_against = "反对票"
-decided_at = "表决时间"
-outcome = "结果"
-
-[feeds.supervision]
-dataset = "supervision"
-cadence = "7d"
-source = { type = "file", settle_seconds = 0, path = "{var_dir}/drops/supervision" }
-[feeds.supervision.mapping]
-item_id = "编号"
-region_code = "村代码"
-event_time = "提出时间"
-subject = "监督事项"
-source = "提出方"
-title = "内容"
-status = "状态"
-replied_at = "答复时间"
-satisfaction = "满意度"
-"""
 
 
 def _write(folder: Path, header: list[str], rows: list[list]) -> None:
@@ -198,19 +166,7 @@ def long_drops(now: datetime) -> dict[str, tuple[list[str], list[list]]]:
             [[LONG_DEVICE.format(n=i), "fill_level", ago(5), 95 + i % 5] for i in range(8)],
         ),
         "deliberations": (
-            [
-                "议事编号",
-                "村代码",
-                "发起时间",
-                "议题",
-                "议事形式",
-                "状态",
-                "参与人数",
-                "赞成票",
-                "反对票",
-                "表决时间",
-                "结果",
-            ],
+            DELIBERATION_HEADER,
             [
                 [f"LY{i}", BOARD_VILLAGE, ago(60 + i), f"关于{TITLE.format(n=i + 1)[2:]}的议题", "村民代表会议"]
                 + (
@@ -222,9 +178,9 @@ def long_drops(now: datetime) -> dict[str, tuple[list[str], list[list]]]:
             ],
         ),
         "supervision": (
-            ["编号", "村代码", "提出时间", "监督事项", "提出方", "内容", "状态", "答复时间", "满意度"],
+            SUPERVISION_HEADER,
             [
-                [f"LJ{i}", BOARD_VILLAGE, ago(50 + i), "财务", "村务监督委员会", TITLE.format(n=i + 1) + "的资金去向"]
+                [f"LJ{i}", BOARD_VILLAGE, ago(50 + i), "财务", "村务监督委员会", QUESTION.format(n=i + 1)]
                 + (["已答复", ago(20), 5] if i % 2 else ["办理中", "", ""])
                 for i in range(6)
             ],
@@ -283,9 +239,10 @@ def build_long(var_dir: Path) -> Settings:
     now = datetime.now(UTC)
     for folder, (header, rows) in long_drops(now).items():
         _write(var_dir / "drops" / folder, header, rows)
-    with open(var_dir / "screen-feeds.toml", "a", encoding="utf-8") as feeds_file:
-        feeds_file.write(DEMOCRACY_FEEDS)  # the board's 民主议事 · 民主监督, which the sample does not feed
     feeds = load_feeds(var_dir / "screen-feeds.toml", {"var_dir": str(var_dir)})
+    # The board's 民主议事 · 民主监督, which the sample does not feed: the demo's own feeds over these drops.
+    demo = load_feeds(DEMO_DIR / "feeds.toml", {"var_dir": str(var_dir), "sim_port": "0"})  # no HTTP feed runs
+    feeds |= {name: demo[name] for name in ("deliberations", "supervision")}
     engine = make_engine(settings.warehouse_url)
     for name, feed in feeds.items():
         quarantined = run_feed(engine, feed).counts.quarantined

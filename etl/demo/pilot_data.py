@@ -352,6 +352,23 @@ def _labour_profiles(universe, plan_: Plan, drops: Path, now: datetime, rng) -> 
     return _drop(drops / "labour_profiles" / "profiles.csv", header, rows)
 
 
+# The columns of the demo's 民主议事 and 民主监督 drops (data/demo/feeds.toml maps them).
+DELIBERATION_HEADER = [
+    "议事编号",
+    "村代码",
+    "发起时间",
+    "议题",
+    "议事形式",
+    "状态",
+    "参与人数",
+    "赞成票",
+    "反对票",
+    "表决时间",
+    "结果",
+]
+SUPERVISION_HEADER = ["编号", "村代码", "提出时间", "监督事项", "提出方", "内容", "状态", "答复时间", "满意度"]
+
+
 def _democracy(universe, plan_: Plan, drops: Path, now: datetime, rng) -> dict[str, int]:
     """民主议事 and 民主监督 of the last 90 days."""
     matters, questions = [], []
@@ -414,23 +431,9 @@ def _democracy(universe, plan_: Plan, drops: Path, now: datetime, rng) -> dict[s
     questions.append(
         ["JD-BAD", UNKNOWN_VILLAGE, sim._local(now - timedelta(days=3)), "财务", "村民", "问题", "办理中", "", ""]
     )
-    header = [
-        "议事编号",
-        "村代码",
-        "发起时间",
-        "议题",
-        "议事形式",
-        "状态",
-        "参与人数",
-        "赞成票",
-        "反对票",
-        "表决时间",
-        "结果",
-    ]
-    supervision = ["编号", "村代码", "提出时间", "监督事项", "提出方", "内容", "状态", "答复时间", "满意度"]
     return {
-        "deliberations": _drop(drops / "deliberations" / "deliberations.csv", header, matters),
-        "supervision": _drop(drops / "supervision" / "supervision.csv", supervision, questions),
+        "deliberations": _drop(drops / "deliberations" / "deliberations.csv", DELIBERATION_HEADER, matters),
+        "supervision": _drop(drops / "supervision" / "supervision.csv", SUPERVISION_HEADER, questions),
     }
 
 

@@ -18,9 +18,9 @@ from etl.warehouse import pilots as reads
 from etl.warehouse.accounts import add_user, audit_entries
 from etl.warehouse.settings import Settings
 from tests.browser.conftest import open_page, screenshot, serve
+from tests.sessions import PASSWORD, browser_log_in
 
 pytestmark = pytest.mark.browser
-PASSWORD = "a password long enough"
 PROGRAMME, MONTH = "demo", "2026-03"  # the demo tests' clock (tests/integration/test_pilots_demo.py: NOW)
 TOWNSHIP = "990101101000"  # 枣林镇: a pilot township with two pilot villages
 OTHER = "990101201000"  # 凤凰乡: a pilot township of another leader
@@ -61,11 +61,8 @@ def pilots_server(tmp_path_factory):
 
 
 def log_in(page, base: str, name: str, next_page: str = "/pilots") -> None:
-    """Through the login form, as a person does."""
-    page.goto(f"{base}/login?next={next_page}")
-    page.fill("input[name=name]", name)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    """Through the login form, as a person does; then the page's content."""
+    browser_log_in(page, base, name, next_page)
     page.wait_for_selector("#pilots-as-of", timeout=30000)
 
 

@@ -21,9 +21,9 @@ from etl.warehouse.db import as_utc, make_engine
 from etl.warehouse.schema import cases, regions
 from etl.warehouse.settings import Settings
 from tests.browser.conftest import open_page, screenshot, serve
+from tests.sessions import PASSWORD, browser_log_in
 
 pytestmark = pytest.mark.browser
-PASSWORD = "a password long enough"
 SIBLING = VILLAGES[2][:9] + "000"  # 枣林镇, beside the leader's 城关街道
 BEIJING = timezone(timedelta(hours=8))
 # What the page and the files call the sample's codes (written out here, not taken from the code under test).
@@ -49,11 +49,8 @@ def workspace_server(sample_var):
 
 
 def log_in(page, base: str, name: str, next_page: str = "/explore") -> None:
-    """Through the login form, as a person does."""
-    page.goto(f"{base}/login?next={next_page}")
-    page.fill("input[name=name]", name)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    """Through the login form, as a person does; then the page's content."""
+    browser_log_in(page, base, name, next_page)
     page.wait_for_selector("#explore-cards", timeout=30000)
 
 

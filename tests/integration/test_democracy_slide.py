@@ -49,6 +49,8 @@ def test_the_newest_matters_and_questions_as_many_as_the_board_holds(boards):
     assert "关于1号村集体经济" in portrait and "关于5号村集体经济" not in portrait
     assert portrait.count("赞成120.0万 反对34,567") == 2 and portrait.count("表决中") == 2
     assert portrait.count("已答复") == 2 and portrait.count("办理中") == 2
+    # Markup in a title is text (Dash components never read HTML), a phone number in it masked.
+    assert "<b>请答复</b>回电138****5678" in portrait and "13812345678" not in portrait
     landscape = _shown(boards(BOARD_VILLAGE, "landscape"))
     assert landscape.count("集体经济项目收益分配方案") == 6
 

@@ -1,7 +1,8 @@
 """The demo's pilot programme and the data of the indicators it is scored by: the demo programme imported, and
-file drops for 农厕, 疫情防控 (aggregates), 政务服务, 民主议事/监督, 溯源, the labour pool's people, farm output,
-weather stations and livestock houses, and the county's monthly status and funds reports — pilots denser than
-other villages, deterministic from the simulator's seed, with a few rows naming unknown villages."""
+file drops for 农厕, 疫情防控 (aggregates), 政务服务, 民主议事/监督, 清廉乡村 and 曝光台 cases, 溯源, the labour
+pool's people, farm output, weather stations and livestock houses, and the county's monthly status and funds
+reports — pilots denser than other villages, deterministic from the simulator's seed, with a few rows naming
+unknown villages."""
 
 from __future__ import annotations
 
@@ -295,6 +296,8 @@ def history(settings: Settings, universe: sim.Universe, plan_: Plan, drops: Path
     counts["toilets"] = _renovations(universe, plan_, drops, now, rng)
     counts["labour_profiles"] = _labour_profiles(universe, plan_, drops, now, rng)
     counts.update(_democracy(universe, plan_, drops, now, rng))
+    # Its own stream: the draws above (and the demo's numbers) stay as they were before these cases were added.
+    counts["cases"] = _integrity(universe, plan_, drops, now, universe.rng("pilot-integrity"))
     counts.update(_programme_reports(programme, plan_.regions, drops, now, rng))
     return counts
 
@@ -435,6 +438,43 @@ def _democracy(universe, plan_: Plan, drops: Path, now: datetime, rng) -> dict[s
         "deliberations": _drop(drops / "deliberations" / "deliberations.csv", DELIBERATION_HEADER, matters),
         "supervision": _drop(drops / "supervision" / "supervision.csv", SUPERVISION_HEADER, questions),
     }
+
+
+def _integrity(universe, plan_: Plan, drops: Path, now: datetime, rng) -> int:
+    """清廉乡村 and 曝光台 cases of the last 50 days in each pilot village (four to six of each), in the case
+    export's columns: the daily cases give a village about one of either a month, so a pilot village's board
+    would often show none."""
+    rows = []
+    for code, _, _ in universe.villages:
+        if plan_.intensity[code] != 1.0:
+            continue
+        for module, titles in sim.MODULE_TOPICS.items():
+            for n in range(rng.randrange(4, 7)):  # a portrait board holds four
+                received = now - timedelta(days=rng.uniform(1, 50))
+                closed = received + timedelta(days=rng.uniform(1, 12))
+                closed = closed if closed <= now and rng.random() < 0.7 else None
+                name, phone = sim._person(rng)
+                rows.append(
+                    [
+                        f"QL{code}{'QY'[module == '曝光台']}{n}",
+                        code,
+                        sim._local(received),
+                        "诉求" if module == "曝光台" else rng.choice(["请求", "诉求"]),
+                        module,
+                        rng.choice(sim.CHANNELS),
+                        rng.choice(titles),
+                        name,
+                        phone,
+                        "办结" if closed else "处置中",
+                        "村",
+                        sim._local(received + timedelta(hours=2)),
+                        sim._local(closed) if closed else "",
+                        "",
+                        sim._local(received + timedelta(days=15)),
+                        "",
+                    ]
+                )
+    return _drop(drops / "cases" / "integrity.csv", sim.CASE_HEADER, rows, encoding="gbk")
 
 
 def _months(programme: Programme, now: datetime) -> list[str]:

@@ -34,6 +34,23 @@ CASE_TOPICS = {
     "诉求": ["反映自来水水压不足", "反映垃圾清运不及时", "建议增设公交站点"],
 }
 MODULES = ["综合", "综合", "线上矛调", "信访投诉", "曝光台", "清廉乡村"]
+# What a case of 清廉乡村 or 曝光台 is about (a case of another module is about one of CASE_TOPICS).
+MODULE_TOPICS = {
+    "清廉乡村": [
+        "村级工程项目招投标结果公示",
+        "村干部廉洁履职承诺公开",
+        "反映村集体资产出租未公开招标",
+        "反映惠民补贴发放名单不透明",
+        "村务监督委员会季度履职情况通报",
+    ],
+    "曝光台": [
+        "村道两侧乱堆乱放长期未清理",
+        "河塘水面漂浮垃圾未及时打捞",
+        "违规占用耕地堆放建材",
+        "公共厕所保洁不到位",
+        "垃圾收集点污水外溢",
+    ],
+}
 CHANNELS = ["二维码", "电话", "来访", "网格员"]
 PRODUCTS = [("白茶", 168), ("湖羊肉", 88), ("青梅", 36), ("笋干", 45), ("板栗", 30)]
 STOPS = [("S01", "城关站"), ("S02", "枣林站"), ("S03", "白沙站")]
@@ -139,6 +156,15 @@ def _write_csv(path: Path, header: list[str], rows: list[list], encoding: str = 
     return len(rows)
 
 
+def _module_topic(module: str, category: str, topic: str) -> str:
+    """A case's title fitting its module: a 清廉乡村 or 曝光台 case's picked from the topic already drawn, with no
+    draw of its own, so every other number of the demo stays as it was."""
+    titles = MODULE_TOPICS.get(module)
+    if titles is None:
+        return topic
+    return titles[(3 * list(CASE_TOPICS).index(category) + CASE_TOPICS[category].index(topic)) % len(titles)]
+
+
 def _local(moment: datetime) -> str:
     return moment.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M:%S")
 
@@ -214,6 +240,7 @@ def _day_files(universe: Universe, drops: Path, day: datetime, until: datetime) 
         rated = closed + timedelta(hours=rng.uniform(1, 24)) if closed and progress < 0.5 else None
         rated = rated if rated and rated <= until else None
         status = "评价" if rated else "办结" if closed else "处置中" if progress < 0.9 else "受理"
+        module, channel, topic = rng.choice(MODULES), rng.choice(CHANNELS), rng.choice(CASE_TOPICS[category])
         cases.append(
             _corrupt(
                 rng,
@@ -222,9 +249,9 @@ def _day_files(universe: Universe, drops: Path, day: datetime, until: datetime) 
                     village,
                     _local(received),
                     category,
-                    rng.choice(MODULES),
-                    rng.choice(CHANNELS),
-                    rng.choice(CASE_TOPICS[category]),
+                    module,
+                    channel,
+                    _module_topic(module, category, topic),
                     name,
                     phone,
                     status,

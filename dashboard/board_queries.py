@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import Engine, and_, func, or_, select
 
 from dashboard.cache import versioned
-from dashboard.privacy import scrub
+from dashboard.privacy import private_topic, scrub
 from etl.warehouse.db import as_utc
 from etl.warehouse.schema import (
     bus_arrivals,
@@ -25,7 +25,7 @@ from etl.warehouse.schema import (
     publicity,
 )
 from etl.warehouse.schema import weather_forecasts as forecasts
-from etl.warehouse.village_records import recent_deliberations, recent_supervision
+from etl.warehouse.village_records import clean_village, exposure_board, recent_deliberations, recent_supervision
 from geo.codes import parent_of
 
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -216,3 +216,28 @@ def village_democracy(engine: Engine, village: str, limit: int) -> dict:
             for question in questions
         ],
     }
+
+
+@versioned
+def village_integrity(engine: Engine, village: str, limit: int, private: tuple[str, ...] = ()) -> dict:
+    """A village's newest 清廉乡村 and 曝光台 cases (``limit`` of each), never with their reporters, titles with phone
+    and ID numbers masked and a case about a ``private`` topic (低保, 信访 …) titled by its topic only:
+    {"clean": [{"time", "title", "status"}], "exposure": [{"time", "title", "status"}]}."""
+    with engine.connect() as connection:
+        found = {
+            "clean": clean_village(connection, village, limit),
+            "exposure": exposure_board(connection, village, limit),
+        }
+    return {
+        part: [
+            {"time": case["event_time"], "title": _public_title(case["title"], private), "status": case["status"]}
+            for case in cases
+        ]
+        for part, cases in found.items()
+    }
+
+
+def _public_title(title: str | None, private: tuple[str, ...]) -> str:
+    """A case's title as a public board may show it (the ticker's rule: dashboard/queries.latest_cases)."""
+    topic = private_topic((title,), private)
+    return f"{topic}事项" if topic else scrub(title)

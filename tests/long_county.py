@@ -45,6 +45,9 @@ BODY = (
 )
 # A villager's question as typed: markup and a phone number in it reach a board as text, the number masked.
 QUESTION = "<b>请答复</b>回电13812345678：" + TITLE + "的资金去向"
+# 清廉乡村 and 曝光台 cases as long as their lists hold; a named problem carries markup and a phone number too.
+INTEGRITY = "关于{n}号村集体资产出租未公开招标、村级工程项目资金使用情况的廉情反映及核查结果公示"
+EXPOSED = "<b>曝光</b>举报电话13812345678：{n}号村道两侧乱堆乱放建筑垃圾和生活垃圾，长期未清理影响村容村貌"
 HEADS = ["阿卜杜热合曼·买买提明", "欧阳振国", "司马建国", "王建国", "王振国", "李娜", "热依拉·艾尔肯", "诸葛明亮"]
 SERVICES = [
     "农村产权交易服务",
@@ -122,6 +125,13 @@ def long_drops(now: datetime) -> dict[str, tuple[list[str], list[list]]]:
                 [f"LC{i}", BOARD_VILLAGE, ago(1 + i), "诉求", "综合", "处置中", "", "", "", ""]
                 + [f"反映{NAMES[BOARD_VILLAGE]}第{i + 1}组村道路灯长期损坏、排水沟堵塞，雨天积水严重影响出行", "", ""]
                 for i in range(12)
+            ]
+            # Older than the requests above, so the 诉求办理 slide shows the same cases as before them.
+            + [
+                [f"{prefix}{i}", BOARD_VILLAGE, ago(100 + i), "诉求", module, "办结" if i % 2 else "处置中"]
+                + [ago(30) if i % 2 else "", "", "", "", title.format(n=i + 1), "", ""]
+                for prefix, module, title in (("LK", "清廉乡村", INTEGRITY), ("LE", "曝光台", EXPOSED))
+                for i in range(6)
             ],
         ),
         "households": (

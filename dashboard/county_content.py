@@ -18,16 +18,38 @@ from dashboard.freshness import freshness_label
 from dashboard.panels import LOCAL, Window, number, panels
 from dashboard.pilot_queries import children_pilot_shares
 from dashboard.plain import compact
-from dashboard.queries import children_values, latest_cases, measure_totals
+from dashboard.queries import children_dimension_values, children_values, latest_cases, measure_totals
 from etl.warehouse.db import as_utc
 
-# The map's themes (rotated in kiosk mode): a headline measure per area, over the last 30 days.
+# The map's themes (rotated in kiosk mode): a headline measure per area, over the last 30 days; "value" is the
+# rollups' count, total, or mean (total over count), "dimensions" limits a measure to some of its dimensions.
 THEMES = [
     {"key": "cases.received", "label": "治理 · 受理事件", "unit": "件", "value": "count"},
     {"key": "ecommerce.sales", "label": "产业 · 电商销售额", "unit": "元", "value": "total"},
     {"key": "livelihood.events", "label": "民生 · 服务场次", "unit": "场", "value": "count"},
     {"key": "waste.tonnage", "label": "人居环境 · 垃圾清运", "unit": "吨", "value": "total"},
     {"key": "security.incidents", "label": "安全 · 治安事件", "unit": "起", "value": "count"},
+    # The indicators' 农厕革命, 政务服务, 疫情防控, 溯源 and 气象站 (issue 22). Every record of a toilet counts
+    # (改造, 巡查, 故障, 清掏); people served leave out the monitoring points (not people) the measure also sums;
+    # traceability counts codes issued, not consumers' scans; rainfall is a mean of hourly readings (a sum would
+    # grow with the number of stations in a township).
+    {"key": "toilets.records", "label": "农厕革命 · 改造管护记录", "unit": "条", "value": "count"},
+    {"key": "gov.received", "label": "政务服务 · 受理", "unit": "件", "value": "count"},
+    {
+        "key": "epidemic.quantity",
+        "label": "疫情防控 · 服务人次",
+        "unit": "人次",
+        "value": "total",
+        "dimensions": ("health_check", "vaccination"),
+    },
+    {
+        "key": "trace.codes",
+        "label": "智慧农业 · 追溯赋码",
+        "unit": "个",
+        "value": "total",
+        "dimensions": ("issued",),
+    },
+    {"key": "reading.rainfall", "label": "气象站 · 时均降雨量", "unit": "mm/时", "value": "mean", "digits": 2},
     # Not a measure: the pilots' points share this month (dashboard/pilot_queries.py), where a programme has pilots;
     # a share's scale ends at 100 %.
     {
@@ -168,10 +190,25 @@ def _kpis(engine, scope: str, window: Window) -> list:
 
 def _themes(engine, shown: str, window: Window) -> list[dict]:
     """Each theme's headline number per child region of ``shown`` (the map's colours) and its legend."""
-    measures = [theme["key"] for theme in THEMES if not theme.get("pilots")]
-    found = children_values(engine, shown, measures, window.month_start, window.tomorrow)
-    found["pilots.points_share"] = children_pilot_shares(engine, shown, f"{window.now.astimezone(LOCAL):%Y-%m}")
-    return [_theme(theme, found[theme["key"]]) for theme in THEMES]
+    start, end = window.month_start, window.tomorrow
+    measures = [theme["key"] for theme in THEMES if not theme.get("pilots") and not theme.get("dimensions")]
+    found = children_values(engine, shown, measures, start, end)
+
+    def values(theme: dict) -> dict:
+        if theme.get("pilots"):
+            return children_pilot_shares(engine, shown, f"{window.now.astimezone(LOCAL):%Y-%m}")
+        if theme.get("dimensions"):
+            return children_dimension_values(engine, shown, theme["key"], theme["dimensions"], start, end)
+        return found[theme["key"]]
+
+    return [_theme(theme, values(theme)) for theme in THEMES]
+
+
+def _value(theme: dict, value: dict) -> float:
+    """A child region's number for a theme: its count, total or share, or its mean (total over count)."""
+    if theme["value"] == "mean":
+        return value["total"] / value["count"] if value["count"] else 0.0
+    return value[theme["value"]]
 
 
 # The choropleth's colours, from none to the largest value (assets/ruralbrain.js colours each child by its share
@@ -182,7 +219,7 @@ RAMP = ("#0b2a45", "#0f4470", "#13629b", "#1b83c4", "#33a8e6", "#6fd3ff")
 def _theme(theme: dict, values: dict) -> dict:
     """A theme's numbers per child region, its colours and its legend: what it shows and in which unit, each
     colour with the value it starts at, from 0 to the largest."""
-    numbers = {code: v[theme["value"]] for code, v in values.items()}
+    numbers = {code: _value(theme, v) for code, v in values.items()}
     top = theme.get("top") or max(numbers.values(), default=0)
     steps = len(RAMP) - 1
     legend = [
@@ -197,7 +234,8 @@ def _theme(theme: dict, values: dict) -> dict:
                         # A colour stands for the shares around its own (the script rounds to the nearest); each
                         # value with its unit, so a row of them never reads as one long number.
                         html.Span(
-                            f"{number(top * max(0, index - 0.5) / steps)}{theme['unit']}", className="theme-value"
+                            f"{number(top * max(0, index - 0.5) / steps, theme.get('digits', 0))}{theme['unit']}",
+                            className="theme-value",
                         ),
                     ],
                 )

@@ -108,6 +108,34 @@ def children_values(engine: Engine, parent: str, measures: list[str], start: dat
     return result
 
 
+CHILDREN_DIMENSION_VALUES = (
+    select(regions.c.code, regions.c.name, func.sum(rollups.c.count), func.sum(rollups.c.total))
+    .join(rollups, rollups.c.region_code == regions.c.code)
+    .where(
+        regions.c.parent_code == bindparam("parent"),
+        rollups.c.grain == "day",
+        rollups.c.measure == bindparam("measure"),
+        rollups.c.dimension.in_(bindparam("dimensions", expanding=True)),
+        *_IN_WINDOW,
+    )
+    .group_by(regions.c.code, regions.c.name)
+)
+
+
+@versioned
+def children_dimension_values(
+    engine: Engine, parent: str, measure: str, dimensions: tuple[str, ...], start: datetime, end: datetime
+) -> dict:
+    """{child code: {"name", "count", "total"}} of a measure's rows of some of its dimensions only, for each child of
+    a region (a map theme whose measure mixes what may not be added up: people served and monitoring points)."""
+    parameters = {"parent": parent, "measure": measure, "dimensions": list(dimensions), "start": start, "end": end}
+    with engine.connect() as connection:
+        return {
+            code: {"name": name, "count": int(n), "total": float(total)}
+            for code, name, n, total in connection.execute(CHILDREN_DIMENSION_VALUES, parameters)
+        }
+
+
 # The same as the boards' (dashboard/board_queries.py), for the data of a region and below it.
 FRESHNESS = FEED_FRESHNESS.where(feed_freshness.c.region_code.between(*_IN_SCOPE))
 

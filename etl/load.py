@@ -8,7 +8,9 @@ from datetime import datetime
 from functools import lru_cache
 from operator import itemgetter
 
+import numpy as np
 import orjson
+import pandas as pd
 import psycopg
 from sqlalchemy import Connection, DateTime, Table, literal, select
 
@@ -190,6 +192,29 @@ def _remembering(table: Table, column: str, convert):
     return convert
 
 
+# From this many values on, a datetime column is formatted by numpy in one call: 0.3 s for 300,000 distinct
+# moments against 0.95 s one isoformat at a time (a big export's event, due and closing times never repeat).
+VECTOR_TIMES = 1000
+
+
+def sqlite_datetimes(values: list) -> list[str | None] | None:
+    """What ``sqlite_datetime`` gives for each value, computed by numpy; None when the values are not all naive
+    or UTC datetimes (or None), for the caller to convert them one by one."""
+    if not {type(value) for value in values} <= {datetime, type(None)}:
+        return None  # pandas would read text as a date too, which the one-by-one converter refuses
+    try:
+        index = pd.DatetimeIndex(values)
+    except (TypeError, ValueError):  # mixed zones, or not datetimes
+        return None
+    if index.tz is not None:
+        if str(index.tz) != "UTC":
+            return None
+        index = index.tz_localize(None)
+    text = np.datetime_as_string(index.values, unit="us").tolist()
+    missing = index.isna()
+    return [None if gone else t[:10] + " " + t[11:] for t, gone in zip(text, missing.tolist(), strict=True)]
+
+
 def _sqlite_columns(connection: Connection, table: Table, rows, columns) -> dict[str, list]:
     """Each column's values in SQLite's storage formats, built column by column (C-level loops)."""
     dialect = connection.dialect
@@ -197,19 +222,22 @@ def _sqlite_columns(connection: Connection, table: Table, rows, columns) -> dict
     for column in columns:
         convert = _remembering(table, column, table.c[column].type.dialect_impl(dialect).bind_processor(dialect))
         raw = [row[column] for row in rows]
-        if convert and column in BOOKKEEPING and raw.count(raw[0]) == len(raw):
+        vector = convert is not None and len(raw) >= VECTOR_TIMES and isinstance(table.c[column].type, DateTime)
+        if vector and column not in BOOKKEEPING and (formatted := sqlite_datetimes(raw)) is not None:
+            values[column] = formatted
+        elif convert and column in BOOKKEEPING and raw.count(raw[0]) == len(raw):
             values[column] = [convert(raw[0])] * len(raw)  # one load time for the batch: converted once
         else:
             values[column] = list(map(convert, raw)) if convert else raw
     return values
 
 
-def _sqlite_insert(cursor, quote, table: str, values: dict[str, list]) -> None:
+def sqlite_insert(cursor, quote, table: str, values: dict[str, list], conflict: str = "") -> None:
     """INSERT INTO ``table`` (names quoted by ``quote``) rows given column by column, as many rows per
     statement as SQLite's parameter limit allows: executing one statement per row cost more than the rows
     themselves (500k readings: 2.3 s one per statement, 1.45 s about 140 per statement). A bookkeeping column
     holding one value for the whole batch (the loader stamps it) is bound once per statement, every row naming
-    the same numbered parameter."""
+    the same numbered parameter. ``conflict`` follows the VALUES (an ON CONFLICT clause)."""
     length = len(next(iter(values.values())))
     if not length:
         return
@@ -225,7 +253,7 @@ def _sqlite_insert(cursor, quote, table: str, values: dict[str, list]) -> None:
             "(" + ", ".join([*(f"?{row * width + n}" for n in range(1, width + 1)), *after]) + ")"
             for row in range(rows)
         )
-        return f"INSERT INTO {quote(table)} ({names}) VALUES {', '.join(tuples)}"
+        return f"INSERT INTO {quote(table)} ({names}) VALUES {', '.join(tuples)} {conflict}"
 
     def parameters(start: int, rows: int) -> list:
         flat = [None] * (rows * width)
@@ -245,7 +273,7 @@ def _sqlite_append(connection: Connection, table: Table, rows, columns) -> bool:
     q = lambda name: _quoted(connection, name)  # noqa: E731
     cursor = connection.connection.driver_connection.cursor()
     try:
-        _sqlite_insert(cursor, q, table.name, _sqlite_columns(connection, table, rows, columns))
+        sqlite_insert(cursor, q, table.name, _sqlite_columns(connection, table, rows, columns))
     finally:
         cursor.close()
     return True
@@ -264,7 +292,7 @@ def _sqlite(connection: Connection, table: Table, rows, columns, key, previous) 
         )
         cursor.execute(f"DELETE FROM {q(staging)}")
         positions = {POSITION: list(range(len(rows)))}
-        _sqlite_insert(cursor, q, staging, positions | _sqlite_columns(connection, table, rows, columns))
+        sqlite_insert(cursor, q, staging, positions | _sqlite_columns(connection, table, rows, columns))
         # Read before the merge, which would change the answer.
         existing = [
             (position, bool(differs), *before)

@@ -239,17 +239,33 @@ class Dataset:
 INT32 = 2**31 - 1
 
 
-def _text_check(length: int | None) -> Callable[[Any], tuple[str, str] | None]:
-    def check(value: Any) -> tuple[str, str] | None:
+class _TextCheck:
+    """Whether a text value fits a column of ``length`` characters (None: any length) and holds no NUL."""
+
+    def __init__(self, length: int | None) -> None:
+        self.length = length
+
+    def __call__(self, value: Any) -> tuple[str, str] | None:
         if not isinstance(value, str):
             return None
         if "\x00" in value:
             return "invalid value", "含有 NUL 字符（\\x00），数据库无法保存"
-        if length is not None and len(value) > length:
-            return "too long", f"长 {len(value)} 个字符，超过 {length} 个字符"
+        if self.length is not None and len(value) > self.length:
+            return "too long", f"长 {len(value)} 个字符，超过 {self.length} 个字符"
         return None
 
-    return check
+    def all_fit(self, values) -> bool:
+        """Whether every one of many text values fits (one C-level pass each for length and NUL)."""
+        values = list(values)
+        if not values:
+            return True
+        if self.length is not None and max(map(len, values)) > self.length:
+            return False
+        return "\x00" not in "".join(values)
+
+
+def _text_check(length: int | None) -> Callable[[Any], tuple[str, str] | None]:
+    return _TextCheck(length)
 
 
 def _integer_check(value: Any) -> tuple[str, str] | None:

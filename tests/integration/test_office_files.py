@@ -206,3 +206,49 @@ def test_a_file_without_the_mapped_header_goes_to_failed_with_the_reason(county)
     report, stored, kept = load(county)
     assert stored == {} and [kind_of(row.reason) for row in kept] == ["header not found"]
     assert kept[0].location == "other.csv" and (drops / "failed" / "other.csv").exists()
+
+
+def messy_rows(count: int) -> list[list]:
+    """A long export where every kind of value a county writes turns up, good and bad, many times over."""
+    times = ["2026-11-03 14:30:05", "2026年11月3日 9:05", "2026.11.03", "46329.5", "2026-02-30 10:00:00", "", "昨天"]
+    categories = ["矛盾", "纠纷", "请求", "", "其他", " 诉求 "]
+    statuses = ["受理", "办结", "—", "处置中"]
+    scores = ["", "—", "无", "5", "3.0", "2.5", "9", "x"]
+    codes = [VILLAGE, VILLAGE, "990199001999", "abc", f" {VILLAGE} "]
+    rows = []
+    for n in range(count):
+        when = times[n % len(times)] if n % 11 else f"2026-11-{1 + n % 19:02d} {n % 24:02d}:{n % 60:02d}:07"
+        case_id = f"R{n}" if n % 17 else "超长编号" * 20
+        rows.append([case_id, codes[n % 5], when, categories[n % 6], statuses[n % 4], scores[n % 8]])
+    return rows
+
+
+def test_a_long_batch_cleaned_by_columns_loads_and_quarantines_as_row_by_row(tmp_path, monkeypatch):
+    """Batches of at least COLUMNWISE rows have their fields cleaned a column at a time: the same rows load with
+    the same values, and the same rows are quarantined naming the same row, field and reason."""
+    import etl.runner
+
+    outcomes = []
+    for columnwise in (etl.runner.COLUMNWISE, 10**9):
+        monkeypatch.setattr(etl.runner, "COLUMNWISE", columnwise)
+        folder = tmp_path / f"at-{columnwise}"
+        folder.mkdir()
+        fixture = county.__wrapped__(folder)
+        try:
+            place = next(fixture)
+            write_csv(place[2] / "messy.csv", [HEADER, *messy_rows(700)])
+            report, stored, kept = load(place)
+            outcomes.append(
+                (
+                    vars(report.counts),
+                    {key: tuple(row._mapping.values())[:-2] for key, row in stored.items()},
+                    sorted((entry.location, entry.field, entry.reason) for entry in kept),
+                )
+            )
+        finally:
+            fixture.close()
+    (counts, stored, kept), row_by_row = outcomes
+    assert (counts, stored, kept) == row_by_row
+    assert counts["loaded"] > 50 and counts["quarantined"] > 300
+    reasons = " ".join(entry[2] for entry in kept)
+    assert all(kind in reasons for kind in ("invalid value", "too long", "unknown region")), reasons[:500]

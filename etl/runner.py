@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 
 import orjson
 import psycopg
@@ -335,11 +336,12 @@ def _save_state(connection: Connection, feed: Feed, watermark: str | None, now: 
 
 def _missing_columns(feed: Feed, records: list[Record]) -> dict[str, str]:
     """Mapped source columns that no record of the batch has (renamed or missing in this export)."""
-    present = set().union(*(record.data.keys() for record in records)) if records else set()
+    # Asked per column of the first record that has it: a file's records all carry its header's columns, so this
+    # looks at one record, where collecting every record's columns cost a second on a 300,000-row file.
     return {
         target: source
         for target, source in feed.mapping.items()
-        if not source.startswith(("=", "topic:")) and source not in present
+        if not source.startswith(("=", "topic:")) and not any(source in record.data for record in records)
     }
 
 
@@ -547,11 +549,9 @@ def _load_batch(
     issues = list(batch.issues)
     missing = _missing_columns(context.feed, batch.records)
     unique: dict[tuple, tuple[dict, Record]] = {}
-    key = context.dataset.key
-    validated = [] if missing else _validate_all(context, batch.records)
-    for position, record in enumerate(batch.records):
-        if missing:
-            detail = "、".join(f"'{source}'（{target}）" for target, source in missing.items())
+    if missing:
+        detail = "、".join(f"'{source}'（{target}）" for target, source in missing.items())
+        for record in batch.records:
             columns = "、".join(sorted(record.data))
             issues.append(
                 Issue(
@@ -563,14 +563,17 @@ def _load_batch(
                     record.data,
                 )
             )
-            continue
-        row, problem, late = validated[position]
+    stamp = {"loaded_at": context.now, "run_id": context.run_id}
+    identity_of = itemgetter(*context.dataset.key)  # one key column: the value itself, else a tuple
+    for (row, problem, late), record in zip(
+        [] if missing else _validate_all(context, batch.records), batch.records, strict=False
+    ):
         if problem:
             issues.append(Issue(_described(context.feed, record), "", *problem, record.data))
             continue
         counts.late += late
-        row.update(loaded_at=context.now, run_id=context.run_id)
-        identity = tuple(row[k] for k in key)
+        row |= stamp
+        identity = identity_of(row)
         if identity in unique:
             counts.duplicates += 1  # the same row twice in one batch, e.g. an MQTT redelivery
         unique[identity] = (row, record)

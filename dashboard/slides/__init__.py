@@ -100,6 +100,32 @@ def day_label(moment) -> str:
     return f"{local.month}月{local.day}日"
 
 
+def short_day(moment) -> str:
+    """The local day of a warehouse time (a datetime, or its ISO text from the cache) as 11-24."""
+    moment = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    return f"{moment.astimezone(LOCAL):%m-%d}" if moment else ""
+
+
+def dated_list(rows: list[dict], status_of: Callable[[dict], str], settled: tuple[str, ...], kind: str) -> html.Ul:
+    """One line per row: its day, its title and its state (in the settled colour once ``settled``, else as open)."""
+    return html.Ul(
+        className=f"case-list {kind}-list",
+        children=[
+            html.Li(
+                [
+                    html.Span(short_day(row["time"]), className="case-date"),
+                    html.Span(row["title"], className="case-title"),
+                    html.Span(
+                        status_of(row),
+                        className="case-status" + ("" if row["status"] in settled else " in_progress"),
+                    ),
+                ]
+            )
+            for row in rows
+        ],
+    )
+
+
 def calendar_month(window: Window) -> tuple:
     """[start, end) of the current local calendar month, as UTC bucket starts (boards report by month)."""
     return window.calendar_month, window.tomorrow

@@ -1,13 +1,10 @@
 """清廉乡村 · 曝光台: the village's newest integrity cases and publicly named problems, each with its state, in the
 rotation only while the village has any (dashboard/pages/board.py)."""
 
-from datetime import datetime
-
 from dash import html
 
 from dashboard.board_queries import village_integrity
-from dashboard.panels import LOCAL
-from dashboard.slides import QUIET, Slide, private_topics_of
+from dashboard.slides import QUIET, Slide, dated_list, private_topics_of
 
 CLEAN_STATUS = {"received": "已受理", "in_progress": "核查中", "closed": "已办结", "rated": "已办结"}
 # A named problem is closed once corrected: villagers read whether it was put right.
@@ -15,30 +12,9 @@ EXPOSURE_STATUS = {"received": "已曝光", "in_progress": "整改中", "closed"
 SETTLED = ("closed", "rated")  # shown in the settled colour, the rest as still open
 
 
-def _day(moment) -> str:
-    """The local day of a warehouse time (a datetime, or its ISO text from the cache)."""
-    moment = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
-    return f"{moment.astimezone(LOCAL):%m-%d}" if moment else ""
-
-
-def _items(rows: list[dict], names: dict[str, str]) -> html.Ul:
-    """One line per case: its day, its title and its state."""
-    return html.Ul(
-        className="case-list integrity-list",
-        children=[
-            html.Li(
-                [
-                    html.Span(_day(row["time"]), className="case-date"),
-                    html.Span(row["title"], className="case-title"),
-                    html.Span(
-                        names.get(row["status"], ""),
-                        className="case-status" + ("" if row["status"] in SETTLED else " in_progress"),
-                    ),
-                ]
-            )
-            for row in rows
-        ],
-    )
+def _status(names: dict[str, str]):
+    """A row's state in a list's own words."""
+    return lambda row: names.get(row["status"], "")
 
 
 def render(context):
@@ -50,10 +26,10 @@ def render(context):
     if not clean and not exposure:
         return [html.Div("本村暂无清廉乡村和曝光台事项", className=f"slide-empty {QUIET}")]
     parts = []
-    if clean:
-        parts += [html.H3("清廉乡村", className="slide-subtitle"), _items(clean, CLEAN_STATUS)]
-    if exposure:
-        parts += [html.H3("曝光台", className="slide-subtitle"), _items(exposure, EXPOSURE_STATUS)]
+    for title, rows, names in (("清廉乡村", clean, CLEAN_STATUS), ("曝光台", exposure, EXPOSURE_STATUS)):
+        if rows:
+            parts += [html.H3(title, className="slide-subtitle")]
+            parts.append(dated_list(rows, _status(names), SETTLED, "integrity"))
     return parts
 
 

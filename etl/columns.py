@@ -44,7 +44,7 @@ def cleaned_column(
         rest = distinct.difference(plain)
     elif field.parse is _TIME and len(distinct) >= VECTOR_TIMES:
         times = _export_times(distinct)
-        good.update(times)
+        _sort_out(times, fits, good, bad)
         rest = distinct.difference(times)
     for raw in rest:
         try:
@@ -64,7 +64,7 @@ def cleaned_column(
 
 
 def _sort_out(cleaned: dict, fits: Callable | None, good: dict, bad: dict) -> None:
-    """Put each cleaned text into ``good``, or its problem into ``bad`` when it does not fit its column; the
+    """Put each cleaned value into ``good``, or its problem into ``bad`` when it does not fit its column; the
     column's check looks at all of them at once where it can (``all_fit``), value by value only if some fail."""
     all_fit = getattr(fits, "all_fit", None)
     if fits is None or (all_fit is not None and all_fit(cleaned.values())):

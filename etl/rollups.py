@@ -110,8 +110,11 @@ def _hourly(dataset: Dataset, rows: Sequence[dict], keep=None) -> pd.DataFrame:
     for measure in dataset.measures:
         hours = hours_of[measure.time]
         chosen = hours.notna()
-        if measure.where is not None:
-            chosen &= np.fromiter((bool(measure.where(row)) for row in rows), dtype=bool, count=len(rows))
+        if measure.where is not None:  # asked only of rows that have the measure's time, as a condition expects
+            where, timed = measure.where, chosen.tolist()
+            chosen &= np.fromiter(
+                (has and bool(where(row)) for row, has in zip(rows, timed, strict=True)), dtype=bool, count=len(rows)
+            )
         if keep is not None:
             counties = codes.str.slice(0, 6)
             chosen &= np.fromiter(

@@ -42,3 +42,23 @@ def test_the_pandas_path_and_the_loop_give_the_same_rows_in_key_order(grain):
         assert (left[7], left[8]) == (right[7], right[8])
     regions = {row[2] for row in big}
     assert {"990101000000", "990100000000", "990000000000", "990102000000"} <= regions
+
+
+def test_a_measure_condition_is_asked_only_of_rows_that_have_its_time():
+    """A condition may read the measure's time column (as cases.closed_on_time does): a row without that time is
+    never asked, so the condition need not guard against None."""
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from etl.dataset import Measure
+    from etl.datasets import datasets
+    from etl.rollups import _hourly
+
+    morning = Measure("test.closed_mornings", time="closed_at", where=lambda row: row["closed_at"].hour < 12)
+    dataset = replace(datasets()["cases"], measures=(morning,))
+    rows = [
+        {"region_code": "990101001001", "closed_at": datetime(2026, 3, 1, 3 + 2 * n, tzinfo=UTC) if n % 2 else None}
+        for n in range(10)
+    ]
+    stats = _hourly(dataset, rows)
+    assert stats["count"].sum() == 2  # closed at 05:00, 09:00, 13:00, 17:00 and 21:00: two before noon

@@ -167,8 +167,10 @@ def test_an_alert_shows_on_the_screens_is_acknowledged_on_alerts_and_the_screens
         "/未消除告警\\s*0\\s*条/.test(document.querySelector('#panel-security .panel-body').innerText)", timeout=30000
     )
     assert "BIN-T1" not in _ticker(township) and "摄像头离线" not in _ticker(township)
+    # The slide that was showing when it went quiet may stay up until the next turn; from then on it is passed over.
+    board.wait_for_function(f"{ACTIVE_SLIDE} !== 'alerts'", timeout=10000)
     seen = set()
-    for _ in range(60):  # a whole rotation and more (nine slides, one a second)
+    for _ in range(60):  # a whole rotation and more (eleven slides, two of them quiet, one a second)
         seen.add(board.evaluate(ACTIVE_SLIDE))
         board.wait_for_timeout(200)
     assert "alerts" not in seen and {"village_affairs", "environment", "requests", "publicity"} <= seen, seen

@@ -216,10 +216,15 @@ def _value(theme: dict, value: dict) -> float:
 RAMP = ("#0b2a45", "#0f4470", "#13629b", "#1b83c4", "#33a8e6", "#6fd3ff")
 
 
+THEME_DECIMALS = 4
+
+
 def _theme(theme: dict, values: dict) -> dict:
     """A theme's numbers per child region, its colours and its legend: what it shows and in which unit, each
     colour with the value it starts at, from 0 to the largest."""
-    numbers = {code: _value(theme, v) for code, v in values.items()}
+    # Rounded: a mean or a share written out in full (100/7 = 14.285714285714286) is a run of digits that reads as
+    # a phone or ID number, and four decimals are more than a colour or a tooltip needs.
+    numbers = {code: round(_value(theme, v), THEME_DECIMALS) for code, v in values.items()}
     top = theme.get("top") or max(numbers.values(), default=0)
     steps = len(RAMP) - 1
     legend = [

@@ -198,14 +198,20 @@ def _remembering(table: Table, column: str, convert):
 VECTOR_TIMES = 1000
 
 
+def naive_or_utc(values: list) -> bool:
+    """Whether every value is a naive or UTC datetime, or None: what may be handed to pandas as moments in one
+    call. Text would be read as a date by pandas, and a moment in another zone equals its UTC twin (so it would
+    share its text or hour): such columns go one by one."""
+    if not {type(value) for value in values} <= {datetime, type(None)}:
+        return False
+    return {value.tzinfo for value in values if value is not None} <= {None, UTC}
+
+
 def sqlite_datetimes(values: list) -> list[str | None] | None:
     """What ``sqlite_datetime`` gives for each value, each distinct value formatted once (by numpy when there are
     many); None when the values are not all naive or UTC datetimes (or None), for the caller to convert them one
     by one."""
-    if not {type(value) for value in values} <= {datetime, type(None)}:
-        return None  # pandas would read text as a date too, which the one-by-one converter refuses
-    # A moment in another zone equals its UTC twin, so it would share its text: such columns go one by one.
-    if not {value.tzinfo for value in values if value is not None} <= {None, UTC}:
+    if not naive_or_utc(values):
         return None
     distinct = set(values)
     if len(distinct) < VECTOR_TIMES:

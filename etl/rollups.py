@@ -9,6 +9,7 @@ days, prefectures and provinces by combining their counties' rollups (never from
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
@@ -18,7 +19,7 @@ import pandas as pd
 from sqlalchemy import Connection, and_, delete, func, insert, literal, or_, select
 
 from etl.dataset import Dataset, Measure
-from etl.load import Upserted, sqlite_insert
+from etl.load import Upserted, naive_or_utc, sqlite_insert
 from etl.warehouse.schema import regions, rollups
 
 ROLLUP_KEY = tuple(column.name for column in rollups.primary_key.columns)
@@ -147,14 +148,10 @@ def _hourly(dataset: Dataset, rows: Sequence[dict], keep=None) -> pd.DataFrame:
 def _epoch_hours(moments: list) -> pd.Series:
     """The epoch hour of each time (float, NaN where there is none), as ``epoch_hour`` gives it: in one pandas
     call when they are all UTC or naive (a naive time is UTC, as SQLite hands them back), else one by one."""
-    if {type(moment) for moment in moments} <= {datetime, type(None)}:
-        try:
-            index = pd.DatetimeIndex(moments)
-        except (TypeError, ValueError):  # times in several zones
-            index = None
-        if index is not None and (index.tz is None or str(index.tz) == "UTC"):
-            seconds = index.as_unit("s").asi8
-            return pd.Series(np.where(index.isna(), np.nan, seconds // 3600), dtype=float)
+    if naive_or_utc(moments):
+        with contextlib.suppress(TypeError, ValueError):  # naive and UTC moments together: one by one
+            seconds = pd.DatetimeIndex(moments).as_unit("s")
+            return pd.Series(np.where(seconds.isna(), np.nan, seconds.asi8 // 3600), dtype=float)
     return pd.Series([np.nan if moment is None else epoch_hour(moment) for moment in moments], dtype=float)
 
 

@@ -23,7 +23,7 @@ from dashboard.auth.viewer import forbid, sees, view_scope
 from dashboard.codec import decode, encode
 from dashboard.flight import once
 from etl.warehouse.accounts import scope_holds
-from etl.warehouse.db import current_version
+from etl.warehouse.db import read_version
 from etl.warehouse.settings import Settings
 
 cache = Cache()
@@ -48,8 +48,7 @@ def warehouse_version(engine: Engine) -> int:
     """The warehouse version now: read once per request (one single-row read), then remembered for it."""
     if has_request_context() and "warehouse_version" in g:
         return g.warehouse_version
-    with engine.connect() as connection:
-        version = current_version(connection)
+    version = read_version(engine)
     if has_request_context():
         g.warehouse_version = version
     return version

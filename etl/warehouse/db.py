@@ -110,3 +110,25 @@ def bump_version(connection: Connection) -> int:
 def current_version(connection: Connection) -> int:
     """The warehouse version: it increases with every committed write."""
     return connection.execute(select(warehouse_version.c.version).where(warehouse_version.c.id == 1)).scalar_one()
+
+
+# Constant SQL, read through the driver: the screens ask for the version once per request, and building and
+# compiling a Core statement each time cost 75 µs of a ~0.9 ms refresh, the driver's cursor 9 µs.
+_VERSION_SQL = f"SELECT version FROM {warehouse_version.name} WHERE id = 1"
+
+
+def read_version(engine: Engine) -> int:
+    """The warehouse version now, from a pooled connection of ``engine`` (outside any transaction of ours)."""
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        try:
+            cursor.execute(_VERSION_SQL)
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+    finally:
+        connection.close()
+    if row is None:
+        raise LookupError("warehouse_version 表没有版本行：请先运行 ruralbrain migrate")
+    return row[0]

@@ -6,7 +6,7 @@ from shapely.geometry import box
 from sqlalchemy import select
 
 from etl.regions import fill_schematic, load_boundaries, load_hierarchy
-from etl.warehouse.db import current_version, make_engine, migrate, migrations_current
+from etl.warehouse.db import bump_version, current_version, make_engine, migrate, migrations_current, read_version
 from etl.warehouse.schema import quarantine, regions
 from geo.boundaries import BoundariesRead, BoundaryFeature
 from geo.hierarchy import HierarchyRead, RegionRecord
@@ -48,3 +48,21 @@ def test_migrate_and_round_trip_hierarchy_with_geometry(postgres_url):
     assert tuple(kept[:2]) == ("codes.csv，第 9 行", "code") and "99x" in kept.raw
     assert version == 3  # hierarchy, boundary and schematic cells: three committed writes
     engine.dispose()
+
+
+def test_screens_read_of_the_version_follows_every_commit(postgres_url):
+    """On PostgreSQL too the driver-level read the screens use sees committed bumps only, and leaves no
+    transaction open on the pooled connection (the next read sees the next commit)."""
+    loader = make_engine(postgres_url)
+    migrate(loader)
+    screens = make_engine(postgres_url, autocommit=True)
+    before = read_version(screens)
+    with loader.begin() as connection:
+        bump_version(connection)
+        assert read_version(screens) == before
+    assert read_version(screens) == before + 1
+    with loader.begin() as connection:
+        bump_version(connection)
+    assert read_version(screens) == read_version(loader) == before + 2
+    screens.dispose()
+    loader.dispose()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -19,6 +17,7 @@ from dashboard.panels import LOCAL, Window, number, panels
 from dashboard.pilot_queries import children_pilot_shares
 from dashboard.plain import compact
 from dashboard.queries import children_dimension_values, children_values, latest_cases, measure_totals
+from dashboard.recent import Recent
 from etl.warehouse.db import as_utc
 
 # The map's themes (rotated in kiosk mode): a headline measure per area, over the last 30 days; "value" is the
@@ -90,11 +89,8 @@ class Content:
     version: int | None = None  # the warehouse version it was computed from (the heartbeat reports it)
 
 
-# The last contents this process served, under the same version and minute as the shared cache: a wall of
-# screens refreshing the same scope is answered from memory, without reading and unpickling a cache entry.
-RECENT = 256
-_recent: OrderedDict = OrderedDict()
-_recent_lock = threading.Lock()
+# The last contents this process served, under the same version and minute as the shared cache.
+_recent = Recent(256)
 
 
 def content_for(
@@ -104,18 +100,13 @@ def content_for(
     ``private`` topic are shown by their topic only."""
     minute = minute_of(now)
     version = warehouse_version(engine)
-    key = (str(engine.url), version, scope, shown, names, minute, private)
-    with _recent_lock:
-        content = _recent.get(key)
-    if content is None:
+
+    def render() -> Content:
         data = screen_content(engine, scope, shown, names, minute, private)
         text = orjson.dumps(data).decode()
-        content = Content(data, text, hashlib.sha1(text.encode()).hexdigest()[:16], version)
-        with _recent_lock:
-            _recent[key] = content
-            while len(_recent) > RECENT:
-                _recent.popitem(last=False)
-    return content
+        return Content(data, text, hashlib.sha1(text.encode()).hexdigest()[:16], version)
+
+    return _recent.get((str(engine.url), version, scope, shown, names, minute, private), render)
 
 
 def payload(content: Content, now: datetime, shown: str | None = None) -> dict:

@@ -5,15 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import dash
+import orjson
 from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, html
 from flask import current_app
+from plotly.io.json import to_json_plotly
 
 from dashboard import validate
+from dashboard.auth.viewer import view_scope
 from dashboard.board_queries import feed_freshness
 from dashboard.cache import warehouse_version
 from dashboard.freshness import freshness_label
 from dashboard.kiosk import canvas, error_screen, seconds, version_marker
 from dashboard.panels import Window
+from dashboard.recent import Recent
 from dashboard.regions import Region, ancestors, get_region, root_region
 from dashboard.slides import Context, slides
 from geo.codes import CodeError, is_within, normalize_code
@@ -22,6 +26,10 @@ from layouts.profiles import profile_for
 dash.register_page(
     __name__, path_template="/board/<village>", title="乡村大脑 · 村级电子屏", access="screen", ids=("board-", "part")
 )
+
+
+# The boards' latest refresh answers, by village, slides, orientation, version and the village's minute.
+_answers = Recent(512)
 
 
 def _context():
@@ -161,9 +169,18 @@ def refresh(_tick, scope, ids):
     profile = scope.get("profile")
     orientation = profile_for("board", profile if isinstance(profile, str) else None).orientation
     context = Context(engine, region, Window.at(datetime.now(UTC)), settings, orientation)
-    fresh = feed_freshness(engine)
-    contents = [_slide_content(context, name, fresh) for name in names]
-    return [c[0] for c in contents], [c[1] for c in contents], [c[2] for c in contents]
+
+    def render() -> tuple[list, list, list]:
+        fresh = feed_freshness(engine)
+        contents = [_slide_content(context, name, fresh) for name in names]
+        # As plain JSON values, encoded once: Dash's encoder walks a component tree in Python on every answer.
+        outputs = [[c[0] for c in contents], [c[1] for c in contents], [c[2] for c in contents]]
+        return orjson.loads(to_json_plotly(outputs))
+
+    # The same answer for every board of a village (and viewer scope) until the next load or its next minute.
+    key = (str(engine.url), warehouse_version(engine), view_scope(), region.code, names, orientation, context.minute())
+    bodies, labels, classes = _answers.get(key, render)
+    return bodies, labels, classes
 
 
 # Rotation runs in the browser (no request): the next slide every period, paused while someone touches the

@@ -10,6 +10,7 @@ import orjson
 from dash import html
 
 from dashboard.alert_queries import acknowledgement, open_alert_list, since_text
+from dashboard.auth.viewer import view_scope
 from dashboard.board_queries import feed_freshness
 from dashboard.cache import versioned, warehouse_version
 from dashboard.freshness import freshness_label
@@ -106,7 +107,9 @@ def content_for(
         text = orjson.dumps(data).decode()
         return Content(data, text, hashlib.sha1(text.encode()).hexdigest()[:16], version)
 
-    return _recent.get((str(engine.url), version, scope, shown, names, minute, private), render)
+    # The viewer's scope too, as in every cache key (dashboard/cache.py): no answer made for one viewer is served
+    # to another, whatever a content holds now or later.
+    return _recent.get((str(engine.url), version, view_scope(), scope, shown, names, minute, private), render)
 
 
 def payload(content: Content, now: datetime, shown: str | None = None) -> dict:

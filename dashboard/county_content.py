@@ -109,7 +109,7 @@ def content_for(
 
     # The viewer's scope too, as in every cache key (dashboard/cache.py): no answer made for one viewer is served
     # to another, whatever a content holds now or later.
-    return _recent.get((str(engine.url), version, view_scope(), scope, shown, names, minute, private), render)
+    return _recent.get((engine, version, view_scope(), scope, shown, names, minute, private), render)
 
 
 def payload(content: Content, now: datetime, shown: str | None = None) -> dict:

@@ -34,8 +34,3 @@ class Recent:
             while len(self._answers) > self.size:
                 self._answers.popitem(last=False)
         return answer
-
-    def clear(self) -> None:
-        """Forget every answer."""
-        with self._lock:
-            self._answers.clear()

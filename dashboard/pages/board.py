@@ -28,7 +28,7 @@ dash.register_page(
 )
 
 
-# The boards' latest refresh answers, by village, slides, orientation, version and the village's minute.
+# The boards' latest refresh answers, by village, slides, orientation, viewer scope, version and the village's minute.
 _answers = Recent(512)
 
 
@@ -178,9 +178,8 @@ def refresh(_tick, scope, ids):
         return orjson.loads(to_json_plotly(outputs))
 
     # The same answer for every board of a village (and viewer scope) until the next load or its next minute.
-    key = (str(engine.url), warehouse_version(engine), view_scope(), region.code, names, orientation, context.minute())
-    bodies, labels, classes = _answers.get(key, render)
-    return bodies, labels, classes
+    key = (engine, warehouse_version(engine), view_scope(), region.code, names, orientation, context.minute())
+    return _answers.get(key, render)
 
 
 # Rotation runs in the browser (no request): the next slide every period, paused while someone touches the

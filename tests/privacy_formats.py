@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 
@@ -74,3 +75,37 @@ def leaks(text: str) -> list[str]:
     flat = normalised(text)
     planted = [digits for _written, digits in FORMATS if digits in flat]
     return planted + _PERSONAL.findall(flat)
+
+
+# The keys of those ids in a JSON answer (the store of the digest on screen is screen-shown).
+_ID_KEYS = {"end_id", "digest", "same", "shown", "screen-shown"}
+
+
+def response_leaks(body: str) -> list[str]:
+    """Every leak in a response body as its reader gets it: a JSON answer value by value (escapes decoded, JSON
+    text inside a value read as JSON, random ids left out), so no escape's hex digits join the data beside them;
+    anything else (a page) as text."""
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return leaks(NOT_DATA.sub("", body))
+    return [found for value in _values(answer) for found in leaks(value)]
+
+
+def _values(data, key: str | None = None):
+    """The scalar values of decoded JSON as text, those under an id's key left out."""
+    if key in _ID_KEYS:
+        return
+    if isinstance(data, dict):
+        for name, value in data.items():
+            yield from _values(value, name)
+    elif isinstance(data, list):
+        for value in data:
+            yield from _values(value)
+    elif isinstance(data, str) and data[:1] in ("{", "["):
+        try:
+            yield from _values(json.loads(data))
+        except ValueError:
+            yield data
+    elif data is not None:
+        yield str(data)

@@ -132,7 +132,6 @@ class FileDrop:
         """Files ready in the folder, oldest first (modification time, then name): settled, or marked done."""
         if not self.folder.is_dir():
             raise SourceError(f"文件来源 {self.folder}：文件夹不存在")
-        now = self.clock()
         ready = []
         for path in {p for pattern in self.patterns for p in self.folder.glob(pattern)}:
             # "~$x.xlsx" is Excel's lock file and dot files are uploads in progress, not data.
@@ -144,8 +143,10 @@ class FileDrop:
             if self.done_suffix:
                 if not path.with_name(path.name + self.done_suffix).exists():
                     continue
-            elif 0 <= now - status.st_mtime < self.settle_seconds:
-                continue  # a time ahead of ours is another host's clock, not a file being written now
+            elif abs(self.clock() - status.st_mtime) < self.settle_seconds:
+                # A moment ahead of our clock is a write since we read it: an upload going on here. Further
+                # ahead than the settle time is another host's clock, and such a file would never settle.
+                continue
             ready.append((status.st_mtime, path.name, path))
         return [path for *_, path in sorted(ready)]
 

@@ -245,6 +245,27 @@ def test_a_file_still_changing_is_not_taken_until_it_settles(tmp_path):
     assert len(only_batch(source).records) == 2
 
 
+def test_a_file_written_just_after_the_clock_was_read_is_not_taken(tmp_path):
+    """The run reads its clock, and the upload writes again before the file's time is read: the file looks a
+    moment younger than now. That is an upload going on here, not another host's clock (a flaky CI failure:
+    a run loaded the first 253 rows of a file still being written)."""
+    clock = [1_000_000.0]
+    source = drop(tmp_path, settle_seconds=10)
+    source.clock = lambda: clock[0]
+    write(source, "cases.csv", "\n".join([HEADER, *ROWS]).encode(), mtime=clock[0] + 0.001)
+    assert list(source.batches(None)) == []
+    clock[0] += 10.002
+    assert len(only_batch(source).records) == 2
+
+
+def test_a_file_from_a_clock_far_ahead_is_taken(tmp_path):
+    clock = [1_000_000.0]
+    source = drop(tmp_path, settle_seconds=10)
+    source.clock = lambda: clock[0]
+    write(source, "cases.csv", "\n".join([HEADER, *ROWS]).encode(), mtime=clock[0] + 3600)
+    assert len(only_batch(source).records) == 2  # another host's clock, an hour ahead: it would never settle
+
+
 def test_a_companion_marker_says_a_file_is_complete(tmp_path):
     source = drop(tmp_path, done_suffix=".ok", settle_seconds=3600)
     write(source, "cases.csv", "\n".join([HEADER, *ROWS]).encode())

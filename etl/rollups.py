@@ -10,9 +10,11 @@ days, prefectures and provinces by combining their counties' rollups (never from
 from __future__ import annotations
 
 import contextlib
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
+from operator import itemgetter
 
 import numpy as np
 import pandas as pd
@@ -23,6 +25,8 @@ from etl.load import Upserted, naive_or_utc, sqlite_insert
 from etl.warehouse.schema import regions, rollups
 
 ROLLUP_KEY = tuple(column.name for column in rollups.primary_key.columns)
+# A rollup row's values, in the order the writer takes them.
+COLUMNS = ("grain", "bucket", "region_code", "measure", "dimension", "count", "total", "min", "max")
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -103,46 +107,97 @@ def _hourly(dataset: Dataset, rows: Sequence[dict], keep=None) -> pd.DataFrame:
     """Epoch hour × own region × measure × dimension statistics (count, total, min, max) of ``rows``.
 
     ``keep(hour, county)`` says whether a row in that epoch hour and county is counted. A measure's condition
-    is a function of a row, asked in Python; the epoch hours and the statistics are computed by pandas.
+    is a function of a row, asked in Python; the rest is numpy: every measure's rows are gathered, then grouped
+    at once (``_grouped``).
     """
-    parts = []
-    codes = pd.Series([row["region_code"] for row in rows], dtype=object)
+    codes, code_labels = _sorted_codes([row["region_code"] for row in rows])
     hours_of = {column: _epoch_hours([row[column] for row in rows]) for column in {m.time for m in dataset.measures}}
+    regions = code_labels[codes].tolist() if keep is not None else None
+    gathered: dict[str, list] = defaultdict(list)
     for measure in dataset.measures:
-        hours = hours_of[measure.time]
-        chosen = hours.notna()
-        if measure.where is not None:  # asked only of rows that have the measure's time, as a condition expects
-            where, timed = measure.where, chosen.tolist()
-            chosen &= np.fromiter(
-                (has and bool(where(row)) for row, has in zip(rows, timed, strict=True)), dtype=bool, count=len(rows)
-            )
-        if keep is not None:
-            counties = codes.str.slice(0, 6)
-            chosen &= np.fromiter(
-                (c and keep(int(h), k) for h, k, c in zip(hours.fillna(-1).tolist(), counties, chosen, strict=True)),
-                dtype=bool,
-                count=len(rows),
-            )
-        if not chosen.any():
+        hours = hours_of[measure.time].to_numpy()
+        picked = _picked(measure, rows, hours, keep, regions)
+        if not len(picked):
             continue
-        picked = np.flatnonzero(chosen.to_numpy())
-        picked_rows = [rows[i] for i in picked] if "{" in measure.name or measure.dimension or measure.value else ()
-        nan = float("nan")
-        column = {
-            "bucket": hours.to_numpy()[picked].astype("int64"),
-            "code": codes.to_numpy()[picked],
-            "measure": _names(measure.name, picked_rows),
-            "dimension": [_text(row[measure.dimension]) for row in picked_rows] if measure.dimension else "",
-            "v": [nan if row[measure.value] is None else float(row[measure.value]) for row in picked_rows]
-            if measure.value
-            else 1.0,
-        }
-        stats = pd.DataFrame(column).groupby(["bucket", "code", "measure", "dimension"], sort=False)["v"]
-        stats = stats.agg(["count", "sum", "min", "max"]).rename(columns={"sum": "total"}).reset_index()
-        if not measure.value:
-            stats["min"] = stats["max"] = nan
-        parts.append(stats)
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        wanted = "{" in measure.name or measure.dimension or measure.value
+        picked_rows = [rows[i] for i in picked.tolist()] if wanted else ()
+        names = _names(measure.name, picked_rows)
+        gathered["bucket"].append(hours[picked].astype(np.int64))
+        gathered["code"].append(codes[picked])
+        gathered["measure"].append(np.array([names] * len(picked) if isinstance(names, str) else names, dtype=object))
+        dimensions = _dimensions(picked_rows, measure.dimension) if measure.dimension else [""] * len(picked)
+        gathered["dimension"].append(np.array(dimensions, dtype=object))
+        if measure.value:
+            value = measure.value
+            numbers = np.array([np.nan if row[value] is None else float(row[value]) for row in picked_rows])
+            gathered["v"].append(numbers)
+            gathered["extreme"].append(numbers)
+        else:  # a count: each row is 1, and it has no extremes
+            gathered["v"].append(np.ones(len(picked)))
+            gathered["extreme"].append(np.full(len(picked), np.nan))
+    if not gathered:
+        return pd.DataFrame()
+    column = {name: np.concatenate(parts) for name, parts in gathered.items()}
+    keys = [
+        _sorted_codes(column["bucket"]),
+        (column["code"], code_labels),
+        _sorted_codes(column["measure"]),
+        _sorted_codes(column["dimension"]),
+    ]
+    frame = pd.DataFrame({"v": column["v"], "low": column["extreme"], "high": column["extreme"]})
+    # "count" counts the values that are there: a reading without a value is not counted.
+    grouped, found = _grouped(
+        keys, frame, count=("v", "count"), total=("v", "sum"), min=("low", "min"), max=("high", "max")
+    )
+    names = ("bucket", "code", "measure", "dimension")
+    labelled = {name: labels[codes] for name, (codes, labels) in zip(names, found, strict=True)}
+    labelled["bucket"] = labelled["bucket"].astype(np.int64)
+    return pd.DataFrame(
+        {**labelled, **{name: grouped[name].to_numpy() for name in ("count", "total", "min", "max")}}
+    ).astype({"count": np.int64, "total": float, "min": float, "max": float})
+
+
+def _picked(measure: Measure, rows: Sequence[dict], hours: np.ndarray, keep, regions) -> np.ndarray:
+    """The positions of the rows a measure counts: those with its time (epoch ``hours``, NaN for none), meeting
+    its condition, and kept by ``keep(hour, county)`` if given (``regions``: the rows' region codes)."""
+    chosen = ~np.isnan(hours)
+    if measure.where is not None:  # asked only of rows that have the measure's time, as a condition expects
+        timed = np.flatnonzero(chosen)
+        where = measure.where
+        chosen[timed] = np.fromiter((bool(where(rows[i])) for i in timed.tolist()), dtype=bool, count=len(timed))
+    if keep is not None:
+        hour_list = np.nan_to_num(hours, nan=-1).tolist()
+        chosen &= np.fromiter(
+            (c and keep(int(h), k[:6]) for h, k, c in zip(hour_list, regions, chosen.tolist(), strict=True)),
+            dtype=bool,
+            count=len(rows),
+        )
+    return np.flatnonzero(chosen)
+
+
+def _grouped(keys: list[tuple[np.ndarray, np.ndarray]], frame: pd.DataFrame, **how) -> tuple[pd.DataFrame, list]:
+    """``frame`` grouped by several keys, each given as codes numbered in its labels' sorted order, and
+    aggregated as ``how`` says (pandas' named aggregation); with each key's codes per group. The codes are packed
+    into one integer, each in its own base, so grouping by all keys and ordering by them is one integer sort
+    (far cheaper than grouping by four object columns)."""
+    if math.prod(len(labels) for _codes, labels in keys) >= 2**63:  # a batch's distinct values: never near
+        raise ValueError("汇总键的组合超出 64 位整数 [rollup keys overflow]")
+    packed = np.zeros(len(frame), dtype=np.int64)
+    for codes, labels in keys:
+        packed = packed * len(labels) + codes
+    grouped = frame.groupby(packed, sort=True).agg(**how)
+    packed = grouped.index.to_numpy(dtype=np.int64)
+    found = []
+    for _codes, labels in reversed(keys):
+        found.append((packed % len(labels), labels))
+        packed = packed // len(labels)
+    return grouped, found[::-1]
+
+
+def _dimensions(rows: Sequence[dict], column: str) -> list[str]:
+    """The dimension of each row as text ('' for none)."""
+    values = list(map(itemgetter(column), rows))
+    return values if set(map(type, values)) <= {str} else [_text(value) for value in values]
 
 
 def _epoch_hours(moments: list) -> pd.Series:
@@ -208,51 +263,94 @@ SMALL = 2000
 def _rolled(stats: pd.DataFrame, grain: str, upper: set[str]) -> list[tuple]:
     """Rollup rows (ROLLUP_KEY, then count, total, min, max) of one grain at every level, in key order, from
     own-region hourly statistics: each row counted in its region and every region above it that has rollups."""
-    return _rolled_grains(stats, (grain,), upper)[grain]
+    return list(zip(*_rolled_grains(stats, (grain,), upper)[grain].values(), strict=True))
 
 
-GROUP = ["bucket", "region", "measure", "dimension"]
-COMBINED = {"count": "sum", "total": "sum", "low": "min", "high": "max"}
+def _sorted_codes(values) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of values numbered in the values' sorted order (codes sort as the values do), and the
+    distinct values."""
+    codes, labels = pd.factorize(
+        values if isinstance(values, np.ndarray) else np.array(values, dtype=object), sort=True
+    )
+    return codes.astype(np.int64), np.asarray(labels)
 
 
-def _rolled_grains(stats: pd.DataFrame, grains: Iterable[str], upper: set[str]) -> dict[str, list[tuple]]:
-    """``_rolled`` for several grains at once: the regions above each row are found once, and each coarser grain
-    combines the finer one's (far fewer) rows instead of the statistics again."""
+def _rolled_grains(stats: pd.DataFrame, grains: Iterable[str], upper: set[str]) -> dict[str, dict[str, list]]:
+    """``_rolled`` for several grains at once, column by column (COLUMNS), as the writer takes them: the regions
+    above each row are found once, and each coarser grain combines the finer one's (far fewer) rows instead of
+    the statistics again."""
     wanted = set(grains)
     if len(stats) < SMALL:
-        return {grain: _rolled_small(stats, grain, upper) for grain in wanted}
-    ancestors = {code: _ancestors(code, upper) for code in stats["code"].unique()}
-    frame = stats.rename(columns={"min": "low", "max": "high"})
-    frame = frame.assign(region=frame["code"].map(ancestors)).explode("region")
-    found, combined = {}, frame
+        return {grain: _as_columns(_rolled_small(stats, grain, upper)) for grain in wanted}
+    own, own_labels = _sorted_codes(stats["code"].to_numpy(dtype=object))
+    regions, region_labels = _lineages(own, own_labels, upper)
+    depth = len(regions) // len(stats)
+    present = regions >= 0
+    picked = np.repeat(np.arange(len(stats)), depth)[present]
+    measures, measure_labels = _sorted_codes(stats["measure"].to_numpy(dtype=object))
+    dimensions, dimension_labels = _sorted_codes(stats["dimension"].to_numpy(dtype=object))
+    keys = [
+        (stats["bucket"].to_numpy(dtype=np.int64)[picked], None),
+        (regions[present], region_labels),
+        (measures[picked], measure_labels),
+        (dimensions[picked], dimension_labels),
+    ]
+    frame = pd.DataFrame({name: stats[column].to_numpy(dtype=float)[picked] for name, column in SUMMED.items()})
+    found = {}
     for grain in GRAINS[: max(GRAINS.index(g) for g in wanted) + 1]:
-        combined = combined.assign(bucket=_bucket_hours(combined["bucket"], grain))
-        # sorted by the group keys: the rows come out in key order
-        combined = combined.groupby(GROUP)[list(COMBINED)].agg(COMBINED).reset_index()
+        keys[0] = _sorted_codes(_bucket_hours(pd.Series(keys[0][0]), grain).to_numpy(dtype=np.int64))
+        frame, keys = _grouped(keys, frame, **{name: (name, how) for name, how in COMBINED.items()})
+        keys[0] = (keys[0][1][keys[0][0]].astype(np.int64), None)  # the buckets themselves, for the next grain
         if grain in wanted:
-            found[grain] = _tuples(combined, grain)
+            found[grain] = _columns_of(grain, keys, frame)
     return found
 
 
-def _tuples(combined: pd.DataFrame, grain: str) -> list[tuple]:
-    """The rollup rows of a combined frame of one grain."""
-    starts = {hour: from_epoch_hour(hour) for hour in combined["bucket"].unique().tolist()}
-    lows = combined["low"].astype(object).where(combined["low"].notna(), None).tolist()
-    highs = combined["high"].astype(object).where(combined["high"].notna(), None).tolist()
-    return list(
+# The statistics' columns as the combined frame names them, and how each combines.
+SUMMED = {"count": "count", "total": "total", "low": "min", "high": "max"}
+COMBINED = {"count": "sum", "total": "sum", "low": "min", "high": "max"}
+
+
+def _lineages(own: np.ndarray, own_labels: np.ndarray, upper: set[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's region and the regions above it (``_ancestors``), as codes of the sorted regions laid out
+    ``depth`` per row (the longest lineage; -1 pads the shorter ones), and the regions."""
+    lineages = [_ancestors(code, upper) for code in own_labels.tolist()]
+    region_labels = np.array(sorted({region for lineage in lineages for region in lineage}), dtype=object)
+    number = {region: n for n, region in enumerate(region_labels.tolist())}
+    table = np.full((len(lineages), max(map(len, lineages))), -1, dtype=np.int64)
+    for row, lineage in enumerate(lineages):
+        table[row, : len(lineage)] = [number[region] for region in lineage]
+    return table[own].ravel(), region_labels
+
+
+def _columns_of(grain: str, keys: list, frame: pd.DataFrame) -> dict[str, list]:
+    """The rollup rows of one grain, column by column (COLUMNS), from its grouped keys and values."""
+    (buckets, _), *labelled = keys
+    regions, measures, dimensions = (labels[codes].tolist() for codes, labels in labelled)
+    starts = {hour: from_epoch_hour(hour) for hour in np.unique(buckets).tolist()}
+    lows, highs = (frame[name].to_numpy(dtype=float) for name in ("low", "high"))
+    return dict(
         zip(
-            [grain] * len(combined),
-            [starts[hour] for hour in combined["bucket"].tolist()],
-            combined["region"].tolist(),
-            combined["measure"].tolist(),
-            combined["dimension"].tolist(),
-            combined["count"].astype(int).tolist(),
-            combined["total"].astype(float).tolist(),
-            lows,
-            highs,
+            COLUMNS,
+            (
+                [grain] * len(buckets),
+                [starts[hour] for hour in buckets.tolist()],
+                regions,
+                measures,
+                dimensions,
+                frame["count"].to_numpy().astype(np.int64).tolist(),
+                frame["total"].to_numpy(dtype=float).tolist(),
+                np.where(np.isnan(lows), None, lows).tolist(),
+                np.where(np.isnan(highs), None, highs).tolist(),
+            ),
             strict=True,
         )
     )
+
+
+def _as_columns(rows: list[tuple]) -> dict[str, list]:
+    """Rollup rows (tuples in COLUMNS order) column by column."""
+    return {name: [row[n] for row in rows] for n, name in enumerate(COLUMNS)}
 
 
 def _rolled_small(stats: pd.DataFrame, grain: str, upper: set[str]) -> list[tuple]:
@@ -307,12 +405,11 @@ def add_to_rollups(connection: Connection, dataset: Dataset, rows: list[dict], s
     # In key order (grains in name order, each sorted), so that loads adding to the same buckets at once (MQTT
     # workers) lock them in one order and wait for each other instead of deadlocking.
     rolled = _rolled_grains(stats, GRAINS, upper)
-    values = [row for grain in sorted(GRAINS) for row in rolled[grain]]
-    _write(connection, values, add=True)
-    return len(values)
+    columns = {name: [value for grain in sorted(GRAINS) for value in rolled[grain][name]] for name in COLUMNS}
+    _write(connection, columns, add=True)
+    return len(columns["grain"])
 
 
-COLUMNS = ("grain", "bucket", "region_code", "measure", "dimension", "count", "total", "min", "max")
 # Adding to a bucket that exists: counts and totals add up, extremes widen.
 ADD = (
     "ON CONFLICT (grain, bucket, region_code, measure, dimension) DO UPDATE SET "
@@ -322,10 +419,10 @@ ADD = (
 )
 
 
-def _write(connection: Connection, values: list[tuple], add: bool) -> None:
-    """Insert rollup rows (tuples in COLUMNS order) through the driver, adding to existing buckets if ``add``:
-    SQLAlchemy's per-row parameter handling cost more than the database's work for a big file's rollups."""
-    if not values:
+def _write(connection: Connection, columns: dict[str, list], add: bool) -> None:
+    """Insert rollup rows (given column by column, COLUMNS) through the driver, adding to existing buckets if
+    ``add``: SQLAlchemy's per-row parameter handling cost more than the database's work for a big file's rollups."""
+    if not columns["grain"]:
         return
     dialect = connection.dialect
     marker = "?" if dialect.name == "sqlite" else "%s"
@@ -341,13 +438,12 @@ def _write(connection: Connection, values: list[tuple], add: bool) -> None:
             # Many rows per statement, as the loader inserts facts: a big file's 200,000 hourly buckets cost
             # 3.9 s one statement each.
             convert = rollups.c.bucket.type.dialect_impl(dialect).bind_processor(dialect)
-            starts = {bucket: convert(bucket) for bucket in {value[1] for value in values}}
-            columns = dict(zip(COLUMNS, map(list, zip(*values, strict=True)), strict=True))
-            columns["bucket"] = [starts[bucket] for bucket in columns["bucket"]]
+            starts = {bucket: convert(bucket) for bucket in set(columns["bucket"])}
+            stored = {**columns, "bucket": [starts[bucket] for bucket in columns["bucket"]]}
             conflict = ADD.replace("count", quote("count")) if add else ""
-            sqlite_insert(cursor, quote, "rollups", columns, conflict)
+            sqlite_insert(cursor, quote, "rollups", stored, conflict)
         else:
-            cursor.executemany(statement, values)
+            cursor.executemany(statement, list(zip(*(columns[name] for name in COLUMNS), strict=True)))
     finally:
         cursor.close()
 
@@ -381,13 +477,13 @@ def recompute_rollups(connection: Connection, dataset: Dataset, touched: set[tup
         wanted = {epoch_hour(hour) for hour in hours}
         raw = connection.execute(query).mappings().all()
         stats = _hourly(dataset, raw, lambda hour, _county, wanted=wanted: hour in wanted)
-        hourly = _rolled(stats, "hour", set()) if not stats.empty else []
+        hourly = _rolled_grains(stats, ("hour",), set())["hour"] if not stats.empty else _as_columns([])
         connection.execute(
             delete(rollups).where(rollups.c.grain == "hour", rollups.c.bucket.in_(sorted(hours)), scope, measures)
         )
         _write(connection, hourly, add=False)
         days = {day_of(h) for h in hours}
-        written += len(hourly) + _combine_buckets(connection, "hour", "day", days, scope, measures)
+        written += len(hourly["grain"]) + _combine_buckets(connection, "hour", "day", days, scope, measures)
         written += _combine_buckets(connection, "day", "month", {month_of(d) for d in days}, scope, measures)
     for upper, hours in _upper_levels(connection, by_county).items():
         days = {day_of(h) for h in hours}

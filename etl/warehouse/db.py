@@ -60,6 +60,10 @@ def make_engine(url: str, *, autocommit: bool = False) -> Engine:
         # hundred thousand rows. The loader's staging tables stay in memory instead of a temporary file.
         cursor.execute("PRAGMA cache_size=-65536")
         cursor.execute("PRAGMA temp_store=MEMORY")
+        # Checkpoint the WAL at 64 MB instead of 4 MB: a big load rewrites the same index and rollup pages on
+        # every batch, and each checkpoint copied them back to the database again (a 300,000-row file: 4 % of
+        # its run). Readers find pages in the WAL through its index, so a longer WAL costs them nothing.
+        cursor.execute("PRAGMA wal_autocheckpoint=16384")
         cursor.close()
 
     return engine

@@ -24,6 +24,7 @@ def test_sqlite_wal_and_version_counter(tmp_path):
     migrate(engine)
     with engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 16384  # 64 MB: see db.py
         assert current_version(connection) == 0
     with engine.begin() as connection:
         assert bump_version(connection) == 1

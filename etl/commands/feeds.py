@@ -3,6 +3,7 @@ verify the rollups against the raw rows."""
 
 from __future__ import annotations
 
+import gc
 import sys
 import time
 
@@ -11,10 +12,16 @@ import click
 from etl.cli_context import describe, engine, environment, feeds, pick
 from etl.warehouse.settings import Settings
 
+# Young objects collected every 100,000 allocations instead of 700: a load makes and frees a dict per row, and
+# each collection walked them (a 300,000-row file: 15.1/14.9 s → 13.7/13.7 s). Rows are freed by reference
+# counting; what a collection is for (cycles) a load hardly makes.
+LOAD_GC_THRESHOLD = 100_000
+
 
 @click.group("etl")
 def COMMAND() -> None:  # noqa: N802 - the name the command registry looks for
     """数据源（Feeds）：运行、查看状态、查看并重试隔离的行、核对汇总。"""
+    gc.set_threshold(LOAD_GC_THRESHOLD, *gc.get_threshold()[1:])
 
 
 class Progress:

@@ -54,3 +54,19 @@ def test_geo_import_then_build(tmp_path):
     assert {f["properties"]["boundary"] for f in children["features"]} == {"schematic"}
     again = runner.invoke(main, [*base, "geo", "build"])
     assert "地图几何已是最新（数据版本 " in again.output
+
+
+def test_etl_commands_collect_young_objects_less_often(tmp_path):
+    """A load frees its rows by reference counting; the collector's walks over them are what `etl` saves."""
+    import gc
+
+    from etl.commands.feeds import LOAD_GC_THRESHOLD
+
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, *before[1:])
+        result = CliRunner().invoke(main, ["--var-dir", str(tmp_path / "var"), "etl", "status"])
+        assert result.exit_code == 0, result.output
+        assert gc.get_threshold() == (LOAD_GC_THRESHOLD, *before[1:])
+    finally:
+        gc.set_threshold(*before)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import orjson
-from flask import g, has_request_context
+from flask import g, has_app_context, has_request_context
 from flask_caching import Cache
 from sqlalchemy import Engine
 
@@ -122,3 +122,22 @@ def versioned(function: Callable) -> Callable:
 
     wrapper.uncached = function
     return wrapper
+
+
+def drawn_once(key: str, draw: Callable[[], str]) -> str:
+    """Text that depends on neither the data nor the viewer (a QR code of a configured address), from the
+    shared cache, else drawn by one thread of one worker at a time and kept a day: each worker drawing its own
+    (a fresh gunicorn worker, every village's codes: about 5 s of CPU each for 200 villages) stalled every
+    screen behind it. Drawn directly outside the app (the CLI, tests)."""
+    if not has_app_context():
+        return draw()
+    found = cache.get(key)
+    if found is None:
+
+        def draw_and_keep() -> str:
+            text = draw()
+            cache.set(key, text, timeout=TIMEOUT)
+            return text
+
+        found = once(key, draw_and_keep, lambda: cache.get(key), cache.cache)
+    return found

@@ -40,3 +40,29 @@ def test_a_qr_code_scans_back_to_its_address():
     segno.make(url, error="m", micro=False).save(png, kind="png", scale=8, border=4)
     found = zxingcpp.read_barcodes(image_module.open(io.BytesIO(png.getvalue())))
     assert [code.text for code in found] == [url]
+
+
+def test_a_qr_code_is_drawn_once_for_every_worker_sharing_the_cache(tmp_path, monkeypatch):
+    """A fresh worker (its own memory empty) finds the codes another worker drew in the shared cache."""
+    from flask import Flask
+
+    import dashboard.services as services
+    from dashboard.cache import cache
+
+    drawn = []
+    draw = services._qr_svg
+    monkeypatch.setattr(services, "_qr_svg", lambda url: drawn.append(url) or draw(url))
+    app = Flask("qr-workers")
+    cache.init_app(app, config={"CACHE_TYPE": "dashboard.filecache.SweptFileSystemCache", "CACHE_DIR": str(tmp_path)})
+    url = "https://fuwu.example.cn/jobs?village=990101001002"
+    qr_data_uri.cache_clear()
+    with app.app_context():
+        first = qr_data_uri(url)
+    qr_data_uri.cache_clear()  # another worker: nothing in its memory
+    with app.app_context():
+        assert qr_data_uri(url) == first
+    assert drawn == [url]
+    qr_data_uri.cache_clear()
+    assert qr_data_uri(url) == first  # outside the app (the CLI): drawn directly
+    assert drawn == [url, url]
+    qr_data_uri.cache_clear()

@@ -97,7 +97,7 @@ def _values(data, key: str | None = None):
     if key in _ID_KEYS:
         return
     if isinstance(data, dict):
-        if data.get("id") in _ID_KEYS:  # a component holding an id, as the page's dcc.Store(id="screen-shown")
+        if isinstance(data.get("id"), str) and data["id"] in _ID_KEYS:  # as dcc.Store(id="screen-shown")
             return
         for name, value in data.items():
             yield from _values(value, name)

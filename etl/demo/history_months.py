@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, func, select
 
 from etl.datasets import datasets
-from etl.rollups import LOCAL, _ancestors, _known_upper, _write, day_of, month_of
+from etl.rollups import LOCAL, _ancestors, _as_columns, _known_upper, _write, day_of, month_of
 from etl.warehouse.db import as_utc, bump_version
 from etl.warehouse.schema import rollups
 
@@ -150,7 +150,7 @@ def add_history(engine: Engine, now: datetime | None = None, months: int = MONTH
                             entry[2] = low if entry[2] is None else min(entry[2], low)
                             entry[3] = high if entry[3] is None else max(entry[3], high)
         values = [(*key, *entry) for key, entry in sorted(combined.items())]
-        _write(connection, values, add=True)
+        _write(connection, _as_columns(values), add=True)
         bump_version(connection)
     first_month = min(start for grain, start, *_ in values if grain == "month").astimezone(LOCAL)
     return f"历史月度汇总：{len(values):,} 行（{first_month:%Y-%m} 起，及明细首月之前的日汇总），供同比与全年趋势"

@@ -26,6 +26,8 @@ def test_the_detector_reads_a_json_answer_value_by_value():
     store = json.dumps({"response": {"_pages_content": {"props": {"id": "screen-shown", "data": "a14102150644bcd3"}}}})
     assert leaks(NOT_DATA.sub("", store)) == ["14102150644"]
     assert response_leaks(store) == []
+    pattern = json.dumps({"props": {"id": {"type": "slide", "index": 1}, "children": "电话13812340001"}})
+    assert "13812340001" in response_leaks(pattern)  # a pattern-matching id (a dict) is a component like any other
     assert "13812340001" in response_leaks("<html><p>13812340001</p></html>")  # a page is read as text
 
 

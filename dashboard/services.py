@@ -53,7 +53,7 @@ def load_services(path: str = "") -> tuple[Service, ...]:
 @cache
 def qr_data_uri(url: str) -> str:
     """An SVG QR code of ``url`` as a data: URI (error correction M, quiet zone kept for reliable scanning),
-    drawn once for all workers (about 4 ms each, ten per village)."""
+    drawn once for all workers (about 4 ms each, one per service and village)."""
     key = "qr:" + hashlib.sha1(url.encode()).hexdigest()
     return drawn_once(key, lambda: _qr_svg(url))
 

@@ -107,15 +107,7 @@ def versioned(function: Callable) -> Callable:
         computed = _computed_in_request()
         if computed is not None and key in computed:
             return decode(computed[key])
-        found = cache.get(key)
-        if found is None:
-
-            def compute():
-                answer = function(engine, *args, **kwargs)
-                cache.set(key, answer, timeout=TIMEOUT)  # at once: other threads and workers wait for it
-                return answer
-
-            found = once(key, compute, lambda: cache.get(key), cache.cache)
+        found = _kept(key, lambda: function(engine, *args, **kwargs))
         if computed is not None:
             computed[key] = encode(found)
         return found
@@ -129,15 +121,19 @@ def drawn_once(key: str, draw: Callable[[], str]) -> str:
     shared cache, else drawn by one thread of one worker at a time and kept a day: each worker drawing its own
     (a fresh gunicorn worker, every village's codes: about 5 s of CPU each for 200 villages) stalled every
     screen behind it. Drawn directly outside the app (the CLI, tests)."""
-    if not has_app_context():
-        return draw()
+    return _kept(key, draw) if has_app_context() else draw()
+
+
+def _kept(key: str, compute: Callable):
+    """The shared cache's answer for ``key``, else ``compute()``'s, computed by one thread of one worker at a time
+    and stored at once, so that the threads and workers waiting for it find it."""
     found = cache.get(key)
     if found is None:
 
-        def draw_and_keep() -> str:
-            text = draw()
-            cache.set(key, text, timeout=TIMEOUT)
-            return text
+        def compute_and_keep():
+            answer = compute()
+            cache.set(key, answer, timeout=TIMEOUT)
+            return answer
 
-        found = once(key, draw_and_keep, lambda: cache.get(key), cache.cache)
+        found = once(key, compute_and_keep, lambda: cache.get(key), cache.cache)
     return found

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import unicodedata
 
@@ -109,5 +110,7 @@ def _values(data, key: str | None = None):
             yield from _values(json.loads(data))
         except ValueError:
             yield data
+    elif isinstance(data, float):  # a coordinate or a rate: its decimals are no one's number
+        yield str(int(data)) if math.isfinite(data) else ""
     elif data is not None:
         yield str(data)

@@ -28,6 +28,12 @@ def test_the_detector_reads_a_json_answer_value_by_value():
     assert response_leaks(store) == []
     pattern = json.dumps({"props": {"id": {"type": "slide", "index": 1}, "children": "电话13812340001"}})
     assert "13812340001" in response_leaks(pattern)  # a pattern-matching id (a dict) is a component like any other
+    # A float's decimals (a map's centre) can read as a 15-digit ID; its whole part is what could be a number.
+    centre = json.dumps({"center": [30.123456789012345, 117.5]})
+    assert len(leaks(centre)) == 1  # its 15 decimals, read as text
+    assert response_leaks(centre) == []
+    phone = json.dumps({"phone": 13812340001.0})
+    assert response_leaks(phone) == ["13812340001", "13812340001"]  # the planted digits, and the detector's find
     assert "13812340001" in response_leaks("<html><p>13812340001</p></html>")  # a page is read as text
 
 

@@ -16,11 +16,11 @@ BOUNDARY_SUFFIXES = {".geojson", ".json", ".shp", ".gpkg", ".zip"}
 
 
 @click.group()
-@click.option("--var-dir", help="Folder for runtime files (env VAR_DIR).")
-@click.option("--warehouse-url", help="SQLAlchemy URL of the warehouse (env WAREHOUSE_URL).")
+@click.option("--var-dir", help="运行时文件的目录（环境变量 VAR_DIR）。")
+@click.option("--warehouse-url", help="数据仓库的 SQLAlchemy URL（环境变量 WAREHOUSE_URL）。")
 @click.pass_context
 def main(context: click.Context, var_dir: str | None, warehouse_url: str | None) -> None:
-    """乡村大脑 (Rural Brain): warehouse, ETL and screens."""
+    """乡村大脑（Rural Brain）：数据仓库、数据源导入（ETL）和屏幕。"""
     context.obj = Settings.load(var_dir=var_dir, warehouse_url=warehouse_url)
 
 
@@ -46,7 +46,7 @@ def migrate_command(settings: Settings) -> None:
 
 @main.group()
 def geo() -> None:
-    """Regions and their geometry."""
+    """区划及其边界：导入区划代码和边界文件，生成地图几何。"""
 
 
 @geo.command("import")
@@ -115,12 +115,12 @@ def geo_build(settings: Settings, force: bool) -> None:
 
 
 @main.command()
-@click.option("--host", help="Address to listen on (env HOST).")
-@click.option("--port", type=int, help="Port (env PORT).")
-@click.option("--workers", type=int, help="gunicorn workers (env WEB_WORKERS).")
+@click.option("--host", help="监听地址（环境变量 HOST）。")
+@click.option("--port", type=int, help="端口（环境变量 PORT）。")
+@click.option("--workers", type=int, help="gunicorn 工作进程数（环境变量 WEB_WORKERS）。")
 @click.pass_obj
 def serve(settings: Settings, host, port, workers) -> None:
-    """Serve the screens with gunicorn."""
+    """用 gunicorn 提供屏幕服务。"""
     _serve(Settings.load(**{**settings.__dict__, "host": host, "port": port, "web_workers": workers}))
 
 
@@ -141,13 +141,13 @@ def _serve(settings: Settings) -> None:
         "--access-logfile",
         "-",
     ]
-    click.echo(f"serving 乡村大脑 on http://{settings.host}:{settings.port}")
+    click.echo(f"乡村大脑屏幕服务：http://{settings.host}:{settings.port}")
     os.execve(gunicorn, arguments, environment)
 
 
 @main.command()
-@click.option("--serve/--no-serve", "then_serve", default=True, help="Serve the screens after building.")
-@click.option("--days", default=30, show_default=True, help="Days of history the first run simulates.")
+@click.option("--serve/--no-serve", "then_serve", default=True, help="建好后提供屏幕服务（--no-serve：只建数据仓库）。")
+@click.option("--days", default=30, show_default=True, help="首次运行时模拟的历史天数。")
 @click.pass_obj
 def demo(settings: Settings, then_serve: bool, days: int) -> None:
     """示范县：经真实流程建好示范数据仓库，然后连同实时模拟和 etl watch 一起提供屏幕服务。"""
@@ -205,14 +205,13 @@ def _history(settings: Settings, days: int, stages: int) -> None:
 
 
 @main.command()
-@click.option("--days", default=30, show_default=True, help="Days of history to write first (0: none).")
-@click.option("--live/--no-live", default=False, help="Then keep producing current data until SIGTERM.")
-@click.option("--interval", default=60.0, show_default=True, help="Seconds between live updates.")
-@click.option("--seed", default=2023, show_default=True)
+@click.option("--days", default=30, show_default=True, help="先写入的历史天数（0：不写）。")
+@click.option("--live/--no-live", default=False, help="随后持续产生实时数据，直到 SIGTERM。")
+@click.option("--interval", default=60.0, show_default=True, help="两次实时更新之间的秒数。")
+@click.option("--seed", default=2023, show_default=True, help="随机数种子：同一种子产生同样的数据。")
 @click.pass_obj
 def simulate(settings: Settings, days: int, live: bool, interval: float, seed: int) -> None:
-    """The demo simulator: data for 示范县 through file drops, an HTTP API, a job platform's database and MQTT
-    (when a broker answers)."""
+    """示范县的模拟器：经文件投递、HTTP 接口、就业平台数据库和 MQTT（代理可连接时）产生数据。"""
     import signal
     import threading
 
@@ -220,14 +219,14 @@ def simulate(settings: Settings, days: int, live: bool, interval: float, seed: i
 
     if days:
         counts = simulate_history(settings, days=days, seed=seed)
-        click.echo(f"simulated {days} days: " + ", ".join(f"{feed} {n}" for feed, n in sorted(counts.items())))
+        click.echo(f"已模拟 {days} 天：" + "，".join(f"{feed} {n} 行" for feed, n in sorted(counts.items())))
     if not live:
         return
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     server = SimulatorServer(ApiStore(Path(settings.var_dir) / "sim" / "api.json"), settings.sim_port).start()
-    click.echo(f"simulating live data; the API is on http://127.0.0.1:{settings.sim_port}")
+    click.echo(f"正在模拟实时数据；模拟接口：http://127.0.0.1:{settings.sim_port}")
     try:
         simulate_live(settings, stop, seed=seed, interval=interval)
     finally:
@@ -237,7 +236,7 @@ def simulate(settings: Settings, days: int, live: bool, interval: float, seed: i
 @main.group(invoke_without_command=True)
 @click.pass_context
 def screens(context: click.Context) -> None:
-    """Every screen: registered or not, last seen, dark for more than 5 minutes."""
+    """所有屏幕：登记与否、最后心跳、超过 5 分钟无心跳即为黑屏。"""
     if context.invoked_subcommand:
         return
     from etl.dataset import BEIJING
@@ -256,15 +255,20 @@ def screens(context: click.Context) -> None:
 
 @screens.command("register")
 @click.argument("screen_id")
-@click.option("--kind", type=click.Choice(["county", "board", "stop", "browser"]), required=True)
-@click.option("--region", "region_code", help="12-digit code of the region the screen shows (a board: its village).")
-@click.option("--stop", "stop_id", help="The stop a stop screen shows (its id in the bus_stops feed).")
-@click.option("--profile", help="Screen profile (layouts/profiles).")
-@click.option("--location", help="Where the screen hangs.")
-@click.option("--base-url", help="The screens' address as the kiosk reaches it (default: http://HOST:PORT).")
+@click.option(
+    "--kind",
+    type=click.Choice(["county", "board", "stop", "browser"]),
+    required=True,
+    help="屏幕类型：county 县级大屏、board 村级电子屏、stop 公交站屏、browser 浏览器。",
+)
+@click.option("--region", "region_code", help="屏幕显示的区划的 12 位代码（村级电子屏：它的村）。")
+@click.option("--stop", "stop_id", help="公交站屏显示的站点（bus_stops 数据源中的编号）。")
+@click.option("--profile", help="屏幕规格（layouts/profiles）。")
+@click.option("--location", help="屏幕的安装位置。")
+@click.option("--base-url", help="屏幕终端访问本服务的地址（默认：http://HOST:PORT）。")
 @click.pass_obj
 def screens_register(settings: Settings, screen_id, kind, region_code, stop_id, profile, location, base_url) -> None:
-    """Register a screen (again: a new token) and print the address its kiosk opens, token included."""
+    """登记一块屏幕（再次登记即换新令牌），打印它的终端要打开的地址（含令牌）。"""
     from urllib.parse import urlencode
 
     from etl.warehouse.screens import register

@@ -43,7 +43,7 @@ def _line(alert) -> str:
 @COMMAND.command("list")
 @click.option("--open", "open_only", is_flag=True, help="只列未消除的告警。")
 @click.option("--region", help="只列这个区划（及其下级）的告警（6、9 或 12 位代码）。")
-@click.option("--limit", default=100, show_default=True)
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000), help="最多列出的告警条数。")
 @click.pass_obj
 def list_command(settings: Settings, open_only: bool, region: str | None, limit: int) -> None:
     """列出告警（严重、未确认的在前）。"""

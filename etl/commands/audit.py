@@ -35,7 +35,9 @@ def since_moment(text: str) -> datetime:
 @click.option("--user", help="只看这个用户。")
 @click.option("--since", help="从这个本地时间起（2026-12-01 或 2026-12-01 08:00），或最近多久（7d、12h）。")
 @click.option("--event", help="只看这类事件（login、login_failed、logout、scope_violation、export、user_changed）。")
-@click.option("--limit", default=100, show_default=True)
+@click.option(
+    "--limit", default=100, show_default=True, type=click.IntRange(1, 100_000), help="最多列出的条数（最新的在前）。"
+)
 @click.pass_obj
 def list_command(settings: Settings, user, since, event, limit) -> None:
     """最近的审计记录，时间为本地时间。"""

@@ -82,7 +82,7 @@ def run(settings: Settings, names: tuple[str, ...], strict: bool) -> None:
         for note in report.notes:
             click.echo(f"  注意：{note}", err=True)
         for issue in report.issues[:20]:
-            click.echo(f"  quarantined: {issue}", err=True)
+            click.echo(f"  隔离：{issue}", err=True)
         if report.counts.quarantined > 20:
             more = report.counts.quarantined - 20
             click.echo(f"  … 另有 {more} 行被隔离（ruralbrain etl quarantine list --feed {feed.name}）", err=True)
@@ -120,7 +120,9 @@ def quarantine_group() -> None:
 
 @quarantine_group.command("list")
 @click.option("--feed", help="只看这个数据源（或导入来源）。")
-@click.option("--limit", default=50, show_default=True)
+@click.option(
+    "--limit", default=50, show_default=True, type=click.IntRange(1, 100_000), help="最多列出的隔离行数（最新的在前）。"
+)
 @click.pass_obj
 def quarantine_list(settings: Settings, feed: str | None, limit: int) -> None:
     """最近被隔离的行：来自哪里、哪个字段、什么原因。"""

@@ -347,7 +347,7 @@ def test_cli_run_status_and_quarantine_list(tmp_path):
     assert result.exit_code == 0, result.output
     assert "cases：输入 10 行 = 导入 3 + 重复 1 + 隔离 6" in result.output
     assert re.search(r"· cases：10 行 · 1 批 · [\d,]+ 行/秒 · 100%", result.output)  # progress, not a terminal
-    assert "quarantined: c.csv，第 5 行，字段「村代码」：区划未知 [unknown region]" in result.output
+    assert "隔离：c.csv，第 5 行，字段「村代码」：区划未知 [unknown region]" in result.output
     strict = runner.invoke(main, [*base, "etl", "run", "cases", "--strict"], env=env)
     assert strict.exit_code == 0, strict.output  # nothing new arrived, nothing was quarantined
     status = runner.invoke(main, [*base, "etl", "status"], env=env)

@@ -70,3 +70,29 @@ def test_etl_commands_collect_young_objects_less_often(tmp_path):
         assert gc.get_threshold() == (LOAD_GC_THRESHOLD, *before[1:])
     finally:
         gc.set_threshold(*before)
+
+
+def _commands(command, path):
+    """Every command under ``command`` with its path, the group itself first."""
+    import click
+
+    yield " ".join(path), command
+    if isinstance(command, click.Group):
+        for name, child in command.commands.items():
+            yield from _commands(child, [*path, name])
+
+
+def test_every_command_and_option_explains_itself_in_chinese():
+    import re
+
+    import click
+
+    chinese = re.compile(r"[\u4e00-\u9fff]")
+    english = []
+    for path, command in _commands(main, ["ruralbrain"]):
+        if not chinese.search(command.help or ""):
+            english.append(f"{path}: {command.help!r}")
+        for option in command.params:
+            if isinstance(option, click.Option) and not chinese.search(option.help or ""):
+                english.append(f"{path} {option.opts[0]}: {option.help!r}")
+    assert not english, "\n".join(english)

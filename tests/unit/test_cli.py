@@ -96,3 +96,13 @@ def test_every_command_and_option_explains_itself_in_chinese():
             if isinstance(option, click.Option) and not chinese.search(option.help or ""):
                 english.append(f"{path} {option.opts[0]}: {option.help!r}")
     assert not english, "\n".join(english)
+
+
+def test_a_listing_limit_outside_its_range_is_refused_before_any_query(tmp_path):
+    # On SQLite LIMIT -1 means no limit at all: a negative limit would list the whole table.
+    runner = CliRunner()
+    base = ["--var-dir", str(tmp_path / "var")]
+    for command in (["etl", "quarantine", "list"], ["alerts", "list"], ["audit", "list"]):
+        result = runner.invoke(main, [*base, *command, "--limit", "-1"])
+        assert result.exit_code == 2, (command, result.output)
+        assert "--limit" in result.output and "1<=x<=100000" in result.output

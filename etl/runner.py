@@ -14,7 +14,7 @@ from operator import itemgetter
 
 import orjson
 import psycopg
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
 from etl.columns import cleaned_column
@@ -34,6 +34,10 @@ from geo.issues import Issue
 
 # A run keeps this many of its Issues for the operator's screen; every one of them is in the quarantine table.
 KEPT_ISSUES = 200
+# Runs kept per feed, the newest: `etl watch` writes one per poll, a sensor feed's every few seconds (about
+# 17,000 a day), and only the last run and the last lag are read (etl status). Older runs are deleted as new ones
+# finish; what they loaded stays.
+KEPT_RUNS = 10_000
 # What a database may raise for one bad row that validation let through; the batch narrows down to that row.
 ROW_ERRORS = (DBAPIError, psycopg.Error, sqlite3.Error, OverflowError)
 HOST = socket.gethostname()
@@ -318,6 +322,24 @@ def _finish_run(engine: Engine, report: RunReport, now: datetime) -> None:
                 lag_seconds=report.lag_seconds,
                 notes="\n".join(report.notes) or None,
                 **vars(report.counts),
+            )
+        )
+        _trim_runs(connection, report.feed)
+
+
+def _trim_runs(connection: Connection, feed: str) -> None:
+    """Delete the feed's finished runs older than its KEPT_RUNS newest."""
+    oldest_kept = connection.execute(
+        select(feed_runs.c.id)
+        .where(feed_runs.c.feed == feed)
+        .order_by(feed_runs.c.id.desc())
+        .offset(KEPT_RUNS - 1)
+        .limit(1)
+    ).scalar()
+    if oldest_kept is not None:
+        connection.execute(
+            delete(feed_runs).where(
+                feed_runs.c.feed == feed, feed_runs.c.id < oldest_kept, feed_runs.c.status != "running"
             )
         )
 

@@ -430,3 +430,29 @@ def test_rollups_kept_by_adding_batches_equal_a_recomputation_from_raw_rows(engi
     assert kept.keys() == rebuilt.keys()
     for key, (count, total, low, high) in rebuilt.items():
         assert kept[key] == (count, pytest.approx(total), low, high), key
+
+
+def test_a_feed_keeps_its_latest_runs_only_so_a_watch_polling_every_few_seconds_does_not_grow_without_end(
+    engine, feeds, tmp_path, monkeypatch
+):
+    # `etl watch` writes a run per poll (a sensor feed: one every few seconds, about 17,000 a day): the history
+    # of runs has a bound like every other write path. A smaller bound stands in for KEPT_RUNS here.
+    monkeypatch.setattr("etl.runner.KEPT_RUNS", 3)
+    drop(tmp_path, "devices", "d.csv", ["id", "kind", "village", "installed"], [["D1", "air", VILLAGE_A1, t(50)]])
+    run_feed(engine, feeds["devices"], now=lambda: NOW)
+    ids = []
+    for number in range(6):
+        drop(
+            tmp_path,
+            "cases",
+            f"c{number}.csv",
+            CASE_HEADER,
+            [[f"K{number}", VILLAGE_A1, t(3), "请求", "路灯", "受理", "", ""]],
+        )
+        ids.append(run_feed(engine, feeds["cases"], now=lambda: NOW).run_id)
+    with engine.connect() as connection:
+        kept = connection.execute(select(feed_runs.c.feed, feed_runs.c.id).order_by(feed_runs.c.id)).all()
+        loaded = connection.execute(select(cases.c.case_id).order_by(cases.c.case_id)).scalars().all()
+    assert [run_id for feed, run_id in kept if feed == "cases"] == ids[-3:]
+    assert [feed for feed, _ in kept].count("devices") == 1  # another feed's history is its own
+    assert loaded == [f"K{number}" for number in range(6)]  # the runs' data stays, only their log is trimmed

@@ -211,7 +211,10 @@ def watch(settings: Settings, names: tuple[str, ...]) -> None:
     click.echo(f"正在运行 {len(chosen)} 个数据源{others}；SIGTERM 或 Ctrl-C 在当前批次完成后停止")
 
     def report(result) -> None:
-        if result.counts.rows_in or result.error:
+        # A poll that found only rows already loaded (a SQL feed reads its boundary row again each time) is
+        # logged in feed_runs, not printed: the terminal shows what changed.
+        counts = result.counts
+        if counts.loaded or counts.quarantined or counts.skipped or result.error or result.notes:
             lag = f"，延迟 {duration_text(result.lag_seconds)}" if result.lag_seconds is not None else ""
             click.echo(describe(result) + lag)
 

@@ -32,7 +32,8 @@ visitors = "游客人数"
 """
 
 
-def test_watch_loads_dropped_files_and_stops_on_sigterm(tmp_path):
+def _watching(tmp_path):
+    """A county with one village and a file feed polled every 0.2 s; (var folder, `etl watch` process)."""
     var = tmp_path / "var"
     (var / "drops" / "visits").mkdir(parents=True)
     (tmp_path / "feeds.toml").write_text(FEEDS, encoding="utf-8")
@@ -44,22 +45,44 @@ def test_watch_loads_dropped_files_and_stops_on_sigterm(tmp_path):
     subprocess.run(
         [*ruralbrain, "geo", "import", str(tmp_path / "codes.csv")], env=env, check=True, capture_output=True
     )
-    watcher = subprocess.Popen([*ruralbrain, "etl", "watch"], env=env, stdout=subprocess.PIPE, text=True)
+    return var, subprocess.Popen([*ruralbrain, "etl", "watch"], env=env, stdout=subprocess.PIPE, text=True)
+
+
+def _drop(var: Path, name: str, rows: str) -> None:
+    """A visits file put in place at once, as an upload tool renames it when done."""
+    drop = var / "drops" / "visits" / name
+    drop.with_suffix(".tmp").write_text(f"编号,村代码,日期,游客人数\n{rows}", encoding="gbk")
+    drop.with_suffix(".tmp").rename(drop)
+
+
+def _wait_for(engine, count: int) -> int:
+    """The visits loaded, once there are ``count`` of them or 30 s have passed."""
+    deadline = time.monotonic() + 30
+    loaded = 0
+    while time.monotonic() < deadline and loaded < count:
+        with engine.connect() as connection:
+            loaded = connection.execute(select(func.count()).select_from(tourism)).scalar()
+        time.sleep(0.1)
+    return loaded
+
+
+def _stopped(watcher) -> str:
+    """SIGTERM, then what the watch printed."""
+    watcher.send_signal(signal.SIGTERM)
+    output, _ = watcher.communicate(timeout=20)
+    return output
+
+
+DAY = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%d")
+
+
+def test_watch_loads_dropped_files_and_stops_on_sigterm(tmp_path):
+    var, watcher = _watching(tmp_path)
     try:
-        day = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%d")
-        drop = var / "drops" / "visits" / "v.csv"
-        drop.with_suffix(".tmp").write_text(f"编号,村代码,日期,游客人数\nT1,990199001001,{day},120\n", encoding="gbk")
-        drop.with_suffix(".tmp").rename(drop)
+        _drop(var, "v.csv", f"T1,990199001001,{DAY},120\n")
         engine = make_engine(f"sqlite:///{var / 'warehouse.db'}")
-        deadline = time.monotonic() + 30
-        loaded = 0
-        while time.monotonic() < deadline and not loaded:
-            with engine.connect() as connection:
-                loaded = connection.execute(select(func.count()).select_from(tourism)).scalar()
-            time.sleep(0.1)
-        assert loaded == 1
-        watcher.send_signal(signal.SIGTERM)
-        output, _ = watcher.communicate(timeout=20)
+        assert _wait_for(engine, 1) == 1
+        output = _stopped(watcher)
     finally:
         if watcher.poll() is None:
             watcher.kill()
@@ -69,3 +92,32 @@ def test_watch_loads_dropped_files_and_stops_on_sigterm(tmp_path):
     with engine.connect() as connection:
         assert set(connection.execute(select(feed_runs.c.status)).scalars()) == {"ok"}
     engine.dispose()
+
+
+def test_watch_prints_the_runs_that_changed_something_not_every_poll_that_found_only_duplicates(tmp_path):
+    # A SQL feed reads its boundary row again on every poll (counted as a duplicate): printing those runs put a
+    # line on the operator's terminal every few seconds, for ever. Here a re-sent file stands in for it.
+    var, watcher = _watching(tmp_path)
+    try:
+        engine = make_engine(f"sqlite:///{var / 'warehouse.db'}")
+        _drop(var, "a.csv", f"T1,990199001001,{DAY},120\n")
+        assert _wait_for(engine, 1) == 1
+        _drop(var, "b.csv", f"T1,990199001001,{DAY},120\n")  # the same row again: nothing new
+        deadline = time.monotonic() + 30
+        while (var / "drops" / "visits" / "b.csv").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        _drop(var, "c.csv", f"T2,990199001001,{DAY},80\nT3,990199009009,{DAY},5\n")  # one new, one bad
+        assert _wait_for(engine, 2) == 2
+        output = _stopped(watcher)
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+    with engine.connect() as connection:
+        runs = connection.execute(select(feed_runs.c.loaded, feed_runs.c.duplicates)).all()
+    engine.dispose()
+    assert (0, 1) in runs  # the duplicates-only run happened, and was logged in feed_runs
+    lines = [line.split("，延迟")[0] for line in output.splitlines() if line.startswith("visits：")]
+    assert lines == [
+        "visits：输入 1 行 = 导入 1 + 重复 0 + 隔离 0（迟到 0）",
+        "visits：输入 2 行 = 导入 1 + 重复 0 + 隔离 1（迟到 0）",
+    ], output

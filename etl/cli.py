@@ -140,6 +140,8 @@ def _serve(settings: Settings) -> None:
         str(control),  # gunicorn 27 shares one in $HOME by default
         "--access-logfile",
         "-",
+        "--logger-class",
+        "dashboard.serve_log.LocalTimeLogger",  # the county's local time in the server's lines
     ]
     click.echo(f"乡村大脑屏幕服务：http://{settings.host}:{settings.port}")
     os.execve(gunicorn, arguments, environment)

@@ -19,3 +19,4 @@ max_requests_jitter = 20000
 control_socket = os.path.join(os.environ.get("VAR_DIR", "var"), "gunicorn.ctl")
 accesslog = "-"
 errorlog = "-"
+logger_class = "dashboard.serve_log.LocalTimeLogger"  # local time (UTC+8) in these lines, as on the screens

@@ -81,7 +81,7 @@ def layout(region: str | None = None, **_query) -> html.Div:
             html.Header(
                 className="drill-header",
                 children=[
-                    html.H1(f"乡村大脑 · {root.name}"),
+                    html.H1("乡村大脑"),  # the county leads the breadcrumb: named once
                     html.Nav(_breadcrumb(path), id="breadcrumb", className="breadcrumb"),
                     dcc.Link("领导工作台", href=f"/explore?region={selected.code}", className="crumb"),
                 ],

@@ -27,6 +27,7 @@ def test_drill_from_county_to_village_and_back(page, demo_server):
     page.wait_for_selector("#region-map .leaflet-overlay-pane path")
     assert paths(page).count() == 12  # the twelve townships of 示范县
     assert page.locator("#breadcrumb").inner_text().strip() == "示范县"
+    assert page.locator(".drill-header").inner_text().count("示范县") == 1  # the title does not repeat it
     assert "虚线为示意边界" in page.locator("#map-legend").inner_text()
     # Every name stands on a region and lets clicks and hovers through to it.
     assert page.locator(".region-label").count() == 12

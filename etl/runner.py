@@ -240,7 +240,7 @@ def _run(engine, feed, batches, *, late_hours, now, progress=None, in_transactio
                 batch.on_failure()
                 raise
             batch.on_commit()
-            if context.newest_in_batch is not None and not dataset.future:
+            if context.newest_in_batch is not None and not dataset.future and not dataset.reference:
                 report.lag_seconds = max(0.0, (clock() - context.newest_in_batch).total_seconds())
             report.counts = total
             report.issues.extend(issues[: max(0, KEPT_ISSUES - len(report.issues))])

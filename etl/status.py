@@ -71,6 +71,7 @@ def feed_status(engine: Engine, feeds: dict[str, Feed], now: datetime | None = N
             )
             if datasets()[feed.dataset].reference:
                 freshness = "参考数据"
+                lag = None  # a device installed years ago is not data years late (runs before this kept one)
             elif newest is None:
                 freshness = "无数据"
             elif now - newest > 2 * feed.cadence:

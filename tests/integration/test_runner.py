@@ -456,3 +456,20 @@ def test_a_feed_keeps_its_latest_runs_only_so_a_watch_polling_every_few_seconds_
     assert [run_id for feed, run_id in kept if feed == "cases"] == ids[-3:]
     assert [feed for feed, _ in kept].count("devices") == 1  # another feed's history is its own
     assert loaded == [f"K{number}" for number in range(6)]  # the runs' data stays, only their log is trimmed
+
+
+def test_status_shows_no_lag_for_reference_data(engine, feeds, tmp_path):
+    # A device installed three years ago is not data three years late: lag measures live feeds only, and a
+    # reference feed's "1285天14小时" read as an alarm beside its 参考数据.
+    from etl.status import feed_status
+
+    drop(tmp_path, "devices", "d.csv", ["id", "kind", "village", "installed"], [["D1", "air", VILLAGE_A1, t(26000)]])
+    drop(tmp_path, "sensors", "s.csv", ["device", "metric", "time", "value"], [["D1", "pm25", t(2), "35"]])
+    for name in ("devices", "sensors"):
+        assert run_feed(engine, feeds[name], now=lambda: NOW).counts.loaded == 1
+    states = {state.feed: state for state in feed_status(engine, feeds, now=NOW)}
+    assert states["devices"].freshness == "参考数据" and states["devices"].lag is None
+    assert states["sensors"].lag == "2小时"  # a live feed's lag stays
+    with engine.connect() as connection:
+        lags = dict(connection.execute(select(feed_runs.c.feed, feed_runs.c.lag_seconds)).all())
+    assert lags["devices"] is None and lags["sensors"] == 7200  # what etl run and etl watch print after a run

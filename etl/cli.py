@@ -125,6 +125,8 @@ def serve(settings: Settings, host, port, workers) -> None:
 
 
 def _serve(settings: Settings) -> None:
+    # The schema first, as every command does: on a new folder each page's callback failed on a missing table.
+    _engine(settings).dispose()
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
     # Settings reach the workers through the environment: explicit arguments were merged in already.
     environment = _environment(settings)

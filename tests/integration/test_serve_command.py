@@ -1,5 +1,6 @@
 """`ruralbrain serve`: gunicorn's own lines (start, workers, each request) carry the county's local time, as every
-screen and report does, not the host's UTC."""
+screen and report does, not the host's UTC; on a new folder the warehouse is created first, as every command does,
+so no page fails on a missing table."""
 
 from __future__ import annotations
 
@@ -41,5 +42,6 @@ def test_the_servers_lines_carry_local_time(tmp_path):
     assert f"乡村大脑屏幕服务：http://127.0.0.1:{port}" in output
     access = [line for line in output.splitlines() if "GET /healthz" in line]
     assert access and all(re.search(r"\[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d \+0800\]", line) for line in access), output
+    assert "Traceback" not in errors, errors  # the warm-up read the warehouse's version: its table exists
     started = [line for line in errors.splitlines() if "Listening at" in line]
     assert started and re.match(r"\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+0800\]", started[0]), errors

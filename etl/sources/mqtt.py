@@ -263,7 +263,9 @@ def _parse(message: paho.MQTTMessage) -> tuple[list[Record], list[Issue]]:
             records.append(Record(f"{where}，{part}" if part else where, {**item, "_topic": topic}))
         else:
             detail = f"应为 JSON 对象，收到的是 {type(item).__name__}"
-            raw = {"_topic": topic, "payload": message.payload.decode("utf-8", "replace")}
+            # The item, not the message: the whole message under each bad item made one list of numbers
+            # write its own size times its length.
+            raw = {"_topic": topic, "item": item} if part else {"_topic": topic, "payload": payload}
             issues.append(Issue(where, part, "payload", "not an object", detail, raw))
     return records, issues
 

@@ -277,6 +277,21 @@ def test_mqtt_messages_arrive_as_records_and_bad_payloads_as_issues(mqtt_run):
     assert drain(make()) == []  # acked on commit: a new connection of the session gets nothing again
 
 
+def test_the_bad_items_of_a_list_payload_are_kept_one_by_one_not_the_whole_message_each(mqtt_run):
+    # Each bad item was quarantined with the whole message as its raw input: a 10 KB list of numbers wrote
+    # 5,000 rows of 10 KB, 50 MB from one message. Each item is kept once, with its topic.
+    make, publish, run = mqtt_run
+    source = make()
+    source.connect()
+    payload = json.dumps([{"n": 1}, *range(2, 2002)])
+    publish("env/bin/0012", payload)
+    issues = [issue for batch in drain(source) for issue in batch.issues]
+    assert len(issues) == 2000
+    assert issues[0].location == "第 2 项" and issues[0].raw == {"_topic": f"test/{run}/env/bin/0012", "item": 2}
+    assert [issue.raw["item"] for issue in issues] == list(range(2, 2002))  # nothing lost
+    assert sum(len(json.dumps(issue.raw)) for issue in issues) < 30 * len(payload)
+
+
 def test_mqtt_batch_size_caps_each_batch(mqtt_run):
     make, publish, _ = mqtt_run
     source = make(batch_size=2)

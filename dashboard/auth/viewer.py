@@ -50,8 +50,11 @@ def sees(code: str) -> bool:
 
 
 def address() -> str:
-    """The client's address (nginx passes it in X-Real-IP; gunicorn listens on loopback)."""
-    return (request.headers.get("X-Real-IP") or request.remote_addr or "")[:64]
+    """The client's address: the one nginx passes in X-Real-IP when the request came from the proxy on this host
+    (gunicorn listens on loopback), else the connection's own; a client's own X-Real-IP never counts."""
+    remote = request.remote_addr or ""
+    proxied = remote.startswith("127.") or remote == "::1"
+    return ((request.headers.get("X-Real-IP") if proxied else None) or remote)[:64]
 
 
 def forbid(code: str, what: str = "区划") -> None:

@@ -34,7 +34,7 @@ def settings():
 def limits() -> Limits:
     """The rate limits of this deployment."""
     chosen = settings()
-    return Limits(chosen.household_writes_per_hour, chosen.address_writes_per_hour)
+    return Limits(chosen.household_writes_per_hour, chosen.address_writes_per_hour, chosen.office_writes_per_hour)
 
 
 def private(response) -> Response:

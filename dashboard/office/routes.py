@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFError, generate_csrf
 from werkzeug.exceptions import Forbidden
 
 from dashboard.auth.viewer import forbid, sees, viewer
-from dashboard.household.common import intake_engine, private, reader, refusal, settings
+from dashboard.household.common import intake_engine, limits, private, reader, refusal, settings
 from dashboard.household.routes import serve
 from dashboard.household.uploads import ATTACHMENT_BYTES, attachment
 from dashboard.office import pages
@@ -135,7 +135,13 @@ def publish():
             raise IntakeError(f"附件最多 {MOST_FILES} 个")
         uploads = [upload for upload in (attachment(file) for file in chosen) if upload is not None]
         notice_id = intake_notices.publish(
-            intake_engine(), village, request.form, uploads, uploads_dir=settings().uploads_dir, author=who.name
+            intake_engine(),
+            village,
+            request.form,
+            uploads,
+            uploads_dir=settings().uploads_dir,
+            author=who.name,
+            limits=limits(),
         )
     except IntakeError as problem:
         return notices(str(problem), problem.status)
@@ -156,9 +162,13 @@ def save_record():
     form, record_id = request.form, request.form.get("id", "").strip() or None
     try:
         if form.get("record") == "matter":
-            saved = intake_records.save_matter(intake_engine(), village, form, author=who.name, matter_id=record_id)
+            saved = intake_records.save_matter(
+                intake_engine(), village, form, author=who.name, matter_id=record_id, limits=limits()
+            )
         elif form.get("record") == "item":
-            saved = intake_records.save_item(intake_engine(), village, form, author=who.name, item_id=record_id)
+            saved = intake_records.save_item(
+                intake_engine(), village, form, author=who.name, item_id=record_id, limits=limits()
+            )
         else:
             raise IntakeError("未知的记录类型")
     except IntakeError as problem:
@@ -186,7 +196,8 @@ def save_points():
             )
             done = "已确认兑换，积分将在 1 分钟内扣除" if confirm else "已退回申请"
         elif form.get("what") == "item":
-            done = f"已保存物品（编号 {intake_points.save_item(intake_engine(), village, form, author=who.name)}）"
+            saved = intake_points.save_item(intake_engine(), village, form, author=who.name, limits=limits())
+            done = f"已保存物品（编号 {saved}）"
         else:
             raise IntakeError("未知的操作")
     except IntakeError as problem:

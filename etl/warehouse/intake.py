@@ -38,10 +38,12 @@ class Limited(IntakeError):
 
 @dataclass(frozen=True)
 class Limits:
-    """How many writes an hour a household and an address may make (HOUSEHOLD_WRITES_PER_HOUR, ADDRESS_…)."""
+    """How many writes an hour a household, an address and a village office may make (HOUSEHOLD_WRITES_PER_HOUR,
+    ADDRESS_…, OFFICE_…)."""
 
     household: int = 30
     address: int = 300
+    office: int = 60
 
 
 def stamp(moment: datetime) -> str:
@@ -94,9 +96,16 @@ def writing(engine: Engine, now: datetime | None = None) -> Iterator[tuple[Conne
         connection.commit()
 
 
-def admit(connection: Connection, at: str, household: str | None, address: str | None, limits: Limits) -> None:
-    """Count one write of a household and from an address; Limited (nothing counted) when either has had its
-    hour's writes. Inside ``writing``: the counts are exact across workers and hosts."""
+def admit(
+    connection: Connection,
+    at: str,
+    household: str | None,
+    address: str | None,
+    limits: Limits,
+    office: str | None = None,
+) -> None:
+    """Count one write of a household, from an address, or of a village's office (its code); Limited (nothing
+    counted) when any has had its hour's writes. Inside ``writing``: the counts are exact across workers and hosts."""
     since = stamp(moment(at) - LIMIT_WINDOW)
     connection.execute(delete(intake_hits).where(intake_hits.c.at < since))  # the table holds one hour
     subjects = {}
@@ -104,6 +113,8 @@ def admit(connection: Connection, at: str, household: str | None, address: str |
         subjects[f"h:{household}"] = (limits.household, f"本户一小时内已提交 {limits.household} 次，请稍后再试")
     if address:
         subjects[f"a:{address}"[:80]] = (limits.address, "同一网络一小时内提交过多，请稍后再试")
+    if office:
+        subjects[f"o:{office}"] = (limits.office, f"本村一小时内已发布或登记 {limits.office} 次，请稍后再试")
     for subject, (limit, message) in subjects.items():
         count = connection.execute(
             select(func.count()).select_from(intake_hits).where(intake_hits.c.subject == subject)

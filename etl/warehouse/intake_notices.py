@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine, insert, select
 
-from etl.warehouse.intake import IntakeError, checked_choice, checked_text, new_id, writing
+from etl.warehouse.intake import IntakeError, Limits, admit, checked_choice, checked_text, new_id, writing
 from etl.warehouse.intake_files import Upload, store
 from etl.warehouse.schema import intake_notices
 
@@ -47,8 +47,10 @@ def publish(
     uploads_dir: str,
     author: str,
     now: datetime | None = None,
+    limits: Limits | None = None,
 ) -> str:
-    """Publish a notice of a village from the office's form; its id."""
+    """Publish a notice of a village from the office's form; its id. With ``limits``, it counts against the
+    village office's hour (Limited beyond it)."""
     kind = checked_choice(form.get("kind"), KINDS, "公开类别")
     title = checked_text(form.get("title"), "标题", 200)
     body = checked_text(form.get("body"), "正文", BODY_LONGEST, required=False) or None
@@ -56,6 +58,8 @@ def publish(
     if len(attachments) > MOST_ATTACHMENTS:
         raise IntakeError(f"附件最多 {MOST_ATTACHMENTS} 个")
     with writing(engine, now) as (connection, at):
+        if limits:
+            admit(connection, at, None, None, limits, office=village)
         notice_id = new_id("GK", at)
         connection.execute(
             insert(intake_notices).values(

@@ -161,9 +161,12 @@ def waiting(connection: Connection, village: str) -> list[dict]:
     return [dict(row) for row in connection.execute(query).mappings()]
 
 
-def save_item(engine: Engine, village: str, form: dict, *, author: str, now: datetime | None = None) -> str:
+def save_item(
+    engine: Engine, village: str, form: dict, *, author: str, now: datetime | None = None, limits: Limits | None = None
+) -> str:
     """Add an item to the village's catalogue, or change one of its own (form: item_id to change one, name, points,
-    note, status); its id. The change reaches the catalogue dataset through the office_catalogue feed."""
+    note, status); its id. The change reaches the catalogue dataset through the office_catalogue feed. With
+    ``limits``, it counts against the village office's hour."""
     name = checked_text(form.get("name"), "物品名称", 100)
     points = (form.get("points") or "").strip()
     if not points.isdigit() or not 1 <= int(points) <= 100000:
@@ -176,6 +179,8 @@ def save_item(engine: Engine, village: str, form: dict, *, author: str, now: dat
     }
     item_id = (form.get("item_id") or "").strip()
     with writing(engine, now) as (connection, at):
+        if limits:
+            admit(connection, at, None, None, limits, office=village)
         if item_id:
             owner = (
                 connection.execute(

@@ -7,7 +7,16 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from etl.warehouse.intake import IntakeError, NotFound, checked_choice, checked_text, new_id, writing
+from etl.warehouse.intake import (
+    IntakeError,
+    Limits,
+    NotFound,
+    admit,
+    checked_choice,
+    checked_text,
+    new_id,
+    writing,
+)
 from etl.warehouse.schema import intake_deliberations, intake_supervision
 
 FORMS = {"online": "线上议事", "assembly": "村民会议", "representatives": "村民代表会议"}
@@ -48,11 +57,21 @@ def _matter_values(form: dict) -> dict:
 
 
 def save_matter(
-    engine: Engine, village: str, form: dict, *, author: str, matter_id: str | None = None, now: datetime | None = None
+    engine: Engine,
+    village: str,
+    form: dict,
+    *,
+    author: str,
+    matter_id: str | None = None,
+    now: datetime | None = None,
+    limits: Limits | None = None,
 ) -> str:
-    """Record a 民主议事 matter, or update one of the village (its outcome once decided); its id."""
+    """Record a 民主议事 matter, or update one of the village (its outcome once decided); its id. With ``limits``,
+    it counts against the village office's hour."""
     values = _matter_values(form)
     with writing(engine, now) as (connection, at):
+        if limits:
+            admit(connection, at, None, None, limits, office=village)
         if matter_id:
             current = _owned(connection, intake_deliberations, intake_deliberations.c.matter_id, matter_id, village)
             decided = current["decided_at"] or (at if values["status"] in ("decided", "published") else None)
@@ -79,12 +98,22 @@ def save_matter(
 
 
 def save_item(
-    engine: Engine, village: str, form: dict, *, author: str, item_id: str | None = None, now: datetime | None = None
+    engine: Engine,
+    village: str,
+    form: dict,
+    *,
+    author: str,
+    item_id: str | None = None,
+    now: datetime | None = None,
+    limits: Limits | None = None,
 ) -> str:
-    """Record a 民主监督 item, or reply to one of the village; its id."""
+    """Record a 民主监督 item, or reply to one of the village; its id. With ``limits``, it counts against the
+    village office's hour."""
     status = checked_choice(form.get("status"), ITEM_STATUSES, "状态")
     reply = checked_text(form.get("reply"), "答复", 2000, required=status == "replied") or None
     with writing(engine, now) as (connection, at):
+        if limits:
+            admit(connection, at, None, None, limits, office=village)
         if item_id:
             current = _owned(connection, intake_supervision, intake_supervision.c.item_id, item_id, village)
             replied = current["replied_at"] or (at if status == "replied" else None)

@@ -22,7 +22,7 @@ from etl.warehouse.accounts import add_user
 from etl.warehouse.case_queue import escalated_cases
 from etl.warehouse.db import make_engine
 from etl.warehouse.household_tokens import household, issue
-from etl.warehouse.schema import alerts, cases, catalogue_items, disclosures, intake_cases, points_ledger
+from etl.warehouse.schema import alerts, cases, catalogue_items, disclosures, intake_cases, intake_hits, points_ledger
 from etl.warehouse.settings import Settings
 from tests.alert_county import alerts_file
 from tests.household_fixtures import coded, intake_feeds, jpeg
@@ -391,3 +391,35 @@ def test_every_intake_time_moves_forward_in_commit_order(sample):
             connection.execute(select(intake_cases.c.updated_at).order_by(intake_cases.c.updated_at)).scalars().all()
         )
     assert times == sorted(set(times)) and all(datetime.fromisoformat(text).tzinfo for text in times)
+
+
+def test_a_village_office_publishes_and_records_within_its_hourly_limit(sample):
+    # A clerk's session could publish notices with 30 MB of attachments each as fast as it could post: nothing
+    # counted the office's writes. Notices and 民主议事/监督 records count against the village's hour.
+    var_dir, engine, _feeds = sample
+    with engine.connect() as connection:
+        before = connection.execute(
+            select(func.count()).select_from(intake_hits).where(intake_hits.c.subject == f"o:{BOARD_VILLAGE}")
+        ).scalar_one()
+    limited_app = _app(var_dir, office_writes_per_hour=before + 2)
+    clerk = logged_in(limited_app, "cun")
+
+    def publish(title: str):
+        data = {"csrf_token": csrf_of(clerk, "/office/notices"), "kind": "village_affairs", "title": title}
+        return clerk.post(f"{HTTPS}/office/notices", data=data)
+
+    def record(title: str):
+        data = {"csrf_token": csrf_of(clerk, "/office/records"), "record": "item", "subject": "finance"}
+        data |= {"source": "villager", "title": title, "status": "received"}
+        return clerk.post(f"{HTTPS}/office/records", data=data)
+
+    assert publish("第一条通知").status_code == 200
+    assert "已保存" in texts(record("第一条监督事项"))
+    refused = publish("超出本小时的通知")
+    assert refused.status_code == 429 and f"本村一小时内已发布或登记 {before + 2} 次" in texts(refused)
+    assert record("超出本小时的监督事项").status_code == 429
+    item = {"csrf_token": csrf_of(clerk, "/office/points"), "what": "item", "name": "洗衣粉", "points": "20"}
+    assert clerk.post(f"{HTTPS}/office/points", data=item).status_code == 429  # the catalogue counts too
+    other = logged_in(limited_app, "cun-b")  # another village's office has its own hour
+    data = {"csrf_token": csrf_of(other, "/office/notices"), "kind": "village_affairs", "title": "乙村的通知"}
+    assert other.post(f"{HTTPS}/office/notices", data=data).status_code == 200

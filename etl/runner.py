@@ -196,17 +196,21 @@ def run_feed(
 
 def retry_quarantine(engine: Engine, feed: Feed, *, late_hours: float = 48, now=None) -> RunReport:
     """Validate a feed's quarantined rows again (e.g. after the missing regions were imported) as one run."""
+    waiting = (quarantine.c.source == feed.name, quarantine.c.retried_at.is_(None), quarantine.c.raw.is_not(None))
     with engine.connect() as connection:
         kept = connection.execute(
-            select(quarantine.c.id, quarantine.c.location, quarantine.c.raw).where(
-                quarantine.c.source == feed.name, quarantine.c.retried_at.is_(None), quarantine.c.raw.is_not(None)
-            )
+            select(quarantine.c.id, quarantine.c.location, quarantine.c.raw).where(*waiting)
         ).all()
-    ids = [row.id for row in kept]
+    newest = max((row.id for row in kept), default=0)
     records = [Record(row.location, orjson.loads(row.raw)) for row in kept]
 
     def mark_retried(connection: Connection, moment: datetime) -> None:
-        connection.execute(update(quarantine).where(quarantine.c.id.in_(ids)).values(retried_at=moment))
+        retried = (*waiting, quarantine.c.id <= newest)
+        # A row that failed again is in the quarantine anew, with today's reason: its earlier copy goes, or every
+        # retry would add the same rows once more. A row that loaded keeps its entry, marked retried.
+        again = select(quarantine.c.raw).where(quarantine.c.source == feed.name, quarantine.c.id > newest)
+        connection.execute(delete(quarantine).where(*retried, quarantine.c.raw.in_(again)))
+        connection.execute(update(quarantine).where(*retried).values(retried_at=moment))
 
     batches = lambda _watermark: iter([Batch(records, [], None)] if records else [])  # noqa: E731
     return _run(engine, feed, batches, late_hours=late_hours, now=now, in_transaction=mark_retried)

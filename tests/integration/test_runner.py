@@ -317,6 +317,14 @@ def test_quarantine_retry_loads_rows_whose_region_was_imported_since(engine, fee
     assert (again.counts.rows_in, again.counts.loaded, again.counts.quarantined) == (5, 0, 5)
     with engine.connect() as connection:
         assert connection.execute(select(cases.c.region_code).where(cases.c.case_id == "C4")).scalar() == "990199009009"
+        kept = connection.execute(
+            select(quarantine.c.raw, quarantine.c.retried_at).where(quarantine.c.source == "cases")
+        ).all()
+    # Each retry quarantined the rows that failed again anew, and kept the earlier copies too: a retry every hour
+    # multiplied the quarantine. A row that failed again is there once, with its latest reason; the row that
+    # loaded stays, marked retried.
+    assert len(kept) == 6 and len({raw for raw, _ in kept}) == 6
+    assert sum(retried is not None for _, retried in kept) == 1
 
 
 def test_cli_run_status_and_quarantine_list(tmp_path):

@@ -15,9 +15,11 @@ from etl.alerts.config import DEMO_FILE, AlertsConfig, load_alerts
 from etl.alerts.evaluate import Evaluator
 from etl.alerts.lock import serialised
 from etl.alerts.notify import deliver, plan
+from etl.alerts.retention import prune
 from etl.warehouse.settings import Settings
 
 POLL = 1.0  # seconds between looks for due notifications (deferred ones, retries) when nothing wakes the thread
+PRUNE_EVERY = 3600.0  # seconds between passes over the alerts' history (etl/alerts/retention.py)
 
 
 def _complain(what: str, error: Exception) -> None:
@@ -72,11 +74,14 @@ class AlertService:
             self._thread.join()
 
     def _loop(self) -> None:
-        next_sweep = 0.0
+        next_sweep = next_prune = 0.0
         while not self._stop.is_set():
             if time.monotonic() >= next_sweep:
                 next_sweep = time.monotonic() + self.config.sweep.total_seconds()
                 self._guarded("定期检查", self.evaluator.sweep)
+            if time.monotonic() >= next_prune:
+                next_prune = time.monotonic() + PRUNE_EVERY
+                self._guarded("清理告警历史", self.prune)
             self._guarded("发送通知", self.deliver)
             self.wake.wait(POLL)
             self.wake.clear()
@@ -86,6 +91,11 @@ class AlertService:
             action()
         except Exception as error:  # noqa: BLE001 - a broken channel or a lost connection must not end the loop
             self.on_error(what, error)
+
+    def prune(self) -> int:
+        """Delete the alerts' history beyond its window and fail notifications of channels no longer configured."""
+        with self.engine.begin() as connection:
+            return prune(connection, self.config.channels, self.clock())
 
     def deliver(self):
         """Plan the notifications of state changes made elsewhere (acknowledged on a screen or the CLI), then send

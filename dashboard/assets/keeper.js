@@ -38,7 +38,9 @@
     }
     if (show) {
       var since = offlineSince || new Date();
-      element.textContent = "连接中断 " + since.toTimeString().slice(0, 5) + "，正在重试…";
+      // The county's time, as the screen's clock shows it, whatever zone the kiosk box runs in.
+      var at = since.toLocaleTimeString("zh-CN", { timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+      element.textContent = "连接中断 " + at + "，正在重试…";
       element.style.display = "block";
     } else {
       element.style.display = "none";

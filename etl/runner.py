@@ -30,7 +30,7 @@ from etl.upsert import upsert
 from etl.warehouse.db import bump_version
 from etl.warehouse.schema import devices, feed_freshness, feed_runs, feed_state, quarantine, regions
 from geo.codes import CodeError, normalize_code
-from geo.issues import Issue
+from geo.issues import LABELS, Issue
 
 # A run keeps this many of its Issues for the operator's screen; every one of them is in the quarantine table.
 KEPT_ISSUES = 200
@@ -291,7 +291,8 @@ def _file_summary(context: _Context, batch: Batch, counts: RunCounts, issues: li
         return []
     kind, count = max(((k[5:], n) for k, n in tally.items() if k.startswith("kind:")), key=lambda kn: kn[1])
     cause = LIKELY_CAUSE.get(kind, "请查看隔离记录（ruralbrain etl quarantine list）")
-    return [f"{batch.file} 的 {tally['quarantined']} 行全部被隔离，{count} 行的原因是 {kind}：可能是{cause}"]
+    reason = f"{LABELS.get(kind, kind)} [{kind}]"
+    return [f"{batch.file} 的 {tally['quarantined']} 行全部被隔离，{count} 行的原因是 {reason}：可能是{cause}"]
 
 
 def _commit(engine, context: _Context, report: RunReport, batch: Batch, in_transaction, narrow: bool = False):

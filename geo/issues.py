@@ -34,6 +34,7 @@ LABELS = {
     "no code or name": "没有代码或名称",
     "not a polygon": "不是多边形",
     "not an object": "不是 JSON 对象",
+    "out of range": "超出合理范围",
     "outside parent": "超出上级区划",
     "refused by database": "数据库拒绝",
     "too late": "迟到太久",
@@ -41,11 +42,13 @@ LABELS = {
     "truncated row": "行被截断",
     "unknown CRS": "坐标系未知",
     "unknown device": "设备未登记",
+    "unknown metric": "未知指标",
     "unknown region": "区划未知",
     "unreadable": "无法读取",
     "unreadable file": "无法读取",
     "unsupported file": "不支持的文件",
     "value without header": "值没有列名",
+    "wrong sign": "积分正负错误",
 }
 
 

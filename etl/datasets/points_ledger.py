@@ -16,7 +16,8 @@ SOURCES = {
 def sign_matches_source(row: dict) -> tuple[str, str, str] | None:
     """Redemptions spend points (< 0); every other source earns them (> 0)."""
     if (row["source"] == "redemption") != (row["points"] < 0):
-        return "points", "wrong sign", f"{row['points']} points for {row['source']}"
+        wanted = "负数（兑换扣分）" if row["source"] == "redemption" else "正数"
+        return "points", "wrong sign", f"来源 {row['source']} 的积分应为{wanted}，这里是 {row['points']}"
     return None
 
 

@@ -28,10 +28,10 @@ def metric_in_range(row: dict) -> tuple[str, str, str] | None:
     """Why a reading is implausible for its metric, or None."""
     bounds = METRIC_RANGES.get(row["metric"])
     if bounds is None:
-        return "metric", "unknown metric", f"'{row['metric']}' is not one of {', '.join(METRIC_RANGES)}"
+        return "metric", "unknown metric", f"「{row['metric']}」不是已知指标（{'、'.join(METRIC_RANGES)}）"
     low, high = bounds
     if not low <= row["value"] <= high:
-        return "value", "out of range", f"{row['metric']} {row['value']} outside {low}..{high}"
+        return "value", "out of range", f"{row['metric']} 的值 {row['value']:g} 超出 {low}～{high}"
     return None
 
 

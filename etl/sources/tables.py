@@ -540,14 +540,14 @@ def _checked(
     rows = _where(label, first_row) if span == 1 else f"{_where(label, first_row)}–{first_row + span - 1}"
     resolved: list[str | None] = []
     for column, name in enumerate(names[: last + 1]):
-        letter = f"column {get_column_letter(column + 1)}"
+        letter = f"{get_column_letter(column + 1)} 列"
         if name is None:
             hint = "（合并的分组表头？设置 header_rows = 2）" if span == 1 else ""
-            raise _Unreadable(Issue(file, rows, letter, "blank header", f"{letter} 没有列名{hint}"))
+            raise _Unreadable(Issue(file, rows, letter, "blank header", f"{letter}没有列名{hint}"))
         if name in resolved:
             if name in layout.expected:
                 first = get_column_letter(resolved.index(name) + 1)
-                detail = f"{letter} 与 column {first} 同名「{name}」，映射的列不能重复"
+                detail = f"{letter}与 {first} 列同名「{name}」，映射的列不能重复"
                 raise _Unreadable(Issue(file, rows, name, "duplicate header", detail))
             name = f"{name} ({get_column_letter(column + 1)})"
         resolved.append(name)
@@ -611,11 +611,11 @@ def _uneven_row(
         return Issue(file, location, missing, "truncated row", detail, raw)
     if strict_width and len(cells) > width:
         detail = f"有 {len(cells)} 格，表头只有 {width} 列"
-        return Issue(file, location, f"column {get_column_letter(width + 1)}", "extra cells", detail, raw)
+        return Issue(file, location, f"{get_column_letter(width + 1)} 列", "extra cells", detail, raw)
     for i, cell in enumerate(cells):
         if cell.strip() and (i >= width or names[i] is None):
-            letter = f"column {get_column_letter(i + 1)}"
-            return Issue(file, location, letter, "value without header", f"{letter} 有值「{cell}」但没有列名", raw)
+            letter = f"{get_column_letter(i + 1)} 列"
+            return Issue(file, location, letter, "value without header", f"{letter}有值「{cell}」但没有列名", raw)
     if len(cells) < width:
         cells = cells + [""] * (width - len(cells))
     return Record(f"{file}，{location}", {name: cells[i] for i, name in enumerate(names) if name is not None})
@@ -624,4 +624,4 @@ def _uneven_row(
 def _column(names: list[str | None], index: int) -> str:
     """A column's header name, or its spreadsheet letter when it has none."""
     name = names[index] if index < len(names) else None
-    return name or f"column {get_column_letter(index + 1)}"
+    return name or f"{get_column_letter(index + 1)} 列"

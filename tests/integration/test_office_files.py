@@ -198,6 +198,7 @@ def test_a_file_whose_every_row_fails_says_what_is_probably_wrong(county):
     report, stored, kept = load(county)
     assert stored == {} and len(kept) == 3
     assert any("wrong.csv 的 3 行全部被隔离" in note and "区划代码" in note for note in report.notes), report.notes
+    assert any("3 行的原因是 区划未知 [unknown region]" in note for note in report.notes), report.notes
 
 
 def test_a_file_without_the_mapped_header_goes_to_failed_with_the_reason(county):

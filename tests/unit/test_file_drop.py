@@ -109,8 +109,8 @@ def test_extra_cells_and_values_without_header_are_issues(tmp_path):
     batch = only_batch(source)
     assert [record.data for record in batch.records] == [{"编号": "1", "村": "城关村"}]
     assert [(i.location, i.field, i.kind) for i in batch.issues] == [
-        ("第 3 行", "column C", "value without header"),
-        ("第 4 行", "column D", "extra cells"),
+        ("第 3 行", "C 列", "value without header"),
+        ("第 4 行", "D 列", "extra cells"),
     ]
 
 
@@ -209,7 +209,7 @@ def test_xlsx_merged_header_read_as_one_row_is_a_clear_issue_and_goes_to_failed(
     batch = only_batch(source)
     [issue] = batch.issues
     location = "工作表「诉求台账」第 1 行"
-    assert (issue.file, issue.location, issue.field, issue.kind) == ("cases.xlsx", location, "column C", "blank header")
+    assert (issue.file, issue.location, issue.field, issue.kind) == ("cases.xlsx", location, "C 列", "blank header")
     assert "header_rows = 2" in issue.detail
     batch.on_commit()
     assert (source.failed / "cases.xlsx").exists()

@@ -23,7 +23,7 @@ def parse_duration(value: str | int | float, where: str) -> timedelta:
     """A duration from seconds or text like "90s", "15m", "1h", "2d"."""
     match = DURATION.match(str(value))
     if not match:
-        raise FeedConfigError(f"{where}: '{value}' is not a duration like 30s, 15m, 1h or 1d")
+        raise FeedConfigError(f"{where}：'{value}' 不是时长（如 30s、15m、1h、1d）")
     return timedelta(seconds=float(match.group(1)) * UNITS[match.group(2)])
 
 
@@ -68,25 +68,27 @@ def load_feeds(path: str | Path, variables: dict[str, str] | None = None) -> dic
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as error:
-        raise FeedConfigError(f"{path.name}: {error}") from None
+        raise FeedConfigError(f"{path.name}：无法读取（{error}）") from None
     feeds = {}
     for name, entry in document.get("feeds", {}).items():
         where = f"{path.name} [feeds.{name}]"
         dataset_name = entry.get("dataset")
         if dataset_name not in datasets():
-            raise FeedConfigError(f"{where}: dataset '{dataset_name}' is not one of {', '.join(sorted(datasets()))}")
+            raise FeedConfigError(
+                f"{where}：dataset '{dataset_name}' 不是已有的数据集（{', '.join(sorted(datasets()))}）"
+            )
         dataset = datasets()[dataset_name]
         mapping = dict(entry.get("mapping", {}))
         unknown = set(mapping) - set(dataset.fields)
         if unknown:
-            raise FeedConfigError(f"{where}.mapping: {', '.join(sorted(unknown))} not fields of {dataset_name}")
+            raise FeedConfigError(f"{where}.mapping：{', '.join(sorted(unknown))} 不是 {dataset_name} 的字段")
         derivable = {"region_code"} if dataset.region_from_device else set()
         required = {f for f, spec in dataset.fields.items() if spec.required}
         missing = sorted(required - set(mapping) - derivable)
         if missing:
-            raise FeedConfigError(f"{where}.mapping: no source for required field(s) {', '.join(missing)}")
+            raise FeedConfigError(f"{where}.mapping：必填字段 {', '.join(missing)} 没有来源")
         if "type" not in entry.get("source", {}):
-            raise FeedConfigError(f"{where}.source: needs a type (file, http, mqtt or sql)")
+            raise FeedConfigError(f"{where}.source：需要 type（file、http、mqtt 或 sql）")
         cadence = parse_duration(entry.get("cadence", "1h"), f"{where}.cadence")
         feed = Feed(
             name=name,
@@ -116,15 +118,15 @@ def mqtt_workers(feed: Feed, where: str) -> list[Feed]:
     source = feed.source
     workers = source.get("workers", 1)
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
-        raise FeedConfigError(f"{where}.workers: '{workers}' is not a whole number of at least 1")
+        raise FeedConfigError(f"{where}.workers：'{workers}' 应为不小于 1 的整数")
     if workers > 1 and source.get("type") != "mqtt":
-        raise FeedConfigError(f"{where}.workers: only an mqtt source has workers (this one is {source.get('type')})")
+        raise FeedConfigError(f"{where}.workers：只有 MQTT 来源可以有多个工作进程（这个是 {source.get('type')}）")
     if workers == 1:
         return [feed]
     topics = source.get("topics", [])
     topics = [topics] if isinstance(topics, str) else list(topics)
     if not source.get("client_id") or not topics or any(topic.startswith("$share/") for topic in topics):
-        raise FeedConfigError(f"{where}: workers need a client_id and topics of their own (not $share/…)")
+        raise FeedConfigError(f"{where}：工作进程需要自己的 client_id 和 topics（不能用 $share/…）")
     group = source.get("share_group", feed.name)
     shared = [f"$share/{group}/{topic}" for topic in topics]
     return [

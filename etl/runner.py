@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from etl.columns import cleaned_column
 from etl.dataset import BEIJING, Dataset, Invalid
 from etl.datasets import datasets
-from etl.feeds import Feed
+from etl.feeds import Feed, FeedConfigError
 from etl.load import upsert_counting
 from etl.quarantine import record_issues
 from etl.rollups import bucket_columns, update_rollups
@@ -185,7 +185,10 @@ def run_feed(
 ) -> RunReport:
     """Run a feed from its watermark to the end of what its source has now; each batch commits on its own.
     ``stop``, once set, ends the run after the batch in progress (an MQTT flood never runs dry)."""
-    source = source_from_config(feed.source, feed.base_dir, columns=source_columns(feed.mapping))
+    try:
+        source = source_from_config(feed.source, feed.base_dir, columns=source_columns(feed.mapping))
+    except ValueError as error:  # a setting of its [source] (a missing environment variable, a bad number)
+        raise FeedConfigError(f"数据源 {feed.name} 的来源设置有误：{error}") from None
     try:
         return _run(engine, feed, source.batches, late_hours=late_hours, now=now, progress=progress, stop=stop)
     finally:

@@ -71,13 +71,20 @@ def _clock(seconds: float) -> str:
 @click.pass_obj
 def run(settings: Settings, names: tuple[str, ...], strict: bool) -> None:
     """运行数据源（不指定则全部），从各自的水位线继续；有失败则以状态 1 退出。"""
+    from etl.feeds import FeedConfigError
     from etl.runner import run_feed
 
     warehouse = engine(settings)
     failed = quarantined = False
     for feed in pick(feeds(settings), names):
         progress = Progress(feed.name)
-        report = run_feed(warehouse, feed, late_hours=settings.late_hours, progress=progress)
+        try:
+            report = run_feed(warehouse, feed, late_hours=settings.late_hours, progress=progress)
+        except FeedConfigError as error:  # this feed cannot run; the others still do
+            progress.done()
+            click.echo(f"{feed.name}：未运行：{error}", err=True)
+            failed = True
+            continue
         progress.done()
         for note in report.notes:
             click.echo(f"  注意：{note}", err=True)

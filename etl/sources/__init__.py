@@ -34,7 +34,7 @@ def source_from_config(config: dict[str, Any], base_dir: Path, columns: tuple[st
     kind = config.get("type")
     types = source_types()
     if kind not in types:
-        raise ValueError(f"unknown source type {kind!r}; known: {', '.join(sorted(types))}")
+        raise ValueError(f"未知的来源类型 {kind!r}；可用：{', '.join(sorted(types))}")
     build = types[kind].SOURCE.from_config
     if "columns" in inspect.signature(build).parameters:
         return build(config, base_dir, columns=columns)

@@ -109,13 +109,13 @@ class FileDrop:
             expected=tuple(columns),
         )
         if (layout.header_row is not None and layout.header_row < 1) or layout.header_rows not in (1, 2):
-            raise ValueError("file source: header_row must be ≥ 1 and header_rows 1 or 2")
+            raise ValueError("文件来源：header_row 应不小于 1，header_rows 应为 1 或 2")
         pattern = config.get("pattern")
         patterns = cls.patterns if pattern is None else ((pattern,) if isinstance(pattern, str) else tuple(pattern))
         settle = float(config.get("settle_seconds", SETTLE_SECONDS))
         batch_rows = int(config.get("batch_rows", BATCH_ROWS))
         if settle < 0 or batch_rows < 1:
-            raise ValueError("file source: settle_seconds must be ≥ 0 and batch_rows ≥ 1")
+            raise ValueError("文件来源：settle_seconds 应不小于 0，batch_rows 应不小于 1")
         return cls(base_dir / config["path"], patterns, layout, settle, config.get("done_suffix"), batch_rows)
 
     @property

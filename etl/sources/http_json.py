@@ -56,10 +56,10 @@ class HttpJson:
         if "token_env" in config:
             name = config["token_env"]
             if not os.environ.get(name):
-                raise ValueError(f"http source {config['url']}: environment variable {name} is not set")
+                raise ValueError(f"HTTP 数据源 {config['url']}：环境变量 {name} 未设置")
             options["token"] = os.environ[name]
         if config.get("page_param") and config.get("next"):
-            raise ValueError(f"http source {config['url']}: use page_param or next, not both")
+            raise ValueError(f"HTTP 数据源 {config['url']}：page_param 与 next 只能用一个")
         return cls(**options)
 
     def session(self) -> requests.Session:
@@ -118,17 +118,17 @@ class HttpJson:
             response = session.get(url, params=params, timeout=self.timeout)
         except requests.RequestException as error:
             reason = _reason(error)
-            raise SourceError(f"http source {url}: {reason} after {self.retries} retries") from error
+            raise SourceError(f"HTTP 数据源 {url}：{reason}，已重试 {self.retries} 次") from error
         if response.status_code >= 400:
-            retried = f" after {self.retries} retries" if response.status_code in RETRY_STATUSES else ""
-            raise SourceError(f"http source {response.url}: HTTP {response.status_code}{retried}")
+            retried = f"，已重试 {self.retries} 次" if response.status_code in RETRY_STATUSES else ""
+            raise SourceError(f"HTTP 数据源 {response.url}：HTTP {response.status_code}{retried}")
         try:
             page = response.json()
         except ValueError:
-            kind = response.headers.get("Content-Type", "no content type")
-            raise SourceError(f"http source {response.url}: answer is not JSON ({kind})") from None
+            kind = response.headers.get("Content-Type", "没有内容类型")
+            raise SourceError(f"HTTP 数据源 {response.url}：回应不是 JSON（{kind}）") from None
         if not isinstance(page, dict) or not isinstance(page.get(self.items), list):
-            raise SourceError(f"http source {response.url}: answer has no list under '{self.items}'")
+            raise SourceError(f"HTTP 数据源 {response.url}：回应中没有列表「{self.items}」")
         return page, response.url
 
     def close(self) -> None:
@@ -162,14 +162,14 @@ def _later(current: Any, candidate: Any) -> Any:
 
 
 def _reason(error: requests.RequestException) -> str:
-    """A short cause: "timed out" or the connection error that urllib3 gave up on."""
+    """A short cause: 超时, or 无法连接 with the connection error that urllib3 gave up on."""
     # Once retries are exhausted requests wraps urllib3's MaxRetryError, whose reason is the real cause.
     cause = getattr(error.args[0], "reason", error) if error.args else error
     # NewConnectionError subclasses urllib3's TimeoutError, yet a refused connection did not time out.
     timed_out = isinstance(error, requests.Timeout) or isinstance(cause, UrllibTimeout)
     if timed_out and not isinstance(cause, NewConnectionError):
-        return "timed out"
-    return f"cannot connect ({cause})"
+        return "超时"
+    return f"无法连接（{cause}）"
 
 
 SOURCE = HttpJson

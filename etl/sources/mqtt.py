@@ -74,7 +74,7 @@ class Mqtt:
         if "password_env" in config:
             options["password"] = os.environ.get(config["password_env"])
         if not options.get("client_id") or not options.get("topics"):
-            raise ValueError("mqtt source: client_id (fixed, for a persistent session) and topics are required")
+            raise ValueError("MQTT 数据源：需要 client_id（固定不变，用于持久会话）和 topics")
         return cls(**options)
 
     @property
@@ -114,7 +114,7 @@ class Mqtt:
 
         def on_connect(client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
             if reason.is_failure:
-                refusal.append(f"connection refused: {reason}")
+                refusal.append(f"连接被拒绝：{reason}")
                 ready.set()
             else:
                 self._connection += 1
@@ -122,7 +122,7 @@ class Mqtt:
                 client.subscribe([(topic, SubscribeOptions(qos=1)) for topic in self.topics])
 
         def on_subscribe(client: paho.Client, userdata: Any, mid: int, reasons: list, properties: Any) -> None:
-            refusal.extend(f"subscription refused: {reason}" for reason in reasons if reason.is_failure)
+            refusal.extend(f"订阅被拒绝：{reason}" for reason in reasons if reason.is_failure)
             ready.set()
 
         client.on_connect = on_connect
@@ -137,12 +137,12 @@ class Mqtt:
         try:
             client.connect(self.host, self.port, self.keepalive, clean_start=False, properties=properties)
         except OSError as error:
-            raise SourceError(f"{self.name}: broker unreachable ({error})") from error
+            raise SourceError(f"{self.name}：无法连接代理（{error}）") from error
         client.loop_start()
         self._client = client
         if not ready.wait(self.connect_timeout) or refusal:
             self.close()
-            raise SourceError(f"{self.name}: {'; '.join(refusal) or 'no answer from the broker'}")
+            raise SourceError(f"{self.name}：{'；'.join(refusal) or '代理没有应答'}")
 
     def collect(self) -> list[tuple[int, paho.MQTTMessage]]:
         """The next (connection, message) pairs: batch_size of them, or what came within batch_seconds of the

@@ -38,16 +38,16 @@ class SqlQuery:
         if "url_env" in config:
             options["url"] = os.environ.get(config["url_env"], "")
             if not options["url"]:
-                raise ValueError(f"sql source: environment variable {config['url_env']} is not set")
+                raise ValueError(f"SQL 数据源：环境变量 {config['url_env']} 未设置")
         return cls(**options)
 
     @property
     def name(self) -> str:
         """The source as it may appear in logs: its URL with the password masked."""
         try:
-            return f"sql source {make_url(self.url).render_as_string(hide_password=True)}"
+            return f"SQL 数据源 {make_url(self.url).render_as_string(hide_password=True)}"
         except ArgumentError:
-            return "sql source (unparseable URL)"
+            return "SQL 数据源（无法解析的 URL）"
 
     def batches(self, watermark: str | None) -> Iterator[Batch]:
         """One batch per ``batch_size`` rows; the watermark is the largest since_column value so far."""
@@ -55,9 +55,9 @@ class SqlQuery:
             engine = create_engine(self.url)
         except ArgumentError:
             # Its message quotes the URL, password and all.
-            raise SourceError(f"{self.name}: not a usable database URL") from None
+            raise SourceError(f"{self.name}：不是可用的数据库 URL") from None
         except ImportError as error:
-            raise SourceError(f"{self.name}: database driver missing ({error})") from None
+            raise SourceError(f"{self.name}：缺少数据库驱动（{error}）") from None
         newest: Any = watermark
         number = 0
         quoted = engine.dialect.identifier_preparer.quote(self.since_column)
@@ -76,7 +76,7 @@ class SqlQuery:
                         records.append(Record(f"SQL 第 {number} 行", data))
                     yield Batch(records, [], newest)
         except SQLAlchemyError as error:
-            raise SourceError(f"{self.name}: {_first_line(error)}") from None
+            raise SourceError(f"{self.name}：{_first_line(error)}") from None
         finally:
             engine.dispose()
 

@@ -170,7 +170,7 @@ def test_http_500_then_recovery_is_retried(serve, tmp_path):
 def test_http_always_500_is_a_source_error_after_retries(serve, tmp_path):
     server = serve(lambda path, query, headers: Answer(500, {"error": "down"}))
     config = {"type": "http", "url": f"{server.url}/api", "items": "data", "retries": 2, "backoff": 0}
-    with pytest.raises(SourceError, match=r"127\.0\.0\.1:\d+/api.*HTTP 500 after 2 retries"):
+    with pytest.raises(SourceError, match=r"127\.0\.0\.1:\d+/api.*HTTP 500，已重试 2 次"):
         list(source_from_config(config, tmp_path).batches(None))
     assert len(server.requests) == 3
 
@@ -178,14 +178,14 @@ def test_http_always_500_is_a_source_error_after_retries(serve, tmp_path):
 def test_http_hanging_server_is_a_source_error_after_the_timeout(serve, tmp_path):
     server = serve(lambda path, query, headers: Answer(hang=True))
     config = {"type": "http", "url": f"{server.url}/slow", "items": "data", "timeout": 0.2, "retries": 1, "backoff": 0}
-    with pytest.raises(SourceError, match=r"/slow: timed out after 1 retries"):
+    with pytest.raises(SourceError, match=r"/slow：超时，已重试 1 次"):
         list(source_from_config(config, tmp_path).batches(None))
     assert len(server.requests) == 2
 
 
 @pytest.mark.parametrize(
     ("body", "message"),
-    [(b"<html>502 Bad Gateway</html>", "not JSON"), ({"rows": []}, "no list under 'data'")],
+    [(b"<html>502 Bad Gateway</html>", "回应不是 JSON"), ({"rows": []}, "回应中没有列表「data」")],
 )
 def test_http_non_json_or_missing_items_is_a_source_error(serve, tmp_path, body, message):
     server = serve(lambda path, query, headers: Answer(200, body))
@@ -195,7 +195,7 @@ def test_http_non_json_or_missing_items_is_a_source_error(serve, tmp_path, body,
 
 def test_http_unreachable_is_a_source_error(tmp_path):
     config = {"type": "http", "url": "http://127.0.0.1:1/api", "items": "data", "retries": 1, "backoff": 0}
-    with pytest.raises(SourceError, match=r"127\.0\.0\.1:1/api: cannot connect"):
+    with pytest.raises(SourceError, match=r"HTTP 数据源 http://127\.0\.0\.1:1/api：无法连接"):
         list(source_from_config(config, tmp_path).batches(None))
 
 
@@ -330,7 +330,7 @@ def test_mqtt_unacked_messages_come_back_to_a_new_client_with_the_same_id(mqtt_r
 
 def test_mqtt_unreachable_broker_is_a_source_error(tmp_path):
     source = source_from_config({"type": "mqtt", "port": 1, "topics": ["x/#"], "client_id": "etl-nowhere"}, tmp_path)
-    with pytest.raises(SourceError, match=r"127\.0\.0\.1:1 \(etl-nowhere\): broker unreachable"):
+    with pytest.raises(SourceError, match=r"127\.0\.0\.1:1 \(etl-nowhere\)：无法连接代理"):
         next(iter(source.batches(None)))
 
 
@@ -387,5 +387,5 @@ def test_sql_database_down_is_a_source_error_with_the_password_masked(tmp_path):
 def test_sql_bad_query_is_a_source_error_naming_the_source(postgres_url, tmp_path, monkeypatch):
     monkeypatch.setenv("SOURCES_TEST_SQL_URL", postgres_url)
     config = {"type": "sql", "url_env": "SOURCES_TEST_SQL_URL", "query": "SELECT * FROM missing", "since_column": "x"}
-    with pytest.raises(SourceError, match=r"sql source postgresql\+psycopg://.*missing"):
+    with pytest.raises(SourceError, match=r"SQL 数据源 postgresql\+psycopg://.*missing"):
         list(source_from_config(config, tmp_path).batches(None))

@@ -106,3 +106,17 @@ def test_a_listing_limit_outside_its_range_is_refused_before_any_query(tmp_path)
         result = runner.invoke(main, [*base, *command, "--limit", "-1"])
         assert result.exit_code == 2, (command, result.output)
         assert "--limit" in result.output and "1<=x<=100000" in result.output
+
+
+def test_a_feed_whose_source_settings_are_wrong_fails_its_run_with_a_chinese_reason_not_a_traceback(tmp_path):
+    feeds = tmp_path / "feeds.toml"
+    feeds.write_text(
+        '[feeds.weather]\ndataset = "weather_forecasts"\n[feeds.weather.source]\ntype = "http"\n'
+        'url = "http://127.0.0.1:1/api"\nitems = "data"\ntoken_env = "NO_SUCH_TOKEN"\n'
+        '[feeds.weather.mapping]\nregion_code = "c"\nevent_time = "t"\n',
+        encoding="utf-8",
+    )
+    environment = {"FEEDS_FILE": str(feeds), "NO_SUCH_TOKEN": ""}
+    result = CliRunner().invoke(main, ["--var-dir", str(tmp_path / "var"), "etl", "run"], env=environment)
+    assert result.exit_code == 1 and not isinstance(result.exception, ValueError), result.output
+    assert "weather" in result.output and "环境变量 NO_SUCH_TOKEN 未设置" in result.output

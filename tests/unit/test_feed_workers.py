@@ -45,10 +45,10 @@ def test_one_worker_is_the_feed_itself_and_a_group_can_be_named(tmp_path):
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"extra": "workers = 0"}, "workers: '0' is not a whole number of at least 1"),
-        ({"extra": 'workers = "two"'}, "workers: 'two' is not a whole number"),
-        ({"extra": "workers = 2", "type": "http"}, "only an mqtt source has workers (this one is http)"),
-        ({"extra": "workers = 2", "topics": '["$share/g/sensors/#"]'}, "topics of their own (not $share/…)"),
+        ({"extra": "workers = 0"}, "workers：'0' 应为不小于 1 的整数"),
+        ({"extra": 'workers = "two"'}, "workers：'two' 应为不小于 1 的整数"),
+        ({"extra": "workers = 2", "type": "http"}, "只有 MQTT 来源可以有多个工作进程（这个是 http）"),
+        ({"extra": "workers = 2", "topics": '["$share/g/sensors/#"]'}, "自己的 client_id 和 topics（不能用 $share/…）"),
     ],
 )
 def test_wrong_workers_are_refused_naming_the_file_feed_and_key(tmp_path, options, message):

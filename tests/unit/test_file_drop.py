@@ -346,5 +346,5 @@ def test_registry_knows_every_transport_and_rejects_unknown_types(tmp_path):
     from etl.sources import source_types
 
     assert set(source_types()) >= {"file", "http", "mqtt", "sql"}
-    with pytest.raises(ValueError, match="known: file, http, mqtt, sql"):
+    with pytest.raises(ValueError, match="未知的来源类型 'ftp'；可用：file, http, mqtt, sql"):
         source_from_config({"type": "ftp"}, tmp_path)

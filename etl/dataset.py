@@ -29,6 +29,7 @@ class Field:
     required: bool = False
     low: float | None = None
     high: float | None = None
+    codes: tuple[str, ...] = ()  # a choice's warehouse values (what the screens and the workspace label)
 
     @property
     def is_text(self) -> bool:
@@ -174,7 +175,7 @@ def choice(values: Mapping[str, str], required: bool = False) -> Field:
             raise Invalid(f"'{key}' 不是可选值之一（{labels}）")
         return allowed[key]
 
-    return Field(parse, required)
+    return Field(parse, required, codes=tuple(dict.fromkeys(values.values())))
 
 
 @dataclass(frozen=True)

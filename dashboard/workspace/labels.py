@@ -19,6 +19,7 @@ COMMON_COLUMNS = {
     "product": "产品",
     "source": "来源",
     "satisfaction": "满意度",
+    "body": "正文",
 }
 COLUMNS = {
     "cases": {
@@ -47,6 +48,60 @@ COLUMNS = {
     "labour_pool": {"status": "就业状态", "people": "人数", "event_time": "统计日期"},
     "jobs": {"posting_id": "岗位编号", "positions": "岗位数", "matched": "已对接", "event_time": "发布时间"},
     "farm_output": {"record_id": "记录编号", "unit": "单位", "event_time": "日期"},
+    "deliberations": {
+        "matter_id": "议事编号",
+        "title": "议题",
+        "form": "议事形式",
+        "participants": "参与人数",
+        "votes_for": "赞成票",
+        "votes_against": "反对票",
+        "decided_at": "表决时间",
+        "outcome": "表决结果",
+        "event_time": "发起时间",
+    },
+    "gov_services": {
+        "application_id": "办件编号",
+        "service": "办理事项",
+        "channel": "办理渠道",
+        "mode": "办理方式",
+        "appointment_at": "预约时间",
+        "received_at": "受理时间",
+        "completed_at": "办结时间",
+        "feedback_at": "评价时间",
+        "event_time": "申请时间",
+    },
+    "labour_profiles": {
+        "worker_id": "登记编号",
+        "status": "就业状态",
+        "education": "学历",
+        "skills": "特长",
+        "hobbies": "爱好",
+        "wanted_job": "求职意向",
+        "event_time": "登记日期",
+    },
+    "supervision_items": {
+        "item_id": "事项编号",
+        "subject": "监督事项",
+        "source": "提出方",
+        "title": "内容",
+        "replied_at": "答复时间",
+        "event_time": "提出时间",
+    },
+    "toilets": {
+        "record_id": "记录编号",
+        "toilet_id": "厕所编号",
+        "kind": "记录类型",
+        "repaired_at": "修复时间",
+        "detail": "说明",
+    },
+    "traceability": {"record_id": "记录编号", "action": "操作", "batch": "批次", "codes": "码数"},
+    "weather_forecasts": {
+        "issued_at": "发布时间",
+        "condition": "天气",
+        "temperature": "气温",
+        "precipitation": "降水概率",
+        "event_time": "预报时间",
+    },
 }
 # Units of numeric columns, shown in headers (and in an export's header row).
 UNITS = {
@@ -61,6 +116,12 @@ UNITS = {
     ("jobs", "positions"): "个",
     ("jobs", "matched"): "个",
     ("points_ledger", "points"): "分",
+    ("deliberations", "participants"): "人",
+    ("deliberations", "votes_for"): "票",
+    ("deliberations", "votes_against"): "票",
+    ("traceability", "codes"): "个",
+    ("weather_forecasts", "temperature"): "°C",
+    ("weather_forecasts", "precipitation"): "比例",
 }
 CASE_CATEGORIES = {"conflict": "矛盾", "dispute": "纠纷", "request": "请求", "appeal": "诉求"}
 CASE_MODULES = {
@@ -119,6 +180,24 @@ VALUES = {
         "redemption": "兑换",
     },
     ("labour_pool", "status"): {"migrant": "外出务工", "local": "本地就业", "unemployed": "待业"},
+    ("labour_profiles", "status"): {"migrant": "外出务工", "local": "本地就业", "unemployed": "待业"},
+    ("catalogue_items", "status"): {"on": "上架", "off": "下架"},
+    ("deliberations", "status"): {
+        "consulting": "征求意见",
+        "voting": "表决中",
+        "decided": "已表决",
+        "published": "已公示",
+    },
+    ("gov_services", "mode"): {"single": "单独办理", "joint": "并联审批"},
+    ("gov_services", "status"): {
+        "appointed": "已预约",
+        "received": "已受理",
+        "in_progress": "办理中",
+        "completed": "已办结",
+    },
+    ("pilot_status", "status"): {"not_started": "未开始", "in_progress": "进行中", "done": "已完成", "delayed": "滞后"},
+    ("supervision_items", "source"): {"villager": "村民", "committee": "村务监督委员会"},
+    ("supervision_items", "status"): {"received": "已受理", "in_progress": "办理中", "replied": "已答复"},
     ("deliberations", "form"): {"online": "线上议事", "assembly": "村民会议", "representatives": "村民代表会议"},
     ("gov_services", "channel"): {"online": "网上办", "mobile": "掌上办", "counter": "窗口", "proxy": "代办"},
     ("epidemic", "kind"): {"health_check": "健康监测", "vaccination": "疫苗接种", "monitoring_point": "监测点"},

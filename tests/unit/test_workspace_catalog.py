@@ -68,3 +68,23 @@ def test_every_measure_with_a_table_has_a_records_view():
         view = view_named(info.record_view, info.dimension)
         assert view is not None, info.name
         assert all(column.label for column in view.columns)
+
+
+def test_every_records_column_and_coded_value_reads_in_chinese():
+    """What a leader reads in the records and their exports: no column header is the warehouse's English name,
+    and no value a feed writes as a code shows as that code."""
+    import re
+
+    chinese = re.compile(r"[\u4e00-\u9fff]")
+    english, uncoded = set(), set()
+    for dataset, measure in DECLARED:
+        info = measure_info(measure.name.replace("{metric}", "pm25"))
+        view = view_named(info.record_view, info.dimension)
+        english |= {f"{view.name}.{column.key}" for column in view.columns if not chinese.search(column.label)}
+        if info.dimension and not chinese.search(info.dimension_label):  # 分项构成 · 按…
+            english.add(f"{info.name} by {info.dimension}")
+        for name, field in dataset.fields.items():
+            missing = [code for code in field.codes if value_label(dataset.table.name, name, code) == code]
+            uncoded |= {f"{dataset.table.name}.{name}={code}" for code in missing}
+    assert not english, sorted(english)
+    assert not uncoded, sorted(uncoded)

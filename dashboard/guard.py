@@ -24,9 +24,13 @@ CALLBACK_PATH = "/_dash-update-component"
 PAGES_ROUTER = "_pages_content.children"
 MESSAGES = {
     400: "请求无效",
+    401: "请先登录",
     403: "无权执行此操作",
+    404: "没有找到",
+    405: "不支持此请求方式",
     413: f"请求体超过 {MAX_BODY // 1024} KB",
     429: "请求过多，请稍后再试",
+    500: "服务器出错，请稍后再试",
 }
 
 

@@ -134,6 +134,8 @@ def callback_access(body: dict) -> tuple[str, dict | None]:
 
 def route_access() -> tuple[str, dict | None]:
     """What this request needs, and the Dash page it concerns (None for Flask routes)."""
+    if request.routing_exception is not None:
+        return "static", None  # no route (404) or not this method (405): Flask answers that, nothing is read
     rule = request.url_rule.rule if request.url_rule else None
     if rule == CALLBACK_PATH:
         return callback_access(request.get_json(silent=True) or {})

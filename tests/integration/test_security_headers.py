@@ -63,7 +63,7 @@ def test_every_page_carries_the_policy_and_every_response_nosniff(var_dir):
         assert headers["Referrer-Policy"] == "no-referrer", name
         assert headers["X-Frame-Options"] == "DENY", name
     html = [name for name, response in _responses(app.server.test_client()).items() if response.mimetype == "text/html"]
-    assert html == ["page", "ops", "missing geometry"]  # Flask's own 404 page is HTML too
+    assert html == ["page", "ops"]  # a missing file's 404 is JSON in Chinese, as every error (not Flask's page)
 
 
 def test_only_kiosk_pages_may_be_framed_and_only_by_the_configured_player(var_dir):
@@ -106,3 +106,19 @@ def test_the_ops_page_and_readyz_answer_only_the_operations_network(var_dir):
         assert client.get(f"{HTTPS}/readyz", headers=inside).status_code == 200
         shown = client.post(f"{HTTPS}/_dash-update-component", json=page("/ops/screens"), headers=inside)
         assert "screens-table" in str(shown.json)
+
+
+def test_errors_of_any_kind_answer_in_chinese_never_with_an_english_page(var_dir):
+    # A POST to a GET-only route was an English 500 (the access check knew no route for it), and a missing
+    # export werkzeug's English "Not Found" page.
+    app = create_app(Settings.load(var_dir=str(var_dir)))
+    client = app.server.test_client()
+    wrong_method = client.post("/healthz")
+    assert wrong_method.status_code == 405 and wrong_method.json == {"error": "不支持此请求方式"}
+    with make_engine(f"sqlite:///{var_dir / 'warehouse.db'}").begin() as connection:
+        add_user(connection, "errors-county", "county", COUNTY, password=PASSWORD)
+    leader = logged_in(app, "errors-county")
+    missing = leader.get(f"{HTTPS}/explore/export?region={COUNTY}&part=nothing&format=csv")
+    assert missing.status_code in (400, 404) and "error" in missing.json
+    assert re.search(r"[\u4e00-\u9fff]", missing.json["error"]), missing.json
+    assert "Not Found" not in missing.get_data(as_text=True)

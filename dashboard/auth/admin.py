@@ -10,7 +10,16 @@ from flask_wtf.csrf import generate_csrf
 from dashboard.auth.html import Markup, error, hidden_csrf, page
 from dashboard.auth.login import forget
 from dashboard.auth.viewer import address, view_scope
-from etl.warehouse.accounts import ROLE_NAMES, AccountError, add_user, change_user, get_user, list_users, scope_holds
+from etl.warehouse.accounts import (
+    ROLE_NAMES,
+    SOURCE_NAMES,
+    AccountError,
+    add_user,
+    change_user,
+    get_user,
+    list_users,
+    scope_holds,
+)
 from etl.warehouse.schema import ROLES
 
 admin = Blueprint("admin", __name__)
@@ -38,7 +47,7 @@ def _row(user, token: str) -> Markup:
         user.display_name,
         ROLE_NAMES.get(user.role, user.role),
         user.scope,
-        user.source,
+        SOURCE_NAMES.get(user.source, user.source),
         state,
         user.name,
         hidden_csrf(token),

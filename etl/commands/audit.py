@@ -42,7 +42,7 @@ def since_moment(text: str) -> datetime:
 def list_command(settings: Settings, user, since, event, limit) -> None:
     """最近的审计记录，时间为本地时间。"""
     from etl.runner import local_text
-    from etl.warehouse.accounts import audit_entries
+    from etl.warehouse.accounts import EVENT_NAMES, audit_entries
     from etl.warehouse.db import as_utc
 
     start = since_moment(since) if since else None
@@ -50,4 +50,5 @@ def list_command(settings: Settings, user, since, event, limit) -> None:
         entries = audit_entries(connection, user=user, since=start, event=event, limit=limit)
     for entry in entries:
         who, address = entry.user_name or "-", entry.address or "-"
-        click.echo(f"{local_text(as_utc(entry.at))}  {entry.event:<16} {who:<16} {address:<15} {entry.detail or ''}")
+        event = f"{EVENT_NAMES.get(entry.event, entry.event)} [{entry.event}]"
+        click.echo(f"{local_text(as_utc(entry.at))}  {event:<24} {who:<16} {address:<15} {entry.detail or ''}")

@@ -41,21 +41,22 @@ def _run(change):
 @click.pass_obj
 def add(settings: Settings, name, role, scope, display_name, password_stdin) -> None:
     """新建账号（提示输入密码，或 --password-stdin）。"""
-    from etl.warehouse.accounts import add_user
+    from etl.warehouse.accounts import ROLE_NAMES, add_user
 
     password = _password(password_stdin)
     with engine(settings).begin() as connection:
         user = _run(
             lambda: add_user(connection, name, role, scope, display_name=display_name, password=password, actor="cli")
         )
-    click.echo(f"已新建用户 {user.name}（{user.display_name}）：角色 {user.role}，范围 {user.scope}")
+    role = f"{ROLE_NAMES.get(user.role, user.role)}（{user.role}）"
+    click.echo(f"已新建用户 {user.name}（{user.display_name}）：角色 {role}，范围 {user.scope}")
 
 
 @COMMAND.command("list")
 @click.pass_obj
 def list_command(settings: Settings) -> None:
     """列出所有账号。"""
-    from etl.warehouse.accounts import list_users
+    from etl.warehouse.accounts import ROLE_NAMES, SOURCE_NAMES, list_users
 
     with engine(settings).connect() as connection:
         accounts = list_users(connection)
@@ -63,7 +64,8 @@ def list_command(settings: Settings) -> None:
         click.echo("还没有账号：用 ruralbrain users add NAME --role admin --scope <本县代码> 新建第一个管理员")
     for user in accounts:
         state = "" if user.enabled else "（已停用）"
-        click.echo(f"{user.name}  {user.display_name}  {user.role}  {user.scope}  {user.source}{state}")
+        role, source = ROLE_NAMES.get(user.role, user.role), SOURCE_NAMES.get(user.source, user.source)
+        click.echo(f"{user.name}  {user.display_name}  {role}（{user.role}）  {user.scope}  {source}{state}")
 
 
 @COMMAND.command("disable")
@@ -112,9 +114,10 @@ def reset_password(settings: Settings, name, password_stdin) -> None:
 @click.pass_obj
 def set_command(settings: Settings, name, role, scope, display_name) -> None:
     """修改账号的角色、范围或显示名。"""
-    from etl.warehouse.accounts import change_user
+    from etl.warehouse.accounts import ROLE_NAMES, change_user
 
     with engine(settings).begin() as connection:
         changes = {"role": role, "scope": scope, "display_name": display_name}
         user = _run(lambda: change_user(connection, name, **changes, actor="cli"))
-    click.echo(f"用户 {user.name}：角色 {user.role}，范围 {user.scope}，显示名 {user.display_name}")
+    role = f"{ROLE_NAMES.get(user.role, user.role)}（{user.role}）"
+    click.echo(f"用户 {user.name}：角色 {role}，范围 {user.scope}，显示名 {user.display_name}")

@@ -23,6 +23,16 @@ LOCKOUT_WINDOW = timedelta(minutes=15)
 # The level a role's scope must be at: a township's cadres see a township, a village clerk a village.
 ROLE_LEVELS = {"county": ("province", "city", "county"), "township": ("township",), "village": ("village",)}
 ROLE_NAMES = {"admin": "管理员", "county": "县级", "township": "乡镇级", "village": "村级", "viewer": "只读"}
+SOURCE_NAMES = {"local": "本地账号", "oidc": "统一身份认证"}
+EVENT_NAMES = {
+    "login": "登录",
+    "login_failed": "登录失败",
+    "logout": "退出登录",
+    "scope_violation": "越权访问",
+    "export": "导出",
+    "user_changed": "账号变更",
+    "household_code": "签发户码",
+}
 _hasher = PasswordHasher()
 # Verified against when the name is unknown, so a wrong name takes as long as a wrong password.
 _DUMMY = _hasher.hash("not a password of anyone")

@@ -118,6 +118,7 @@ def test_users_and_audit_commands(tmp_path):
     assert runner.invoke(main, [*base, "users", "disable", "cun01"]).exit_code == 0
     listed = runner.invoke(main, [*base, "users", "list"]).output
     assert "cun01" in listed and "（已停用）" in listed and "admin" in listed
+    assert "管理员" in listed and "村级" in listed and "本地账号" in listed and " local" not in listed
     reset = runner.invoke(
         main, [*base, "users", "reset-password", "admin", "--password-stdin"], input="another long one\n"
     )
@@ -128,8 +129,8 @@ def test_users_and_audit_commands(tmp_path):
         assert get_user(connection, "cun01").enabled is False
     audit = runner.invoke(main, [*base, "audit", "list", "--since", "1h"])
     lines = audit.output.splitlines()
-    assert any("user_changed" in line and "新建用户 admin" in line for line in lines)
-    assert any("login " in line and "admin" in line and "127.0.0.1" in line for line in lines)
+    assert any("账号变更 [user_changed]" in line and "新建用户 admin" in line for line in lines)
+    assert any("登录 [login]" in line and "admin" in line and "127.0.0.1" in line for line in lines)
     local_now = datetime.now(UTC).astimezone(BEIJING).strftime("%Y-%m-%d %H")
     assert any(line.startswith(local_now) for line in lines)  # local time, not UTC
     only = runner.invoke(main, [*base, "audit", "list", "--user", "admin", "--event", "login"]).output.splitlines()

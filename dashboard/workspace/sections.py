@@ -28,6 +28,18 @@ EXPORT = "/explore/export"
 RAMP = ["#e3eef9", "#b5d3ec", "#6baed6", "#2f7ebc", "#08519c"]
 
 
+# Dash's dropdowns say Search, No options found and Clear selection unless told otherwise.
+DROPDOWN_LABELS = {
+    "search": "搜索",
+    "clear_search": "清除搜索",
+    "clear_selection": "清除选择",
+    "no_options_found": "没有匹配的选项",
+    "select_all": "全选",
+    "deselect_all": "全不选",
+    "selected_count": "已选 {num_selected} 项",
+}
+
+
 def href(ws: Workspace, **changes) -> str:
     """The address of the view with ``changes`` to its state."""
     return PATH + query_string(changed(ws.state, **changes))
@@ -184,6 +196,7 @@ def controls(ws: Workspace, dimension_options: dict[str, str]) -> html.Section:
             value=area,
             clearable=False,
             searchable=False,
+            labels=DROPDOWN_LABELS,
             className="explore-picker",
         ),
         dcc.Dropdown(
@@ -195,6 +208,7 @@ def controls(ws: Workspace, dimension_options: dict[str, str]) -> html.Section:
             ],
             value=ws.info.name if ws.info else None,
             clearable=False,
+            labels=DROPDOWN_LABELS,
             className="explore-picker explore-picker-wide",
         ),
     ]
@@ -213,6 +227,7 @@ def controls(ws: Workspace, dimension_options: dict[str, str]) -> html.Section:
                     value=ws.filters.get(key),
                     placeholder=chosen.label,
                     clearable=True,
+                    labels=DROPDOWN_LABELS,
                     className="explore-picker",
                 )
             )

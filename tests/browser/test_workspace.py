@@ -126,6 +126,11 @@ def test_a_township_leader_reads_filters_exports_and_stays_in_scope(browser, wor
     page.wait_for_url("**period=7d**")
     page.wait_for_selector("#explore-period-7d.explore-chip-on")  # the new view is drawn
     page.locator('[id=\'{"explore-filter":"category"}\']').click()
+    search = page.locator("input.dash-dropdown-search:visible")
+    assert search.get_attribute("placeholder") == "搜索"  # Dash's own words are in Chinese too
+    search.fill("没有这个")
+    assert "没有匹配的选项" in page.locator(".dash-dropdown-content:visible").inner_text()
+    search.fill("")
     page.get_by_role("option", name="纠纷").click()
     page.wait_for_url("**category=dispute**")
     page.wait_for_selector(".explore-card-note")  # 类别：纠纷 on the cards the filter limits

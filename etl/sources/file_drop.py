@@ -4,6 +4,7 @@ processed/ or failed/."""
 from __future__ import annotations
 
 import hashlib
+import stat
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,6 +20,11 @@ TYPE = "file"
 # A file is taken once it has not changed for this long (an upload in progress keeps changing it).
 SETTLE_SECONDS = 10.0
 BATCH_ROWS = 20000
+# Days a settled file is kept in processed/ or failed/ (its rows are in the warehouse, its problems in the
+# quarantine); 0 keeps them for ever. Looked at once an hour per folder: `etl watch` lists it every few seconds.
+KEEP_DAYS = 90.0
+SWEEP_SECONDS = 3600.0
+_swept: dict[Path, float] = {}  # drop folder → the clock's time of its last sweep, in this process
 # The checkpoint recognises a half-read file by a digest of its first bytes (an appended file keeps them).
 HEAD_BYTES = 65536
 
@@ -92,6 +98,7 @@ class FileDrop:
     settle_seconds: float = SETTLE_SECONDS
     done_suffix: str | None = None
     batch_rows: int = BATCH_ROWS
+    keep_days: float = KEEP_DAYS
     clock: Callable[[], float] = field(default=time.time, repr=False)
 
     @classmethod
@@ -114,9 +121,11 @@ class FileDrop:
         patterns = cls.patterns if pattern is None else ((pattern,) if isinstance(pattern, str) else tuple(pattern))
         settle = float(config.get("settle_seconds", SETTLE_SECONDS))
         batch_rows = int(config.get("batch_rows", BATCH_ROWS))
-        if settle < 0 or batch_rows < 1:
-            raise ValueError("文件来源：settle_seconds 应不小于 0，batch_rows 应不小于 1")
-        return cls(base_dir / config["path"], patterns, layout, settle, config.get("done_suffix"), batch_rows)
+        keep_days = float(config.get("keep_days", KEEP_DAYS))
+        if settle < 0 or batch_rows < 1 or not keep_days >= 0:
+            raise ValueError("文件来源：settle_seconds 和 keep_days 应不小于 0，batch_rows 应不小于 1")
+        folder = base_dir / config["path"]
+        return cls(folder, patterns, layout, settle, config.get("done_suffix"), batch_rows, keep_days)
 
     @property
     def processed(self) -> Path:
@@ -154,6 +163,7 @@ class FileDrop:
         """Each ready file in batches; a file half-read by an earlier run goes on from its checkpoint."""
         checkpoint = Checkpoint.parse(watermark)
         pending = self.pending()
+        self.forget_old()
         sizes = [_size(path) for path in pending]
         for number, path in enumerate(pending):
             if path.exists():  # another run may have taken it since the listing
@@ -232,6 +242,26 @@ class FileDrop:
             ends_file=True,
             progress=progress(finished=True),
         )
+
+    def forget_old(self) -> int:
+        """Delete the files settled into processed/ or failed/ more than keep_days ago (by when they were moved:
+        the inode's change time; a file's own time may be years old), at most once an hour; how many."""
+        now = self.clock()
+        if not self.keep_days or abs(now - _swept.get(self.folder, now - SWEEP_SECONDS)) < SWEEP_SECONDS:
+            return 0
+        _swept[self.folder] = now
+        cutoff = now - self.keep_days * 86400
+        deleted = 0
+        for folder in (self.processed, self.failed):
+            for path in folder.iterdir() if folder.is_dir() else ():
+                try:
+                    status = path.lstat()
+                    if stat.S_ISREG(status.st_mode) and status.st_ctime < cutoff:
+                        path.unlink()
+                        deleted += 1
+                except FileNotFoundError:
+                    continue  # another run's sweep took it
+        return deleted
 
     def _settle(self, path: Path, folder: Path, read: Stamp) -> None:
         """Move a finished file (and its marker) away; if it changed in the moment between the last read and

@@ -4,6 +4,7 @@ settling, companion markers, symbolic links and checkpoints."""
 from __future__ import annotations
 
 import os
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -348,3 +349,25 @@ def test_registry_knows_every_transport_and_rejects_unknown_types(tmp_path):
     assert set(source_types()) >= {"file", "http", "mqtt", "sql"}
     with pytest.raises(ValueError, match="未知的来源类型 'ftp'；可用：file, http, mqtt, sql"):
         source_from_config({"type": "ftp"}, tmp_path)
+
+
+def test_files_settled_more_than_keep_days_ago_are_deleted_and_recent_ones_kept(tmp_path):
+    # processed/ and failed/ grew by every file ever dropped (the demo alone: about 2,200 a day). A file goes
+    # keep_days after it was settled (moved), however old its own time: an old export dropped today stays.
+    from dataclasses import replace
+
+    source = drop(tmp_path, keep_days=90)
+    write(source, "old.csv", f"{HEADER}\n1,城关村,x\n".encode(), mtime=time.time() - 400 * 86400)
+    write(source, "bad.xlsx", b"PK\x03\x04 not really a workbook")
+    for batch in source.batches(None):
+        batch.on_commit()
+    settled = sorted(p.relative_to(source.folder).as_posix() for p in source.folder.rglob("*.*"))
+    assert settled == ["failed/bad.xlsx", "processed/old.csv"]  # an old file's own time does not count
+    later = replace(source, clock=lambda: time.time() + 91 * 86400)
+    write(later, "new.csv", f"{HEADER}\n2,城关村,y\n".encode())
+    for batch in later.batches(None):
+        batch.on_commit()
+    assert sorted(p.relative_to(source.folder).as_posix() for p in source.folder.rglob("*.*")) == ["processed/new.csv"]
+    (tmp_path / "other").mkdir()
+    kept_for_ever = drop(tmp_path / "other", keep_days=0)
+    assert kept_for_ever.keep_days == 0  # 0: never deleted

@@ -31,6 +31,10 @@ POLL = 0.05  # seconds between looks at the inbox while a batch fills
 paho_properties.install()  # about twice as many messages per second through paho's network thread
 
 
+# Messages the inbox holds before QoS 0 ones are dropped (QoS 1 ones are never dropped: the broker holds them back).
+INBOX_MESSAGES = 10_000
+
+
 @dataclass
 class Mqtt:
     """Subscribes with a fixed client id over MQTT v5 (clean_start off, a session expiry), so the broker keeps
@@ -64,6 +68,8 @@ class Mqtt:
     _redeliver: bool = field(default=False, init=False, repr=False)
     # Counts (re)connections: a message id is only meaningful on the connection that delivered it.
     _connection: int = field(default=0, init=False, repr=False)
+    # QoS 0 messages dropped because the inbox was full, since the last batch said so.
+    _dropped: int = field(default=0, init=False, repr=False)
 
     @classmethod
     def from_config(cls, config: dict[str, Any], base_dir: Path | None = None) -> Mqtt:
@@ -172,7 +178,12 @@ class Mqtt:
         return messages
 
     def _received(self, message: paho.MQTTMessage) -> None:
-        """paho's on_message: keep the message with the connection that delivered it."""
+        """paho's on_message: keep the message with the connection that delivered it. A QoS 0 message finding
+        the inbox full is dropped and counted: the broker holds QoS 1 ones back (ReceiveMaximum), but sends QoS 0
+        ones however fast they come, and a flood faster than the load would fill the memory."""
+        if message.qos == 0 and len(self._inbox) >= max(INBOX_MESSAGES, 4 * self.batch_size):
+            self._dropped += 1
+            return
         self._inbox.append((self._connection, message))
         if len(self._inbox) >= self.batch_size:
             self._full.set()
@@ -200,7 +211,11 @@ class Mqtt:
             self._redeliver = True
 
         watermark = datetime.now(UTC).isoformat(timespec="seconds")  # when received: for the run log only
-        return Batch(records, issues, watermark, on_commit=ack, on_failure=redeliver)
+        notes = []
+        if self._dropped:
+            notes.append(f"MQTT 收件队列已满，丢弃了 {self._dropped} 条 QoS 0 消息（传感器应以 QoS 1 发布）")
+            self._dropped = 0
+        return Batch(records, issues, watermark, on_commit=ack, on_failure=redeliver, notes=notes)
 
     def reconnect(self) -> None:
         """A new connection, on which the broker resends what the old one left unacknowledged."""

@@ -55,3 +55,21 @@ def test_wrong_workers_are_refused_naming_the_file_feed_and_key(tmp_path, option
     with pytest.raises(FeedConfigError) as refused:
         _feeds(tmp_path, **options)
     assert "feeds.toml [feeds.sensors].source" in str(refused.value) and message in str(refused.value)
+
+
+def test_a_flood_of_qos0_messages_cannot_grow_the_inbox_without_end_and_the_drop_is_told():
+    # QoS 1 messages are held back by the broker (ReceiveMaximum); QoS 0 ones kept coming while a batch loaded,
+    # all kept in memory: a flood faster than the load grew the process until it died.
+    from types import SimpleNamespace
+
+    from etl.sources.mqtt import Mqtt
+
+    source = Mqtt(client_id="flood", topics=["sensors/#"], batch_size=100)
+    for number in range(20_000):
+        source._received(SimpleNamespace(qos=0, mid=number, topic="sensors/x", payload=b"{}"))
+    source._received(SimpleNamespace(qos=1, mid=20_000, topic="sensors/x", payload=b"{}"))  # never dropped
+    assert len(source._inbox) <= 10_001
+    assert source._inbox[-1][1].mid == 20_000
+    batch = source.batch([])
+    assert any("丢弃" in note and "QoS 0" in note for note in batch.notes), batch.notes
+    assert source.batch([]).notes == []  # told once

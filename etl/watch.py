@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
@@ -12,6 +14,9 @@ from etl.alerts.service import AlertService, default_service
 from etl.feeds import Feed
 from etl.programmes.refresh import after_run as rescore_pilots
 from etl.runner import RunReport, run_feed
+from etl.warehouse.accounts import forget_old_audit
+
+HOUSEKEEPING_SECONDS = 3600.0  # between passes over the audit log's window
 
 
 def watch(
@@ -23,6 +28,7 @@ def watch(
     on_report: Callable[[RunReport], None] | None = None,
     on_error: Callable[[Feed, Exception], None] | None = None,
     alerts: AlertService | None = None,
+    audit_keep_days: int = 365,
 ) -> None:
     """Run every feed when it is due, one at a time, until ``stop`` is set.
 
@@ -32,20 +38,30 @@ def watch(
 
     Alerts (ALERTS_FILE unless ``alerts`` is given): the rules a batch touched are evaluated right after it
     commits, and a thread sweeps every rule and sends notifications until ``stop`` is set.
+
+    Once an hour it forgets the audit entries older than ``audit_keep_days`` (AUDIT_KEEP_DAYS).
     """
     alerts = alerts or default_service(engine)
     alerts.start(stop)
     try:
-        _loop(engine, feeds, stop, late_hours, on_report, on_error, alerts)
+        _loop(engine, feeds, stop, late_hours, on_report, on_error, alerts, audit_keep_days)
     finally:
         stop.set()
         alerts.join()
 
 
-def _loop(engine, feeds, stop, late_hours, on_report, on_error, alerts: AlertService) -> None:
+def _loop(engine, feeds, stop, late_hours, on_report, on_error, alerts: AlertService, audit_keep_days: int) -> None:
     due = {feed.name: 0.0 for feed in feeds}
+    housekeeping = 0.0
     while not stop.is_set():
         now = time.monotonic()
+        if now >= housekeeping:
+            housekeeping = now + HOUSEKEEPING_SECONDS
+            try:
+                with engine.begin() as connection:
+                    forget_old_audit(connection, datetime.now(UTC), audit_keep_days)
+            except Exception as error:  # noqa: BLE001 - the feeds go on; the next hour tries again
+                print(f"审计日志清理失败：{type(error).__name__}: {error}", file=sys.stderr, flush=True)
         for feed in feeds:
             if stop.is_set() or due[feed.name] > now:
                 continue

@@ -202,8 +202,11 @@ def watch(settings: Settings, names: tuple[str, ...]) -> None:
 
     from etl.feeds import worker_number
     from etl.status import duration_text
+    from etl.warehouse.accounts import AUDIT_LEAST_DAYS
     from etl.watch import watch as watch_feeds
 
+    if settings.audit_keep_days < AUDIT_LEAST_DAYS:
+        raise click.ClickException(f"AUDIT_KEEP_DAYS 至少为 {AUDIT_LEAST_DAYS}（审计日志至少保存六个月）")
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
@@ -229,7 +232,15 @@ def watch(settings: Settings, names: tuple[str, ...]) -> None:
         click.echo(f"{feed.name}：运行失败：{type(problem).__name__}: {problem}", err=True)
 
     try:
-        watch_feeds(engine(settings), chosen, stop, late_hours=settings.late_hours, on_report=report, on_error=error)
+        watch_feeds(
+            engine(settings),
+            chosen,
+            stop,
+            late_hours=settings.late_hours,
+            on_report=report,
+            on_error=error,
+            audit_keep_days=settings.audit_keep_days,
+        )
     finally:
         for child in children:
             child.send_signal(signal.SIGTERM)

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
 from etl.warehouse.db import as_utc
 from etl.warehouse.schema import ROLES, audit_log, regions, users
@@ -255,6 +255,19 @@ def record(
             detail=detail,
         )
     )
+
+
+# The least the audit log keeps: China's Cybersecurity Law asks network logs be kept at least six months.
+AUDIT_LEAST_DAYS = 180
+
+
+def forget_old_audit(connection: Connection, now: datetime, keep_days: int) -> int:
+    """Delete the audit entries older than ``keep_days`` (AUDIT_KEEP_DAYS, never below AUDIT_LEAST_DAYS); how
+    many."""
+    if keep_days < AUDIT_LEAST_DAYS:
+        raise ValueError(f"审计日志至少保存 {AUDIT_LEAST_DAYS} 天（AUDIT_KEEP_DAYS = {keep_days}）")
+    gone = connection.execute(delete(audit_log).where(audit_log.c.at < now - timedelta(days=keep_days)))
+    return gone.rowcount or 0
 
 
 def audit_entries(

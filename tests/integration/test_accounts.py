@@ -20,6 +20,7 @@ from etl.warehouse.accounts import (
     change_user,
     get_user,
     locked_out,
+    record,
 )
 from etl.warehouse.db import make_engine, migrate
 from etl.warehouse.schema import users
@@ -135,3 +136,22 @@ def test_users_and_audit_commands(tmp_path):
     assert any(line.startswith(local_now) for line in lines)  # local time, not UTC
     only = runner.invoke(main, [*base, "audit", "list", "--user", "admin", "--event", "login"]).output.splitlines()
     assert len(only) == 1 and "密码登录" in only[0]
+
+
+def test_the_audit_log_keeps_its_window_and_forgets_what_is_older(engine):
+    # Nothing ever left the audit log: a login flood wrote rows for ever. It keeps AUDIT_KEEP_DAYS (at least the
+    # 180 days the Cybersecurity Law asks), and etl watch forgets older entries.
+    from etl.warehouse.accounts import forget_old_audit
+    from etl.warehouse.schema import audit_log
+
+    now = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
+    with engine.begin() as connection:
+        for days in (400, 366, 364, 181, 1):
+            record(connection, "login", f"u{days}", "10.0.0.1", "密码登录", now - timedelta(days=days))
+    with engine.begin() as connection:
+        assert forget_old_audit(connection, now, keep_days=365) == 2
+    with engine.connect() as connection:
+        left = sorted(connection.execute(select(audit_log.c.user_name)).scalars())
+    assert left == ["u1", "u181", "u364"]
+    with engine.begin() as connection, pytest.raises(ValueError, match="180"):
+        forget_old_audit(connection, now, keep_days=90)  # never below the legal minimum

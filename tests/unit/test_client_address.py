@@ -35,3 +35,13 @@ def test_nginx_sets_the_clients_address_itself_for_every_location():
     assert re.search(r"^\s*proxy_set_header X-Real-IP \$remote_addr;", server, re.M)
     for body in re.findall(r"location [^{]*\{([^}]*)\}", server):
         assert "proxy_set_header" not in body
+
+
+def test_nginx_limits_login_attempts_per_address():
+    # Each attempt is an audit entry and an Argon2 check: without a limit a script could try and write as fast
+    # as the server answered.
+    text = re.sub(r"#.*", "", NGINX.read_text(encoding="utf-8"))
+    zone = re.search(r"limit_req_zone \$binary_remote_addr zone=rb_login:\w+ rate=(\d+)r/m;", text)
+    assert zone and int(zone[1]) <= 30
+    login = re.search(r"location = /login \{([^}]*)\}", text)
+    assert login and "limit_req zone=rb_login" in login[1]

@@ -4,6 +4,8 @@ or the public of a kiosk page; the effective scope every query and cache key is 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+from ipaddress import ip_address, ip_network
 
 from flask import current_app, g, has_request_context, request
 from werkzeug.exceptions import Forbidden
@@ -49,11 +51,35 @@ def sees(code: str) -> bool:
     return not scope or scope_holds(scope, code)
 
 
+@lru_cache(maxsize=8)
+def _networks(trusted: str) -> tuple:
+    """The networks of a TRUSTED_PROXIES value (unparseable entries left out)."""
+    found = []
+    for part in trusted.split(","):
+        try:
+            found.append(ip_network(part.strip(), strict=False))
+        except ValueError:
+            continue
+    return tuple(found)
+
+
+def _trusted(remote: str, trusted: str) -> bool:
+    try:
+        ip = ip_address(remote)
+    except ValueError:
+        return False
+    ip = ip.ipv4_mapped or ip if ip.version == 6 else ip
+    return any(ip in network for network in _networks(trusted))
+
+
 def address() -> str:
-    """The client's address: the one nginx passes in X-Real-IP when the request came from the proxy on this host
-    (gunicorn listens on loopback), else the connection's own; a client's own X-Real-IP never counts."""
+    """The client's address: the one nginx passes in X-Real-IP when the request came from a trusted proxy
+    (TRUSTED_PROXIES: loopback, or nginx's address when gunicorn runs on other hosts), else the connection's own;
+    a client's own X-Real-IP never counts."""
     remote = request.remote_addr or ""
-    proxied = remote.startswith("127.") or remote == "::1"
+    settings = current_app.config.get("RURALBRAIN_SETTINGS") if has_request_context() else None
+    trusted = settings.trusted_proxies if settings is not None else "127.0.0.0/8,::1"
+    proxied = _trusted(remote, trusted)
     return ((request.headers.get("X-Real-IP") if proxied else None) or remote)[:64]
 
 

@@ -43,6 +43,7 @@ class Settings:
     )
     frame_ancestors: str = ""  # default: no page may be framed; else origins (a signage player) that may frame kiosks
     unregistered_screens: int = 200  # unregistered screens kept (each for 24 h after its last heartbeat)
+    trusted_proxies: str = "127.0.0.0/8,::1"  # addresses whose X-Real-IP names the client (nginx), comma-separated
     audit_keep_days: int = 365  # days the audit log keeps (at least 180: the Cybersecurity Law's six months)
     pilot_score_seconds: int = 60  # etl watch rescores the pilot programmes at most this often after loads
     public_screens: str = "true"  # false: /screen, /board and /stop need a login or a registered screen's token

@@ -93,9 +93,9 @@ class AlertService:
             self.on_error(what, error)
 
     def prune(self) -> int:
-        """Delete the alerts' history beyond its window and fail notifications of channels no longer configured."""
+        """Delete the alerts' history beyond its window."""
         with self.engine.begin() as connection:
-            return prune(connection, self.config.channels, self.clock())
+            return prune(connection, self.clock())
 
     def deliver(self):
         """Plan the notifications of state changes made elsewhere (acknowledged on a screen or the CLI), then send

@@ -14,7 +14,7 @@ from operator import itemgetter
 
 import orjson
 import psycopg
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, tuple_, update
 from sqlalchemy.exc import DBAPIError
 
 from etl.columns import cleaned_column
@@ -38,6 +38,7 @@ KEPT_ISSUES = 200
 # 17,000 a day), and only the last run and the last lag are read (etl status). Older runs are deleted as new ones
 # finish; what they loaded stays.
 KEPT_RUNS = 10_000
+RETRY_CHUNK = 500  # quarantine ids per statement when a retry marks them (SQLite's parameter limit)
 # What a database may raise for one bad row that validation let through; the batch narrows down to that row.
 ROW_ERRORS = (DBAPIError, psycopg.Error, sqlite3.Error, OverflowError)
 HOST = socket.gethostname()
@@ -204,16 +205,21 @@ def retry_quarantine(engine: Engine, feed: Feed, *, late_hours: float = 48, now=
         kept = connection.execute(
             select(quarantine.c.id, quarantine.c.location, quarantine.c.raw).where(*waiting)
         ).all()
-    newest = max((row.id for row in kept), default=0)
+    ids = [row.id for row in kept]
     records = [Record(row.location, orjson.loads(row.raw)) for row in kept]
 
     def mark_retried(connection: Connection, moment: datetime) -> None:
-        retried = (*waiting, quarantine.c.id <= newest)
-        # A row that failed again is in the quarantine anew, with today's reason: its earlier copy goes, or every
-        # retry would add the same rows once more. A row that loaded keeps its entry, marked retried.
-        again = select(quarantine.c.raw).where(quarantine.c.source == feed.name, quarantine.c.id > newest)
-        connection.execute(delete(quarantine).where(*retried, quarantine.c.raw.in_(again)))
-        connection.execute(update(quarantine).where(*retried).values(retried_at=moment))
+        # A row that failed again for the same reason is in the quarantine anew: its earlier copy goes, or every
+        # retry would add the same rows once more. One that failed otherwise keeps its first reason (a message
+        # that was no JSON object is "missing column" as a record); one that loaded keeps its entry. Both are
+        # marked retried.
+        again = select(quarantine.c.raw, quarantine.c.reason).where(
+            quarantine.c.source == feed.name, quarantine.c.id > max(ids, default=0)
+        )
+        for start in range(0, len(ids), RETRY_CHUNK):
+            part = quarantine.c.id.in_(ids[start : start + RETRY_CHUNK])
+            connection.execute(delete(quarantine).where(part, tuple_(quarantine.c.raw, quarantine.c.reason).in_(again)))
+            connection.execute(update(quarantine).where(part).values(retried_at=moment))
 
     batches = lambda _watermark: iter([Batch(records, [], None)] if records else [])  # noqa: E731
     return _run(engine, feed, batches, late_hours=late_hours, now=now, in_transaction=mark_retried)
@@ -455,8 +461,8 @@ def local_text(moment: datetime) -> str:
 def _described(feed: Feed, record: Record) -> str:
     """Where a record came from; for an MQTT message, also the device and time it reports (a topic alone is
     shared by many devices' messages)."""
-    if not record.location.startswith("MQTT"):
-        return record.location
+    if not record.location.startswith("MQTT") or "，设备 " in record.location or "，时间 " in record.location:
+        return record.location  # not MQTT, or described already (a retried row)
     values = _mapped(_Plan.of(feed, datasets()[feed.dataset]), record)
     parts = [record.location]
     if values.get("device_id"):

@@ -17,7 +17,7 @@ from etl.runner import run_feed
 from etl.warehouse.db import current_version, make_engine, migrate
 from etl.warehouse.schema import cases, device_latest, feed_freshness, feed_runs, quarantine, readings, rollups
 from geo.hierarchy import HierarchyRead, RegionRecord
-from geo.issues import kind_of
+from geo.issues import Issue, kind_of
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 COUNTY, TOWN_A, TOWN_B = "990199000000", "990199001000", "990199002000"
@@ -481,3 +481,22 @@ def test_status_shows_no_lag_for_reference_data(engine, feeds, tmp_path):
     with engine.connect() as connection:
         lags = dict(connection.execute(select(feed_runs.c.feed, feed_runs.c.lag_seconds)).all())
     assert lags["devices"] is None and lags["sensors"] == 7200  # what etl run and etl watch print after a run
+
+
+def test_a_retried_row_failing_for_another_reason_keeps_its_first_reason(engine, feeds, tmp_path):
+    # A message that was no JSON object fails a retry as a record with a missing column: deleting its entry
+    # would lose why it was quarantined in the first place.
+    from etl.quarantine import record_issues
+    from etl.runner import retry_quarantine
+
+    first = Issue("MQTT 主题 x", "第 2 项", "payload", "not an object", "应为 JSON 对象，收到的是 int", {"item": 2})
+    with engine.begin() as connection:
+        record_issues(connection, "cases", [first])
+    report = retry_quarantine(engine, feeds["cases"], now=lambda: NOW)
+    assert report.counts.quarantined == 1
+    with engine.connect() as connection:
+        kept = connection.execute(
+            select(quarantine.c.reason, quarantine.c.retried_at).where(quarantine.c.source == "cases")
+        ).all()
+    assert len(kept) == 2
+    assert [reason for reason, retried in kept if retried is not None] == [first.reason]

@@ -188,8 +188,10 @@ def run_feed(
     ``stop``, once set, ends the run after the batch in progress (an MQTT flood never runs dry)."""
     try:
         source = source_from_config(feed.source, feed.base_dir, columns=source_columns(feed.mapping))
-    except ValueError as error:  # a setting of its [source] (a missing environment variable, a bad number)
+    except (ValueError, TypeError) as error:  # a setting of its [source]: a missing variable, a bad number
         raise FeedConfigError(f"数据源 {feed.name} 的来源设置有误：{error}") from None
+    except KeyError as error:
+        raise FeedConfigError(f"数据源 {feed.name} 的来源设置缺少 {error}") from None
     try:
         return _run(engine, feed, source.batches, late_hours=late_hours, now=now, progress=progress, stop=stop)
     finally:

@@ -121,7 +121,6 @@ UNITS = {
     ("deliberations", "votes_against"): "票",
     ("traceability", "codes"): "个",
     ("weather_forecasts", "temperature"): "°C",
-    ("weather_forecasts", "precipitation"): "比例",
 }
 CASE_CATEGORIES = {"conflict": "矛盾", "dispute": "纠纷", "request": "请求", "appeal": "诉求"}
 CASE_MODULES = {

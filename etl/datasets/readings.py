@@ -31,7 +31,7 @@ def metric_in_range(row: dict) -> tuple[str, str, str] | None:
         return "metric", "unknown metric", f"「{row['metric']}」不是已知指标（{'、'.join(METRIC_RANGES)}）"
     low, high = bounds
     if not low <= row["value"] <= high:
-        return "value", "out of range", f"{row['metric']} 的值 {row['value']:g} 超出 {low}～{high}"
+        return "value", "out of range", f"{row['metric']} 的值 {row['value']:.12g} 超出 {low}～{high}"
     return None
 
 

@@ -253,14 +253,18 @@ class FileDrop:
         cutoff = now - self.keep_days * 86400
         deleted = 0
         for folder in (self.processed, self.failed):
-            for path in folder.iterdir() if folder.is_dir() else ():
+            try:
+                paths = list(folder.iterdir()) if folder.is_dir() else []
+            except OSError:
+                continue  # unreadable now (permissions): the load goes on, the next sweep tries again
+            for path in paths:
                 try:
                     status = path.lstat()
                     if stat.S_ISREG(status.st_mode) and status.st_ctime < cutoff:
                         path.unlink()
                         deleted += 1
-                except FileNotFoundError:
-                    continue  # another run's sweep took it
+                except OSError:
+                    continue  # gone already (another run's sweep), or not ours to delete
         return deleted
 
     def _settle(self, path: Path, folder: Path, read: Stamp) -> None:

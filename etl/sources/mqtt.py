@@ -280,7 +280,8 @@ def _parse(message: paho.MQTTMessage) -> tuple[list[Record], list[Issue]]:
             detail = f"应为 JSON 对象，收到的是 {type(item).__name__}"
             # The item, not the message: the whole message under each bad item made one list of numbers
             # write its own size times its length.
-            raw = {"_topic": topic, "item": item} if part else {"_topic": topic, "payload": payload}
+            text = message.payload.decode("utf-8", "replace")
+            raw = {"_topic": topic, "item": item} if part else {"_topic": topic, "payload": text}
             issues.append(Issue(where, part, "payload", "not an object", detail, raw))
     return records, issues
 

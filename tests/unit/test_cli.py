@@ -120,3 +120,17 @@ def test_a_feed_whose_source_settings_are_wrong_fails_its_run_with_a_chinese_rea
     result = CliRunner().invoke(main, ["--var-dir", str(tmp_path / "var"), "etl", "run"], env=environment)
     assert result.exit_code == 1 and not isinstance(result.exception, ValueError), result.output
     assert "weather" in result.output and "环境变量 NO_SUCH_TOKEN 未设置" in result.output
+
+
+def test_a_file_feed_without_its_folder_fails_its_run_with_a_chinese_reason_not_a_traceback(tmp_path):
+    feeds = tmp_path / "feeds.toml"
+    feeds.write_text(
+        '[feeds.visits]\ndataset = "tourism"\n[feeds.visits.source]\ntype = "file"\n'
+        '[feeds.visits.mapping]\nrecord_id = "a"\nregion_code = "b"\nevent_time = "c"\nvisitors = "d"\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        main, ["--var-dir", str(tmp_path / "var"), "etl", "run"], env={"FEEDS_FILE": str(feeds)}
+    )
+    assert result.exit_code == 1 and not isinstance(result.exception, KeyError), result.output
+    assert "visits：未运行：数据源 visits 的来源设置缺少 'path'" in result.output

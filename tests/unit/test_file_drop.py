@@ -361,13 +361,15 @@ def test_files_settled_more_than_keep_days_ago_are_deleted_and_recent_ones_kept(
     write(source, "bad.xlsx", b"PK\x03\x04 not really a workbook")
     for batch in source.batches(None):
         batch.on_commit()
+    # Two hours on (past the hourly throttle): settled today, the file stays, though its own time is 400 days old.
+    soon = replace(source, clock=lambda: time.time() + 2 * 3600)
+    assert soon.forget_old() == 0
     settled = sorted(p.relative_to(source.folder).as_posix() for p in source.folder.rglob("*.*"))
-    assert settled == ["failed/bad.xlsx", "processed/old.csv"]  # an old file's own time does not count
+    assert settled == ["failed/bad.xlsx", "processed/old.csv"]
+    never = replace(source, keep_days=0, clock=lambda: time.time() + 1000 * 86400)
+    assert never.forget_old() == 0 and len(list(source.processed.iterdir())) == 1  # 0 keeps them for ever
     later = replace(source, clock=lambda: time.time() + 91 * 86400)
     write(later, "new.csv", f"{HEADER}\n2,城关村,y\n".encode())
     for batch in later.batches(None):
         batch.on_commit()
     assert sorted(p.relative_to(source.folder).as_posix() for p in source.folder.rglob("*.*")) == ["processed/new.csv"]
-    (tmp_path / "other").mkdir()
-    kept_for_ever = drop(tmp_path / "other", keep_days=0)
-    assert kept_for_ever.keep_days == 0  # 0: never deleted

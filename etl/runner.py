@@ -38,6 +38,7 @@ KEPT_ISSUES = 200
 # 17,000 a day), and only the last run and the last lag are read (etl status). Older runs are deleted as new ones
 # finish; what they loaded stays.
 KEPT_RUNS = 10_000
+TRIM_EVERY = 100  # runs (of any feed) between trims: finding a feed's 10,000th run reads that many index entries
 RETRY_CHUNK = 500  # quarantine ids per statement when a retry marks them (SQLite's parameter limit)
 # What a database may raise for one bad row that validation let through; the batch narrows down to that row.
 ROW_ERRORS = (DBAPIError, psycopg.Error, sqlite3.Error, OverflowError)
@@ -340,7 +341,8 @@ def _finish_run(engine: Engine, report: RunReport, now: datetime) -> None:
                 **vars(report.counts),
             )
         )
-        _trim_runs(connection, report.feed)
+        if report.run_id % TRIM_EVERY == 0:
+            _trim_runs(connection, report.feed)
 
 
 def _trim_runs(connection: Connection, feed: str) -> None:

@@ -38,7 +38,10 @@ KEPT_ISSUES = 200
 # 17,000 a day), and only the last run and the last lag are read (etl status). Older runs are deleted as new ones
 # finish; what they loaded stays.
 KEPT_RUNS = 10_000
-TRIM_EVERY = 100  # runs (of any feed) between trims: finding a feed's 10,000th run reads that many index entries
+# A feed's runs in this process between trims (its first run trims: a cron's `etl run` every time): finding a
+# feed's 10,000th run reads that many index entries, and `etl watch` finishes a run every few seconds.
+TRIM_EVERY = 100
+_untrimmed: Counter = Counter()  # feed → runs finished in this process since it was last trimmed
 RETRY_CHUNK = 500  # quarantine ids per statement when a retry marks them (SQLite's parameter limit)
 # What a database may raise for one bad row that validation let through; the batch narrows down to that row.
 ROW_ERRORS = (DBAPIError, psycopg.Error, sqlite3.Error, OverflowError)
@@ -341,8 +344,9 @@ def _finish_run(engine: Engine, report: RunReport, now: datetime) -> None:
                 **vars(report.counts),
             )
         )
-        if report.run_id % TRIM_EVERY == 0:
+        if _untrimmed[report.feed] % TRIM_EVERY == 0:
             _trim_runs(connection, report.feed)
+        _untrimmed[report.feed] += 1
 
 
 def _trim_runs(connection: Connection, feed: str) -> None:

@@ -446,7 +446,7 @@ def test_a_feed_keeps_its_latest_runs_only_so_a_watch_polling_every_few_seconds_
     # `etl watch` writes a run per poll (a sensor feed: one every few seconds, about 17,000 a day): the history
     # of runs has a bound like every other write path. A smaller bound stands in for KEPT_RUNS here.
     monkeypatch.setattr("etl.runner.KEPT_RUNS", 3)
-    monkeypatch.setattr("etl.runner.TRIM_EVERY", 1)  # every run trims (in service: one in a hundred)
+    monkeypatch.setattr("etl.runner.TRIM_EVERY", 1)  # every run trims (in service: the first, then one in 100)
     drop(tmp_path, "devices", "d.csv", ["id", "kind", "village", "installed"], [["D1", "air", VILLAGE_A1, t(50)]])
     run_feed(engine, feeds["devices"], now=lambda: NOW)
     ids = []

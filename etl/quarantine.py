@@ -6,10 +6,45 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import orjson
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, func, insert, select, tuple_
 
 from etl.warehouse.schema import quarantine
 from geo.issues import Issue
+
+# How far back (quarantine entries) an issue is looked for before it is kept again: a SQL feed's boundary row is
+# read again on the next poll, so its earlier entry is among the newest.
+RECENT = 10_000
+# (raw, reason) pairs per statement (SQLite's parameter limit).
+PAIRS = 5_000
+
+
+def _raw_text(issue: Issue) -> str | None:
+    return orjson.dumps(issue.raw, default=str).decode() if issue.raw is not None else None
+
+
+def unseen(connection: Connection, source: str, issues: list[Issue]) -> list[Issue]:
+    """The issues not among the source's recent unretried quarantine entries (same input, same reason): a row
+    read again (a SQL feed's boundary row on every poll, a file sent twice) is a duplicate, not a new entry."""
+    if not issues:
+        return issues
+    newest = connection.execute(select(func.max(quarantine.c.id))).scalar() or 0
+    pairs = list(dict.fromkeys((_raw_text(issue), issue.reason) for issue in issues))
+    seen: set = set()
+    for start in range(0, len(pairs), PAIRS):
+        seen.update(
+            connection.execute(
+                select(quarantine.c.raw, quarantine.c.reason).where(
+                    quarantine.c.id > newest - RECENT,
+                    quarantine.c.source == source,
+                    quarantine.c.retried_at.is_(None),
+                    tuple_(quarantine.c.raw, quarantine.c.reason).in_(pairs[start : start + PAIRS]),
+                )
+            ).all()
+        )
+    if not seen:
+        return issues
+    # The same bad row twice in one batch is kept twice, as before: both were input of this read.
+    return [issue for issue in issues if (_raw_text(issue), issue.reason) not in seen]
 
 
 def record_issues(connection: Connection, source: str, issues: Iterable[Issue], run_id: int | None = None) -> int:
@@ -21,7 +56,7 @@ def record_issues(connection: Connection, source: str, issues: Iterable[Issue], 
             "location": issue.where,
             "field": issue.field,
             "reason": issue.reason,
-            "raw": orjson.dumps(issue.raw, default=str).decode() if issue.raw is not None else None,
+            "raw": _raw_text(issue),
             "created_at": now,
             "run_id": run_id,
         }

@@ -22,7 +22,7 @@ from etl.dataset import BEIJING, Dataset, Invalid
 from etl.datasets import datasets
 from etl.feeds import Feed, FeedConfigError
 from etl.load import upsert_counting
-from etl.quarantine import record_issues
+from etl.quarantine import record_issues, unseen
 from etl.rollups import bucket_columns, update_rollups
 from etl.sources import source_columns, source_from_config
 from etl.sources.base import Batch, Record, SourceError
@@ -95,6 +95,8 @@ class _Context:
     newest_in_batch: datetime | None = None
     files: dict[str, Counter] = field(default_factory=dict)  # per file: rows by outcome and issue kind
     plan: _Plan | None = None
+    # Whether an issue already in the quarantine counts as a duplicate (a row read again); a retry re-quarantines.
+    known_issues_are_duplicates: bool = True
 
     def __post_init__(self) -> None:
         self.plan = _Plan.of(self.feed, self.dataset)
@@ -228,10 +230,12 @@ def retry_quarantine(engine: Engine, feed: Feed, *, late_hours: float = 48, now=
             connection.execute(update(quarantine).where(part).values(retried_at=moment))
 
     batches = lambda _watermark: iter([Batch(records, [], None)] if records else [])  # noqa: E731
-    return _run(engine, feed, batches, late_hours=late_hours, now=now, in_transaction=mark_retried)
+    return _run(engine, feed, batches, late_hours=late_hours, now=now, in_transaction=mark_retried, retrying=True)
 
 
-def _run(engine, feed, batches, *, late_hours, now, progress=None, in_transaction=None, stop=None) -> RunReport:
+def _run(
+    engine, feed, batches, *, late_hours, now, progress=None, in_transaction=None, stop=None, retrying=False
+) -> RunReport:
     """Load each batch in its own transaction with the run's bookkeeping; a failing batch leaves no trace."""
     clock = now or (lambda: datetime.now(UTC))
     dataset = datasets()[feed.dataset]
@@ -243,6 +247,7 @@ def _run(engine, feed, batches, *, late_hours, now, progress=None, in_transactio
     context = _Context(
         feed, dataset, report.run_id, clock(), timedelta(hours=late_hours), known, device_regions, high_water
     )
+    context.known_issues_are_duplicates = not retrying
     try:
         for batch in batches(watermark):
             context.now = clock()
@@ -630,8 +635,10 @@ def _load_batch(
     counts.loaded = written
     counts.duplicates += len(rows) - len(refused) - written
     issues.extend(refused)
-    counts.quarantined = record_issues(connection, context.feed.name, issues, run_id=context.run_id)
-    return counts, issues
+    fresh = unseen(connection, context.feed.name, issues) if context.known_issues_are_duplicates else issues
+    counts.duplicates += len(issues) - len(fresh)  # quarantined before, read again
+    counts.quarantined = record_issues(connection, context.feed.name, fresh, run_id=context.run_id)
+    return counts, fresh
 
 
 def _store(connection: Connection, context: _Context, rows: list[dict]) -> int:

@@ -1,5 +1,6 @@
 """What every request must be before the app reads it: a body of at most 64 KB, and a Dash callback request of
-the shape Dash's protocol has (else 400 with the reason instead of a 500 from deep inside Dash); errors as JSON."""
+the shape Dash's protocol has (else 400 with the reason instead of a 500 from deep inside Dash); errors as JSON in
+Chinese, or a Chinese page when a browser asked for a page."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import dash
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from dashboard.auth.html import Markup, page
 from dashboard.validate import refuse
 
 # nginx (data/deploy) sets this on every request it passes: 1 from the operations network, 0 from anywhere else.
@@ -77,7 +79,7 @@ def check_callback_request(app: dash.Dash) -> None:
 
 
 def install(app: dash.Dash) -> None:
-    """Cap request bodies, check callback requests before Dash dispatches them, and answer errors as JSON."""
+    """Cap request bodies, check callback requests before Dash dispatches them, and answer errors in Chinese."""
     server: Flask = app.server
     server.config["MAX_CONTENT_LENGTH"] = MAX_BODY
 
@@ -99,9 +101,21 @@ def install(app: dash.Dash) -> None:
 
     server.view_functions[CALLBACK_PATH] = checked_dispatch
 
-    def as_json(error: HTTPException):
+    def answer(error: HTTPException):
         reason = error.description if error.description != type(error).description else MESSAGES[error.code]
-        return jsonify(error=reason), error.code
+        allow = {key: value for key, value in error.get_headers() if key == "Allow"}
+        browsing = request.accept_mimetypes.best_match(("application/json", "text/html")) == "text/html"
+        if browsing and request.path != CALLBACK_PATH:
+            return error_page(MESSAGES[error.code], reason), error.code, allow
+        return jsonify(error=reason), error.code, allow
 
     for code in MESSAGES:
-        server.register_error_handler(code, as_json)
+        server.register_error_handler(code, answer)
+
+
+def error_page(title: str, reason: str) -> str:
+    """A Chinese page for a browser whose request was refused or failed: what happened, and the ways on."""
+    body = Markup(
+        '<div class="card"><h1>{}</h1><p>{}</p><p><a href="/login">登录</a> · <a href="/">首页</a></p></div>'
+    ).format(title, reason)
+    return page(f"乡村大脑 · {title}", body)

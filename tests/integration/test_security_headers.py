@@ -115,6 +115,11 @@ def test_errors_of_any_kind_answer_in_chinese_never_with_an_english_page(var_dir
     client = app.server.test_client()
     wrong_method = client.post("/healthz")
     assert wrong_method.status_code == 405 and wrong_method.json == {"error": "不支持此请求方式"}
+    assert wrong_method.headers["Allow"]  # which methods it takes
+    # A browser (a clerk's form after the session expired, a household's phone) gets a page, not JSON.
+    browser = client.post("/healthz", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert browser.status_code == 405 and browser.mimetype == "text/html"
+    assert "不支持此请求方式" in browser.get_data(as_text=True) and 'lang="zh-CN"' in browser.get_data(as_text=True)
     with make_engine(f"sqlite:///{var_dir / 'warehouse.db'}").begin() as connection:
         add_user(connection, "errors-county", "county", COUNTY, password=PASSWORD)
     leader = logged_in(app, "errors-county")

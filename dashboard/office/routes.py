@@ -98,7 +98,8 @@ def act(case_id: str):
     who = _who()
     try:
         _case_in_scope(case_id)
-        intake_cases.act(intake_engine(), case_id, request.form.get("action", ""), request.form.get("note"), who.name)
+        form = request.form
+        intake_cases.act(intake_engine(), case_id, form.get("action", ""), form.get("note"), who.name, limits=limits())
     except IntakeError as problem:
         return case(case_id, str(problem), problem.status)
     return redirect(f"/office/cases/{case_id}", code=303)

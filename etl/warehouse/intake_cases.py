@@ -179,9 +179,18 @@ ACTION_NAMES = {"accept": "受理", "update": "记录进展", "close": "办结",
 UPWARD = {"village": "township", "township": "county"}
 
 
-def act(engine: Engine, case_id: str, action: str, note: str | None, actor: str, now: datetime | None = None) -> dict:
+def act(
+    engine: Engine,
+    case_id: str,
+    action: str,
+    note: str | None,
+    actor: str,
+    now: datetime | None = None,
+    limits: Limits | None = None,
+) -> dict:
     """A clerk's step on a case (accept, update, close, escalate) with its note; the case after it. The caller has
-    checked that the case lies within the clerk's scope."""
+    checked that the case lies within the clerk's scope. With ``limits``, it counts against the hour of the office
+    of the case's village."""
     if action not in ACTIONS:
         raise IntakeError("未知的操作")
     statuses, after, kind, needs_note = ACTIONS[action]
@@ -190,6 +199,8 @@ def act(engine: Engine, case_id: str, action: str, note: str | None, actor: str,
         current = get_case(connection, case_id)
         if current is None:
             raise NotFound(f"诉求 {case_id} 不存在")
+        if limits:
+            admit(connection, at, None, None, limits, office=current["region_code"])
         if current["status"] not in statuses:
             raise IntakeError(f"此诉求{STATUS_NAMES[current['status']]}，不能{ACTION_NAMES[action]}")
         values = {"status": after, "updated_at": at}

@@ -58,7 +58,7 @@ class Settings:
     uploads_dir: str = ""  # default: <var_dir>/uploads (households' photos, notices' attachments); shared storage
     household_writes_per_hour: int = 30  # 诉求, ratings and redemptions one household may send an hour
     address_writes_per_hour: int = 300  # the same from one address (a village's phones may share one)
-    office_writes_per_hour: int = 60  # notices (with attachments) and 民主议事/监督 records one village office may save
+    office_writes_per_hour: int = 60  # notices, records, catalogue items and case steps a village office may save
 
     @classmethod
     def load(cls, **overrides: object) -> Settings:

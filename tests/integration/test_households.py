@@ -420,6 +420,11 @@ def test_a_village_office_publishes_and_records_within_its_hourly_limit(sample):
     assert record("超出本小时的监督事项").status_code == 429
     item = {"csrf_token": csrf_of(clerk, "/office/points"), "what": "item", "name": "洗衣粉", "points": "20"}
     assert clerk.post(f"{HTTPS}/office/points", data=item).status_code == 429  # the catalogue counts too
+    # A step on a 诉求 counts too (the household's own submission counts against the household, not the office).
+    _household, token = coded(engine, HOUSEHOLD)
+    case_id = send(limited_app.server.test_client(), token, "路灯又坏了").headers["Location"].rsplit("/", 1)[1]
+    step = {"csrf_token": csrf_of(clerk, f"/office/cases/{case_id}"), "action": "accept", "note": "已受理"}
+    assert clerk.post(f"{HTTPS}/office/cases/{case_id}", data=step).status_code == 429
     other = logged_in(limited_app, "cun-b")  # another village's office has its own hour
     data = {"csrf_token": csrf_of(other, "/office/notices"), "kind": "village_affairs", "title": "乙村的通知"}
     assert other.post(f"{HTTPS}/office/notices", data=data).status_code == 200

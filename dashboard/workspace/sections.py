@@ -179,6 +179,8 @@ def controls(ws: Workspace, dimension_options: dict[str, str]) -> html.Section:
             end_date=ws.period.current.last.isoformat() if custom else None,
             min_date_allowed=EARLIEST.isoformat(),
             max_date_allowed=today.isoformat(),
+            # Else it opens at the earliest month allowed (2000年1月).
+            initial_visible_month=(ws.period.current.first if custom else today).isoformat(),
             display_format="YYYY-MM-DD",
             start_date_placeholder_text="开始日期",
             end_date_placeholder_text="结束日期",

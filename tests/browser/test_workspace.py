@@ -249,6 +249,25 @@ def test_a_township_leader_reads_filters_exports_and_stays_in_scope(browser, wor
     context.close()
 
 
+def test_the_date_picker_opens_at_this_month_and_names_weekdays_in_chinese(browser, workspace_server):
+    # Dash's date picker takes its words from a date-fns locale; without one the row read Mo Tu We … Su. It
+    # opened at the earliest month allowed (2000年1月): a leader clicked through 26 years to reach this one.
+    base, _ = workspace_server
+    context, page = open_page(browser)
+    log_in(page, base, "zhen-ws")
+    page.locator("input#explore-dates").click()
+    page.wait_for_selector(".dash-datepicker-calendar")
+    today = datetime.now(UTC).astimezone(BEIJING).date()
+    month = page.locator(".dash-datepicker-calendar-month-header").first.inner_text()
+    row = page.evaluate(
+        """() => [...document.querySelector('.dash-datepicker-calendar thead').rows[1].cells]
+            .map(cell => cell.innerText.trim())"""
+    )
+    assert row == ["一", "二", "三", "四", "五", "六", "日"], row
+    assert month in (f"{today.year}年{today.month}月", f"{today.year}年{today.month - 1}月"), month
+    context.close()
+
+
 def test_on_a_phone_cards_stack_tables_scroll_and_nothing_else_overflows(browser, workspace_server):
     base, _ = workspace_server
     context = browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True, is_mobile=True)

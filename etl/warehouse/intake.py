@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import Connection, Engine, case, delete, func, insert, select, update
 
+from etl.warehouse.intake_files import WRITTEN, discard_written
 from etl.warehouse.schema import intake_clock, intake_hits
 
 LOCAL = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -89,11 +90,18 @@ def writing(engine: Engine, now: datetime | None = None) -> Iterator[tuple[Conne
             if at != wanted:
                 at = stamp(moment(at) + timedelta(microseconds=1))
                 connection.execute(update(intake_clock).where(intake_clock.c.id == 1).values(at=at))
+            connection.info.pop(WRITTEN, None)  # a pooled connection: nothing of an earlier transaction
             yield connection, at
         except BaseException:
             connection.rollback()
+            discard_written(connection, keep=False)  # its files go with the rows it did not write
             raise
-        connection.commit()
+        try:
+            connection.commit()
+        except BaseException:
+            discard_written(connection, keep=False)
+            raise
+        discard_written(connection, keep=True)
 
 
 def admit(

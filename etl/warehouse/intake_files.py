@@ -14,6 +14,8 @@ from sqlalchemy import Connection, bindparam, insert, select
 from etl.warehouse.schema import intake_files
 
 FILE_ID = re.compile(r"^[0-9a-f]{32}\.(jpg|pdf)$")
+# Where a connection keeps the files its transaction wrote (connection.info), until it commits or rolls back.
+WRITTEN = "ruralbrain.written_files"
 
 
 @dataclass(frozen=True)
@@ -30,14 +32,16 @@ class Upload:
 
 
 def store(connection: Connection, uploads_dir: str, upload: Upload, owner: str, owner_id: str, region: str, at: str):
-    """Write the file (under a new random name) and its row, inside the caller's transaction: should the
-    transaction fail, an orphan file is left, never a row without its file."""
+    """Write the file (under a new random name) and its row, inside the caller's transaction (``writing``): should
+    the transaction fail, the file is deleted with it (``discard_written``), and there is never a row without its
+    file."""
     file_id = f"{secrets.token_hex(16)}.{upload.suffix}"
     folder = Path(uploads_dir)
     folder.mkdir(parents=True, exist_ok=True)
     partial = folder / f".{file_id}.part"
     partial.write_bytes(upload.data)
     os.replace(partial, folder / file_id)  # whole or not at all, for a reader on another worker
+    connection.info.setdefault(WRITTEN, []).append(folder / file_id)
     connection.execute(
         insert(intake_files).values(
             file_id=file_id,
@@ -51,6 +55,13 @@ def store(connection: Connection, uploads_dir: str, upload: Upload, owner: str, 
         )
     )
     return file_id
+
+
+def discard_written(connection: Connection, keep: bool) -> None:
+    """Forget the files this connection's transaction wrote; delete them unless ``keep`` (it committed)."""
+    for path in connection.info.pop(WRITTEN, []):
+        if not keep:
+            path.unlink(missing_ok=True)
 
 
 _FILES = (

@@ -15,7 +15,7 @@ from etl.alerts.config import DEMO_FILE, AlertsConfig, load_alerts
 from etl.alerts.evaluate import Evaluator
 from etl.alerts.lock import serialised
 from etl.alerts.notify import deliver, plan
-from etl.alerts.retention import prune
+from etl.alerts.retention import CHUNK, prune_some
 from etl.warehouse.settings import Settings
 
 POLL = 1.0  # seconds between looks for due notifications (deferred ones, retries) when nothing wakes the thread
@@ -93,9 +93,15 @@ class AlertService:
             self.on_error(what, error)
 
     def prune(self) -> int:
-        """Delete the alerts' history beyond its window."""
-        with self.engine.begin() as connection:
-            return prune(connection, self.clock())
+        """Delete the alerts' history beyond its window, a chunk per transaction (the first pass over years of
+        history would otherwise hold SQLite's write lock, and the evaluator with it, until it ended)."""
+        removed, now = 0, self.clock()
+        while True:
+            with self.engine.begin() as connection:
+                deleted = prune_some(connection, now)
+            removed += deleted
+            if deleted < CHUNK:
+                return removed
 
     def deliver(self):
         """Plan the notifications of state changes made elsewhere (acknowledged on a screen or the CLI), then send

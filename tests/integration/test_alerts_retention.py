@@ -68,3 +68,18 @@ def test_a_notification_never_sent_stays_while_its_alert_lives_and_goes_with_it(
     with engine.connect() as connection:
         pending = connection.execute(select(notifications.c.alert_id).where(notifications.c.status == "pending")).all()
     assert [row.alert_id for row in pending] == [live]
+
+
+def test_the_service_deletes_the_history_a_chunk_per_transaction(engine, monkeypatch):
+    from etl.alerts.config import AlertsConfig
+    from etl.alerts.service import AlertService
+
+    monkeypatch.setattr("etl.alerts.service.CHUNK", 2)
+    monkeypatch.setattr("etl.alerts.retention.CHUNK", 2)
+    with engine.begin() as connection:
+        for number in range(5):
+            _alert(connection, f"device:{number}:cod", "resolved", ALERT_HISTORY_DAYS + 30, ALERT_HISTORY_DAYS + 1)
+    service = AlertService(engine, AlertsConfig(), clock=lambda: NOW)
+    assert service.prune() == 5
+    with engine.connect() as connection:
+        assert connection.execute(select(alerts.c.id)).all() == []

@@ -497,6 +497,17 @@ class ApiStore:
             temporary.replace(self.path)
 
 
+# Days of orders the simulated shop's API keeps: `simulate --live` adds one a minute, and the file is rewritten each
+# time, so it must not grow for as long as a demo runs. The feed reads from its watermark, days back at most.
+API_ORDER_DAYS = 45
+
+
+def with_order(orders: list[dict], order: dict, now: datetime) -> list[dict]:
+    """The shop's orders with a new one, those paid more than API_ORDER_DAYS before ``now`` left out."""
+    since = (now - timedelta(days=API_ORDER_DAYS)).isoformat()
+    return [kept for kept in orders if kept["paid_at"] >= since] + [order]
+
+
 def _api_data(universe: Universe, now: datetime, days: int) -> dict:
     rng = universe.rng("orders")
     orders = []
@@ -724,16 +735,15 @@ def simulate_live(
                 _write_csv(drops / "cases" / f"live-{now:%Y%m%d%H%M%S}.csv", CASE_HEADER, [row], encoding="gbk")
             data = store.read()
             product, price = rng.choice(PRODUCTS)
-            data.setdefault("orders", []).append(
-                {
-                    "order_no": f"LIVE{now:%Y%m%d%H%M%S}",
-                    "village_code": rng.choice(universe.villages)[0],
-                    "paid_at": now.isoformat(),
-                    "product": product,
-                    "qty": 1,
-                    "amount": price,
-                }
-            )
+            order = {
+                "order_no": f"LIVE{now:%Y%m%d%H%M%S}",
+                "village_code": rng.choice(universe.villages)[0],
+                "paid_at": now.isoformat(),
+                "product": product,
+                "qty": 1,
+                "amount": price,
+            }
+            data["orders"] = with_order(data.get("orders", []), order, now)
             data.update(_rolling(universe, now))
             store.write(data)
             job_platform.live_update(_jobs_path(settings), villages, rng, now)

@@ -182,3 +182,19 @@ def test_a_job_posting_number_names_the_same_posting_whenever_history_is_written
     now, later = platform_at(NOW), platform_at(NOW + timedelta(hours=6))
     assert len(now) > 300 and set(now) <= set(later)  # later holds the same postings and the day's newer ones
     assert all(later[number] == posting for number, posting in now.items())
+
+
+def test_the_simulated_shop_keeps_its_last_weeks_of_orders_while_a_demo_runs_for_months():
+    # simulate --live added an order a minute to the API's file and rewrote it whole each time, for ever.
+    from datetime import UTC, datetime, timedelta
+
+    from etl.demo.simulate import API_ORDER_DAYS, with_order
+
+    now = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
+    orders = []
+    for minutes in range(0, 90 * 24 * 60, 60):  # an order an hour for 90 days
+        moment = now - timedelta(days=90) + timedelta(minutes=minutes)
+        orders = with_order(orders, {"order_no": str(minutes), "paid_at": moment.isoformat()}, moment)
+    oldest, newest = (datetime.fromisoformat(orders[end]["paid_at"]) for end in (0, -1))
+    assert newest - oldest <= timedelta(days=API_ORDER_DAYS) and len(orders) <= API_ORDER_DAYS * 24 + 1
+    assert orders[-1]["order_no"] == str(90 * 24 * 60 - 60)  # the newest is there

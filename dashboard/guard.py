@@ -115,7 +115,8 @@ def install(app: dash.Dash) -> None:
 
 def error_page(title: str, reason: str) -> str:
     """A Chinese page for a browser whose request was refused or failed: what happened, and the ways on."""
+    said = Markup("<p>{}</p>").format(reason) if reason != title else ""  # a bare 404 says 没有找到 once
     body = Markup(
-        '<div class="card"><h1>{}</h1><p>{}</p><p><a href="/login">登录</a> · <a href="/">首页</a></p></div>'
-    ).format(title, reason)
+        '<div class="card"><h1>{}</h1>{}<p><a href="/login">登录</a> · <a href="/">首页</a></p></div>'
+    ).format(title, said)
     return page(f"乡村大脑 · {title}", body)

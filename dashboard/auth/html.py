@@ -18,7 +18,7 @@ color:#fff;cursor:pointer;text-decoration:none;display:inline-block}
 .error{color:#ff8a80;margin:8px 0}.note{color:#9fb3c8;font-size:14px}
 table{border-collapse:collapse;width:100%;font-size:14px}th,td{border-bottom:1px solid #234;padding:6px;text-align:left}
 .inline{display:inline}.inline button{margin:0 4px 0 0;padding:4px 10px;font-size:13px}
-.wide{max-width:none}nav{margin-bottom:12px}nav a{color:#9fd0ff;margin-right:12px}
+.wide{max-width:none}nav{margin-bottom:12px}a{color:#9fd0ff}nav a{margin-right:12px}
 @media print{body{background:#fff;color:#000}}
 """
 

@@ -11,6 +11,7 @@ from flask import current_app, g, has_request_context, request
 from werkzeug.exceptions import Forbidden
 
 from etl.warehouse.accounts import record, scope_holds
+from etl.warehouse.settings import Settings
 
 PUBLIC = "public"
 
@@ -78,7 +79,7 @@ def address() -> str:
     a client's own X-Real-IP never counts."""
     remote = request.remote_addr or ""
     settings = current_app.config.get("RURALBRAIN_SETTINGS") if has_request_context() else None
-    trusted = settings.trusted_proxies if settings is not None else "127.0.0.0/8,::1"
+    trusted = (settings or Settings).trusted_proxies  # outside the app: the setting's default (loopback)
     proxied = _trusted(remote, trusted)
     return ((request.headers.get("X-Real-IP") if proxied else None) or remote)[:64]
 

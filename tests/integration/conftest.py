@@ -2,6 +2,7 @@ import socket
 
 import pytest
 
+from etl.warehouse.db import make_engine, migrate
 from tests import shared_fixtures
 from tests.shared_fixtures import postgres_url, real_data  # noqa: F401
 
@@ -16,3 +17,14 @@ def mqtt_broker() -> tuple[str, int]:
     except OSError as error:
         shared_fixtures.unavailable(f"MQTT broker not reachable at {MQTT_HOST}:{MQTT_PORT} ({error})")
     return MQTT_HOST, MQTT_PORT
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request, tmp_path):
+    """An empty warehouse at the newest schema, on SQLite and on the real PostgreSQL (a module that needs regions
+    or data in it defines its own ``engine``)."""
+    url = f"sqlite:///{tmp_path / 'w.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    engine = make_engine(url)
+    migrate(engine)
+    yield engine
+    engine.dispose()

@@ -7,11 +7,9 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import select, text
 
 from etl.load import upsert_counting
-from etl.warehouse.db import make_engine, migrate
 from etl.warehouse.schema import readings
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
@@ -28,15 +26,6 @@ def reading(device: str, minutes: int, value: float) -> dict:
         "loaded_at": LOADED,
         "run_id": 1,
     }
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request, tmp_path):
-    url = f"sqlite:///{tmp_path / 'w.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    engine = make_engine(url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 def stored(engine) -> dict[tuple[str, int], float]:

@@ -127,3 +127,11 @@ def test_errors_of_any_kind_answer_in_chinese_never_with_an_english_page(var_dir
     assert missing.status_code in (400, 404) and "error" in missing.json
     assert re.search(r"[\u4e00-\u9fff]", missing.json["error"]), missing.json
     assert "Not Found" not in missing.get_data(as_text=True)
+    # What the address carries is shown as text on the browser's page, never as markup.
+    hostile = leader.get(
+        f"{HTTPS}/explore/export?region=<script>alert(1)</script>&part=records&format=csv",
+        headers={"Accept": "text/html"},
+    )
+    page_text = hostile.get_data(as_text=True)
+    assert hostile.status_code in (400, 403, 404) and hostile.mimetype == "text/html", page_text[:300]
+    assert "<script>alert" not in page_text

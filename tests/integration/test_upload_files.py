@@ -5,20 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from etl.warehouse.db import make_engine, migrate
 from etl.warehouse.intake import IntakeError, writing
 from etl.warehouse.intake_files import Upload, store
 
 PHOTO = Upload("现场.jpg", "image/jpeg", b"\xff\xd8\xff" + b"0" * 64)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request, tmp_path):
-    url = f"sqlite:///{tmp_path / 'w.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    engine = make_engine(url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 def test_a_failed_write_leaves_no_file_and_a_committed_one_keeps_its_files(engine, tmp_path):

@@ -38,6 +38,10 @@ def test_app_hosts_behind_nginx_on_the_network_trust_nginxs_address_only():
     assert _seen("10.0.0.5", {"X-Real-IP": "198.51.100.7"}, nginx) == "198.51.100.7"
     assert _seen("10.0.0.9", {"X-Real-IP": "198.51.100.7"}, nginx) == "10.0.0.9"  # another LAN host: its own
     assert _seen("10.0.0.9", {"X-Real-IP": "198.51.100.7"}, "10.0.0.0/24") == "198.51.100.7"
+    # A careless value: what cannot be read as an address or network is left out, the rest still counts.
+    assert _seen("10.0.0.5", {"X-Real-IP": "198.51.100.7"}, "nginx, 10.0.0.5 ,,300.1.1.1") == "198.51.100.7"
+    assert _seen("10.0.0.5", {"X-Real-IP": "198.51.100.7"}, "nginx") == "10.0.0.5"
+    assert _seen("not an address", {"X-Real-IP": "198.51.100.7"}, "10.0.0.0/8") == "not an address"
 
 
 def test_nginx_sets_the_clients_address_itself_for_every_location():

@@ -10,7 +10,10 @@ from pathlib import Path
 import click
 
 from etl.cli_context import describe, engine, environment, feeds
+from etl.cli_language import speak_chinese
 from etl.warehouse.settings import Settings
+
+speak_chinese()  # before click parses anything: its usage lines and errors are in Chinese too
 
 BOUNDARY_SUFFIXES = {".geojson", ".json", ".shp", ".gpkg", ".zip"}
 

@@ -1,0 +1,89 @@
+"""Click's own words (usage lines, errors, the help option) reach the operator in Chinese, from a complete catalog."""
+
+import gettext
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from etl.cli_language import CATALOG, compiled
+
+PLACEHOLDER = re.compile(r"\{(\w+)")
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _catalog():
+    with open(CATALOG, "rb") as handle:
+        return read_po(handle)
+
+
+def _click_messages() -> set:
+    """Every message the installed click marks for translation (Windows' console module aside)."""
+    found = extract_from_dir(Path(click.__file__).parent, method_map=[("**.py", "python")])
+    return {message for filename, _line, message, _comments, _context in found if "_winconsole" not in filename}
+
+
+def test_every_message_click_marks_for_translation_has_a_chinese_text():
+    # A click upgrade that adds a message fails here until the catalog has it, instead of printing English.
+    translated = {message.id: message.string for message in _catalog() if message.id}
+    missing = [
+        message
+        for message in _click_messages()
+        if not any(CHINESE.search(text) for text in _as_tuple(translated.get(message)) if text)
+    ]
+    assert not missing, missing
+
+
+def _as_tuple(text) -> tuple:
+    return text if isinstance(text, tuple) else (text,)
+
+
+def test_each_translation_uses_only_the_placeholders_click_fills_in():
+    # click formats the translated text with its own names: an unknown one would raise KeyError mid-error.
+    wrong = []
+    for message in _catalog():
+        if not message.id:
+            continue
+        filled = set(PLACEHOLDER.findall(" ".join(_as_tuple(message.id))))
+        for text in _as_tuple(message.string):
+            if not set(PLACEHOLDER.findall(text)) <= filled:
+                wrong.append((message.id, text))
+    assert not wrong, wrong
+
+
+def test_the_shipped_compiled_catalog_is_the_catalog_compiled():
+    assert CATALOG.with_suffix(".mo").read_bytes() == compiled(), "run: .venv/bin/python -m etl.cli_language"
+
+
+def test_the_command_line_speaks_chinese_whatever_the_machine_locale(tmp_path):
+    # A server's usual locale (C) and an English desktop's: both get the Chinese usage line and error.
+    for locale in ("C.UTF-8", "en_US.UTF-8"):
+        environment = {"LANG": locale, "LC_ALL": locale, "VAR_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+        wrong = subprocess.run(
+            [sys.executable, "-m", "etl.cli", "etl", "run", "--nosuch"],
+            capture_output=True,
+            text=True,
+            env=environment,
+        )
+        assert wrong.returncode == 2
+        assert "用法:" in wrong.stderr and "错误：没有选项 '--nosuch'。" in wrong.stderr, wrong.stderr
+        assert "Usage" not in wrong.stderr and "Error" not in wrong.stderr and "Try" not in wrong.stderr
+        helped = subprocess.run(
+            [sys.executable, "-m", "etl.cli", "etl", "--help"], capture_output=True, text=True, env=environment
+        )
+        assert "显示此帮助并退出。" in helped.stdout and "Show this message" not in helped.stdout, helped.stdout
+
+
+def test_a_misspelt_command_gets_a_chinese_suggestion():
+    from click.testing import CliRunner
+
+    from etl.cli import main
+
+    result = CliRunner().invoke(main, ["etl", "statu"])
+    assert result.exit_code == 2
+    assert "没有命令 'statu'" in result.output and "是不是要写：'status'" in result.output, result.output
+    assert gettext.textdomain() == "ruralbrain"

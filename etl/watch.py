@@ -15,6 +15,7 @@ from etl.feeds import Feed
 from etl.programmes.refresh import after_run as rescore_pilots
 from etl.runner import RunReport, run_feed
 from etl.warehouse.accounts import forget_old_audit
+from etl.warehouse.intake_files import sweep_stray
 
 HOUSEKEEPING_SECONDS = 3600.0  # between passes over the audit log's window
 
@@ -29,6 +30,7 @@ def watch(
     on_error: Callable[[Feed, Exception], None] | None = None,
     alerts: AlertService | None = None,
     audit_keep_days: int = 365,
+    uploads_dir: str | None = None,
 ) -> None:
     """Run every feed when it is due, one at a time, until ``stop`` is set.
 
@@ -39,29 +41,28 @@ def watch(
     Alerts (ALERTS_FILE unless ``alerts`` is given): the rules a batch touched are evaluated right after it
     commits, and a thread sweeps every rule and sends notifications until ``stop`` is set.
 
-    Once an hour it forgets the audit entries older than ``audit_keep_days`` (AUDIT_KEEP_DAYS).
+    Once an hour it forgets the audit entries older than ``audit_keep_days`` (AUDIT_KEEP_DAYS) and deletes what
+    killed uploads left in ``uploads_dir`` (UPLOADS_DIR; ``sweep_stray``).
     """
     alerts = alerts or default_service(engine)
     alerts.start(stop)
     try:
-        _loop(engine, feeds, stop, late_hours, on_report, on_error, alerts, audit_keep_days)
+        _loop(engine, feeds, stop, late_hours, on_report, on_error, alerts, audit_keep_days, uploads_dir)
     finally:
         stop.set()
         alerts.join()
 
 
-def _loop(engine, feeds, stop, late_hours, on_report, on_error, alerts: AlertService, audit_keep_days: int) -> None:
+def _loop(
+    engine, feeds, stop, late_hours, on_report, on_error, alerts: AlertService, audit_keep_days: int, uploads_dir
+) -> None:
     due = {feed.name: 0.0 for feed in feeds}
     housekeeping = 0.0
     while not stop.is_set():
         now = time.monotonic()
         if now >= housekeeping:
             housekeeping = now + HOUSEKEEPING_SECONDS
-            try:
-                with engine.begin() as connection:
-                    forget_old_audit(connection, datetime.now(UTC), audit_keep_days)
-            except Exception as error:  # noqa: BLE001 - the feeds go on; the next hour tries again
-                print(f"审计日志清理失败：{type(error).__name__}: {error}", file=sys.stderr, flush=True)
+            _housekeeping(engine, audit_keep_days, uploads_dir)
         for feed in feeds:
             if stop.is_set() or due[feed.name] > now:
                 continue
@@ -77,3 +78,23 @@ def _loop(engine, feeds, stop, late_hours, on_report, on_error, alerts: AlertSer
             rescore_pilots(engine, report)  # the pilot programmes' scores follow the loads (throttled)
         next_due = min(due.values(), default=now + 1) - time.monotonic()
         stop.wait(max(0.05, min(next_due, 1.0)))
+
+
+def _housekeeping(engine: Engine, audit_keep_days: int, uploads_dir: str | None) -> None:
+    """The hourly pass: the audit log's window, then the uploads that killed writes left; a failure is reported and
+    the feeds go on (the next hour tries again)."""
+    try:
+        with engine.begin() as connection:
+            forget_old_audit(connection, datetime.now(UTC), audit_keep_days)
+    except Exception as error:  # noqa: BLE001
+        print(f"审计日志清理失败：{type(error).__name__}: {error}", file=sys.stderr, flush=True)
+    if not uploads_dir:
+        return
+    try:
+        with engine.connect() as connection:
+            swept = sweep_stray(connection, uploads_dir)
+    except Exception as error:  # noqa: BLE001
+        print(f"上传目录清理失败：{type(error).__name__}: {error}", file=sys.stderr, flush=True)
+        return
+    if swept:
+        print(f"上传目录：删除了 {swept} 个中断的上传留下的文件（半写的或没有记录的）", flush=True)

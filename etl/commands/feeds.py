@@ -240,6 +240,7 @@ def watch(settings: Settings, names: tuple[str, ...]) -> None:
             on_report=report,
             on_error=error,
             audit_keep_days=settings.audit_keep_days,
+            uploads_dir=settings.uploads_dir,
         )
     finally:
         for child in children:

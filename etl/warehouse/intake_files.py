@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,10 @@ from etl.warehouse.schema import intake_files
 FILE_ID = re.compile(r"^[0-9a-f]{32}\.(jpg|pdf)$")
 # Where a connection keeps the files its transaction wrote (connection.info), until it commits or rolls back.
 WRITTEN = "ruralbrain.written_files"
+# A file no row names, or a half-written one, older than this was left by a killed write (a write's transaction
+# lasts seconds): the hourly sweep deletes it.
+STRAY_SECONDS = 3600
+SWEEP_CHUNK = 500  # stored names asked about in one query
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,35 @@ def store(connection: Connection, uploads_dir: str, upload: Upload, owner: str, 
         )
     )
     return file_id
+
+
+def sweep_stray(connection: Connection, uploads_dir: str, now: float | None = None) -> int:
+    """Delete what killed writes left under ``uploads_dir``, older than STRAY_SECONDS: half-written ``.part`` files
+    (the worker died before its rename) and stored files that no row names (it died before its commit); the count
+    deleted. ``discard_written`` covers a write that fails; only a process that dies leaves these."""
+    folder = Path(uploads_dir)
+    if not folder.is_dir():
+        return 0
+    cutoff = (time.time() if now is None else now) - STRAY_SECONDS
+    partial, stored = [], []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if not entry.is_file(follow_symlinks=False) or entry.stat(follow_symlinks=False).st_mtime >= cutoff:
+                continue
+            if entry.name.startswith(".") and entry.name.endswith(".part"):
+                partial.append(entry.name)
+            elif FILE_ID.match(entry.name):
+                stored.append(entry.name)
+    named = set()
+    for start in range(0, len(stored), SWEEP_CHUNK):
+        chunk = stored[start : start + SWEEP_CHUNK]
+        named.update(
+            connection.execute(select(intake_files.c.file_id).where(intake_files.c.file_id.in_(chunk))).scalars()
+        )
+    stray = [*partial, *(name for name in stored if name not in named)]
+    for name in stray:
+        (folder / name).unlink(missing_ok=True)
+    return len(stray)
 
 
 def discard_written(connection: Connection, keep: bool) -> None:

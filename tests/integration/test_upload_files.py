@@ -1,12 +1,16 @@
 """Uploaded files and their rows stay together, on SQLite and PostgreSQL: a write that fails after storing its files
-(a later attachment refused, a limit, the database) takes them away with it, so no file is left without its row."""
+(a later attachment refused, a limit, the database) takes them away with it, so no file is left without its row;
+what a killed worker left is swept within the hour."""
 
 from __future__ import annotations
+
+import os
+import time
 
 import pytest
 
 from etl.warehouse.intake import IntakeError, writing
-from etl.warehouse.intake_files import Upload, store
+from etl.warehouse.intake_files import STRAY_SECONDS, Upload, store, sweep_stray
 
 PHOTO = Upload("现场.jpg", "image/jpeg", b"\xff\xd8\xff" + b"0" * 64)
 
@@ -24,3 +28,26 @@ def test_a_failed_write_leaves_no_file_and_a_committed_one_keeps_its_files(engin
     with pytest.raises(RuntimeError), writing(engine) as (connection, at):  # the next failure forgets the last write
         raise RuntimeError("数据库断开")
     assert [path.name for path in uploads.iterdir()] == [kept]
+
+
+def test_the_sweep_deletes_what_killed_writes_left_and_nothing_else(engine, tmp_path):
+    # A worker killed between writing and renaming leaves a .part file; one killed before its commit leaves a stored
+    # file no row names. Neither is ever served or cleaned by discard_written: the hourly sweep takes them, once
+    # they are older than any write could last; the young ones (a write in progress) and every named file stay.
+    uploads = tmp_path / "uploads"
+    with writing(engine) as (connection, at):
+        kept = store(connection, str(uploads), PHOTO, "notice", "GG1", "990101001001", at)
+    half_written = uploads / f".{'a' * 32}.jpg.part"
+    unnamed = uploads / f"{'b' * 32}.pdf"
+    in_progress = uploads / f".{'c' * 32}.jpg.part"
+    for path in (half_written, unnamed, in_progress):
+        path.write_bytes(b"0" * 16)
+    stranger = uploads / "readme.txt"  # not ours to judge: the sweep touches only names it writes
+    stranger.write_text("运维备注", encoding="utf-8")
+    hour_ago = time.time() - STRAY_SECONDS - 5
+    for path in (uploads / kept, half_written, unnamed, stranger):
+        os.utime(path, (hour_ago, hour_ago))
+    with engine.connect() as connection:
+        assert sweep_stray(connection, str(uploads)) == 2
+        assert sweep_stray(connection, str(tmp_path / "none")) == 0  # no folder yet: nothing to do
+    assert sorted(path.name for path in uploads.iterdir()) == sorted([kept, in_progress.name, "readme.txt"])

@@ -121,3 +121,23 @@ def test_watch_prints_the_runs_that_changed_something_not_every_poll_that_found_
         "visits：输入 1 行 = 导入 1 + 重复 0 + 隔离 0（迟到 0）",
         "visits：输入 2 行 = 导入 1 + 重复 0 + 隔离 1（迟到 0）",
     ], output
+
+
+def test_watch_sweeps_what_killed_uploads_left(tmp_path):
+    uploads = tmp_path / "var" / "uploads"
+    uploads.mkdir(parents=True)
+    left = [uploads / f".{'a' * 32}.jpg.part", uploads / f"{'b' * 32}.jpg"]  # half-written; stored, never committed
+    for path in left:
+        path.write_bytes(b"0" * 16)
+        os.utime(path, (time.time() - 7200, time.time() - 7200))
+    var, watcher = _watching(tmp_path)
+    try:
+        deadline = time.monotonic() + 30
+        while any(path.exists() for path in left) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        output = _stopped(watcher)
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+    assert not any(path.exists() for path in left)
+    assert "上传目录：删除了 2 个中断的上传留下的文件" in output

@@ -5,7 +5,8 @@ cachelib keeps the number of entries in a file it rewrites on every set when a t
 atomic replace of an existing file, which ext4 flushes (about 1 ms, twice per set once the count is read
 back), and a cold drill sets some thirty entries. With threshold 0 it keeps no count; the bound comes from a
 sweep that a process runs in the background at most every SWEEP_SECONDS: expired entries go, then the
-oldest beyond the limit.
+oldest beyond the limit of entries or of bytes (a few large answers, a province's children, could otherwise fill
+the disk within the count).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from dashboard.codec import JsonSerializer
 
 # Entries the folder keeps at most after a sweep (the threshold this cache had with its count file).
 LIMIT = 20000
+# Bytes the folder keeps at most after a sweep: 20,000 answers of ~25 KB, the size of a village's screen.
+LIMIT_BYTES = 512 * 1024 * 1024
 SWEEP_SECONDS = 600
 # A temporary file of a write that was killed half-way is left behind; any older than this is debris.
 STALE_TEMPORARY_SECONDS = 3600
@@ -33,10 +36,18 @@ class SweptFileSystemCache(FileSystemCache):
 
     serializer = JsonSerializer()
 
-    def __init__(self, cache_dir: str, limit: int = LIMIT, sweep_seconds: float = SWEEP_SECONDS, **kwargs):
+    def __init__(
+        self,
+        cache_dir: str,
+        limit: int = LIMIT,
+        sweep_seconds: float = SWEEP_SECONDS,
+        limit_bytes: int = LIMIT_BYTES,
+        **kwargs,
+    ):
         kwargs["threshold"] = 0  # no count file: no listing at start, no rewrite per set
         super().__init__(cache_dir, **kwargs)
         self.limit = limit
+        self.limit_bytes = limit_bytes
         self.sweep_seconds = sweep_seconds
         # Not at start: a new worker's first requests should not share the CPU with a sweep.
         self._next_sweep = time.monotonic() + sweep_seconds
@@ -88,8 +99,8 @@ class SweptFileSystemCache(FileSystemCache):
             self._sweep_lock.release()
 
     def sweep(self, now: float | None = None) -> int:
-        """Remove entries expired at ``now`` (default: now), then the oldest beyond the limit; the number of
-        files removed."""
+        """Remove entries expired at ``now`` (default: now), then the oldest beyond the limit of entries and of
+        bytes; the number of files removed."""
         now = time.time() if now is None else now
         kept, removed = [], 0
         with os.scandir(self._path) as entries:
@@ -106,11 +117,18 @@ class SweptFileSystemCache(FileSystemCache):
                         os.remove(entry.path)
                         removed += 1
                     else:
-                        kept.append((entry.stat().st_mtime, entry.path))
+                        status = entry.stat()
+                        kept.append((status.st_mtime, status.st_size, entry.path))
                 except (OSError, struct.error):
                     continue  # removed meanwhile by another worker, or being written: the next sweep sees it
         kept.sort()
-        for _mtime, path in kept[: max(0, len(kept) - self.limit)]:
+        excess_count = len(kept) - self.limit
+        excess_bytes = sum(size for _mtime, size, _path in kept) - self.limit_bytes
+        for _mtime, size, path in kept:
+            if excess_count <= 0 and excess_bytes <= 0:
+                break
+            excess_count -= 1
+            excess_bytes -= size
             try:
                 os.remove(path)
                 removed += 1

@@ -194,3 +194,16 @@ def test_an_answer_is_written_at_once_and_a_caller_changing_it_changes_nothing(t
     with app.app_context():
         assert answer(warehouse, "990101000000") == {"scope": "990101000000", "items": [1, 2]} and len(calls) == 1
     warehouse.dispose()
+
+
+def test_the_file_cache_sweep_bounds_its_bytes_too(tmp_path):
+    # A few large answers (a province's children) could fill the disk long before the count limit: the sweep also
+    # removes the oldest entries until what is left fits the byte limit.
+    folder = tmp_path / "cache"
+    swept = SweptFileSystemCache(str(folder), limit=100, limit_bytes=250_000)
+    for n in range(4):
+        assert swept.set(f"big{n}", "x" * 100_000, timeout=3600)
+        os.utime(swept._get_filename(f"big{n}"), (1_000_000 + n, 1_000_000 + n))  # big0 is the oldest
+    assert swept.sweep() == 2
+    assert [swept.get(f"big{n}") is not None for n in range(4)] == [False, False, True, True]
+    assert sum(path.stat().st_size for path in folder.iterdir()) <= 250_000

@@ -10,6 +10,11 @@ then loads it on SQLite twice, each in a process of its own so its peak memory (
 
 Prints rows/s, seconds and peak RSS of each and their ratios. Targets (issue "ETL that stays right", with
 ISSUE-NOTES): peak RSS ≤ 500 MB; no slower than the pandas path while validating every row.
+
+A third line is the database's floor under ours: the rows our run stored (cases and their rollups) inserted again by
+SQLite alone, into empty tables of the warehouse's own schema (its indexes), in our batch size, many rows per
+statement and nothing else (no parsing, no validation, no Python per row; only the inserts and commits are timed).
+No loader keeping those tables can be faster than that; its ratio to pandas says how much room is left.
 """
 
 from __future__ import annotations
@@ -74,6 +79,32 @@ start = time.perf_counter()
 frame = pd.read_csv(sys.argv[1], encoding="gb18030", dtype=str, keep_default_na=False)
 frame.to_sql("cases_raw", create_engine(sys.argv[2]), if_exists="replace", index=False)
 print(len(frame), time.perf_counter() - start)
+"""
+FLOOR = """
+import sqlite3, sys, time
+source = sqlite3.connect(sys.argv[1])
+target = sqlite3.connect(sys.argv[2], isolation_level=None)
+for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "cache_size=-65536", "wal_autocheckpoint=16384"):
+    target.execute("PRAGMA " + pragma)  # the warehouse's own (etl/warehouse/db.py)
+spent = 0.0
+for table in ("cases", "rollups"):
+    for (sql,) in source.execute("SELECT sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL", (table,)):
+        target.execute(sql)
+    rows = source.execute(f"SELECT * FROM {table} ORDER BY rowid")
+    width = len(rows.description)
+    per = 999 // width
+    values = "(" + ", ".join("?" * width) + ")"
+    many = f"INSERT INTO {table} VALUES " + ", ".join([values] * per)
+    while batch := rows.fetchmany(20000):
+        flat = [[v for row in batch[i : i + per] for v in row] for i in range(0, len(batch), per)]
+        started = time.perf_counter()
+        target.execute("BEGIN IMMEDIATE")
+        target.executemany(many, [f for f in flat if len(f) == per * width])
+        for rest in (f for f in flat if len(f) < per * width):
+            target.execute(f"INSERT INTO {table} VALUES " + ", ".join([values] * (len(rest) // width)), rest)
+        target.execute("COMMIT")
+        spent += time.perf_counter() - started
+print(spent)
 """
 
 
@@ -149,10 +180,18 @@ def main() -> None:
         pandas_s, pandas_mb, _ = measured(
             [sys.executable, "-c", PANDAS, str(export), f"sqlite:///{root / 'pandas.db'}"], env
         )
+        _, _, floor_output = measured(
+            [sys.executable, "-c", FLOOR, str(var / "warehouse.db"), str(root / "floor.db")], env
+        )
+        floor_s = float(floor_output.split()[-1])
         for label, seconds, peak in (("ours (etl run, SQLite)", ours_s, ours_mb), ("pandas", pandas_s, pandas_mb)):
             print(f"{label:<24} {ROWS / seconds:>9,.0f} rows/s  {seconds:6.1f} s  peak {peak:6.0f} MB")
         print(f"  {summary}")
         print(f"ratio: {pandas_s / ours_s:.2f}× the pandas path's speed (≥ 1); peak RSS {ours_mb:.0f} MB (≤ 500)")
+        print(
+            f"floor: SQLite alone inserting what ours stored (cases and rollups, the warehouse's indexes) "
+            f"{floor_s:.1f} s = {floor_s / pandas_s:.2f}× pandas' whole path, {floor_s / ours_s:.2f} of ours"
+        )
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ import socket
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
@@ -20,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from etl.columns import cleaned_column
 from etl.dataset import BEIJING, Dataset, Invalid
 from etl.datasets import datasets
+from etl.feed_lock import FeedBusy, feed_lock
 from etl.feeds import Feed, FeedConfigError
 from etl.load import upsert_counting
 from etl.quarantine import record_issues, unseen
@@ -191,7 +193,40 @@ def run_feed(
     stop: threading.Event | None = None,
 ) -> RunReport:
     """Run a feed from its watermark to the end of what its source has now; each batch commits on its own.
-    ``stop``, once set, ends the run after the batch in progress (an MQTT flood never runs dry)."""
+    ``stop``, once set, ends the run after the batch in progress (an MQTT flood never runs dry). Raises FeedBusy,
+    without starting, while another process runs the feed."""
+    with _alone(engine, feed.name):
+        return _run_source(engine, feed, late_hours=late_hours, now=now, progress=progress, stop=stop)
+
+
+@contextmanager
+def _alone(engine: Engine, name: str) -> Iterator[None]:
+    """The feed's lock for the block (etl/feed_lock.py); FeedBusy names the run that holds it."""
+    with ExitStack() as held:
+        try:
+            held.enter_context(feed_lock(engine, name))
+        except FeedBusy:
+            raise FeedBusy(f"另一个进程正在运行数据源 {name}{_holder(engine, name)}，本次未运行") from None
+        yield
+
+
+def _holder(engine: Engine, name: str) -> str:
+    """（主机 …，进程 …，… 开始） of the feed's newest running run, or nothing when none is logged yet."""
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(feed_runs.c.host, feed_runs.c.pid, feed_runs.c.started_at)
+            .where(feed_runs.c.feed == name, feed_runs.c.status == "running")
+            .order_by(feed_runs.c.id.desc())
+            .limit(1)
+        ).first()
+    if row is None:
+        return ""
+    started = row.started_at if row.started_at.tzinfo else row.started_at.replace(tzinfo=UTC)
+    return f"（主机 {row.host}，进程 {row.pid}，{local_text(started)} 开始）"
+
+
+def _run_source(engine, feed, *, late_hours, now, progress, stop) -> RunReport:
+    """run_feed's work, under the feed's lock."""
     try:
         source = source_from_config(feed.source, feed.base_dir, columns=source_columns(feed.mapping))
     except (ValueError, TypeError) as error:  # a setting of its [source]: a missing variable, a bad number
@@ -230,7 +265,8 @@ def retry_quarantine(engine: Engine, feed: Feed, *, late_hours: float = 48, now=
             connection.execute(update(quarantine).where(part).values(retried_at=moment))
 
     batches = lambda _watermark: iter([Batch(records, [], None)] if records else [])  # noqa: E731
-    return _run(engine, feed, batches, late_hours=late_hours, now=now, in_transaction=mark_retried, retrying=True)
+    with _alone(engine, feed.name):
+        return _run(engine, feed, batches, late_hours=late_hours, now=now, in_transaction=mark_retried, retrying=True)
 
 
 def _run(

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 
 from etl.alerts.service import AlertService, default_service
+from etl.feed_lock import FeedBusy
 from etl.feeds import Feed
 from etl.programmes.refresh import after_run as rescore_pilots
 from etl.runner import RunReport, run_feed
@@ -57,6 +58,7 @@ def _loop(
     engine, feeds, stop, late_hours, on_report, on_error, alerts: AlertService, audit_keep_days: int, uploads_dir
 ) -> None:
     due = {feed.name: 0.0 for feed in feeds}
+    busy: set[str] = set()  # feeds another process was running at their last turn
     housekeeping = 0.0
     while not stop.is_set():
         now = time.monotonic()
@@ -69,10 +71,16 @@ def _loop(
             due[feed.name] = now + feed.schedule.total_seconds()
             try:
                 report = run_feed(engine, feed, late_hours=late_hours, stop=stop, progress=alerts.after_batch(feed))
+            except FeedBusy as error:  # another process runs it now: its turn comes again, said once
+                if feed.name not in busy:
+                    busy.add(feed.name)
+                    print(f"{feed.name}：{error}；到期时再试", flush=True)
+                continue
             except Exception as error:  # noqa: BLE001 - one broken feed must not stop the others
                 if on_error:
                     on_error(feed, error)
                 continue
+            busy.discard(feed.name)
             if on_report:
                 on_report(report)
             rescore_pilots(engine, report)  # the pilot programmes' scores follow the loads (throttled)

@@ -71,6 +71,7 @@ def _clock(seconds: float) -> str:
 @click.pass_obj
 def run(settings: Settings, names: tuple[str, ...], strict: bool) -> None:
     """运行数据源（不指定则全部），从各自的水位线继续；有失败则以状态 1 退出。"""
+    from etl.feed_lock import FeedBusy
     from etl.feeds import FeedConfigError
     from etl.runner import run_feed
 
@@ -84,6 +85,10 @@ def run(settings: Settings, names: tuple[str, ...], strict: bool) -> None:
             progress.done()
             click.echo(f"{feed.name}：未运行：{error}", err=True)
             failed = True
+            continue
+        except FeedBusy as busy:  # not a failure: the other process is loading it (a cron overlapping a watch)
+            progress.done()
+            click.echo(f"{feed.name}：{busy}", err=True)
             continue
         progress.done()
         for note in report.notes:
@@ -155,11 +160,19 @@ def quarantine_list(settings: Settings, feed: str | None, limit: int) -> None:
 @click.pass_obj
 def quarantine_retry(settings: Settings, names: tuple[str, ...]) -> None:
     """重新校验数据源被隔离的行，例如导入了缺少的区划之后。"""
+    from etl.feed_lock import FeedBusy
     from etl.runner import retry_quarantine
 
     warehouse = engine(settings)
+    busy = False
     for feed in pick(feeds(settings), names):
-        click.echo(describe(retry_quarantine(warehouse, feed, late_hours=settings.late_hours)))
+        try:
+            click.echo(describe(retry_quarantine(warehouse, feed, late_hours=settings.late_hours)))
+        except FeedBusy as error:
+            click.echo(f"{feed.name}：{error}；请稍后再重试", err=True)
+            busy = True
+    if busy:
+        sys.exit(1)  # the operator asked for a retry that did not happen
 
 
 @COMMAND.command("verify")

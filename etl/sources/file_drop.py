@@ -3,6 +3,7 @@ processed/ or failed/."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import stat
 import time
@@ -235,7 +236,7 @@ class FileDrop:
             issues,
             checkpoint.text(),
             on_commit=(lambda: self._settle(path, target, after)) if done else _stay,
-            on_failure=lambda: _move(path, self.failed),
+            on_failure=lambda: _move_if_there(path, self.failed),
             passed=passed,
             notes=notes,
             file=path.name,
@@ -270,7 +271,10 @@ class FileDrop:
     def _settle(self, path: Path, folder: Path, read: Stamp) -> None:
         """Move a finished file (and its marker) away; if it changed in the moment between the last read and
         the move, put it back, so the rest of an upload that resumed is read by the next run."""
-        moved = _move(path, folder)
+        try:
+            moved = _move(path, folder)
+        except FileNotFoundError:
+            return  # moved or deleted by a person meanwhile: its rows are committed, there is nothing to move
         if Stamp.of(moved) != read and not path.exists():
             moved.rename(path)
             return
@@ -300,6 +304,12 @@ def _head_digest(path: Path, length: int = HEAD_BYTES) -> str:
     with open(path, "rb") as handle:
         data = handle.read(length)
     return f"{len(data)}:{hashlib.sha1(data).hexdigest()[:16]}"
+
+
+def _move_if_there(path: Path, folder: Path) -> None:
+    """``_move`` of a file that may be gone by now (a failing run must report its own error, not this one)."""
+    with contextlib.suppress(FileNotFoundError):
+        _move(path, folder)
 
 
 def _move(path: Path, folder: Path) -> Path:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from etl.feed_lock import FeedBusy, feed_lock
 from etl.warehouse.db import make_engine
 from etl.warehouse.schema import feed_runs, tourism
 
@@ -141,3 +142,32 @@ def test_watch_sweeps_what_killed_uploads_left(tmp_path):
             watcher.kill()
     assert not any(path.exists() for path in left)
     assert "上传目录：删除了 2 个中断的上传留下的文件" in output
+
+
+def test_watch_waits_for_a_feed_another_process_runs_and_says_so_once(tmp_path):
+    var, watcher = _watching(tmp_path)
+    engine = make_engine(f"sqlite:///{var / 'warehouse.db'}")
+    try:
+        deadline = time.monotonic() + 30
+        held = None
+        while held is None and time.monotonic() < deadline:  # the watch's own first run may hold it a moment
+            try:
+                held = feed_lock(engine, "visits")
+                held.__enter__()
+            except FeedBusy:
+                held = None
+                time.sleep(0.05)
+        assert held is not None
+        _drop(var, "v.csv", f"T1,990199001001,{DAY},120\n")
+        time.sleep(2)  # ten turns of the feed
+        with engine.connect() as connection:
+            assert connection.execute(select(func.count()).select_from(tourism)).scalar() == 0
+        assert (var / "drops" / "visits" / "v.csv").exists()
+        held.__exit__(None, None, None)
+        assert _wait_for(engine, 1) == 1
+        output = _stopped(watcher)
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+    engine.dispose()
+    assert output.count("另一个进程正在运行数据源 visits") == 1, output

@@ -373,3 +373,15 @@ def test_files_settled_more_than_keep_days_ago_are_deleted_and_recent_ones_kept(
     for batch in later.batches(None):
         batch.on_commit()
     assert sorted(p.relative_to(source.folder).as_posix() for p in source.folder.rglob("*.*")) == ["processed/new.csv"]
+
+
+def test_a_file_gone_before_it_is_settled_leaves_its_batch_committed_without_an_error(tmp_path):
+    # A person deleting or moving the file during the run's last commit: the rows are in, there is nothing to move;
+    # this was a FileNotFoundError traceback and a failed run.
+    source = drop(tmp_path)
+    path = write(source, "a.csv", ("\n".join([HEADER, *ROWS]) + "\n").encode())
+    batch = only_batch(source)
+    path.unlink()
+    batch.on_commit()
+    batch.on_failure()  # a failing run reports its own error, not this one
+    assert not (source.folder / "processed").exists() or not any((source.folder / "processed").iterdir())

@@ -1,0 +1,118 @@
+"""One run of a feed at a time, on SQLite and PostgreSQL: a second run while one goes on (a cron's `etl run` beside
+`etl watch`, or beside a long run) does not start, says who runs it, and nothing is read twice or lost."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from etl.feed_lock import FeedBusy, feed_lock, lock_path
+from etl.feeds import load_feeds
+from etl.runner import retry_quarantine, run_feed
+from etl.warehouse.db import make_engine
+from etl.warehouse.schema import cases, feed_runs
+
+FEEDS = """
+[feeds.cases]
+dataset = "cases"
+cadence = "1h"
+[feeds.cases.source]
+type = "file"
+path = "{drops}"
+settle_seconds = 0
+batch_rows = {batch_rows}
+[feeds.cases.mapping]
+case_id = "编号"
+region_code = "村代码"
+event_time = "受理时间"
+category = "类别"
+module = "=综合"
+status = "状态"
+"""
+
+
+def _feeds_file(tmp_path, batch_rows: int = 20000):
+    drops = tmp_path / "drops"
+    drops.mkdir(exist_ok=True)
+    path = tmp_path / "feeds.toml"
+    path.write_text(FEEDS.format(drops=drops, batch_rows=batch_rows), encoding="utf-8")
+    return path
+
+
+def test_a_second_run_of_a_feed_does_not_start_while_one_holds_it(engine, tmp_path):
+    feed = load_feeds(_feeds_file(tmp_path))["cases"]
+    with feed_lock(engine, "cases"):
+        with pytest.raises(FeedBusy, match="另一个进程正在运行数据源 cases.*本次未运行"):
+            run_feed(engine, feed)
+        with pytest.raises(FeedBusy):
+            retry_quarantine(engine, feed)
+        with engine.connect() as connection:
+            assert connection.execute(select(func.count()).select_from(feed_runs)).scalar() == 0  # never started
+        with feed_lock(engine, "other"):  # other feeds are not held up
+            pass
+    assert run_feed(engine, feed).error is None  # released with the block
+    with feed_lock(engine, "cases"):  # and again after that run
+        pass
+
+
+def test_the_lock_file_of_a_feed_name_that_is_no_file_name_is_its_digest(tmp_path):
+    database = str(tmp_path / "w.db")
+    assert lock_path(database, "cases@2").name == "w.db-feed-cases@2.lock"
+    odd = lock_path(database, "../../etc/x y")
+    assert odd.parent == tmp_path and odd.name.startswith("w.db-feed-") and "/" not in odd.name[4:]
+    assert lock_path(":memory:", "cases") is None and lock_path(None, "cases") is None
+
+
+def _export(path, rows: int) -> None:
+    received = (datetime.now(UTC) - timedelta(days=2)).strftime("%Y-%m-%d %H:%M:%S")
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["编号", "村代码", "受理时间", "类别", "状态"])
+        writer.writerows([f"AJ{i:07d}", "990101001001", received, "纠纷", "受理"] for i in range(rows))
+
+
+def test_two_runs_started_together_load_a_big_file_once_without_a_traceback(tmp_path):
+    # Before the lock, the second run went on from the first's checkpoint, moved the file when it had read it, and
+    # the first then died on FileNotFoundError with a traceback and a failed run, although all its rows had loaded.
+    var = tmp_path / "var"
+    feeds = _feeds_file(tmp_path, batch_rows=1000)
+    codes = tmp_path / "codes.csv"
+    codes.write_text("code,name\n990101,示范县\n990101001,东镇\n990101001001,甲村\n", encoding="utf-8")
+    environment = {**os.environ, "FEEDS_FILE": str(feeds)}
+    command = [sys.executable, "-m", "etl.cli", "--var-dir", str(var)]
+    subprocess.run([*command, "geo", "import", str(codes)], env=environment, check=True, capture_output=True)
+    _export(tmp_path / "drops" / "cases.csv", 40_000)
+    engine = make_engine(f"sqlite:///{var / 'warehouse.db'}")
+    first = subprocess.Popen(
+        [*command, "etl", "run", "cases"], env=environment, stdout=subprocess.PIPE, text=True, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 60
+        loading = False
+        while not loading and time.monotonic() < deadline and first.poll() is None:
+            time.sleep(0.05)
+            with engine.connect() as connection:
+                loading = bool(connection.execute(select(func.count()).select_from(cases)).scalar())
+        assert loading and first.poll() is None, "the first run should be part-way through the file"
+        second = subprocess.run([*command, "etl", "run", "cases"], env=environment, capture_output=True, text=True)
+        first_out, first_err = first.communicate(timeout=120)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert second.returncode == 0, second.stderr
+    assert "另一个进程正在运行数据源 cases（主机 " in second.stderr and f"进程 {first.pid}" in second.stderr
+    assert first.returncode == 0 and "Traceback" not in first_err, first_err
+    assert "输入 40000 行 = 导入 40000" in first_out
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(cases)).scalar() == 40_000
+        statuses = connection.execute(select(feed_runs.c.status)).scalars().all()
+    engine.dispose()
+    assert statuses == ["ok"]  # the second run never started
+    assert (tmp_path / "drops" / "processed" / "cases.csv").exists()

@@ -16,7 +16,7 @@ from operator import itemgetter
 import orjson
 import psycopg
 from sqlalchemy import Connection, Engine, delete, insert, select, tuple_, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
 from etl.columns import cleaned_column
 from etl.dataset import BEIJING, Dataset, Invalid
@@ -44,9 +44,53 @@ KEPT_RUNS = 10_000
 # feed's 10,000th run reads that many index entries, and `etl watch` finishes a run every few seconds.
 TRIM_EVERY = 100
 _untrimmed: Counter = Counter()  # feed → runs finished in this process since it was last trimmed
+# Runs of this process whose end could not be logged (the warehouse was unavailable): (warehouse, run id) → (report,
+# end).
+_unlogged: dict[int, tuple] = {}
 RETRY_CHUNK = 500  # quarantine ids per statement when a retry marks them (SQLite's parameter limit)
-# What a database may raise for one bad row that validation let through; the batch narrows down to that row.
-ROW_ERRORS = (DBAPIError, psycopg.Error, sqlite3.Error, OverflowError)
+# What a database raises about a row's values (a constraint, a value its column cannot hold) that validation let
+# through: the batch narrows down to the refused rows and quarantines them.
+ROW_ERRORS = (
+    IntegrityError,
+    DataError,
+    psycopg.IntegrityError,
+    psycopg.DataError,
+    sqlite3.IntegrityError,
+    sqlite3.DataError,
+    OverflowError,
+)
+# Any other database error is about the database itself (locked past the busy timeout, disk full, connection lost,
+# deadlock): no row is to blame, so none is quarantined and the file stays where it is; the run stops and says so.
+UNAVAILABLE = (DBAPIError, psycopg.Error, sqlite3.Error)
+# Words of the drivers' messages → what they mean for an operator.
+UNAVAILABLE_HINTS = {
+    "database is locked": "另一个进程占着写锁超过了等待时间",
+    "disk is full": "磁盘已满",
+    "no space left": "磁盘已满",
+    "deadlock": "与另一个写入者互相等待（死锁）",
+    "read-only": "数据库只读",
+    "readonly": "数据库只读",
+    "connection": "与数据库的连接中断",
+    "server closed": "与数据库的连接中断",
+    "timeout": "等待超时",
+}
+
+
+class WarehouseUnavailable(Exception):
+    """The warehouse could not be written for a reason of its own (locked, full, unreachable), not a row's."""
+
+
+def unavailable_text(error: BaseException) -> str:
+    """What an operator reads when the warehouse refused a write for a reason of its own."""
+    original = getattr(error, "orig", None) or error
+    first = (str(original).strip().splitlines() or [""])[0][:200]
+    hint = next((text for marker, text in UNAVAILABLE_HINTS.items() if marker in first.lower()), "数据库出错")
+    return (
+        f"数据仓库暂时无法写入（{hint}：{type(original).__name__}: {first}）；这一批没有写入，文件留在原处，"
+        "已提交的批次保留，下次运行从检查点继续"
+    )
+
+
 HOST = socket.gethostname()
 
 
@@ -146,7 +190,9 @@ def _start_run(engine: Engine, feed: Feed, now: datetime) -> int:
                 feed_runs.c.feed == feed.name, feed_runs.c.status == "running"
             )
         ).all():
-            if process_alive(row.host, row.pid) is not True:
+            if (str(engine.url), row.id) in _unlogged:
+                _log_finish(connection, *_unlogged.pop((str(engine.url), row.id)))
+            elif process_alive(row.host, row.pid) is not True:
                 connection.execute(
                     update(feed_runs)
                     .where(feed_runs.c.id == row.id)
@@ -275,7 +321,10 @@ def _run(
     """Load each batch in its own transaction with the run's bookkeeping; a failing batch leaves no trace."""
     clock = now or (lambda: datetime.now(UTC))
     dataset = datasets()[feed.dataset]
-    report = RunReport(feed.name, _start_run(engine, feed, clock()))
+    try:
+        report = RunReport(feed.name, _start_run(engine, feed, clock()))
+    except UNAVAILABLE as error:  # there is no run to log it in
+        raise WarehouseUnavailable(unavailable_text(error)) from None
     with engine.connect() as connection:
         watermark, high_water = _read_state(connection, feed.name)
         known = set(connection.execute(select(regions.c.code)).scalars())
@@ -296,8 +345,11 @@ def _run(
                     # down to the refused rows (the first try, without savepoints, is the common case).
                     context.high_water = high_water
                     counts, issues, notes, total = _commit(engine, context, report, batch, in_transaction, True)
+            except (*UNAVAILABLE, KeyboardInterrupt, SystemExit):
+                batch.on_interrupt()  # not the input's fault: it stays for the next run (MQTT redelivers it)
+                raise
             except BaseException:
-                batch.on_failure()
+                batch.on_failure()  # something in this input broke the load: set it aside, the others go on
                 raise
             batch.on_commit()
             if context.newest_in_batch is not None and not dataset.future and not dataset.reference:
@@ -311,6 +363,13 @@ def _run(
                 break  # what is left stays at its source: a file goes on from its checkpoint, MQTT keeps it
     except SourceError as error:
         report.error = str(error)
+    except UNAVAILABLE as error:
+        report.error = unavailable_text(error)
+        try:
+            _finish_run(engine, report, clock())
+        except UNAVAILABLE:  # still: the feed's next run logs how this one ended (`etl watch` lives on)
+            _unlogged[(str(engine.url), report.run_id)] = (report, clock())
+        return report
     except Exception as error:
         report.error = f"{type(error).__name__}: {error}"
         _finish_run(engine, report, clock())
@@ -373,21 +432,26 @@ def _commit(engine, context: _Context, report: RunReport, batch: Batch, in_trans
 
 def _finish_run(engine: Engine, report: RunReport, now: datetime) -> None:
     with engine.begin() as connection:
-        connection.execute(
-            update(feed_runs)
-            .where(feed_runs.c.id == report.run_id)
-            .values(
-                finished_at=now,
-                status="failed" if report.error else "ok",
-                error=report.error,
-                lag_seconds=report.lag_seconds,
-                notes="\n".join(report.notes) or None,
-                **vars(report.counts),
-            )
-        )
+        _log_finish(connection, report, now)
         if _untrimmed[report.feed] % TRIM_EVERY == 0:
             _trim_runs(connection, report.feed)
         _untrimmed[report.feed] += 1
+
+
+def _log_finish(connection: Connection, report: RunReport, now: datetime) -> None:
+    """The run's row says how it ended."""
+    connection.execute(
+        update(feed_runs)
+        .where(feed_runs.c.id == report.run_id)
+        .values(
+            finished_at=now,
+            status="failed" if report.error else "ok",
+            error=report.error,
+            lag_seconds=report.lag_seconds,
+            notes="\n".join(report.notes) or None,
+            **vars(report.counts),
+        )
+    )
 
 
 def _trim_runs(connection: Connection, feed: str) -> None:

@@ -73,7 +73,7 @@ def run(settings: Settings, names: tuple[str, ...], strict: bool) -> None:
     """运行数据源（不指定则全部），从各自的水位线继续；有失败则以状态 1 退出。"""
     from etl.feed_lock import FeedBusy
     from etl.feeds import FeedConfigError
-    from etl.runner import run_feed
+    from etl.runner import WarehouseUnavailable, run_feed
 
     warehouse = engine(settings)
     failed = quarantined = False
@@ -89,6 +89,11 @@ def run(settings: Settings, names: tuple[str, ...], strict: bool) -> None:
         except FeedBusy as busy:  # not a failure: the other process is loading it (a cron overlapping a watch)
             progress.done()
             click.echo(f"{feed.name}：{busy}", err=True)
+            continue
+        except WarehouseUnavailable as error:  # before the run could start
+            progress.done()
+            click.echo(f"{feed.name}：未运行：{error}", err=True)
+            failed = True
             continue
         progress.done()
         for note in report.notes:
@@ -161,14 +166,14 @@ def quarantine_list(settings: Settings, feed: str | None, limit: int) -> None:
 def quarantine_retry(settings: Settings, names: tuple[str, ...]) -> None:
     """重新校验数据源被隔离的行，例如导入了缺少的区划之后。"""
     from etl.feed_lock import FeedBusy
-    from etl.runner import retry_quarantine
+    from etl.runner import WarehouseUnavailable, retry_quarantine
 
     warehouse = engine(settings)
     busy = False
     for feed in pick(feeds(settings), names):
         try:
             click.echo(describe(retry_quarantine(warehouse, feed, late_hours=settings.late_hours)))
-        except FeedBusy as error:
+        except (FeedBusy, WarehouseUnavailable) as error:
             click.echo(f"{feed.name}：{error}；请稍后再重试", err=True)
             busy = True
     if busy:
@@ -242,7 +247,11 @@ def watch(settings: Settings, names: tuple[str, ...]) -> None:
             click.echo(describe(result) + lag)
 
     def error(feed, problem) -> None:
-        click.echo(f"{feed.name}：运行失败：{type(problem).__name__}: {problem}", err=True)
+        from etl.feeds import FeedConfigError
+        from etl.runner import WarehouseUnavailable
+
+        said = problem if isinstance(problem, FeedConfigError | WarehouseUnavailable) else None  # already Chinese
+        click.echo(f"{feed.name}：运行失败：{said or f'{type(problem).__name__}: {problem}'}", err=True)
 
     try:
         watch_feeds(

@@ -32,6 +32,9 @@ class Batch:
     watermark: str | None  # stored by the runner only when this batch commits
     on_commit: Callable[[], None] = field(default=_nothing)  # e.g. move the file to processed/, ack MQTT
     on_failure: Callable[[], None] = field(default=_nothing)  # e.g. move the file to failed/, let MQTT redeliver
+    # When the load stopped for a reason not of this input (the database locked or gone, Ctrl-C): a file stays
+    # where it is, MQTT redelivers.
+    on_interrupt: Callable[[], None] = field(default=_nothing)
     passed: int = 0  # rows that are not data (titles, 合计 and 制表人 footers): counted, not loaded
     notes: list[str] = field(default_factory=list)  # what the source noticed (where a header was found, …)
     file: str | None = None  # the file the batch came from, for a file's own summary

@@ -215,7 +215,9 @@ class Mqtt:
         if self._dropped:
             notes.append(f"MQTT 收件队列已满，丢弃了 {self._dropped} 条 QoS 0 消息（传感器应以 QoS 1 发布）")
             self._dropped = 0
-        return Batch(records, issues, watermark, on_commit=ack, on_failure=redeliver, notes=notes)
+        return Batch(
+            records, issues, watermark, on_commit=ack, on_failure=redeliver, on_interrupt=redeliver, notes=notes
+        )
 
     def reconnect(self) -> None:
         """A new connection, on which the broker resends what the old one left unacknowledged."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -101,7 +102,11 @@ def test_two_runs_started_together_load_a_big_file_once_without_a_traceback(tmp_
             with engine.connect() as connection:
                 loading = bool(connection.execute(select(func.count()).select_from(cases)).scalar())
         assert loading and first.poll() is None, "the first run should be part-way through the file"
-        second = subprocess.run([*command, "etl", "run", "cases"], env=environment, capture_output=True, text=True)
+        first.send_signal(signal.SIGSTOP)  # part-way it stays, however fast this machine is, until the second has run
+        try:
+            second = subprocess.run([*command, "etl", "run", "cases"], env=environment, capture_output=True, text=True)
+        finally:
+            first.send_signal(signal.SIGCONT)
         first_out, first_err = first.communicate(timeout=120)
     finally:
         if first.poll() is None:

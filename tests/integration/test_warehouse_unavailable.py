@@ -141,3 +141,28 @@ def test_a_lock_held_before_a_run_starts_is_a_clear_error_not_a_traceback(engine
     finally:
         blocker.release()
     assert (drops / "a.csv").exists() and _count(engine, quarantine) == 0
+
+
+def test_ctrl_c_during_a_files_last_batch_leaves_the_file_for_the_next_run(engine, tmp_path, monkeypatch):
+    # The last batch of a file carried "move it to failed/" for any exception: Ctrl-C there set a good file aside
+    # (a file of one batch, the usual county export, whenever Ctrl-C came).
+    import etl.runner
+
+    feed, drops = _feed(tmp_path)  # three rows, a batch each, then the file's last batch
+    commits = []
+    bump = etl.runner.bump_version
+
+    def interrupted_at_the_last(connection):
+        commits.append(1)
+        if len(commits) == 4:
+            raise KeyboardInterrupt
+        return bump(connection)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(etl.runner, "bump_version", interrupted_at_the_last)
+        with pytest.raises(KeyboardInterrupt):
+            run_feed(engine, feed)
+    assert (drops / "a.csv").exists() and not (drops / "failed").exists()
+    again = run_feed(engine, feed)
+    assert again.counts.loaded == 0 and (drops / "processed" / "a.csv").exists()
+    assert _count(engine, cases) == 3 and _count(engine, quarantine) == 0

@@ -18,7 +18,22 @@ speak_chinese()  # before click parses anything: its usage lines and errors are 
 BOUNDARY_SUFFIXES = {".geojson", ".json", ".shp", ".gpkg", ".zip"}
 
 
-@click.group()
+class _Commands(click.Group):
+    """The command group whose commands end with a Chinese error, not a traceback, when the database itself fails
+    (locked past its wait, disk full, connection lost)."""
+
+    def invoke(self, context: click.Context):
+        from sqlalchemy.exc import InterfaceError, OperationalError
+
+        try:
+            return super().invoke(context)
+        except (OperationalError, InterfaceError) as error:
+            from etl.database_trouble import described
+
+            raise click.ClickException(f"数据仓库暂时无法访问{described(error)}，请稍后再试") from None
+
+
+@click.group(cls=_Commands)
 @click.option("--var-dir", help="运行时文件的目录（环境变量 VAR_DIR）。")
 @click.option("--warehouse-url", help="数据仓库的 SQLAlchemy URL（环境变量 WAREHOUSE_URL）。")
 @click.pass_context

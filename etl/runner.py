@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, tuple_, updat
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
 from etl.columns import cleaned_column
+from etl.database_trouble import described
 from etl.dataset import BEIJING, Dataset, Invalid
 from etl.datasets import datasets
 from etl.feed_lock import FeedBusy, feed_lock
@@ -62,18 +63,6 @@ ROW_ERRORS = (
 # Any other database error is about the database itself (locked past the busy timeout, disk full, connection lost,
 # deadlock): no row is to blame, so none is quarantined and the file stays where it is; the run stops and says so.
 UNAVAILABLE = (DBAPIError, psycopg.Error, sqlite3.Error)
-# Words of the drivers' messages → what they mean for an operator.
-UNAVAILABLE_HINTS = {
-    "database is locked": "另一个进程占着写锁超过了等待时间",
-    "disk is full": "磁盘已满",
-    "no space left": "磁盘已满",
-    "deadlock": "与另一个写入者互相等待（死锁）",
-    "read-only": "数据库只读",
-    "readonly": "数据库只读",
-    "connection": "与数据库的连接中断",
-    "server closed": "与数据库的连接中断",
-    "timeout": "等待超时",
-}
 
 
 class WarehouseUnavailable(Exception):
@@ -82,12 +71,8 @@ class WarehouseUnavailable(Exception):
 
 def unavailable_text(error: BaseException) -> str:
     """What an operator reads when the warehouse refused a write for a reason of its own."""
-    original = getattr(error, "orig", None) or error
-    first = (str(original).strip().splitlines() or [""])[0][:200]
-    hint = next((text for marker, text in UNAVAILABLE_HINTS.items() if marker in first.lower()), "数据库出错")
     return (
-        f"数据仓库暂时无法写入（{hint}：{type(original).__name__}: {first}）；这一批没有写入，文件留在原处，"
-        "已提交的批次保留，下次运行从检查点继续"
+        f"数据仓库暂时无法写入{described(error)}；这一批没有写入，文件留在原处，已提交的批次保留，下次运行从检查点继续"
     )
 
 

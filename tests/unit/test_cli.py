@@ -134,3 +134,16 @@ def test_a_file_feed_without_its_folder_fails_its_run_with_a_chinese_reason_not_
     )
     assert result.exit_code == 1 and not isinstance(result.exception, KeyError), result.output
     assert "visits：未运行：数据源 visits 的来源设置缺少 'path'" in result.output
+
+
+def test_a_database_that_cannot_be_reached_is_a_chinese_error_not_a_traceback(tmp_path):
+    (tmp_path / "w.db").mkdir()  # a folder where the database file should be
+    runner = CliRunner()
+    for url, reason in (
+        (f"sqlite:///{tmp_path / 'w.db'}", "打不开数据库文件"),
+        ("postgresql+psycopg://postgres@127.0.0.1:1/none", "连不上数据库"),  # nothing listens on port 1
+    ):
+        result = runner.invoke(main, ["--var-dir", str(tmp_path / "var"), "--warehouse-url", url, "etl", "status"])
+        assert result.exit_code == 1, result.output
+        assert f"错误：数据仓库暂时无法访问（{reason}" in result.output, result.output
+        assert isinstance(result.exception, SystemExit)  # click's error exit, not an exception escaping

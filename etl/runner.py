@@ -373,6 +373,7 @@ LIKELY_CAUSE = {
     "future time": "时间列不对，或文件的时区不是北京时间",
     "too late": "文件太旧，超出 LATE_HOURS 允许的迟到时间",
     "header not found": "表头不对、工作表不对或映射不对",
+    "unreadable": "文件损坏，或不是它的扩展名所说的格式（在表格软件里另存为 CSV 或 XLSX 再放入）",
 }
 
 
@@ -390,9 +391,10 @@ def _file_summary(context: _Context, batch: Batch, counts: RunCounts, issues: li
     if tally["kept"] or not tally["quarantined"]:
         return []
     kind, count = max(((k[5:], n) for k, n in tally.items() if k.startswith("kind:")), key=lambda kn: kn[1])
-    cause = LIKELY_CAUSE.get(kind, "请查看隔离记录（ruralbrain etl quarantine list）")
+    cause = LIKELY_CAUSE.get(kind)
+    advice = f"可能是{cause}" if cause else "请查看隔离记录（ruralbrain etl quarantine list）"
     reason = f"{LABELS.get(kind, kind)} [{kind}]"
-    return [f"{batch.file} 的 {tally['quarantined']} 行全部被隔离，{count} 行的原因是 {reason}：可能是{cause}"]
+    return [f"{batch.file} 的 {tally['quarantined']} 行全部被隔离，{count} 行的原因是 {reason}：{advice}"]
 
 
 def _commit(engine, context: _Context, report: RunReport, batch: Batch, in_transaction, narrow: bool = False):

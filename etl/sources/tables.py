@@ -37,6 +37,9 @@ FOOTER_WORDS = ("合计", "总计", "小计", "制表人", "审核人", "填报�
 FOOTER_START = tuple({word[0] for word in FOOTER_WORDS})  # a cheap first look before spaces are taken out
 DELIMITERS = (",", "\t", ";", "|")
 CHUNK = 1 << 20
+# A CSV with more unreadable lines than this is not a CSV with a few broken rows: the file is set aside.
+CSV_ERRORS_KEPT = 100
+LAST_LETTERED = 18278  # column ZZZ, the last a spreadsheet names by letters
 
 
 @dataclass(frozen=True)
@@ -140,14 +143,23 @@ def _csv_rows(path: Path, layout: Layout, meter: Meter | None) -> Iterator[tuple
             lines = decoder.lines(handle, meter.whole)
             sample_text = sample.decode(decoder.encoding or "utf-8", errors="ignore")
         reader = csv.reader(lines, delimiter=layout.delimiter or _sniff(sample_text))
+        broken = 0
         while True:
             try:
                 cells = next(reader)
             except StopIteration:
                 break
             except csv.Error as error:
-                where = f"第 {reader.line_num} 行"
-                raise _Unreadable(Issue(path.name, where, None, "unreadable", f"CSV 格式错误：{error}")) from None
+                # The reader starts afresh on the next line: the row is quarantined, the rows after it still load,
+                # unless so many fail that this is no CSV at all.
+                broken += 1
+                issue = Issue(path.name, f"第 {reader.line_num} 行", None, "unreadable", _csv_reason(error))
+                if broken > CSV_ERRORS_KEPT:
+                    detail = f"{_csv_reason(error)}，这样的行已超过 {CSV_ERRORS_KEPT} 行：不像 CSV 文件"
+                    issue = Issue(path.name, f"第 {reader.line_num} 行", None, "unreadable", detail)
+                    raise _Unreadable(issue) from None
+                yield issue
+                continue
             skipped = 0
             if decoder is not None:
                 yield from decoder.rejected
@@ -156,6 +168,21 @@ def _csv_rows(path: Path, layout: Layout, meter: Meter | None) -> Iterator[tuple
             yield reader.line_num + skipped, cells
         if decoder is not None:
             yield from decoder.rejected
+
+
+# The csv module's complaints, in Chinese.
+CSV_REASONS = {
+    "field larger than field limit": f"单元格超过 {csv.field_size_limit():,} 个字符（引号不成对？）",
+    "new-line character seen in unquoted field": "未加引号的单元格里有换行符",
+    "line contains nul": "行内有 NUL 字符",
+}
+
+
+def _csv_reason(error: csv.Error) -> str:
+    """Why a CSV line could not be read, for the quarantine."""
+    text = str(error)
+    reason = next((said for words, said in CSV_REASONS.items() if text.lower().startswith(words)), text)
+    return f"CSV 格式错误：{reason}"
 
 
 class _Bounded(io.RawIOBase):
@@ -540,16 +567,16 @@ def _checked(
     rows = _where(label, first_row) if span == 1 else f"{_where(label, first_row)}–{first_row + span - 1}"
     resolved: list[str | None] = []
     for column, name in enumerate(names[: last + 1]):
-        letter = f"{get_column_letter(column + 1)} 列"
+        letter = f"{_letter(column + 1)} 列"
         if name is None:
             hint = "（合并的分组表头？设置 header_rows = 2）" if span == 1 else ""
             raise _Unreadable(Issue(file, rows, letter, "blank header", f"{letter}没有列名{hint}"))
         if name in resolved:
             if name in layout.expected:
-                first = get_column_letter(resolved.index(name) + 1)
+                first = _letter(resolved.index(name) + 1)
                 detail = f"{letter}与 {first} 列同名「{name}」，映射的列不能重复"
                 raise _Unreadable(Issue(file, rows, name, "duplicate header", detail))
-            name = f"{name} ({get_column_letter(column + 1)})"
+            name = f"{name} ({_letter(column + 1)})"
         resolved.append(name)
     return resolved + [None] * (len(names) - last - 1)
 
@@ -611,17 +638,22 @@ def _uneven_row(
         return Issue(file, location, missing, "truncated row", detail, raw)
     if strict_width and len(cells) > width:
         detail = f"有 {len(cells)} 格，表头只有 {width} 列"
-        return Issue(file, location, f"{get_column_letter(width + 1)} 列", "extra cells", detail, raw)
+        return Issue(file, location, f"{_letter(width + 1)} 列", "extra cells", detail, raw)
     for i, cell in enumerate(cells):
         if cell.strip() and (i >= width or names[i] is None):
-            letter = f"{get_column_letter(i + 1)} 列"
+            letter = f"{_letter(i + 1)} 列"
             return Issue(file, location, letter, "value without header", f"{letter}有值「{cell}」但没有列名", raw)
     if len(cells) < width:
         cells = cells + [""] * (width - len(cells))
     return Record(f"{file}，{location}", {name: cells[i] for i, name in enumerate(names) if name is not None})
 
 
+def _letter(number: int) -> str:
+    """A column's spreadsheet letter (1 → A); past the last one a spreadsheet has (ZZZ), its number."""
+    return get_column_letter(number) if number <= LAST_LETTERED else str(number)
+
+
 def _column(names: list[str | None], index: int) -> str:
     """A column's header name, or its spreadsheet letter when it has none."""
     name = names[index] if index < len(names) else None
-    return name or f"{get_column_letter(index + 1)} 列"
+    return name or f"{_letter(index + 1)} 列"

@@ -385,3 +385,35 @@ def test_a_file_gone_before_it_is_settled_leaves_its_batch_committed_without_an_
     batch.on_commit()
     batch.on_failure()  # a failing run reports its own error, not this one
     assert not (source.folder / "processed").exists() or not any((source.folder / "processed").iterdir())
+
+
+def test_an_unreadable_csv_line_is_quarantined_alone_and_the_rows_after_it_load(tmp_path):
+    # One runaway cell (2 MB, past the csv module's limit) set the whole file aside, its good rows with it.
+    source = drop(tmp_path)
+    runaway = '3,新庄村,"' + "x" * 200_000 + '",2024-03-01 10:00'
+    write(source, "a.csv", "\n".join([HEADER, ROWS[0], runaway, ROWS[1]]).encode() + b"\n")
+    batch = only_batch(source)
+    assert [record.data["编号"] for record in batch.records] == ["1", "2"]
+    (issue,) = batch.issues
+    assert (issue.location, issue.kind) == ("第 3 行", "unreadable")
+    assert "单元格超过 131,072 个字符" in issue.detail
+
+
+def test_a_file_of_mostly_unreadable_lines_is_set_aside_whole(tmp_path):
+    source = drop(tmp_path)
+    runaway = '3,新庄村,"' + "x" * 140_000 + '",2024-03-01 10:00'
+    write(source, "a.csv", "\n".join([HEADER, *[runaway] * 101, ROWS[0]]).encode() + b"\n")
+    batch = only_batch(source)
+    assert batch.records == [] and "不像 CSV 文件" in batch.issues[-1].detail
+    batch.on_commit()
+    assert (source.folder / "failed" / "a.csv").exists()
+
+
+def test_a_csv_wider_than_a_spreadsheet_names_its_columns_by_number(tmp_path):
+    # Column names ran out at ZZZ (18,278): a wider file ended in "ValueError: Invalid column index 18279".
+    source = drop(tmp_path)
+    header = HEADER + "," + ",".join([""] * 18_280)
+    write(source, "a.csv", (header + "\n" + ROWS[0] + "," * 18_279 + ",多\n").encode())
+    batch = only_batch(source)
+    (issue,) = batch.issues
+    assert issue.kind == "value without header" and issue.field == "18284 列", issue

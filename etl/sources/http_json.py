@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import json
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +22,7 @@ from etl.sources.base import Batch, Issue, Record, SourceError
 
 TYPE = "http"
 RETRY_STATUSES = (429, 500, 502, 503, 504)
+CHUNK = 64 * 1024  # bytes read at a time from a response
 
 
 @dataclass
@@ -45,6 +48,10 @@ class HttpJson:
     params: dict[str, Any] = field(default_factory=dict)
     token: str | None = None
     timeout: float = 10.0
+    # A page larger than this, or still arriving after page_seconds, is refused: an API that forgot its paging (a
+    # whole table in one answer) or drips bytes for ever would otherwise hold the run and its memory without end.
+    max_mb: float = 50.0
+    page_seconds: float = 120.0
     retries: int = 3
     backoff: float = 0.5
     verify: bool | str = True
@@ -115,21 +122,46 @@ class HttpJson:
     def fetch(self, session: requests.Session, url: str, params: dict[str, Any]) -> tuple[dict, str]:
         """One page as parsed JSON and the URL it came from; SourceError when it cannot be had or used."""
         try:
-            response = session.get(url, params=params, timeout=self.timeout)
+            response = session.get(url, params=params, timeout=self.timeout, stream=True)
         except requests.RequestException as error:
             reason = _reason(error)
             raise SourceError(f"HTTP 数据源 {url}：{reason}，已重试 {self.retries} 次") from error
-        if response.status_code >= 400:
-            retried = f"，已重试 {self.retries} 次" if response.status_code in RETRY_STATUSES else ""
-            raise SourceError(f"HTTP 数据源 {response.url}：HTTP {response.status_code}{retried}")
+        with response:
+            if response.status_code >= 400:
+                retried = f"，已重试 {self.retries} 次" if response.status_code in RETRY_STATUSES else ""
+                raise SourceError(f"HTTP 数据源 {response.url}：HTTP {response.status_code}{retried}")
+            body = self._body(response)
         try:
-            page = response.json()
-        except ValueError:
+            page = json.loads(body.decode(response.encoding or "utf-8-sig"))
+        except (ValueError, LookupError):
             kind = response.headers.get("Content-Type", "没有内容类型")
             raise SourceError(f"HTTP 数据源 {response.url}：回应不是 JSON（{kind}）") from None
         if not isinstance(page, dict) or not isinstance(page.get(self.items), list):
             raise SourceError(f"HTTP 数据源 {response.url}：回应中没有列表「{self.items}」")
         return page, response.url
+
+    def _body(self, response: requests.Response) -> bytes:
+        """A page's bytes, read no further than max_mb and no longer than page_seconds (SourceError past either)."""
+        limit = int(self.max_mb * 1024 * 1024)
+        deadline = time.monotonic() + self.page_seconds
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for chunk in response.iter_content(CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise SourceError(
+                        f"HTTP 数据源 {response.url}：一页的回应超过 {self.max_mb:g} MB（max_mb），没有读完："
+                        "请让接口分页（page_size），或调大 max_mb"
+                    )
+                if time.monotonic() > deadline:
+                    raise SourceError(
+                        f"HTTP 数据源 {response.url}：一页读了 {self.page_seconds:g} 秒仍未读完（page_seconds）"
+                    )
+                chunks.append(chunk)
+        except requests.RequestException as error:
+            raise SourceError(f"HTTP 数据源 {response.url}：读取回应时{_reason(error)}") from error
+        return b"".join(chunks)
 
     def close(self) -> None:
         """Nothing to release: each run opens and closes its own session."""

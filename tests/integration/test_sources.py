@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -389,3 +390,54 @@ def test_sql_bad_query_is_a_source_error_naming_the_source(postgres_url, tmp_pat
     config = {"type": "sql", "url_env": "SOURCES_TEST_SQL_URL", "query": "SELECT * FROM missing", "since_column": "x"}
     with pytest.raises(SourceError, match=r"SQL 数据源 postgresql\+psycopg://.*missing"):
         list(source_from_config(config, tmp_path).batches(None))
+
+
+def test_http_a_page_larger_than_max_mb_is_refused_without_reading_it_all(serve, tmp_path):
+    # An API that forgot its paging answers with the whole table: the run would hold it all in memory.
+    server = serve(
+        lambda path, query, headers: Answer(200, {"data": [{"id": i, "text": "路灯" * 50} for i in range(5000)]})
+    )
+    config = {"type": "http", "url": f"{server.url}/all", "items": "data", "max_mb": 0.5}
+    with pytest.raises(SourceError, match=r"/all：一页的回应超过 0\.5 MB（max_mb），没有读完"):
+        list(source_from_config(config, tmp_path).batches(None))
+    config["max_mb"] = 10  # the same page within the limit is read whole
+    (batch,) = list(source_from_config(config, tmp_path).batches(None))
+    assert len(batch.records) == 5000 and batch.records[-1].data["text"] == "路灯" * 50
+
+
+def test_http_a_page_that_drips_for_longer_than_page_seconds_is_refused(tmp_path):
+    # Each read comes within the timeout, so only a deadline for the whole page ends it.
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    stop = threading.Event()
+
+    def drip():
+        connection, _ = listener.accept()
+        connection.recv(65536)
+        connection.sendall(b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{"data": [')
+        ends = time.monotonic() + 10  # a reader without a page deadline fails instead of hanging the suite
+        while not stop.is_set() and time.monotonic() < ends:
+            try:
+                connection.sendall(b'{"id": 1}, ' * 1000)
+            except OSError:
+                break
+            time.sleep(0.05)
+        connection.close()
+
+    threading.Thread(target=drip, daemon=True).start()
+    config = {
+        "type": "http",
+        "url": f"http://127.0.0.1:{listener.getsockname()[1]}/drip",
+        "items": "data",
+        "page_seconds": 1,
+        "retries": 0,
+    }
+    try:
+        with pytest.raises(SourceError, match=r"/drip：一页读了 1 秒仍未读完（page_seconds）"):
+            list(source_from_config(config, tmp_path).batches(None))
+    finally:
+        stop.set()
+        listener.close()

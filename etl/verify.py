@@ -4,10 +4,10 @@ is kept, every difference reported, and optionally repaired (an operator's check
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from etl.datasets import datasets
 from etl.rollups import HOUR, day_of, hour_of, month_of, recompute_rollups
@@ -37,11 +37,18 @@ class Verification:
     compared: int
     differences: list[Difference]
     repaired: bool
+    # Datasets whose raw rows begin inside the window, with their first moment: their rollups before it are history
+    # kept without its rows (imported statistics, the demo's past year) and are left alone.
+    history_until: dict[str, datetime] = field(default_factory=dict)
 
 
 def verify_rollups(engine: Engine, *, days: int = 7, repair: bool = False, now: datetime | None = None) -> Verification:
     """Recompute every rollup of the last ``days`` local days (and the months holding them) from the raw rows
-    inside a transaction, compare with what was kept, then keep the recompute (``repair``) or roll it back."""
+    inside a transaction, compare with what was kept, then keep the recompute (``repair``) or roll it back.
+
+    Hours before a dataset's first raw row are not recomputed: rollups there are history without its rows (a
+    county's imported statistics, the demo's past year), which a recompute would take for errors and --repair
+    would delete."""
     now = now or datetime.now(UTC)
     start = day_of(now - timedelta(days=max(1, days) - 1))
     last = hour_of(now)
@@ -52,9 +59,18 @@ def verify_rollups(engine: Engine, *, days: int = 7, repair: bool = False, now: 
             chosen = select(regions.c.code).where(regions.c.level == "county")
             counties = {code[:6] for code in connection.execute(chosen).scalars()}
             before = _kept(connection, start)
+            history_until = {}
             for dataset in datasets().values():
-                if dataset.measures:
-                    recompute_rollups(connection, dataset, {(hour, county) for hour in hours for county in counties})
+                if not dataset.measures:
+                    continue
+                first = connection.execute(select(func.min(dataset.table.c.event_time))).scalar()
+                if first is None:
+                    continue
+                first_hour = hour_of(as_utc(first))
+                if first_hour > start:
+                    history_until[dataset.name] = as_utc(first)
+                touched = {(hour, county) for hour in hours if hour >= first_hour for county in counties}
+                recompute_rollups(connection, dataset, touched)
             after = _kept(connection, start)
             differences = [
                 Difference(key, before.get(key, EMPTY), after.get(key, EMPTY))
@@ -70,7 +86,7 @@ def verify_rollups(engine: Engine, *, days: int = 7, repair: bool = False, now: 
             transaction.rollback()
             raise
     return Verification(
-        start, last + HOUR, len(before.keys() | after.keys()), differences, repair and bool(differences)
+        start, last + HOUR, len(before.keys() | after.keys()), differences, repair and bool(differences), history_until
     )
 
 

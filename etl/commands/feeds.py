@@ -181,7 +181,9 @@ def quarantine_retry(settings: Settings, names: tuple[str, ...]) -> None:
 
 
 @COMMAND.command("verify")
-@click.option("--days", default=7, show_default=True, help="核对最近几天（本地日）的汇总。")
+@click.option(
+    "--days", default=7, show_default=True, type=click.IntRange(1, 1000), help="核对最近几天（本地日，1–1000）的汇总。"
+)
 @click.option("--repair", is_flag=True, help="用从原始行重算的汇总替换不一致的汇总。")
 @click.pass_obj
 def verify(settings: Settings, days: int, repair: bool) -> None:
@@ -191,6 +193,9 @@ def verify(settings: Settings, days: int, repair: bool) -> None:
 
     found = verify_rollups(engine(settings), days=days, repair=repair)
     click.echo(f"核对 {local_text(found.start)} 至 {local_text(found.end)} 的汇总：{found.compared} 条")
+    if found.history_until:
+        firsts = "、".join(f"{name} 自 {local_text(first)}" for name, first in sorted(found.history_until.items()))
+        click.echo(f"  原始明细开始之前的汇总是没有明细的历史（导入的统计、示范数据的往年），不核对：{firsts}")
     for difference in found.differences[:50]:
         grain, bucket, region, measure, dimension = difference.key
         kept, again = difference.kept, difference.recomputed

@@ -27,16 +27,30 @@ MONTHS = 12
 DAY = timedelta(days=1)
 
 
-def _kinds() -> tuple[dict[str, bool], set[str]]:
-    """({measure name or template prefix: counted (no value column)}, measures of reference data)."""
-    counted, reference = {}, set()
+def _kinds() -> tuple[dict[str, bool], set[str], dict[str, str]]:
+    """({measure name or template prefix: counted (no value column)}, measures of reference data, {measure name or
+    template prefix: its dataset})."""
+    counted, reference, dataset_of = {}, set(), {}
     for dataset in datasets().values():
         for measure in dataset.measures:
             name = measure.name.split("{")[0]
             counted[name] = measure.value is None
+            dataset_of[name] = dataset.name
             if dataset.reference:
                 reference.add(name)
-    return counted, reference
+    return counted, reference, dataset_of
+
+
+def _detail_starts(connection) -> dict[str, datetime]:
+    """The local day each dataset's raw rows begin on: its history ends the day before, for every one of its
+    measures (a measure timed otherwise, cases rated, may have nothing on the first days of detail, and that
+    nothing is the truth: `etl verify` recomputes every hour from the first raw row on)."""
+    found = {}
+    for dataset in datasets().values():
+        first = connection.execute(select(func.min(dataset.table.c.event_time))).scalar() if dataset.measures else None
+        if first is not None:
+            found[dataset.name] = day_of(as_utc(first))
+    return found
 
 
 def _named(name: str, table: dict | set):
@@ -72,14 +86,14 @@ def add_history(engine: Engine, now: datetime | None = None, months: int = MONTH
     """Write the history; returns a line saying what was written (Chinese, for the demo's progress)."""
     now = now or datetime.now(UTC)
     today = day_of(now)
-    counted, reference = _kinds()
+    counted, reference, dataset_of = _kinds()
     with engine.begin() as connection:
+        detail_starts = _detail_starts(connection)
         village_rows = connection.execute(
             select(
                 rollups.c.region_code,
                 rollups.c.measure,
                 rollups.c.dimension,
-                rollups.c.bucket,
                 rollups.c.count,
                 rollups.c.total,
                 rollups.c.min,
@@ -92,11 +106,13 @@ def add_history(engine: Engine, now: datetime | None = None, months: int = MONTH
         ).all()
         starts: dict[str, datetime] = {}
         profiles: dict[tuple, list] = defaultdict(lambda: [0, 0.0, None, None])
-        for region, measure, dimension, bucket, count, total, low, high in village_rows:
+        for region, measure, dimension, count, total, low, high in village_rows:
             if _named(measure, counted) is None or _named(measure, reference):
                 continue
-            bucket = as_utc(bucket)
-            starts[measure] = min(bucket, starts.get(measure, bucket))
+            start = detail_starts.get(_named(measure, dataset_of))
+            if start is None:
+                continue
+            starts[measure] = start
             profile = profiles[(region, measure, dimension)]
             profile[0] += count
             profile[1] += total

@@ -147,3 +147,10 @@ def test_a_database_that_cannot_be_reached_is_a_chinese_error_not_a_traceback(tm
         assert result.exit_code == 1, result.output
         assert f"错误：数据仓库暂时无法访问（{reason}" in result.output, result.output
         assert isinstance(result.exception, SystemExit)  # click's error exit, not an exception escaping
+
+
+def test_verify_takes_a_window_of_1_to_1000_days(tmp_path):
+    # 100,000 days put 2.4 million hours into one statement: "too many SQL variables".
+    for days in ("0", "1001"):
+        result = CliRunner().invoke(main, ["--var-dir", str(tmp_path / "var"), "etl", "verify", "--days", days])
+        assert result.exit_code == 2 and "1<=x<=1000" in result.output, result.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import sys
@@ -31,6 +32,35 @@ class _Commands(click.Group):
             from etl.database_trouble import described
 
             raise click.ClickException(f"数据仓库暂时无法访问{described(error)}，请稍后再试") from None
+        except OSError as error:
+            if error.filename is None:  # not a file a person named: a socket, a pipe … stays a traceback to report
+                raise
+            raise click.ClickException(f"无法访问文件 {_shown(error.filename)}：{_file_reason(error)}") from None
+
+
+# What the operating system's refusals mean, for an operator.
+FILE_REASONS = {
+    errno.ENOENT: "文件或目录不存在",
+    errno.EACCES: "没有权限",
+    errno.EPERM: "没有权限",
+    errno.ENOSPC: "磁盘已满",
+    errno.EISDIR: "这是一个目录",
+    errno.ENOTDIR: "路径中有一段不是目录",
+    errno.EROFS: "文件系统只读",
+    errno.EEXIST: "已经存在",
+}
+
+
+def _file_reason(error: OSError) -> str:
+    return FILE_REASONS.get(error.errno, error.strerror or type(error).__name__)
+
+
+def _shown(name) -> str:
+    """A ``.x.part`` file we write beside the one asked for is named by that one (the name the operator typed)."""
+    path = Path(os.fsdecode(name))
+    if path.name.startswith(".") and path.name.endswith(".part"):
+        path = path.with_name(path.name[1:-5])
+    return str(path)
 
 
 @click.group(cls=_Commands)

@@ -154,3 +154,15 @@ def test_verify_takes_a_window_of_1_to_1000_days(tmp_path):
     for days in ("0", "1001"):
         result = CliRunner().invoke(main, ["--var-dir", str(tmp_path / "var"), "etl", "verify", "--days", days])
         assert result.exit_code == 2 and "1<=x<=1000" in result.output, result.output
+
+
+def test_a_file_that_cannot_be_written_is_a_chinese_error_naming_it(tmp_path, monkeypatch):
+    runner = CliRunner()
+    base = ["--var-dir", str(tmp_path / "var")]
+    codes = tmp_path / "codes.csv"
+    codes.write_text("code,name\n990101,示范县\n990101001,东镇\n990101001001,甲村\n", encoding="utf-8")
+    assert runner.invoke(main, [*base, "geo", "import", str(codes)]).exit_code == 0
+    monkeypatch.setenv("GEO_DIR", str(codes / "geo"))  # a folder asked for inside a file
+    result = runner.invoke(main, [*base, "geo", "build"])
+    assert result.exit_code == 1, result.output
+    assert f"错误：无法访问文件 {codes / 'geo'}：路径中有一段不是目录" in result.output, result.output

@@ -28,10 +28,12 @@ def test_the_detector_reads_a_json_answer_value_by_value():
     assert response_leaks(store) == []
     pattern = json.dumps({"props": {"id": {"type": "slide", "index": 1}, "children": "电话13812340001"}})
     assert "13812340001" in response_leaks(pattern)  # a pattern-matching id (a dict) is a component like any other
-    # A float's decimals (a map's centre) can read as a 15-digit ID; its whole part is what could be a number.
+    # A float's decimals (a map's centre, a chart's path in a page, an opacity mid-fade) could read as a 15-digit
+    # ID or a landline; its whole part is what could be a number, in a JSON answer and in a page's text alike.
     centre = json.dumps({"center": [30.123456789012345, 117.5]})
-    assert len(leaks(centre)) == 1  # its 15 decimals, read as text
-    assert response_leaks(centre) == []
+    assert leaks(centre) == [] and response_leaks(centre) == []
+    assert leaks('<path d="M12.093296767283,5"/>') == []  # a board sweep once failed on this
+    assert "13812340001" in leaks("编号30.5，电话13812340001")  # a number beside a decimal is still found
     phone = json.dumps({"phone": 13812340001.0})
     assert response_leaks(phone) == ["13812340001", "13812340001"]  # the planted digits, and the detector's find
     assert "13812340001" in response_leaks("<html><p>13812340001</p></html>")  # a page is read as text

@@ -47,7 +47,7 @@ TRIM_EVERY = 100
 _untrimmed: Counter = Counter()  # feed → runs finished in this process since it was last trimmed
 # Runs of this process whose end could not be logged (the warehouse was unavailable): (warehouse, run id) → (report,
 # end).
-_unlogged: dict[int, tuple] = {}
+_unlogged: dict[tuple[str, int], tuple] = {}
 RETRY_CHUNK = 500  # quarantine ids per statement when a retry marks them (SQLite's parameter limit)
 # What a database raises about a row's values (a constraint, a value its column cannot hold) that validation let
 # through: the batch narrows down to the refused rows and quarantines them.
@@ -72,7 +72,8 @@ class WarehouseUnavailable(Exception):
 def unavailable_text(error: BaseException) -> str:
     """What an operator reads when the warehouse refused a write for a reason of its own."""
     return (
-        f"数据仓库暂时无法写入{described(error)}；这一批没有写入，文件留在原处，已提交的批次保留，下次运行从检查点继续"
+        f"数据仓库暂时无法写入{described(error)}；这一批没有写入，留在来源处（文件留在投递目录，MQTT 消息会重发），"
+        "已提交的批次保留，下次运行从检查点继续"
     )
 
 

@@ -116,7 +116,7 @@ def test_a_lock_held_through_a_run_quarantines_nothing_and_the_next_run_loads_th
 
     report = run_feed(engine, feed, progress=after_first_batch)
     try:
-        assert report.error and "数据仓库暂时无法写入" in report.error and "文件留在原处" in report.error
+        assert report.error and "数据仓库暂时无法写入" in report.error and "文件留在投递目录" in report.error
         assert report.counts.loaded == 1 and report.counts.quarantined == 0
     finally:
         blocker.release()

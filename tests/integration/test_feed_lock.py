@@ -15,40 +15,14 @@ import pytest
 from sqlalchemy import func, select
 
 from etl.feed_lock import FeedBusy, feed_lock, lock_path
-from etl.feeds import load_feeds
 from etl.runner import retry_quarantine, run_feed
 from etl.warehouse.db import make_engine
 from etl.warehouse.schema import cases, feed_runs
-
-FEEDS = """
-[feeds.cases]
-dataset = "cases"
-cadence = "1h"
-[feeds.cases.source]
-type = "file"
-path = "{drops}"
-settle_seconds = 0
-batch_rows = {batch_rows}
-[feeds.cases.mapping]
-case_id = "编号"
-region_code = "村代码"
-event_time = "受理时间"
-category = "类别"
-module = "=综合"
-status = "状态"
-"""
-
-
-def _feeds_file(tmp_path, batch_rows: int = 20000):
-    drops = tmp_path / "drops"
-    drops.mkdir(exist_ok=True)
-    path = tmp_path / "feeds.toml"
-    path.write_text(FEEDS.format(drops=drops, batch_rows=batch_rows), encoding="utf-8")
-    return path
+from tests.cases_feed import cases_feed, cases_feeds_file
 
 
 def test_a_second_run_of_a_feed_does_not_start_while_one_holds_it(engine, tmp_path):
-    feed = load_feeds(_feeds_file(tmp_path))["cases"]
+    feed = cases_feed(tmp_path)
     with feed_lock(engine, "cases"):
         with pytest.raises(FeedBusy, match="另一个进程正在运行数据源 cases.*本次未运行"):
             run_feed(engine, feed)
@@ -83,7 +57,7 @@ def test_two_runs_started_together_load_a_big_file_once_without_a_traceback(tmp_
     # Before the lock, the second run went on from the first's checkpoint, moved the file when it had read it, and
     # the first then died on FileNotFoundError with a traceback and a failed run, although all its rows had loaded.
     var = tmp_path / "var"
-    feeds = _feeds_file(tmp_path, batch_rows=1000)
+    feeds = cases_feeds_file(tmp_path, batch_rows=1000)
     codes = tmp_path / "codes.csv"
     codes.write_text("code,name\n990101,示范县\n990101001,东镇\n990101001001,甲村\n", encoding="utf-8")
     environment = {**os.environ, "FEEDS_FILE": str(feeds)}

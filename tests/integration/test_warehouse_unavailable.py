@@ -15,35 +15,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import create_engine, event, func, select, text
 
-from etl.feeds import load_feeds
 from etl.regions import load_hierarchy
 from etl.runner import WarehouseUnavailable, run_feed
 from etl.warehouse.db import make_engine, migrate
 from etl.warehouse.schema import cases, feed_runs, quarantine
 from geo.hierarchy import HierarchyRead, RegionRecord
+from tests.cases_feed import HEADER, cases_feed
 
 REGIONS = [
     RegionRecord("990101000000", "示范县", "county", "990100000000"),
     RegionRecord("990101001000", "东镇", "township", "990101000000"),
     RegionRecord("990101001001", "甲村", "village", "990101001000"),
 ]
-FEEDS = """
-[feeds.cases]
-dataset = "cases"
-cadence = "1h"
-[feeds.cases.source]
-type = "file"
-path = "{drops}"
-settle_seconds = 0
-batch_rows = 1
-[feeds.cases.mapping]
-case_id = "编号"
-region_code = "村代码"
-event_time = "受理时间"
-category = "类别"
-module = "=综合"
-status = "状态"
-"""
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -90,13 +73,11 @@ class Blocker:
 
 
 def _feed(tmp_path):
-    drops = tmp_path / "drops"
-    drops.mkdir()
-    (tmp_path / "feeds.toml").write_text(FEEDS.format(drops=drops), encoding="utf-8")
+    feed = cases_feed(tmp_path, batch_rows=1)
     received = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%d %H:%M")
     rows = "".join(f"C{n},990101001001,{received},纠纷,受理\n" for n in range(3))
-    (drops / "a.csv").write_text("编号,村代码,受理时间,类别,状态\n" + rows, encoding="utf-8")
-    return load_feeds(tmp_path / "feeds.toml")["cases"], drops
+    (tmp_path / "drops" / "a.csv").write_text(HEADER + "\n" + rows, encoding="utf-8")
+    return feed, tmp_path / "drops"
 
 
 def _count(engine, table) -> int:

@@ -22,13 +22,19 @@ def _raw_text(issue: Issue) -> str | None:
     return orjson.dumps(issue.raw, default=str).decode() if issue.raw is not None else None
 
 
+def _storable(text: str | None) -> str | None:
+    """Text PostgreSQL can store: a NUL character (which a reason may quote from a bad value) written as \\0. JSON
+    escapes it in the raw row already."""
+    return text.replace("\x00", "\\0") if text else text
+
+
 def unseen(connection: Connection, source: str, issues: list[Issue]) -> list[Issue]:
     """The issues not among the source's recent unretried quarantine entries (same input, same reason): a row
     read again (a SQL feed's boundary row on every poll, a file sent twice) is a duplicate, not a new entry."""
     if not issues:
         return issues
     newest = connection.execute(select(func.max(quarantine.c.id))).scalar() or 0
-    pairs = list(dict.fromkeys((_raw_text(issue), issue.reason) for issue in issues))
+    pairs = list(dict.fromkeys((_raw_text(issue), _storable(issue.reason)) for issue in issues))
     seen: set = set()
     for start in range(0, len(pairs), PAIRS):
         seen.update(
@@ -44,7 +50,7 @@ def unseen(connection: Connection, source: str, issues: list[Issue]) -> list[Iss
     if not seen:
         return issues
     # The same bad row twice in one batch is kept twice, as before: both were input of this read.
-    return [issue for issue in issues if (_raw_text(issue), issue.reason) not in seen]
+    return [issue for issue in issues if (_raw_text(issue), _storable(issue.reason)) not in seen]
 
 
 def record_issues(connection: Connection, source: str, issues: Iterable[Issue], run_id: int | None = None) -> int:
@@ -53,9 +59,9 @@ def record_issues(connection: Connection, source: str, issues: Iterable[Issue], 
     rows = [
         {
             "source": source,
-            "location": issue.where,
-            "field": issue.field,
-            "reason": issue.reason,
+            "location": _storable(issue.where),
+            "field": _storable(issue.field),
+            "reason": _storable(issue.reason),
             "raw": _raw_text(issue),
             "created_at": now,
             "run_id": run_id,

@@ -275,6 +275,12 @@ def _run_source(engine, feed, *, late_hours, now, progress, stop) -> RunReport:
 
 def retry_quarantine(engine: Engine, feed: Feed, *, late_hours: float = 48, now=None) -> RunReport:
     """Validate a feed's quarantined rows again (e.g. after the missing regions were imported) as one run."""
+    with _alone(engine, feed.name):  # before reading them: two retries at once would both keep the failing rows
+        return _retry(engine, feed, late_hours=late_hours, now=now)
+
+
+def _retry(engine: Engine, feed: Feed, *, late_hours: float, now) -> RunReport:
+    """retry_quarantine's work, under the feed's lock."""
     waiting = (quarantine.c.source == feed.name, quarantine.c.retried_at.is_(None), quarantine.c.raw.is_not(None))
     with engine.connect() as connection:
         kept = connection.execute(
@@ -297,8 +303,7 @@ def retry_quarantine(engine: Engine, feed: Feed, *, late_hours: float = 48, now=
             connection.execute(update(quarantine).where(part).values(retried_at=moment))
 
     batches = lambda _watermark: iter([Batch(records, [], None)] if records else [])  # noqa: E731
-    with _alone(engine, feed.name):
-        return _run(engine, feed, batches, late_hours=late_hours, now=now, in_transaction=mark_retried, retrying=True)
+    return _run(engine, feed, batches, late_hours=late_hours, now=now, in_transaction=mark_retried, retrying=True)
 
 
 def _run(
@@ -309,8 +314,42 @@ def _run(
     dataset = datasets()[feed.dataset]
     try:
         report = RunReport(feed.name, _start_run(engine, feed, clock()))
-    except UNAVAILABLE as error:  # there is no run to log it in
-        raise WarehouseUnavailable(unavailable_text(error)) from None
+    except UNAVAILABLE as error:
+        if isinstance(error, ROW_ERRORS):
+            raise
+        raise WarehouseUnavailable(unavailable_text(error)) from None  # there is no run to log it in
+    try:
+        _load_batches(
+            engine, feed, dataset, batches, report, clock, late_hours, progress, in_transaction, stop, retrying
+        )
+    except SourceError as error:
+        report.error = str(error)
+    except Exception as error:
+        if not unavailable(error):
+            report.error = f"{type(error).__name__}: {error}"
+            _finish_run(engine, report, clock())
+            raise
+        report.error = unavailable_text(error)
+    try:
+        _finish_run(engine, report, clock())
+    except Exception as error:
+        if not unavailable(error):
+            raise
+        # Still unavailable: the feed's next run in this process logs how this one ended (`etl watch` lives on;
+        # another process marks it interrupted).
+        _unlogged[(str(engine.url), report.run_id)] = (report, clock())
+        if not report.error:
+            report.notes.append(f"运行已完成，但没能记入运行日志{described(error)}；下次运行时补记")
+    return report
+
+
+def unavailable(error: BaseException) -> bool:
+    """Whether a database error is the database's own (locked, full, gone), not about a row's values."""
+    return isinstance(error, UNAVAILABLE) and not isinstance(error, ROW_ERRORS)
+
+
+def _load_batches(engine, feed, dataset, batches, report, clock, late_hours, progress, in_transaction, stop, retrying):
+    """Every batch of the source into the warehouse, each in its own transaction; report is kept current."""
     with engine.connect() as connection:
         watermark, high_water = _read_state(connection, feed.name)
         known = set(connection.execute(select(regions.c.code)).scalars())
@@ -319,49 +358,33 @@ def _run(
         feed, dataset, report.run_id, clock(), timedelta(hours=late_hours), known, device_regions, high_water
     )
     context.known_issues_are_duplicates = not retrying
-    try:
-        for batch in batches(watermark):
-            context.now = clock()
-            high_water = context.high_water
-            try:
-                try:
-                    counts, issues, notes, total = _commit(engine, context, report, batch, in_transaction)
-                except ROW_ERRORS:
-                    # The database refused a row validation let through: load the batch again, narrowing
-                    # down to the refused rows (the first try, without savepoints, is the common case).
-                    context.high_water = high_water
-                    counts, issues, notes, total = _commit(engine, context, report, batch, in_transaction, True)
-            except (*UNAVAILABLE, KeyboardInterrupt, SystemExit):
-                batch.on_interrupt()  # not the input's fault: it stays for the next run (MQTT redelivers it)
-                raise
-            except BaseException:
-                batch.on_failure()  # something in this input broke the load: set it aside, the others go on
-                raise
-            batch.on_commit()
-            if context.newest_in_batch is not None and not dataset.future and not dataset.reference:
-                report.lag_seconds = max(0.0, (clock() - context.newest_in_batch).total_seconds())
-            report.counts = total
-            report.issues.extend(issues[: max(0, KEPT_ISSUES - len(report.issues))])
-            report.notes.extend(notes)
-            if progress:
-                progress(report.counts, batch)
-            if stop is not None and stop.is_set():
-                break  # what is left stays at its source: a file goes on from its checkpoint, MQTT keeps it
-    except SourceError as error:
-        report.error = str(error)
-    except UNAVAILABLE as error:
-        report.error = unavailable_text(error)
+    for batch in batches(watermark):
+        context.now = clock()
+        high_water = context.high_water
         try:
-            _finish_run(engine, report, clock())
-        except UNAVAILABLE:  # still: the feed's next run logs how this one ended (`etl watch` lives on)
-            _unlogged[(str(engine.url), report.run_id)] = (report, clock())
-        return report
-    except Exception as error:
-        report.error = f"{type(error).__name__}: {error}"
-        _finish_run(engine, report, clock())
-        raise
-    _finish_run(engine, report, clock())
-    return report
+            try:
+                counts, issues, notes, total = _commit(engine, context, report, batch, in_transaction)
+            except ROW_ERRORS:
+                # The database refused a row validation let through: load the batch again, narrowing
+                # down to the refused rows (the first try, without savepoints, is the common case).
+                context.high_water = high_water
+                counts, issues, notes, total = _commit(engine, context, report, batch, in_transaction, True)
+        except BaseException as error:
+            if isinstance(error, KeyboardInterrupt | SystemExit) or unavailable(error):
+                batch.on_interrupt()  # not the input's fault: it stays for the next run (MQTT redelivers it)
+            else:
+                batch.on_failure()  # something in this input broke the load: set it aside, the others go on
+            raise
+        batch.on_commit()
+        if context.newest_in_batch is not None and not dataset.future and not dataset.reference:
+            report.lag_seconds = max(0.0, (clock() - context.newest_in_batch).total_seconds())
+        report.counts = total
+        report.issues.extend(issues[: max(0, KEPT_ISSUES - len(report.issues))])
+        report.notes.extend(notes)
+        if progress:
+            progress(report.counts, batch)
+        if stop is not None and stop.is_set():
+            break  # what is left stays at its source: a file goes on from its checkpoint, MQTT keeps it
 
 
 # What an operator should look at when every row of a file was rejected, by the most common reason.

@@ -147,3 +147,18 @@ def test_ctrl_c_during_a_files_last_batch_leaves_the_file_for_the_next_run(engin
     again = run_feed(engine, feed)
     assert again.counts.loaded == 0 and (drops / "processed" / "a.csv").exists()
     assert _count(engine, cases) == 3 and _count(engine, quarantine) == 0
+
+
+def test_a_bad_value_holding_a_nul_is_quarantined_on_both_databases_and_the_file_moves_on(engine, tmp_path):
+    # The reason quotes the bad value; PostgreSQL refuses NUL in text, and that refusal (a DataError, a row's fault)
+    # was taken for the warehouse's own: the file stayed in the drop folder and failed the same way on every run.
+    feed, drops = _feed(tmp_path)
+    received = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%d %H:%M")
+    rows = f"N1,990101001001,2024-01-0\x001,纠纷,受理\nN2,990101001001,{received},纠纷,受理\n"
+    (drops / "a.csv").write_text(HEADER + "\n" + rows, encoding="utf-8")
+    report = run_feed(engine, feed)
+    assert report.error is None and (report.counts.loaded, report.counts.quarantined) == (1, 1)
+    assert (drops / "processed" / "a.csv").exists()
+    with engine.connect() as connection:
+        (reason,) = connection.execute(select(quarantine.c.reason)).scalars().all()
+    assert "\\0" in reason and "\x00" not in reason

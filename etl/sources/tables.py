@@ -144,22 +144,32 @@ def _csv_rows(path: Path, layout: Layout, meter: Meter | None) -> Iterator[tuple
             sample_text = sample.decode(decoder.encoding or "utf-8", errors="ignore")
         reader = csv.reader(lines, delimiter=layout.delimiter or _sniff(sample_text))
         broken = 0
+        read = 0  # lines the reader had taken when its last record ended
         while True:
             try:
                 cells = next(reader)
             except StopIteration:
                 break
             except csv.Error as error:
-                # The reader starts afresh on the next line: the row is quarantined, the rows after it still load,
-                # unless so many fail that this is no CSV at all.
+                # The reader starts afresh on the next line. A bad line alone is quarantined and the rows after it
+                # still load; a cell that ran on over later lines (a quote never closed) took them with it, and
+                # those rows must not vanish: the file is set aside, as when so many lines fail that it is no CSV.
                 broken += 1
-                issue = Issue(path.name, f"第 {reader.line_num} 行", None, "unreadable", _csv_reason(error))
+                skipped = decoder.skipped if decoder is not None else 0
+                first, last = read + 1 + skipped, reader.line_num + skipped
+                where = f"第 {first} 行" if first == last else f"第 {first}–{last} 行"
+                issue = Issue(path.name, where, None, "unreadable", _csv_reason(error))
+                if first != last:
+                    ran_on = f"第 {first} 行起的一个单元格一直延续到第 {last} 行，文件的其余部分未导入"
+                    detail = f"{_csv_reason(error)}：{ran_on}"
+                    raise _Unreadable(Issue(path.name, where, None, "unreadable", detail)) from None
                 if broken > CSV_ERRORS_KEPT:
                     detail = f"{_csv_reason(error)}，这样的行已超过 {CSV_ERRORS_KEPT} 行：不像 CSV 文件"
-                    issue = Issue(path.name, f"第 {reader.line_num} 行", None, "unreadable", detail)
-                    raise _Unreadable(issue) from None
+                    raise _Unreadable(Issue(path.name, where, None, "unreadable", detail)) from None
+                read = reader.line_num
                 yield issue
                 continue
+            read = reader.line_num
             skipped = 0
             if decoder is not None:
                 yield from decoder.rejected

@@ -417,3 +417,21 @@ def test_a_csv_wider_than_a_spreadsheet_names_its_columns_by_number(tmp_path):
     batch = only_batch(source)
     (issue,) = batch.issues
     assert issue.kind == "value without header" and issue.field == "18284 列", issue
+
+
+def test_a_quote_never_closed_sets_the_file_aside_instead_of_swallowing_the_rows_after_it(tmp_path):
+    # The cell ran on over 2,000 later lines before the csv module gave up: quarantining "one line" lost them all.
+    source = drop(tmp_path)
+    lines = [
+        HEADER,
+        ROWS[0],
+        '3,新庄村,"路灯不亮,2024-03-01 10:00',
+        *[f"{n},城关村,{'x' * 80},2024-03-01 11:00" for n in range(4, 2004)],
+    ]
+    write(source, "a.csv", ("\n".join(lines) + "\n").encode())
+    batch = only_batch(source)
+    assert [record.data["编号"] for record in batch.records] == ["1"]  # what came before is kept
+    issue = batch.issues[-1]
+    assert issue.location.startswith("第 3–") and "一直延续到第" in issue.detail and "其余部分未导入" in issue.detail
+    batch.on_commit()
+    assert (source.folder / "failed" / "a.csv").exists()

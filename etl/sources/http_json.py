@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 import requests
+import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
 from urllib3.exceptions import TimeoutError as UrllibTimeout
@@ -147,7 +148,9 @@ class HttpJson:
         chunks: list[bytes] = []
         size = 0
         try:
-            for chunk in response.iter_content(CHUNK):
+            # read1 hands over what has arrived (at most CHUNK): a read that waited for a full chunk let a server
+            # dripping a byte within each timeout hold the page for days.
+            while chunk := response.raw.read1(CHUNK, decode_content=True):
                 size += len(chunk)
                 if size > limit:
                     raise SourceError(
@@ -159,7 +162,7 @@ class HttpJson:
                         f"HTTP 数据源 {response.url}：一页读了 {self.page_seconds:g} 秒仍未读完（page_seconds）"
                     )
                 chunks.append(chunk)
-        except requests.RequestException as error:
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as error:
             raise SourceError(f"HTTP 数据源 {response.url}：读取回应时{_reason(error)}") from error
         return b"".join(chunks)
 

@@ -406,25 +406,28 @@ def test_http_a_page_larger_than_max_mb_is_refused_without_reading_it_all(serve,
 
 
 def test_http_a_page_that_drips_for_longer_than_page_seconds_is_refused(tmp_path):
-    # Each read comes within the timeout, so only a deadline for the whole page ends it.
+    # Each byte comes within the timeout, so only a deadline for the whole page ends it, and only if a read hands
+    # over what has arrived instead of waiting for a full chunk.
     import socket
 
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(1)
     stop = threading.Event()
+    dripped_out = threading.Event()  # the server gave up first: the reader only stopped when it closed
 
     def drip():
         connection, _ = listener.accept()
         connection.recv(65536)
         connection.sendall(b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{"data": [')
-        ends = time.monotonic() + 10  # a reader without a page deadline fails instead of hanging the suite
+        ends = time.monotonic() + 30  # a reader without a page deadline fails instead of hanging the suite
         while not stop.is_set() and time.monotonic() < ends:
             try:
-                connection.sendall(b'{"id": 1}, ' * 1000)
+                connection.sendall(b" ")  # a byte at a time, each well within the read timeout
             except OSError:
                 break
-            time.sleep(0.05)
+            time.sleep(0.2)
+        dripped_out.set()
         connection.close()
 
     threading.Thread(target=drip, daemon=True).start()
@@ -433,11 +436,13 @@ def test_http_a_page_that_drips_for_longer_than_page_seconds_is_refused(tmp_path
         "url": f"http://127.0.0.1:{listener.getsockname()[1]}/drip",
         "items": "data",
         "page_seconds": 1,
+        "timeout": 2,
         "retries": 0,
     }
     try:
         with pytest.raises(SourceError, match=r"/drip：一页读了 1 秒仍未读完（page_seconds）"):
             list(source_from_config(config, tmp_path).batches(None))
+        assert not dripped_out.is_set()
     finally:
         stop.set()
         listener.close()

@@ -48,6 +48,10 @@ FILE_REASONS = {
     errno.ENOTDIR: "路径中有一段不是目录",
     errno.EROFS: "文件系统只读",
     errno.EEXIST: "已经存在",
+    errno.ENAMETOOLONG: "文件名太长",
+    errno.ELOOP: "符号链接循环",
+    errno.EIO: "读写出错（磁盘或网络存储）",
+    errno.EMFILE: "打开的文件太多",
 }
 
 
@@ -57,6 +61,8 @@ def _file_reason(error: OSError) -> str:
 
 def _shown(name) -> str:
     """A ``.x.part`` file we write beside the one asked for is named by that one (the name the operator typed)."""
+    if not isinstance(name, str | bytes | os.PathLike):
+        return str(name)  # a descriptor's number
     path = Path(os.fsdecode(name))
     if path.name.startswith(".") and path.name.endswith(".part"):
         path = path.with_name(path.name[1:-5])

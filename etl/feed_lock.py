@@ -8,6 +8,7 @@ session. The second run does not start: ``FeedBusy``.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
@@ -17,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
 
 # A feed name that can stand in a file name as it is; any other is named by its digest.
 PLAIN_NAME = re.compile(r"^[A-Za-z0-9_@-][A-Za-z0-9_@.-]{0,63}$")
@@ -53,14 +55,18 @@ def lock_path(database: str | None, feed: str) -> Path | None:
 @contextmanager
 def _file_lock(path: Path, feed: str) -> Iterator[None]:
     """flock on the lock file; the kernel releases it when the process ends, however it ends."""
-    handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        handle, writable = os.open(path, os.O_RDWR | os.O_CREAT, 0o644), True
+    except PermissionError:  # made by another user (a `sudo ruralbrain etl run`): flock needs reading only
+        handle, writable = os.open(path, os.O_RDONLY), False
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise FeedBusy(feed) from None
-        os.ftruncate(handle, 0)
-        os.write(handle, f"{feed}\n{os.getpid()}\n".encode())  # for a person looking at the folder
+        if writable:
+            os.ftruncate(handle, 0)
+            os.write(handle, f"{feed}\n{os.getpid()}\n".encode())  # for a person looking at the folder
         yield
     finally:
         os.close(handle)  # closing releases the lock
@@ -78,4 +84,7 @@ def _advisory_lock(engine: Engine, feed: str) -> Iterator[None]:
         try:
             yield
         finally:
-            connection.execute(text("SELECT pg_advisory_unlock(hashtext(:key))"), {"key": key})
+            # A connection the server ended (an administrator, idle_session_timeout) has let go of the lock already;
+            # failing to say so again must not replace how the run ended.
+            with contextlib.suppress(DBAPIError):
+                connection.execute(text("SELECT pg_advisory_unlock(hashtext(:key))"), {"key": key})

@@ -16,7 +16,7 @@ from etl.feeds import Feed
 from etl.programmes.refresh import after_run as rescore_pilots
 from etl.runner import RunReport, run_feed
 from etl.warehouse.accounts import forget_old_audit
-from etl.warehouse.intake_files import sweep_stray
+from etl.warehouse.intake_files import SweepWithheld, sweep_stray
 
 HOUSEKEEPING_SECONDS = 3600.0  # between passes over the audit log's window
 
@@ -101,6 +101,9 @@ def _housekeeping(engine: Engine, audit_keep_days: int, uploads_dir: str | None)
     try:
         with engine.connect() as connection:
             swept = sweep_stray(connection, uploads_dir)
+    except SweepWithheld as withheld:
+        print(str(withheld), file=sys.stderr, flush=True)
+        return
     except Exception as error:  # noqa: BLE001
         print(f"上传目录清理失败：{type(error).__name__}: {error}", file=sys.stderr, flush=True)
         return

@@ -21,6 +21,11 @@ WRITTEN = "ruralbrain.written_files"
 # lasts seconds): the hourly sweep deletes it.
 STRAY_SECONDS = 3600
 SWEEP_CHUNK = 500  # stored names asked about in one query
+STRAY_AT_MOST = 10  # unnamed files deleted whatever the folder holds; beyond it, only while they are a minority
+
+
+class SweepWithheld(Exception):
+    """The uploads folder does not look like this warehouse's: nothing was deleted."""
 
 
 @dataclass(frozen=True)
@@ -85,7 +90,15 @@ def sweep_stray(connection: Connection, uploads_dir: str, now: float | None = No
         named.update(
             connection.execute(select(intake_files.c.file_id).where(intake_files.c.file_id.in_(chunk))).scalars()
         )
-    stray = [*partial, *(name for name in stored if name not in named)]
+    unnamed = [name for name in stored if name not in named]
+    if len(unnamed) > STRAY_AT_MOST and len(unnamed) * 2 > len(stored):
+        # Killed writes leave a few; most of the folder unknown means this is not the folder's warehouse (a new
+        # database, a restored older backup): deleting would take every household's photos.
+        raise SweepWithheld(
+            f"上传目录 {folder} 有 {len(unnamed)} 个文件不在数据仓库的记录中（共 {len(stored)} 个）：未清理。"
+            "数据仓库或 UPLOADS_DIR 是否指错了？"
+        )
+    stray = [*partial, *unnamed]
     for name in stray:
         (folder / name).unlink(missing_ok=True)
     return len(stray)

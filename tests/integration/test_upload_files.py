@@ -10,7 +10,7 @@ import time
 import pytest
 
 from etl.warehouse.intake import IntakeError, writing
-from etl.warehouse.intake_files import STRAY_SECONDS, Upload, store, sweep_stray
+from etl.warehouse.intake_files import STRAY_SECONDS, SweepWithheld, Upload, store, sweep_stray
 
 PHOTO = Upload("现场.jpg", "image/jpeg", b"\xff\xd8\xff" + b"0" * 64)
 
@@ -51,3 +51,18 @@ def test_the_sweep_deletes_what_killed_writes_left_and_nothing_else(engine, tmp_
         assert sweep_stray(connection, str(uploads)) == 2
         assert sweep_stray(connection, str(tmp_path / "none")) == 0  # no folder yet: nothing to do
     assert sorted(path.name for path in uploads.iterdir()) == sorted([kept, in_progress.name, "readme.txt"])
+
+
+def test_the_sweep_withholds_when_most_of_the_folder_is_unknown_to_the_warehouse(engine, tmp_path):
+    # `etl watch` pointed at a new, empty database (a move to PostgreSQL, a restored older backup) would have taken
+    # every household's photos for leftovers of killed writes.
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    hour_ago = time.time() - STRAY_SECONDS - 5
+    photos = [uploads / f"{n:032x}.jpg" for n in range(12)]
+    for path in photos:
+        path.write_bytes(b"0" * 16)
+        os.utime(path, (hour_ago, hour_ago))
+    with engine.connect() as connection, pytest.raises(SweepWithheld, match="12 个文件不在数据仓库的记录中"):
+        sweep_stray(connection, str(uploads))
+    assert all(path.exists() for path in photos)

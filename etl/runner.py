@@ -30,7 +30,7 @@ from etl.rollups import bucket_columns, update_rollups
 from etl.sources import source_columns, source_from_config
 from etl.sources.base import Batch, Record, SourceError
 from etl.upsert import upsert
-from etl.warehouse.db import bump_version
+from etl.warehouse.db import as_utc, bump_version
 from etl.warehouse.schema import devices, feed_freshness, feed_runs, feed_state, quarantine, regions
 from geo.codes import CodeError, normalize_code
 from geo.issues import LABELS, Issue
@@ -253,8 +253,7 @@ def _holder(engine: Engine, name: str) -> str:
         ).first()
     if row is None:
         return ""
-    started = row.started_at if row.started_at.tzinfo else row.started_at.replace(tzinfo=UTC)
-    return f"（主机 {row.host}，进程 {row.pid}，{local_text(started)} 开始）"
+    return f"（主机 {row.host}，进程 {row.pid}，{local_text(as_utc(row.started_at))} 开始）"
 
 
 def _run_source(engine, feed, *, late_hours, now, progress, stop) -> RunReport:
@@ -314,8 +313,8 @@ def _run(
     dataset = datasets()[feed.dataset]
     try:
         report = RunReport(feed.name, _start_run(engine, feed, clock()))
-    except UNAVAILABLE as error:
-        if isinstance(error, ROW_ERRORS):
+    except Exception as error:
+        if not unavailable(error):
             raise
         raise WarehouseUnavailable(unavailable_text(error)) from None  # there is no run to log it in
     try:

@@ -158,14 +158,14 @@ def _csv_rows(path: Path, layout: Layout, meter: Meter | None) -> Iterator[tuple
                 skipped = decoder.skipped if decoder is not None else 0
                 first, last = read + 1 + skipped, reader.line_num + skipped
                 where = f"第 {first} 行" if first == last else f"第 {first}–{last} 行"
-                issue = Issue(path.name, where, None, "unreadable", _csv_reason(error))
+                reason = _csv_reason(error)
                 if first != last:
-                    ran_on = f"第 {first} 行起的一个单元格一直延续到第 {last} 行，文件的其余部分未导入"
-                    detail = f"{_csv_reason(error)}：{ran_on}"
-                    raise _Unreadable(Issue(path.name, where, None, "unreadable", detail)) from None
-                if broken > CSV_ERRORS_KEPT:
-                    detail = f"{_csv_reason(error)}，这样的行已超过 {CSV_ERRORS_KEPT} 行：不像 CSV 文件"
-                    raise _Unreadable(Issue(path.name, where, None, "unreadable", detail)) from None
+                    reason += f"：第 {first} 行起的一个单元格一直延续到第 {last} 行，文件的其余部分未导入"
+                elif broken > CSV_ERRORS_KEPT:
+                    reason += f"，这样的行已超过 {CSV_ERRORS_KEPT} 行：不像 CSV 文件"
+                issue = Issue(path.name, where, None, "unreadable", reason)
+                if first != last or broken > CSV_ERRORS_KEPT:
+                    raise _Unreadable(issue) from None
                 read = reader.line_num
                 yield issue
                 continue

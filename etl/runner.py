@@ -22,7 +22,7 @@ from etl.columns import cleaned_column
 from etl.database_trouble import described
 from etl.dataset import BEIJING, Dataset, Invalid
 from etl.datasets import datasets
-from etl.feed_lock import FeedBusy, feed_lock
+from etl.feed_lock import Confirm, FeedBusy, FeedLockLost, feed_lock
 from etl.feeds import Feed, FeedConfigError
 from etl.load import upsert_counting
 from etl.quarantine import record_issues, unseen
@@ -227,19 +227,20 @@ def run_feed(
     """Run a feed from its watermark to the end of what its source has now; each batch commits on its own.
     ``stop``, once set, ends the run after the batch in progress (an MQTT flood never runs dry). Raises FeedBusy,
     without starting, while another process runs the feed."""
-    with _alone(engine, feed.name):
-        return _run_source(engine, feed, late_hours=late_hours, now=now, progress=progress, stop=stop)
+    with _alone(engine, feed.name) as confirm:
+        return _run_source(engine, feed, late_hours=late_hours, now=now, progress=progress, stop=stop, confirm=confirm)
 
 
 @contextmanager
-def _alone(engine: Engine, name: str) -> Iterator[None]:
-    """The feed's lock for the block (etl/feed_lock.py); FeedBusy names the run that holds it."""
+def _alone(engine: Engine, name: str) -> Iterator[Confirm]:
+    """The feed's lock for the block (etl/feed_lock.py), yielding its check before each commit; FeedBusy names the
+    run that holds it."""
     with ExitStack() as held:
         try:
-            held.enter_context(feed_lock(engine, name))
+            confirm = held.enter_context(feed_lock(engine, name))
         except FeedBusy:
             raise FeedBusy(f"另一个进程正在运行数据源 {name}{_holder(engine, name)}，本次未运行") from None
-        yield
+        yield confirm
 
 
 def _holder(engine: Engine, name: str) -> str:
@@ -256,7 +257,7 @@ def _holder(engine: Engine, name: str) -> str:
     return f"（主机 {row.host}，进程 {row.pid}，{local_text(as_utc(row.started_at))} 开始）"
 
 
-def _run_source(engine, feed, *, late_hours, now, progress, stop) -> RunReport:
+def _run_source(engine, feed, *, late_hours, now, progress, stop, confirm) -> RunReport:
     """run_feed's work, under the feed's lock."""
     try:
         source = source_from_config(feed.source, feed.base_dir, columns=source_columns(feed.mapping))
@@ -265,7 +266,9 @@ def _run_source(engine, feed, *, late_hours, now, progress, stop) -> RunReport:
     except KeyError as error:
         raise FeedConfigError(f"数据源 {feed.name} 的来源设置缺少 {error}") from None
     try:
-        return _run(engine, feed, source.batches, late_hours=late_hours, now=now, progress=progress, stop=stop)
+        return _run(
+            engine, feed, source.batches, late_hours=late_hours, now=now, progress=progress, stop=stop, confirm=confirm
+        )
     finally:
         close = getattr(source, "close", None)
         if close:
@@ -274,11 +277,12 @@ def _run_source(engine, feed, *, late_hours, now, progress, stop) -> RunReport:
 
 def retry_quarantine(engine: Engine, feed: Feed, *, late_hours: float = 48, now=None) -> RunReport:
     """Validate a feed's quarantined rows again (e.g. after the missing regions were imported) as one run."""
-    with _alone(engine, feed.name):  # before reading them: two retries at once would both keep the failing rows
-        return _retry(engine, feed, late_hours=late_hours, now=now)
+    # Locked before reading them: two retries at once would both keep the failing rows.
+    with _alone(engine, feed.name) as confirm:
+        return _retry(engine, feed, late_hours=late_hours, now=now, confirm=confirm)
 
 
-def _retry(engine: Engine, feed: Feed, *, late_hours: float, now) -> RunReport:
+def _retry(engine: Engine, feed: Feed, *, late_hours: float, now, confirm: Confirm) -> RunReport:
     """retry_quarantine's work, under the feed's lock."""
     waiting = (quarantine.c.source == feed.name, quarantine.c.retried_at.is_(None), quarantine.c.raw.is_not(None))
     with engine.connect() as connection:
@@ -302,11 +306,30 @@ def _retry(engine: Engine, feed: Feed, *, late_hours: float, now) -> RunReport:
             connection.execute(update(quarantine).where(part).values(retried_at=moment))
 
     batches = lambda _watermark: iter([Batch(records, [], None)] if records else [])  # noqa: E731
-    return _run(engine, feed, batches, late_hours=late_hours, now=now, in_transaction=mark_retried, retrying=True)
+    return _run(
+        engine,
+        feed,
+        batches,
+        late_hours=late_hours,
+        now=now,
+        in_transaction=mark_retried,
+        retrying=True,
+        confirm=confirm,
+    )
 
 
 def _run(
-    engine, feed, batches, *, late_hours, now, progress=None, in_transaction=None, stop=None, retrying=False
+    engine,
+    feed,
+    batches,
+    *,
+    late_hours,
+    now,
+    confirm: Confirm,
+    progress=None,
+    in_transaction=None,
+    stop=None,
+    retrying=False,
 ) -> RunReport:
     """Load each batch in its own transaction with the run's bookkeeping; a failing batch leaves no trace."""
     clock = now or (lambda: datetime.now(UTC))
@@ -319,9 +342,9 @@ def _run(
         raise WarehouseUnavailable(unavailable_text(error)) from None  # there is no run to log it in
     try:
         _load_batches(
-            engine, feed, dataset, batches, report, clock, late_hours, progress, in_transaction, stop, retrying
+            engine, feed, dataset, batches, report, clock, late_hours, progress, in_transaction, stop, retrying, confirm
         )
-    except SourceError as error:
+    except (SourceError, FeedLockLost) as error:
         report.error = str(error)
     except Exception as error:
         if not unavailable(error):
@@ -347,7 +370,9 @@ def unavailable(error: BaseException) -> bool:
     return isinstance(error, UNAVAILABLE) and not isinstance(error, ROW_ERRORS)
 
 
-def _load_batches(engine, feed, dataset, batches, report, clock, late_hours, progress, in_transaction, stop, retrying):
+def _load_batches(
+    engine, feed, dataset, batches, report, clock, late_hours, progress, in_transaction, stop, retrying, confirm
+):
     """Every batch of the source into the warehouse, each in its own transaction; report is kept current."""
     with engine.connect() as connection:
         watermark, high_water = _read_state(connection, feed.name)
@@ -362,14 +387,14 @@ def _load_batches(engine, feed, dataset, batches, report, clock, late_hours, pro
         high_water = context.high_water
         try:
             try:
-                counts, issues, notes, total = _commit(engine, context, report, batch, in_transaction)
+                counts, issues, notes, total = _commit(engine, context, report, batch, in_transaction, confirm)
             except ROW_ERRORS:
                 # The database refused a row validation let through: load the batch again, narrowing
                 # down to the refused rows (the first try, without savepoints, is the common case).
                 context.high_water = high_water
-                counts, issues, notes, total = _commit(engine, context, report, batch, in_transaction, True)
+                counts, issues, notes, total = _commit(engine, context, report, batch, in_transaction, confirm, True)
         except BaseException as error:
-            if isinstance(error, KeyboardInterrupt | SystemExit) or unavailable(error):
+            if isinstance(error, KeyboardInterrupt | SystemExit | FeedLockLost) or unavailable(error):
                 batch.on_interrupt()  # not the input's fault: it stays for the next run (MQTT redelivers it)
             else:
                 batch.on_failure()  # something in this input broke the load: set it aside, the others go on
@@ -420,8 +445,9 @@ def _file_summary(context: _Context, batch: Batch, counts: RunCounts, issues: li
     return [f"{batch.file} 的 {tally['quarantined']} 行全部被隔离，{count} 行的原因是 {reason}：{advice}"]
 
 
-def _commit(engine, context: _Context, report: RunReport, batch: Batch, in_transaction, narrow: bool = False):
-    """Load one batch with the run's bookkeeping in one transaction: (counts, issues, notes, run total)."""
+def _commit(engine, context: _Context, report: RunReport, batch: Batch, in_transaction, confirm, narrow=False):
+    """Load one batch with the run's bookkeeping in one transaction, if the run still holds the feed's lock when
+    it commits: (counts, issues, notes, run total)."""
     with engine.begin() as connection:
         counts, issues = _load_batch(connection, context, batch, narrow)
         notes = [*batch.notes, *_file_summary(context, batch, counts, issues)]
@@ -437,6 +463,7 @@ def _commit(engine, context: _Context, report: RunReport, batch: Batch, in_trans
             .values(**vars(total), notes="\n".join([*report.notes, *notes]) or None)
         )
         report.version = bump_version(connection)
+        confirm(connection)  # last: another run that took the lock meanwhile must not see this batch commit
     return counts, issues, notes, total
 
 

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -117,3 +118,45 @@ def test_a_postgresql_lock_whose_session_was_ended_lets_its_run_finish_and_is_fr
             pass
     finally:
         engine.dispose()
+
+
+def _end_lock(engine, feed: str) -> None:
+    """What an administrator's pg_terminate_backend or a clean-up deleting the lock file does to a running feed."""
+    if engine.dialect.name != "postgresql":
+        lock_path(engine.url.database, feed).unlink()
+        return
+    from sqlalchemy import text
+
+    with engine.connect() as other:
+        holder = other.execute(
+            text(
+                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            )
+        ).scalar()
+        assert other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": holder}).scalar()
+
+
+def test_a_run_that_lost_its_lock_stops_before_committing_beside_the_run_that_took_it(engine, tmp_path):
+    # Before, the run went on committing batches beside a second run that had taken the lock: both read the same
+    # file and raced to move it and to write its checkpoint.
+    feed = cases_feed(tmp_path, batch_rows=100)
+    _export(tmp_path / "drops" / "cases.csv", 500)
+    second = ExitStack()
+
+    def lose_the_lock_after_the_first_batch(_counts, _batch):
+        if not second._exit_callbacks:
+            _end_lock(engine, "cases")
+            second.enter_context(feed_lock(engine, "cases"))  # a second run can take it now
+
+    with second:
+        report = run_feed(engine, feed, progress=lose_the_lock_after_the_first_batch)
+        assert second._exit_callbacks, "the second run should have taken the lock"
+    assert report.error and "运行中被" in report.error and "另一个运行可能已经开始" in report.error, report.error
+    assert report.counts.rows_in == 100  # the first batch only
+    assert (tmp_path / "drops" / "cases.csv").exists()  # left where it was, for the run that holds the lock now
+    with engine.connect() as connection:
+        assert connection.execute(select(feed_runs.c.status)).scalars().all() == ["failed"]
+    after = run_feed(engine, feed)  # the file goes on from the first batch's checkpoint: nothing twice, nothing lost
+    assert after.error is None and after.counts.rows_in == 400
+    assert (tmp_path / "drops" / "processed" / "cases.csv").exists()

@@ -86,6 +86,11 @@ def update_rollups(connection: Connection, dataset: Dataset, upserted: Upserted)
     return written + recompute_rollups(connection, dataset, recomputed)
 
 
+def measures_of(dataset: Dataset):
+    """A SQL condition selecting the rollup rows of a dataset's measures."""
+    return or_(*(_measure_filter(m) for m in dataset.measures))
+
+
 def _measure_filter(measure: Measure):
     """A SQL condition selecting the rollup rows of one measure (a template like reading.{metric} by prefix)."""
     if "{" in measure.name:
@@ -467,7 +472,7 @@ def recompute_rollups(connection: Connection, dataset: Dataset, touched: set[tup
     by_county: dict[str, set[datetime]] = defaultdict(set)
     for hour, county in touched:
         by_county[county].add(hour)
-    measures = or_(*(_measure_filter(m) for m in dataset.measures))
+    measures = measures_of(dataset)
     time_columns = {m.time for m in dataset.measures}
     written = 0
     for county, hours in by_county.items():

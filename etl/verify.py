@@ -7,10 +7,11 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select
 
+from etl.dataset import Dataset
 from etl.datasets import datasets
-from etl.rollups import HOUR, day_of, hour_of, month_of, recompute_rollups
+from etl.rollups import HOUR, day_of, hour_of, measures_of, month_of, recompute_rollups
 from etl.warehouse.db import as_utc, bump_version
 from etl.warehouse.schema import regions, rollups
 
@@ -38,8 +39,12 @@ class Verification:
     differences: list[Difference]
     repaired: bool
     # Datasets whose raw rows begin inside the window, with their first moment: their rollups before it are history
-    # kept without its rows (imported statistics, the demo's past year) and are left alone.
+    # kept without its rows (imported statistics, the demo's past year) and are left alone, and so are the day and
+    # the month that hold it (partly history).
     history_until: dict[str, datetime] = field(default_factory=dict)
+    # Datasets with rollups in the window but no raw row at all (history alone, or raw rows deleted), with how many:
+    # nothing to recompute them from, so they are not checked; an operator should know.
+    without_rows: dict[str, int] = field(default_factory=dict)
 
 
 def verify_rollups(engine: Engine, *, days: int = 7, repair: bool = False, now: datetime | None = None) -> Verification:
@@ -48,7 +53,8 @@ def verify_rollups(engine: Engine, *, days: int = 7, repair: bool = False, now: 
 
     Hours before a dataset's first raw row are not recomputed: rollups there are history without its rows (a
     county's imported statistics, the demo's past year), which a recompute would take for errors and --repair
-    would delete."""
+    would delete. The day and the month holding that first row are kept as they are too: a county's statistics
+    imported by day or by month may cover their part before it, which a recompute from hours would drop."""
     now = now or datetime.now(UTC)
     start = day_of(now - timedelta(days=max(1, days) - 1))
     last = hour_of(now)
@@ -59,18 +65,24 @@ def verify_rollups(engine: Engine, *, days: int = 7, repair: bool = False, now: 
             chosen = select(regions.c.code).where(regions.c.level == "county")
             counties = {code[:6] for code in connection.execute(chosen).scalars()}
             before = _kept(connection, start)
-            history_until = {}
+            history_until, without_rows = {}, {}
             for dataset in datasets().values():
                 if not dataset.measures:
                     continue
                 first = connection.execute(select(func.min(dataset.table.c.event_time))).scalar()
                 if first is None:
+                    if kept := _count_kept(connection, dataset, start):
+                        without_rows[dataset.name] = kept
                     continue
                 first_hour = hour_of(as_utc(first))
+                partial = None
                 if first_hour > start:
                     history_until[dataset.name] = as_utc(first)
+                    partial = _snapshot(connection, dataset, first_hour)
                 touched = {(hour, county) for hour in hours if hour >= first_hour for county in counties}
                 recompute_rollups(connection, dataset, touched)
+                if partial is not None:
+                    _restore(connection, dataset, first_hour, partial)
             after = _kept(connection, start)
             differences = [
                 Difference(key, before.get(key, EMPTY), after.get(key, EMPTY))
@@ -86,8 +98,49 @@ def verify_rollups(engine: Engine, *, days: int = 7, repair: bool = False, now: 
             transaction.rollback()
             raise
     return Verification(
-        start, last + HOUR, len(before.keys() | after.keys()), differences, repair and bool(differences), history_until
+        start,
+        last + HOUR,
+        len(before.keys() | after.keys()),
+        differences,
+        repair and bool(differences),
+        history_until,
+        without_rows,
     )
+
+
+def _partial_buckets(dataset: Dataset, first_hour: datetime):
+    """A SQL condition selecting the dataset's day and month rollups that begin before its first raw row's hour (the
+    bucket holding it)."""
+    return and_(
+        measures_of(dataset),
+        or_(
+            and_(rollups.c.grain == "day", rollups.c.bucket == day_of(first_hour)),
+            and_(rollups.c.grain == "month", rollups.c.bucket == month_of(first_hour)),
+        ),
+        rollups.c.bucket < first_hour,
+    )
+
+
+def _snapshot(connection: Connection, dataset: Dataset, first_hour: datetime) -> list[dict]:
+    """The kept rows of the day and month that hold a dataset's first raw row and began before it."""
+    return [
+        dict(row) for row in connection.execute(select(rollups).where(_partial_buckets(dataset, first_hour))).mappings()
+    ]
+
+
+def _restore(connection: Connection, dataset: Dataset, first_hour: datetime, partial: list[dict]) -> None:
+    """Put those rows back as they were kept, over what the recompute made of their buckets."""
+    connection.execute(delete(rollups).where(_partial_buckets(dataset, first_hour)))
+    if partial:
+        connection.execute(insert(rollups), partial)
+
+
+def _count_kept(connection: Connection, dataset: Dataset, start: datetime) -> int:
+    """How many of a dataset's rollups lie in the window (hours and days from ``start``, the months holding it)."""
+    in_window = ((rollups.c.grain != "month") & (rollups.c.bucket >= start)) | (
+        (rollups.c.grain == "month") & (rollups.c.bucket >= month_of(start))
+    )
+    return connection.execute(select(func.count()).where(measures_of(dataset), in_window)).scalar()
 
 
 def _kept(connection, start: datetime) -> dict[Key, Values]:

@@ -16,11 +16,14 @@ from datetime import UTC, datetime, timedelta
 import openpyxl
 import paho.mqtt.client as paho
 import pytest
+from click.testing import CliRunner
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import func, insert, select, text, update
 
+from etl.cli import main
 from etl.feeds import load_feeds
 from etl.regions import load_hierarchy
+from etl.rollups import day_of, hour_of, month_of
 from etl.runner import run_feed
 from etl.status import feed_status
 from etl.verify import verify_rollups
@@ -270,6 +273,54 @@ def test_etl_verify_finds_damaged_rollups_and_repairs_them(engine, tmp_path):
     assert verify_rollups(engine, days=7).differences == []
     with engine.connect() as connection:
         assert current_version(connection) == version + 1  # screens' caches see the repair
+
+
+def test_etl_verify_keeps_the_history_in_the_day_and_month_of_the_first_raw_row(engine, tmp_path):
+    # A county imported its statistics by day up to the morning its detail begins: the day (and month) holding the
+    # first raw row is partly history. Before, verify recomputed that day from its hours alone, reported the history
+    # as a difference, and --repair deleted it.
+    now = datetime.now(UTC)
+    first = day_of(now) - timedelta(days=2) + timedelta(hours=10, minutes=30)  # 10:30 local, two days ago
+    feed = cases_feed(tmp_path)
+    hours_ago = [(now - first).total_seconds() / 3600 - n for n in range(5)]
+    drop(tmp_path / "drops", "a.csv", [row(f"V{n}", hours_ago=h) for n, h in enumerate(hours_ago)])
+    run_feed(engine, feed)
+    partial = (rollups.c.measure == "cases.received") & (
+        ((rollups.c.grain == "day") & (rollups.c.bucket == day_of(first)))
+        | ((rollups.c.grain == "month") & (rollups.c.bucket == month_of(first)))
+    )
+    with engine.begin() as connection:  # the imported morning: five cases at every level
+        assert connection.execute(update(rollups).where(partial).values(count=rollups.c.count + 5)).rowcount >= 6
+    found = verify_rollups(engine, days=7, repair=True, now=now)
+    assert found.differences == [], found.differences[:5]
+    assert found.history_until["cases"] == first.replace(second=0)
+    with engine.connect() as connection:
+        assert set(connection.execute(select(rollups.c.count).where(partial)).scalars()) == {5 + 5}
+    with engine.begin() as connection:  # the first raw day's hours are still checked
+        connection.execute(
+            update(rollups)
+            .where(rollups.c.grain == "hour", rollups.c.region_code == VILLAGE, rollups.c.bucket == hour_of(first))
+            .where(rollups.c.measure == "cases.received")
+            .values(count=rollups.c.count + 7)
+        )
+    found = verify_rollups(engine, days=7, now=now).differences
+    assert [d.key[0] for d in found] == ["hour"], found
+
+
+def test_etl_verify_names_a_dataset_whose_rollups_have_no_raw_rows_and_leaves_them(engine, tmp_path):
+    feed = cases_feed(tmp_path)
+    drop(tmp_path / "drops", "a.csv", [row(f"V{n}", hours_ago=n * 5) for n in range(4)])
+    run_feed(engine, feed)
+    with engine.begin() as connection:
+        connection.execute(cases.delete())  # an incident, or a warehouse holding imported statistics only
+        kept = connection.execute(select(func.count()).where(rollups.c.measure.like("cases.%"))).scalar()
+    found = verify_rollups(engine, days=7, repair=True)
+    assert found.without_rows == {"cases": kept} and found.differences == []
+    url = engine.url.render_as_string(hide_password=False)
+    said = CliRunner().invoke(main, ["--var-dir", str(tmp_path / "var"), "--warehouse-url", url, "etl", "verify"])
+    assert said.exit_code == 0 and f"cases 没有任何原始行，它在窗口内的 {kept} 条汇总无从重算，未核对" in said.output
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).where(rollups.c.measure.like("cases.%"))).scalar() == kept
 
 
 def test_a_run_whose_process_died_reads_as_interrupted(tmp_path):

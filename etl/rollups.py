@@ -498,6 +498,16 @@ def recompute_rollups(connection: Connection, dataset: Dataset, touched: set[tup
     return written
 
 
+def months_from_days(connection: Connection, dataset: Dataset, months: set[datetime], counties: set[str]) -> None:
+    """Recompute these months of a dataset's measures from their days, in the counties (by code prefix) and the
+    prefectures and provinces above them."""
+    measures = measures_of(dataset)
+    for county in sorted(counties):
+        _combine_buckets(connection, "day", "month", months, rollups.c.region_code.startswith(county), measures)
+    for upper in _upper_levels(connection, {county: set() for county in counties}):
+        _combine_counties(connection, upper, "month", sorted(months), measures)
+
+
 def _upper_levels(connection: Connection, by_county: dict[str, set[datetime]]) -> dict[str, set[datetime]]:
     """The touched hours of each prefecture and province above the touched counties that is a known region."""
     known = _known_upper(connection, by_county)

@@ -7,11 +7,11 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, text
 
 from etl.dataset import Dataset
 from etl.datasets import datasets
-from etl.rollups import HOUR, day_of, hour_of, measures_of, month_of, recompute_rollups
+from etl.rollups import HOUR, day_of, hour_of, measures_of, month_of, months_from_days, recompute_rollups
 from etl.warehouse.db import as_utc, bump_version
 from etl.warehouse.schema import regions, rollups
 
@@ -39,8 +39,8 @@ class Verification:
     differences: list[Difference]
     repaired: bool
     # Datasets whose raw rows begin inside the window, with their first moment: their rollups before it are history
-    # kept without its rows (imported statistics, the demo's past year) and are left alone, and so are the day and
-    # the month that hold it (partly history).
+    # kept without its rows (imported statistics, the demo's past year) and are left alone; where there is such
+    # history, so is the day that holds the first moment (partly history, perhaps).
     history_until: dict[str, datetime] = field(default_factory=dict)
     # Datasets with rollups in the window but no raw row at all (history alone, or raw rows deleted), with how many:
     # nothing to recompute them from, so they are not checked; an operator should know.
@@ -53,8 +53,12 @@ def verify_rollups(engine: Engine, *, days: int = 7, repair: bool = False, now: 
 
     Hours before a dataset's first raw row are not recomputed: rollups there are history without its rows (a
     county's imported statistics, the demo's past year), which a recompute would take for errors and --repair
-    would delete. The day and the month holding that first row are kept as they are too: a county's statistics
-    imported by day or by month may cover their part before it, which a recompute from hours would drop."""
+    would delete. Where a dataset has such history, the day holding its first raw row is kept as it is too (its
+    hours are checked): statistics imported by day may cover its part before that row, which a recompute from
+    hours would drop. Its month is recomputed from its days, so history of that month must come by day.
+
+    Loads wait while it runs (the write lock on SQLite, the rollups' table lock on PostgreSQL): a load committing
+    between the read of what is kept and the recompute would show as differences."""
     now = now or datetime.now(UTC)
     start = day_of(now - timedelta(days=max(1, days) - 1))
     last = hour_of(now)
@@ -62,6 +66,7 @@ def verify_rollups(engine: Engine, *, days: int = 7, repair: bool = False, now: 
     with engine.connect() as connection:
         transaction = connection.begin()
         try:
+            _hold_writers(connection)
             chosen = select(regions.c.code).where(regions.c.level == "county")
             counties = {code[:6] for code in connection.execute(chosen).scalars()}
             before = _kept(connection, start)
@@ -78,11 +83,13 @@ def verify_rollups(engine: Engine, *, days: int = 7, repair: bool = False, now: 
                 partial = None
                 if first_hour > start:
                     history_until[dataset.name] = as_utc(first)
-                    partial = _snapshot(connection, dataset, first_hour)
+                    if _history_before(connection, dataset, first_hour):
+                        partial = _snapshot(connection, dataset, first_hour)
                 touched = {(hour, county) for hour in hours if hour >= first_hour for county in counties}
                 recompute_rollups(connection, dataset, touched)
                 if partial is not None:
                     _restore(connection, dataset, first_hour, partial)
+                    months_from_days(connection, dataset, {month_of(first_hour)}, counties)
             after = _kept(connection, start)
             differences = [
                 Difference(key, before.get(key, EMPTY), after.get(key, EMPTY))
@@ -108,21 +115,40 @@ def verify_rollups(engine: Engine, *, days: int = 7, repair: bool = False, now: 
     )
 
 
+def _hold_writers(connection: Connection) -> None:
+    """Make loads wait until the transaction ends: SQLite's write lock, PostgreSQL's lock on the rollups (every load
+    that changes a bucket writes them; screens still read)."""
+    if connection.dialect.name == "sqlite":
+        driver = connection.connection.driver_connection
+        if not driver.in_transaction:  # pysqlite begins only before a write: reads would see loads commit
+            driver.execute("BEGIN IMMEDIATE")
+    else:
+        connection.execute(text("LOCK TABLE rollups IN SHARE ROW EXCLUSIVE MODE"))
+
+
+def _history_before(connection: Connection, dataset: Dataset, first_hour: datetime) -> bool:
+    """Whether the dataset has rollups wholly before its first raw row (hours before it, days before its day, months
+    before its month): history."""
+    earlier = or_(
+        and_(rollups.c.grain == "hour", rollups.c.bucket < first_hour),
+        and_(rollups.c.grain == "day", rollups.c.bucket < day_of(first_hour)),
+        and_(rollups.c.grain == "month", rollups.c.bucket < month_of(first_hour)),
+    )
+    return connection.execute(select(rollups.c.count).where(measures_of(dataset), earlier).limit(1)).first() is not None
+
+
 def _partial_buckets(dataset: Dataset, first_hour: datetime):
-    """A SQL condition selecting the dataset's day and month rollups that begin before its first raw row's hour (the
-    bucket holding it)."""
+    """A SQL condition selecting the dataset's rollups of the day holding its first raw row, if it began before."""
     return and_(
         measures_of(dataset),
-        or_(
-            and_(rollups.c.grain == "day", rollups.c.bucket == day_of(first_hour)),
-            and_(rollups.c.grain == "month", rollups.c.bucket == month_of(first_hour)),
-        ),
+        rollups.c.grain == "day",
+        rollups.c.bucket == day_of(first_hour),
         rollups.c.bucket < first_hour,
     )
 
 
 def _snapshot(connection: Connection, dataset: Dataset, first_hour: datetime) -> list[dict]:
-    """The kept rows of the day and month that hold a dataset's first raw row and began before it."""
+    """The kept rows of the day that holds a dataset's first raw row and began before it."""
     return [
         dict(row) for row in connection.execute(select(rollups).where(_partial_buckets(dataset, first_hour))).mappings()
     ]

@@ -275,36 +275,56 @@ def test_etl_verify_finds_damaged_rollups_and_repairs_them(engine, tmp_path):
         assert current_version(connection) == version + 1  # screens' caches see the repair
 
 
-def test_etl_verify_keeps_the_history_in_the_day_and_month_of_the_first_raw_row(engine, tmp_path):
-    # A county imported its statistics by day up to the morning its detail begins: the day (and month) holding the
-    # first raw row is partly history. Before, verify recomputed that day from its hours alone, reported the history
-    # as a difference, and --repair deleted it.
+def test_etl_verify_keeps_the_history_in_the_day_of_the_first_raw_row_and_checks_the_rest(engine, tmp_path):
+    # A county imported its statistics by day up to the morning its detail begins: the day holding the first raw row
+    # is partly history. Before, verify recomputed that day from its hours alone, reported the history as a
+    # difference, and --repair deleted it.
     now = datetime.now(UTC)
     first = day_of(now) - timedelta(days=2) + timedelta(hours=10, minutes=30)  # 10:30 local, two days ago
     feed = cases_feed(tmp_path)
-    hours_ago = [(now - first).total_seconds() / 3600 - n for n in range(5)]
+    hours_ago = [(now - first).total_seconds() / 3600 - n for n in (0, 1, 2, 3, 4, 24)]  # the last one a day later
     drop(tmp_path / "drops", "a.csv", [row(f"V{n}", hours_ago=h) for n, h in enumerate(hours_ago)])
     run_feed(engine, feed)
-    partial = (rollups.c.measure == "cases.received") & (
-        ((rollups.c.grain == "day") & (rollups.c.bucket == day_of(first)))
-        | ((rollups.c.grain == "month") & (rollups.c.bucket == month_of(first)))
-    )
-    with engine.begin() as connection:  # the imported morning: five cases at every level
-        assert connection.execute(update(rollups).where(partial).values(count=rollups.c.count + 5)).rowcount >= 6
+    received = (rollups.c.measure == "cases.received") & (rollups.c.dimension == "request")
+    with engine.begin() as connection:  # the history: 3 cases the day before, 5 in the morning, at every level
+        levels = connection.execute(select(rollups.c.region_code).where(received).distinct()).scalars().all()
+        before = day_of(first) - timedelta(days=1)
+        history = dict(measure="cases.received", dimension="request", total=3.0, min=None, max=None, count=3)
+        connection.execute(
+            insert(rollups), [{**history, "grain": "day", "bucket": before, "region_code": code} for code in levels]
+        )
+        if month_of(before) != month_of(first):
+            connection.execute(
+                insert(rollups),
+                [{**history, "grain": "month", "bucket": month_of(before), "region_code": code} for code in levels],
+            )
+        earlier_this_month = 3 if month_of(before) == month_of(first) else 0
+        for grain, bucket, more in (("day", day_of(first), 5), ("month", month_of(first), 5 + earlier_this_month)):
+            where = received & (rollups.c.grain == grain) & (rollups.c.bucket == bucket)
+            connection.execute(
+                update(rollups).where(where).values(count=rollups.c.count + more, total=rollups.c.total + more)
+            )
     found = verify_rollups(engine, days=7, repair=True, now=now)
     assert found.differences == [], found.differences[:5]
     assert found.history_until["cases"] == first.replace(second=0)
+    first_day = received & (rollups.c.grain == "day") & (rollups.c.bucket == day_of(first))
     with engine.connect() as connection:
-        assert set(connection.execute(select(rollups.c.count).where(partial)).scalars()) == {5 + 5}
-    with engine.begin() as connection:  # the first raw day's hours are still checked
-        connection.execute(
-            update(rollups)
-            .where(rollups.c.grain == "hour", rollups.c.region_code == VILLAGE, rollups.c.bucket == hour_of(first))
-            .where(rollups.c.measure == "cases.received")
-            .values(count=rollups.c.count + 7)
-        )
-    found = verify_rollups(engine, days=7, now=now).differences
-    assert [d.key[0] for d in found] == ["hour"], found
+        assert set(connection.execute(select(rollups.c.count).where(first_day)).scalars()) == {5 + 5}
+    # The first day's hours, the days after it and the month holding them are still checked, and repaired.
+    later = day_of(first) + timedelta(days=1)
+    with engine.begin() as connection:
+        for grain, bucket in (("hour", hour_of(first)), ("day", later), ("month", month_of(first))):
+            where = received & (rollups.c.grain == grain) & (rollups.c.bucket == bucket)
+            connection.execute(update(rollups).where(where, rollups.c.region_code == VILLAGE).values(count=99))
+    found = verify_rollups(engine, days=7, now=now, repair=True)
+    assert sorted(d.key[0] for d in found.differences) == ["day", "hour", "month"], found.differences
+    assert verify_rollups(engine, days=7, now=now).differences == []
+    with engine.connect() as connection:
+        month = received & (rollups.c.grain == "month") & (rollups.c.bucket == month_of(first))
+        days = received & (rollups.c.grain == "day") & (rollups.c.bucket >= month_of(first))
+        village = rollups.c.region_code == VILLAGE
+        month_count = connection.execute(select(rollups.c.count).where(month, village)).scalar()
+        assert month_count == connection.execute(select(func.sum(rollups.c.count)).where(days, village)).scalar()
 
 
 def test_etl_verify_names_a_dataset_whose_rollups_have_no_raw_rows_and_leaves_them(engine, tmp_path):
@@ -321,6 +341,35 @@ def test_etl_verify_names_a_dataset_whose_rollups_have_no_raw_rows_and_leaves_th
     assert said.exit_code == 0 and f"cases 没有任何原始行，它在窗口内的 {kept} 条汇总无从重算，未核对" in said.output
     with engine.connect() as connection:
         assert connection.execute(select(func.count()).where(rollups.c.measure.like("cases.%"))).scalar() == kept
+
+
+def test_etl_verify_is_not_fooled_by_a_load_that_commits_while_it_runs(engine, tmp_path, monkeypatch):
+    # `etl watch` goes on loading while an operator verifies. Before, verify read the kept rollups, a load committed,
+    # and the recompute counted the new rows: every bucket they touched was listed as a difference (1,044 on the
+    # demo at --days 400) and the command exited 1 on a sound warehouse.
+    import etl.verify
+
+    feed = cases_feed(tmp_path)
+    drop(tmp_path / "drops", "a.csv", [row(f"V{n}", hours_ago=n * 5) for n in range(4)])
+    run_feed(engine, feed)
+    drop(tmp_path / "drops", "b.csv", [row(f"W{n}", hours_ago=n * 5 + 1) for n in range(4)])
+    loads = []
+    loader = threading.Thread(target=lambda: loads.append(run_feed(engine, feed)))
+    recompute = etl.verify.recompute_rollups
+
+    def with_a_load_meanwhile(*args, **kwargs):
+        if not loader.is_alive() and not loads:
+            loader.start()
+            loader.join(timeout=2)  # long enough to commit, unless verify keeps loads waiting
+        return recompute(*args, **kwargs)
+
+    monkeypatch.setattr(etl.verify, "recompute_rollups", with_a_load_meanwhile)
+    found = verify_rollups(engine, days=7)
+    loader.join(timeout=60)
+    assert found.differences == [], found.differences[:3]
+    assert loads and loads[0].error is None and loads[0].counts.loaded == 4  # it waited, then loaded
+    monkeypatch.setattr(etl.verify, "recompute_rollups", recompute)
+    assert verify_rollups(engine, days=7).differences == []
 
 
 def test_a_run_whose_process_died_reads_as_interrupted(tmp_path):

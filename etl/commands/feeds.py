@@ -196,8 +196,8 @@ def verify(settings: Settings, days: int, repair: bool) -> None:
     if found.history_until:
         firsts = "、".join(f"{name} 自 {local_text(first)}" for name, first in sorted(found.history_until.items()))
         click.echo(
-            "  原始明细开始之前的汇总是没有明细的历史（导入的统计、示范数据的往年），不核对；明细开始的那一天、那个月的"
-            f"日、月汇总可能含有历史，也不核对：{firsts}"
+            "  原始明细开始之前的汇总是没有明细的历史（导入的统计、示范数据的往年），不核对；有这种历史时，明细开始"
+            f"那一天的日汇总也不核对（它的小时汇总照常核对）：{firsts}"
         )
     for name, count in sorted(found.without_rows.items()):
         click.echo(f"  {name} 没有任何原始行，它在窗口内的 {count} 条汇总无从重算，未核对（只有历史，或原始行已删除）")

@@ -116,10 +116,13 @@ def _advisory_lock(engine: Engine, feed: str) -> Iterator[Confirm]:
         taken = connection.execute(text("SELECT pg_try_advisory_lock(hashtext(:key))"), {"key": key}).scalar()
         if not taken:
             raise FeedBusy(feed)
+        # The lock's session waits while each batch loads on another connection: an administrator's
+        # idle_session_timeout (PostgreSQL 14+) would end it, and with it the lock, under any batch slower than that.
+        with contextlib.suppress(SQLAlchemyError):  # an older server has no such setting
+            connection.execute(text("SET idle_session_timeout = 0"))
 
         def confirm(_batch: Connection) -> None:
-            # Asked on the lock's own session: an ended session fails to answer, and asking keeps it from looking
-            # idle to idle_session_timeout during a long run.
+            # Asked on the lock's own session: an ended session fails to answer.
             try:
                 held = connection.execute(STILL_HELD, {"key": key}).scalar()
             except SQLAlchemyError:  # the session is gone (or was found gone before)

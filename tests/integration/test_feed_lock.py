@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from etl.feed_lock import FeedBusy, feed_lock, lock_path
 from etl.runner import retry_quarantine, run_feed
-from etl.warehouse.db import make_engine
+from etl.warehouse.db import make_engine, migrate
 from etl.warehouse.schema import cases, feed_runs
 from tests.cases_feed import cases_feed, cases_feeds_file
 
@@ -160,3 +160,33 @@ def test_a_run_that_lost_its_lock_stops_before_committing_beside_the_run_that_to
     after = run_feed(engine, feed)  # the file goes on from the first batch's checkpoint: nothing twice, nothing lost
     assert after.error is None and after.counts.rows_in == 400
     assert (tmp_path / "drops" / "processed" / "cases.csv").exists()
+
+
+def test_a_batch_slower_than_the_servers_idle_session_timeout_keeps_its_lock(postgres_url, tmp_path):
+    # An administrator's idle_session_timeout ended the lock's session while a slow batch loaded on another
+    # connection: the run failed on losing its lock, and so did every run after it on the same batch.
+    from sqlalchemy import text
+
+    engine = make_engine(postgres_url)
+    migrate(engine)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN PERFORM pg_sleep(2); RETURN NULL; END $$"
+            )
+        )
+        connection.execute(
+            text("CREATE TRIGGER slow AFTER UPDATE ON feed_runs FOR EACH STATEMENT EXECUTE FUNCTION slow()")
+        )
+        name = connection.execute(text("SELECT current_database()")).scalar()
+        connection.execute(text(f"ALTER DATABASE \"{name}\" SET idle_session_timeout = '1s'"))
+    engine.dispose()
+    engine = make_engine(postgres_url)  # new sessions have the timeout
+    try:
+        feed = cases_feed(tmp_path, batch_rows=5)
+        _export(tmp_path / "drops" / "cases.csv", 10)
+        report = run_feed(engine, feed)
+        assert report.error is None and report.counts.rows_in == 10
+    finally:
+        engine.dispose()

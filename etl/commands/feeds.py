@@ -169,14 +169,17 @@ def quarantine_retry(settings: Settings, names: tuple[str, ...]) -> None:
     from etl.runner import WarehouseUnavailable, retry_quarantine
 
     warehouse = engine(settings)
-    busy = False
+    undone = False
     for feed in pick(feeds(settings), names):
         try:
-            click.echo(describe(retry_quarantine(warehouse, feed, late_hours=settings.late_hours)))
+            report = retry_quarantine(warehouse, feed, late_hours=settings.late_hours)
         except (FeedBusy, WarehouseUnavailable) as error:
             click.echo(f"{feed.name}：{error}；请稍后再重试", err=True)
-            busy = True
-    if busy:
+            undone = True
+            continue
+        click.echo(describe(report))
+        undone = undone or bool(report.error)  # stopped part-way (its lock lost, the warehouse gone): rolled back
+    if undone:
         sys.exit(1)  # the operator asked for a retry that did not happen
 
 

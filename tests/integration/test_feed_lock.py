@@ -190,3 +190,30 @@ def test_a_batch_slower_than_the_servers_idle_session_timeout_keeps_its_lock(pos
         assert report.error is None and report.counts.rows_in == 10
     finally:
         engine.dispose()
+
+
+def test_a_quarantine_retry_that_lost_its_lock_exits_1(tmp_path, monkeypatch):
+    # It printed the error, rolled back, and exited 0, as if the retry had happened; a busy feed exits 1.
+    from click.testing import CliRunner
+
+    import etl.runner
+    from etl.cli import main
+
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    feed = cases_feed(tmp_path)
+    _export(tmp_path / "drops" / "cases.csv", 3)
+    assert run_feed(engine, feed).counts.quarantined == 3  # no regions: the village is unknown
+    load = etl.runner._load_batch
+
+    def a_clean_up_deletes_the_lock_file(*args, **kwargs):
+        lock_path(engine.url.database, "cases").unlink()
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(etl.runner, "_load_batch", a_clean_up_deletes_the_lock_file)
+    monkeypatch.setenv("FEEDS_FILE", str(tmp_path / "feeds.toml"))
+    command = ["--var-dir", str(tmp_path / "var"), "--warehouse-url", url, "etl", "quarantine", "retry", "cases"]
+    said = CliRunner().invoke(main, command)
+    assert said.exit_code == 1 and "另一个运行可能已经开始" in said.output, said.output
+    engine.dispose()

@@ -102,18 +102,10 @@ def test_two_runs_started_together_load_a_big_file_once_without_a_traceback(tmp_
 def test_a_postgresql_lock_whose_session_was_ended_lets_its_run_finish_and_is_free_again(postgres_url):
     # An administrator's pg_terminate_backend (or idle_session_timeout) ends the lock's idle session: the server let
     # go of the lock already, and failing to unlock it must not replace how the run ended.
-    from sqlalchemy import text
-
     engine = make_engine(postgres_url)
     try:
-        with feed_lock(engine, "ended"), engine.connect() as other:
-            holder = other.execute(
-                text(
-                    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()"
-                    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-                )
-            ).scalar()
-            assert other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": holder}).scalar()
+        with feed_lock(engine, "ended"):
+            _end_lock(engine, "ended")
         with feed_lock(engine, "ended"):
             pass
     finally:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import dash
 import flask_login
+from dash._pages import _path_to_page  # the page router's own matching
 from flask import Flask, current_app, redirect, request, session
 from sqlalchemy import select
 from werkzeug.exceptions import BadRequest, Forbidden, Unauthorized
@@ -63,20 +64,32 @@ ROUTES = {
 DASH_INDEX = ("/", "/<path:path>")
 CALLBACK_PATH = "/_dash-update-component"
 ROUTER = "_pages_content"
+ROUTER_LOCATION = "_pages_location"  # the dcc.Location whose pathname and search the router takes
 # A callback that only a timer fires is not the user doing something: it must not keep a login alive.
 TIMERS = ("n_intervals",)
 CODE = re.compile(r"^[0-9]{12}$")
 
 
 def page_for(path: str) -> dict | None:
-    """The Dash page a path belongs to (its registry entry), by its registered path or template."""
-    matches = []
-    for page in dash.page_registry.values():
-        template = page.get("path_template") or page["path"]
-        prefix = template.split("<", 1)[0]
-        if path == page["path"] or ("<" in template and path.startswith(prefix) and len(prefix) > 1):
-            matches.append((len(prefix), page))
-    return max(matches, key=lambda match: match[0])[1] if matches else None
+    """The Dash page a path opens (its registry entry), found exactly as Dash's page router finds it: slashes
+    stripped, templates matched by pattern. Matched any other way, `/explore/` was no page (public) to the guard
+    while Dash drew the workspace."""
+    if not isinstance(path, str) or not path.startswith("/"):
+        raise BadRequest(description="页面地址不正确")  # Dash's router would fail on it too
+    page, _variables = _path_to_page(path.strip("/"))
+    return page or None
+
+
+def router_path(inputs) -> str:
+    """The path a page-router request opens: its first input, which Dash's router takes as the pathname whatever
+    the request labels it, so the request must label its inputs as the router declares them."""
+    declared = [(ROUTER_LOCATION, "pathname"), (ROUTER_LOCATION, "search")]
+    if not isinstance(inputs, list) or len(inputs) < 2 or not all(isinstance(entry, dict) for entry in inputs[:2]):
+        raise BadRequest(description="页面请求的 inputs 格式不正确")
+    if [(entry.get("id"), entry.get("property")) for entry in inputs[:2]] != declared:
+        raise BadRequest(description="页面请求的 inputs 与页面路由不符")
+    path = inputs[0].get("value")
+    return path if isinstance(path, str) else "/"
 
 
 def page_access(page: dict | None) -> str:
@@ -115,9 +128,7 @@ def callback_access(body: dict) -> tuple[str, dict | None]:
         raise BadRequest(description="回调请求格式不正确")
     output = body.get("output", "")
     if output.startswith(f"..{ROUTER}.") or output.startswith(f"{ROUTER}."):
-        inputs = body.get("inputs", [])
-        path = next((entry.get("value") for entry in inputs if entry.get("property") == "pathname"), "/")
-        page = page_for(path if isinstance(path, str) else "/")
+        page = page_for(router_path(body.get("inputs")))
         return page_access(page), page
     outputs = body.get("outputs", [])
     outputs = [outputs] if isinstance(outputs, dict) else outputs

@@ -24,6 +24,7 @@ from etl.warehouse.db import make_engine
 from etl.warehouse.screens import register
 from etl.warehouse.settings import Settings
 from tests.browser.conftest import free_port
+from tests.dash_requests import page
 from tests.integration.test_callback_validation import county
 
 pytestmark = pytest.mark.integration
@@ -247,6 +248,27 @@ def sso(app, claims_provider: Provider):
     assert start.status_code == 302 and start.headers["Location"].startswith(claims_provider.issuer)
     back = requests.get(start.headers["Location"], allow_redirects=False, timeout=10)
     return client, client.get(back.headers["Location"])
+
+
+def test_a_trailing_slash_or_swapped_router_inputs_need_what_the_page_needs(county_var):
+    # Dash's router strips slashes and takes its inputs by position; the guard compared the path as given and read the
+    # input labelled pathname. /explore/ opened the county's workspace without a login, /ops/screens/ to a township.
+    app, engine = served(county_var, public_screens="false")
+    anonymous = app.server.test_client()
+    for address in ("/explore", "/explore/"):
+        assert anonymous.get(f"{HTTPS}{address}").status_code == 302, address  # to the login page
+    for address in ("/explore", "/explore/", "//explore//"):
+        assert anonymous.post(f"{HTTPS}/_dash-update-component", json=page(address, "?period=7d")).status_code == 401
+    swapped = page("/explore", "?period=7d")
+    swapped["inputs"] = [dict(swapped["inputs"][0], property="search"), dict(swapped["inputs"][1], property="pathname")]
+    swapped["inputs"][0]["value"], swapped["inputs"][1]["value"] = "/explore", "?period=7d"
+    assert anonymous.post(f"{HTTPS}/_dash-update-component", json=swapped).status_code == 400
+    township = app.server.test_client()
+    log_in(township, "zhen")
+    for address in ("/ops/screens", "/ops/screens/"):
+        assert township.post(f"{HTTPS}/_dash-update-component", json=page(address)).status_code == 403, address
+    assert township.post(f"{HTTPS}/_dash-update-component", json=page("/explore/")).status_code == 200
+    engine.dispose()
 
 
 def test_single_sign_on_takes_the_region_and_role_from_the_id_token(county_var, monkeypatch):

@@ -16,7 +16,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 
 from dashboard.auth.html import Markup, error, hidden_csrf, page
 from dashboard.auth.viewer import address
-from etl.warehouse.accounts import User, authenticate, get_user, record
+from etl.warehouse.accounts import User, authenticate, end_sessions, get_user, record
 
 login = Blueprint("login", __name__)
 csrf = CSRFProtect()
@@ -59,7 +59,9 @@ def forget(name: str) -> None:
 @manager.user_loader
 def _load(name: str) -> SessionUser | None:
     user = account(name)
-    return SessionUser(user) if user is not None and user.enabled else None
+    if user is None or not user.enabled or session.get("epoch") != user.session_epoch:
+        return None  # gone, disabled, or its sessions were ended (a logout, a new password) since this one began
+    return SessionUser(user)
 
 
 def _safe_next(target: str | None) -> str:
@@ -114,16 +116,19 @@ def start_session(user: User) -> None:
     forget(user.name)
     flask_login.login_user(SessionUser(user))
     session["seen"] = datetime.now(UTC).timestamp()
+    session["epoch"] = user.session_epoch
 
 
 @login.post("/logout")
 def logout():
-    """End the session (audited)."""
+    """End the session, and every other of the account (a copied cookie included); audited."""
     csrf.protect()
     user = flask_login.current_user
     if user.is_authenticated:
         with current_app.config["RURALBRAIN_ENGINE"].begin() as connection:
+            end_sessions(connection, user.name)
             record(connection, "logout", user.name, address(), "退出登录")
+        forget(user.name)
     flask_login.logout_user()
     session.clear()
     return redirect("/login")

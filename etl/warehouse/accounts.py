@@ -52,6 +52,7 @@ class User:
     scope: str
     enabled: bool = True
     source: str = "local"
+    session_epoch: int = 0  # a session begun at another epoch is over (end_sessions)
 
     @property
     def is_admin(self) -> bool:
@@ -65,7 +66,7 @@ class User:
 
 
 def _user(row) -> User:
-    return User(row.name, row.display_name, row.role, row.scope, bool(row.enabled), row.source)
+    return User(row.name, row.display_name, row.role, row.scope, bool(row.enabled), row.source, row.session_epoch or 0)
 
 
 def checked_name(name: str) -> str:
@@ -179,12 +180,22 @@ def change_user(
     if password is not None:
         values["password_hash"] = _hasher.hash(checked_password(password))
         changes.append("重设密码")
+    if password is not None or enabled is False:  # whoever held a session of it (a stolen cookie too) is out
+        values["session_epoch"] = NEXT_EPOCH
     if not values:
         return current
     values["updated_at"] = datetime.now(UTC)
     connection.execute(update(users).where(users.c.name == name).values(**values))
     record(connection, "user_changed", actor, address, f"用户 {name}：{'；'.join(changes)}")
     return get_user(connection, name)
+
+
+NEXT_EPOCH = func.coalesce(users.c.session_epoch, 0) + 1
+
+
+def end_sessions(connection: Connection, name: str) -> None:
+    """End every session of an account (a logout: a copy of its cookie must not go on working)."""
+    connection.execute(update(users).where(users.c.name == name).values(session_epoch=NEXT_EPOCH))
 
 
 def locked_out(connection: Connection, name: str, address: str | None, now: datetime | None = None) -> bool:

@@ -431,6 +431,11 @@ users = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("last_login_at", DateTime(timezone=True)),
+    Column(
+        "session_epoch",
+        Integer,
+        comment="a session begun at another epoch is over; logout, new password, disabling raise it",
+    ),
 )
 
 audit_log = Table(

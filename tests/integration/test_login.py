@@ -18,8 +18,9 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from dashboard.app import create_app
+from dashboard.auth.login import forget
 from etl.demo.sample import BOARD_VILLAGE, COUNTY, TOWNSHIP, VILLAGES, build_sample
-from etl.warehouse.accounts import add_user, audit_entries, get_user
+from etl.warehouse.accounts import add_user, audit_entries, change_user, get_user
 from etl.warehouse.db import make_engine
 from etl.warehouse.screens import register
 from etl.warehouse.settings import Settings
@@ -151,6 +152,35 @@ def test_an_admin_manages_users_and_a_disabled_account_is_out_at_once(county_var
     assert clerk.get(f"{HTTPS}/ops/screens").status_code == 302  # the session is no longer anyone
     assert "停用" in log_in(clerk, "clerk", address="10.0.0.9").get_data(as_text=True)
     assert "user_changed" in events(engine, "admin")
+
+
+def test_logout_a_new_password_or_disabling_ends_every_session_of_the_account(county_var):
+    # The session is a signed cookie: one copied before a logout, a password reset or an incident's disable, reset and
+    # enable went on working (exporting the county's records) as if nothing had happened.
+    app, engine = served(county_var)
+    with engine.begin() as connection:
+        add_user(connection, "leader", "county", COUNTY, password=PASSWORD)
+
+    def stolen_session(name: str):
+        victim = app.server.test_client()
+        assert log_in(victim, name, address="10.0.0.21").status_code == 302
+        thief = app.server.test_client()
+        thief.set_cookie("ruralbrain_session", victim.get_cookie("ruralbrain_session").value, domain="localhost")
+        assert thief.get(f"{HTTPS}/explore").status_code == 200
+        return victim, thief
+
+    victim, thief = stolen_session("leader")
+    assert victim.post(f"{HTTPS}/logout", data={"csrf_token": csrf_token(victim)}).status_code == 302
+    assert thief.get(f"{HTTPS}/explore/export?part=kpi&format=csv").status_code == 302  # to the login page
+    for change in ({"password": "another password long enough"}, {"enabled": False}):
+        _victim, thief = stolen_session("leader")
+        with engine.begin() as connection:
+            change_user(connection, "leader", **change, actor="admin")
+            change_user(connection, "leader", password=PASSWORD, enabled=True, actor="admin")
+        forget("leader")  # what another worker does within RELOAD_SECONDS
+        assert thief.get(f"{HTTPS}/explore").status_code == 302, change
+    assert log_in(app.server.test_client(), "leader", address="10.0.0.22").status_code == 302  # a new login works
+    engine.dispose()
 
 
 def test_kiosks_need_a_login_or_a_screens_token_when_screens_are_not_public(county_var):

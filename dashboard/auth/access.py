@@ -5,7 +5,10 @@ classified here (a test fails on one it cannot classify); the request's viewer a
 
 from __future__ import annotations
 
+import hashlib
 import re
+import threading
+import time
 from datetime import UTC, datetime
 
 import dash
@@ -63,6 +66,11 @@ ROUTES = {
 }
 DASH_INDEX = ("/", "/<path:path>")
 CALLBACK_PATH = "/_dash-update-component"
+# A registered screen's token and region, as this process last read them (they change when it is registered again).
+RELOAD_SECONDS = 30
+MAX_REMEMBERED_SCREENS = 10_000
+_screens: dict[str, tuple[float, tuple[str, str] | None]] = {}
+_screens_lock = threading.Lock()
 ROUTER = "_pages_content"
 ROUTER_LOCATION = "_pages_location"  # the dcc.Location whose pathname and search the router takes
 # A callback that only a timer fires is not the user doing something: it must not keep a login alive.
@@ -159,22 +167,55 @@ def route_access() -> tuple[str, dict | None]:
 
 
 def _screen(settings) -> Viewer | None:
-    """A registered screen proving itself with its token (from its address, or remembered in the session)."""
+    """A registered screen proving itself with its token (from its address, or remembered in the session as long
+    as that token is the screen's: registering it again ends the sessions the old token opened)."""
     screen_id = request.args.get("screen") or session.get("screen")
     token = request.args.get("token")
     if not screen_id:
         return None
     if token is None and session.get("screen") == screen_id:
-        return Viewer("screen", screen_id, "viewer", session.get("screen_scope", ""))
-    engine = current_app.config["RURALBRAIN_ENGINE"]
-    with engine.connect() as connection:
+        found = registered_screen(screen_id)
+        if found is None or session.get("screen_token") != _token_mark(found[0]):
+            for key in ("screen", "screen_token"):
+                session.pop(key, None)
+            return None
+        return Viewer("screen", screen_id, "viewer", found[1])
+    found = registered_screen(screen_id, fresh=True)  # a screen registered a moment ago opens at once
+    if found is None or not token_matches(token, found[0]):
+        return None
+    session["screen"], session["screen_token"] = screen_id, _token_mark(found[0])
+    return Viewer("screen", screen_id, "viewer", found[1])
+
+
+def _token_mark(token_hash: str) -> str:
+    """What a session keeps of its screen's token: enough to tell it was replaced, nothing to find it by."""
+    return hashlib.sha256(token_hash.encode()).hexdigest()[:16]
+
+
+def registered_screen(screen_id: str, fresh: bool = False) -> tuple[str, str] | None:
+    """(token hash, region) of a registered screen, read from the warehouse at most every RELOAD_SECONDS per
+    process unless ``fresh``; None for a screen not registered."""
+    now = time.monotonic()
+    with _screens_lock:
+        remembered = _screens.get(screen_id)
+    if remembered and not fresh and now - remembered[0] < RELOAD_SECONDS:
+        return remembered[1]
+    with current_app.config["RURALBRAIN_ENGINE"].connect() as connection:
         row = connection.execute(
             select(screens.c.token_hash, screens.c.region_code).where(screens.c.screen_id == screen_id)
         ).first()
-    if row is None or not token_matches(token, row.token_hash):
-        return None
-    session["screen"], session["screen_scope"] = screen_id, row.region_code or ""
-    return Viewer("screen", screen_id, "viewer", row.region_code or "")
+    found = (row.token_hash, row.region_code or "") if row else None
+    with _screens_lock:
+        if len(_screens) >= MAX_REMEMBERED_SCREENS:
+            _screens.clear()  # screen ids come from addresses: a flood of made-up ones must not grow this
+        _screens[screen_id] = (now, found)
+    return found
+
+
+def forget_screen(screen_id: str) -> None:
+    """Drop what this process remembers of a screen (it was just registered again here)."""
+    with _screens_lock:
+        _screens.pop(screen_id, None)
 
 
 def _user() -> Viewer | None:

@@ -18,6 +18,7 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from dashboard.app import create_app
+from dashboard.auth.access import forget_screen
 from dashboard.auth.login import forget
 from etl.demo.sample import BOARD_VILLAGE, COUNTY, TOWNSHIP, VILLAGES, build_sample
 from etl.warehouse.accounts import add_user, audit_entries, change_user, get_user
@@ -198,6 +199,14 @@ def test_kiosks_need_a_login_or_a_screens_token_when_screens_are_not_public(coun
     assert kiosk.post(f"{HTTPS}/_dash-update-component", json=county(scope=TOWNSHIP, shown=TOWNSHIP)).status_code == 200
     other = VILLAGES[2][:9] + "000"
     assert kiosk.post(f"{HTTPS}/_dash-update-component", json=county(scope=other, shown=other)).status_code == 403
+    # Registering the screen again replaces a leaked token: a session the old one opened ends with it (it went on
+    # opening the screens, with the old region, on its cookie alone).
+    with engine.begin() as connection:
+        register(connection, "hall-01", "county", region_code=other)
+    forget_screen("hall-01")  # what another worker does within RELOAD_SECONDS
+    assert kiosk.get(f"{HTTPS}/screen/county").status_code == 302
+    assert kiosk.post(f"{HTTPS}/_dash-update-component", json=county(scope=TOWNSHIP, shown=TOWNSHIP)).status_code == 401
+    engine.dispose()
 
 
 class Provider:

@@ -20,6 +20,11 @@ NOTICE_BODY = 3 * ATTACHMENT_BYTES + 64 * 1024
 FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "BMP", "MPO"}
 MOST_PIXELS = 40_000_000  # 40 MP: beyond any phone camera; a small file claiming more is a decompression bomb
 LONGEST_SIDE = 1600
+# A JPEG's scans (SOS markers; entropy-coded data stuffs every 0xFF, so the pair appears nowhere else but in an
+# embedded thumbnail): a camera's progressive JPEG has about ten. Each is a pass over every block, so a small file
+# padded with thousands of them costs minutes of CPU to decode.
+SCAN_MARKER = b"\xff\xda"
+MOST_SCANS = 64
 
 
 class TooLarge(IntakeError):
@@ -47,8 +52,10 @@ def reencoded(data: bytes, name: str) -> Upload:
                 raise IntakeError(f"“{name}”不是常见的图片格式（支持 JPG、PNG、WebP、GIF）")
             if image.width * image.height > MOST_PIXELS:
                 raise IntakeError(f"“{name}”的像素过多，请换一张普通照片")
+            if image.format in ("JPEG", "MPO") and data.count(SCAN_MARKER) > MOST_SCANS:
+                raise IntakeError(f"“{name}”的扫描段过多，不像相机拍的照片，请重新拍照")
             image.load()
-            upright = ImageOps.exif_transpose(image)
+            upright = _upright(image)
             if upright.mode in ("RGBA", "LA", "P"):
                 upright = upright.convert("RGBA")
                 flat = Image.new("RGB", upright.size, "white")
@@ -56,11 +63,23 @@ def reencoded(data: bytes, name: str) -> Upload:
                 upright = flat
             upright = upright.convert("RGB")
             upright.thumbnail((LONGEST_SIDE, LONGEST_SIDE))
+            upright.info = {}  # Pillow writes a JPEG comment kept there (a geotagger's position, a phone number)
             out = io.BytesIO()
-            upright.save(out, "JPEG", quality=82, optimize=True)  # no exif= argument: no metadata is written
+            upright.save(out, "JPEG", quality=82, optimize=True)  # no exif= argument: no EXIF is written
+    except IntakeError:
+        raise  # its own words (a ValueError too, it was taken for "not an image")
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise IntakeError(f"“{name}”无法识别为图片，请重新拍照或选择 JPG、PNG 图片") from None
     return Upload(name, "image/jpeg", out.getvalue())
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    """The image turned as its EXIF orientation says; as it is when its EXIF cannot be read (a tag of another type
+    than Pillow expects made exif_transpose raise, a server error to the household on every retry)."""
+    try:
+        return ImageOps.exif_transpose(image)
+    except Exception:  # noqa: BLE001 - AttributeError, TypeError, struct.error … from broken EXIF
+        return image
 
 
 def photo(file: FileStorage | None) -> Upload | None:

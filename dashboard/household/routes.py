@@ -84,7 +84,7 @@ def submit(token: str):
             intake_engine(),
             found,
             form,
-            photo=photo(request.files.get("photo")),
+            photo=lambda: photo(request.files.get("photo")),  # decoded once the form and the hour would take it
             uploads_dir=settings().uploads_dir,
             address=address() or None,
             limits=limits(),

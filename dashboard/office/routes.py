@@ -134,12 +134,12 @@ def publish():
         chosen = [file for file in request.files.getlist("files") if file and file.filename]
         if len(chosen) > MOST_FILES:
             raise IntakeError(f"附件最多 {MOST_FILES} 个")
-        uploads = [upload for upload in (attachment(file) for file in chosen) if upload is not None]
         notice_id = intake_notices.publish(
             intake_engine(),
             village,
             request.form,
-            uploads,
+            # Decoded once the form and the hour would take the notice.
+            lambda: [upload for upload in (attachment(file) for file in chosen) if upload is not None],
             uploads_dir=settings().uploads_dir,
             author=who.name,
             limits=limits(),

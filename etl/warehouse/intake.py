@@ -116,6 +116,23 @@ def admit(
     counted) when any has had its hour's writes. Inside ``writing``: the counts are exact across workers and hosts."""
     since = stamp(moment(at) - LIMIT_WINDOW)
     connection.execute(delete(intake_hits).where(intake_hits.c.at < since))  # the table holds one hour
+    subjects = _refused_if_limited(connection, at, household, address, limits, office)
+    if subjects:
+        connection.execute(insert(intake_hits), [{"subject": subject, "at": at} for subject in subjects])
+
+
+def refuse_if_limited(
+    engine: Engine, household: str | None, address: str | None, limits: Limits, office: str | None = None
+) -> None:
+    """Limited when a write would be refused for its hour's count, counting nothing: asked before costly work (a
+    photo's decoding) that a refused write must not cost. ``admit`` asks again as it counts."""
+    with engine.connect() as connection:
+        _refused_if_limited(connection, stamp(datetime.now(UTC)), household, address, limits, office)
+
+
+def _refused_if_limited(connection, at: str, household, address, limits: Limits, office) -> list[str]:
+    """Limited when any of the write's subjects has had its hour's writes; else the subjects."""
+    since = stamp(moment(at) - LIMIT_WINDOW)
     subjects = {}
     if household:
         subjects[f"h:{household}"] = (limits.household, f"本户一小时内已提交 {limits.household} 次，请稍后再试")
@@ -125,12 +142,13 @@ def admit(
         subjects[f"o:{office}"] = (limits.office, f"本村一小时内已发布或登记 {limits.office} 次，请稍后再试")
     for subject, (limit, message) in subjects.items():
         count = connection.execute(
-            select(func.count()).select_from(intake_hits).where(intake_hits.c.subject == subject)
+            select(func.count())
+            .select_from(intake_hits)
+            .where(intake_hits.c.subject == subject, intake_hits.c.at >= since)
         ).scalar_one()
         if count >= limit:
             raise Limited(message)
-    if subjects:
-        connection.execute(insert(intake_hits), [{"subject": subject, "at": at} for subject in subjects])
+    return list(subjects)
 
 
 def earlier(connection: Connection, table, household: str, key: str) -> str | None:

@@ -5,6 +5,7 @@ warehouse's cases (channel qr_code), where screens, rollups and alerts treat the
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
@@ -19,6 +20,7 @@ from etl.warehouse.intake import (
     checked_text,
     moment,
     new_id,
+    refuse_if_limited,
     stamp,
     writing,
 )
@@ -83,18 +85,22 @@ def submit(
     household: Household,
     form: dict,
     *,
-    photo: Upload | None,
+    photo: Upload | Callable[[], Upload | None] | None,
     uploads_dir: str,
     address: str | None,
     limits: Limits,
     now: datetime | None = None,
 ) -> tuple[str, bool]:
     """Record a household's 诉求 from its form (topic, text, phone, key): (case id, whether it is new). The same
-    form sent twice (a double tap, a resend) gives the first one's case and makes nothing new."""
+    form sent twice (a double tap, a resend) gives the first one's case and makes nothing new. A ``photo`` given
+    as a function is decoded only once the form is right and the hour's writes would take it."""
     topic = checked_choice(form.get("topic"), TOPICS, "诉求类别")
     text = checked_text(form.get("text"), "诉求内容", TEXT_LONGEST, shortest=5)
     phone = checked_phone(form.get("phone"))
     key = checked_key(form.get("key"))
+    if callable(photo):
+        refuse_if_limited(engine, household.code, address, limits)
+        photo = photo()
     with writing(engine, now) as (connection, at):
         earlier = find_earlier(connection, intake_cases, household.code, key)
         if earlier:

@@ -66,13 +66,22 @@ def home(message: str = "", status: int = 200):
 
 
 def _case_in_scope(case_id: str) -> dict:
+    """A case the viewer may open and act on: of their region, and for a township's cadre one its village escalated
+    (until then the village handles it; its page shows the household's words and callback number)."""
     with reader().connect() as connection:
         case = intake_cases.get_case(connection, case_id)
     if case is None:
         raise IntakeError(f"诉求 {case_id} 不存在")
     if not sees(case["region_code"]):
         forbid(case["region_code"], "诉求")
+    _escalated_for(_who(), case)
     return case
+
+
+def _escalated_for(who, case: dict) -> None:
+    """Forbidden for a township's cadre when the village has not escalated the case."""
+    if who.role != "village" and case["escalation"] == "village":
+        raise Forbidden(description=f"诉求 {case['case_id']} 未上报乡镇，由村里办理")
 
 
 @office.get("/office/cases/<case_id>")
@@ -216,6 +225,11 @@ def file(file_id: str):
         return refusal("没有找到", "没有这个文件。", 404, back="/office")
     if not sees(row["region_code"]):
         forbid(row["region_code"], "文件")
+    if row["owner"] == "case":
+        with reader().connect() as connection:
+            owner = intake_cases.get_case(connection, row["owner_id"])
+        if owner is not None:
+            _escalated_for(viewer(), owner)
     return serve(row)
 
 

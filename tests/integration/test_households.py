@@ -263,8 +263,31 @@ def test_an_escalated_case_lands_in_the_townships_queue(sample, app):
         assert escalated_cases(connection, VILLAGES[2][:9] + "000") == []
     (entry,) = [entry for entry in queue if entry["case_id"] == case_id]
     assert entry["channel"] == "qr_code" and entry["text"] == "村道塌方需要乡里协调" and not entry["overdue"]
-    township = texts(logged_in(app, "zhen").get(f"{HTTPS}/office"))
+    cadre = logged_in(app, "zhen")
+    township = texts(cadre.get(f"{HTTPS}/office"))
     assert case_id in township and "村道塌方需要乡里协调" in township
+    assert cadre.get(f"{HTTPS}{address}").status_code == 200
+
+
+def test_a_township_cadre_cannot_open_or_act_on_a_case_its_village_did_not_escalate(sample, app):
+    # The case page, its photo and its actions checked only the region: a cadre read the household's words and its
+    # full callback number, and closed the case, though the village handles it until it escalates.
+    _var, engine, _feeds = sample
+    _household, token = coded(engine, HOUSEHOLD)
+    answer = send(app.server.test_client(), token, "院墙裂缝请村里看看", photo=jpeg())
+    case_id = answer.headers["Location"].rsplit("/", 1)[1]
+    clerk, cadre = logged_in(app, "cun"), logged_in(app, "zhen")
+    address = f"/office/cases/{case_id}"
+    photo = re.search(r"(/office/files/[0-9a-f]{32}\.jpg)", clerk.get(f"{HTTPS}{address}").get_data(as_text=True))[1]
+    refused = cadre.get(f"{HTTPS}{address}")
+    assert refused.status_code == 403 and "13800001111" not in refused.get_data(as_text=True)
+    assert "未上报乡镇" in texts(refused)
+    assert cadre.get(f"{HTTPS}{photo}").status_code == 403
+    data = {"csrf_token": csrf_of(cadre, "/office"), "action": "close", "note": "已处理"}
+    assert cadre.post(f"{HTTPS}{address}", data=data).status_code == 403
+    with engine.connect() as connection:
+        status = connection.execute(select(intake_cases.c.status).where(intake_cases.c.case_id == case_id)).scalar()
+    assert status == "received"
 
 
 def test_a_published_notice_reaches_the_disclosures_and_the_households_page(sample, app):

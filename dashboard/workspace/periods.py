@@ -114,7 +114,7 @@ def _quarter_start(day: date) -> date:
 
 def resolve(key: str, today: date, first: date | None = None, last: date | None = None) -> Period:
     """The period ``key`` as of local ``today`` (a custom one from ``first`` to ``last``); ValueError when a custom
-    range is missing, reversed, before 2000 or longer than three years."""
+    range is missing, reversed, ends after today, starts before 2000 or is longer than three years."""
     if key == "today":
         current = Span(today, today)
     elif key in ("7d", "30d"):
@@ -137,6 +137,8 @@ def resolve(key: str, today: date, first: date | None = None, last: date | None 
             raise ValueError("自定义时段需要开始和结束日期")
         if last < first:
             raise ValueError("结束日期早于开始日期")
+        if last > today:  # nothing to show there (and 9999-12-31's next midnight overflows)
+            raise ValueError("结束日期不能晚于今天")
         if first < EARLIEST or (last - first).days + 1 > LONGEST_DAYS:
             raise ValueError("自定义时段最长三年，且不早于 2000 年")
         current = Span(first, last)

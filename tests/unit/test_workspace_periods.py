@@ -62,6 +62,10 @@ def test_a_custom_range_and_what_is_refused():
             resolve("custom", TODAY, first, last)
     with pytest.raises(ValueError):
         resolve("custom", TODAY, date(2020, 1, 1), date(2026, 1, 1))  # longer than three years
+    # After today: a range ending on 9999-12-31 overflowed into a server error on the page and the export.
+    for first, last in [(date(2026, 3, 1), date(2026, 4, 1)), (date(9999, 12, 25), date(9999, 12, 31))]:
+        with pytest.raises(ValueError, match="结束日期不能晚于今天"):
+            resolve("custom", TODAY, first, last)
 
 
 def test_leap_days_and_local_midnight():

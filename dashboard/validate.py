@@ -91,7 +91,7 @@ def region_in_root(engine: Engine, configured_root: str, value, what: str = "区
     key = ("placed", configured_root, value, view_scope())
     region, why = _remembered(engine, key, lambda: _placed(engine, configured_root, value))
     if region is None and view_scope() and why != "不存在":
-        forbid(value, what)  # a region outside the viewer's scope: 403, audited
+        forbid(value, "区划")  # outside the viewer's scope: 403, audited (``what`` may be a field's English name)
     if region is None:
         refuse(f"{what} {value} {why}")
     return region

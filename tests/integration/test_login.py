@@ -27,7 +27,7 @@ from etl.warehouse.screens import register
 from etl.warehouse.settings import Settings
 from tests.browser.conftest import free_port
 from tests.dash_requests import page
-from tests.integration.test_callback_validation import county
+from tests.integration.test_callback_validation import board, county
 
 pytestmark = pytest.mark.integration
 HTTPS = "https://localhost"
@@ -199,6 +199,8 @@ def test_kiosks_need_a_login_or_a_screens_token_when_screens_are_not_public(coun
     assert kiosk.post(f"{HTTPS}/_dash-update-component", json=county(scope=TOWNSHIP, shown=TOWNSHIP)).status_code == 200
     other = VILLAGES[2][:9] + "000"
     assert kiosk.post(f"{HTTPS}/_dash-update-component", json=county(scope=other, shown=other)).status_code == 403
+    refused = kiosk.post(f"{HTTPS}/_dash-update-component", json=board(VILLAGES[2]))
+    assert refused.status_code == 403 and refused.get_json()["error"].startswith(f"无权查看区划 {VILLAGES[2]}")
     # Registering the screen again replaces a leaked token: a session the old one opened ends with it (it went on
     # opening the screens, with the old region, on its cookie alone).
     with engine.begin() as connection:

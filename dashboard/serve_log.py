@@ -1,14 +1,24 @@
 """gunicorn's logger writing the county's local time (UTC+8) in its error and access lines, as every screen and
-report does, whatever the host's zone."""
+report does, whatever the host's zone, and no secret of an address in its access lines: a household's code
+(/h/<code> opens its page, cases and photos) and a screen's token (?token=…) are masked."""
 
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 
 from gunicorn.glogging import Logger
 
 from dashboard.panels import LOCAL
+
+HOUSEHOLD_CODE = re.compile(r"(/h/)[^/?#\s\"]+")
+TOKEN_PARAMETER = re.compile(r"((?:^|[?&])token=)[^&#\s\"]+")
+
+
+def masked(text: str) -> str:
+    """A request line, path, query or referer with household codes and tokens replaced by …."""
+    return TOKEN_PARAMETER.sub(r"\1…", HOUSEHOLD_CODE.sub(r"\1…", text))
 
 
 class LocalTimeFormatter(logging.Formatter):
@@ -29,6 +39,15 @@ class LocalTimeLogger(Logger):
             for handler in log.handlers:
                 if handler.formatter is not None:
                     handler.setFormatter(LocalTimeFormatter(handler.formatter._fmt, handler.formatter.datefmt))
+
+    def atoms(self, resp, req, environ, request_time) -> dict:
+        """gunicorn's atoms of an access line, every text of the address masked (request line, path, query, headers
+        such as the referer)."""
+        found = super().atoms(resp, req, environ, request_time)
+        for key, value in found.items():
+            if isinstance(value, str) and (key in ("r", "U", "q", "f") or key.endswith("}i")):
+                found[key] = masked(value)
+        return found
 
     def now(self) -> str:
         """The access line's time, in Apache's format."""

@@ -151,6 +151,22 @@ def _refused_if_limited(connection, at: str, household, address, limits: Limits,
     return list(subjects)
 
 
+# An office form sent again this soon with the same values is the same record (a double tap on a slow link, a reload
+# of the page that answered the POST), not a second one.
+RESENT_WITHIN = timedelta(minutes=10)
+
+
+def resent(connection: Connection, table, at: str, written: str, **same) -> str | None:
+    """The key of the row of ``table`` written (its ``written`` time) within RESENT_WITHIN before ``at`` with these
+    same values, or None."""
+    since = stamp(moment(at) - RESENT_WITHIN)
+    equal = [table.c[name].is_(None) if value is None else table.c[name] == value for name, value in same.items()]
+    key = table.primary_key.columns[0]
+    return connection.execute(
+        select(key).where(table.c[written] >= since, *equal).order_by(table.c[written].desc()).limit(1)
+    ).scalar()
+
+
 def earlier(connection: Connection, table, household: str, key: str) -> str | None:
     """The id of what a household already sent with this form's idempotency key (a double tap), or None."""
     key_column = next(iter(table.primary_key.columns))

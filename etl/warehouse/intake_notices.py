@@ -18,6 +18,7 @@ from etl.warehouse.intake import (
     checked_text,
     new_id,
     refuse_if_limited,
+    resent,
     writing,
 )
 from etl.warehouse.intake_files import Upload, store
@@ -72,6 +73,9 @@ def publish(
     if len(attachments) > MOST_ATTACHMENTS:
         raise IntakeError(f"附件最多 {MOST_ATTACHMENTS} 个")
     with writing(engine, now) as (connection, at):
+        same = {"region_code": village, "kind": kind, "title": title, "body": body, **finance}
+        if earlier := resent(connection, intake_notices, at, "published_at", **same):
+            return earlier  # sent twice: published once, its attachments stored once
         if limits:
             admit(connection, at, None, None, limits, office=village)
         notice_id = new_id("GK", at)

@@ -17,6 +17,7 @@ from etl.warehouse.intake import (
     checked_choice,
     checked_text,
     new_id,
+    resent,
     writing,
 )
 from etl.warehouse.intake import (
@@ -196,6 +197,8 @@ def save_item(
                 select(intake_catalogue.c.since).where(intake_catalogue.c.item_id == item_id)
             ).scalar()
             connection.execute(intake_catalogue.delete().where(intake_catalogue.c.item_id == item_id))
+        elif earlier := resent(connection, intake_catalogue, at, "updated_at", region_code=village, **values):
+            return earlier  # sent twice: one item
         else:
             item_id, since = new_id("WP", at), None
         connection.execute(

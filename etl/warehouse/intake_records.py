@@ -15,6 +15,7 @@ from etl.warehouse.intake import (
     checked_choice,
     checked_text,
     new_id,
+    resent,
     writing,
 )
 from etl.warehouse.schema import intake_deliberations, intake_supervision
@@ -123,16 +124,21 @@ def save_item(
                 .values(status=status, reply=reply, replied_at=replied, author=author, updated_at=at)
             )
             return item_id
+        raised = {
+            "region_code": village,
+            "subject": checked_choice(form.get("subject"), SUBJECTS, "监督事项"),
+            "source": checked_choice(form.get("source"), SOURCES, "提出方"),
+            "title": checked_text(form.get("title"), "内容", 200),
+            "status": status,
+            "reply": reply,
+        }
+        if earlier := resent(connection, intake_supervision, at, "raised_at", **raised):
+            return earlier  # sent twice: one item
         item_id = new_id("JD", at)
         connection.execute(
             insert(intake_supervision).values(
                 item_id=item_id,
-                region_code=village,
-                subject=checked_choice(form.get("subject"), SUBJECTS, "监督事项"),
-                source=checked_choice(form.get("source"), SOURCES, "提出方"),
-                title=checked_text(form.get("title"), "内容", 200),
-                status=status,
-                reply=reply,
+                **raised,
                 raised_at=at,
                 replied_at=at if status == "replied" else None,
                 author=author,

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from dashboard.app import create_app
 from etl.alerts.evaluate import Evaluator
@@ -22,7 +22,20 @@ from etl.warehouse.accounts import add_user
 from etl.warehouse.case_queue import escalated_cases
 from etl.warehouse.db import make_engine
 from etl.warehouse.household_tokens import household, issue
-from etl.warehouse.schema import alerts, cases, catalogue_items, disclosures, intake_cases, intake_hits, points_ledger
+from etl.warehouse.intake import stamp
+from etl.warehouse.schema import (
+    alerts,
+    cases,
+    catalogue_items,
+    disclosures,
+    intake_cases,
+    intake_catalogue,
+    intake_files,
+    intake_hits,
+    intake_notices,
+    intake_supervision,
+    points_ledger,
+)
 from etl.warehouse.settings import Settings
 from tests.alert_county import alerts_file
 from tests.household_fixtures import coded, intake_feeds, jpeg
@@ -327,6 +340,43 @@ def test_a_published_notice_reaches_the_disclosures_and_the_households_page(samp
     link = re.search(r'href="(/h/[^"]+/files/[0-9a-f]{32}\.pdf)"', page).group(1)
     download = client.get(f"{HTTPS}{link}")
     assert download.data == pdf and "attachment" in download.headers["Content-Disposition"]
+
+
+def test_an_office_form_sent_twice_makes_one_record(sample, app):
+    # A double tap on 发布, or a reload of the page the POST answered, published a finance line twice: the board
+    # listed it twice and summed 24,000 元 for 12,000. A 民主监督 item and a catalogue item doubled alike.
+    _var, engine, _feeds = sample
+    clerk = logged_in(app, "cun")
+    token = csrf_of(clerk, "/office/notices")
+    notice = {"csrf_token": token, "kind": "finance", "title": "道路硬化支出（两次提交）", "body": "支出明细见附件"}
+    notice.update(direction="expense", amount="12000", period="2026-12")
+    for _ in range(2):
+        files = {"files": (io.BytesIO(jpeg()), "票据.jpg")}
+        answer = clerk.post(f"{HTTPS}/office/notices", data={**notice, **files}, content_type="multipart/form-data")
+        assert answer.status_code == 200 and "已发布" in texts(answer)
+    item = {"csrf_token": token, "record": "item", "subject": "finance", "source": "villager", "status": "received"}
+    item["title"] = "道路硬化资金去向（两次提交）"
+    offer = {"csrf_token": token, "what": "item", "name": "洗衣液（两次提交）", "points": "50"}
+    for _ in range(2):
+        clerk.post(f"{HTTPS}/office/records", data=item)
+        clerk.post(f"{HTTPS}/office/points", data=offer)
+    with engine.connect() as connection:
+        count = lambda table, *where: connection.execute(select(func.count()).where(*where)).scalar_one()  # noqa: E731
+        published = select(intake_notices.c.notice_id).where(intake_notices.c.title == notice["title"])
+        assert count(intake_notices, intake_notices.c.title == notice["title"]) == 1
+        assert count(intake_files, intake_files.c.owner_id.in_(published)) == 1
+        assert count(intake_supervision, intake_supervision.c.title == item["title"]) == 1
+        assert count(intake_catalogue, intake_catalogue.c.name == offer["name"]) == 1
+    # Sent again after a while, or changed, it is another record.
+    with engine.begin() as connection:
+        earlier = stamp(datetime.now(UTC) - timedelta(minutes=11))
+        connection.execute(
+            update(intake_notices).where(intake_notices.c.title == notice["title"]).values(published_at=earlier)
+        )
+    files = {"files": (io.BytesIO(jpeg()), "票据.jpg")}
+    clerk.post(f"{HTTPS}/office/notices", data={**notice, **files}, content_type="multipart/form-data")
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).where(intake_notices.c.title == notice["title"])).scalar() == 2
 
 
 def test_a_redemption_holds_the_points_and_the_ledger_takes_them_once(sample, app):

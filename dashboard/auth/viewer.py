@@ -4,13 +4,16 @@ or the public of a kiosk page; the effective scope every query and cache key is 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from ipaddress import ip_address, ip_network
 
 from flask import current_app, g, has_request_context, request
+from sqlalchemy import func, select
 from werkzeug.exceptions import Forbidden
 
 from etl.warehouse.accounts import record, scope_holds
+from etl.warehouse.schema import audit_log
 from etl.warehouse.settings import Settings
 
 PUBLIC = "public"
@@ -89,9 +92,27 @@ def forbid(code: str, what: str = "区划") -> None:
     who = viewer()
     engine = current_app.config["RURALBRAIN_ENGINE"]
     detail = f"{request.path}：请求{what} {code}，范围 {view_scope() or '全部'}"
+    name = who.name if who else None
     with engine.begin() as connection:
-        record(connection, "scope_violation", who.name if who else None, address(), detail)
+        if not recently_refused(connection, name, address()):
+            record(connection, "scope_violation", name, address(), detail)
     raise Forbidden(description=f"无权查看{what} {code}：不在您的管辖范围内")
+
+
+# Refusals audited per user and address a minute: a session asking for one region after another (a script, a
+# scan) wrote a row each, as fast as the server answered; the first of them tell the story, the rest are refused alike.
+AUDITED_REFUSALS_PER_MINUTE = 20
+
+
+def recently_refused(connection, name: str | None, where: str | None) -> bool:
+    """Whether this user from this address has had AUDITED_REFUSALS_PER_MINUTE refusals audited in the last minute."""
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    who = audit_log.c.user_name.is_(None) if name is None else audit_log.c.user_name == name
+    at = audit_log.c.address.is_(None) if where is None else audit_log.c.address == where
+    count = connection.execute(
+        select(func.count()).where(audit_log.c.event == "scope_violation", audit_log.c.at >= since, who, at)
+    ).scalar_one()
+    return count >= AUDITED_REFUSALS_PER_MINUTE
 
 
 def require_within(code: str, what: str = "区划") -> str:

@@ -184,6 +184,21 @@ def test_logout_a_new_password_or_disabling_ends_every_session_of_the_account(co
     engine.dispose()
 
 
+def test_a_flood_of_refused_regions_writes_a_bounded_audit(county_var):
+    # One session asking for region after region wrote an audit row each (500 in a second), kept a year.
+    app, engine = served(county_var)
+    cadre = app.server.test_client()
+    log_in(cadre, "zhen", address="10.0.0.31")
+    with engine.connect() as connection:
+        before = len(audit_entries(connection, user="zhen", limit=10_000))
+    others = [code for code in VILLAGES if not code.startswith(TOWNSHIP[:9])][:1] * 40
+    assert {cadre.get(f"{HTTPS}/geo/regions/{code}.geojson").status_code for code in others} == {403}
+    with engine.connect() as connection:
+        refused = [e for e in audit_entries(connection, user="zhen", limit=10_000)[: -before or None]]
+    assert sum(entry.event == "scope_violation" for entry in refused) == 20
+    engine.dispose()
+
+
 def test_kiosks_need_a_login_or_a_screens_token_when_screens_are_not_public(county_var):
     app, engine = served(county_var, public_screens="false")
     with engine.begin() as connection:

@@ -71,6 +71,13 @@ def page(token: str):
     return _main(token, found) if found else _revoked()
 
 
+@household.get("/h/<token>/cases")
+def cases_address(token: str):
+    """The address a refused 诉求 leaves in the bar: reloading it opens the household's page again (it drew Dash's
+    English 404 page)."""
+    return redirect(f"/h/{token}#request", code=303)
+
+
 @household.post("/h/<token>/cases")
 def submit(token: str):
     """A new 诉求 (with an optional photo); the same form twice makes one case."""

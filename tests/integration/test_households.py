@@ -178,6 +178,8 @@ def test_a_photo_is_decoded_only_for_a_form_that_would_be_taken(sample, app):
     broken = b"\xff\xd8\xff\xe0 not really a jpeg"
     answer = send(app.server.test_client(), token, photo=broken, topic="")
     assert answer.status_code == 400 and "诉求类别" in texts(answer) and "无法识别为图片" not in texts(answer)
+    reloaded = app.server.test_client().get(f"{HTTPS}/h/{token}/cases")  # the address the refusal left in the bar
+    assert reloaded.status_code == 303 and reloaded.headers["Location"] == f"/h/{token}#request"
     strict = _app(var, household_writes_per_hour=1)
     assert send(strict.server.test_client(), token).status_code == 303  # the hour's one write
     answer = send(strict.server.test_client(), token, photo=broken)

@@ -141,6 +141,17 @@ def _within(column, scope: str | None):
     return True if scope is None else column.between(*scope_range(scope))
 
 
+def _of_listed_pilots(column, programme_id: str, scope: str | None):
+    """A condition: ``column`` names a pilot of the programme whose own region lies in ``scope``. Reports are read
+    by the pilot they name, never by the region their row carries: a form filed under the county's code hid a
+    township's progress from its leader, one under a neighbour's code showed its money to the neighbour, and a
+    mistyped 试点编号 was summed into the totals."""
+    listed = select(programme_pilots.c.pilot_id).where(
+        programme_pilots.c.programme_id == programme_id, _within(programme_pilots.c.region_code, scope)
+    )
+    return column.in_(listed)
+
+
 def list_programmes(connection: Connection) -> list[ProgrammeInfo]:
     """Every imported programme, by id."""
     rows = connection.execute(select(programmes).order_by(programmes.c.programme_id)).all()
@@ -210,7 +221,7 @@ def milestone_states(
         .where(
             pilot_status.c.programme_id == programme_id,
             pilot_status.c.period <= month,
-            _within(pilot_status.c.region_code, scope),
+            _of_listed_pilots(pilot_status.c.pilot_id, programme_id, scope),
         )
         .order_by(pilot_status.c.period)
     )
@@ -230,13 +241,13 @@ def milestone_states(
 
 
 def funds(connection: Connection, programme_id: str, month: str, scope: str | None = None) -> dict[str, Funds]:
-    """{pilot: funds as last reported up to ``month``}."""
+    """{pilot: funds as last reported up to ``month``}, of the programme's pilots in ``scope``."""
     query = (
         select(pilot_funds)
         .where(
             pilot_funds.c.programme_id == programme_id,
             pilot_funds.c.period <= month,
-            _within(pilot_funds.c.region_code, scope),
+            _of_listed_pilots(pilot_funds.c.pilot_id, programme_id, scope),
         )
         .order_by(pilot_funds.c.period)
     )
@@ -250,7 +261,7 @@ def scores(
     query = select(pilot_scores).where(
         pilot_scores.c.programme_id == programme_id,
         pilot_scores.c.month == month,
-        _within(pilot_scores.c.region_code, scope),
+        _of_listed_pilots(pilot_scores.c.pilot_id, programme_id, scope),  # not a pilot since removed from the list
     )
     found: dict[str, dict[str, Score]] = {}
     for r in connection.execute(query):

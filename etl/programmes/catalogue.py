@@ -99,12 +99,39 @@ class Programme:
 
 
 def _read(path: Path) -> dict:
+    """A programme file's tables, as Windows editors save it too: UTF-8 with or without a BOM, or GBK (ANSI)."""
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ProgrammeError(f"{path.name}：文件不存在（{path.parent.name}/{path.name}）") from None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise ProgrammeError(f"{path.name}：无法读取（{error}）") from None
+    except OSError as error:
+        raise ProgrammeError(f"{path.name}：无法读取（{error.strerror or error}）") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        try:
+            text = data.decode("gb18030")
+        except UnicodeDecodeError:
+            line = data[: error.start].count(b"\n") + 1
+            raise ProgrammeError(f"{path.name}：第 {line} 行既不是 UTF-8 也不是 GBK 编码，请另存为 UTF-8") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        at = re.search(r"\(at line (\d+), column (\d+)\)", str(error))
+        place = f"第 {at.group(1)} 行第 {at.group(2)} 列" if at else "某处"
+        raise ProgrammeError(f"{path.name}：{place}不是正确的 TOML 写法（{error}）") from None
+
+
+def _tables(document: dict, key: str, path_name: str) -> list[dict]:
+    """The entries of an array of tables ([[key]]), each checked to be a table."""
+    entries = document.get(key)
+    if isinstance(entries, list):
+        for number, entry in enumerate(entries, start=1):
+            if not isinstance(entry, dict):
+                raise ProgrammeError(
+                    f"{path_name}，键 {key} 第 {number} 项：应为表（[[{key}]] 之下的键值），不是 {entry!r}"
+                )
+    return entries
 
 
 def _text(table: dict, key: str, where: str, required: bool = True, limit: int = 2000) -> str:
@@ -149,7 +176,7 @@ def _start(value: Any, today: date) -> str | None:
 
 
 def _milestones(document: dict, start: str | None) -> tuple[Milestone, ...]:
-    entries = document.get("milestones")
+    entries = _tables(document, "milestones", "programme.toml")
     if not isinstance(entries, list) or not entries:
         raise ProgrammeError("programme.toml，键 milestones：缺少里程碑（[[milestones]]）")
     found, seen = [], set()
@@ -176,7 +203,7 @@ def _milestones(document: dict, start: str | None) -> tuple[Milestone, ...]:
 
 
 def _pilots(path: Path) -> tuple[PilotEntry, ...]:
-    entries = _read(path).get("pilots")
+    entries = _tables(_read(path), "pilots", path.name)
     if not isinstance(entries, list) or not entries:
         raise ProgrammeError(f"{path.name}：缺少试点（[[pilots]]）")
     found, seen = [], {}
@@ -210,7 +237,7 @@ def _pilots(path: Path) -> tuple[PilotEntry, ...]:
 
 
 def _items(path: Path) -> tuple[Item, ...]:
-    entries = _read(path).get("items")
+    entries = _tables(_read(path), "items", path.name)
     if not isinstance(entries, list) or not entries:
         raise ProgrammeError(f"{path.name}：缺少指标（[[items]]）")
     found, seen = [], set()

@@ -192,3 +192,21 @@ def test_a_past_month_is_read_at_its_last_second_and_the_current_one_now():
     now = datetime(2026, 3, 20, 4, 0, tzinfo=UTC)
     assert as_of_for("2026-03", now) == now
     assert as_of_for("2026-02", now) == datetime(2026, 2, 28, 15, 59, 59, tzinfo=UTC)  # 23:59:59 local
+
+
+def test_programme_files_as_windows_editors_save_them(tmp_path):
+    # UTF-8 with a BOM (older Notepad, WPS) and GBK ("ANSI" on a Chinese Windows) were refused with Python's English
+    # parser and codec messages, GBK without a line; pilots = ["…"] ended in a bare AttributeError.
+    shipped = load_programme(PROGRAMMES / "xinzhou-2023")
+    original = (PROGRAMMES / "xinzhou-2023" / "pilots.toml").read_bytes()
+    for name, saved in (("bom", b"\xef\xbb\xbf" + original), ("gbk", original.decode("utf-8").encode("gbk"))):
+        folder = tmp_path / name
+        shutil.copytree(PROGRAMMES / "xinzhou-2023", folder)
+        (folder / "pilots.toml").write_bytes(saved)
+        assert load_programme(folder).pilots == shipped.pilots, name
+    (folder / "pilots.toml").write_text('pilots = ["忻府区合索镇"]\n', encoding="utf-8")
+    with pytest.raises(ProgrammeError, match=r"pilots.toml，键 pilots 第 1 项：应为表"):
+        load_programme(folder)
+    (folder / "pilots.toml").write_text("[[pilots]]\nkind = township\n", encoding="utf-8")
+    with pytest.raises(ProgrammeError, match=r"pilots.toml：第 2 行第 8 列不是正确的 TOML 写法"):
+        load_programme(folder)

@@ -231,6 +231,11 @@ def _pilots(path: Path) -> tuple[PilotEntry, ...]:
         if pilot_id in seen:
             raise ProgrammeError(f"{where}，键 id：编号 {pilot_id} 与第 {seen[pilot_id]} 个试点重复")
         seen[pilot_id] = number
+        # A block copied under a new id would count one place twice (and be scored twice).
+        if code is not None and f"code:{code}" in seen:
+            raise ProgrammeError(f"{where}，键 code：代码 {code} 与第 {seen[f'code:{code}']} 个试点相同")
+        if code is not None:
+            seen[f"code:{code}"] = number
         note = _text(entry, "note", where, required=False)
         found.append(PilotEntry(pilot_id, kind, county, township, village, code, within, note))
     return tuple(found)

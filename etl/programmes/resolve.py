@@ -71,9 +71,9 @@ def _child(children: dict[str, list[_Region]], parent: str, level: str, name: st
     return matches[0] if len(matches) == 1 else None
 
 
-def _county(pilot: PilotEntry, known: dict[str, _Region], children) -> _Region | None:
-    """The pilot's county: by the code's or the hint's first six digits, else by its name."""
-    for hint in (pilot.code, pilot.within):
+def _county(pilot: PilotEntry, known: dict[str, _Region], children, trust_code: bool = True) -> _Region | None:
+    """The pilot's county: by the code's (unless not trusted) or the hint's first six digits, else by its name."""
+    for hint in (pilot.code if trust_code else None, pilot.within):
         if hint and hint[:6] + "000000" in known:
             return known[hint[:6] + "000000"]
     wanted = normalized(pilot.county)
@@ -82,17 +82,26 @@ def _county(pilot: PilotEntry, known: dict[str, _Region], children) -> _Region |
 
 
 def _resolve(pilot: PilotEntry, known: dict[str, _Region], children) -> Resolved:
+    wrong_code = ""
     if pilot.code and pilot.code in known:
         region = known[pilot.code]
         differs = normalized(region.name) != normalized(pilot.village if pilot.kind == "village" else pilot.township)
-        notes = [f"区划名称为“{region.name}”" if differs else ""]
-        parent = known.get(region.parent or "")
-        if pilot.kind == "village" and parent is not None and normalized(parent.name) != normalized(pilot.township):
-            notes.append(f"区划中属于{parent.name}（名单写作{pilot.township}）")
-        return Resolved(region.code, "code", _joined(*notes, pilot.note))
-    found = _county(pilot, known, children)
+        county = known.get(pilot.code[:6] + "000000")
+        named = _county(pilot, known, children, trust_code=False) if pilot.within is None else None
+        if differs and county is not None and named is not None and named.code != county.code:
+            # The code is a place of another county the list names (and of another name): a mistyped code. It was
+            # taken as it was, the pilot scored on that place's data and shown in that county's reports. (A county
+            # the codes spell otherwise, 五台山景区 for 五台山风景名胜区, names none: its codes stand.)
+            wrong_code = f"名单的代码 {pilot.code} 是{county.name}{region.name}，与名单不符，未按代码对应"
+        else:
+            notes = [f"区划名称为“{region.name}”" if differs else ""]
+            parent = known.get(region.parent or "")
+            if pilot.kind == "village" and parent is not None and normalized(parent.name) != normalized(pilot.township):
+                notes.append(f"区划中属于{parent.name}（名单写作{pilot.township}）")
+            return Resolved(region.code, "code", _joined(*notes, pilot.note))
+    found = _county(pilot, known, children, trust_code=not wrong_code)
     if found is None:
-        return Resolved(None, "unresolved", _joined(f"已导入的区划中没有{pilot.county}", pilot.note))
+        return Resolved(None, "unresolved", _joined(wrong_code, f"已导入的区划中没有{pilot.county}", pilot.note))
     steps = [("township", pilot.township)] + ([("village", pilot.village)] if pilot.kind == "village" else [])
     hinted = pilot.within if pilot.within and pilot.within in known else None
     for level, name in steps:
@@ -102,9 +111,9 @@ def _resolve(pilot: PilotEntry, known: dict[str, _Region], children) -> Resolved
         if below is None:
             missing = name
             note = f"名单中的“{missing}”在已导入的区划中没有对应单位，按上级区划 {found.name}（{found.code}）统计"
-            return Resolved(found.code, "ancestor", _joined(note, pilot.note))
+            return Resolved(found.code, "ancestor", _joined(wrong_code, note, pilot.note))
         found = below
-    return Resolved(found.code, "name", _joined("按名称对应", pilot.note))
+    return Resolved(found.code, "name", _joined(wrong_code, "按名称对应", pilot.note))
 
 
 def _joined(*notes: str) -> str:

@@ -5,6 +5,7 @@ from its leader nor shows its money to the neighbour; a month years ahead is ref
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -96,3 +97,22 @@ def test_a_report_for_a_month_ahead_is_refused(county):
     )
     report = run("pilot_status")
     assert report.counts.quarantined == 1 and "晚于本月" in report.issues[0].detail
+
+
+def test_a_pilot_listed_with_another_countys_code_is_placed_by_its_names(tmp_path, real_data):
+    # 宏道镇 (定襄县) written with 三交镇's code (忻府区) imported as "按代码": 定襄县's reports lost it, 忻府区's
+    # gained a 定襄县 sheet, and it was scored on 三交镇's data.
+    folder = tmp_path / "programme"
+    shutil.copytree(PROGRAMME, folder)
+    listed = (folder / "pilots.toml").read_text(encoding="utf-8")
+    (folder / "pilots.toml").write_text(listed.replace('code = "140921102000"', 'code = "140902102000"'), "utf-8")
+    engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    migrate(engine)
+    import_codes_file(engine, real_data / "admin_codes_1409.csv")
+    with engine.begin() as connection:
+        import_programme(connection, load_programme(folder))
+    with engine.connect() as connection:
+        (pilot,) = [p for p in reads.pilots(connection, "xinzhou-2023") if p.name == "宏道镇"]
+    engine.dispose()
+    assert (pilot.region_code, pilot.resolution) == (HONGDAO, "name")
+    assert "名单的代码 140902102000 是忻府区三交镇，与名单不符" in pilot.note

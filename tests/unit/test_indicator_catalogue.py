@@ -210,3 +210,16 @@ def test_programme_files_as_windows_editors_save_them(tmp_path):
     (folder / "pilots.toml").write_text("[[pilots]]\nkind = township\n", encoding="utf-8")
     with pytest.raises(ProgrammeError, match=r"pilots.toml：第 2 行第 8 列不是正确的 TOML 写法"):
         load_programme(folder)
+
+
+def test_two_pilots_with_one_code_are_refused(tmp_path):
+    # A block copied under a new id imported as 68 pilots on 67, one place counted and scored twice.
+    folder = tmp_path / "copied"
+    shutil.copytree(PROGRAMMES / "xinzhou-2023", folder)
+    listed = (folder / "pilots.toml").read_text(encoding="utf-8")
+    copy = (
+        '[[pilots]]\nid = "宏道镇2"\nkind = "township"\ncounty = "定襄县"\ntownship = "宏道镇"\ncode = "140921102000"\n'
+    )
+    (folder / "pilots.toml").write_text(listed + "\n" + copy, encoding="utf-8")
+    with pytest.raises(ProgrammeError, match=r"键 code：代码 140921102000 与第 2 个试点相同"):
+        load_programme(folder)

@@ -25,8 +25,8 @@ class Message:
         return "\n".join((self.title, *self.lines))
 
     def markdown(self) -> str:
-        """Markdown for the group robots: a heading, then a line each."""
-        return "\n\n".join((f"### {self.title}", *self.lines))
+        """Markdown for the group robots: a heading, then a line each, what they say kept as text."""
+        return "\n\n".join((f"### {_as_text(self.title)}", *map(_as_text, self.lines)))
 
     def as_json(self) -> dict:
         """What the notifications log keeps."""
@@ -42,6 +42,18 @@ class Message:
     def from_json(cls, data: dict) -> Message:
         """The message the log kept."""
         return cls(data["key"], data["title"], tuple(data["lines"]), data["severity"], data["alert"])
+
+
+# Markdown's link, heading, HTML and code marks, as their full-width twins: a device id or a clerk's note reached the
+# group robots as markdown, a phishing link ("[查看处置单](http://…)") or a forged "### 【已消除】" heading.
+MARKDOWN_AS_TEXT = str.maketrans(
+    {"[": "［", "]": "］", "(": "（", ")": "）", "<": "＜", ">": "＞", "#": "＃", "`": "｀"}
+)
+
+
+def _as_text(line: str) -> str:
+    """A line of a notification that markdown shows as the text it is (one line: no heading, list or quote)."""
+    return " ".join(line.splitlines()).translate(MARKDOWN_AS_TEXT)
 
 
 def render(alert, event, region_names: dict[str, str], channel: str) -> Message:

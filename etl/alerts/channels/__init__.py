@@ -39,7 +39,9 @@ class Channel:
 
     def retry_after(self, attempts: int) -> timedelta:
         """How long to wait after the ``attempts``-th failure: the backoff doubling each time, at most an hour."""
-        return min(self.backoff * 2 ** (attempts - 1), timedelta(hours=1))
+        # The exponent is bounded first: 30 s × 2**42 overflowed a timedelta, and the notification was re-sent
+        # every lease for ever. Past 2**20 every backoff is over an hour anyway.
+        return min(self.backoff * 2 ** min(attempts - 1, 20), timedelta(hours=1))
 
 
 @cache
@@ -93,9 +95,23 @@ def parse_channel(name: str, entry: dict, where: str, environment) -> Channel | 
     route, quiet = parse_route(entry, where), parse_quiet_hours(entry.get("quiet_hours"), where)
     attempts, backoff = _retry(entry, where)
     resolved = _from_environment(entry, environment)
-    if entry.get("enabled", True) is False or resolved is None:
+    if resolved is None or not flag(resolved, "enabled", where, True):
         return None
     return Channel(name, module.TYPE, module.build(resolved, where), route, quiet, attempts, backoff)
+
+
+TRUE, FALSE = {"true", "1", "yes", "on", "是"}, {"false", "0", "no", "off", "否"}
+
+
+def flag(entry: dict, key: str, where: str, default: bool = False) -> bool:
+    """A true/false key, from the file (a boolean) or the environment (a text such as "false", which bool() took
+    for true: a DingTalk robot told at_all_env = "false" @-ed the whole group on every alert)."""
+    value = entry.get(key, default)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in TRUE | FALSE:
+        return value.strip().lower() in TRUE
+    raise AlertConfigError(f"{where}.{key}：应为 true 或 false，不是 {value!r}")
 
 
 def required(entry: dict, key: str, where: str) -> str:

@@ -11,7 +11,7 @@ import urllib.parse
 
 import requests
 
-from etl.alerts.channels import required, text_list
+from etl.alerts.channels import flag, required, text_list
 from etl.alerts.channels.http import post_json, robot_answer
 
 TYPE = "dingtalk"
@@ -34,7 +34,7 @@ def signed_url(url: str, secret: str | None, timestamp_ms: int) -> str:
 def build(entry: dict, where: str):
     """A sender to the robot's webhook (``url``, the access_token in it) with ``secret`` if the robot signs."""
     url, secret = required(entry, "url", where), entry.get("secret")
-    mobiles, everyone = text_list(entry, "at_mobiles", where), bool(entry.get("at_all", False))
+    mobiles, everyone = text_list(entry, "at_mobiles", where), flag(entry, "at_all", where)
     session = requests.Session()
 
     def send(message) -> None:

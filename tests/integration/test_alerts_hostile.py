@@ -1,0 +1,106 @@
+"""Alerts as a hostile review met them, on SQLite and PostgreSQL: a channel told to keep trying for days keeps its
+count and gives up; "false" from the environment is false; what data and notes say reaches the group robots as text,
+never as a link or a heading."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from etl.alerts.config import load_alerts
+from etl.alerts.evaluate import Evaluator
+from etl.alerts.notify import deliver
+from etl.alerts.service import AlertService
+from etl.warehouse.accounts import User
+from etl.warehouse.alerts import acknowledge, open_alerts
+from etl.warehouse.schema import notifications
+from tests.alert_county import VILLAGE_A1, Clock, alerts_file, reading
+from tests.alert_county import county as warehouse  # noqa: F401 - the shared fixture
+from tests.alert_servers import Recorder
+
+COD = """
+[rules.cod]
+name = "污水COD超标"
+kind = "reading"
+metric = "cod"
+fire = "> 60"
+clear = "<= 55"
+"""
+
+
+@pytest.fixture
+def county(warehouse):  # noqa: F811
+    return warehouse
+
+
+@pytest.fixture
+def recorder():
+    served = Recorder()
+    yield served
+    served.close()
+
+
+def test_a_channel_trying_for_days_counts_its_attempts_and_gives_up(county, tmp_path, recorder):
+    # attempts = 60: after 42 failures 30 s × 2**42 overflowed; the row stayed 'sending', deliver() raised every
+    # round, and the message went out again every five minutes for ever.
+    hook = f'[channels.hook]\ntype = "webhook"\nurl = "{recorder.url("/hook")}"\n'
+    config = alerts_file(tmp_path, COD + hook + 'retry = { attempts = 60, backoff = "30s" }\n')
+    assert config.channels["hook"].retry_after(43) == timedelta(hours=1)
+    clock = Clock()
+    reading(county, "SEW-1", "cod", 72.5, clock.now)
+    Evaluator(county, config, clock).evaluate()
+    recorder.failures["/hook"] = 10_000  # the receiver is down for days
+    for _ in range(62):
+        deliver(county, config.channels, clock)
+        clock.advance(hours=1, minutes=1)
+    with county.connect() as connection:
+        row = connection.execute(select(notifications.c.status, notifications.c.attempts)).one()
+    assert (row.status, row.attempts) == ("failed", 60) and 10_000 - recorder.failures["/hook"] == 60
+
+
+def test_false_from_the_environment_is_false(county, tmp_path, recorder):
+    path = tmp_path / "alerts.toml"
+    path.write_text(
+        COD
+        + f'[channels.ding]\ntype = "dingtalk"\nurl = "{recorder.url("/robot/send")}?access_token=abc"\n'
+        + 'at_all_env = "DING_AT_ALL"\n'
+        + f'[channels.sms]\ntype = "sms"\nurl = "{recorder.url("/sms")}"\nphones = ["13900000001"]\n'
+        + 'enabled_env = "SMS_ENABLED"\n',
+        encoding="utf-8",
+    )
+    config = load_alerts(path, {"DING_AT_ALL": "false", "SMS_ENABLED": "false"})
+    assert sorted(config.channels) == ["ding"]
+    clock = Clock()
+    reading(county, "SEW-1", "cod", 72.5, clock.now)
+    Evaluator(county, config, clock).evaluate()
+    deliver(county, config.channels, clock)
+    (ding,) = recorder.at("/robot/send")
+    assert ding.body["at"]["isAtAll"] is False and not recorder.at("/sms")
+    with pytest.raises(Exception, match=r"at_all：应为 true 或 false，不是 'maybe'"):
+        load_alerts(path, {"DING_AT_ALL": "maybe", "SMS_ENABLED": "false"})
+
+
+def test_data_and_notes_reach_the_group_robots_as_text(county, tmp_path, recorder):
+    device = "SEW-1 [查看处置单](http://evil.example/login)"
+    note = "收到\n\n### 【已消除】污水COD超标\n\n区划：甲村 情况已恢复正常"
+    robots = f'[channels.ding]\ntype = "dingtalk"\nurl = "{recorder.url("/robot/send")}?access_token=abc"\n'
+    robots += f'[channels.wecom]\ntype = "wecom"\nurl = "{recorder.url("/cgi-bin/webhook/send")}?key=k"\n'
+    config = alerts_file(tmp_path, COD + robots)
+    clock = Clock()
+    reading(county, device, "cod", 72.5, clock.now)
+    service = AlertService(county, config, clock)
+    service.evaluator.evaluate()
+    with county.begin() as connection:
+        (alert,) = open_alerts(connection, VILLAGE_A1)
+        clerk = User("cun", "甲村文书", "village", VILLAGE_A1)
+        acknowledge(connection, alert.id, clerk, note, clock.now + timedelta(minutes=1))
+    service.deliver()
+    ding = [item.body["markdown"]["text"] for item in recorder.at("/robot/send")]
+    wecom = [item.body["markdown"]["content"] for item in recorder.at("/cgi-bin/webhook/send")]
+    assert len(ding) == len(wecom) == 2
+    for text in ding + wecom:
+        assert "](http://evil.example" not in text and "\n### 【已消除】" not in text
+        assert text.startswith("### 【")  # the message's own heading stays
+    assert any("SEW-1 ［查看处置单］（http://evil.example/login）" in text for text in ding)

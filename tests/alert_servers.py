@@ -111,3 +111,54 @@ class Mailbox:
 
     def close(self) -> None:
         self.controller.stop()
+
+
+class SlowReceiver:
+    """An HTTP receiver of group-robot and webhook POSTs that answers each path in ``slow`` after ``delay`` seconds,
+    and each in ``dribble`` one byte every ``gap`` seconds for ``seconds`` (an overloaded host), the rest at once."""
+
+    def __init__(self, slow=(), delay: float = 3.0, dribble: dict[str, tuple[float, float]] | None = None):
+        self.received: list[tuple[str, object, float]] = []
+        self.lock = threading.Lock()
+        receiver, dribble = self, dribble or {}
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):  # noqa: N802 - http.server's name
+                path = self.path.split("?")[0]
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"null")
+                with receiver.lock:
+                    receiver.received.append((path, body, time.monotonic()))
+                answer = json.dumps({"errcode": 0, "errmsg": "ok"}).encode()
+                padding = int(dribble[path][0] / dribble[path][1]) if path in dribble else 0
+                if path in slow:
+                    time.sleep(delay)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer) + padding))
+                self.end_headers()
+                for _ in range(padding):
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    time.sleep(dribble[path][1])
+                self.wfile.write(answer)
+
+            def log_message(self, *args):  # quiet
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+
+    def at(self, path: str) -> list:
+        """The bodies POSTed to a path, in arrival order."""
+        with self.lock:
+            return [body for arrived, body, _ in self.received if arrived == path]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

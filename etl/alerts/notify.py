@@ -95,8 +95,9 @@ class Delivered:
     failed: int = 0
 
 
-def _claim(engine: Engine, channels: dict[str, Channel], now: datetime, limit: int) -> list:
-    """Take the due notifications of the configured channels (and those whose sender's lease ran out)."""
+def _claim(engine: Engine, channels: dict[str, Channel], now: datetime, limit: int) -> tuple[list, datetime]:
+    """Take the due notifications of the configured channels (and those whose sender's lease ran out); with the
+    lease they were taken until."""
     n = notifications.c
     due = or_(and_(n.status == "pending", n.due_at <= now), and_(n.status == "sending", n.lease_until < now))
     query = (
@@ -115,11 +116,29 @@ def _claim(engine: Engine, channels: dict[str, Channel], now: datetime, limit: i
                 .where(n.id.in_([row.id for row in claimed]))
                 .values(status="sending", lease_until=now + LEASE)
             )
-    return claimed
+    return claimed, now + LEASE
 
 
-def _send(engine: Engine, channel: Channel, row, clock: Callable[[], datetime], done: Delivered) -> None:
-    """Send one claimed notification and mark it in the log: sent, to be retried after the backoff, or failed."""
+def _renewed(engine: Engine, row_id: int, lease: datetime, now: datetime) -> datetime | None:
+    """The notification's lease from ``now`` on, when it is still this sender's (its lease is the one this sender
+    gave it), else None: another sender took it when the lease ran out (a batch behind a slow channel) and sends it."""
+    until = now + LEASE
+    n = notifications.c
+    with engine.begin() as connection:
+        taken = connection.execute(
+            update(notifications)
+            .where(n.id == row_id, n.status == "sending", n.lease_until == lease)
+            .values(lease_until=until)
+        ).rowcount
+    return until if taken else None
+
+
+def _send(engine: Engine, channel: Channel, row, lease: datetime, clock, done: Delivered) -> None:
+    """Send one claimed notification, its lease renewed as it goes (or not at all, when another sender has taken it),
+    and mark it in the log: sent, to be retried after the backoff, or failed."""
+    lease = _renewed(engine, row.id, lease, clock())
+    if lease is None:
+        return
     error = None
     try:
         channel.send(Message.from_json(orjson.loads(row.message)))
@@ -140,7 +159,7 @@ def _send(engine: Engine, channel: Channel, row, clock: Callable[[], datetime], 
     with engine.begin() as connection:
         connection.execute(
             update(notifications)
-            .where(notifications.c.id == row.id)
+            .where(notifications.c.id == row.id, notifications.c.lease_until == lease)
             .values(attempts=attempts, lease_until=None, **values)
         )
     with _counting:
@@ -165,18 +184,18 @@ def deliver(
     done = Delivered()
     if not channels:
         return done
-    claimed = _claim(engine, channels, clock(), limit)
+    claimed, lease = _claim(engine, channels, clock(), limit)
 
     def one(row) -> None:
         if stop():
             with engine.begin() as connection:
                 connection.execute(
                     update(notifications)
-                    .where(notifications.c.id == row.id, notifications.c.status == "sending")
+                    .where(notifications.c.id == row.id, notifications.c.lease_until == lease)
                     .values(status="pending", lease_until=None)
                 )
             return
-        _send(engine, channels[row.channel], row, clock, done)
+        _send(engine, channels[row.channel], row, lease, clock, done)
 
     if len(claimed) <= 1:
         for row in claimed:

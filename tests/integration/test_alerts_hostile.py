@@ -4,6 +4,9 @@ never as a link or a heading."""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -18,7 +21,7 @@ from etl.warehouse.alerts import acknowledge, open_alerts
 from etl.warehouse.schema import notifications
 from tests.alert_county import VILLAGE_A1, Clock, alerts_file, reading
 from tests.alert_county import county as warehouse  # noqa: F401 - the shared fixture
-from tests.alert_servers import Recorder
+from tests.alert_servers import Recorder, SlowReceiver
 
 COD = """
 [rules.cod]
@@ -104,3 +107,47 @@ def test_data_and_notes_reach_the_group_robots_as_text(county, tmp_path, recorde
         assert "](http://evil.example" not in text and "\n### 【已消除】" not in text
         assert text.startswith("### 【")  # the message's own heading stays
     assert any("SEW-1 ［查看处置单］（http://evil.example/login）" in text for text in ding)
+
+
+def test_a_batch_behind_a_slow_channel_is_sent_once(county, tmp_path):
+    # The lease was stamped once for a whole claimed batch: behind a slow channel it ran out, a second `etl watch`
+    # took every row still 'sending' and sent it, then the first sent it too (9 of 16 DingTalk messages twice).
+    receiver = SlowReceiver(slow={"/dead"}, delay=3.0)
+    try:
+        dead = f'[channels.dead]\ntype = "webhook"\nurl = "{receiver.url("/dead")}"\n'
+        ding = f'[channels.ding]\ntype = "dingtalk"\nurl = "{receiver.url("/robot/send")}?access_token=abc"\n'
+        config = alerts_file(tmp_path, COD + dead + ding)
+        clock = Clock()
+        for number in range(16):
+            reading(county, f"SEW-{number}", "cod", 72.5, clock.now)
+        Evaluator(county, config, clock).evaluate()
+        first = threading.Thread(target=deliver, args=(county, config.channels, clock))
+        first.start()
+        time.sleep(1.0)  # its eight senders wait on /dead
+        clock.advance(minutes=6)  # as after a few hundred time-outs
+        deliver(county, config.channels, clock)  # another process's round
+        first.join()
+        sent = Counter(
+            body["markdown"]["text"].split("告警编号：")[1].split()[0] for body in receiver.at("/robot/send")
+        )
+        assert len(sent) == 16 and set(sent.values()) == {1}, sent
+    finally:
+        receiver.close()
+
+
+def test_a_receiver_answering_a_byte_at_a_time_is_given_up_on_in_time(county, tmp_path):
+    # requests' timeout bounds each read: a webhook answering a byte every two seconds held the sender, and every
+    # alert behind it, as long as it liked.
+    receiver = SlowReceiver(dribble={"/drip": (30.0, 2.0)})
+    try:
+        drip = f'[channels.drip]\ntype = "webhook"\nurl = "{receiver.url("/drip")}"\n'
+        config = alerts_file(tmp_path, COD + drip)
+        clock = Clock()
+        reading(county, "SEW-1", "cod", 72.5, clock.now)
+        Evaluator(county, config, clock).evaluate()
+        assert deliver(county, config.channels, clock).retried == 1
+        with county.connect() as connection:
+            error = connection.execute(select(notifications.c.error)).scalar()
+        assert error.startswith("超时：10 秒内没有收完答复")
+    finally:
+        receiver.close()

@@ -231,6 +231,8 @@ def watch(settings: Settings, names: tuple[str, ...]) -> None:
     import subprocess
     import threading
 
+    from etl.alerts.errors import AlertConfigError
+    from etl.alerts.service import configured
     from etl.feeds import worker_number
     from etl.status import duration_text
     from etl.warehouse.accounts import AUDIT_LEAST_DAYS
@@ -238,6 +240,10 @@ def watch(settings: Settings, names: tuple[str, ...]) -> None:
 
     if settings.audit_keep_days < AUDIT_LEAST_DAYS:
         raise click.ClickException(f"AUDIT_KEEP_DAYS 至少为 {AUDIT_LEAST_DAYS}（审计日志至少保存六个月）")
+    try:  # read before anything starts: a mistake in the alerts file is named, not a traceback
+        configured(settings)
+    except AlertConfigError as error:
+        raise click.ClickException(f"告警配置有误：{error}") from None
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

@@ -10,12 +10,14 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 
 from etl.alerts.config import load_alerts
 from etl.alerts.evaluate import Evaluator
 from etl.alerts.notify import deliver
 from etl.alerts.service import AlertService
+from etl.cli import main
 from etl.warehouse.accounts import User
 from etl.warehouse.alerts import acknowledge, open_alerts
 from etl.warehouse.schema import notifications
@@ -151,3 +153,13 @@ def test_a_receiver_answering_a_byte_at_a_time_is_given_up_on_in_time(county, tm
         assert error.startswith("超时：10 秒内没有收完答复")
     finally:
         receiver.close()
+
+
+def test_etl_watch_with_a_broken_alerts_file_names_the_mistake(tmp_path, monkeypatch):
+    # AlertConfigError escaped `etl watch` as a traceback.
+    broken = tmp_path / "alerts.toml"
+    broken.write_text(COD.replace('fire = "> 60"', 'fire = "above sixty"'), encoding="utf-8")
+    monkeypatch.setenv("ALERTS_FILE", str(broken))
+    said = CliRunner().invoke(main, ["--var-dir", str(tmp_path / "var"), "etl", "watch"])
+    assert said.exit_code == 1 and "告警配置有误：" in said.output and "rules.cod" in said.output, said.output
+    assert "Traceback" not in said.output and isinstance(said.exception, SystemExit)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import orjson
@@ -93,6 +93,9 @@ class Delivered:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    # What was given up on (its attempts spent), in Chinese, for the operator: a robot answering "sign not match"
+    # left a critical alert's notification failed without a word anywhere.
+    given_up: list[str] = field(default_factory=list)
 
 
 def _claim(engine: Engine, channels: dict[str, Channel], now: datetime, limit: int) -> tuple[list, datetime]:
@@ -164,6 +167,11 @@ def _send(engine: Engine, channel: Channel, row, lease: datetime, clock, done: D
         )
     with _counting:
         setattr(done, outcome, getattr(done, outcome) + 1)
+        if outcome == "failed":
+            title = orjson.loads(row.message).get("title", "")
+            done.given_up.append(
+                f"渠道 {channel.name} 的通知“{title}”（第 {row.id} 条）在 {attempts} 次尝试后仍失败：{error}"
+            )
 
 
 _counting = threading.Lock()

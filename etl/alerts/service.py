@@ -110,7 +110,10 @@ class AlertService:
             with serialised(self.engine) as connection:
                 plan(connection, self.config.channels, self.clock())
         stopping = self._stop.is_set if self._stop is not None else (lambda: False)
-        return deliver(self.engine, self.config.channels, self.clock, stop=stopping)
+        done = deliver(self.engine, self.config.channels, self.clock, stop=stopping)
+        for what in done.given_up:
+            print(f"告警：已放弃发送：{what}", file=sys.stderr, flush=True)
+        return done
 
 
 def configured(settings: Settings | None = None) -> AlertsConfig:

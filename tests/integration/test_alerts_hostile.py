@@ -163,3 +163,24 @@ def test_etl_watch_with_a_broken_alerts_file_names_the_mistake(tmp_path, monkeyp
     said = CliRunner().invoke(main, ["--var-dir", str(tmp_path / "var"), "etl", "watch"])
     assert said.exit_code == 1 and "告警配置有误：" in said.output and "rules.cod" in said.output, said.output
     assert "Traceback" not in said.output and isinstance(said.exception, SystemExit)
+
+
+def test_a_notification_given_up_on_is_said_on_the_watchs_error_output(county, tmp_path, recorder, capsys):
+    # A robot refusing every message ("sign not match") left a critical alert's notification failed in the log,
+    # with nothing on stdout or stderr and no command listing it.
+    hook = f'[channels.hook]\ntype = "webhook"\nurl = "{recorder.url("/hook")}"\n'
+    config = alerts_file(tmp_path, COD + hook + 'retry = { attempts = 2, backoff = "30s" }\n')
+    clock = Clock()
+    reading(county, "SEW-1", "cod", 72.5, clock.now)
+    service = AlertService(county, config, clock)
+    service.evaluator.evaluate()
+    recorder.failures["/hook"] = 10
+    assert service.deliver().retried == 1 and "已放弃" not in capsys.readouterr().err
+    clock.advance(minutes=5)
+    assert service.deliver().failed == 1
+    said = capsys.readouterr().err
+    assert (
+        "告警：已放弃发送：渠道 hook 的通知“【" in said
+        and "污水COD超标”" in said
+        and "在 2 次尝试后仍失败：HTTP 500" in said
+    )

@@ -155,10 +155,10 @@ def _send(engine: Engine, channel: Channel, row, lease: datetime, clock, done: D
     elif attempts >= channel.attempts:
         values, outcome = {"status": "failed", "error": error}, "failed"
     else:
-        values, outcome = (
-            {"status": "pending", "error": error, "due_at": now + channel.retry_after(attempts)},
-            "retried",
-        )
+        # A retry keeps the channel's quiet hours too: one failing at 21:59 went out at 22:04.
+        severity = orjson.loads(row.message).get("severity", "")
+        due = _deferred(channel, severity, now + channel.retry_after(attempts))
+        values, outcome = {"status": "pending", "error": error, "due_at": due}, "retried"
     with engine.begin() as connection:
         connection.execute(
             update(notifications)

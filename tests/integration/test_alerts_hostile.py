@@ -4,10 +4,12 @@ never as a link or a heading."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import Counter
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from click.testing import CliRunner
@@ -18,12 +20,15 @@ from etl.alerts.evaluate import Evaluator
 from etl.alerts.notify import deliver
 from etl.alerts.service import AlertService
 from etl.cli import main
+from etl.dataset import BEIJING
 from etl.warehouse.accounts import User
 from etl.warehouse.alerts import acknowledge, open_alerts
+from etl.warehouse.db import as_utc
 from etl.warehouse.schema import notifications
 from tests.alert_county import VILLAGE_A1, Clock, alerts_file, reading
 from tests.alert_county import county as warehouse  # noqa: F401 - the shared fixture
 from tests.alert_servers import Recorder, SlowReceiver
+from tests.browser.conftest import free_port
 
 COD = """
 [rules.cod]
@@ -184,3 +189,64 @@ def test_a_notification_given_up_on_is_said_on_the_watchs_error_output(county, t
         and "污水COD超标”" in said
         and "在 2 次尝试后仍失败：HTTP 500" in said
     )
+
+
+def test_a_retry_keeps_the_channels_quiet_hours(county, tmp_path, recorder):
+    # Quiet hours were applied when a notification was planned only: a major alert failing at 21:59 went out at 22:04.
+    hook = f'[channels.hook]\ntype = "webhook"\nurl = "{recorder.url("/hook")}"\nquiet_hours = "22:00-07:00"\n'
+    config = alerts_file(tmp_path, COD + 'severity = "major"\n' + hook + 'retry = { attempts = 5, backoff = "5m" }\n')
+    clock = Clock()
+    clock.now = clock.now.replace(hour=13, minute=59)  # 21:59 local
+    recorder.failures["/hook"] = 1
+    reading(county, "SEW-1", "cod", 72.5, clock.now)
+    Evaluator(county, config, clock).evaluate()
+    assert deliver(county, config.channels, clock).retried == 1
+    with county.connect() as connection:
+        due = as_utc(connection.execute(select(notifications.c.due_at)).scalar()).astimezone(BEIJING)
+    assert (due.hour, due.minute) == (7, 0) and due.date() > clock.now.astimezone(BEIJING).date()
+
+
+class Gateway:
+    """An SMS gateway that reaches 13900000001 and answers 500 for 13900000002."""
+
+    def __init__(self):
+        self.delivered: list[str] = []
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's name
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                reached = body["mobile"] != "13900000002"
+                if reached:
+                    gateway.delivered.append(body["mobile"])
+                answer = json.dumps({"code": 0 if reached else 1}).encode()
+                self.send_response(200 if reached else 500)
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args):  # quiet
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def test_an_sms_sent_one_phone_at_a_time_reaches_each_phone_once(county, tmp_path):
+    # The second phone's refusal retried the whole message: the first phone got it again on every retry.
+    gateway = Gateway()
+    try:
+        sms = f'[channels.sms]\ntype = "sms"\nurl = "http://127.0.0.1:{gateway.server.server_address[1]}/sms"\n'
+        sms += 'phones = ["13900000001", "13900000002"]\nper_phone = true\n'
+        sms += 'body = { mobile = "{phone}", content = "{text}" }\nsuccess_field = "code"\nsuccess_value = 0\n'
+        config = alerts_file(tmp_path, COD + sms + 'retry = { attempts = 3, backoff = "30s" }\n')
+        clock = Clock()
+        reading(county, "SEW-1", "cod", 72.5, clock.now)
+        Evaluator(county, config, clock).evaluate()
+        for _ in range(3):
+            deliver(county, config.channels, clock)
+            clock.advance(hours=1)
+        assert gateway.delivered == ["13900000001"]
+    finally:
+        gateway.server.shutdown()
+        gateway.server.server_close()

@@ -4,6 +4,9 @@ field of its JSON equal to a value (gateways answer 200 with an error code)."""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 import requests
 
 from etl.alerts.channels import DeliveryError, flag, required, text_list
@@ -11,6 +14,7 @@ from etl.alerts.channels.http import post_json
 from etl.alerts.errors import AlertConfigError
 
 TYPE = "sms"
+RECALLED = 10_000
 KEYS = ("url", "phones", "body", "headers", "per_phone", "success_field", "success_value", "max_length")
 
 
@@ -36,13 +40,26 @@ def build(entry: dict, where: str):
     headers, per_phone = dict(entry.get("headers", {})), flag(entry, "per_phone", where)
     field, expected, length = entry.get("success_field"), entry.get("success_value"), int(entry.get("max_length", 300))
     session = requests.Session()
+    # One per phone: the phones a message already reached, so that its retry after a refusal of another phone does
+    # not send it to them again (each retry had sent it anew to every phone before the refused one). Kept in the
+    # process (retries come from the same `etl watch`), the newest RECALLED.
+    reached: OrderedDict[tuple[str, str], None] = OrderedDict()
+    lock = threading.Lock()
 
     def send(message) -> None:
         text = message.text()[:length]
         for group in [[phone] for phone in phones] if per_phone else [list(phones)]:
+            mark = (message.key, ",".join(group))
+            with lock:
+                if mark in reached:
+                    continue
             payload = _filled(body, {"phones": ",".join(group), "phone": group[0], "text": text})
             answer = post_json(session, url, payload, headers)
             if field and (not isinstance(answer, dict) or answer.get(field) != expected):
                 raise DeliveryError(f"短信网关拒绝：{answer}")
+            with lock:
+                reached[mark] = None
+                while len(reached) > RECALLED:
+                    reached.popitem(last=False)
 
     return send

@@ -3,6 +3,7 @@ checked at load with errors naming the file, the rule or channel, and the key.""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -33,24 +34,51 @@ def load_alerts(path: str | Path, environment: dict[str, str] | None = None) -> 
     path = Path(path)
     environment = os.environ if environment is None else environment
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise AlertConfigError(f"{path.name}：{error}") from None
+        document = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except OSError as error:
+        raise AlertConfigError(f"{path.name}：无法读取（{error.strerror or error}）") from None
+    except UnicodeDecodeError:
+        raise AlertConfigError(f"{path.name}：不是 UTF-8 编码，请另存为 UTF-8") from None
+    except tomllib.TOMLDecodeError as error:
+        at = re.search(r"\(at line (\d+), column (\d+)\)", str(error))
+        place = f"第 {at.group(1)} 行第 {at.group(2)} 列" if at else "某处"
+        raise AlertConfigError(f"{path.name}：{place}不是正确的 TOML 写法（{error}）") from None
     unknown = sorted(set(document) - {"defaults", "evaluation", "rules", "channels"})
     if unknown:
         raise AlertConfigError(
             f"{path.name}：不认识的表 {'、'.join(unknown)}（可用：defaults、evaluation、rules、channels）"
         )
+    for table in ("defaults", "evaluation", "rules", "channels"):
+        if not isinstance(document.get(table, {}), dict):
+            raise AlertConfigError(
+                f"{path.name}：{table} 应是表（[{table}] 或 [{table}.名称]），不是 {document[table]!r}"
+            )
     defaults = document.get("defaults", {})
     rules = {
-        rule_id: parse_rule(rule_id, entry, defaults, f"{path.name} [rules.{rule_id}]")
+        rule_id: _checked(parse_rule, f"{path.name} [rules.{rule_id}]", rule_id, entry, defaults)
         for rule_id, entry in document.get("rules", {}).items()
     }
     channels = {}
     for name, entry in document.get("channels", {}).items():
-        channel = parse_channel(name, entry, f"{path.name} [channels.{name}]", environment)
+        channel = _checked(parse_channel, f"{path.name} [channels.{name}]", name, entry, environment=environment)
         if channel is not None:
             channels[name] = channel
     evaluation = document.get("evaluation", {})
     sweep = duration(evaluation.get("sweep", "1m"), f"{path.name} [evaluation].sweep")
     return AlertsConfig(rules, channels, sweep, str(path))
+
+
+def _checked(parse, where: str, name: str, entry, defaults=None, environment=None):
+    """What ``parse`` makes of a rule's or channel's table; a value of a type its parser did not expect (a port
+    written "smtp", headers as a text, regions as a number) is an AlertConfigError naming the table, not a
+    traceback that stops `etl watch`."""
+    try:
+        if environment is None:
+            return parse(name, entry, defaults, where)
+        return parse(name, entry, where, environment)
+    except AlertConfigError:
+        raise
+    except (ValueError, TypeError, AttributeError, KeyError, OverflowError) as error:
+        raise AlertConfigError(
+            f"{where}：有键的值类型不对，请对照 README 的示例（{type(error).__name__}: {error}）"
+        ) from None

@@ -122,6 +122,20 @@ def required(entry: dict, key: str, where: str) -> str:
     return value.strip()
 
 
+def header_table(entry: dict, where: str) -> dict[str, str]:
+    """The ``headers`` table as HTTP wants it, texts (a number written bare becomes its text: X-App-Id = 10086 was
+    taken at load and failed every send as InvalidHeader)."""
+    value = entry.get("headers", {})
+    if not isinstance(value, dict):
+        raise AlertConfigError(f'{where}.headers：应是表，例如 {{ Authorization = "Bearer …" }}')
+    found = {}
+    for name, text in value.items():
+        if isinstance(text, bool) or not isinstance(text, str | int | float):
+            raise AlertConfigError(f"{where}.headers.{name}：应是文字，不是 {text!r}")
+        found[str(name)] = str(text)
+    return found
+
+
 def text_list(entry: dict, key: str, where: str) -> tuple[str, ...]:
     """A key holding a list of texts (one text is a list of one)."""
     value = entry.get(key, [])

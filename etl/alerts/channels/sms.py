@@ -9,7 +9,7 @@ from collections import OrderedDict
 
 import requests
 
-from etl.alerts.channels import DeliveryError, flag, required, text_list
+from etl.alerts.channels import DeliveryError, flag, header_table, required, text_list
 from etl.alerts.channels.http import post_json
 from etl.alerts.errors import AlertConfigError
 
@@ -37,7 +37,7 @@ def build(entry: dict, where: str):
     body = entry.get("body", {"phones": "{phones}", "text": "{text}"})
     if not phones or not isinstance(body, dict):
         raise AlertConfigError(f"{where}：需要 phones（手机号列表）和 body（请求体模板，表）")
-    headers, per_phone = dict(entry.get("headers", {})), flag(entry, "per_phone", where)
+    headers, per_phone = header_table(entry, where), flag(entry, "per_phone", where)
     field, expected, length = entry.get("success_field"), entry.get("success_value"), int(entry.get("max_length", 300))
     session = requests.Session()
     # One per phone: the phones a message already reached, so that its retry after a refusal of another phone does

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import requests
 
-from etl.alerts.channels import required
+from etl.alerts.channels import header_table, required
 from etl.alerts.channels.http import post_json
 
 TYPE = "webhook"
@@ -14,7 +14,7 @@ KEYS = ("url", "headers")
 
 def build(entry: dict, where: str):
     """A sender POSTing to ``url`` with extra ``headers`` (e.g. an Authorization)."""
-    url, headers = required(entry, "url", where), dict(entry.get("headers", {}))
+    url, headers = required(entry, "url", where), header_table(entry, where)
     session = requests.Session()
 
     def send(message) -> None:

@@ -31,6 +31,9 @@ alerts_page = Blueprint("alerts_page", __name__)
 LOCAL = timezone(timedelta(hours=8))  # the county's local time
 
 
+SHOWN = 500  # alerts listed at most; the note says when there are more
+
+
 def _local(moment) -> str:
     moment = as_utc(moment)
     return moment.astimezone(LOCAL).strftime("%m-%d %H:%M") if moment else "—"
@@ -98,12 +101,17 @@ def _page(message: str = "", status: int = 200):
     engine = current_app.config["RURALBRAIN_ENGINE"]
     open_only, severity, region = _filters()
     with engine.connect() as connection:
-        found = list_alerts(connection, view_scope() or None, open_only=open_only, region=region, limit=500)
-    if severity:
-        found = [alert for alert in found if alert.severity == severity]
+        # Filtered in the query: filtered after the first 500, 520 open warnings hid an acknowledged critical alert.
+        found = list_alerts(
+            connection, view_scope() or None, open_only=open_only, region=region, severity=severity, limit=SHOWN + 1
+        )
     token = generate_csrf()
-    rows = Markup("").join(_row(alert, token, engine) for alert in found)
+    rows = Markup("").join(_row(alert, token, engine) for alert in found[:SHOWN])
     empty = Markup('<p class="note">没有符合条件的告警</p>') if not found else Markup("")
+    if len(found) > SHOWN:
+        empty = Markup(
+            '<p class="note">只列出最前面的 {} 条（未确认、最严重、最新的在前），请按级别或区划筛选</p>'
+        ).format(SHOWN)
     body = Markup(
         '<nav><a href="/">地图</a><a href="/alerts">未消除</a><a href="/alerts?state=all">全部</a></nav>'
         "<h1>预警处置</h1>{}"

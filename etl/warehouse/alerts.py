@@ -76,16 +76,19 @@ def list_alerts(
     *,
     open_only: bool = False,
     region: str | None = None,
+    severity: str | None = None,
     limit: int | None = 200,
 ) -> list[Alert]:
     """The alerts of a scope (and, if given, of a region within it), open ones (unacknowledged first) or all,
-    most severe and newest first; pending alerts (holding for their rule's `for`) are not alerts yet. A scope
-    of None (the operator's CLI) is every region."""
+    most severe and newest first, of one ``severity`` if given; pending alerts (holding for their rule's `for`) are
+    not alerts yet. A scope of None (the operator's CLI) is every region."""
     query = select(alerts)
     if scope is not None:
         query = query.where(alerts.c.region_code.between(*scope_range(scope)))
     if region:
         query = query.where(alerts.c.region_code.between(*scope_range(region)))
+    if severity:
+        query = query.where(alerts.c.severity == severity)
     query = query.where(alerts.c.status.in_(VISIBLE)) if open_only else query.where(alerts.c.status != "pending")
     unacknowledged_first = case((alerts.c.status == "open", 0), else_=1)
     query = query.order_by(unacknowledged_first, _RANK, alerts.c.opened_at.desc(), alerts.c.id.desc())

@@ -99,3 +99,21 @@ def test_the_neighbours_alert_cannot_be_reached_and_a_viewer_cannot_act(served):
     assert app.server.test_client().get(f"{HTTPS}/alerts").status_code == 302  # anonymous: to the login page
     with engine.connect() as connection:
         assert audit_entries(connection, user="zhen", event="scope_violation")
+
+
+def test_a_severity_filter_finds_what_lies_past_the_first_500(tmp_path):
+    # The page took the scope's first 500 alerts and filtered them after: 520 open warnings (a power cut silencing a
+    # township's sensors) hid an acknowledged critical alert, and 级别=紧急 said 没有符合条件的告警.
+    settings = build_sample(tmp_path)
+    engine = make_engine(settings.warehouse_url)
+    with engine.begin() as connection:
+        add_user(connection, "zhen", "township", TOWNSHIP, password=PASSWORD)
+        for number in range(520):
+            open_alert(connection, MINE, f"静默{number}", severity="warning")
+        critical = open_alert(connection, MINE, "紧急泄漏", severity="critical")
+        connection.execute(alerts.update().where(alerts.c.id == critical).values(status="acknowledged"))
+    client = logged_in(create_app(Settings.load(var_dir=str(tmp_path))), "zhen")
+    assert "紧急泄漏" in client.get(f"{HTTPS}/alerts?severity=critical").get_data(as_text=True)
+    listed = client.get(f"{HTTPS}/alerts").get_data(as_text=True)
+    assert "只列出最前面的 500 条" in listed and listed.count("</tr>") == 1 + 500  # the header and 500 alerts
+    engine.dispose()

@@ -166,6 +166,10 @@ def test_a_village_board_lists_its_alerts_and_is_quiet_without_any(engine, tmp_p
 def test_subjects_read_as_people_name_them():
     assert subject_parts("device:cod:SEW-1") == ("设备 SEW-1", "SEW-1", "cod")
     assert subject_parts("device:CAM-2") == ("设备 CAM-2", "CAM-2", None)
+    # A silent gateway whose id is its MAC: read as metric "GW" and device "A4:C1:…", the ticker named a device that
+    # does not exist and the map left the gateway grey.
+    assert subject_parts("device:GW:A4:C1:38:0F:22:91") == ("设备 GW:A4:C1:38:0F:22:91", "GW:A4:C1:38:0F:22:91", None)
+    assert subject_parts("device:cod:GW:A4:C1") == ("设备 GW:A4:C1", "GW:A4:C1", "cod")
     assert subject_parts("case:C001") == ("事件 C001", None, None)
     assert subject_parts("feed:readings") == ("数据源 readings", None, None)
     assert subject_parts("region:cases.received:total:990199001001") == ("", None, None)

@@ -356,6 +356,14 @@ def parse_rule(table: Any, where: str) -> Rule:
     partly = parse_threshold(table["partly"], where, "partly") if "partly" in table else None
     if partly is not None and (partly.sign in "≥>") != (meets.sign in "≥>"):
         raise RuleError(f"{where}，键 partly：部分达标与达标的比较方向应一致（都为 ≥ 或都为 ≤）")
+    for key, threshold in (("meets", meets), ("partly", partly)):
+        # A ratio is a share: ">= 90" could never be met (every pilot 未达标 at 100 %); a count is no share: "1 件"
+        # met ">= 90%". A mean may be either (a mean of 0/1 values is a share).
+        if threshold is not None and aggregate == "ratio" and not threshold.percent:
+            raise RuleError(f'{where}，键 {key}：比例的阈值应写成百分数，如 ">= 90%"，而不是 {table[key]!r}')
+        if threshold is not None and aggregate in ("count", "total", "days") and threshold.percent:
+            name = AGGREGATE_NAMES[aggregate]
+            raise RuleError(f"{where}，键 {key}：{name}不是比例，阈值不能写成百分数（{table[key]!r}）")
     unit = table.get("unit", "")
     if not isinstance(unit, str):
         raise RuleError(f'{where}，键 unit：应为文字，如 "天"')

@@ -123,6 +123,17 @@ def _broken(tmp_path: Path, old: str, new: str, file: str = "indicators.toml") -
         ('where = { channel = ["二维码", "电话"] }', 'where = { colour = ["红"] }', "数据集 cases 没有字段 'colour'"),
         ('  of = "gov.received"', "", "第 2 项（T1.2 政务服务），规则 4，键 of：比例"),
         ('screens = "board"', 'screens = "wall"', "键 screens：屏幕类型应为"),
+        # A ratio's threshold without % could never be met; a count's with % was met by 1 件.
+        (
+            'of = "gov.received"\n  window = "30d"\n  meets = ">= 90%"',
+            'of = "gov.received"\n  window = "30d"\n  meets = ">= 90"',
+            "键 meets：比例的阈值应写成百分数",
+        ),
+        (
+            'measure = "gov.appointments"\n  window = "30d"\n  meets = ">= 5"',
+            'measure = "gov.appointments"\n  window = "30d"\n  meets = ">= 5%"',
+            "键 meets：条数不是比例，阈值不能写成百分数",
+        ),
     ],
 )
 def test_a_broken_rule_names_file_item_and_key(tmp_path, old, new, message):

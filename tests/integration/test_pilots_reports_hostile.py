@@ -19,6 +19,7 @@ from etl.regions import import_codes_file
 from etl.runner import run_feed
 from etl.warehouse import pilots as reads
 from etl.warehouse.db import make_engine, migrate
+from etl.warehouse.pilot_reports.acceptance import acceptance_workbook
 from etl.warehouse.pilot_reports.monthly import monthly_workbook, read_monthly
 
 PROGRAMME = Path(__file__).resolve().parents[2] / "data" / "programmes" / "xinzhou-2023"
@@ -116,3 +117,23 @@ def test_a_pilot_listed_with_another_countys_code_is_placed_by_its_names(tmp_pat
     engine.dispose()
     assert (pilot.region_code, pilot.resolution) == (HONGDAO, "name")
     assert "名单的代码 140902102000 是忻府区三交镇，与名单不符" in pilot.note
+
+
+def test_a_pilots_score_sheet_is_its_own_when_another_is_tracked_under_its_region(tmp_path, real_data):
+    # A village pilot the codes lack, tracked under its township and listed first, took the township's sheet.
+    folder = tmp_path / "programme"
+    shutil.copytree(PROGRAMME, folder)
+    village = 'kind = "village"\ncounty = "静乐县"\ntownship = "王村镇"\nvillage = "下王村"\nid = "140926-下王村"\n'
+    township = 'kind = "township"\ncounty = "静乐县"\ntownship = "王村镇"\ncode = "140926105000"\n'
+    listed = f'[[pilots]]\n{village}within = "140926105000"\n\n[[pilots]]\n{township}'
+    (folder / "pilots.toml").write_text(listed, encoding="utf-8")
+    engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    migrate(engine)
+    import_codes_file(engine, real_data / "admin_codes_1409.csv")
+    with engine.begin() as connection:
+        import_programme(connection, load_programme(folder))
+    with engine.connect() as connection:
+        sheet = acceptance_workbook(connection, "xinzhou-2023", "140926105000", "2023-11", NOW).active
+    engine.dispose()
+    cells = [str(value) for row in sheet.iter_rows(max_row=6, values_only=True) for value in row if value]
+    assert any("王村镇" in cell for cell in cells) and not any("下王村" in cell for cell in cells), cells

@@ -28,7 +28,11 @@ def acceptance_workbook(
     if programme is None:
         raise LookupError(f"没有方案 {programme_id}（先用 ruralbrain programme import 导入）")
     listed = reads.pilots(connection, programme_id)
-    pilot = next((p for p in listed if pilot_id in (p.pilot_id, p.region_code, p.code)), None)
+    # Its id first, then its own code, then the region it is tracked under: a village pilot tracked under its
+    # township (listed before the township's own pilot) took the township's sheet when any of the three would do.
+    pilot = next(
+        (p for key in ("pilot_id", "code", "region_code") for p in listed if getattr(p, key) == pilot_id), None
+    )
     if pilot is None:
         raise LookupError(f"方案 {programme_id} 中没有试点 {pilot_id}")
     book = Workbook()

@@ -194,9 +194,24 @@ class Rule:
         if value is None:
             return "—"
         if self.meets.percent:
-            return f"{value * 100:.1f}%"
-        shown = f"{value:,.0f}" if abs(value - round(value)) < 1e-9 else f"{value:,.2f}"
+            digits = self._digits(value * 100, 1, lambda shown: shown / 100)
+            return f"{value * 100:.{digits}f}%"
+        if abs(value - round(value)) < 1e-9:
+            shown = f"{value:,.0f}"
+        else:
+            shown = f"{value:,.{self._digits(value, 2, lambda shown: shown)}f}"
         return f"{shown}{(' ' + self.unit) if self.unit else ''}"
+
+    def _digits(self, written: float, digits: int, back) -> int:
+        """Decimals enough that the value as written is rated as the value itself: 0.8995 written 90.0% beside
+        "≥ 90% 为达标" and rated 部分达标 contradicted itself (at most four more)."""
+        thresholds = [threshold for threshold in (self.meets, self.partly) if threshold is not None]
+        actual = back(written)
+        for more in range(digits, digits + 5):
+            shown = back(round(written, more))
+            if all(threshold.holds(shown) == threshold.holds(actual) for threshold in thresholds):
+                return more
+        return digits + 4
 
 
 AGGREGATE_NAMES = {"count": "条数", "total": "合计", "mean": "平均", "days": "有数据的天数", "ratio": "比例"}

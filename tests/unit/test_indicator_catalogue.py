@@ -184,6 +184,11 @@ def test_thresholds_and_windows():
                        "meets": ">= 90%", "partly": ">= 60%"}, "x")  # fmt: skip
     assert [rule.status(v) for v in (0.95, 0.7, 0.1, None)] == ["met", "partly", "unmet", "no_data"]
     assert rule.value_text(0.956) == "95.6%" and rule.rule_text() == "≥ 90% 为达标，≥ 60% 为部分达标"
+    # Shown as its rating reads: 0.8995 was written 90.0% beside "≥ 90% 为达标" and rated 部分达标.
+    assert rule.status(0.8995) == "partly" and rule.value_text(0.8995) == "89.95%"
+    assert rule.value_text(0.9) == "90.0%"
+    mean = parse_rule({"what": "均值", "measure": "gov.completed", "aggregate": "mean", "meets": ">= 25"}, "x")
+    assert mean.status(24.996) == "unmet" and mean.value_text(24.996) == "24.996"
     with pytest.raises(RuleError, match="按天计数"):
         parse_rule({"what": "天数", "measure": "waste.tonnage", "aggregate": "days", "window": "24h", "meets": 1}, "x")
 

@@ -90,8 +90,12 @@ def render(alert, event, region_names: dict[str, str], channel: str) -> Message:
         "actor": event.actor,
         "note": event.note,
     }
+    # Unique beyond this warehouse: two counties sending to one city webhook or mailbox both had alert-1-event-1-city
+    # (and so had a rebuilt warehouse), and a receiver dropping repeats, as advised, lost the second. The region's
+    # code and the event's moment tell them apart and stay the same for every retry (the key is kept in the log).
+    moment = int(as_utc(event.at).timestamp())
     return Message(
-        f"alert-{alert.id}-event-{event.id}-{channel}",
+        f"alert-{alert.id}-event-{event.id}-{channel}-{alert.region_code}-{moment}",
         f"【{event_name}】{alert.name}",
         tuple(lines),
         alert.severity,

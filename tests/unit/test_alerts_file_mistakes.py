@@ -55,3 +55,25 @@ def test_a_header_written_as_a_number_is_sent_as_text(tmp_path):
         assert received.headers["X-App-Id"] == "10086"
     finally:
         recorder.close()
+
+
+def test_a_notifications_key_is_unique_beyond_its_warehouse():
+    # Two counties sending to one city webhook both keyed alert-1-event-1-city (a rebuilt warehouse too), and a
+    # receiver dropping repeats by key, as the README advises, lost the second county's alert.
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from etl.alerts.message import render
+
+    def keyed(region: str, at: datetime) -> str:
+        alert = SimpleNamespace(
+            id=1, region_code=region, owner_code=region, severity="major", detail="COD 72", rule_id="cod",
+            name="污水COD超标", status="open", value=72.0,
+        )  # fmt: skip
+        event = SimpleNamespace(id=1, kind="opened", level="village", at=at, actor=None, note=None)
+        return render(alert, event, {}, "city").key
+
+    first = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
+    assert keyed("330522101201", first) != keyed("140921102201", first)  # another county
+    assert keyed("330522101201", first) != keyed("330522101201", datetime(2027, 1, 3, tzinfo=UTC))  # rebuilt
+    assert keyed("330522101201", first) == keyed("330522101201", first)  # the same for every retry

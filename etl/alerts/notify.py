@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 import orjson
 from sqlalchemy import Connection, Engine, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
 
 from etl.alerts.channels import Channel, DeliveryError
 from etl.alerts.lock import write_lock
@@ -103,9 +104,22 @@ def _claim(engine: Engine, channels: dict[str, Channel], now: datetime, limit: i
     lease they were taken until."""
     n = notifications.c
     due = or_(and_(n.status == "pending", n.due_at <= now), and_(n.status == "sending", n.lease_until < now))
+    # An alert's notifications reach a channel in the order of its events: while an earlier one waits (a retry after
+    # the receiver failed once), the later waits behind it; 已消除 arrived before 新告警 and the alert read as open.
+    earlier = aliased(notifications)
+    behind = (
+        select(earlier.c.id)
+        .where(
+            earlier.c.alert_id == n.alert_id,
+            earlier.c.channel == n.channel,
+            earlier.c.event_id < n.event_id,
+            earlier.c.status.in_(("pending", "sending")),
+        )
+        .exists()
+    )
     query = (
         select(n.id, n.channel, n.attempts, n.message)
-        .where(due, n.channel.in_(list(channels)))
+        .where(due, n.channel.in_(list(channels)), ~behind)
         .order_by(n.due_at, n.id)
         .limit(limit)
         .with_for_update(skip_locked=True)  # PostgreSQL: two senders take different rows; SQLite: its write lock

@@ -107,6 +107,7 @@ def test_data_and_notes_reach_the_group_robots_as_text(county, tmp_path, recorde
         clerk = User("cun", "甲村文书", "village", VILLAGE_A1)
         acknowledge(connection, alert.id, clerk, note, clock.now + timedelta(minutes=1))
     service.deliver()
+    service.deliver()  # the acknowledgement follows the opening in the next round
     ding = [item.body["markdown"]["text"] for item in recorder.at("/robot/send")]
     wecom = [item.body["markdown"]["content"] for item in recorder.at("/cgi-bin/webhook/send")]
     assert len(ding) == len(wecom) == 2
@@ -250,3 +251,22 @@ def test_an_sms_sent_one_phone_at_a_time_reaches_each_phone_once(county, tmp_pat
     finally:
         gateway.server.shutdown()
         gateway.server.server_close()
+
+
+def test_an_alerts_notifications_reach_a_channel_in_the_order_of_its_events(county, tmp_path, recorder):
+    # The receiver failed once: 新告警 waited out its backoff while 已消除, due at once, went first, and whoever read
+    # the channel saw the alert open.
+    config = alerts_file(tmp_path, COD + f'[channels.hook]\ntype = "webhook"\nurl = "{recorder.url("/hook")}"\n')
+    clock = Clock()
+    evaluator = Evaluator(county, config, clock)
+    recorder.failures["/hook"] = 1
+    reading(county, "SEW-1", "cod", 72.5, clock.now)
+    evaluator.evaluate()
+    deliver(county, config.channels, clock)  # refused: tried again in 30 s
+    reading(county, "SEW-1", "cod", 40.0, clock.advance(seconds=10))
+    evaluator.evaluate()
+    deliver(county, config.channels, clock)
+    for _ in range(3):
+        clock.advance(seconds=30)
+        deliver(county, config.channels, clock)
+    assert [item.body["alert"]["event"] for item in recorder.at("/hook")] == ["opened", "resolved"]

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, and_, delete, func, insert, select, text, update
+from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
 from etl.warehouse.db import as_utc
 from etl.warehouse.schema import ROLES, audit_log, regions, users
@@ -219,17 +219,6 @@ def locked_out(connection: Connection, name: str, address: str | None, now: date
     return by_account >= LOCKOUT_FAILURES or by_address >= LOCKOUT_FAILURES
 
 
-def _one_attempt_at_a_time(connection: Connection, name: str) -> None:
-    """Wait, inside the caller's transaction, for the account's other login attempts (every worker, every host):
-    each reads the failures, then records its own, and guesses sent at once all read too few."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"ruralbrain:login:{name}"})
-        return
-    driver = connection.connection.driver_connection
-    if not driver.in_transaction:  # pysqlite begins only before a write: the count would be read outside it
-        driver.execute("BEGIN IMMEDIATE")
-
-
 def authenticate(
     connection: Connection, name: str, password: str, address: str | None, now: datetime | None = None
 ) -> tuple[User | None, str]:
@@ -237,7 +226,6 @@ def authenticate(
     Every outcome is audited; a wrong name costs as much time as a wrong password."""
     now = now or datetime.now(UTC)
     name = (name or "").strip()[:64]
-    _one_attempt_at_a_time(connection, name)
     if locked_out(connection, name, address, now):
         record(connection, "login_failed", name, address, "已锁定：15 分钟内失败次数过多", now)
         return None, "登录失败次数过多，请 15 分钟后再试"

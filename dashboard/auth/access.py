@@ -176,6 +176,9 @@ def _screen(settings) -> Viewer | None:
     if token is None and session.get("screen") == screen_id:
         found = registered_screen(screen_id)
         if found is None or session.get("screen_token") != _token_mark(found[0]):
+            # This worker's copy may be older than the session (registered again, opened on another worker).
+            found = registered_screen(screen_id, fresh=True)
+        if found is None or session.get("screen_token") != _token_mark(found[0]):
             for key in ("screen", "screen_token"):
                 session.pop(key, None)
             return None

@@ -59,6 +59,11 @@ def forget(name: str) -> None:
 @manager.user_loader
 def _load(name: str) -> SessionUser | None:
     user = account(name)
+    if user is not None and user.enabled and session.get("epoch") != user.session_epoch:
+        # This worker's copy may be older than the session (a logout and a new login on another worker a moment
+        # ago): ask the warehouse before sending a fresh login back to the login page.
+        forget(name)
+        user = account(name)
     if user is None or not user.enabled or session.get("epoch") != user.session_epoch:
         return None  # gone, disabled, or its sessions were ended (a logout, a new password) since this one began
     return SessionUser(user)

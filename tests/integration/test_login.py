@@ -9,6 +9,7 @@ import re
 import threading
 import time
 import uuid
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -18,10 +19,11 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from dashboard.app import create_app
+from dashboard.auth import access as access_cache
 from dashboard.auth.access import forget_screen
 from dashboard.auth.login import forget
 from etl.demo.sample import BOARD_VILLAGE, COUNTY, TOWNSHIP, VILLAGES, build_sample
-from etl.warehouse.accounts import add_user, audit_entries, change_user, get_user
+from etl.warehouse.accounts import add_user, audit_entries, change_user, end_sessions, get_user
 from etl.warehouse.db import make_engine
 from etl.warehouse.screens import register
 from etl.warehouse.settings import Settings
@@ -199,6 +201,27 @@ def test_a_flood_of_refused_regions_writes_a_bounded_audit(county_var):
     engine.dispose()
 
 
+def test_a_worker_remembering_the_account_from_before_a_new_login_lets_it_in(county_var):
+    # Another worker that had read the account in the half minute before a logout and a new login (its copy of the
+    # epoch older than the new session's) sent the fresh, legitimate session to the login page.
+    import time
+
+    from dashboard.auth import login as accounts_cache
+
+    app, engine = served(county_var)
+    with engine.begin() as connection:
+        add_user(connection, "leader2", "county", COUNTY, password=PASSWORD)
+        end_sessions(connection, "leader2")  # an earlier logout: the account is at epoch 1
+    client = app.server.test_client()
+    assert log_in(client, "leader2", address="10.0.0.41").status_code == 302
+    with engine.connect() as connection:
+        current = get_user(connection, "leader2")
+    stale = replace(current, session_epoch=current.session_epoch - 1)
+    accounts_cache._accounts["leader2"] = (time.monotonic(), stale)  # what the other worker remembers
+    assert client.get(f"{HTTPS}/explore").status_code == 200
+    engine.dispose()
+
+
 def test_kiosks_need_a_login_or_a_screens_token_when_screens_are_not_public(county_var):
     app, engine = served(county_var, public_screens="false")
     with engine.begin() as connection:
@@ -223,6 +246,14 @@ def test_kiosks_need_a_login_or_a_screens_token_when_screens_are_not_public(coun
     forget_screen("hall-01")  # what another worker does within RELOAD_SECONDS
     assert kiosk.get(f"{HTTPS}/screen/county").status_code == 302
     assert kiosk.post(f"{HTTPS}/_dash-update-component", json=county(scope=TOWNSHIP, shown=TOWNSHIP)).status_code == 401
+    # The screen opened with its new token while this worker still remembers the old one: it is let in (it was
+    # sent to the login page, its cookie cleared, and froze on stale data until the nightly reload).
+    with engine.begin() as connection:
+        renewed = register(connection, "hall-01", "county", region_code=TOWNSHIP)
+    assert kiosk.get(f"{HTTPS}/screen/county?screen=hall-01&token={renewed}").status_code == 200
+    remembered = access_cache._screens["hall-01"]
+    access_cache._screens["hall-01"] = (remembered[0], ("an older token's hash", remembered[1][1]))
+    assert kiosk.get(f"{HTTPS}/screen/county").status_code == 200
     engine.dispose()
 
 

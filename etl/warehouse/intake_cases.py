@@ -99,6 +99,9 @@ def submit(
     phone = checked_phone(form.get("phone"))
     key = checked_key(form.get("key"))
     if callable(photo):
+        with engine.connect() as connection:  # a resend of what was taken is its case, whatever the hour's count
+            if earlier := find_earlier(connection, intake_cases, household.code, key):
+                return earlier, False
         refuse_if_limited(engine, household.code, address, limits)
         photo = photo()
     with writing(engine, now) as (connection, at):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, insert, select
 
@@ -19,10 +19,11 @@ from etl.warehouse.intake import (
     new_id,
     refuse_if_limited,
     resent,
+    stamp,
     writing,
 )
 from etl.warehouse.intake_files import Upload, store
-from etl.warehouse.schema import intake_notices
+from etl.warehouse.schema import intake_files, intake_notices
 
 KINDS = {"village_affairs": "村务公开", "finance": "财务公开", "party_affairs": "党务公开"}
 DIRECTIONS = {"income": "收入", "expense": "支出"}
@@ -66,15 +67,16 @@ def publish(
     title = checked_text(form.get("title"), "标题", 200)
     body = checked_text(form.get("body"), "正文", BODY_LONGEST, required=False) or None
     finance = _finance(form) if kind == "finance" else {"direction": None, "amount": None, "period": None}
+    same = {"region_code": village, "kind": kind, "title": title, "body": body, **finance}
     if callable(attachments):  # decoded only for a form that is right and an hour that would take it
-        if limits:
+        if limits and not _sent_just_now(engine, same):  # a resend is answered whatever the hour's count
             refuse_if_limited(engine, None, None, limits, office=village)
         attachments = attachments()
     if len(attachments) > MOST_ATTACHMENTS:
         raise IntakeError(f"附件最多 {MOST_ATTACHMENTS} 个")
     with writing(engine, now) as (connection, at):
-        same = {"region_code": village, "kind": kind, "title": title, "body": body, **finance}
-        if earlier := resent(connection, intake_notices, at, "published_at", **same):
+        earlier = resent(connection, intake_notices, at, "published_at", **same)
+        if earlier and _same_files(connection, earlier, attachments):
             return earlier  # sent twice: published once, its attachments stored once
         if limits:
             admit(connection, at, None, None, limits, office=village)
@@ -95,6 +97,23 @@ def publish(
         for upload in attachments:
             store(connection, uploads_dir, upload, "notice", notice_id, village, at)
     return notice_id
+
+
+def _sent_just_now(engine: Engine, same: dict) -> bool:
+    """Whether a notice of this text was published within RESENT_WITHIN (this may be its resend)."""
+    with engine.connect() as connection:
+        return resent(connection, intake_notices, stamp(datetime.now(UTC)), "published_at", **same) is not None
+
+
+def _same_files(connection: Connection, notice_id: str, attachments: list[Upload]) -> bool:
+    """Whether a notice was stored with these attachments (by name and size): the same text with other photos is
+    another notice, not a resend (its files were dropped and the clerk told it was published)."""
+    stored = connection.execute(
+        select(intake_files.c.name, intake_files.c.size).where(
+            intake_files.c.owner == "notice", intake_files.c.owner_id == notice_id
+        )
+    ).all()
+    return sorted((name, size) for name, size in stored) == sorted((u.name, len(u.data)) for u in attachments)
 
 
 def village_notices(connection: Connection, village: str, limit: int = 50) -> list[dict]:

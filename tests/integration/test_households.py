@@ -181,7 +181,13 @@ def test_a_photo_is_decoded_only_for_a_form_that_would_be_taken(sample, app):
     reloaded = app.server.test_client().get(f"{HTTPS}/h/{token}/cases")  # the address the refusal left in the bar
     assert reloaded.status_code == 303 and reloaded.headers["Location"] == f"/h/{token}#request"
     strict = _app(var, household_writes_per_hour=1)
-    assert send(strict.server.test_client(), token).status_code == 303  # the hour's one write
+    client = strict.server.test_client()
+    page = client.get(f"{HTTPS}/h/{token}").get_data(as_text=True)
+    form = {**form_of(page), "topic": "roads", "text": "村口路灯坏了三天", "phone": "13800001111"}
+    taken = client.post(f"{HTTPS}/h/{token}/cases", data=form)  # the hour's one write
+    assert taken.status_code == 303
+    again = client.post(f"{HTTPS}/h/{token}/cases", data=form)  # a double tap at the limit is still its case
+    assert again.status_code == 303 and again.headers["Location"] == taken.headers["Location"]
     answer = send(strict.server.test_client(), token, photo=broken)
     assert answer.status_code == 429 and "本户一小时内已提交 1 次" in texts(answer)
     clerk = logged_in(app, "cun")
@@ -369,7 +375,12 @@ def test_an_office_form_sent_twice_makes_one_record(sample, app):
         assert count(intake_files, intake_files.c.owner_id.in_(published)) == 1
         assert count(intake_supervision, intake_supervision.c.title == item["title"]) == 1
         assert count(intake_catalogue, intake_catalogue.c.name == offer["name"]) == 1
-    # Sent again after a while, or changed, it is another record.
+    # The same text with other photos is another notice (its files were dropped, the clerk told it was published).
+    other = {"files": (io.BytesIO(jpeg(colour="blue", width=80)), "另一张票据.jpg")}
+    clerk.post(f"{HTTPS}/office/notices", data={**notice, **other}, content_type="multipart/form-data")
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).where(intake_notices.c.title == notice["title"])).scalar() == 2
+    # Sent again after a while, it is another record.
     with engine.begin() as connection:
         earlier = stamp(datetime.now(UTC) - timedelta(minutes=11))
         connection.execute(
@@ -378,7 +389,7 @@ def test_an_office_form_sent_twice_makes_one_record(sample, app):
     files = {"files": (io.BytesIO(jpeg()), "票据.jpg")}
     clerk.post(f"{HTTPS}/office/notices", data={**notice, **files}, content_type="multipart/form-data")
     with engine.connect() as connection:
-        assert connection.execute(select(func.count()).where(intake_notices.c.title == notice["title"])).scalar() == 2
+        assert connection.execute(select(func.count()).where(intake_notices.c.title == notice["title"])).scalar() == 3
 
 
 def test_a_redemption_holds_the_points_and_the_ledger_takes_them_once(sample, app):

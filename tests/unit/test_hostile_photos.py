@@ -63,3 +63,13 @@ def test_a_jpeg_padded_with_scans_is_refused_before_it_is_decoded():
     padded = honest[:end] + honest[start:end] * ((63 * 1024 - len(honest)) // (end - start)) + honest[end:]
     with pytest.raises(IntakeError, match="扫描段过多"):  # counted from its markers, before any decoding
         reencoded(padded, "IMG_0001.jpg")
+
+
+def test_a_phones_motion_photo_is_taken_whatever_its_video_holds():
+    # Counted over the whole file, the scans of a motion photo included its appended video's bytes: a 7 MB photo
+    # was refused as "not a camera's".
+    out = io.BytesIO()
+    Image.new("RGB", (800, 600), "green").save(out, "JPEG", progressive=True)
+    video = b"\x00\x00\x00\x18ftypmp42" + b"\x17\xff\xda\x03" * 500  # a video whose bytes happen to hold the pair
+    stored = reencoded(out.getvalue() + video, "MVIMG_0001.jpg")
+    assert stored.content_type == "image/jpeg"

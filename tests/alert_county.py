@@ -29,6 +29,16 @@ REGIONS = [
     RegionRecord(VILLAGE_B1, "丙村", "village", TOWN_B),
 ]
 START = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)  # 10:00 local
+# A sewage plant's COD over its limit opens an alert, back under the clear level resolves it (add severity and the
+# rest after it).
+COD_RULE = """
+[rules.cod]
+name = "污水COD超标"
+kind = "reading"
+metric = "cod"
+fire = "> 60"
+clear = "<= 55"
+"""
 # An AQI rule without hold time and a webhook whose address is in the environment variable {hook}; the sweep
 # runs once an hour, so what arrives within seconds was evaluated right after its batch.
 AIR_RULE = """

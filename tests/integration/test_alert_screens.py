@@ -24,6 +24,7 @@ from etl.warehouse.accounts import User
 from etl.warehouse.alerts import acknowledge, resolve
 from etl.warehouse.settings import Settings
 from tests.alert_county import (
+    COD_RULE,
     COUNTY,
     TOWN_A,
     TOWN_B,
@@ -37,14 +38,9 @@ from tests.alert_county import (
 )
 
 pytestmark = pytest.mark.integration
-RULES = """
-[rules.cod]
-name = "污水COD超标"
-kind = "reading"
-metric = "cod"
-fire = "> 60"
-clear = "<= 55"
-severity = "major"
+RULES = (
+    COD_RULE
+    + """severity = "major"
 escalate = { village = "30m" }
 
 [rules.bin]
@@ -54,6 +50,7 @@ metric = "fill_level"
 fire = ">= 90"
 clear = "< 80"
 """
+)
 TOWNSHIP_USER = User("zhen", "镇值班员", "township", TOWN_A)
 
 

@@ -25,19 +25,12 @@ from etl.warehouse.accounts import User
 from etl.warehouse.alerts import acknowledge, open_alerts
 from etl.warehouse.db import as_utc
 from etl.warehouse.schema import notifications
-from tests.alert_county import VILLAGE_A1, Clock, alerts_file, reading
+from tests.alert_county import COD_RULE, VILLAGE_A1, Clock, alerts_file, reading
 from tests.alert_county import county as warehouse  # noqa: F401 - the shared fixture
 from tests.alert_servers import Recorder, SlowReceiver
 from tests.browser.conftest import free_port
 
-COD = """
-[rules.cod]
-name = "污水COD超标"
-kind = "reading"
-metric = "cod"
-fire = "> 60"
-clear = "<= 55"
-"""
+COD = COD_RULE
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from etl.warehouse.accounts import User
 from etl.warehouse.alerts import AlertError, acknowledge, alert_history, list_alerts, open_alerts, resolve
 from etl.warehouse.schema import alert_events, alerts, feed_freshness, feed_state
 from tests.alert_county import (
+    COD_RULE,
     COUNTY,
     TOWN_A,
     VILLAGE_A1,
@@ -28,16 +29,12 @@ from tests.alert_county import (
     reading,
 )
 
-COD = """
-[rules.cod]
-name = "污水COD超标"
-kind = "reading"
-metric = "cod"
-fire = "> 60"
-clear = "<= 55"
-severity = "major"
+COD = (
+    COD_RULE
+    + """severity = "major"
 escalate = { village = "30m", township = "2h" }
 """
+)
 
 
 @pytest.fixture

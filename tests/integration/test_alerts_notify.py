@@ -18,18 +18,14 @@ from etl.alerts.service import AlertService
 from etl.warehouse.accounts import User
 from etl.warehouse.alerts import acknowledge
 from etl.warehouse.schema import notifications
-from tests.alert_county import VILLAGE_A1, VILLAGE_B1, Clock, alerts_file, county, reading  # noqa: F401
+from tests.alert_county import COD_RULE, VILLAGE_A1, VILLAGE_B1, Clock, alerts_file, county, reading  # noqa: F401
 from tests.alert_servers import Mailbox, Recorder
 
-RULE = """
-[rules.cod]
-name = "污水COD超标"
-kind = "reading"
-metric = "cod"
-fire = "> 60"
-clear = "<= 55"
-severity = "{severity}"
+RULE = (
+    COD_RULE
+    + """severity = "{severity}"
 """
+)
 
 
 @pytest.fixture

@@ -107,11 +107,7 @@ def test_a_pilot_listed_with_another_countys_code_is_placed_by_its_names(tmp_pat
     shutil.copytree(PROGRAMME, folder)
     listed = (folder / "pilots.toml").read_text(encoding="utf-8")
     (folder / "pilots.toml").write_text(listed.replace('code = "140921102000"', 'code = "140902102000"'), "utf-8")
-    engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
-    migrate(engine)
-    import_codes_file(engine, real_data / "admin_codes_1409.csv")
-    with engine.begin() as connection:
-        import_programme(connection, load_programme(folder))
+    engine = _imported(tmp_path, real_data, folder)
     with engine.connect() as connection:
         (pilot,) = [p for p in reads.pilots(connection, "xinzhou-2023") if p.name == "宏道镇"]
     engine.dispose()
@@ -127,13 +123,19 @@ def test_a_pilots_score_sheet_is_its_own_when_another_is_tracked_under_its_regio
     township = 'kind = "township"\ncounty = "静乐县"\ntownship = "王村镇"\ncode = "140926105000"\n'
     listed = f'[[pilots]]\n{village}within = "140926105000"\n\n[[pilots]]\n{township}'
     (folder / "pilots.toml").write_text(listed, encoding="utf-8")
-    engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
-    migrate(engine)
-    import_codes_file(engine, real_data / "admin_codes_1409.csv")
-    with engine.begin() as connection:
-        import_programme(connection, load_programme(folder))
+    engine = _imported(tmp_path, real_data, folder)
     with engine.connect() as connection:
         sheet = acceptance_workbook(connection, "xinzhou-2023", "140926105000", "2023-11", NOW).active
     engine.dispose()
     cells = [str(value) for row in sheet.iter_rows(max_row=6, values_only=True) for value in row if value]
     assert any("王村镇" in cell for cell in cells) and not any("下王村" in cell for cell in cells), cells
+
+
+def _imported(tmp_path: Path, real_data: Path, folder: Path):
+    """A SQLite warehouse with 忻州's real codes and the programme in ``folder`` imported."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    migrate(engine)
+    import_codes_file(engine, real_data / "admin_codes_1409.csv")
+    with engine.begin() as connection:
+        import_programme(connection, load_programme(folder))
+    return engine

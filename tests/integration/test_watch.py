@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -147,6 +148,9 @@ def test_watch_sweeps_what_killed_uploads_left(tmp_path):
 def test_watch_waits_for_a_feed_another_process_runs_and_says_so_once(tmp_path):
     var, watcher = _watching(tmp_path)
     engine = make_engine(f"sqlite:///{var / 'warehouse.db'}")
+    said: list[str] = []
+    reader = threading.Thread(target=lambda: said.extend(watcher.stdout), daemon=True)
+    reader.start()
     try:
         deadline = time.monotonic() + 30
         held = None
@@ -159,13 +163,19 @@ def test_watch_waits_for_a_feed_another_process_runs_and_says_so_once(tmp_path):
                 time.sleep(0.05)
         assert held is not None
         _drop(var, "v.csv", f"T1,990199001001,{DAY},120\n")
-        time.sleep(2)  # ten turns of the feed
+        deadline = time.monotonic() + 60  # the watch's turns come every 0.2 s once it is up, however slow its start
+        while not any("另一个进程正在运行数据源 visits" in line for line in said) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1)  # five turns more: it says so once
         with engine.connect() as connection:
             assert connection.execute(select(func.count()).select_from(tourism)).scalar() == 0
         assert (var / "drops" / "visits" / "v.csv").exists()
         held.__exit__(None, None, None)
         assert _wait_for(engine, 1) == 1
-        output = _stopped(watcher)
+        watcher.send_signal(signal.SIGTERM)
+        watcher.wait(timeout=20)
+        reader.join(timeout=10)
+        output = "".join(said)
     finally:
         if watcher.poll() is None:
             watcher.kill()

@@ -1,10 +1,15 @@
 """Photos and attachments sent from phones and the office, checked on the server: an image must be one Pillow
 reads; it is turned upright, re-encoded as JPEG without its metadata (EXIF: GPS position, camera, time) and at
-most 1600 px a side. A PDF attachment must start as one and is kept as sent (served only as a download)."""
+most 1600 px a side. A PDF attachment must start as one and is kept as sent (served only as a download).
+
+A JPEG is decoded at the smallest of libjpeg's scales (1/2, 1/4, 1/8) that still gives 1600 px (Pillow's draft mode),
+and a worker decodes one image at a time: a burst of uploads queues instead of taking the server's memory."""
 
 from __future__ import annotations
 
 import io
+import math
+import threading
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 from werkzeug.datastructures import FileStorage
@@ -23,12 +28,23 @@ LONGEST_SIDE = 1600
 # A camera's progressive JPEG has about ten scans. Each is a pass over every block, so a small file padded with
 # thousands of them costs minutes of CPU to decode.
 MOST_SCANS = 64
+# A 40 MP image takes 120 MB and a core for a second to decode: one at a time in a worker, the others wait their turn
+# (a handful of households at once) or are told to try again, their form kept.
+DECODES_AT_ONCE = 1
+DECODE_WAIT_SECONDS = 15.0
+_decoding = threading.BoundedSemaphore(DECODES_AT_ONCE)
 
 
 class TooLarge(IntakeError):
     """A file over its cap."""
 
     status = 413
+
+
+class Busy(IntakeError):
+    """Every decoding slot of this worker stayed taken while the upload waited."""
+
+    status = 503
 
 
 def _read(file: FileStorage | None, cap: int, what: str) -> bytes | None:
@@ -43,7 +59,26 @@ def _read(file: FileStorage | None, cap: int, what: str) -> bytes | None:
 
 
 def reencoded(data: bytes, name: str) -> Upload:
-    """An image re-encoded as a metadata-free JPEG, or IntakeError when it is not an image we read."""
+    """An image re-encoded as a metadata-free JPEG, or IntakeError when it is not an image we read (Busy when this
+    worker is decoding others for too long)."""
+    if not _decoding.acquire(timeout=DECODE_WAIT_SECONDS):
+        raise Busy("服务器正在处理其他照片，请稍等一分钟再提交（填写的内容已保留）")
+    try:
+        return _reencoded(data, name)
+    finally:
+        _decoding.release()
+
+
+def draft_size(width: int, height: int) -> tuple[int, int]:
+    """The smallest size a JPEG may be decoded at that still gives LONGEST_SIDE on its longest side (its own size
+    when it is no longer than that)."""
+    longest = max(width, height)
+    if longest <= LONGEST_SIDE:
+        return width, height
+    return math.ceil(width * LONGEST_SIDE / longest), math.ceil(height * LONGEST_SIDE / longest)
+
+
+def _reencoded(data: bytes, name: str) -> Upload:
     try:
         with Image.open(io.BytesIO(data)) as image:
             if image.format not in FORMATS:
@@ -52,6 +87,8 @@ def reencoded(data: bytes, name: str) -> Upload:
                 raise IntakeError(f"“{name}”的像素过多，请换一张普通照片")
             if image.format in ("JPEG", "MPO") and scans(data) > MOST_SCANS:
                 raise IntakeError(f"“{name}”的扫描段过多，不像相机拍的照片，请重新拍照")
+            if image.format in ("JPEG", "MPO"):
+                image.draft(None, draft_size(image.width, image.height))  # a 12 MP photo decoded as 3 MP
             image.load()
             upright = _upright(image)
             if upright.mode in ("RGBA", "LA", "P"):

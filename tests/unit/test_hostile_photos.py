@@ -10,7 +10,8 @@ import struct
 import pytest
 from PIL import Image
 
-from dashboard.household.uploads import reencoded
+from dashboard.household import uploads
+from dashboard.household.uploads import Busy, draft_size, reencoded
 from etl.warehouse.intake import IntakeError
 
 
@@ -73,3 +74,29 @@ def test_a_phones_motion_photo_is_taken_whatever_its_video_holds():
     video = b"\x00\x00\x00\x18ftypmp42" + b"\x17\xff\xda\x03" * 500  # a video whose bytes happen to hold the pair
     stored = reencoded(out.getvalue() + video, "MVIMG_0001.jpg")
     assert stored.content_type == "image/jpeg"
+
+
+def test_a_big_jpeg_is_decoded_at_the_smallest_scale_that_still_gives_the_kept_size():
+    # libjpeg scales by 1/2, 1/4 or 1/8 while it decodes: a 12 MP photo costs a quarter of the memory and half the CPU.
+    assert draft_size(4000, 3000) == (1600, 1200)
+    assert draft_size(3000, 4000) == (1200, 1600)
+    assert draft_size(9000, 1000) == (1600, 178)
+    assert draft_size(1600, 900) == (1600, 900) and draft_size(640, 480) == (640, 480)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # taken with the phone upright: stored on its side
+    out = io.BytesIO()
+    Image.new("RGB", (4000, 3000), "orange").save(out, "JPEG", exif=exif.tobytes())
+    with Image.open(io.BytesIO(reencoded(out.getvalue(), "IMG_3.jpg").data)) as image:
+        assert image.size == (1200, 1600)
+
+
+def test_a_worker_busy_decoding_tells_the_household_to_try_again(monkeypatch):
+    monkeypatch.setattr(uploads, "DECODE_WAIT_SECONDS", 0.05)
+    assert uploads._decoding.acquire(timeout=5)  # another household's photo being decoded
+    try:
+        with pytest.raises(Busy) as refused:
+            reencoded(_jpeg(), "IMG_4.jpg")
+        assert refused.value.status == 503 and "请稍等" in str(refused.value)
+    finally:
+        uploads._decoding.release()
+    assert reencoded(_jpeg(), "IMG_4.jpg").content_type == "image/jpeg"

@@ -122,12 +122,11 @@ def admit(
 
 
 def refuse_if_limited(
-    engine: Engine, household: str | None, address: str | None, limits: Limits, office: str | None = None
+    connection: Connection, household: str | None, address: str | None, limits: Limits, office: str | None = None
 ) -> None:
     """Limited when a write would be refused for its hour's count, counting nothing: asked before costly work (a
     photo's decoding) that a refused write must not cost. ``admit`` asks again as it counts."""
-    with engine.connect() as connection:
-        _refused_if_limited(connection, stamp(datetime.now(UTC)), household, address, limits, office)
+    _refused_if_limited(connection, stamp(datetime.now(UTC)), household, address, limits, office)
 
 
 def _refused_if_limited(connection, at: str, household, address, limits: Limits, office) -> list[str]:

@@ -102,7 +102,7 @@ def submit(
         with engine.connect() as connection:  # a resend of what was taken is its case, whatever the hour's count
             if earlier := find_earlier(connection, intake_cases, household.code, key):
                 return earlier, False
-        refuse_if_limited(engine, household.code, address, limits)
+            refuse_if_limited(connection, household.code, address, limits)
         photo = photo()
     with writing(engine, now) as (connection, at):
         earlier = find_earlier(connection, intake_cases, household.code, key)

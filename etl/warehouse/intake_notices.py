@@ -69,8 +69,10 @@ def publish(
     finance = _finance(form) if kind == "finance" else {"direction": None, "amount": None, "period": None}
     same = {"region_code": village, "kind": kind, "title": title, "body": body, **finance}
     if callable(attachments):  # decoded only for a form that is right and an hour that would take it
-        if limits and not _sent_just_now(engine, same):  # a resend is answered whatever the hour's count
-            refuse_if_limited(engine, None, None, limits, office=village)
+        if limits:
+            with engine.connect() as connection:
+                if not _sent_just_now(connection, same):  # a resend is answered whatever the hour's count
+                    refuse_if_limited(connection, None, None, limits, office=village)
         attachments = attachments()
     if len(attachments) > MOST_ATTACHMENTS:
         raise IntakeError(f"附件最多 {MOST_ATTACHMENTS} 个")
@@ -99,10 +101,9 @@ def publish(
     return notice_id
 
 
-def _sent_just_now(engine: Engine, same: dict) -> bool:
+def _sent_just_now(connection: Connection, same: dict) -> bool:
     """Whether a notice of this text was published within RESENT_WITHIN (this may be its resend)."""
-    with engine.connect() as connection:
-        return resent(connection, intake_notices, stamp(datetime.now(UTC)), "published_at", **same) is not None
+    return resent(connection, intake_notices, stamp(datetime.now(UTC)), "published_at", **same) is not None
 
 
 def _same_files(connection: Connection, notice_id: str, attachments: list[Upload]) -> bool:

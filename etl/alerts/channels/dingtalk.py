@@ -9,10 +9,8 @@ import hmac
 import time
 import urllib.parse
 
-import requests
-
 from etl.alerts.channels import flag, required, text_list
-from etl.alerts.channels.http import post_json, robot_answer
+from etl.alerts.channels.http import new_session, post_json, robot_answer
 
 TYPE = "dingtalk"
 KEYS = ("url", "secret", "at_mobiles", "at_all")
@@ -35,7 +33,7 @@ def build(entry: dict, where: str):
     """A sender to the robot's webhook (``url``, the access_token in it) with ``secret`` if the robot signs."""
     url, secret = required(entry, "url", where), entry.get("secret")
     mobiles, everyone = text_list(entry, "at_mobiles", where), flag(entry, "at_all", where)
-    session = requests.Session()
+    session = new_session()
 
     def send(message) -> None:
         # DingTalk shows an @ only when the mobile number is also in the text.

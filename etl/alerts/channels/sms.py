@@ -7,10 +7,8 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-import requests
-
 from etl.alerts.channels import DeliveryError, flag, header_table, required, text_list
-from etl.alerts.channels.http import post_json
+from etl.alerts.channels.http import new_session, post_json
 from etl.alerts.errors import AlertConfigError
 
 TYPE = "sms"
@@ -39,7 +37,7 @@ def build(entry: dict, where: str):
         raise AlertConfigError(f"{where}：需要 phones（手机号列表）和 body（请求体模板，表）")
     headers, per_phone = header_table(entry, where), flag(entry, "per_phone", where)
     field, expected, length = entry.get("success_field"), entry.get("success_value"), int(entry.get("max_length", 300))
-    session = requests.Session()
+    session = new_session()
     # One per phone: the phones a message already reached, so that its retry after a refusal of another phone does
     # not send it to them again (each retry had sent it anew to every phone before the refused one). Kept in the
     # process (retries come from the same `etl watch`), the newest RECALLED.

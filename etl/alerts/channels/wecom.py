@@ -3,10 +3,8 @@ no signing secret), or a text message when mobiles are to be mentioned."""
 
 from __future__ import annotations
 
-import requests
-
 from etl.alerts.channels import required, text_list
-from etl.alerts.channels.http import post_json, robot_answer
+from etl.alerts.channels.http import new_session, post_json, robot_answer
 
 TYPE = "wecom"
 KEYS = ("url", "mentioned_mobiles")
@@ -16,7 +14,7 @@ MARKDOWN_LIMIT = 4096  # bytes WeCom accepts in a markdown message
 def build(entry: dict, where: str):
     """A sender to the robot's webhook (``url`` with its key)."""
     url, mobiles = required(entry, "url", where), text_list(entry, "mentioned_mobiles", where)
-    session = requests.Session()
+    session = new_session()
 
     def send(message) -> None:
         if mobiles:  # only text messages mention people by mobile number

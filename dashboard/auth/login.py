@@ -107,8 +107,8 @@ def login_submit():
     """Check the name and password (lockout and audit in etl.warehouse.accounts); a new session on success."""
     csrf.protect()
     name, target = request.form.get("name", "")[:64], _safe_next(request.form.get("next"))
-    with current_app.config["RURALBRAIN_ENGINE"].begin() as connection:
-        user, why = authenticate(connection, name, request.form.get("password", ""), address())
+    # Its own short transactions: the lockout's reserve and settle steps, with Argon2 between them outside both.
+    user, why = authenticate(current_app.config["RURALBRAIN_ENGINE"], name, request.form.get("password", ""), address())
     if user is None:
         return _form(why, name, target), 401
     start_session(user)

@@ -4,13 +4,15 @@ failures (counted from the audit log, so every worker and host agrees), and audi
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, text, update
 
 from etl.warehouse.db import as_utc
 from etl.warehouse.schema import ROLES, audit_log, regions, users
@@ -219,33 +221,82 @@ def locked_out(connection: Connection, name: str, address: str | None, now: date
     return by_account >= LOCKOUT_FAILURES or by_address >= LOCKOUT_FAILURES
 
 
+# The detail of a login's reserved attempt: a failure until it is settled, so a request killed during the
+# verification (or a crashed worker) still counts against the account and the address.
+ATTEMPT = "登录校验中（未完成即按失败计）"
+LOCKED = "已锁定：15 分钟内失败次数过多"
+# PostgreSQL's advisory locks of the reserve step, (key space, key): one per account name and one per address.
+_LOGIN_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:space), hashtext(:key))")
+
+
+@contextmanager
+def _login_transaction(engine: Engine, name: str | None = None, address: str | None = None) -> Iterator[Connection]:
+    """A short transaction of its own, whatever ``engine`` is (the screens' engine autocommits): on SQLite with
+    the write lock from its start (BEGIN IMMEDIATE), on PostgreSQL holding the advisory locks of the account
+    name and of the address when given (the account's first, always: two logins never deadlock)."""
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if not sqlite:
+            connection.execution_options(isolation_level="READ COMMITTED")
+        with connection.begin():
+            if sqlite:
+                driver = connection.connection.driver_connection
+                if not driver.in_transaction:
+                    driver.execute("BEGIN IMMEDIATE")
+            else:
+                if name is not None:
+                    connection.execute(_LOGIN_LOCK, {"space": "ruralbrain:login:account", "key": name})
+                if address:
+                    connection.execute(_LOGIN_LOCK, {"space": "ruralbrain:login:address", "key": address})
+            yield connection
+
+
 def authenticate(
-    connection: Connection, name: str, password: str, address: str | None, now: datetime | None = None
+    engine: Engine, name: str, password: str, address: str | None, now: datetime | None = None
 ) -> tuple[User | None, str]:
     """(the user, "") for a right name and password of an enabled account not locked out, else (None, why).
-    Every outcome is audited; a wrong name costs as much time as a wrong password."""
-    now = now or datetime.now(UTC)
+    Every outcome is audited; a wrong name costs as much time as a wrong password.
+
+    Concurrent logins cannot outrun the lockout: a short transaction, under a lock per account and address
+    (SQLite's write lock), counts the recent failures and, unless they reach LOCKOUT_FAILURES, reserves the
+    attempt as a failure (ATTEMPT) before anything is verified; Argon2 then runs outside any lock or
+    transaction, and a second short transaction settles the attempt (a success turns it into the login). An
+    attempt never settled stays a failure. ``engine`` is used for transactions of its own: do not call this
+    while holding a write transaction on an SQLite warehouse."""
     name = (name or "").strip()[:64]
-    if locked_out(connection, name, address, now):
-        record(connection, "login_failed", name, address, "已锁定：15 分钟内失败次数过多", now)
-        return None, "登录失败次数过多，请 15 分钟后再试"
-    row = connection.execute(select(users).where(users.c.name == name)).first()
+    with _login_transaction(engine, name, address) as connection:
+        now = now or datetime.now(UTC)
+        if locked_out(connection, name, address, now):
+            record(connection, "login_failed", name, address, LOCKED, now)
+            return None, "登录失败次数过多，请 15 分钟后再试"
+        row = connection.execute(select(users).where(users.c.name == name)).first()
+        attempt = record(connection, "login_failed", name, address, ATTEMPT, now)
     try:
         _hasher.verify(row.password_hash if row is not None and row.password_hash else _DUMMY, password or "")
         right = row is not None and row.password_hash is not None
     except (VerificationError, InvalidHashError):
         right = False
     if not right:
-        record(connection, "login_failed", name, address, "用户名或密码错误", now)
+        _settle(engine, attempt, "login_failed", "用户名或密码错误")
         return None, "用户名或密码错误"
     if not row.enabled:
-        record(connection, "login_failed", name, address, "账号已停用", now)
+        _settle(engine, attempt, "login_failed", "账号已停用")
         return None, "账号已停用，请联系管理员"
+    values = {"last_login_at": now}
     if _hasher.check_needs_rehash(row.password_hash):
-        connection.execute(update(users).where(users.c.name == name).values(password_hash=_hasher.hash(password)))
-    connection.execute(update(users).where(users.c.name == name).values(last_login_at=now))
-    record(connection, "login", name, address, "密码登录", now)
+        values["password_hash"] = _hasher.hash(password)
+    _settle(engine, attempt, "login", "密码登录", name, values)
     return _user(row), ""
+
+
+def _settle(
+    engine: Engine, attempt: int, event: str, detail: str, name: str | None = None, values: dict | None = None
+) -> None:
+    """Give a reserved attempt its outcome (and, for a login, write the account's ``values``)."""
+    with _login_transaction(engine) as connection:
+        connection.execute(update(audit_log).where(audit_log.c.id == attempt).values(event=event, detail=detail))
+        if values:
+            connection.execute(update(users).where(users.c.name == name).values(**values))
 
 
 def record(
@@ -255,9 +306,9 @@ def record(
     address: str | None,
     detail: str | None = None,
     at: datetime | None = None,
-) -> None:
-    """Add an entry to the audit log."""
-    connection.execute(
+) -> int:
+    """Add an entry to the audit log; its id."""
+    added = connection.execute(
         insert(audit_log).values(
             at=at or datetime.now(UTC),
             event=event[:32],
@@ -266,6 +317,7 @@ def record(
             detail=detail,
         )
     )
+    return added.inserted_primary_key[0]
 
 
 # The least the audit log keeps: China's Cybersecurity Law asks network logs be kept at least six months.

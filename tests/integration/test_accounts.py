@@ -67,24 +67,27 @@ def test_login_lockout_per_account_and_per_address_and_disabled_accounts(engine)
     with engine.begin() as connection:
         add_user(connection, "xian", "county", COUNTY, password="county secret")
         add_user(connection, "cun01", "village", VILLAGE, password="village secret")
-    with engine.begin() as connection:
-        user, why = authenticate(connection, "xian", "county secret", "10.0.0.1", NOW)
-        assert user is not None and user.scope == COUNTY and why == ""
-        for minute in range(1, 6):
-            assert authenticate(connection, "xian", "wrong", "10.0.0.2", NOW + timedelta(minutes=minute))[0] is None
-        # The right password is refused while the account is locked, from any address.
-        user, why = authenticate(connection, "xian", "county secret", "10.0.0.9", NOW + timedelta(minutes=6))
-        assert user is None and "15 分钟" in why
+    # authenticate opens its own short transactions (the lockout's reserve and settle steps).
+    user, why = authenticate(engine, "xian", "county secret", "10.0.0.1", NOW)
+    assert user is not None and user.scope == COUNTY and why == ""
+    for minute in range(1, 6):
+        assert authenticate(engine, "xian", "wrong", "10.0.0.2", NOW + timedelta(minutes=minute))[0] is None
+    # The right password is refused while the account is locked, from any address.
+    user, why = authenticate(engine, "xian", "county secret", "10.0.0.9", NOW + timedelta(minutes=6))
+    assert user is None and "15 分钟" in why
+    with engine.connect() as connection:
         assert not locked_out(connection, "xian", "10.0.0.9", NOW + timedelta(minutes=25))  # the window passed
-        assert authenticate(connection, "xian", "county secret", "10.0.0.9", NOW + timedelta(minutes=25))[0]
-        # One address trying five names is locked out as an address; another address is not.
-        for number in range(5):
-            authenticate(connection, f"guess{number}", "x", "10.0.0.66", NOW + timedelta(minutes=30))
-        assert authenticate(connection, "cun01", "village secret", "10.0.0.66", NOW + timedelta(minutes=31))[0] is None
-        assert authenticate(connection, "cun01", "village secret", "10.0.0.7", NOW + timedelta(minutes=31))[0]
+    assert authenticate(engine, "xian", "county secret", "10.0.0.9", NOW + timedelta(minutes=25))[0]
+    # One address trying five names is locked out as an address; another address is not.
+    for number in range(5):
+        authenticate(engine, f"guess{number}", "x", "10.0.0.66", NOW + timedelta(minutes=30))
+    assert authenticate(engine, "cun01", "village secret", "10.0.0.66", NOW + timedelta(minutes=31))[0] is None
+    assert authenticate(engine, "cun01", "village secret", "10.0.0.7", NOW + timedelta(minutes=31))[0]
+    with engine.begin() as connection:
         change_user(connection, "cun01", enabled=False, actor="admin")
-        user, why = authenticate(connection, "cun01", "village secret", "10.0.0.7", NOW + timedelta(minutes=32))
-        assert user is None and "停用" in why
+    user, why = authenticate(engine, "cun01", "village secret", "10.0.0.7", NOW + timedelta(minutes=32))
+    assert user is None and "停用" in why
+    with engine.connect() as connection:
         events = [(e.event, e.user_name) for e in audit_entries(connection, since=NOW - timedelta(minutes=1))]
     assert ("login", "xian") in events and ("login_failed", "guess3") in events
     assert ("user_changed", "admin") in events and events.count(("login_failed", "xian")) == 6
@@ -125,8 +128,8 @@ def test_users_and_audit_commands(tmp_path):
     )
     assert reset.exit_code == 0
     engine = make_engine(f"sqlite:///{var / 'warehouse.db'}")
-    with engine.begin() as connection:
-        assert authenticate(connection, "admin", "another long one", "127.0.0.1")[0] is not None
+    assert authenticate(engine, "admin", "another long one", "127.0.0.1")[0] is not None
+    with engine.connect() as connection:
         assert get_user(connection, "cun01").enabled is False
     audit = runner.invoke(main, [*base, "audit", "list", "--since", "1h"])
     lines = audit.output.splitlines()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
@@ -32,6 +32,7 @@ def watch(
     alerts: AlertService | None = None,
     audit_keep_days: int = 365,
     uploads_dir: str | None = None,
+    declared: Collection[str] | None = None,
 ) -> None:
     """Run every feed when it is due, one at a time, until ``stop`` is set.
 
@@ -40,12 +41,14 @@ def watch(
     session keeps new messages at the broker until the next run.
 
     Alerts (ALERTS_FILE unless ``alerts`` is given): the rules a batch touched are evaluated right after it
-    commits, and a thread sweeps every rule and sends notifications until ``stop`` is set.
+    commits, and a thread sweeps every rule and sends notifications until ``stop`` is set. ``declared`` names every
+    feed of the feeds file (not only those this process runs): a late_feed rule passes over any other feed and
+    resolves its open alert (None: every feed the warehouse knows counts).
 
     Once an hour it forgets the audit entries older than ``audit_keep_days`` (AUDIT_KEEP_DAYS) and deletes what
     killed uploads left in ``uploads_dir`` (UPLOADS_DIR; ``sweep_stray``).
     """
-    alerts = alerts or default_service(engine)
+    alerts = alerts or default_service(engine, declared)
     alerts.start(stop)
     try:
         _loop(engine, feeds, stop, late_hours, on_report, on_error, alerts, audit_keep_days, uploads_dir)

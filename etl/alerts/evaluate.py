@@ -4,7 +4,8 @@ shares, ending with the notifications of the state changes planned."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, select
@@ -38,16 +39,26 @@ def with_ancestors(codes) -> frozenset[str] | None:
 
 
 class Evaluator:
-    """Evaluates a deployment's rules against the warehouse; ``clock`` (UTC) is read once the lock is held."""
+    """Evaluates a deployment's rules against the warehouse; ``clock`` (UTC) is read once the lock is held.
+    ``feeds``: the names its feeds file declares (every one, not only those a process runs); a feed the warehouse
+    still keeps state of but the file no longer declares is retired, and feed rules pass over it (None: every
+    feed the warehouse knows counts)."""
 
-    def __init__(self, engine: Engine, config: AlertsConfig, clock: Callable[[], datetime] | None = None):
+    def __init__(
+        self,
+        engine: Engine,
+        config: AlertsConfig,
+        clock: Callable[[], datetime] | None = None,
+        feeds: Collection[str] | None = None,
+    ):
         self.engine, self.config = engine, config
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.feeds = None if feeds is None else frozenset(feeds)
 
     def evaluate(self, rules: list[Rule] | None = None, scope: Scope | None = None, sweep: bool = False) -> Changes:
         """Evaluate rules (all by default) within a scope, in one serialised transaction; with ``sweep``, also
         escalate and retire. The notifications of every state change are planned before it commits."""
-        changes, scope = Changes(), scope or Scope()
+        changes, scope = Changes(), replace(scope or Scope(), feeds=self.feeds)
         with serialised(self.engine) as connection:
             now = self.clock()
             for rule in self.config.rules.values() if rules is None else rules:

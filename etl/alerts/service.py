@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
@@ -36,10 +36,11 @@ class AlertService:
         config: AlertsConfig,
         clock: Callable[[], datetime] | None = None,
         on_error: Callable[[str, Exception], None] = _complain,
+        feeds: Collection[str] | None = None,
     ):
         self.engine, self.config = engine, config
         self.clock = clock or (lambda: datetime.now(UTC))
-        self.evaluator = Evaluator(engine, config, self.clock)
+        self.evaluator = Evaluator(engine, config, self.clock, feeds)
         self.on_error = on_error
         self.wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -122,6 +123,6 @@ def configured(settings: Settings | None = None) -> AlertsConfig:
     return load_alerts(settings.alerts_file or DEMO_FILE)
 
 
-def default_service(engine: Engine) -> AlertService:
-    """The alert service of `etl watch` for this deployment's alerts file."""
-    return AlertService(engine, configured())
+def default_service(engine: Engine, feeds: Collection[str] | None = None) -> AlertService:
+    """The alert service of `etl watch` for this deployment's alerts file and the feeds its feeds file declares."""
+    return AlertService(engine, configured(), feeds=feeds)

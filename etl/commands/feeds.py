@@ -1,5 +1,5 @@
-"""`ruralbrain etl …`: run the feeds, watch them, see their state, look at and retry what they quarantined, and
-verify the rollups against the raw rows."""
+"""`ruralbrain etl …`: run the feeds, watch them, see their state, look at and retry what they quarantined, verify
+the rollups against the raw rows, and forget the state of feeds the feeds file no longer declares."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ LOAD_GC_THRESHOLD = 100_000
 
 @click.group("etl")
 def COMMAND() -> None:  # noqa: N802 - the name the command registry looks for
-    """数据源（Feeds）：运行、查看状态、查看并重试隔离的行、核对汇总。"""
+    """数据源（Feeds）：运行、查看状态、查看并重试隔离的行、核对汇总、清除已停用数据源的状态。"""
     gc.set_threshold(LOAD_GC_THRESHOLD, *gc.get_threshold()[1:])
 
 
@@ -113,13 +113,20 @@ def run(settings: Settings, names: tuple[str, ...], strict: bool) -> None:
 @COMMAND.command("status")
 @click.pass_obj
 def status(settings: Settings) -> None:
-    """每个数据源：最近一次运行、各项计数、数据是否按期送达（本地时间）。"""
-    from etl.status import HEADER, feed_status
+    """每个数据源：最近一次运行、各项计数、数据是否按期送达（本地时间）；数据源文件中已没有的另列为已停用。"""
+    from etl.status import HEADER, feed_status, retired_status
 
-    rows = [state.row() for state in feed_status(engine(settings), feeds(settings))]
-    table = [HEADER] + [tuple("" if v is None else str(v) for v in row) for row in rows]
+    declared, warehouse = feeds(settings), engine(settings)
+    rows = [state.row() for state in feed_status(warehouse, declared)]
+    retired = [state.row() for state in retired_status(warehouse, declared)]
+    table = [HEADER] + [tuple("" if v is None else str(v) for v in row) for row in rows + retired]
     widths = [max(_width(row[i]) for row in table) for i in range(len(HEADER))]
-    for row in table:
+    for number, row in enumerate(table):
+        if retired and number == len(rows) + 1:
+            click.echo(
+                "已停用（数据源文件中已没有，数据仓库仍保留其状态，不再算作滞后；"
+                "确认不再使用后可用 ruralbrain etl feeds retire 名称 清除）："
+            )
         click.echo(
             "  ".join(cell + " " * (width - _width(cell)) for cell, width in zip(row, widths, strict=True)).rstrip()
         )
@@ -128,6 +135,51 @@ def status(settings: Settings) -> None:
 def _width(text: str) -> int:
     """Columns a text takes on a terminal: a Chinese character takes two."""
     return sum(2 if ord(character) > 0x2E7F else 1 for character in text)
+
+
+@COMMAND.group("feeds")
+def feeds_group() -> None:
+    """数据源文件中已删除的数据源（已停用）：清除它们留在数据仓库中的状态。"""
+
+
+@feeds_group.command("retire")
+@click.argument("names", nargs=-1, required=True)
+@click.pass_obj
+def feeds_retire(settings: Settings, names: tuple[str, ...]) -> None:
+    """清除已停用数据源（数据源文件中已没有）的水位线、新鲜度和运行记录；它导入的数据和隔离的行保留。"""
+    from etl.feed_lock import FeedBusy
+    from etl.status import forget_feed, retired_feeds
+
+    declared, warehouse = feeds(settings), engine(settings)
+    with warehouse.connect() as connection:
+        retired = retired_feeds(connection, declared)
+    refused = False
+    for name in names:
+        if name in declared:
+            click.echo(f"{name}：仍在数据源文件中，未清除（先从数据源文件中删除它，再重启 etl watch）", err=True)
+            refused = True
+        elif name not in retired:
+            listed = "、".join(retired) or "无"
+            click.echo(f"{name}：数据仓库中没有这个数据源的状态（已停用的数据源：{listed}）", err=True)
+            refused = True
+        else:
+            try:
+                gone = forget_feed(warehouse, name)
+            except FeedBusy:
+                click.echo(
+                    f"{name}：有进程正在运行这个数据源（用旧数据源文件启动的 etl watch？），未清除；重启它后再试",
+                    err=True,
+                )
+                refused = True
+                continue
+            retired.remove(name)
+            state = "水位线、" if gone.state else ""
+            click.echo(
+                f"{name}：已清除其状态（{state}{gone.regions} 个区划的新鲜度、{gone.runs} 条运行记录）；"
+                "它导入的数据和隔离的行保留"
+            )
+    if refused:
+        sys.exit(1)
 
 
 @COMMAND.group("quarantine")
@@ -247,7 +299,8 @@ def watch(settings: Settings, names: tuple[str, ...]) -> None:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    chosen = pick(feeds(settings), names)
+    declared = feeds(settings)
+    chosen = pick(declared, names)
     # Unless feeds were named, every MQTT worker after a feed's first gets a process of its own: one process
     # is bound by paho and the GIL, so workers in one would only take turns. They stop when this one does.
     spread = [] if names else [feed for feed in chosen if worker_number(feed.name) > 1]
@@ -282,6 +335,7 @@ def watch(settings: Settings, names: tuple[str, ...]) -> None:
             on_error=error,
             audit_keep_days=settings.audit_keep_days,
             uploads_dir=settings.uploads_dir,
+            declared=set(declared),  # every feed of the file, not only those this process runs
         )
     finally:
         for child in children:

@@ -32,10 +32,12 @@ class Observation:
 
 @dataclass(frozen=True)
 class Scope:
-    """What an evaluation after a load looks at: the regions it loaded (with their ancestors) and its feed."""
+    """What an evaluation after a load looks at: the regions it loaded (with their ancestors) and its feed; and
+    the feeds the deployment's feeds file declares (None: not known, every feed the warehouse knows counts)."""
 
     regions: frozenset[str] | None = None
     feed: str | None = None
+    feeds: frozenset[str] | None = None
 
 
 @cache

@@ -1,5 +1,7 @@
 """Rule kind "late_feed": a feed whose newest event is older than ``factor`` times its cadence (as `etl status`
-reads 滞后); reference data (devices, stops, households) is never late. A delivery clears it."""
+reads 滞后); reference data (devices, stops, households) is never late. A delivery clears it. A feed the feeds file
+no longer declares (已停用: the county stopped that transport) is never late either, and its open alert is
+resolved saying so."""
 
 from __future__ import annotations
 
@@ -66,7 +68,13 @@ def observe(connection, params: Params, now, live: list, scope) -> Observation:
     live_subjects = {alert.subject for alert in live}
     known = all_datasets()
     seen = Observation()
+    for alert in live:
+        feed = alert.subject.removeprefix("feed:")
+        if scope.feeds is not None and feed not in scope.feeds:
+            seen.cleared[alert.subject] = f"数据源 {feed} 已停用（不在数据源文件中）"
     for feed, dataset, cadence, _feed, last, low, high in connection.execute(query):
+        if scope.feeds is not None and feed not in scope.feeds:
+            continue  # retired: nothing is expected of it any more
         if dataset not in known or known[dataset].reference or not cadence or last is None:
             continue
         behind = (now - as_utc(last)).total_seconds()

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
-from etl.alerts.channels import Channel, DeliveryError
+from etl.alerts.channels import Channel, DeliveryError, Reached
 from etl.alerts.lock import write_lock
 from etl.alerts.message import Message, render
 from etl.warehouse.schema import alert_events, alerts, notifications, regions
@@ -150,20 +150,57 @@ def _renewed(engine: Engine, row_id: int, lease: datetime, now: datetime) -> dat
     return until if taken else None
 
 
+def _recorder(engine: Engine, row_id: int, held: list[datetime], clock) -> Callable[[str], None]:
+    """What keeps a part of a notification its channel delivered (an SMS's phone) in the notification's row, the
+    sender's lease renewed with it (``held[0]``, the lease it holds). The part is kept even when another sender has
+    taken the row over (its lease ran out), and then this sender stops: the other sends the rest."""
+    n = notifications.c
+
+    def record(part: str) -> None:
+        until = clock() + LEASE
+        with engine.begin() as connection:
+            write_lock(connection)  # SQLite: read and write the parts in one go; PostgreSQL: the row's lock
+            stored = connection.execute(select(n.reached).where(n.id == row_id).with_for_update()).scalar()
+            parts = orjson.dumps(sorted({*_parts_reached(stored), part})).decode()
+            mine = connection.execute(
+                update(notifications)
+                .where(n.id == row_id, n.status == "sending", n.lease_until == held[0])
+                .values(reached=parts, lease_until=until)
+            ).rowcount
+            if not mine:
+                connection.execute(update(notifications).where(n.id == row_id).values(reached=parts))
+        if not mine:
+            raise DeliveryError("另一发送进程已接手这条通知")
+        held[0] = until
+
+    return record
+
+
+def _parts_reached(stored: str | None) -> list[str]:
+    return orjson.loads(stored) if stored else []
+
+
 def _send(engine: Engine, channel: Channel, row, lease: datetime, clock, done: Delivered) -> None:
     """Send one claimed notification, its lease renewed as it goes (or not at all, when another sender has taken it),
     and mark it in the log: sent, to be retried after the backoff, or failed."""
     lease = _renewed(engine, row.id, lease, clock())
     if lease is None:
         return
-    error = None
+    error, held = None, [lease]
     try:
-        channel.send(Message.from_json(orjson.loads(row.message)))
+        message = Message.from_json(orjson.loads(row.message))
+        if channel.in_parts:  # the parts reached so far, read now that the row is this sender's
+            with engine.connect() as connection:
+                stored = connection.execute(select(notifications.c.reached).where(notifications.c.id == row.id))
+                reached = Reached(_parts_reached(stored.scalar()), _recorder(engine, row.id, held, clock))
+            channel.send(message, reached)
+        else:
+            channel.send(message)
     except DeliveryError as problem:
         error = str(problem)
     except Exception as problem:  # noqa: BLE001 - a channel's bug must not stop the others' notifications
         error = f"{type(problem).__name__}: {problem}"
-    now, attempts = clock(), row.attempts + 1
+    now, attempts, lease = clock(), row.attempts + 1, held[0]
     if error is None:
         values, outcome = {"status": "sent", "sent_at": now, "error": None}, "sent"
     elif attempts >= channel.attempts:

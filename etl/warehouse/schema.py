@@ -537,6 +537,12 @@ notifications = Table(
     Column("error", Text, comment="the last failure"),
     Column("message", Text, nullable=False, comment="what is sent, as JSON (title, lines, alert)"),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # Migration 0022: a retry in any process skips the phones an SMS reached before another phone's refusal.
+    Column(
+        "reached",
+        Text,
+        comment="the parts delivered already, as a JSON list (an SMS's phones): any process's retry skips them",
+    ),
     # One notification per state change and channel: a restarted evaluator finds it and never sends it again.
     UniqueConstraint("event_id", "channel", name="uq_notifications_event_channel"),
     Index("ix_notifications_status_due", "status", "due_at"),

@@ -201,16 +201,20 @@ def test_a_retry_keeps_the_channels_quiet_hours(county, tmp_path, recorder):
 
 
 class Gateway:
-    """An SMS gateway that reaches 13900000001 and answers 500 for 13900000002."""
+    """An SMS gateway that reaches 13900000001 and answers 500 for 13900000002 (every time, or its first
+    ``refusals`` times)."""
 
-    def __init__(self):
+    def __init__(self, refusals: int | None = None):
         self.delivered: list[str] = []
+        self.refusals = refusals
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - http.server's name
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                reached = body["mobile"] != "13900000002"
+                reached = body["mobile"] != "13900000002" or gateway.refusals == 0
+                if not reached and gateway.refusals is not None:
+                    gateway.refusals -= 1
                 if reached:
                     gateway.delivered.append(body["mobile"])
                 answer = json.dumps({"code": 0 if reached else 1}).encode()
@@ -226,14 +230,18 @@ class Gateway:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
+def _per_phone_sms(gateway: Gateway) -> str:
+    sms = f'[channels.sms]\ntype = "sms"\nurl = "http://127.0.0.1:{gateway.server.server_address[1]}/sms"\n'
+    sms += 'phones = ["13900000001", "13900000002"]\nper_phone = true\n'
+    sms += 'body = { mobile = "{phone}", content = "{text}" }\nsuccess_field = "code"\nsuccess_value = 0\n'
+    return sms + 'retry = { attempts = 3, backoff = "30s" }\n'
+
+
 def test_an_sms_sent_one_phone_at_a_time_reaches_each_phone_once(county, tmp_path):
     # The second phone's refusal retried the whole message: the first phone got it again on every retry.
     gateway = Gateway()
     try:
-        sms = f'[channels.sms]\ntype = "sms"\nurl = "http://127.0.0.1:{gateway.server.server_address[1]}/sms"\n'
-        sms += 'phones = ["13900000001", "13900000002"]\nper_phone = true\n'
-        sms += 'body = { mobile = "{phone}", content = "{text}" }\nsuccess_field = "code"\nsuccess_value = 0\n'
-        config = alerts_file(tmp_path, COD + sms + 'retry = { attempts = 3, backoff = "30s" }\n')
+        config = alerts_file(tmp_path, COD + _per_phone_sms(gateway))
         clock = Clock()
         reading(county, "SEW-1", "cod", 72.5, clock.now)
         Evaluator(county, config, clock).evaluate()
@@ -241,6 +249,29 @@ def test_an_sms_sent_one_phone_at_a_time_reaches_each_phone_once(county, tmp_pat
             deliver(county, config.channels, clock)
             clock.advance(hours=1)
         assert gateway.delivered == ["13900000001"]
+    finally:
+        gateway.server.shutdown()
+        gateway.server.server_close()
+
+
+def test_an_sms_retried_by_another_process_skips_the_phones_it_reached(county, tmp_path):
+    # The phones a message had reached were kept in the sending process: a retry taken up by another `etl watch`,
+    # or by the same one after a restart, sent the message again to the phones already reached.
+    gateway = Gateway(refusals=1)  # the second phone is refused once
+    try:
+        clock = Clock()
+        reading(county, "SEW-1", "cod", 72.5, clock.now)
+        first = alerts_file(tmp_path, COD + _per_phone_sms(gateway))
+        Evaluator(county, first, clock).evaluate()
+        assert deliver(county, first.channels, clock).retried == 1
+        assert gateway.delivered == ["13900000001"]
+        clock.advance(seconds=30)
+        another = alerts_file(tmp_path, COD + _per_phone_sms(gateway))  # a new process: its own senders
+        assert deliver(county, another.channels, clock).sent == 1
+        assert gateway.delivered == ["13900000001", "13900000002"]
+        with county.connect() as connection:
+            row = connection.execute(select(notifications.c.status, notifications.c.attempts)).one()
+        assert (row.status, row.attempts) == ("sent", 2)
     finally:
         gateway.server.shutdown()
         gateway.server.server_close()

@@ -1,15 +1,17 @@
 """Notification channels, one module each (``TYPE``), discovered: a new channel is one new file.
 
 A channel module has ``TYPE``, ``KEYS`` (its own keys) and ``build(entry, where)``, which returns a sender: a
-callable taking a Message that returns when the message was accepted and raises DeliveryError otherwise. Every
-channel also takes the routing keys (levels, regions, severities, events), ``quiet_hours``, ``retry`` and
-``enabled``. A key ``x_env = "VAR"`` takes ``x`` from the environment; while VAR is unset the channel is off."""
+callable taking a Message that returns when the message was accepted and raises DeliveryError otherwise. A module
+whose messages go out in parts (an SMS one phone at a time) says ``IN_PARTS = True``; its sender also takes a
+Reached, the parts delivered already, kept with the notification in the warehouse. Every channel also takes the
+routing keys (levels, regions, severities, events), ``quiet_hours``, ``retry`` and ``enabled``. A key
+``x_env = "VAR"`` takes ``x`` from the environment; while VAR is unset the channel is off."""
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
@@ -25,9 +27,28 @@ class DeliveryError(Exception):
     """A message a channel could not deliver now (it is tried again later); the text says why."""
 
 
+class Reached:
+    """The parts of one notification its channel has delivered (an SMS's phones, as the sender names them). The
+    notifier fills it from the notification's row and records each part added there before the sender goes on, so
+    a retry, in whichever process, skips what was reached; without a recorder it lasts one call."""
+
+    def __init__(self, parts: Iterable[str] = (), record: Callable[[str], None] | None = None):
+        self.parts, self.record = set(parts), record
+
+    def __contains__(self, part: str) -> bool:
+        return part in self.parts
+
+    def add(self, part: str) -> None:
+        """A part was accepted: kept (in the warehouse first, when there is a recorder)."""
+        if self.record is not None:
+            self.record(part)
+        self.parts.add(part)
+
+
 @dataclass(frozen=True)
 class Channel:
-    """A declared channel: how it sends, what it gets, when it keeps quiet, how it retries."""
+    """A declared channel: how it sends, what it gets, when it keeps quiet, how it retries; ``in_parts``: its sender
+    takes a Reached besides the message."""
 
     name: str
     type: str
@@ -36,6 +57,7 @@ class Channel:
     quiet: QuietHours | None
     attempts: int
     backoff: timedelta
+    in_parts: bool = False
 
     def retry_after(self, attempts: int) -> timedelta:
         """How long to wait after the ``attempts``-th failure: the backoff doubling each time, at most an hour."""
@@ -97,7 +119,8 @@ def parse_channel(name: str, entry: dict, where: str, environment) -> Channel | 
     resolved = _from_environment(entry, environment)
     if resolved is None or not flag(resolved, "enabled", where, True):
         return None
-    return Channel(name, module.TYPE, module.build(resolved, where), route, quiet, attempts, backoff)
+    in_parts = getattr(module, "IN_PARTS", False)
+    return Channel(name, module.TYPE, module.build(resolved, where), route, quiet, attempts, backoff, in_parts)
 
 
 TRUE, FALSE = {"true", "1", "yes", "on", "是"}, {"false", "0", "no", "off", "否"}

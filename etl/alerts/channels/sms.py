@@ -4,15 +4,12 @@ field of its JSON equal to a value (gateways answer 200 with an error code)."""
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-
-from etl.alerts.channels import DeliveryError, flag, header_table, required, text_list
+from etl.alerts.channels import DeliveryError, Reached, flag, header_table, required, text_list
 from etl.alerts.channels.http import new_session, post_json
 from etl.alerts.errors import AlertConfigError
 
 TYPE = "sms"
-RECALLED = 10_000
+IN_PARTS = True  # one phone at a time when per_phone: the phones reached are kept with the notification
 KEYS = ("url", "phones", "body", "headers", "per_phone", "success_field", "success_value", "max_length")
 
 
@@ -38,26 +35,21 @@ def build(entry: dict, where: str):
     headers, per_phone = header_table(entry, where), flag(entry, "per_phone", where)
     field, expected, length = entry.get("success_field"), entry.get("success_value"), int(entry.get("max_length", 300))
     session = new_session()
-    # One per phone: the phones a message already reached, so that its retry after a refusal of another phone does
-    # not send it to them again (each retry had sent it anew to every phone before the refused one). Kept in the
-    # process (retries come from the same `etl watch`), the newest RECALLED.
-    reached: OrderedDict[tuple[str, str], None] = OrderedDict()
-    lock = threading.Lock()
 
-    def send(message) -> None:
+    def send(message, reached: Reached | None = None) -> None:
+        # ``reached``: the phones this notification reached before (its row in the warehouse), so that a retry
+        # after another phone's refusal does not send it to them again, whichever process retries it (kept in the
+        # process, a retry taken up by another `etl watch` or after a restart sent it anew to every phone).
+        reached = Reached() if reached is None else reached
         text = message.text()[:length]
         for group in [[phone] for phone in phones] if per_phone else [list(phones)]:
-            mark = (message.key, ",".join(group))
-            with lock:
-                if mark in reached:
-                    continue
-            payload = _filled(body, {"phones": ",".join(group), "phone": group[0], "text": text})
+            part = ",".join(group)
+            if part in reached:
+                continue
+            payload = _filled(body, {"phones": part, "phone": group[0], "text": text})
             answer = post_json(session, url, payload, headers)
             if field and (not isinstance(answer, dict) or answer.get(field) != expected):
                 raise DeliveryError(f"短信网关拒绝：{answer}")
-            with lock:
-                reached[mark] = None
-                while len(reached) > RECALLED:
-                    reached.popitem(last=False)
+            reached.add(part)
 
     return send

@@ -145,7 +145,9 @@ def resolve(connection: Connection, alert, now: datetime, note: str) -> int:
 
 
 def escalate(connection: Connection, rules: dict[str, Rule], now: datetime) -> int:
-    """Move each open, unacknowledged alert one level up whose owner has had it longer than the rule allows."""
+    """Move each open, unacknowledged alert one level up whose owner has had it longer than the rule allows (since
+    ``level_since``: the event that gave it to them, or the end of the quiet hours that held back every notification
+    of that event; notify.plan moves it there)."""
     query = select(alerts.c.id, alerts.c.rule_id, alerts.c.level, alerts.c.level_since, alerts.c.region_code)
     moved = 0
     for alert in connection.execute(query.where(alerts.c.status == "open", alerts.c.level != "county")).all():

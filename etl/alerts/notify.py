@@ -1,6 +1,7 @@
 """Notifications: planned for each state change of an alert and each channel whose route takes it (one row per
-event and channel, so nothing is planned twice), deferred past a channel's quiet hours unless critical, then
-claimed, sent, and marked sent, or retried with backoff until the channel's attempts are spent."""
+event and channel, so nothing is planned twice), deferred past a channel's quiet hours unless critical (an owner's
+time to acknowledge then runs from their end), then claimed, sent, and marked sent, or retried with backoff until
+the channel's attempts are spent."""
 
 from __future__ import annotations
 
@@ -11,18 +12,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import orjson
-from sqlalchemy import Connection, Engine, and_, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
 from etl.alerts.channels import Channel, DeliveryError, Reached
 from etl.alerts.lock import write_lock
 from etl.alerts.message import Message, render
+from etl.warehouse.db import as_utc
 from etl.warehouse.schema import alert_events, alerts, notifications, regions
 
 # A notification being sent is another process's after this long (that process died mid-send).
 LEASE = timedelta(minutes=5)
 PLAN_BATCH = 2000
+OWNED = ("opened", "escalated")  # the events that give an alert to an owner, whose time to acknowledge then runs
 
 
 def _deferred(channel: Channel, severity: str, now: datetime) -> datetime:
@@ -53,7 +56,7 @@ def plan(connection: Connection, channels: dict[str, Channel], now: datetime) ->
             for part in _parts(codes)
             for row in connection.execute(select(regions.c.code, regions.c.name).where(regions.c.code.in_(part)))
         )
-        rows = []
+        rows, told = [], {}
         for event in events:
             alert = found.get(event.alert_id)
             for name, channel in channels.items():
@@ -62,6 +65,9 @@ def plan(connection: Connection, channels: dict[str, Channel], now: datetime) ->
                 ):
                     continue
                 message = render(alert, event, names, name)
+                due = _deferred(channel, alert.severity, now)
+                if event.kind in OWNED:
+                    told[event.id] = min(due, told.get(event.id, due))
                 rows.append(
                     {
                         "alert_id": alert.id,
@@ -69,7 +75,7 @@ def plan(connection: Connection, channels: dict[str, Channel], now: datetime) ->
                         "channel": name,
                         "status": "pending",
                         "attempts": 0,
-                        "due_at": _deferred(channel, alert.severity, now),
+                        "due_at": due,
                         "message": orjson.dumps(message.as_json()).decode(),
                         "created_at": now,
                     }
@@ -78,8 +84,34 @@ def plan(connection: Connection, channels: dict[str, Channel], now: datetime) ->
             insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[connection.dialect.name]
             statement = insert(notifications).on_conflict_do_nothing(index_elements=["event_id", "channel"])
             added += connection.execute(statement, rows).rowcount or 0
+        _count_from_told(connection, [(event, told[event.id]) for event in events if event.id in told])
         for part in _parts([event.id for event in events]):
             connection.execute(update(alert_events).where(alert_events.c.id.in_(part)).values(planned=1))
+
+
+def _count_from_told(connection: Connection, told: list) -> None:
+    """An owner's time to acknowledge (escalation counts from ``level_since``) runs from the first moment a
+    notification of the event that made them the owner goes out: the end of the quiet hours when every channel
+    that takes it keeps quiet then. Counted from the event, an alert opened at 23:00 and told at 07:00 escalated at
+    07:00 at once, before anyone could have read it. (No channel takes it: the screens show it at once.)"""
+    later = [
+        {"alert": event.alert_id, "level_at": event.level, "told": when}
+        for event, when in told
+        if when > as_utc(event.at)
+    ]
+    if later:
+        a = alerts.c
+        connection.execute(
+            update(alerts)
+            .where(
+                a.id == bindparam("alert"),
+                a.level == bindparam("level_at"),
+                a.status == "open",
+                a.level_since < bindparam("told"),
+            )
+            .values(level_since=bindparam("told")),
+            later,
+        )
 
 
 def _parts(items: list, size: int = 500):

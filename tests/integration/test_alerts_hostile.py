@@ -24,7 +24,7 @@ from etl.dataset import BEIJING
 from etl.warehouse.accounts import User
 from etl.warehouse.alerts import acknowledge, open_alerts
 from etl.warehouse.db import as_utc
-from etl.warehouse.schema import notifications
+from etl.warehouse.schema import alerts, notifications
 from tests.alert_county import COD_RULE, VILLAGE_A1, Clock, alerts_file, reading
 from tests.alert_county import county as warehouse  # noqa: F401 - the shared fixture
 from tests.alert_servers import Recorder, SlowReceiver
@@ -294,3 +294,56 @@ def test_an_alerts_notifications_reach_a_channel_in_the_order_of_its_events(coun
         clock.advance(seconds=30)
         deliver(county, config.channels, clock)
     assert [item.body["alert"]["event"] for item in recorder.at("/hook")] == ["opened", "resolved"]
+
+
+def _escalating(recorder: Recorder, extra: str = "") -> str:
+    """The COD rule escalating after 30 minutes at the village, a webhook keeping quiet 22:00–07:00 (and more)."""
+    hook = f'[channels.hook]\ntype = "webhook"\nurl = "{recorder.url("/hook")}"\nquiet_hours = "22:00-07:00"\n'
+    return COD + 'severity = "major"\nescalate = { village = "30m" }\n' + hook + extra
+
+
+def _level(county) -> str:
+    with county.connect() as connection:
+        return connection.execute(select(alerts.c.level)).scalar()
+
+
+def test_escalation_counts_from_the_end_of_the_quiet_hours(county, tmp_path, recorder):
+    # Escalation counted from the opening: an alert opened at 23:00, its notification held back by quiet hours
+    # until 07:00, escalated at 07:00 at once, before anyone at the village could have read it.
+    config = alerts_file(tmp_path, _escalating(recorder))
+    clock = Clock()
+    clock.now = clock.now.replace(hour=15)  # 23:00 local
+    reading(county, "SEW-1", "cod", 72.5, clock.now)
+    service = AlertService(county, config, clock)
+    service.evaluator.evaluate()
+    service.deliver()
+    assert recorder.at("/hook") == []  # quiet
+    clock.advance(hours=8)  # 07:00: the notification goes out
+    service.evaluator.sweep()
+    service.deliver()
+    assert _level(county) == "village"
+    assert [item.body["alert"]["event"] for item in recorder.at("/hook")] == ["opened"]
+    clock.advance(minutes=29)
+    service.evaluator.sweep()
+    assert _level(county) == "village"
+    clock.advance(minutes=1)  # 07:30: thirty minutes since the village was told
+    service.evaluator.sweep()
+    service.deliver()
+    assert _level(county) == "township"
+    assert [item.body["alert"]["event"] for item in recorder.at("/hook")] == ["opened", "escalated"]
+
+
+def test_escalation_counts_from_the_opening_when_a_channel_told_the_village_at_once(county, tmp_path, recorder):
+    # A channel without quiet hours (or a critical alert) reaches the village at once: its thirty minutes run then.
+    awake = f'[channels.duty]\ntype = "webhook"\nurl = "{recorder.url("/duty")}"\nlevels = ["village"]\n'
+    config = alerts_file(tmp_path, _escalating(recorder, awake))
+    clock = Clock()
+    clock.now = clock.now.replace(hour=15)  # 23:00 local
+    reading(county, "SEW-1", "cod", 72.5, clock.now)
+    service = AlertService(county, config, clock)
+    service.evaluator.evaluate()
+    service.deliver()
+    assert [item.body["alert"]["event"] for item in recorder.at("/duty")] == ["opened"]
+    clock.advance(minutes=30)
+    service.evaluator.sweep()
+    assert _level(county) == "township"

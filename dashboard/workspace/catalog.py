@@ -1,6 +1,7 @@
 """The measure catalog: every measure the datasets roll up (etl/datasets/*.py declare them; their rollups are
-what the dashboard reads, as it may not import the ETL), with its Chinese label, unit, area, how its headline
-number is formed, and the fact table holding the records behind it.
+what the dashboard reads, as it may not import the ETL), with its Chinese label (its name in etl/warehouse/labels.py,
+which the ETL's reports use too), unit, area, how its headline number is formed, and the fact table holding the
+records behind it.
 
 A measure found in the rollups without an entry here still appears (under 其他, by its name); a test fails until
 it is labelled here, and checks every entry against the dataset that declares it (table, time, dimension).
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from dashboard.workspace.labels import column_label
+from etl.warehouse.labels import MEASURE_NAMES, METRIC_NAMES, column_label
 
 AREAS = {
     "governance": "治理",
@@ -68,79 +69,78 @@ class MeasureInfo:
         return self.aggregate in ADDITIVE
 
 
-def _m(name, label, unit, aggregate, area, table, **more) -> MeasureInfo:
+def _m(name, unit, aggregate, area, table, **more) -> MeasureInfo:
     if table == SUPERVISION:
         more["dataset"] = "supervision"
-    return MeasureInfo(name, label, unit, aggregate, area, table, **more)
+    return MeasureInfo(name, MEASURE_NAMES[name], unit, aggregate, area, table, **more)
 
 
 SUPERVISION = "supervision_items"  # the supervision dataset's table
 
 
 MEASURES = (
-    _m("cases.received", "受理事件", "件", "count", "governance", "cases", dimension="category"),
-    _m("cases.received_by_module", "受理事件（按模块）", "件", "count", "governance", "cases", dimension="module"),
-    _m("cases.closed", "办结事件", "件", "count", "governance", "cases", time="closed_at", dimension="category"),
-    _m("cases.closed_on_time", "按期办结", "件", "count", "governance", "cases", time="closed_at"),
-    _m("cases.satisfaction", "群众满意度", "分", "mean", "governance", "cases", time="rated_at", digits=2),
-    _m("democracy.deliberations", "民主议事", "件", "count", "governance", "deliberations", dimension="form"),
-    _m("democracy.participants", "议事参与", "人次", "sum", "governance", "deliberations", dimension="form"),
-    _m("democracy.decided", "议事已表决", "件", "count", "governance", "deliberations", time="decided_at"),
-    _m("democracy.supervision", "民主监督事项", "件", "count", "governance", SUPERVISION, dimension="subject"),
-    _m("democracy.supervision_replied", "监督已答复", "件", "count", "governance", SUPERVISION, time="replied_at"),
-    _m("disclosures.published", "三务公开", "条", "count", "governance", "disclosures", dimension="kind"),
-    _m("finance.amount", "村级财务收支", "元", "sum", "governance", "disclosures", dimension="direction", digits=2),
-    _m("party.activities", "党组织活动", "次", "count", "governance", "party_activities", dimension="kind"),
-    _m("party.attendees", "党员参加", "人次", "sum", "governance", "party_activities"),
-    _m("ecommerce.sales", "电商销售额", "元", "sum", "industry", "orders", dimension="product", digits=2),
-    _m("farm.output", "农产品产量", "", "sum", "industry", "farm_output", dimension="product", digits=1),
-    _m("tourism.visitors", "乡村游客", "人次", "sum", "industry", "tourism"),
-    _m("tourism.bookings", "农家乐预订", "单", "sum", "industry", "tourism"),
-    _m("jobs.positions", "招聘岗位", "个", "sum", "industry", "jobs"),
-    _m("jobs.matched", "岗位对接", "个", "sum", "industry", "jobs"),
-    _m("labour.people", "劳动力", "人", "latest", "industry", "labour_pool", dimension="status"),
-    _m("labour.registered", "登记劳动力", "人", "stock", "industry", "labour_profiles", dimension="education"),
-    _m("labour.with_skills", "有特长劳动力", "人", "stock", "industry", "labour_profiles"),
-    _m("trace.codes", "追溯码", "个", "sum", "industry", "traceability", dimension="action"),
-    _m("livelihood.events", "便民服务活动", "场", "count", "livelihood", "livelihood", dimension="kind"),
-    _m("livelihood.participants", "服务人次", "人次", "sum", "livelihood", "livelihood", dimension="kind"),
-    _m("points.earned", "积分", "分", "sum", "livelihood", "points_ledger", dimension="source"),
-    _m("gov.appointments", "政务预约", "件", "count", "livelihood", "gov_services", time="appointment_at"),
-    _m(
-        "gov.received", "政务受理", "件", "count", "livelihood", "gov_services", time="received_at", dimension="channel"
-    ),
-    _m("gov.joint", "并联办理", "件", "count", "livelihood", "gov_services", time="received_at"),
-    _m("gov.completed", "政务办结", "件", "count", "livelihood", "gov_services", time="completed_at"),
-    _m("gov.feedback", "办事评价", "件", "count", "livelihood", "gov_services", time="feedback_at"),
-    _m("gov.satisfaction", "办事满意度", "分", "mean", "livelihood", "gov_services", time="feedback_at", digits=2),
-    _m("epidemic.quantity", "疫情防控", "人次", "sum", "livelihood", "epidemic", dimension="kind"),
-    _m("waste.tonnage", "垃圾清运量", "吨", "sum", "environment", "waste_trips", digits=1),
-    _m("waste.sorted_share", "垃圾分类率", "%", "mean", "environment", "waste_trips", scale=100, digits=1),
-    _m("toilets.records", "农厕记录", "条", "count", "environment", "toilets", dimension="kind"),
-    _m("toilets.repaired", "农厕修复", "件", "count", "environment", "toilets", time="repaired_at"),
-    _m("devices.installed", "物联设备", "台", "stock", "environment", "devices", dimension="kind"),
-    _m("forecast.temperature", "预报气温", "°C", "mean", "environment", "weather_forecasts", digits=1),
-    _m("security.incidents", "治安事件", "起", "count", "security", "incidents", dimension="kind"),
+    _m("cases.received", "件", "count", "governance", "cases", dimension="category"),
+    _m("cases.received_by_module", "件", "count", "governance", "cases", dimension="module"),
+    _m("cases.closed", "件", "count", "governance", "cases", time="closed_at", dimension="category"),
+    _m("cases.closed_on_time", "件", "count", "governance", "cases", time="closed_at"),
+    _m("cases.satisfaction", "分", "mean", "governance", "cases", time="rated_at", digits=2),
+    _m("democracy.deliberations", "件", "count", "governance", "deliberations", dimension="form"),
+    _m("democracy.participants", "人次", "sum", "governance", "deliberations", dimension="form"),
+    _m("democracy.decided", "件", "count", "governance", "deliberations", time="decided_at"),
+    _m("democracy.supervision", "件", "count", "governance", SUPERVISION, dimension="subject"),
+    _m("democracy.supervision_replied", "件", "count", "governance", SUPERVISION, time="replied_at"),
+    _m("disclosures.published", "条", "count", "governance", "disclosures", dimension="kind"),
+    _m("finance.amount", "元", "sum", "governance", "disclosures", dimension="direction", digits=2),
+    _m("party.activities", "次", "count", "governance", "party_activities", dimension="kind"),
+    _m("party.attendees", "人次", "sum", "governance", "party_activities"),
+    _m("ecommerce.sales", "元", "sum", "industry", "orders", dimension="product", digits=2),
+    _m("farm.output", "", "sum", "industry", "farm_output", dimension="product", digits=1),
+    _m("tourism.visitors", "人次", "sum", "industry", "tourism"),
+    _m("tourism.bookings", "单", "sum", "industry", "tourism"),
+    _m("jobs.positions", "个", "sum", "industry", "jobs"),
+    _m("jobs.matched", "个", "sum", "industry", "jobs"),
+    _m("labour.people", "人", "latest", "industry", "labour_pool", dimension="status"),
+    _m("labour.registered", "人", "stock", "industry", "labour_profiles", dimension="education"),
+    _m("labour.with_skills", "人", "stock", "industry", "labour_profiles"),
+    _m("trace.codes", "个", "sum", "industry", "traceability", dimension="action"),
+    _m("livelihood.events", "场", "count", "livelihood", "livelihood", dimension="kind"),
+    _m("livelihood.participants", "人次", "sum", "livelihood", "livelihood", dimension="kind"),
+    _m("points.earned", "分", "sum", "livelihood", "points_ledger", dimension="source"),
+    _m("gov.appointments", "件", "count", "livelihood", "gov_services", time="appointment_at"),
+    _m("gov.received", "件", "count", "livelihood", "gov_services", time="received_at", dimension="channel"),
+    _m("gov.joint", "件", "count", "livelihood", "gov_services", time="received_at"),
+    _m("gov.completed", "件", "count", "livelihood", "gov_services", time="completed_at"),
+    _m("gov.feedback", "件", "count", "livelihood", "gov_services", time="feedback_at"),
+    _m("gov.satisfaction", "分", "mean", "livelihood", "gov_services", time="feedback_at", digits=2),
+    _m("epidemic.quantity", "人次", "sum", "livelihood", "epidemic", dimension="kind"),
+    _m("waste.tonnage", "吨", "sum", "environment", "waste_trips", digits=1),
+    _m("waste.sorted_share", "%", "mean", "environment", "waste_trips", scale=100, digits=1),
+    _m("toilets.records", "条", "count", "environment", "toilets", dimension="kind"),
+    _m("toilets.repaired", "件", "count", "environment", "toilets", time="repaired_at"),
+    _m("devices.installed", "台", "stock", "environment", "devices", dimension="kind"),
+    _m("forecast.temperature", "°C", "mean", "environment", "weather_forecasts", digits=1),
+    _m("security.incidents", "起", "count", "security", "incidents", dimension="kind"),
 )
 # reading.{metric}: one measure per metric, the mean of the readings, with the devices (and their latest
 # reading of the metric) as the records behind it.
 READING_TEMPLATE = "reading.{metric}"
-METRICS = {
-    "fill_level": ("垃圾桶满溢度", "%", "environment"),
-    "cod": ("污水COD", "mg/L", "environment"),
-    "nh3n": ("污水氨氮", "mg/L", "environment"),
-    "flow": ("污水处理量", "m³/d", "environment"),
-    "pm25": ("PM2.5", "µg/m³", "environment"),
-    "aqi": ("空气质量指数", "", "environment"),
-    "temperature": ("气温", "°C", "environment"),
-    "humidity": ("湿度", "%", "environment"),
-    "rainfall": ("降雨量", "mm/时", "environment"),
-    "wind_speed": ("风速", "m/s", "environment"),
-    "soil_moisture": ("土壤墒情", "%", "industry"),
-    "ammonia": ("养殖舍氨气", "ppm", "industry"),
-    "co2": ("养殖舍二氧化碳", "ppm", "industry"),
-    "online": ("摄像头在线率", "%", "security"),
+_METRIC_UNITS = {
+    "fill_level": ("%", "environment"),
+    "cod": ("mg/L", "environment"),
+    "nh3n": ("mg/L", "environment"),
+    "flow": ("m³/d", "environment"),
+    "pm25": ("µg/m³", "environment"),
+    "aqi": ("", "environment"),
+    "temperature": ("°C", "environment"),
+    "humidity": ("%", "environment"),
+    "rainfall": ("mm/时", "environment"),
+    "wind_speed": ("m/s", "environment"),
+    "soil_moisture": ("%", "industry"),
+    "ammonia": ("ppm", "industry"),
+    "co2": ("ppm", "industry"),
+    "online": ("%", "security"),
 }
+METRICS = {metric: (METRIC_NAMES[metric], unit, area) for metric, (unit, area) in _METRIC_UNITS.items()}
 _BY_NAME = {info.name: info for info in MEASURES}
 _ORDER = {name: index for index, name in enumerate([*_BY_NAME, *(f"reading.{m}" for m in METRICS)])}
 

@@ -13,11 +13,11 @@ from dashboard.cache import versioned
 from dashboard.workspace import reads
 from dashboard.workspace.catalog import measure_info
 from dashboard.workspace.figures import Ask, fetch, points, span_values, stat_of, values_over
-from dashboard.workspace.labels import value_label
 from dashboard.workspace.masking import masker
 from dashboard.workspace.periods import Span, buckets, year_before
 from dashboard.workspace.records import COUNT_CAP, PAGE_SIZE, converter, records_of, shown
 from dashboard.workspace.stats import Coverage, Stat, value_of
+from etl.warehouse.labels import value_label
 from etl.warehouse.schema import regions
 from geo.codes import scope_range
 

@@ -24,6 +24,7 @@ from typing import Any
 from etl.dataset import BEIJING, Invalid
 from etl.datasets import datasets
 from etl.rollups import HOUR, day_of, hour_of, month_of
+from etl.warehouse.labels import column_label, dataset_name, measure_name, value_label
 
 AGGREGATES = {
     "measure": ("count", "total", "mean", "days", "ratio"),
@@ -167,18 +168,22 @@ class Rule:
         return "unmet"
 
     def source_text(self) -> str:
-        """Where the number comes from, as evidence names it."""
+        """Where the number comes from, as evidence names it: in the Chinese names of the measures, datasets, fields
+        and coded values (etl/warehouse/labels.py), never their identifiers (按期办结 ÷ 办结事件, not
+        cases.closed_on_time ÷ cases.closed)."""
         if self.source == "measure":
-            names = "+".join(self.measures)
-            dims = f"[{'、'.join(self.dimensions)}]" if self.dimensions else ""
+            names = _measures_text(self.measures, self.dimensions)
             if self.aggregate == "ratio":
-                of_dims = f"[{'、'.join(self.of_dimensions)}]" if self.of_dimensions else ""
-                return f"{names}{dims} ÷ {'+'.join(self.of)}{of_dims}"
-            return f"{names}{dims}（{AGGREGATE_NAMES[self.aggregate]}）"
+                return f"{names} ÷ {_measures_text(self.of, self.of_dimensions)}"
+            return f"{names}（{AGGREGATE_NAMES[self.aggregate]}）"
         if self.source == "facts":
-            filters = "，".join(f"{name}={'/'.join(values)}" for name, values in self.where)
-            what = f"{self.value} 合计" if self.aggregate == "total" else "行数"
-            return f"{self.facts}{'（' + filters + '）' if filters else ''}：{what}"
+            table = datasets()[self.facts].table.name
+            filters = "，".join(
+                f"{column_label(table, name)}：{'、'.join(_value_text(table, name, value) for value in values)}"
+                for name, values in self.where
+            )
+            what = f"{column_label(table, self.value)}合计" if self.aggregate == "total" else "条数"
+            return f"{dataset_name(self.facts)}{'（' + filters + '）' if filters else ''}：{what}"
         minutes = self.fresh.total_seconds() / 60
         return f"已登记的{SCREEN_NAMES.get(self.screens, self.screens)}（{minutes:g} 分钟内有心跳）"
 
@@ -216,6 +221,29 @@ class Rule:
 
 AGGREGATE_NAMES = {"count": "条数", "total": "合计", "mean": "平均", "days": "有数据的天数", "ratio": "比例"}
 SCREEN_NAMES = {"county": "县级大屏", "board": "村级电子屏", "stop": "公交站屏", "browser": "浏览器屏"}
+
+
+def _measures_text(names: tuple[str, ...], dimensions: tuple[str, ...]) -> str:
+    """Measures by their names, with the dimension values a rule keeps by theirs: 物联设备 · 土壤墒情、大棚."""
+    text = "+".join(measure_name(name) for name in names)
+    if not dimensions:
+        return text
+    table, column = _dimension_of(names[0])
+    return f"{text} · {'、'.join(value_label(table, column, value) if column else value for value in dimensions)}"
+
+
+def _dimension_of(measure: str) -> tuple[str, str | None]:
+    """The fact table a measure is rolled up from and the column its dimension values come from (None: none)."""
+    for dataset in datasets().values():
+        for declared in dataset.measures:
+            if declared.name == measure or ("{" in declared.name and measure.startswith(declared.name.split("{")[0])):
+                return dataset.table.name, declared.dimension
+    return "", None
+
+
+def _value_text(table: str, column: str, value: str) -> str:
+    """A facts filter's value by its label; "*" (filled in) as 已填."""
+    return "已填" if value == "*" else value_label(table, column, value)
 
 
 def _names(value: Any, where: str, key: str) -> tuple[str, ...]:

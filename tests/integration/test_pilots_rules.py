@@ -300,7 +300,8 @@ def test_scores_combine_rules_keep_evidence_and_history_by_month(engine, tmp_pat
     assert evidence[0]["value"] == 26 and evidence[0]["value_text"] == "26 天"
     assert evidence[0]["rule"] == "≥ 25 天 为达标，≥ 10 天 为部分达标"
     assert evidence[0]["period"].startswith("近30天（2026-02-19 至 2026-03-20")
-    assert "waste.tonnage" in evidence[0]["source"] and json.loads(raw.evidence)[1]["what"] == "近24小时智能垃圾桶上报"
+    assert evidence[0]["source"] == "垃圾清运量（有数据的天数）"  # its measure by name, not waste.tonnage
+    assert json.loads(raw.evidence)[1]["what"] == "近24小时智能垃圾桶上报"
     assert earlier[MEETS]["V4.1"].status != "met"  # as of February's end the month had fewer days
     assert months == ["2026-02", "2026-03"] and [month for month, _ in trend] == months
     assert set(scoped) == {"丁"}  # a scope sees its own pilots only

@@ -5,11 +5,11 @@ counted and a value summed or averaged, and every coded value's label is one the
 import pytest
 
 from dashboard.workspace.catalog import AREAS, METRICS, measure_info, ordered
-from dashboard.workspace.labels import VALUES, value_label
 from dashboard.workspace.records import view_named
 from etl.dataset import Invalid
 from etl.datasets import datasets
 from etl.datasets.readings import METRIC_RANGES
+from etl.warehouse.labels import VALUES, value_label
 
 DECLARED = [(dataset, measure) for dataset in datasets().values() for measure in dataset.measures]
 

@@ -1,7 +1,7 @@
 """The records behind a number: a view per fact table, with filters, sorting and paging, personal fields masked
 (dashboard/workspace/masking.py). A module here declaring VIEW gives a table more than its own columns (cases:
 the overdue flag; devices: the latest reading); any other fact table gets a view of its columns, labelled by
-dashboard/workspace/labels.py. A new dataset's records thus need no new code, only labels."""
+etl/warehouse/labels.py. A new dataset's records thus need no new code, only labels."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from functools import cache
 from sqlalchemy import DateTime, Float, Integer, Numeric, Table, and_, func, literal, select
 from sqlalchemy.sql import ColumnElement, FromClause
 
-from dashboard.workspace.labels import PERSONAL, UNITS, column_label, values_of
+from etl.warehouse.labels import PERSONAL, UNITS, column_label, values_of
 from etl.warehouse.schema import metadata, regions
 from geo.codes import scope_range
 

@@ -7,9 +7,9 @@ from datetime import datetime
 
 from sqlalchemy import and_, func, not_
 
-from dashboard.workspace.labels import CASE_CATEGORIES, CASE_CHANNELS, CASE_MODULES, CASE_STATUSES, ESCALATIONS
 from dashboard.workspace.records import Column, Filter, View, equals, region_columns
 from etl.warehouse.db import as_utc
+from etl.warehouse.labels import CASE_CATEGORIES, CASE_CHANNELS, CASE_MODULES, CASE_STATUSES, ESCALATIONS
 from etl.warehouse.schema import cases, regions
 
 OVERDUE = {"1": "超期", "0": "未超期"}

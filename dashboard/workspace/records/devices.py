@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from dashboard.workspace.catalog import METRICS
-from dashboard.workspace.labels import DEVICE_KINDS
 from dashboard.workspace.records import Column, Filter, View, equals, region_columns
+from etl.warehouse.labels import DEVICE_KINDS
 from etl.warehouse.schema import device_latest, devices, regions
 
 METRIC_LABELS = {metric: label for metric, (label, _unit, _area) in METRICS.items()}

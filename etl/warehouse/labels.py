@@ -1,8 +1,10 @@
-"""Chinese labels of the warehouse's columns and coded values, per fact table: what a record's header and cell say.
+"""Chinese names of what the warehouse holds, for whoever shows it (the dashboard, and the ETL's reports: the pilot
+programme's evidence): the measures of the rollups, the datasets, and per fact table the columns and coded values
+(what a record's header and cell say).
 
 A value a feed writes as a code (a case's category ``request``) is shown by its label (请求); a value without one
-(an incident's kind, a product: free text from a county's files) is shown as it is. A test checks every label
-here against the dataset that declares the value (etl/datasets), so both speak of the same codes.
+(an incident's kind, a product: free text from a county's files) is shown as it is. Tests check every name and
+label here against the datasets that declare the measures and values (etl/datasets), so all speak of the same ones.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 COMMON_COLUMNS = {
     "region_code": "区划",
     "event_time": "时间",
+    "lon": "经度",
+    "lat": "纬度",
     "kind": "类型",
     "status": "状态",
     "title": "标题",
@@ -101,6 +105,41 @@ COLUMNS = {
         "temperature": "气温",
         "precipitation": "降水概率",
         "event_time": "预报时间",
+    },
+    "readings": {"device_id": "设备编号", "metric": "指标", "value": "读数", "event_time": "读数时间"},
+    "bus_arrivals": {
+        "stop_id": "站点编号",
+        "route": "线路",
+        "direction": "方向",
+        "observed_at": "采集时间",
+        "event_time": "预计到站时间",
+    },
+    "bus_stops": {"stop_id": "站点编号", "name": "站名", "event_time": "登记时间"},
+    "catalogue_items": {"item_id": "商品编号", "name": "名称", "points": "所需积分", "note": "说明"},
+    "households": {
+        "household_code": "户码",
+        "head_name": "户主",
+        "head_phone": "户主电话",
+        "members": "人口",
+        "door_plate": "门牌",
+        "village_group": "组",
+    },
+    "publicity": {"item_id": "编号", "valid_until": "有效期至", "event_time": "发布时间"},
+    "pilot_status": {
+        "programme_id": "试点方案",
+        "pilot_id": "试点编号",
+        "period": "所属月份",
+        "milestone": "里程碑",
+        "note": "备注",
+    },
+    "pilot_funds": {
+        "programme_id": "试点方案",
+        "pilot_id": "试点编号",
+        "period": "所属月份",
+        "allocated": "下达资金",
+        "disbursed": "已拨付",
+        "spent": "已支出",
+        "note": "备注",
     },
 }
 # Units of numeric columns, shown in headers (and in an export's header row).
@@ -227,6 +266,100 @@ PERSONAL = {
     ("households", "head_name"),
     ("households", "head_phone"),
 }
+# The Chinese names of the measures the datasets declare (etl/datasets), as rollups.measure holds them: what the
+# workspace, the screens and the pilot programme's evidence call each one.
+MEASURE_NAMES = {
+    "cases.received": "受理事件",
+    "cases.received_by_module": "受理事件（按模块）",
+    "cases.closed": "办结事件",
+    "cases.closed_on_time": "按期办结",
+    "cases.satisfaction": "群众满意度",
+    "democracy.deliberations": "民主议事",
+    "democracy.participants": "议事参与",
+    "democracy.decided": "议事已表决",
+    "democracy.supervision": "民主监督事项",
+    "democracy.supervision_replied": "监督已答复",
+    "disclosures.published": "三务公开",
+    "finance.amount": "村级财务收支",
+    "party.activities": "党组织活动",
+    "party.attendees": "党员参加",
+    "ecommerce.sales": "电商销售额",
+    "farm.output": "农产品产量",
+    "tourism.visitors": "乡村游客",
+    "tourism.bookings": "农家乐预订",
+    "jobs.positions": "招聘岗位",
+    "jobs.matched": "岗位对接",
+    "labour.people": "劳动力",
+    "labour.registered": "登记劳动力",
+    "labour.with_skills": "有特长劳动力",
+    "trace.codes": "追溯码",
+    "livelihood.events": "便民服务活动",
+    "livelihood.participants": "服务人次",
+    "points.earned": "积分",
+    "gov.appointments": "政务预约",
+    "gov.received": "政务受理",
+    "gov.joint": "并联办理",
+    "gov.completed": "政务办结",
+    "gov.feedback": "办事评价",
+    "gov.satisfaction": "办事满意度",
+    "epidemic.quantity": "疫情防控",
+    "waste.tonnage": "垃圾清运量",
+    "waste.sorted_share": "垃圾分类率",
+    "toilets.records": "农厕记录",
+    "toilets.repaired": "农厕修复",
+    "devices.installed": "物联设备",
+    "forecast.temperature": "预报气温",
+    "security.incidents": "治安事件",
+}
+# reading.{metric}: the name of each metric of the readings.
+METRIC_NAMES = {
+    "fill_level": "垃圾桶满溢度",
+    "cod": "污水COD",
+    "nh3n": "污水氨氮",
+    "flow": "污水处理量",
+    "pm25": "PM2.5",
+    "aqi": "空气质量指数",
+    "temperature": "气温",
+    "humidity": "湿度",
+    "rainfall": "降雨量",
+    "wind_speed": "风速",
+    "soil_moisture": "土壤墒情",
+    "ammonia": "养殖舍氨气",
+    "co2": "养殖舍二氧化碳",
+    "online": "摄像头在线率",
+}
+# Each dataset's name (etl/datasets; feed_state.dataset holds it).
+DATASET_NAMES = {
+    "bus_arrivals": "公交到站",
+    "bus_stops": "公交站点",
+    "cases": "治理事件",
+    "catalogue": "兑换目录",
+    "deliberations": "民主议事",
+    "devices": "物联设备",
+    "disclosures": "公开信息",
+    "epidemic": "疫情防控",
+    "farm_output": "农产品产量",
+    "gov_services": "政务服务",
+    "households": "农户",
+    "incidents": "治安事件",
+    "jobs": "招聘岗位",
+    "labour_pool": "劳动力统计",
+    "labour_profiles": "劳动力信息库",
+    "livelihood": "便民服务活动",
+    "orders": "电商订单",
+    "party_activities": "党组织活动",
+    "pilot_funds": "试点资金",
+    "pilot_status": "试点进度",
+    "points_ledger": "积分流水",
+    "publicity": "政策宣传",
+    "readings": "设备读数",
+    "supervision": "民主监督",
+    "toilets": "农厕",
+    "tourism": "乡村旅游",
+    "traceability": "质量安全追溯",
+    "waste_trips": "垃圾清运",
+    "weather_forecasts": "天气预报",
+}
 
 
 def column_label(table: str, column: str) -> str:
@@ -244,3 +377,16 @@ def value_label(table: str, column: str, value) -> str:
 def values_of(table: str, column: str) -> dict[str, str]:
     """The labelled values of a coded column ({} for free text)."""
     return VALUES.get((table, column), {})
+
+
+def measure_name(name: str) -> str:
+    """A measure's name (污水COD for reading.cod); an unnamed one as it is."""
+    prefix = "reading."
+    if name.startswith(prefix) and name[len(prefix) :] in METRIC_NAMES:
+        return METRIC_NAMES[name[len(prefix) :]]
+    return MEASURE_NAMES.get(name, name)
+
+
+def dataset_name(name: str) -> str:
+    """A dataset's name (治理事件 for cases); an unnamed one as it is."""
+    return DATASET_NAMES.get(name, name)

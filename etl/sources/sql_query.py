@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+import math
 import os
+import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from etl.dataset import BEIJING
 from etl.sources.base import Batch, Record, SourceError
 
 TYPE = "sql"
+
+# How far past now the watermark may go: the feeds' default future_tolerance. A row dated later (a clock ahead, a
+# typo, a placeholder like 2099-01-01) does not carry the watermark with it, or every row written before that date
+# would be skipped for good; it is read again on each run (a duplicate) until its time has come.
+FUTURE_SLACK = timedelta(minutes=10)
+# Query parameters of a URL shown as *** wherever the URL is shown or stored (password=, sslpassword=, api_key= …).
+SECRET_PARAMETER = re.compile(r"pass|pwd|secret|token|key|credential|auth", re.IGNORECASE)
+_QUERY_PARAMETER = re.compile(r"([?&;])([^=&;#]*)=([^&;#]*)")
+_USER_PASSWORD = re.compile(r"^([\w+.-]+://[^:/@]*:)[^@]*@")
+_TIMESTAMP_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]|$)")
 
 
 @dataclass
@@ -25,11 +39,20 @@ class SqlQuery:
     boundary value are then read again (counted as duplicates by the upsert) instead of being missed.
     """
 
-    url: str
+    url: str = field(repr=False)
     query: str
     since_column: str
     initial_since: str = "1970-01-01"
     batch_size: int = 5000
+    # Connecting, and each statement (each chunk's fetch): PostgreSQL's connect_timeout and statement_timeout,
+    # SQLite's busy timeout. A locked table or a silent server fails the run instead of holding it (and etl watch)
+    # for ever.
+    timeout_seconds: float = 60
+
+    def __post_init__(self) -> None:
+        timeout = self.timeout_seconds
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout < math.inf:
+            raise ValueError(f"SQL 数据源：timeout_seconds 应为正数，而不是 {timeout!r}")
 
     @classmethod
     def from_config(cls, config: dict[str, Any], base_dir: Path | None = None) -> SqlQuery:
@@ -43,27 +66,27 @@ class SqlQuery:
 
     @property
     def name(self) -> str:
-        """The source as it may appear in logs: its URL with the password masked."""
-        try:
-            return f"SQL 数据源 {make_url(self.url).render_as_string(hide_password=True)}"
-        except ArgumentError:
-            return "SQL 数据源（无法解析的 URL）"
+        """The source as it may appear in logs: its URL with the password and secret query parameters masked."""
+        return f"SQL 数据源 {masked_url(self.url)}"
 
     def batches(self, watermark: str | None) -> Iterator[Batch]:
-        """One batch per ``batch_size`` rows; the watermark is the largest since_column value so far."""
-        try:
-            engine = create_engine(self.url)
-        except ArgumentError:
-            # Its message quotes the URL, password and all.
-            raise SourceError(f"{self.name}：不是可用的数据库 URL") from None
-        except ImportError as error:
-            raise SourceError(f"{self.name}：缺少数据库驱动（{error}）") from None
+        """One batch per ``batch_size`` rows; the watermark is the largest since_column value so far, never later
+        than now + FUTURE_SLACK. The batches come one chunk behind the fetch, so the last one can say how many
+        rows were dated in the future."""
+        engine = self._engine()
         newest: Any = watermark
         number = 0
-        quoted = engine.dialect.identifier_preparer.quote(self.since_column)
-        ordered = text(f"SELECT * FROM ({self.query}) AS source_rows ORDER BY {quoted}")
+        ceiling = datetime.now(UTC) + FUTURE_SLACK
+        future, latest = 0, ceiling  # rows past the ceiling and the latest of them
+        pending: Batch | None = None
         try:
-            with engine.connect() as connection:
+            quoted = engine.dialect.identifier_preparer.quote(self.since_column)
+            ordered = text(f"SELECT * FROM ({self.query}) AS source_rows ORDER BY {quoted}")
+            try:
+                connection = engine.connect()
+            except (SQLAlchemyError, ValueError, TypeError, OSError) as error:
+                raise SourceError(f"{self.name}：无法连接数据库（{self._reason(error)}）") from None
+            try:
                 rows = connection.execution_options(stream_results=True).execute(
                     ordered, {"since": watermark if watermark is not None else self.initial_since}
                 )
@@ -72,16 +95,116 @@ class SqlQuery:
                     for row in chunk:
                         number += 1
                         data = dict(row._mapping)
-                        newest = _later(newest, data.get(self.since_column))
+                        value = data.get(self.since_column)
+                        moment = _moment(value)
+                        if moment is not None and moment > ceiling:
+                            future, latest = future + 1, max(latest, moment)
+                        elif not future:  # rows come in since_column order: none after a future one moves it
+                            newest = _later(newest, value)
                         records.append(Record(f"SQL 第 {number} 行", data))
-                    yield Batch(records, [], newest)
-        except SQLAlchemyError as error:
-            raise SourceError(f"{self.name}：{_first_line(error)}") from None
+                    if pending is not None:
+                        yield pending
+                    pending = Batch(records, [], newest)
+            except SQLAlchemyError as error:
+                raise SourceError(f"{self.name}：{self._reason(error)}") from None
+            finally:
+                connection.close()
+            if pending is not None:
+                if future:
+                    shown = latest.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+                    pending.notes.append(
+                        f"源表中有 {future} 行的 {self.since_column} 晚于现在（最晚 {shown}，北京时间），"
+                        "水位未越过现在：这些行每次运行都会再读一遍（计为重复），直到它们的时间到来"
+                    )
+                yield pending
         finally:
             engine.dispose()
 
+    def _engine(self):
+        """The source's engine with its timeouts; any URL or driver failure is a SourceError naming the source."""
+        try:
+            url = make_url(self.url)
+            connect_args: dict[str, Any] = {}
+            if url.get_backend_name() == "postgresql" and url.get_driver_name() in ("psycopg", "psycopg2"):
+                milliseconds = max(1, round(self.timeout_seconds * 1000))
+                given = url.query.get("options") or ()
+                given = [given] if isinstance(given, str) else list(given)
+                options = " ".join([*given, f"-c statement_timeout={milliseconds}"])
+                connect_args = {"connect_timeout": max(2, math.ceil(self.timeout_seconds)), "options": options}
+            elif url.get_backend_name() == "sqlite":
+                connect_args = {"timeout": self.timeout_seconds}
+            return create_engine(url, connect_args=connect_args)
+        except ImportError as error:
+            raise SourceError(f"{self.name}：缺少数据库驱动（{self._scrub(str(error))}）") from None
+        except (ArgumentError, ValueError, TypeError) as error:
+            # Its message may quote the URL, password and all.
+            raise SourceError(f"{self.name}：不是可用的数据库 URL（{self._scrub(str(error))}）") from None
+
+    def _reason(self, error: Exception) -> str:
+        """Why a connection or statement failed, in Chinese where it is a timeout; secrets masked."""
+        orig = getattr(error, "orig", None) or error
+        sqlstate = getattr(orig, "sqlstate", None)
+        message = _first_line(error)
+        if sqlstate == "57014" and "statement timeout" in str(orig):
+            return f"查询超过 {self.timeout_seconds:g} 秒未完成（表可能被锁住），已中止（timeout_seconds）"
+        if "timeout expired" in message or "timed out" in message:
+            return f"{self.timeout_seconds:g} 秒内没能连上数据库（timeout_seconds）：{self._scrub(message)}"
+        if "database is locked" in message:
+            return f"数据库被锁住，等了 {self.timeout_seconds:g} 秒仍未放开（timeout_seconds）"
+        return self._scrub(message)
+
+    def _scrub(self, message: str) -> str:
+        """A message with every secret of the URL (its password, secret query values) replaced by ***."""
+        for secret in sorted(_secrets(self.url), key=len, reverse=True):
+            message = message.replace(secret, "***")
+        return message
+
     def close(self) -> None:
         """Nothing to release: each run opens and disposes of its own engine."""
+
+
+def masked_url(url: str) -> str:
+    """A database URL fit to show: its password and the values of secret-looking query parameters as ***."""
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError, TypeError):  # unparseable (a port of 5432x): masked as text
+        shown = _USER_PASSWORD.sub(r"\1***@", str(url))
+    base, mark, query = shown.partition("?")
+    masked = _QUERY_PARAMETER.sub(lambda m: f"{m[1]}{m[2]}=***" if SECRET_PARAMETER.search(m[2]) else m[0], "&" + query)
+    return base + mark + masked[1:]
+
+
+def _secrets(url: str) -> set[str]:
+    """The password and secret query values of a URL, raw and as the URL writes them."""
+    found = set()
+    match = _USER_PASSWORD.match(str(url))
+    if match:
+        found.add(str(url)[len(match[1]) : match.end() - 1])
+    query = "&" + str(url).partition("?")[2]
+    found.update(m[3] for m in _QUERY_PARAMETER.finditer(query) if SECRET_PARAMETER.search(m[2]))
+    try:
+        parsed = make_url(url)
+        found.add(parsed.password or "")
+        for key, value in parsed.query.items():
+            if SECRET_PARAMETER.search(key):
+                found.update([value] if isinstance(value, str) else value)
+    except (ArgumentError, ValueError, TypeError):
+        pass
+    return {secret for secret in found if len(secret) >= 3}
+
+
+def _moment(value: Any) -> datetime | None:
+    """A since_column value as a UTC time, if it is one (a zoneless time is Beijing's); None for ids, versions."""
+    if isinstance(value, str) and _TIMESTAMP_TEXT.match(value):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=BEIJING)).astimezone(UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=BEIJING).astimezone(UTC)
+    return None
 
 
 def _later(current: str | None, value: Any) -> str | None:

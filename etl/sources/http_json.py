@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import os
+import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
 import urllib3.exceptions
@@ -24,6 +27,17 @@ from etl.sources.base import Batch, Issue, Record, SourceError
 TYPE = "http"
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 CHUNK = 64 * 1024  # bytes read at a time from a response
+# A server's Retry-After is honoured up to this: "3600" from an overloaded gateway held `etl watch`, and every other
+# feed behind it, for three hours of retries.
+RETRY_AFTER_CAP = 30.0
+# Pages read in one run when the feed sets no max_pages; the watermark is kept per page, so the next run goes on.
+PAGES_PER_RUN = 1000
+# A watermark never moves past now by more than this: one item typed as 2099 had set it to 2099, and every later run
+# asked for items newer than that and got none (the feed silently stopped). Such an item is read again each run.
+WATERMARK_AHEAD = timedelta(days=1)
+# Query parameters whose values are secrets (an appkey, an access_token, a signature): shown as *** in every message.
+SECRET_NAME = re.compile(r"token|key|secret|passw|pwd|sign|auth|ticket|credential|session", re.IGNORECASE)
+BEIJING = timezone(timedelta(hours=8))
 
 
 @dataclass
@@ -56,6 +70,8 @@ class HttpJson:
     retries: int = 3
     backoff: float = 0.5
     verify: bool | str = True
+    max_items: int = 100_000  # items of one page: 10 MB of "{}" items were 3.5 million records, 1 GB
+    clock: Callable[[], float] = field(default=time.time, repr=False)
 
     @classmethod
     def from_config(cls, config: dict[str, Any], base_dir: Path | None = None) -> HttpJson:
@@ -72,7 +88,7 @@ class HttpJson:
 
     def session(self) -> requests.Session:
         """A session that retries connection errors, timeouts, 429 and 5xx with exponential backoff."""
-        retry = Retry(
+        retry = _CappedRetry(
             total=self.retries,
             backoff_factor=self.backoff,
             status_forcelist=RETRY_STATUSES,
@@ -89,7 +105,9 @@ class HttpJson:
         return session
 
     def batches(self, watermark: str | None) -> Iterator[Batch]:
-        """One batch per page until a page is empty or short, there is no next URL, or max_pages is reached."""
+        """One batch per page until a page is empty or short, there is no next URL, or max_pages (PAGES_PER_RUN)
+        is reached. A next URL must stay on the source's own scheme, host and port (the token goes with it) and
+        never come back; a page the same as the one before is an API ignoring its paging: both are SourceErrors."""
         since = watermark if watermark is not None else self.initial_since
         params = dict(self.params)
         if self.since_param and since is not None:
@@ -98,48 +116,92 @@ class HttpJson:
             params[self.page_size_param] = self.page_size
         url: str | None = self.url
         newest: Any = watermark
+        ahead = 0
+        seen: set[str] = set()
+        last_digest = None
+        horizon = datetime.fromtimestamp(self.clock(), UTC) + WATERMARK_AHEAD
         with self.session() as session:
             for number in itertools.count(1):
                 if self.page_param:
                     params[self.page_param] = self.first_page + number - 1
-                page, page_url = self.fetch(session, url, params)
+                page, page_url, digest = self.fetch(session, url, params)
+                if digest == last_digest:
+                    raise SourceError(
+                        f"HTTP 数据源 {shown(page_url)}：第 {number} 页与上一页完全相同，接口似乎没有按页返回"
+                        f"（{self.page_param or self.next}），已停止"
+                    )
+                last_digest = digest
                 items = page[self.items]
                 records, issues = _records(items, number, page_url)
+                notes = []
                 if self.watermark_field:
                     for record in records:
-                        newest = _later(newest, record.data.get(self.watermark_field))
+                        value = record.data.get(self.watermark_field)
+                        if _beyond(value, horizon):
+                            ahead += 1
+                            if ahead == 1:
+                                notes.append(
+                                    f"HTTP 数据源 {shown(self.url)}：{record.location} 的 {self.watermark_field} 是 "
+                                    f"{value}，晚于现在：水位没有越过现在，这样的项每次运行都会再读到"
+                                )
+                            continue
+                        newest = _later(newest, value)
                 if records or issues:  # nothing new is no batch, not an empty one
-                    yield Batch(records, issues, None if newest is None else str(newest))
-                if self.max_pages and number >= self.max_pages:
+                    yield Batch(records, issues, None if newest is None else str(newest), notes=notes)
+                if number >= (self.max_pages or PAGES_PER_RUN):
                     return
                 if self.next:
-                    url = urljoin(page_url, page[self.next]) if page.get(self.next) else None
+                    url = self._next_url(page, page_url, seen)
                     params = {}  # the next URL carries its own query
                     if url is None:
                         return
                 elif not self.page_param or not items or (self.page_size and len(items) < self.page_size):
                     return
 
-    def fetch(self, session: requests.Session, url: str, params: dict[str, Any]) -> tuple[dict, str]:
-        """One page as parsed JSON and the URL it came from; SourceError when it cannot be had or used."""
+    def _next_url(self, page: dict, page_url: str, seen: set[str]) -> str | None:
+        """The next page's URL from a page, or None at the end; SourceError for one that leaves the source's
+        origin, is not text, or was read already in this run."""
+        link = page.get(self.next)
+        if not link:
+            return None
+        if not isinstance(link, str):
+            raise SourceError(f"HTTP 数据源 {shown(page_url)}：下一页地址「{self.next}」不是文本：{str(link)[:80]}")
+        url = urljoin(page_url, link)
+        if _origin(url) != _origin(self.url):
+            raise SourceError(
+                f"HTTP 数据源 {shown(self.url)}：下一页地址 {shown(url)} 不在数据源的主机上，已拒绝（令牌只发给数据源）"
+            )
+        seen.add(page_url)
+        if url in seen:
+            raise SourceError(f"HTTP 数据源 {shown(self.url)}：下一页地址 {shown(url)} 已经读过，分页没有前进，已停止")
+        return url
+
+    def fetch(self, session: requests.Session, url: str, params: dict[str, Any]) -> tuple[dict, str, str]:
+        """One page as parsed JSON, the URL it came from and a digest of its bytes; SourceError when it cannot be
+        had or used."""
         try:
             response = session.get(url, params=params, timeout=self.timeout, stream=True)
         except requests.RequestException as error:
             reason = _reason(error)
-            raise SourceError(f"HTTP 数据源 {url}：{reason}，已重试 {self.retries} 次") from error
+            raise SourceError(f"HTTP 数据源 {shown(url)}：{reason}，已重试 {self.retries} 次") from error
         with response:
             if response.status_code >= 400:
                 retried = f"，已重试 {self.retries} 次" if response.status_code in RETRY_STATUSES else ""
-                raise SourceError(f"HTTP 数据源 {response.url}：HTTP {response.status_code}{retried}")
+                raise SourceError(f"HTTP 数据源 {shown(response.url)}：HTTP {response.status_code}{retried}")
             body = self._body(response)
+        kind = response.headers.get("Content-Type", "没有内容类型")
         try:
-            page = json.loads(body.decode(response.encoding or "utf-8-sig"))
-        except (ValueError, LookupError):
-            kind = response.headers.get("Content-Type", "没有内容类型")
-            raise SourceError(f"HTTP 数据源 {response.url}：回应不是 JSON（{kind}）") from None
+            page = json.loads(body.decode(_charset(kind)))
+        except (ValueError, LookupError, RecursionError):
+            raise SourceError(f"HTTP 数据源 {shown(response.url)}：回应不是 JSON（{kind[:80]}）") from None
         if not isinstance(page, dict) or not isinstance(page.get(self.items), list):
-            raise SourceError(f"HTTP 数据源 {response.url}：回应中没有列表「{self.items}」")
-        return page, response.url
+            raise SourceError(f"HTTP 数据源 {shown(response.url)}：回应中没有列表「{self.items}」")
+        if len(page[self.items]) > self.max_items:
+            raise SourceError(
+                f"HTTP 数据源 {shown(response.url)}：一页有 {len(page[self.items])} 项，超过 {self.max_items} 项"
+                "（max_items）：请让接口分页（page_size），或调大 max_items"
+            )
+        return page, response.url, hashlib.blake2b(body, digest_size=16).hexdigest()
 
     def _body(self, response: requests.Response) -> bytes:
         """A page's bytes, read no further than max_mb and no longer than page_seconds (SourceError past either)."""
@@ -154,16 +216,16 @@ class HttpJson:
                 size += len(chunk)
                 if size > limit:
                     raise SourceError(
-                        f"HTTP 数据源 {response.url}：一页的回应超过 {self.max_mb:g} MB（max_mb），没有读完："
+                        f"HTTP 数据源 {shown(response.url)}：一页的回应超过 {self.max_mb:g} MB（max_mb），没有读完："
                         "请让接口分页（page_size），或调大 max_mb"
                     )
                 if time.monotonic() > deadline:
                     raise SourceError(
-                        f"HTTP 数据源 {response.url}：一页读了 {self.page_seconds:g} 秒仍未读完（page_seconds）"
+                        f"HTTP 数据源 {shown(response.url)}：一页读了 {self.page_seconds:g} 秒仍未读完（page_seconds）"
                     )
                 chunks.append(chunk)
         except (requests.RequestException, urllib3.exceptions.HTTPError) as error:
-            raise SourceError(f"HTTP 数据源 {response.url}：读取回应时{_reason(error)}") from error
+            raise SourceError(f"HTTP 数据源 {shown(response.url)}：读取回应时{_reason(error)}") from error
         return b"".join(chunks)
 
     def close(self) -> None:
@@ -194,6 +256,57 @@ def _later(current: Any, candidate: Any) -> Any:
         return candidate if float(candidate) > float(current) else current
     except (TypeError, ValueError):
         return candidate if str(candidate) > str(current) else current
+
+
+class _CappedRetry(Retry):
+    """urllib3's retries, a server's Retry-After honoured up to RETRY_AFTER_CAP seconds."""
+
+    def get_retry_after(self, response) -> float | None:
+        after = super().get_retry_after(response)
+        return None if after is None else min(after, RETRY_AFTER_CAP)
+
+
+def shown(url: str) -> str:
+    """A URL as messages show it: the values of query parameters named like secrets as ***."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    query = [(name, "***" if SECRET_NAME.search(name) else value) for name, value in parse_qsl(parts.query, True)]
+    return urlunsplit(parts._replace(query=urlencode(query, safe="*")))
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:
+        port = -1
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
+
+
+def _charset(content_type: str) -> str:
+    """How to decode a JSON answer: its declared charset, else UTF-8 (JSON's own; requests takes text/* without a
+    charset for Latin-1 and garbled 茶叶), a byte-order mark allowed either way."""
+    match = re.search(r"charset\s*=\s*\"?([\w.:-]+)", content_type, re.IGNORECASE)
+    declared = match.group(1).lower() if match else "utf-8"
+    return "utf-8-sig" if declared.replace("_", "-") in ("utf-8", "utf8") else declared
+
+
+def _beyond(value: Any, horizon: datetime) -> bool:
+    """Whether a watermark value is a moment after ``horizon`` (ISO text, naive read as Beijing time, or epoch
+    seconds or milliseconds); ids and other values never are."""
+    if isinstance(value, bool) or value is None:
+        return False
+    if isinstance(value, int | float):
+        seconds = value / 1000 if 1e12 <= value < 1e14 else value if 1e9 <= value < 1e11 else None
+        return seconds is not None and seconds > horizon.timestamp()
+    if not isinstance(value, str) or not value[:4].isdigit() or len(value) < 10:
+        return False
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("/", "-"))
+    except ValueError:
+        return False
+    return (moment if moment.tzinfo else moment.replace(tzinfo=BEIJING)) > horizon
 
 
 def _reason(error: requests.RequestException) -> str:

@@ -32,9 +32,10 @@ CHUNK = 64 * 1024  # bytes read at a time from a response
 RETRY_AFTER_CAP = 30.0
 # Pages read in one run when the feed sets no max_pages; the watermark is kept per page, so the next run goes on.
 PAGES_PER_RUN = 1000
-# A watermark never moves past now by more than this: one item typed as 2099 had set it to 2099, and every later run
-# asked for items newer than that and got none (the feed silently stopped). Such an item is read again each run.
-WATERMARK_AHEAD = timedelta(days=1)
+# A watermark never moves past now by more than this (the feeds' default future tolerance, as the SQL source): one
+# item typed as 2099 had set it to 2099, and every later run asked for items newer than that and got none (the feed
+# silently stopped). Such an item is read again each run until its time comes.
+WATERMARK_AHEAD = timedelta(minutes=10)
 # Query parameters whose values are secrets (an appkey, an access_token, a signature): shown as *** in every message.
 SECRET_NAME = re.compile(r"token|key|secret|passw|pwd|sign|auth|ticket|credential|session", re.IGNORECASE)
 BEIJING = timezone(timedelta(hours=8))

@@ -8,7 +8,7 @@ from sqlalchemy import Engine, select
 
 from dashboard.auth.viewer import view_scope
 from etl.warehouse.schema import regions
-from geo.codes import level_rank
+from geo.codes import LEVELS, level_rank
 
 COLUMNS = (
     regions.c.code,
@@ -52,7 +52,8 @@ def ancestors(engine: Engine, code: str, root: str) -> list[Region]:
     """The path from ``root`` down to ``code`` (both included), for the breadcrumb; [] if code is not under root."""
     path = []
     current = get_region(engine, code)
-    while current is not None:
+    # Never longer than the levels: a parent loop in the table (a region its own parent) ends the walk.
+    while current is not None and len(path) < len(LEVELS):
         path.append(current)
         if current.code == root:
             return list(reversed(path))

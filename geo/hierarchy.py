@@ -5,10 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from geo.codes import LEVEL_NAMES, CodeError, level_of, level_rank, normalize_code, parent_of
+from geo.codes import LEVEL_NAMES, CodeError, is_within, level_of, level_rank, normalize_code, parent_of
 from geo.issues import Issue
 from geo.textfile import decode
 
@@ -120,11 +121,22 @@ def read_codes_csv(path: str | Path, known_codes: set[str] | frozenset[str] = fr
             continue
         candidates[record.code] = (number, record, raw)
 
+    # Only a county or a region above it may stand without its parent (the top of a county's own list); a file of
+    # villages alone must name townships that exist.
     top_rank = min((level_rank(r.level) for _, r, _ in candidates.values()), default=0)
+    top_rank = min(top_rank, level_rank("county"))
     available = set(candidates) | set(known_codes)
+    tops = Counter(r.parent_code for _, r, _ in candidates.values() if level_rank(r.level) == top_rank)
+    home = max(tops, key=lambda parent: (tops[parent], parent is None), default=None)
     for number, record, raw in candidates.values():
-        is_root = level_rank(record.level) == top_rank
-        if not is_root and record.parent_code not in available:
+        is_root = level_rank(record.level) == top_rank and record.parent_code not in available
+        if is_root and record.parent_code != home:
+            # A stray row of another county became the deployment's root (the lowest code wins) and every board
+            # of the county imported said 未找到.
+            detail = f"{record.code} 属于另一地区（上级 {record.parent_code}），与其他最高级区划（上级 {home}）不同"
+            result.issues.append(Issue(file, f"第 {number} 行", "code", "other region", detail, raw))
+            continue
+        if level_rank(record.level) != top_rank and record.parent_code not in available:
             detail = f"{record.parent_code} 既不在文件中也不在数据仓库中（{record.code} 的上级）"
             result.issues.append(Issue(file, f"第 {number} 行", "parent_code", "missing parent", detail, raw))
             continue
@@ -171,6 +183,11 @@ def _record(row: list[str], columns: dict[str, int], file: str, location: str, r
             parent = normalize_code(given_parent)
         except CodeError as error:
             return Issue(file, location, "parent_code", "bad code", str(error), raw)
+        # The tree follows parent_code, scopes and access follow the code's prefix: they must agree (a region its
+        # own parent made every page that drew its breadcrumb loop for ever).
+        if parent == code or not is_within(code, parent) or level_rank(level_of(parent)) >= level_rank(level):
+            detail = f"上级代码 {parent} 不是 {code} 的上级（区划代码的前缀应属于上级）"
+            return Issue(file, location, "parent_code", "bad parent", detail, raw)
     numbers = {}
     for column in ("households", "population"):
         try:

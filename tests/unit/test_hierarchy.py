@@ -113,3 +113,40 @@ def test_real_changxing_file_imports_as_it_is(real_data):
     assert read.issues == []
     levels = [r.level for r in read.regions]
     assert (levels.count("county"), levels.count("township"), levels.count("village")) == (1, 15, 278)
+
+
+def test_a_parent_that_is_not_an_ancestor_by_code_is_refused(tmp_path):
+    # A region its own parent was stored, and every page drawing its breadcrumb looped for ever; a village under another
+    # township's code made the tree (parent_code) and scope checks (the code's prefix) disagree on who owns it.
+    text = (
+        "code,name,level,parent_code\n"
+        "330522000000,长兴县,county,330500000000\n"
+        "330522001000,雉城街道,township,330522000000\n"
+        "330522002000,太湖街道,township,330522000000\n"
+        "330522001004,自指,village,330522001004\n"  # row 5: its own parent
+        "330522001006,错挂,village,330522002000\n"  # row 6: under the wrong township
+        "330522002001,长城,village,330522002000\n"  # row 7: right
+    )
+    read = read_codes_csv(write(tmp_path, text))
+    assert sorted(r.code for r in read.regions) == ["330522000000", "330522001000", "330522002000", "330522002001"]
+    refused = {issue.location: issue for issue in read.issues}
+    assert {refused["第 5 行"].kind, refused["第 6 行"].kind} == {"bad parent"}
+    assert (
+        refused["第 6 行"].field == "parent_code"
+        and "330522002000 不是 330522001006 的上级" in refused["第 6 行"].detail
+    )
+
+
+def test_a_stray_county_of_another_region_does_not_become_a_second_root(tmp_path):
+    # 忻府区 in 长兴县's list was taken as a root and, with the lowest code, became the screens' county.
+    text = "code,name\n330522,长兴县\n330522001,雉城街道\n140902,外县忻府区\n"
+    read = read_codes_csv(write(tmp_path, text))
+    assert sorted(r.code for r in read.regions) == ["330522000000", "330522001000"]
+    assert [(i.location, i.kind) for i in read.issues] == [("第 4 行", "other region")]
+
+
+def test_a_file_of_villages_alone_must_name_townships_that_exist(tmp_path):
+    text = "code,name\n330522001001,南门社区\n330522009001,孤儿村\n"
+    read = read_codes_csv(write(tmp_path, text), known_codes={"330522000000", "330522001000"})
+    assert [r.code for r in read.regions] == ["330522001001"]
+    assert [(i.location, i.kind) for i in read.issues] == [("第 3 行", "missing parent")]

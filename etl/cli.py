@@ -140,6 +140,8 @@ def geo_import(settings: Settings, files, crs, code_field, name_field, parent_co
             unit, what = "个", "区划"
         for issue in report.issues:
             click.echo(f"跳过：{issue}", err=True)
+        for note in report.notes:
+            click.echo(f"注意：{note}")
         click.echo(f"{path}：导入 {report.loaded} {unit}{what}，{report.unchanged} {unit}未变")
         click.echo(summarize(report.issues), err=bool(report.issues))
         skipped += len(report.issues)

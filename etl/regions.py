@@ -42,6 +42,7 @@ class LoadReport:
     unchanged: int = 0
     issues: list[Issue] = field(default_factory=list)
     version: int | None = None
+    notes: list[str] = field(default_factory=list)  # what was done that a person should know (features merged)
 
 
 def known_codes(engine: Engine) -> set[str]:
@@ -122,7 +123,7 @@ def _match(feature: BoundaryFeature, table: dict, by_name: dict, parent_code: st
 
 def load_boundaries(engine: Engine, read: BoundariesRead, source: str, parent_code: str | None = None) -> LoadReport:
     """Store surveyed polygons for the regions they match (by code, or by name under ``parent_code``)."""
-    report = LoadReport(issues=list(read.issues))
+    report = LoadReport(issues=list(read.issues), notes=list(read.notes))
     now = datetime.now(UTC)
     with engine.begin() as connection:
         query = select(regions.c.code, regions.c.name, regions.c.parent_code, regions.c.geometry, regions.c.boundary)
@@ -130,13 +131,22 @@ def load_boundaries(engine: Engine, read: BoundariesRead, source: str, parent_co
         by_name = defaultdict(list)
         for row in table.values():
             by_name[(row.parent_code, plain_name(row.name))].append(row.code)
+        # A region drawn as several features (an exclave, a county split in two) is their union: stored one by
+        # one, the last overwrote the others and half of 长兴县 was lost without a word.
+        parts: dict[str, list[BoundaryFeature]] = defaultdict(list)
         for feature in read.features:
             code, problem = _match(feature, table, by_name, parent_code)
             problem = problem or _outside_parent(feature, table[code] if code else None, table)
             if problem:
                 report.issues.append(Issue(read.file, feature.location, *problem, feature.raw))
                 continue
-            values = geometry_values(feature.geometry, BOUNDARY_SURVEYED, now)
+            parts[code].append(feature)
+        for code, features in parts.items():
+            geometry = features[0].geometry
+            if len(features) > 1:
+                geometry = shapely.union_all([feature.geometry for feature in features])
+                report.notes.append(f"{'、'.join(f.location for f in features)} 同属 {code}，已合并为一个边界")
+            values = geometry_values(geometry, BOUNDARY_SURVEYED, now)
             if table[code].geometry == values["geometry"] and table[code].boundary == BOUNDARY_SURVEYED:
                 report.unchanged += 1
                 continue

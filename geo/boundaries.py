@@ -39,6 +39,11 @@ class BoundariesRead:
     issues: list[Issue] = field(default_factory=list)
     crs: str = ""
     file: str = ""
+    notes: list[str] = field(default_factory=list)  # what a person should know (a declared CRS overridden)
+
+
+# Longitude-latitude systems: a file declaring one of them may be in another (GCJ-02 cannot be declared at all).
+GEOGRAPHIC = ("wgs84", "cgcs2000")
 
 
 def _declared_crs(path: Path, info: dict) -> str | None:
@@ -87,6 +92,15 @@ def read_boundaries(
     if crs and crs not in CRS_NAMES:
         raise ValueError(f"未知坐标系 '{crs}'；可用 {'、'.join(CRS_NAMES)}")
     result.crs = declared or crs or ""
+    if crs and declared and crs != declared:
+        if declared in GEOGRAPHIC:
+            # No file can declare GCJ-02 (it has no EPSG code): a DataV file re-saved by QGIS or ogr2ogr says CRS84.
+            # Between longitude-latitude systems the operator's --crs is the one that knows: ignored, it put every
+            # boundary some 500 m off.
+            result.crs = crs
+            result.notes.append(f"{file} 声明的坐标系是 {declared}，按 --crs {crs} 读取")
+        else:
+            result.notes.append(f"{file} 声明的坐标系是 {declared}（投影坐标），--crs {crs} 未采用")
     if not result.crs:
         hint = "（DataV/阿里云的文件是 GCJ-02）" if "adcode" in info.get("fields", []) else ""
         detail = f"文件没有声明坐标系；请加 --crs {'|'.join(CRS_NAMES)}{hint}"

@@ -57,9 +57,33 @@ def test_declared_crs_is_used(tmp_path):
     path = write_geojson(
         tmp_path / "a.geojson", [feature(mapping(COUNTY), code="330522")], crs="urn:ogc:def:crs:OGC:1.3:CRS84"
     )
-    read = read_boundaries(path, crs="gcj02")  # the declaration wins over the flag
-    assert read.crs == "wgs84"
-    assert read.features[0].geometry.equals_exact(COUNTY, 1e-9)
+    assert read_boundaries(path).crs == "wgs84"
+    assert read_boundaries(path).features[0].geometry.equals_exact(COUNTY, 1e-9)
+
+
+def test_an_explicit_gcj02_wins_over_a_declared_longitude_latitude_crs(tmp_path):
+    # A DataV (GCJ-02) file re-saved by QGIS or ogr2ogr declares CRS84: the declaration had won over --crs gcj02 and
+    # every boundary was stored some 500 m off. GCJ-02 has no EPSG code, so no file can declare it.
+    path = write_geojson(
+        tmp_path / "a.geojson", [feature(mapping(COUNTY), code="330522")], crs="urn:ogc:def:crs:OGC:1.3:CRS84"
+    )
+    read = read_boundaries(path, crs="gcj02")
+    assert read.crs == "gcj02" and read.notes == ["a.geojson 声明的坐标系是 wgs84，按 --crs gcj02 读取"]
+    assert read.features[0].geometry.equals_exact(to_canonical(COUNTY, "gcj02"), 1e-9)
+
+
+def test_features_of_one_region_are_stored_as_their_union(engine, tmp_path):
+    # 长兴县 split in two features under one adcode: the second overwrote the first and half the county was lost.
+    west, east = box(119.5, 30.8, 119.75, 31.2), box(119.75, 30.8, 120.0, 31.2)
+    path = write_geojson(
+        tmp_path / "split.geojson", [feature(mapping(west), adcode=330522), feature(mapping(east), adcode=330522)]
+    )
+    report = load_boundaries(engine, read_boundaries(path, crs="wgs84"), source="test")
+    assert report.loaded == 1 and report.issues == []
+    assert report.notes == ["第 1 个要素、第 2 个要素 同属 330522000000，已合并为一个边界"]
+    with engine.connect() as connection:
+        stored = connection.execute(select(regions.c.geometry).where(regions.c.code == "330522000000")).scalar()
+    assert shapely.from_wkb(stored).area == pytest.approx(COUNTY.area, rel=1e-6)
 
 
 @pytest.mark.parametrize(("suffix", "driver"), [(".shp", "ESRI Shapefile"), (".gpkg", "GPKG")])

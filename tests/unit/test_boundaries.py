@@ -185,3 +185,27 @@ def test_schematic_cells_fill_the_rest_without_overlapping_surveyed_ones(engine,
     again = fill_schematic(engine)  # stable on rerun: nothing changes, nothing is written
     assert (again.loaded, again.unchanged, again.version) == (0, 2, None)
     assert version is not None
+
+
+def _shapefile_without_cpg(tmp_path, name: str, encoding: str):
+    """A shapefile as a Chinese desktop GIS writes it: attributes in ``encoding``, no .cpg, no code page byte."""
+    frame = gpd.GeoDataFrame(
+        {"名称": ["雉城街道", "画溪街道"], "备注": ["长" * 80, "兴"]},
+        geometry=[box(119.5, 30.8, 119.75, 31.2), box(119.75, 30.8, 120.0, 31.2)],
+        crs="EPSG:4326",
+    )
+    path = tmp_path / f"{name}.shp"
+    frame.to_file(path, encoding=encoding, engine="pyogrio")
+    path.with_suffix(".cpg").unlink(missing_ok=True)
+    dbf = path.with_suffix(".dbf")
+    data = dbf.read_bytes()
+    dbf.write_bytes(data[:29] + b"\x00" + data[30:])
+    return path
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "utf-8"])
+def test_a_shapefile_without_a_code_page_is_read_in_its_own_encoding(tmp_path, encoding):
+    # GBK attributes without a .cpg were read as Latin-1: "字段 Ãû³Æ 中没有代码或名称字段", names in mojibake.
+    read = read_boundaries(_shapefile_without_cpg(tmp_path, encoding.replace("-", ""), encoding))
+    assert read.issues == []
+    assert [f.name for f in read.features] == ["雉城街道", "画溪街道"]

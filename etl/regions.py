@@ -16,7 +16,7 @@ from etl.upsert import upsert
 from etl.warehouse.db import bump_version
 from etl.warehouse.schema import BOUNDARY_SCHEMATIC, BOUNDARY_SURVEYED, regions
 from geo.boundaries import BoundariesRead, BoundaryFeature
-from geo.codes import level_rank
+from geo.codes import is_within, level_rank
 from geo.hierarchy import HierarchyRead, read_codes_csv
 from geo.issues import Issue
 from geo.schematic import partition
@@ -72,9 +72,24 @@ def load_hierarchy(engine: Engine, read: HierarchyRead, source: str) -> LoadRepo
                 changed.append({**dict(zip(columns, values, strict=True)), "updated_at": now})
         upsert(connection, regions, changed, ["code"])
         report.loaded = len(changed)
+        report.notes.extend(_left_out(read, existing))
         if record_issues(connection, source, report.issues) or changed:
             report.version = bump_version(connection)
     return report
+
+
+def _left_out(read: HierarchyRead, existing: dict[str, tuple]) -> list[str]:
+    """A note naming the stored regions under a county (or higher) of the file that the file no longer lists (a
+    village merged or abolished): they are kept, with their facts and accounts, and a person should know."""
+    tops = [r.code for r in read.regions if level_rank(r.level) <= level_rank("county")]
+    if not tops:
+        return []  # a partial list (townships, villages): what it leaves out says nothing
+    listed = {r.code for r in read.regions}
+    gone = sorted(code for code in existing if code not in listed and any(is_within(code, top) for top in tops))
+    if not gone:
+        return []
+    shown = "、".join(f"{existing[code][1]}（{code}）" for code in gone[:10]) + (" 等" if len(gone) > 10 else "")
+    return [f"数据仓库中有 {len(gone)} 个区划不在本文件中，仍保留（撤并的村请核对其数据与账号）：{shown}"]
 
 
 def plain_name(name: str) -> str:

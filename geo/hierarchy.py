@@ -80,8 +80,13 @@ def read_codes_csv(path: str | Path, known_codes: set[str] | frozenset[str] = fr
     path = Path(path)
     file = path.name
     result = HierarchyRead()
+    data = path.read_bytes()
+    if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):  # a workbook (XLSX, XLS), whatever its name says
+        detail = "这是 Excel 工作簿，区划代码表需要 CSV：在表格软件里另存为 CSV（UTF-8 或 GBK）再导入"
+        result.issues.append(Issue(file, "", None, "workbook", detail))
+        return result
     try:
-        text, result.encoding = decode(path.read_bytes(), file)
+        text, result.encoding = decode(data, file)
     except ValueError:
         detail = "既不是 UTF-8 也不是 GBK/GB18030 文本；请另存为 UTF-8 编码的 CSV"
         result.issues.append(Issue(file, "", None, "encoding", detail))

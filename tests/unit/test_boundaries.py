@@ -209,3 +209,15 @@ def test_a_shapefile_without_a_code_page_is_read_in_its_own_encoding(tmp_path, e
     read = read_boundaries(_shapefile_without_cpg(tmp_path, encoding.replace("-", ""), encoding))
     assert read.issues == []
     assert [f.name for f in read.features] == ["雉城街道", "画溪街道"]
+
+
+def test_a_new_list_that_leaves_out_a_stored_village_says_so(engine, tmp_path):
+    # A merged village vanished from the new list without a word, while it kept its facts and accounts.
+    (tmp_path / "new.csv").write_text(CODES.replace("330522001001,南门社区居委会\n", ""), encoding="utf-8")
+    report = import_codes_file(engine, tmp_path / "new.csv")
+    assert report.issues == [] and report.loaded == 0
+    assert report.notes == [
+        "数据仓库中有 1 个区划不在本文件中，仍保留（撤并的村请核对其数据与账号）：南门社区居委会（330522001001）"
+    ]
+    (tmp_path / "towns.csv").write_text("code,name\n330522001,雉城街道\n", encoding="utf-8")
+    assert import_codes_file(engine, tmp_path / "towns.csv").notes == []  # a partial list says nothing

@@ -131,6 +131,7 @@ def test_a_parent_that_is_not_an_ancestor_by_code_is_refused(tmp_path):
     assert sorted(r.code for r in read.regions) == ["330522000000", "330522001000", "330522002000", "330522002001"]
     refused = {issue.location: issue for issue in read.issues}
     assert {refused["第 5 行"].kind, refused["第 6 行"].kind} == {"bad parent"}
+    assert "上级代码不符 [bad parent]" in str(refused["第 6 行"])
     assert (
         refused["第 6 行"].field == "parent_code"
         and "330522002000 不是 330522001006 的上级" in refused["第 6 行"].detail
@@ -143,6 +144,18 @@ def test_a_stray_county_of_another_region_does_not_become_a_second_root(tmp_path
     read = read_codes_csv(write(tmp_path, text))
     assert sorted(r.code for r in read.regions) == ["330522000000", "330522001000"]
     assert [(i.location, i.kind) for i in read.issues] == [("第 4 行", "other region")]
+    assert str(read.issues[0]).startswith("codes.csv，第 4 行，字段「code」：属于另一地区 [other region]：140902000000")
+
+
+def test_a_workbook_given_as_a_code_list_is_told_to_be_saved_as_csv(tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["code", "name"])
+    book.save(tmp_path / "codes.xlsx")
+    read = read_codes_csv(tmp_path / "codes.xlsx")
+    assert read.regions == [] and [i.kind for i in read.issues] == ["workbook"]
+    assert "另存为 CSV" in read.issues[0].detail
 
 
 def test_a_file_of_villages_alone_must_name_townships_that_exist(tmp_path):

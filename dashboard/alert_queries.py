@@ -4,14 +4,13 @@ alert state change bumps) and by the viewer's scope, with the scope in the argum
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import Engine, case, func, or_, select
 
 from dashboard.cache import versioned
 from dashboard.panels import LOCAL
 from dashboard.privacy import scrub
 from etl.warehouse.alerts import LEVEL_NAMES, VISIBLE, open_alerts
+from etl.warehouse.labels import METRIC_NAMES
 from etl.warehouse.schema import alerts, regions
 from geo.codes import level_of, scope_range
 
@@ -20,18 +19,15 @@ SUBJECT_NAMES = {"device": "设备", "case": "事件", "feed": "数据源"}
 OWNER_LEVELS = ("village", "township", "county")
 
 
-METRIC_NAME = re.compile(r"^[a-z][a-z0-9_.]*$")
-
-
 def subject_parts(subject: str) -> tuple[str, str | None, str | None]:
     """(what people read, device id, metric) of an alert's subject: device:<metric>:<id> (a reading rule),
     device:<id> (silence), case:<id>, feed:<name>; a region's measure names no subject beyond its region."""
     kind, _, rest = subject.partition(":")
     if kind == "device":
-        # A metric is a lower-case name (cod, fill_level); a device id may hold colons itself (a gateway's MAC,
-        # GW:A4:C1:…), which read as metric and id named a device that does not exist.
+        # A metric is one the readings know (cod, fill_level); a device id may hold colons itself (a gateway's MAC,
+        # GW:A4:C1:… or a4:c1:38:…), which read as metric and id named a device that does not exist.
         metric, _, device = rest.partition(":")
-        if not device or not METRIC_NAME.match(metric):
+        if not device or metric not in METRIC_NAMES:
             metric, device = None, rest
         return f"设备 {device}", device, metric
     if kind in SUBJECT_NAMES:

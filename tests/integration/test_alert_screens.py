@@ -167,6 +167,9 @@ def test_subjects_read_as_people_name_them():
     # does not exist and the map left the gateway grey.
     assert subject_parts("device:GW:A4:C1:38:0F:22:91") == ("设备 GW:A4:C1:38:0F:22:91", "GW:A4:C1:38:0F:22:91", None)
     assert subject_parts("device:cod:GW:A4:C1") == ("设备 GW:A4:C1", "GW:A4:C1", "cod")
+    # A silent gateway whose MAC is written in lower case: "aa" was read as a metric and the device as bb:cc:….
+    assert subject_parts("device:aa:bb:cc:dd:ee:ff") == ("设备 aa:bb:cc:dd:ee:ff", "aa:bb:cc:dd:ee:ff", None)
+    assert subject_parts("device:fill_level:aa:bb") == ("设备 aa:bb", "aa:bb", "fill_level")
     assert subject_parts("case:C001") == ("事件 C001", None, None)
     assert subject_parts("feed:readings") == ("数据源 readings", None, None)
     assert subject_parts("region:cases.received:total:990199001001") == ("", None, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import json
 import mmap
@@ -64,15 +65,19 @@ def _shapefile_encoding(path: Path) -> str | None:
     text = names + rows.rstrip(b"\x1a")
     if text.isascii():
         return None
+    # Incrementally, not final: the read may end in the middle of a character.
+    if _decodes(text, "utf-8"):
+        return "UTF-8"  # without a code page GDAL takes it for Latin-1 as well
+    return "GB18030" if _decodes(text, "gb18030") else None
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    """Whether ``data`` is text in ``encoding``, a character cut off at its end allowed."""
     try:
-        text.decode("utf-8")
+        codecs.getincrementaldecoder(encoding)().decode(data, final=False)
     except UnicodeDecodeError:
-        try:
-            text.decode("gb18030")
-        except UnicodeDecodeError:
-            return None
-        return "GB18030"
-    return "UTF-8"  # without a code page GDAL takes it for Latin-1 as well
+        return False
+    return True
 
 
 # Longitude-latitude systems: a file declaring one of them may be in another (GCJ-02 cannot be declared at all).

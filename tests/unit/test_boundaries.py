@@ -187,11 +187,13 @@ def test_schematic_cells_fill_the_rest_without_overlapping_surveyed_ones(engine,
     assert version is not None
 
 
-def _shapefile_without_cpg(tmp_path, name: str, encoding: str):
+def _shapefile_without_cpg(tmp_path, name: str, encoding: str, rows: int = 2, width: int = 41):
     """A shapefile as a Chinese desktop GIS writes it: attributes in ``encoding``, no .cpg, no code page byte."""
+    tmp_path.mkdir(exist_ok=True)
+    names = ["雉城街道", "画溪街道"] + ["长兴镇"] * (rows - 2)
     frame = gpd.GeoDataFrame(
-        {"名称": ["雉城街道", "画溪街道"], "备注": ["长" * 80, "兴"]},
-        geometry=[box(119.5, 30.8, 119.75, 31.2), box(119.75, 30.8, 120.0, 31.2)],
+        {"名称": names, "备注": ["长" * width] * rows},
+        geometry=[box(119.5, 30.8, 119.75, 31.2), box(119.75, 30.8, 120.0, 31.2)] * (rows // 2),
         crs="EPSG:4326",
     )
     path = tmp_path / f"{name}.shp"
@@ -209,6 +211,15 @@ def test_a_shapefile_without_a_code_page_is_read_in_its_own_encoding(tmp_path, e
     read = read_boundaries(_shapefile_without_cpg(tmp_path, encoding.replace("-", ""), encoding))
     assert read.issues == []
     assert [f.name for f in read.features] == ["雉城街道", "画溪街道"]
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "utf-8"])
+def test_the_encoding_guess_holds_where_its_sample_cuts_a_character(tmp_path, encoding):
+    # The guess reads the table's first megabyte, which may end inside a character: a strict decode then said "not
+    # UTF-8" for a UTF-8 file (GB18030 mojibake) or "neither" for a GBK one (Latin-1 mojibake), by record width.
+    for width in (40, 41, 42):
+        path = _shapefile_without_cpg(tmp_path / str(width), encoding.replace("-", ""), encoding, 12000, width)
+        assert [f.name for f in read_boundaries(path).features][:2] == ["雉城街道", "画溪街道"], width
 
 
 def test_a_new_list_that_leaves_out_a_stored_village_says_so(engine, tmp_path):

@@ -26,7 +26,10 @@ FUTURE_SLACK = timedelta(minutes=10)
 # Query parameters of a URL shown as *** wherever the URL is shown or stored (password=, sslpassword=, api_key= …).
 SECRET_PARAMETER = re.compile(r"pass|pwd|secret|token|key|credential|auth", re.IGNORECASE)
 _QUERY_PARAMETER = re.compile(r"([?&;])([^=&;#]*)=([^&;#]*)")
-_USER_PASSWORD = re.compile(r"^([\w+.-]+://[^:/@]*:)[^@]*@")
+# Up to the last @ before the host: a password may hold an unescaped @ ("etl:S3cret@Pa55@host").
+_USER_PASSWORD = re.compile(r"^([\w+.-]+://[^:/@]*:)[^/?#]*@")
+# A query value that holds a password of its own (odbc_connect=DRIVER=…;PWD=…).
+_INNER_PASSWORD = re.compile(r"(pwd|password|passwd)\s*(=|%3D)", re.IGNORECASE)
 _TIMESTAMP_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]|$)")
 
 
@@ -165,13 +168,16 @@ class SqlQuery:
 
 def masked_url(url: str) -> str:
     """A database URL fit to show: its password and the values of secret-looking query parameters as ***."""
-    try:
-        shown = make_url(url).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError, TypeError):  # unparseable (a port of 5432x): masked as text
-        shown = _USER_PASSWORD.sub(r"\1***@", str(url))
+    # As text, not through make_url: SQLAlchemy ends the password at its first @ and showed the rest as the host.
+    shown = _USER_PASSWORD.sub(r"\1***@", str(url))
     base, mark, query = shown.partition("?")
-    masked = _QUERY_PARAMETER.sub(lambda m: f"{m[1]}{m[2]}=***" if SECRET_PARAMETER.search(m[2]) else m[0], "&" + query)
+    masked = _QUERY_PARAMETER.sub(lambda m: f"{m[1]}{m[2]}=***" if _secret(m[2], m[3]) else m[0], "&" + query)
     return base + mark + masked[1:]
+
+
+def _secret(name: str, value: str) -> bool:
+    """Whether a query parameter's value is a secret: by its name, or by a password inside it."""
+    return bool(SECRET_PARAMETER.search(name) or _INNER_PASSWORD.search(value))
 
 
 def _secrets(url: str) -> set[str]:
@@ -179,9 +185,10 @@ def _secrets(url: str) -> set[str]:
     found = set()
     match = _USER_PASSWORD.match(str(url))
     if match:
-        found.add(str(url)[len(match[1]) : match.end() - 1])
+        password = str(url)[len(match[1]) : match.end() - 1]
+        found.update([password, *password.split("@")])  # a driver names what follows an @ as the host
     query = "&" + str(url).partition("?")[2]
-    found.update(m[3] for m in _QUERY_PARAMETER.finditer(query) if SECRET_PARAMETER.search(m[2]))
+    found.update(m[3] for m in _QUERY_PARAMETER.finditer(query) if _secret(m[2], m[3]))
     try:
         parsed = make_url(url)
         found.add(parsed.password or "")

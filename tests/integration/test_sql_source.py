@@ -199,6 +199,24 @@ def test_every_secret_looking_query_parameter_is_masked(key, tmp_path):
     assert "S3CR3T" not in name and "userpw99" not in name and f"{key}=***" in name and "sslmode=require" in name
 
 
+def test_a_password_holding_an_at_sign_or_inside_odbc_connect_is_masked(tmp_path):
+    # "etl:S3cret@Pa55@host" was shown as etl:***@Pa55@… (SQLAlchemy ends the password at its first @) and the driver's
+    # "failed to resolve host 'Pa55@127.0.0.1'" told the rest; odbc_connect's PWD was shown in full.
+    source = source_from_config(
+        sql_config("postgresql+psycopg://etl:S3cret@Pa55@127.0.0.1:1/shop", timeout_seconds=1), tmp_path
+    )
+    assert (
+        "Pa55" not in source.name
+        and "S3cret" not in source.name
+        and source.name.startswith("SQL 数据源 postgresql+psycopg://etl:***@127")
+    )
+    with pytest.raises(SourceError) as raised:
+        list(source.batches(None))
+    assert "Pa55" not in str(raised.value) and "S3cret" not in str(raised.value)
+    odbc = "mssql+pyodbc:///?odbc_connect=DRIVER%3D%7BODBC%7D%3BSERVER%3Dh%3BUID%3Detl%3BPWD%3DTopSecret9"
+    assert "TopSecret9" not in source_from_config(sql_config(odbc), tmp_path).name
+
+
 # ---------------------------------------------------------------- 3. a locked table, a silent server
 
 

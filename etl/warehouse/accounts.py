@@ -285,18 +285,29 @@ def authenticate(
     values = {"last_login_at": now}
     if _hasher.check_needs_rehash(row.password_hash):
         values["password_hash"] = _hasher.hash(password)
-    _settle(engine, attempt, "login", "密码登录", name, values)
+    if not _settle_login(engine, attempt, row, values):
+        return None, "账号刚被管理员更改，请重新登录"
     return _user(row), ""
 
 
-def _settle(
-    engine: Engine, attempt: int, event: str, detail: str, name: str | None = None, values: dict | None = None
-) -> None:
-    """Give a reserved attempt its outcome (and, for a login, write the account's ``values``)."""
+def _settle(engine: Engine, attempt: int, event: str, detail: str) -> None:
+    """Give a reserved attempt its outcome."""
     with _login_transaction(engine) as connection:
         connection.execute(update(audit_log).where(audit_log.c.id == attempt).values(event=event, detail=detail))
-        if values:
-            connection.execute(update(users).where(users.c.name == name).values(**values))
+
+
+def _settle_login(engine: Engine, attempt: int, row, values: dict) -> bool:
+    """Settle a right password as the login and write the account's ``values``, unless an administrator changed its
+    password or disabled it while Argon2 ran: then the attempt stays a failure (the login had written the old
+    password's rehash back over the new one, and opened a session of a disabled account). Whether it logged in."""
+    with _login_transaction(engine) as connection:
+        unchanged = users.c.name == row.name, users.c.password_hash == row.password_hash, users.c.enabled == 1
+        logged_in = connection.execute(update(users).where(*unchanged).values(**values)).rowcount == 1
+        outcome = ("login", "密码登录") if logged_in else ("login_failed", "验证密码时账号被更改")
+        connection.execute(
+            update(audit_log).where(audit_log.c.id == attempt).values(event=outcome[0], detail=outcome[1])
+        )
+    return logged_in
 
 
 def record(

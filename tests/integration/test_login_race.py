@@ -162,6 +162,28 @@ def test_argon2_runs_outside_every_lock_and_a_success_settles_its_attempt(url, h
     engine.dispose()
 
 
+@pytest.mark.parametrize("change", [{"password": "a brand new secret"}, {"enabled": False}])
+def test_an_account_changed_while_its_password_is_verified_does_not_log_in(url, hasher, change):
+    # An administrator's reset or disabling that landed during Argon2 was written over: the login wrote the old
+    # password's rehash back, or opened a session of the disabled account.
+    engine = make_engine(url)
+
+    def administrator():
+        hasher.during = None
+        with engine.begin() as connection:
+            accounts.change_user(connection, "xian", actor="admin", **change)
+
+    hasher.during = administrator
+    assert authenticate(engine, "xian", PASSWORD, "10.6.0.1") == (None, "账号刚被管理员更改，请重新登录")
+    with engine.connect() as connection:
+        entries = [(entry.event, entry.detail) for entry in audit_entries(connection, user="xian")]
+    assert ("login_failed", "验证密码时账号被更改") in entries and ("login", "密码登录") not in entries
+    if "password" in change:
+        assert authenticate(engine, "xian", "a brand new secret", "10.6.0.2")[0] is not None
+        assert authenticate(engine, "xian", PASSWORD, "10.6.0.3") == (None, "用户名或密码错误")
+    engine.dispose()
+
+
 def login_form(app, name: str, password: str, address: str):
     """A client of the app with the login form filled in (its CSRF token from the login page), ready to post."""
     client = app.server.test_client()

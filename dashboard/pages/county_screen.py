@@ -28,6 +28,7 @@ from dashboard.mapview import fit_view
 from dashboard.panels import panels
 from dashboard.privacy import private_topics, scrub
 from dashboard.regions import ancestors, children, get_region, root_region
+from etl.warehouse.labels import DEVICE_KINDS
 from geo.codes import CodeError, normalize_code
 from geo.crs import wgs84_to_gcj02
 from layouts.profiles import profile_for
@@ -245,15 +246,6 @@ def _map(place, frame: dict, first: dict, settings, engine, kiosk: str) -> html.
     )
 
 
-KIND_NAMES = {
-    "bin": "垃圾桶",
-    "sewage_plant": "污水处理站",
-    "air": "空气监测",
-    "weather": "气象站",
-    "soil": "土壤墒情",
-    "greenhouse": "大棚",
-    "camera": "摄像头",
-}
 STATUS_COLOURS = {"ok": "#3ddc84", "alarm": "#ff5252", "silent": "#8a8f98"}
 
 
@@ -272,6 +264,7 @@ def _device_points(engine, village: str, crs: str) -> dict:
         if crs == "gcj02":
             lon, lat = (float(v) for v in wgs84_to_gcj02(lon, lat))
         state = "、".join(device["alarms"]) or {"ok": "正常", "silent": "无信号"}.get(device["status"], "")
+        kind = DEVICE_KINDS.get(device["kind"], device["kind"])
         features.append(
             {
                 "type": "Feature",
@@ -279,7 +272,7 @@ def _device_points(engine, village: str, crs: str) -> dict:
                 "properties": {
                     "colour": STATUS_COLOURS[device["status"]],
                     "status": device["status"],
-                    "label": scrub(f"{KIND_NAMES.get(device['kind'], device['kind'])} {device['device_id']}：{state}"),
+                    "label": scrub(f"{kind} {device['device_id']}：{state}"),
                 },
             }
         )

@@ -177,7 +177,9 @@ def _workers(port: int, folder: Path, url: str, count: int, start: datetime) -> 
         client.loop_stop()
     _publish(port, "etlw", count, start)
     feeds_file = folder / "workers.toml"
-    feeds_file.write_text(sensors_feed(port, "bench-etlw", "etlw", idle_seconds=3, batch_size=BATCH, workers=WORKERS))
+    feeds_file.write_text(
+        sensors_feed(port, "bench-etlw", "etlw", idle_seconds=3, batch_size=BATCH, workers=WORKERS, run_seconds=3600)
+    )
     context = multiprocessing.get_context("spawn")
     go, done = context.Event(), context.Queue()
     names = [f"sensors@{number}" for number in range(1, WORKERS + 1)]
@@ -215,7 +217,9 @@ def main() -> None:
             shared = _bare_paho(broker.port, "bench-bare-shared", "shared", count)
             _backlog(broker.port, "bench-etl", "etl", count, start)
             feeds_file = Path(folder) / "feeds.toml"
-            feeds_file.write_text(sensors_feed(broker.port, "bench-etl", "etl", idle_seconds=3, batch_size=BATCH))
+            feeds_file.write_text(
+                sensors_feed(broker.port, "bench-etl", "etl", idle_seconds=3, batch_size=BATCH, run_seconds=3600)
+            )
             engine = make_engine(url)
             began = time.perf_counter()
             report = run_feed(engine, load_feeds(feeds_file)["sensors"])

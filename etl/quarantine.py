@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -19,7 +20,14 @@ PAIRS = 5_000
 
 
 def _raw_text(issue: Issue) -> str | None:
-    return orjson.dumps(issue.raw, default=str).decode() if issue.raw is not None else None
+    """The raw input as JSON text; a lone surrogate (which orjson refuses) escaped as \\udXXX, so a bad row is
+    always kept rather than failing its batch."""
+    if issue.raw is None:
+        return None
+    try:
+        return orjson.dumps(issue.raw, default=str).decode()
+    except TypeError:
+        return json.dumps(issue.raw, default=str, ensure_ascii=True)
 
 
 def _storable(text: str | None) -> str | None:

@@ -36,15 +36,25 @@ topics = ["{topic}/#"]
 idle_seconds = {idle_seconds}
 batch_size = {batch_size}
 workers = {workers}
+run_seconds = {run_seconds}
 """
 VILLAGES = ("990199001001", "990199001002")  # 甲村 and 乙村 of 东镇, 测试县
 
 
 def sensors_feed(
-    port: int, client_id: str, topic: str, *, idle_seconds: float, batch_size: int, workers: int = 1, schedule="1m"
+    port: int,
+    client_id: str,
+    topic: str,
+    *,
+    idle_seconds: float,
+    batch_size: int,
+    workers: int = 1,
+    schedule="1m",
+    run_seconds: float = 60,
 ) -> str:
     """The [feeds.sensors] TOML of air readings (device, metric, time, value) under ``topic``/# at QoS 1."""
     return SENSORS_FEED.format(
+        run_seconds=run_seconds,
         port=port,
         client_id=client_id,
         topic=topic,

@@ -60,6 +60,9 @@ class Mqtt:
     session_expiry: int = WEEK
     connect_timeout: float = 10.0
     keepalive: int = 60
+    # A run ends after this long even when messages keep coming (a live stream is never idle): `etl watch` then runs
+    # the feeds waiting behind it, and the next run reads the device registry afresh. The broker keeps the rest.
+    run_seconds: float = 60.0
     _client: paho.Client | None = field(default=None, init=False, repr=False)
     # paho's thread appends, collect() takes in bulk: a queue.Queue woke this thread for every message, and
     # the two threads passing the GIL back and forth halved the rate messages came in.
@@ -81,6 +84,12 @@ class Mqtt:
             options["password"] = os.environ.get(config["password_env"])
         if not options.get("client_id") or not options.get("topics"):
             raise ValueError("MQTT 数据源：需要 client_id（固定不变，用于持久会话）和 topics")
+        # Checked here, where a mistake is the feed's own: a port of "18x3" was a TypeError deep in paho that ended
+        # `etl run` for every feed after it.
+        for key, kind in (("port", int), ("keepalive", int), ("batch_size", int), ("session_expiry", int)):
+            options[key] = _number(options, key, kind)
+        for key in ("batch_seconds", "idle_seconds", "connect_timeout", "run_seconds"):
+            options[key] = _number(options, key, float)
         return cls(**options)
 
     @property
@@ -94,9 +103,10 @@ class Mqtt:
         Settle each batch (commit or failure) before asking for the next: acknowledgements go out on
         the live connection, which closes when iteration ends.
         """
+        ends = time.monotonic() + self.run_seconds
         try:
             self.connect()
-            while True:
+            while time.monotonic() < ends:
                 if self._redeliver:
                     self.reconnect()
                 messages = self.collect()
@@ -124,8 +134,10 @@ class Mqtt:
                 ready.set()
             else:
                 self._connection += 1
-                # Again on every reconnect: harmless when the session kept the subscription.
-                client.subscribe([(topic, SubscribeOptions(qos=1)) for topic in self.topics])
+                # Again on every reconnect: harmless when the session kept the subscription. Retained messages only
+                # for a subscription that is new: on every run they came again, each counted twice.
+                retained = SubscribeOptions.RETAIN_SEND_IF_NEW_SUB
+                client.subscribe([(topic, SubscribeOptions(qos=1, retainHandling=retained)) for topic in self.topics])
 
         def on_subscribe(client: paho.Client, userdata: Any, mid: int, reasons: list, properties: Any) -> None:
             refusal.extend(f"订阅被拒绝：{reason}" for reason in reasons if reason.is_failure)
@@ -258,19 +270,36 @@ def _one_wake(client: paho.Client) -> Iterator[None]:
             wake.send(b"0")
 
 
+def _number(options: dict[str, Any], key: str, kind: type) -> Any:
+    """A numeric setting as ``kind`` (absent stays absent, as None); ValueError naming it otherwise."""
+    value = options.get(key)
+    if value is None:
+        return Mqtt.__dataclass_fields__[key].default
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ValueError(f"MQTT 数据源：{key} 应为正数，而不是 {value!r}")
+    return kind(value)
+
+
 def _parse(message: paho.MQTTMessage) -> tuple[list[Record], list[Issue]]:
     """A JSON object (or list of objects) payload as Records with ``_topic``; anything else as an Issue."""
     # The broker's message id says nothing to an operator: the topic does, and the runner adds the device.
     topic, where = message.topic, f"MQTT 主题 {message.topic}"
+    if not message.payload:
+        return [], []  # an empty message clears a retained one: acknowledged, nothing to load
     try:
         payload = orjson.loads(message.payload)  # UTF-8 JSON, the usual case, parsed in C
     except orjson.JSONDecodeError:
         try:  # a BOM, GBK text or a JSON extension orjson refuses (NaN): the tolerant path
             text, _ = decode(message.payload, where)
             payload = json.loads(text)
-        except ValueError as error:
-            raw = {"_topic": topic, "payload": message.payload.decode("utf-8", "replace")}
-            return [], [Issue(where, "", "payload", "malformed json", f"不是 JSON：{error}", raw)]
+            # What orjson refused for lone surrogates ("\ud800") json takes, and no row holding one can be
+            # written: the batch failed, and the broker sent the message back for ever.
+            orjson.dumps(payload)
+        except (ValueError, RecursionError, TypeError) as error:
+            # Nested past the parsers' depth: RecursionError, which stopped the feed at this message for good.
+            reason = "嵌套过深" if isinstance(error, RecursionError) else str(error)[:200]
+            raw = {"_topic": topic, "payload": message.payload[:4096].decode("utf-8", "replace")}
+            return [], [Issue(where, "", "payload", "malformed json", f"不是可用的 JSON：{reason}", raw)]
     items = payload if isinstance(payload, list) else [payload]
     records: list[Record] = []
     issues: list[Issue] = []
@@ -281,9 +310,10 @@ def _parse(message: paho.MQTTMessage) -> tuple[list[Record], list[Issue]]:
         else:
             detail = f"应为 JSON 对象，收到的是 {type(item).__name__}"
             # The item, not the message: the whole message under each bad item made one list of numbers
-            # write its own size times its length.
-            text = message.payload.decode("utf-8", "replace")
-            raw = {"_topic": topic, "item": item} if part else {"_topic": topic, "payload": text}
+            # write its own size times its length (and decoding it for each item cost its length squared).
+            raw = {"_topic": topic, "item": item}
+            if not part:
+                raw = {"_topic": topic, "payload": message.payload[:4096].decode("utf-8", "replace")}
             issues.append(Issue(where, part, "payload", "not an object", detail, raw))
     return records, issues
 

@@ -99,9 +99,20 @@ def mask_name(name: str | None) -> str:
     return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
+# Numbers written in words: a phone field holding them is shown as *** whole.
+NUMBER_WORDS = re.compile(r"[〇零一二三四五六七八九壹贰叁肆伍陆柒捌玖]")
+
+
 def mask_phone(phone: str | None) -> str:
-    """A phone number with the middle hidden: 13812341234 → 138****1234."""
-    return scrub(phone or "")
+    """A phone field with the middle hidden whatever its format: 13812341234 → 138****1234, 139.1234.5678 →
+    139.****.5678, 88886666 → ****6666 (the first three digits only of a number of eleven or more). scrub alone
+    masked only the formats it recognised and left 88886666 or 139_1234_5678 as written."""
+    text = scrub(phone or "").strip()
+    if NUMBER_WORDS.search(text):
+        return "***"
+    places = [i for i, char in enumerate(text) if char.isdigit() or char == "*"]
+    keep = set(places[-4:]) | (set(places[:3]) if len(places) >= 11 else set())
+    return "".join("*" if i in places and i not in keep else char for i, char in enumerate(text))
 
 
 @functools.cache

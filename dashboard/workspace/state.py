@@ -78,8 +78,14 @@ def parse(query: dict) -> State:
     """The state a query string's parameters describe; what does not parse is left at its default."""
     values = {key: _one(value) for key, value in query.items()}
     page = values.get("page", "1")
+    # A filter's value is one printable line: a newline in one was copied into the export's audit entry as a forged
+    # line of `audit list`, and into the file's title.
     filters = tuple(
-        sorted((key, value) for key, value in values.items() if key not in RESERVED and KEY.match(key) and value)
+        sorted(
+            (key, value)
+            for key, value in values.items()
+            if key not in RESERVED and KEY.match(key) and value and value.isprintable()
+        )
     )
     return State(
         region=values.get("region", "") if CODE.match(values.get("region", "")) else "",

@@ -51,4 +51,6 @@ def list_command(settings: Settings, user, since, event, limit) -> None:
     for entry in entries:
         who, address = entry.user_name or "-", entry.address or "-"
         event = f"{EVENT_NAMES.get(entry.event, entry.event)} [{entry.event}]"
-        click.echo(f"{local_text(as_utc(entry.at))}  {event:<24} {who:<16} {address:<15} {entry.detail or ''}")
+        # One line per entry, whatever a detail holds: a newline in one printed as a forged entry of its own.
+        detail = "".join(char if char.isprintable() else repr(char)[1:-1] for char in entry.detail or "")
+        click.echo(f"{local_text(as_utc(entry.at))}  {event:<24} {who:<16} {address:<15} {detail}")

@@ -139,6 +139,10 @@ def test_users_and_audit_commands(tmp_path):
     assert any(line.startswith(local_now) for line in lines)  # local time, not UTC
     only = runner.invoke(main, [*base, "audit", "list", "--user", "admin", "--event", "login"]).output.splitlines()
     assert len(only) == 1 and "密码登录" in only[0]
+    with engine.begin() as connection:  # a detail from a browser holding a newline (an export's filter)
+        record(connection, "export", "admin", "127.0.0.1", "CSV 茶叶\n2026-12-07 23:59:59  登录 [login]  adm  伪造")
+    exports = runner.invoke(main, [*base, "audit", "list", "--event", "export"]).output.splitlines()
+    assert len(exports) == 1 and "茶叶\\n2026-12-07" in exports[0]
 
 
 def test_the_audit_log_keeps_its_window_and_forgets_what_is_older(engine):

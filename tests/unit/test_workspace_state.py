@@ -51,3 +51,11 @@ def test_what_does_not_parse_is_left_at_its_default():
         }
     )
     assert state == State(filters=(("category", "request"),))
+
+
+def test_a_filter_value_holding_a_newline_or_another_control_character_is_dropped():
+    # A newline in an export's filter went into its audit entry and printed as a forged line of `audit list`.
+    forged = "茶叶\n2026-12-07 23:59:59  登录 [login]  adm  10.0.0.9  伪造"
+    assert parse({"measure": "ecommerce.sales", "product": forged}).filters == ()
+    assert parse({"measure": "ecommerce.sales", "product": "茶叶\t"}).filters == ()
+    assert parse({"measure": "ecommerce.sales", "product": "长兴 白茶"}).filters == (("product", "长兴 白茶"),)

@@ -56,3 +56,14 @@ def test_csv_is_utf8_with_a_bom_and_a_formula_is_never_one():
     assert rows[1] == ["复兴社区", "990101001001", "2026-12-01 08:30", "2026-12-01", "12", "反映 <问题> & 建议"]
     assert rows[2][4] == "4.25" and rows[2][5] == '\'=HYPERLINK("x")'
     assert rows[3][4] == ""
+
+
+def test_characters_xml_cannot_hold_are_dropped_and_a_carriage_return_is_kept(tmp_path):
+    # One title holding U+FFFE made the whole workbook unreadable ("invalid token"); a carriage return came back as
+    # a newline.
+    rows = [["复兴社区", "990101001001", None, None, 1, "甲\ufffe乙\uffff丙\ud800丁\r\n戊"], *ROWS]
+    path = tmp_path / "out.xlsx"
+    path.write_bytes(b"".join(xlsx_stream("明细", "标题", COLUMNS, iter(rows))))
+    sheet = openpyxl.load_workbook(path).active
+    assert sheet["F3"].value == "甲乙丙丁\r\n戊"
+    assert sheet["F4"].value == ROWS[0][5]

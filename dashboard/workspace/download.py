@@ -4,11 +4,12 @@ none for a viewer (who only looks)."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, current_app, request, stream_with_context
-from werkzeug.exceptions import Forbidden
+from werkzeug.exceptions import Forbidden, TooManyRequests
 
 from dashboard.auth.viewer import address, viewer
 from dashboard.workspace.context import Workspace, as_of, open_workspace
@@ -25,6 +26,11 @@ FORMATS = {
     "csv": "text/csv; charset=utf-8",
 }
 exports = Blueprint("explore_export", __name__)
+# Exports a worker streams at once. A big one holds a request thread for a minute: eight at once took every thread
+# of the production workers, and the login page waited 59 s. The others are told to try again in a moment.
+EXPORTS_AT_ONCE = 1
+_exporting = threading.BoundedSemaphore(EXPORTS_AT_ONCE)
+BUSY = "服务器正在为其他人导出数据，请一分钟后再试"
 
 
 def may_export() -> bool:
@@ -62,6 +68,43 @@ def export():
     ws = open_workspace(engine, settings, parse(request.args.to_dict()))
     if ws is None or ws.info is None or (part == "records" and ws.view is None):
         abort(404)
+    if not _exporting.acquire(blocking=False):
+        raise TooManyRequests(description=BUSY)
+    slot = _Slot()
+    try:
+        response = _streamed(engine, ws, part, kind, slot)
+    except BaseException:
+        slot.release()
+        raise
+    # The server closes every response, written to the end or not (a client gone mid-file): the slot comes back then
+    # at the latest.
+    response.call_on_close(slot.release)
+    return response
+
+
+class _Slot:
+    """This request's export slot, given back once however often it is asked to be."""
+
+    def __init__(self) -> None:
+        self._held = True
+        self._lock = threading.Lock()
+
+    def release(self) -> None:
+        with self._lock:
+            if self._held:
+                self._held = False
+                _exporting.release()
+
+    def around(self, body):
+        """The body's pieces, the slot given back as soon as the last is written."""
+        try:
+            yield from body
+        finally:
+            self.release()
+
+
+def _streamed(engine, ws: Workspace, part: str, kind: str, slot: _Slot) -> Response:
+    """The export's response, its rows written as the client reads them."""
     exported = datetime.now(UTC)
     title = title_of(ws, part, exported)
     who = viewer()
@@ -79,6 +122,7 @@ def export():
         sheet = SHEETS[part](ws)
         columns, found = sheet.columns, sheet.rows
     body = xlsx_stream(SHEET_NAMES[part], title, columns, found) if kind == "xlsx" else csv_stream(columns, found)
+    body = slot.around(body)
     name = file_name(ws, part, kind, exported)
     headers = {
         "Content-Disposition": f"attachment; filename=\"export.{kind}\"; filename*=UTF-8''{quote(name)}",

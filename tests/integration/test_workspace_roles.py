@@ -86,3 +86,18 @@ def test_the_same_view_cached_for_a_village_cadre_is_never_served_to_a_viewer_of
         seen = logged_in(application, name).post(f"{HTTPS}/_dash-update-component", json=address)
         assert seen.status_code == 200 and not re.search(r"张[三四五]明|1391234\d{4}", shown(seen))
         assert "张*明" in shown(seen)
+
+
+def test_a_worker_streams_one_export_at_a_time_and_tells_the_next_to_try_again(app):
+    # Eight big exports at once took every request thread of the production workers: the login page waited 59 s.
+    from dashboard.workspace import download
+
+    application, _ = app
+    client = logged_in(application, "zhen")
+    address = f"{HTTPS}/explore/export?region={BOARD_VILLAGE}&measure=cases.received&part=records&format=csv"
+    streaming = client.get(address, buffered=False)  # begun, not read to its end: it holds the worker's slot
+    refused = client.get(address)
+    assert refused.status_code == 429 and refused.json["error"] == download.BUSY
+    streaming.close()  # the client went away mid-file: the slot comes back
+    assert client.get(address).status_code == 200
+    assert client.get(address).status_code == 200  # and again: each finished export gives it back

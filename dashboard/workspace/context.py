@@ -68,11 +68,13 @@ class Workspace:
         return self.dimensions.get(self.info.name) if self.info else None
 
     def dimensions_for(self, infos: list[MeasureInfo]) -> dict[str, str]:
-        """{measure: dimension value} for measures split by a column a filter is set on."""
+        """{measure: dimension value} for measures of the filtered records' table split by a column a filter is set
+        on: matched by column name alone, kind=bin of the devices zeroed the 农厕 card (a `kind` of its own table)."""
+        table = self.view.table.name if self.view is not None else None
         return {
             info.name: self.filters[info.dimension]
             for info in infos
-            if info.dimension and info.dimension in self.filters
+            if info.dimension and info.dimension in self.filters and info.table == table
         }
 
     @property

@@ -12,6 +12,9 @@ import re
 import pytest
 
 from dashboard.app import create_app
+from dashboard.workspace.catalog import measure_info
+from dashboard.workspace.context import open_workspace
+from dashboard.workspace.state import parse
 from etl.demo.sample import BOARD_VILLAGE, TOWNSHIP, VILLAGES, build_sample
 from etl.warehouse.accounts import add_user, audit_entries
 from etl.warehouse.db import make_engine
@@ -101,3 +104,14 @@ def test_a_worker_streams_one_export_at_a_time_and_tells_the_next_to_try_again(a
     streaming.close()  # the client went away mid-file: the slot comes back
     assert client.get(address).status_code == 200
     assert client.get(address).status_code == 200  # and again: each finished export gives it back
+
+
+def test_a_filter_limits_only_the_measures_of_its_own_table(app):
+    # kind=bin on the devices' records zeroed the 农厕记录 card (toilets have a `kind` of their own, 记录类型) and
+    # kind=training on livelihood's the 疫情防控 card: a filter was matched to a measure by its column's name alone.
+    application, engine = app
+    with application.server.test_request_context("/explore"):
+        settings = application.server.config["RURALBRAIN_SETTINGS"]
+        ws = open_workspace(engine, settings, parse({"measure": "devices.installed", "kind": "bin"}))
+    infos = [measure_info(name) for name in ("devices.installed", "toilets.records", "epidemic.quantity")]
+    assert ws.dimensions_for(infos) == {"devices.installed": "bin"}

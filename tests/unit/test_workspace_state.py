@@ -59,3 +59,11 @@ def test_a_filter_value_holding_a_newline_or_another_control_character_is_droppe
     assert parse({"measure": "ecommerce.sales", "product": forged}).filters == ()
     assert parse({"measure": "ecommerce.sales", "product": "茶叶\t"}).filters == ()
     assert parse({"measure": "ecommerce.sales", "product": "长兴 白茶"}).filters == (("product", "长兴 白茶"),)
+
+
+def test_a_page_beyond_the_counted_records_is_their_last_page():
+    # page=99999 ran a query with an offset of two million rows each time (2.5 s on 435,000 cases), new to the cache.
+    from dashboard.workspace.records import COUNT_CAP, PAGE_SIZE
+
+    assert parse({"page": "99999"}).page == COUNT_CAP // PAGE_SIZE == parse({"page": str(COUNT_CAP // PAGE_SIZE)}).page
+    assert parse({"page": "3"}).page == 3 and parse({"page": "0"}).page == 1

@@ -10,7 +10,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -23,6 +23,7 @@ from urllib3.exceptions import TimeoutError as UrllibTimeout
 from urllib3.util.retry import Retry
 
 from etl.sources.base import Batch, Issue, Record, SourceError
+from etl.sources.watermark import FUTURE_SLACK, SECRET_PARAMETER, moment_of
 
 TYPE = "http"
 RETRY_STATUSES = (429, 500, 502, 503, 504)
@@ -32,13 +33,6 @@ CHUNK = 64 * 1024  # bytes read at a time from a response
 RETRY_AFTER_CAP = 30.0
 # Pages read in one run when the feed sets no max_pages; the watermark is kept per page, so the next run goes on.
 PAGES_PER_RUN = 1000
-# A watermark never moves past now by more than this (the feeds' default future tolerance, as the SQL source): one
-# item typed as 2099 had set it to 2099, and every later run asked for items newer than that and got none (the feed
-# silently stopped). Such an item is read again each run until its time comes.
-WATERMARK_AHEAD = timedelta(minutes=10)
-# Query parameters whose values are secrets (an appkey, an access_token, a signature): shown as *** in every message.
-SECRET_NAME = re.compile(r"token|key|secret|passw|pwd|sign|auth|ticket|credential|session", re.IGNORECASE)
-BEIJING = timezone(timedelta(hours=8))
 
 
 @dataclass
@@ -120,7 +114,7 @@ class HttpJson:
         ahead = 0
         seen: set[str] = set()
         last_digest = None
-        horizon = datetime.fromtimestamp(self.clock(), UTC) + WATERMARK_AHEAD
+        horizon = datetime.fromtimestamp(self.clock(), UTC) + FUTURE_SLACK
         with self.session() as session:
             for number in itertools.count(1):
                 if self.page_param:
@@ -138,7 +132,7 @@ class HttpJson:
                 if self.watermark_field:
                     for record in records:
                         value = record.data.get(self.watermark_field)
-                        if _beyond(value, horizon):
+                        if (moment := moment_of(value)) is not None and moment > horizon:
                             ahead += 1
                             if ahead == 1:
                                 notes.append(
@@ -272,7 +266,7 @@ def shown(url: str) -> str:
     parts = urlsplit(url)
     if not parts.query:
         return url
-    query = [(name, "***" if SECRET_NAME.search(name) else value) for name, value in parse_qsl(parts.query, True)]
+    query = [(name, "***" if SECRET_PARAMETER.search(name) else value) for name, value in parse_qsl(parts.query, True)]
     return urlunsplit(parts._replace(query=urlencode(query, safe="*")))
 
 
@@ -291,19 +285,6 @@ def _charset(content_type: str) -> str:
     match = re.search(r"charset\s*=\s*\"?([\w.:-]+)", content_type, re.IGNORECASE)
     declared = match.group(1).lower() if match else "utf-8"
     return "utf-8-sig" if declared.replace("_", "-") in ("utf-8", "utf8") else declared
-
-
-def _beyond(value: Any, horizon: datetime) -> bool:
-    """Whether a watermark value is a moment after ``horizon``: ISO text (naive read as Beijing time). Numbers never
-    are: an id, a version (2024121101) or 20241211093000 cannot be told from epoch seconds or milliseconds, and
-    holding those back would stop the feed they belong to."""
-    if not isinstance(value, str) or not value[:4].isdigit() or len(value) < 10:
-        return False
-    try:
-        moment = datetime.fromisoformat(value.strip().replace("/", "-"))
-    except ValueError:
-        return False
-    return (moment if moment.tzinfo else moment.replace(tzinfo=BEIJING)) > horizon
 
 
 def _reason(error: requests.RequestException) -> str:

@@ -7,7 +7,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,21 +16,15 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from etl.dataset import BEIJING
 from etl.sources.base import Batch, Record, SourceError
+from etl.sources.watermark import FUTURE_SLACK, SECRET_PARAMETER, moment_of
 
 TYPE = "sql"
 
-# How far past now the watermark may go: the feeds' default future_tolerance. A row dated later (a clock ahead, a
-# typo, a placeholder like 2099-01-01) does not carry the watermark with it, or every row written before that date
-# would be skipped for good; it is read again on each run (a duplicate) until its time has come.
-FUTURE_SLACK = timedelta(minutes=10)
-# Query parameters of a URL shown as *** wherever the URL is shown or stored (password=, sslpassword=, api_key= …).
-SECRET_PARAMETER = re.compile(r"pass|pwd|secret|token|key|credential|auth", re.IGNORECASE)
 _QUERY_PARAMETER = re.compile(r"([?&;])([^=&;#]*)=([^&;#]*)")
 # Up to the last @ before the host: a password may hold an unescaped @ ("etl:S3cret@Pa55@host").
 _USER_PASSWORD = re.compile(r"^([\w+.-]+://[^:/@]*:)[^/?#]*@")
 # A query value that holds a password of its own (odbc_connect=DRIVER=…;PWD=…).
 _INNER_PASSWORD = re.compile(r"(pwd|password|passwd)\s*(=|%3D)", re.IGNORECASE)
-_TIMESTAMP_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]|$)")
 
 
 @dataclass
@@ -99,7 +93,7 @@ class SqlQuery:
                         number += 1
                         data = dict(row._mapping)
                         value = data.get(self.since_column)
-                        moment = _moment(value)
+                        moment = moment_of(value)
                         if moment is not None and moment > ceiling:
                             future, latest = future + 1, max(latest, moment)
                         elif not future:  # rows come in since_column order: none after a future one moves it
@@ -198,20 +192,6 @@ def _secrets(url: str) -> set[str]:
     except (ArgumentError, ValueError, TypeError):
         pass
     return {secret for secret in found if len(secret) >= 3}
-
-
-def _moment(value: Any) -> datetime | None:
-    """A since_column value as a UTC time, if it is one (a zoneless time is Beijing's); None for ids, versions."""
-    if isinstance(value, str) and _TIMESTAMP_TEXT.match(value):
-        try:
-            value = datetime.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=BEIJING)).astimezone(UTC)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=BEIJING).astimezone(UTC)
-    return None
 
 
 def _later(current: str | None, value: Any) -> str | None:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from operator import itemgetter
 
 import orjson
@@ -129,9 +130,22 @@ class _Context:
     plan: _Plan | None = None
     # Whether an issue already in the quarantine counts as a duplicate (a row read again); a retry re-quarantines.
     known_issues_are_duplicates: bool = True
+    # Reads the device registry again: a run lasts (an `etl watch` MQTT run a minute) while the devices feed
+    # registers new devices. Read at most once a batch, on the first reading of a device not known yet.
+    read_devices: Callable[[], dict[str, str]] | None = None
+    devices_reread: bool = False
 
     def __post_init__(self) -> None:
         self.plan = _Plan.of(self.feed, self.dataset)
+
+    def device_region(self, device_id: str) -> str | None:
+        """The region of a registered device, or None; the registry is read again once a batch on a miss."""
+        region = self.device_regions.get(device_id)
+        if region is None and self.read_devices is not None and not self.devices_reread:
+            self.devices_reread = True
+            self.device_regions = self.read_devices()
+            region = self.device_regions.get(device_id)
+        return region
 
 
 INTERRUPTED = "进程在运行中结束（被终止或崩溃），已提交的批次保留，下次运行从断点继续"
@@ -365,6 +379,17 @@ def _run(
     return report
 
 
+def _device_regions(connection: Connection) -> dict[str, str]:
+    """Every registered device's region code."""
+    return dict(connection.execute(select(devices.c.device_id, devices.c.region_code)).all())
+
+
+def _read_device_regions(engine: Engine) -> dict[str, str]:
+    """The device registry as it is now, read on a connection of its own (the batch's may be writing)."""
+    with engine.connect() as connection:
+        return _device_regions(connection)
+
+
 def unavailable(error: BaseException) -> bool:
     """Whether a database error is the database's own (locked, full, gone), not about a row's values."""
     return isinstance(error, UNAVAILABLE) and not isinstance(error, ROW_ERRORS)
@@ -377,13 +402,16 @@ def _load_batches(
     with engine.connect() as connection:
         watermark, high_water = _read_state(connection, feed.name)
         known = set(connection.execute(select(regions.c.code)).scalars())
-        device_regions = dict(connection.execute(select(devices.c.device_id, devices.c.region_code)).all())
+        device_regions = _device_regions(connection)
     context = _Context(
         feed, dataset, report.run_id, clock(), timedelta(hours=late_hours), known, device_regions, high_water
     )
     context.known_issues_are_duplicates = not retrying
+    if dataset.region_from_device:
+        context.read_devices = partial(_read_device_regions, engine)
     for batch in batches(watermark):
         context.now = clock()
+        context.devices_reread = False
         high_water = context.high_water
         try:
             try:
@@ -630,7 +658,7 @@ def _validate(context: _Context, record: Record) -> tuple[dict | None, tuple[str
     # The values of fields no column feeds straight (MQTT topic parts, a region from the device registry).
     values = _mapped(plan, record) if plan.topic_parts or dataset.region_from_device else {}
     if dataset.region_from_device and not values.get("region_code"):
-        values["region_code"] = context.device_regions.get(str(values.get("device_id", "")).strip())
+        values["region_code"] = context.device_region(str(values.get("device_id", "")).strip())
         if values["region_code"] is None:
             detail = f"设备 '{values.get('device_id')}' 没有登记"
             return None, (mapping.get("device_id", "device_id"), "unknown device", detail), False

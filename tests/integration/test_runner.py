@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import os
 import re
+import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
@@ -517,3 +519,35 @@ def test_a_bad_row_read_again_is_quarantined_once(engine, feeds, tmp_path):
     assert (again.counts.rows_in, again.counts.quarantined, again.counts.duplicates) == (1, 0, 1)
     with engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(quarantine)).scalar() == 1
+
+
+def test_a_device_registered_while_a_run_goes_on_is_known_to_its_next_batch(engine, feeds, tmp_path):
+    """A long run (an `etl watch` MQTT run lasts a minute) read the device registry once at its start: a device
+    the devices feed registered meanwhile had its readings quarantined as unknown until the next run."""
+    assert load_two_devices(engine, feeds, tmp_path) == 2
+    header = ["device", "metric", "time", "value"]
+    drop(tmp_path, "sensors", "s1.csv", header, [["BIN-1", "fill_level", t(2), "40"]])
+    drop(tmp_path, "sensors", "s2.csv", header, [["BIN-2", "fill_level", t(1), "70"], ["GHOST", "pm25", t(1), "3"]])
+    os.utime(tmp_path / "drops" / "sensors" / "s2.csv", (time.time() + 5, time.time() + 5))  # read second
+
+    registered = []
+
+    def register_after_first_batch(counts, batch) -> None:
+        if counts.loaded == 1 and not registered:  # the first file is in: a new bin is registered before the second
+            registered.append(True)
+            drop(
+                tmp_path,
+                "devices",
+                "d2.csv",
+                ["id", "kind", "village", "installed"],
+                [["BIN-2", "垃圾桶", VILLAGE_A2, "2025-01-02"]],
+            )
+            assert run_feed(engine, feeds["devices"], now=lambda: NOW).counts.loaded == 1
+
+    report = run_feed(engine, feeds["sensors"], now=lambda: NOW, progress=register_after_first_batch)
+    assert (report.counts.loaded, report.counts.quarantined) == (2, 1)  # only GHOST stays unknown
+    with engine.connect() as connection:
+        stored = connection.execute(select(readings.c.region_code).where(readings.c.device_id == "BIN-2")).scalar()
+        reasons = connection.execute(select(quarantine.c.reason)).scalars().all()
+    assert stored == VILLAGE_A2
+    assert len(reasons) == 1 and "GHOST" in reasons[0]

@@ -4,10 +4,14 @@ apart from them the browser tabs nobody registered (never an alarm; forgotten a 
 import dash
 from dash import html
 from flask import current_app
+from sqlalchemy import select
 
+from dashboard.auth.viewer import view_scope
 from dashboard.guard import from_operations
 from dashboard.panels import LOCAL
 from dashboard.routes import problem_of
+from etl.warehouse.accounts import scope_holds
+from etl.warehouse.schema import regions
 from etl.warehouse.screens import STATE_NAMES, screen_states
 
 dash.register_page(__name__, path="/ops/screens", title="乡村大脑 · 屏幕运行状态", access="admin", ids=("screens-",))
@@ -44,13 +48,41 @@ def _table(table_id: str, header: list[str], rows: list) -> html.Table:
     return html.Table(id=table_id, children=[html.Tr([html.Th(h) for h in header]), *rows])
 
 
+def _is_root(connection, scope: str) -> bool:
+    """Whether a scope is a region at the top of the warehouse's hierarchy (its admin's scope is everything)."""
+    row = connection.execute(select(regions.c.parent_code).where(regions.c.code == scope)).first()
+    if row is None:
+        return False
+    # A county imported alone names its city as parent, a region the warehouse does not hold.
+    return (
+        row.parent_code is None
+        or connection.execute(select(regions.c.code).where(regions.c.code == row.parent_code)).first() is None
+    )
+
+
+def _unregistered_part(unregistered: list, whole: bool) -> list:
+    """The browser tabs nobody registered: their routes name any village, so only for an admin of everything."""
+    if not whole:
+        return [html.P("未登记的浏览器页面只向全域管理员显示。", className="empty")]
+    tail = ["状态", "最后心跳（北京时间）", "页面", "数据版本", "内存(MB)"]
+    return [
+        html.H2(f"未登记的浏览器页面（{len(unregistered)} 个，不计入黑屏，最后心跳 24 小时后不再列出）"),
+        _table("screens-unregistered", ["页面编号", *tail], [_row(s, False) for s in unregistered])
+        if unregistered
+        else html.P("无"),
+    ]
+
+
 def layout(**_query):
-    """The screens as of now, in local time (for the operations network only)."""
+    """The screens of the admin's scope as of now, in local time (for the operations network only)."""
     if not from_operations():
         return html.Div("屏幕运行状态仅限运维网络查看。", className="empty")
+    scope = view_scope()
     with current_app.config["RURALBRAIN_ENGINE"].connect() as connection:
         states = screen_states(connection)
-    registered = [s for s in states if s.registered]
+        whole = not scope or _is_root(connection, scope)
+    # An admin of a township sees the screens registered in it, as its pages are the ones they may open.
+    registered = [s for s in states if s.registered and (not scope or scope_holds(scope, s.region_code or ""))]
     unregistered = [s for s in states if not s.registered]
     tail = ["状态", "最后心跳（北京时间）", "页面", "数据版本", "内存(MB)"]
     return html.Div(
@@ -60,9 +92,6 @@ def layout(**_query):
             html.H2(f"登记的屏幕（{len(registered)} 块）"),
             _table("screens-table", ["屏幕", "类型", "位置", *tail], [_row(s, True) for s in registered]),
             html.P("还没有登记的屏幕：用 ruralbrain screens register 登记。") if not registered else None,
-            html.H2(f"未登记的浏览器页面（{len(unregistered)} 个，不计入黑屏，最后心跳 24 小时后不再列出）"),
-            _table("screens-unregistered", ["页面编号", *tail], [_row(s, False) for s in unregistered])
-            if unregistered
-            else html.P("无"),
+            *_unregistered_part(unregistered, whole),
         ],
     )

@@ -101,6 +101,7 @@ class ScreenState:
     data_version: int | None
     js_heap_mb: float | None
     state: str  # ok | dark | never seen (registered screens) | ok | gone (unregistered ones)
+    region_code: str | None = None  # where a registered screen hangs (as registered)
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -132,6 +133,7 @@ def screen_states(connection: Connection, now: datetime | None = None) -> list[S
                 beat.data_version if beat else None,
                 beat.js_heap_mb if beat else None,
                 state,
+                known.region_code if known else None,
             )
         )
     return states

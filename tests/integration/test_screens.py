@@ -95,3 +95,41 @@ def test_a_worker_draws_the_county_screen_once_before_serving_and_its_answers_ar
         # A warehouse not migrated yet: the worker still starts, and says why it could not draw.
         warm(create_app(Settings.load(var_dir=str(tmp_path / "bare"))))
     assert [record.getMessage() for record in caplog.records] == ["warming the county screen failed"]
+
+
+def test_the_ops_page_shows_a_township_admin_only_the_screens_of_the_township(sample_app):
+    """An admin of one township saw every screen of the deployment on /ops/screens (another township's board,
+    its location and route), though the board's own page refused them; browser tabs nobody registered say
+    which village they show in their route, so only an admin of the whole deployment sees them."""
+    from sqlalchemy import create_engine
+
+    from etl.warehouse.accounts import add_user
+    from tests.dash_requests import page
+    from tests.sessions import HTTPS, PASSWORD, logged_in
+
+    app, var_dir = sample_app
+    var = str(var_dir)
+    runner = CliRunner()
+    mine = VILLAGES[0]
+    theirs = next(code for code in VILLAGES if code[:9] != mine[:9])
+    for screen, village, where in (("board-mine", mine, "本镇村委会"), ("board-theirs", theirs, "邻镇村委会门口")):
+        args = ["--var-dir", var, "screens", "register", screen, "--kind", "board", "--region", village]
+        assert runner.invoke(main, [*args, "--location", where]).exit_code == 0
+    settings = Settings.load(var_dir=var)
+    engine = create_engine(settings.warehouse_url)
+    with engine.begin() as connection:
+        add_user(connection, "zhen-admin", "admin", mine[:9] + "000", password=PASSWORD)
+        add_user(connection, "county-admin", "admin", "990101000000", password=PASSWORD)
+    engine.dispose()
+    app.server.test_client().post("/api/heartbeat", json={"screen": "tab-1", "route": f"/board/{theirs}"})
+
+    def shown(name: str) -> str:
+        answer = logged_in(app, name).post(f"{HTTPS}/_dash-update-component", json=page("/ops/screens"))
+        assert answer.status_code == 200
+        return str(answer.json)
+
+    township, county = shown("zhen-admin"), shown("county-admin")
+    assert "board-mine" in township and "本镇村委会" in township
+    assert "board-theirs" not in township and "邻镇村委会门口" not in township
+    assert "tab-1" not in township and theirs not in township
+    assert [n for n in ("board-mine", "board-theirs", "邻镇村委会门口", "tab-1") if n not in county] == [], county

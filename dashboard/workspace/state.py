@@ -15,6 +15,7 @@ from dashboard.workspace.records import COUNT_CAP, PAGE_SIZE
 CODE = re.compile(r"^[0-9]{12}$")
 MEASURE = re.compile(r"^[a-z0-9_.]{1,48}$")
 KEY = re.compile(r"^[a-z_]{1,32}$")
+PAGE = re.compile(r"^[0-9]{1,6}$")  # ASCII only: int() does not read every str.isdigit() digit ("²")
 VALUE_LENGTH = 64
 # The last page the records' count reaches: a page far beyond it was a query with a huge offset each time (2.5 s on
 # 435,000 cases) that the page then showed as its last page anyway.
@@ -102,7 +103,7 @@ def parse(query: dict) -> State:
         filters=filters,
         sort=values.get("sort", "") if KEY.match(values.get("sort", "")) else "",
         order=values.get("order") if values.get("order") in SORTS else "desc",
-        page=min(int(page), MOST_PAGES) if page.isdigit() and int(page) > 0 else 1,
+        page=min(int(page), MOST_PAGES) if PAGE.match(page) and int(page) > 0 else 1,
         csort=values.get("csort") if values.get("csort") in CHILD_SORTS else "value",
         corder=values.get("corder") if values.get("corder") in SORTS else "desc",
         search=values.get("q", "").strip()[:20],

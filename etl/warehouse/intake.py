@@ -188,6 +188,21 @@ def checked_text(value: str | None, what: str, longest: int, *, required: bool =
     return value
 
 
+# Full-width digits are what a phone's Chinese keyboard types in its full-width mode; other digits str.isdigit()
+# knows ("²", "①", "٣") are not numbers int() reads.
+FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
+def checked_whole(value: str | None, what: str, lowest: int, highest: int) -> int | None:
+    """A whole number from a form (ASCII or full-width digits) within its range, None when empty, or IntakeError."""
+    value = (value or "").strip().translate(FULL_WIDTH_DIGITS)
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit()) or not lowest <= int(value) <= highest:
+        raise IntakeError(f"{what}应为 {lowest} 到 {highest} 的整数")
+    return int(value)
+
+
 def checked_choice(value: str | None, choices: dict, what: str) -> str:
     """One of a form's choices (its key), or IntakeError naming the field."""
     if value not in choices:

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
 from etl.warehouse.household_tokens import Household
 from etl.warehouse.intake import (
+    FULL_WIDTH_DIGITS,
     IntakeError,
     Limits,
     NotFound,
@@ -59,7 +60,7 @@ DUE_AFTER = timedelta(hours=72)
 OPEN = ("received", "in_progress")
 TEXT_LONGEST = 500
 NOTE_LONGEST = 500
-PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+PHONE = re.compile(r"^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8})$")
 KEY = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -72,7 +73,7 @@ def checked_key(key: str | None) -> str:
 
 def checked_phone(phone: str | None) -> str | None:
     """An optional callback number: a mobile (11 digits) or a landline with its area code."""
-    phone = re.sub(r"[\s-]", "", phone or "")
+    phone = re.sub(r"[\s-]", "", phone or "").translate(FULL_WIDTH_DIGITS)
     if not phone:
         return None
     if not PHONE.match(phone):

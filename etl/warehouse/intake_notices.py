@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine, insert, select
 
 from etl.warehouse.intake import (
+    FULL_WIDTH_DIGITS,
     IntakeError,
     Limits,
     admit,
@@ -27,7 +28,7 @@ from etl.warehouse.schema import intake_files, intake_notices
 
 KINDS = {"village_affairs": "村务公开", "finance": "财务公开", "party_affairs": "党务公开"}
 DIRECTIONS = {"income": "收入", "expense": "支出"}
-PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+PERIOD = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 BODY_LONGEST = 5000
 MOST_ATTACHMENTS = 5
 
@@ -44,7 +45,7 @@ def _finance(form: dict) -> dict:
         raise IntakeError("金额应为数字（元）") from None
     if not 0 <= amount < 1e11:
         raise IntakeError("金额应在 0 到 1000 亿元之间")
-    period = (form.get("period") or "").strip()
+    period = (form.get("period") or "").strip().translate(FULL_WIDTH_DIGITS)
     if not PERIOD.match(period):
         raise IntakeError("所属期间应写成 2026-12 这样的年月")
     return {"direction": direction, "amount": round(amount, 2), "period": period}

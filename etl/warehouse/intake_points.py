@@ -16,6 +16,7 @@ from etl.warehouse.intake import (
     admit,
     checked_choice,
     checked_text,
+    checked_whole,
     new_id,
     resent,
     writing,
@@ -169,12 +170,12 @@ def save_item(
     note, status); its id. The change reaches the catalogue dataset through the office_catalogue feed. With
     ``limits``, it counts against the village office's hour."""
     name = checked_text(form.get("name"), "物品名称", 100)
-    points = (form.get("points") or "").strip()
-    if not points.isdigit() or not 1 <= int(points) <= 100000:
+    points = checked_whole(form.get("points"), "所需积分", 1, 100000)
+    if points is None:
         raise IntakeError("所需积分应为 1 到 100000 的整数")
     values = {
         "name": name,
-        "points": int(points),
+        "points": points,
         "note": checked_text(form.get("note"), "说明", 200, required=False) or None,
         "status": checked_choice(form.get("status") or "on", ITEM_STATUSES, "状态"),
     }

@@ -14,6 +14,7 @@ from etl.warehouse.intake import (
     admit,
     checked_choice,
     checked_text,
+    checked_whole,
     new_id,
     resent,
     writing,
@@ -34,12 +35,8 @@ ITEM_STATUSES = {"received": "已受理", "in_progress": "办理中", "replied":
 
 
 def _count(value: str | None, what: str) -> int | None:
-    value = (value or "").strip()
-    if not value:
-        return None
-    if not value.isdigit() or int(value) > 100000:
-        raise IntakeError(f"{what}应为 0 到 100000 的整数")
-    return int(value)
+    """A count of people or votes from the form, or None when empty."""
+    return checked_whole(value, what, 0, 100000)
 
 
 def _matter_values(form: dict) -> dict:

@@ -47,6 +47,15 @@ FORMATS = [
     ("330522 800101 036", "330522800101036"),
     ("３３０５２２１９８００１０１０３７Ｘ", "33052219800101037X"),
     ("身份证号:330522198001010386号", "330522198001010386"),
+    # Invisible characters between the digits (zero-width space, word joiner, a bidi override) and the dots or
+    # slashes some people group digits with: each showed the number whole on the screens.
+    ("138\u200b1234\u200b0050", "13812340050"),
+    ("139\u20601234\ufeff0051", "13912340051"),
+    ("\u202e13812340052\u202c", "13812340052"),
+    ("139.1234.0053", "13912340053"),
+    ("139/1234/0054", "13912340054"),
+    ("0572.6010055", "05726010055"),
+    ("3305221980\u200b0101041X", "33052219800101041X"),
 ]
 # What must stay as written: amounts, counts, dates, times, codes that are not personal.
 KEPT = ["26,268.75元", "1234567", "共 9999999 人", "20231234", "2025-12-05 13:45", "12.5%", "S01", "990101001001"]
@@ -63,8 +72,10 @@ _PERSONAL = re.compile(
 
 
 def normalised(text: str) -> str:
-    """The text with full-width forms folded, upper-cased, and digit groups joined."""
-    return _JOINED.sub("", unicodedata.normalize("NFKC", text).upper())
+    """The text with full-width forms folded, invisible format characters dropped, upper-cased, and digit groups
+    joined."""
+    visible = "".join(char for char in text if unicodedata.category(char) != "Cf")
+    return _JOINED.sub("", unicodedata.normalize("NFKC", visible).upper())
 
 
 # Random ids Dash and the screens send (page-load token, content digests): not data, and hex can look like digits.
@@ -80,7 +91,9 @@ def leaks(text: str) -> list[str]:
     """Every planted number (by its digits) and every number shaped like a phone or ID in ``text`` (the fractions
     of decimal numbers aside)."""
     flat = normalised(text)
-    planted = [digits for _written, digits in FORMATS if digits in flat]
+    # A planted number is found whatever stands between its digits (dots, slashes): its digits are its own.
+    only_digits = re.sub(r"[^0-9X]", "", flat)
+    planted = [digits for _written, digits in FORMATS if digits in only_digits]
     return planted + _PERSONAL.findall(_FRACTION.sub("", flat))
 
 

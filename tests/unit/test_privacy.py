@@ -21,3 +21,11 @@ def test_phones_and_ids_inside_text():
     assert "33052219800101123X" not in masked and "330522********123X" in masked
     assert "20231234" in masked  # an 8-digit case number is not a phone
     assert leaks(masked) == []
+
+
+def test_invisible_direction_and_width_characters_are_dropped_from_free_text():
+    """A right-to-left override in a case title turned 已办结 into 结办已 on the screens (the text stayed text,
+    but read backwards), and a zero-width space between digits hid a phone number from the masking."""
+    assert scrub("\u202e已办结") == "已办结"
+    assert scrub("请联系村医138\u200b0013\u200b8000帮忙") == "请联系村医138****8000帮忙"
+    assert scrub("家庭\u200d成员") == "家庭成员"

@@ -41,7 +41,7 @@ def test_a_phone_field_is_masked_whatever_its_format():
     shown = {value: mask("phone", value) for value in ("88886666", "139.1234.5678", "139_1234_5678", "1391234567")}
     assert shown == {
         "88886666": "****6666",
-        "139.1234.5678": "139.****.5678",
+        "139.1234.5678": "139****5678",  # dotted groups are a format scrub knows (dashboard/privacy.py _GAP)
         "139_1234_5678": "139_****_5678",
         "1391234567": "******4567",
     }

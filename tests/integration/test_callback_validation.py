@@ -15,7 +15,8 @@ from tests.dash_requests import PAGES_OUTPUT, callback, page
 
 pytestmark = pytest.mark.integration
 OTHER_TOWNSHIP = VILLAGES[2][:9] + "000"
-PANELS = ["governance", "industry"]
+# The panels of the default county profile: a refresh asks for the panel list of a profile, no other.
+PANELS = ["governance", "industry", "livelihood", "rankings", "environment", "security"]
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,8 @@ from etl.warehouse.db import make_engine
 from tests.browser.conftest import CHROMIUM, FLAGS, serve
 
 PASSWORD = "bench password long enough"
+# The panels of the default county profile: a refresh may ask for a profile's panel list only.
+NAMES = ["governance", "industry", "livelihood", "rankings", "environment", "security"]
 
 
 def _refresh(scope: str) -> dict:
@@ -33,7 +35,7 @@ def _refresh(scope: str) -> dict:
         "outputs": {"id": "screen-content", "property": "data"},
         "inputs": [{"id": "screen-refresh", "property": "n_intervals", "value": 1}],
         "state": [
-            {"id": "screen-scope", "property": "data", "value": {"scope": scope, "shown": scope, "names": []}},
+            {"id": "screen-scope", "property": "data", "value": {"scope": scope, "shown": scope, "names": NAMES}},
             {"id": "screen-shown", "property": "data", "value": None},
         ],
         "changedPropIds": ["screen-refresh.n_intervals"],

@@ -20,6 +20,7 @@ from dashboard.plain import compact
 from dashboard.queries import children_dimension_values, children_values, latest_cases, measure_totals
 from dashboard.recent import Recent
 from etl.warehouse.db import as_utc
+from layouts.profiles import Profile, profiles
 
 # The map's themes (rotated in kiosk mode): a headline measure per area, over the last 30 days; "value" is the
 # rollups' count, total, or mean (total over count), "dimensions" limits a measure to some of its dimensions.
@@ -71,6 +72,17 @@ KPIS = [
     ("今日游客", "tourism.visitors", "total", "人次"),
     ("今日清运", "waste.tonnage", "total", "吨"),
 ]
+
+
+def profile_panels(profile: Profile) -> tuple[str, ...]:
+    """The panels of a county profile whose content the screen shows, in the profile's order."""
+    return tuple(place.name for place in profile.panels if place.name in panels())
+
+
+def panel_lists() -> frozenset[tuple[str, ...]]:
+    """Every panel list a county profile shows: the only ones a refresh may ask for, since each list is a content
+    (and a cache entry) of its own, and any subset or order of the panels would be one more."""
+    return frozenset(profile_panels(profile) for profile in profiles().values() if profile.kind == "county")
 
 
 def minute_of(now: datetime) -> str:

@@ -20,7 +20,7 @@ from flask import current_app
 from dashboard import validate
 from dashboard.basemap import display_crs, tile_layers
 from dashboard.cache import versioned
-from dashboard.county_content import content_for, payload
+from dashboard.county_content import content_for, panel_lists, payload, profile_panels
 from dashboard.devices import devices_now
 from dashboard.geometry import load_manifest
 from dashboard.kiosk import canvas, error_screen, seconds, version_marker
@@ -70,12 +70,14 @@ def _frame(engine, configured_root: str, region: str | None) -> dict | None:
     }
 
 
-def _region_code(region: str | None) -> str | None:
-    """The 12-digit code of the ``region`` parameter, or None (the root) when it is missing or malformed."""
+def _region_code(engine, region: str | None) -> str | None:
+    """The 12-digit code of the ``region`` parameter, or None (the root) when it is missing, malformed or names no
+    region in the warehouse: checked before anything is cached, so made-up codes all share the root's entries."""
     try:
-        return normalize_code(region) if region else None
+        code = normalize_code(region) if region else None
     except CodeError:
         return None
+    return code if code and validate.known_region(engine, code) is not None else None
 
 
 def _breadcrumb(path: list, kept: str) -> list:
@@ -113,13 +115,13 @@ def layout(
     """The screen for ``?region=&profile=&kiosk=1[&rotate=s&idle=s&refresh=s]``, with its content."""
     settings, engine = _context()
     chosen = profile_for("county", profile)
-    frame = _frame(engine, settings.root_region, _region_code(region))
+    frame = _frame(engine, settings.root_region, _region_code(engine, region))
     if frame is None:
         return error_screen(chosen, "screen", "screen-canvas", "县级大屏", problem())
     # A drill or a breadcrumb link keeps every parameter but the region (profile, kiosk, screen, periods).
     given = {"profile": profile, "kiosk": kiosk, "rotate": rotate, "idle": idle, "refresh": refresh, **query}
     kept = urlencode({key: value for key, value in given.items() if value})
-    names = tuple(place.name for place in chosen.panels if place.name in panels())
+    names = profile_panels(chosen)
     now = datetime.now(UTC)
     content = content_for(
         engine, frame["selected"], frame["shown"], names, now, private_topics(settings.sensitive_categories)
@@ -289,7 +291,7 @@ def _device_points(engine, village: str, crs: str) -> dict:
 def refresh(_tick, scope, shown):
     """The scope's content now (or that it is the one on screen): one output, cached per scope, version
     and minute, drawn by the browser. What the browser sends is checked first (400 with the reason): a scope
-    at or below the deployment's root, the region the map shows (it or its parent), known panels."""
+    at or below the deployment's root, the region the map shows (it or its parent), the panels of a profile."""
     settings, engine = _context()
     scope = validate.mapping(scope, ("scope", "shown", "names"), "screen-scope")
     selected = validate.region_in_root(engine, settings.root_region, scope["scope"], "scope")
@@ -297,6 +299,8 @@ def refresh(_tick, scope, shown):
     if drawn.code not in (selected.code, selected.parent_code):
         validate.refuse("shown 应为 scope 本身或其上级区划")
     names = validate.names(scope["names"], panels(), "names")
+    if names not in panel_lists():
+        validate.refuse("names 应为某个屏幕配置的板块列表")
     shown = validate.digest(shown)
     now = datetime.now(UTC)
     private = private_topics(settings.sensitive_categories)

@@ -105,6 +105,8 @@ SWEEP = {
             county(scope=["x"], shown=TOWNSHIP),
             county(names=["governance", "no-such-panel"]),
             county(names=["governance", "governance"]),
+            county(names=["governance", "industry"]),  # not a profile's list: a cache entry of its own
+            county(names=PANELS[::-1]),
             county(names="governance"),
             county(digest="<script>"),
             county(digest=12),

@@ -17,13 +17,12 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 
 from dashboard.workspace.records import Column
+from etl.warehouse.xlsx_text import XML_ILLEGAL
 
 BATCH = 500  # rows written between hand-overs of the file's bytes
 EXCEL_EPOCH = datetime(1899, 12, 30)
-# Characters XML 1.0 cannot hold (control characters but tab, newline, carriage return; lone surrogates; U+FFFE and
-# U+FFFF, which one record holding made the whole workbook unreadable): dropped. A carriage return is written as a
-# character reference, or XML reading turns it into a newline.
-_ILLEGAL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32), *range(0xD800, 0xE000), 0xFFFE, 0xFFFF])
+# Characters XML 1.0 cannot hold are dropped (the table the pilot reports use too). A carriage return is written
+# as a character reference, or XML reading turns it into a newline.
 _SPECIAL = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # A text cell a spreadsheet would read as a formula (=, @, or a sign before anything but a number): CSV only;
 # an XLSX inline string is never a formula.
@@ -89,7 +88,7 @@ def header_text(column: Column) -> str:
 def _escape(text: str) -> str:
     if not _SPECIAL.search(text):
         return text
-    text = text.translate(_ILLEGAL).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = text.translate(XML_ILLEGAL).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return text.replace("\r", "&#13;")
 
 

@@ -13,6 +13,7 @@ from etl.warehouse import pilots as reads
 from etl.warehouse.pilot_reports import sheets
 from etl.warehouse.pilot_reports.monthly import evidence_text
 from etl.warehouse.pilots import KIND_NAMES, LOCAL, SCORE_NAMES
+from etl.warehouse.xlsx_text import put
 
 POINTS = {"met": 1.0, "partly": 0.5, "unmet": 0.0, "no_data": 0.0}
 HEADER = ["序号", "领域", "指标", "指标内容（参考指标原文）", "评定", "得分", "依据（数据、数值、期间、规则）"]
@@ -65,7 +66,7 @@ def acceptance_book(
         _write(sheet, programme, pilot, levels[pilot.kind], found, money.get(pilot.pilot_id), month, now)
     if not listed:
         book.active.title = "评估验收评分表"
-        book.active.cell(1, 1, "范围内没有试点。")
+        put(book.active, 1, 1, "范围内没有试点。")
     return book
 
 
@@ -91,13 +92,13 @@ def _write(sheet, programme, pilot, chosen: list, found: dict, money, month: str
         ),
     ]
     for label, value, label2, value2 in particulars:
-        sheet.cell(row, 1, label).font = Font(name=sheets.FONT, bold=True)
+        put(sheet, row, 1, label).font = Font(name=sheets.FONT, bold=True)
         sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=2)
-        sheet.cell(row, 3, value)
+        put(sheet, row, 3, value)
         sheet.merge_cells(start_row=row, start_column=3, end_row=row, end_column=4)
-        sheet.cell(row, 5, label2).font = Font(name=sheets.FONT, bold=True)
+        put(sheet, row, 5, label2).font = Font(name=sheets.FONT, bold=True)
         sheet.merge_cells(start_row=row, start_column=5, end_row=row, end_column=6)
-        sheet.cell(row, 7, value2).alignment = Alignment(wrap_text=True)
+        put(sheet, row, 7, value2).alignment = Alignment(wrap_text=True)
         row += 1
     header_row = row + 1
     sheets.header(sheet, header_row, HEADER, WIDTHS)
@@ -117,7 +118,7 @@ def _write(sheet, programme, pilot, chosen: list, found: dict, money, month: str
     )
     sheets.body_row(sheet, end + 1, ["得分率", "", "", "", "", sheets.share(total, len(chosen)), ""])
     sheets.percent(sheet, end + 1, 6)
-    sheet.cell(end + 3, 1, "评分说明：达标 1 分，部分达标 0.5 分，未达标与无数据 0 分；评定依据为数据仓库中的数据。")
-    sheet.cell(end + 5, 1, "评估组成员（签字）：")
-    sheet.cell(end + 5, 5, "日期：　　年　　月　　日")
+    put(sheet, end + 3, 1, "评分说明：达标 1 分，部分达标 0.5 分，未达标与无数据 0 分；评定依据为数据仓库中的数据。")
+    put(sheet, end + 5, 1, "评估组成员（签字）：")
+    put(sheet, end + 5, 5, "日期：　　年　　月　　日")
     sheets.for_print(sheet, header_row, len(HEADER), freeze_columns=3)

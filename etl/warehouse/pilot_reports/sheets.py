@@ -9,6 +9,8 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from etl.warehouse.xlsx_text import put, xml_text
+
 THIN = Side(style="thin", color="808080")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 HEADER_FILL = PatternFill("solid", fgColor="D9E2F3")
@@ -28,7 +30,7 @@ FORBIDDEN = str.maketrans({character: "_" for character in "[]:*?/\\"})
 
 def sheet_name(name: str, taken: set[str]) -> str:
     """A valid, unused worksheet name for ``name``."""
-    base = name.translate(FORBIDDEN)[:31] or "表"
+    base = xml_text(name).translate(FORBIDDEN)[:31] or "表"
     candidate, number = base, 2
     while candidate in taken:
         suffix = f"({number})"
@@ -41,10 +43,10 @@ def title(sheet: Worksheet, text: str, subtitle: str, width: int) -> int:
     """A bold title over ``width`` columns and a line under it; returns the next free row (the header's)."""
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
     sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width)
-    sheet.cell(1, 1, text).font = Font(name=FONT, size=16, bold=True)
+    put(sheet, 1, 1, text).font = Font(name=FONT, size=16, bold=True)
     sheet.cell(1, 1).alignment = Alignment(horizontal="center", vertical="center")
     sheet.row_dimensions[1].height = 28
-    sheet.cell(2, 1, subtitle).font = Font(name=FONT, size=10)
+    put(sheet, 2, 1, subtitle).font = Font(name=FONT, size=10)
     sheet.cell(2, 1).alignment = Alignment(horizontal="left", vertical="center")
     return 3
 
@@ -53,7 +55,7 @@ def header(sheet: Worksheet, row: int, names: Sequence[str], widths: Sequence[fl
     """A header row (wrapped, shaded, bordered) and the columns' widths (None: a second table under the first
     keeps the widths the first set)."""
     for column, name in enumerate(names, start=1):
-        cell = sheet.cell(row, column, name)
+        cell = put(sheet, row, column, name)
         cell.font = Font(name=FONT, size=10 if widths else 9, bold=True)
         cell.fill = HEADER_FILL
         cell.border = BORDER
@@ -65,12 +67,12 @@ def header(sheet: Worksheet, row: int, names: Sequence[str], widths: Sequence[fl
 
 def caption(sheet: Worksheet, row: int, text: str) -> None:
     """A bold line over a table."""
-    sheet.cell(row, 1, text).font = Font(name=FONT, size=11, bold=True)
+    put(sheet, row, 1, text).font = Font(name=FONT, size=11, bold=True)
 
 
 def note(sheet: Worksheet, row: int, text: str) -> None:
     """A wrapped line of text in the first column."""
-    cell = sheet.cell(row, 1, text)
+    cell = put(sheet, row, 1, text)
     cell.font = Font(name=FONT, size=10)
     cell.alignment = Alignment(wrap_text=True, vertical="top")
 
@@ -78,7 +80,7 @@ def note(sheet: Worksheet, row: int, text: str) -> None:
 def body_row(sheet: Worksheet, row: int, values: Sequence, *, wrap: Sequence[int] = (), fill=None) -> None:
     """A bordered data row; ``wrap``: the 1-based columns whose text wraps (and aligns left)."""
     for column, value in enumerate(values, start=1):
-        cell = sheet.cell(row, column, value)
+        cell = put(sheet, row, column, value)
         cell.border = BORDER
         cell.font = Font(name=FONT, size=10, bold=fill is TOTAL_FILL)
         wrapped = column in wrap

@@ -5,6 +5,7 @@ error names the file, the entry and the key."""
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import tomllib
 from dataclasses import dataclass
@@ -13,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from etl.dataset import BEIJING
-from etl.programmes.rules import Rule, RuleError, parse_rule
-from geo.codes import CodeError, level_of, normalize_code
+from etl.programmes.rules import Rule, RuleError, parse_rule, unprintable
+from geo.codes import CodeError, level_of, normalize_code, scope_range
 
 LEVELS = {"township": "township", "village": "village", "数字乡镇": "township", "数字村庄": "village"}
 LEVEL_NAMES = {"township": "数字乡镇", "village": "数字村庄"}
@@ -22,6 +23,14 @@ COMBINE = ("all", "any")
 ID = re.compile(r"^[A-Za-z0-9\u4e00-\u9fff_.-]{1,32}$")
 ITEM_ID = re.compile(r"^[TV][1-9]\.[1-9]\d?$")
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# What a county's programme files hold, with room to spare (the 忻州 programme: 67 pilots, 35 items, files of at
+# most 26 KB): a file of millions of pilots or rules is a mistake, and every pilot × item is scored every month.
+MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_PILOTS = 1000
+MAX_ITEMS = 200
+MAX_RULES = 10  # per item (the 忻州 catalogue: at most 5)
+MAX_MILESTONES = 50
+MAX_FUNDS = 100_000  # 万元 per pilot (10 亿元): the 忻州 programme gives 45
 
 
 class ProgrammeError(ValueError):
@@ -96,11 +105,15 @@ class Programme:
     pilots: tuple[PilotEntry, ...]
     items: tuple[Item, ...]
     digest: str
+    pilots_file: str = "pilots.toml"
 
 
 def _read(path: Path) -> dict:
     """A programme file's tables, as Windows editors save it too: UTF-8 with or without a BOM, or GBK (ANSI)."""
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            size = path.stat().st_size / 1024 / 1024
+            raise ProgrammeError(f"{path.name}：文件有 {size:.1f} MB，超过 {MAX_FILE_BYTES // 1024 // 1024} MB 的上限")
         data = path.read_bytes()
     except FileNotFoundError:
         raise ProgrammeError(f"{path.name}：文件不存在（{path.parent.name}/{path.name}）") from None
@@ -134,13 +147,18 @@ def _tables(document: dict, key: str, path_name: str) -> list[dict]:
     return entries
 
 
-def _text(table: dict, key: str, where: str, required: bool = True, limit: int = 2000) -> str:
+def _text(table: dict, key: str, where: str, required: bool = True, limit: int = 2000, lines: bool = False) -> str:
+    """A key's text, stripped; ProgrammeError naming ``where`` and the key when it is missing (if ``required``),
+    longer than ``limit`` or holds a control character (a line break or tab only with ``lines``)."""
     value = table.get(key, "")
     if not isinstance(value, str) or (required and not value.strip()):
         raise ProgrammeError(f"{where}，键 {key}：{'缺少' if required else '应为文字'}（{value!r}）")
     value = value.strip()
     if len(value) > limit:
         raise ProgrammeError(f"{where}，键 {key}：长 {len(value)} 个字符，超过 {limit}")
+    bad = unprintable(value, lines)
+    if bad:
+        raise ProgrammeError(f"{where}，键 {key}：含不可见的控制字符 {bad}，请删去（{value[:40]!r}）")
     return value
 
 
@@ -179,6 +197,10 @@ def _milestones(document: dict, start: str | None) -> tuple[Milestone, ...]:
     entries = _tables(document, "milestones", "programme.toml")
     if not isinstance(entries, list) or not entries:
         raise ProgrammeError("programme.toml，键 milestones：缺少里程碑（[[milestones]]）")
+    if len(entries) > MAX_MILESTONES:
+        raise ProgrammeError(
+            f"programme.toml，键 milestones：有 {len(entries)} 个里程碑，超过 {MAX_MILESTONES} 个的上限"
+        )
     found, seen = [], set()
     for number, entry in enumerate(entries, start=1):
         where = f"programme.toml 第 {number} 个里程碑"
@@ -198,14 +220,17 @@ def _milestones(document: dict, start: str | None) -> tuple[Milestone, ...]:
         if not isinstance(due, date):
             raise ProgrammeError(f"{where}，键 due：'{due}' 不是日期")
         name = _text(entry, "name", where, limit=50)
-        found.append(Milestone(milestone_id, name, month, due, _text(entry, "text", where, required=False)))
+        found.append(Milestone(milestone_id, name, month, due, _text(entry, "text", where, required=False, lines=True)))
     return tuple(found)
 
 
-def _pilots(path: Path) -> tuple[PilotEntry, ...]:
+def _pilots(path: Path, region: str) -> tuple[PilotEntry, ...]:
     entries = _tables(_read(path), "pilots", path.name)
     if not isinstance(entries, list) or not entries:
         raise ProgrammeError(f"{path.name}：缺少试点（[[pilots]]）")
+    if len(entries) > MAX_PILOTS:
+        raise ProgrammeError(f"{path.name}：有 {len(entries)} 个试点，超过 {MAX_PILOTS} 个的上限")
+    low, high = scope_range(region)
     found, seen = [], {}
     for number, entry in enumerate(entries, start=1):
         where = f"{path.name} 第 {number} 个试点"
@@ -221,6 +246,10 @@ def _pilots(path: Path) -> tuple[PilotEntry, ...]:
         if code is not None and level_of(code) != kind:
             raise ProgrammeError(f"{where}，键 code：{code} 是{level_of(code)}级代码，而试点是 {kind}")
         within = _code(entry["within"], where, "within") if "within" in entry else None
+        for key, given in (("code", code), ("within", within)):
+            # Another province's code was taken silently (the pilot then placed by its names, the code kept).
+            if given is not None and not low <= given <= high:
+                raise ProgrammeError(f"{where}，键 {key}：{given} 不在方案的区划 {region} 之内")
         if code is None and within is None:
             raise ProgrammeError(f"{where}：没有代码 code 时须给出所在的上级区划 within")
         pilot_id = str(entry.get("id", code or "")).strip()
@@ -236,7 +265,7 @@ def _pilots(path: Path) -> tuple[PilotEntry, ...]:
             raise ProgrammeError(f"{where}，键 code：代码 {code} 与第 {seen[f'code:{code}']} 个试点相同")
         if code is not None:
             seen[f"code:{code}"] = number
-        note = _text(entry, "note", where, required=False)
+        note = _text(entry, "note", where, required=False, lines=True)
         found.append(PilotEntry(pilot_id, kind, county, township, village, code, within, note))
     return tuple(found)
 
@@ -245,6 +274,8 @@ def _items(path: Path) -> tuple[Item, ...]:
     entries = _tables(_read(path), "items", path.name)
     if not isinstance(entries, list) or not entries:
         raise ProgrammeError(f"{path.name}：缺少指标（[[items]]）")
+    if len(entries) > MAX_ITEMS:
+        raise ProgrammeError(f"{path.name}：有 {len(entries)} 项指标，超过 {MAX_ITEMS} 项的上限")
     found, seen = [], set()
     for number, entry in enumerate(entries, start=1):
         where = f"{path.name} 第 {number} 项"
@@ -268,11 +299,13 @@ def _items(path: Path) -> tuple[Item, ...]:
         tables = entry.get("rules")
         if not isinstance(tables, list) or not tables:
             raise ProgrammeError(f"{where}，键 rules：每项至少一条证据规则（[[items.rules]]）")
+        if len(tables) > MAX_RULES:
+            raise ProgrammeError(f"{where}，键 rules：有 {len(tables)} 条规则，超过 {MAX_RULES} 条的上限")
         try:
             rules = tuple(parse_rule(table, f"{where}，规则 {k}") for k, table in enumerate(tables, start=1))
         except RuleError as error:
             raise ProgrammeError(str(error)) from None
-        area, text = _text(entry, "area", where, limit=50), _text(entry, "text", where)
+        area, text = _text(entry, "area", where, limit=50), _text(entry, "text", where, lines=True)
         found.append(Item(item_id, level, area, item_number, name, text, combine, rules))
     return tuple(found)
 
@@ -288,8 +321,13 @@ def load_programme(directory: str | Path, today: date | None = None) -> Programm
     if not ID.match(programme_id):
         raise ProgrammeError(f"{where}，键 id：'{programme_id}' 不合规（至多 32 个字母、数字、汉字、_ . -）")
     funds = document.get("funds_per_pilot")
-    if funds is not None and (isinstance(funds, bool) or not isinstance(funds, (int, float)) or funds < 0):
-        raise ProgrammeError(f"{where}，键 funds_per_pilot：应为每个试点的资金（万元），不是 {funds!r}")
+    if funds is not None and (
+        isinstance(funds, bool)
+        or not isinstance(funds, (int, float))
+        or not math.isfinite(funds)  # TOML writes inf and nan; both passed, and status printed 下达 inf
+        or not 0 <= funds <= MAX_FUNDS
+    ):
+        raise ProgrammeError(f"{where}，键 funds_per_pilot：应为每个试点的资金（0–{MAX_FUNDS:,} 万元），不是 {funds!r}")
     today = today or datetime.now(BEIJING).date()
     start = _start(document.get("start"), today)
     # indicators may name another programme's catalogue (the demo scores by the 忻州 one): ../x/indicators.toml
@@ -297,6 +335,7 @@ def load_programme(directory: str | Path, today: date | None = None) -> Programm
         key: directory / (_text(document, key, where, required=False) or f"{key}.toml")
         for key in ("pilots", "indicators")
     }
+    region = _code(document.get("region", ""), where, "region")
     digest = hashlib.sha256(main.read_bytes())
     for path in files.values():
         if path.exists():
@@ -304,14 +343,15 @@ def load_programme(directory: str | Path, today: date | None = None) -> Programm
     return Programme(
         programme_id=programme_id,
         name=_text(document, "name", where, limit=200),
-        document=_text(document, "document", where, required=False),
+        document=_text(document, "document", where, required=False, lines=True),
         issuer=_text(document, "issuer", where, required=False, limit=100),
-        region=_code(document.get("region", ""), where, "region"),
+        region=region,
         funds_per_pilot=float(funds) if funds is not None else None,
         milestones=_milestones(document, start),
-        pilots=_pilots(files["pilots"]),
+        pilots=_pilots(files["pilots"], region),
         items=_items(files["indicators"]),
         digest=digest.hexdigest(),
+        pilots_file=files["pilots"].name,
     )
 
 

@@ -17,6 +17,7 @@ the region (a township's total as a per-village figure); ``meets`` and ``partly`
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,7 +25,7 @@ from typing import Any
 from etl.dataset import BEIJING, Invalid
 from etl.datasets import datasets
 from etl.rollups import HOUR, day_of, hour_of, month_of
-from etl.warehouse.labels import column_label, dataset_name, measure_name, value_label
+from etl.warehouse.labels import VALUES, column_label, dataset_name, measure_name, value_label
 
 AGGREGATES = {
     "measure": ("count", "total", "mean", "days", "ratio"),
@@ -51,6 +52,10 @@ KEYS = {
     "unit",
 }
 SCREEN_KINDS = ("county", "board", "stop", "browser")
+# A rule's words are printed in every score's evidence, on screens and in the reports' cells: an 80,000-character
+# ``what`` was stored in each score row and cut at Excel's 32,767 characters, the rule and the source lost.
+MAX_WHAT = 100  # the 忻州 catalogue: at most 29
+MAX_UNIT = 10
 WINDOW = re.compile(r"^(?:(month)|(ever)|(\d{1,3})([dh]))$")
 THRESHOLD = re.compile(r"^\s*(>=|≥|>|<=|≤|<|==|=)?\s*(-?\d+(?:\.\d+)?)\s*(%?)\s*$")
 DURATION = re.compile(r"^\s*(\d{1,4})\s*([mh])\s*$")
@@ -241,6 +246,35 @@ def _dimension_of(measure: str) -> tuple[str, str | None]:
     return "", None
 
 
+def _dimension_values(measures: tuple[str, ...], value: Any, where: str, key: str) -> tuple[str, ...]:
+    """The dimension values a measure rule keeps, as the rollups hold them: a label as the feeds write it (网上办)
+    is read as its code (online); a value the measures' dimension does not have is a RuleError (a typo counted
+    nothing, and every pilot was 未达标). Dimensions of free text (products) take any value."""
+    names = _names(value, where, key)
+    kept = list(names)
+    for measure in measures:
+        table, column = _dimension_of(measure)
+        if column is None:
+            raise RuleError(f"{where}，键 {key}：度量 {measure}（{measure_name(measure)}）不分维度，不能按维度筛选")
+        dataset = next(d for d in datasets().values() if d.table.name == table)
+        parse = dataset.fields.get(column)
+        labels = VALUES.get((table, column), {})
+        codes = (parse.codes if parse is not None else ()) or tuple(labels)
+        if not codes:
+            continue
+        by_label = {label: code for code, label in labels.items()}
+        for position, raw in enumerate(names):
+            try:
+                code = str(parse.clean(raw)) if parse is not None and parse.codes else by_label.get(raw, raw)
+            except Invalid:
+                code = None
+            if code not in codes:
+                allowed = "、".join(f"{c}（{labels[c]}）" if c in labels else c for c in codes)
+                raise RuleError(f"{where}，键 {key}：度量 {measure} 没有维度值 '{raw}'（可用：{allowed}）")
+            kept[position] = code
+    return tuple(kept)
+
+
 def _value_text(table: str, column: str, value: str) -> str:
     """A facts filter's value by its label; "*" (filled in) as 已填."""
     return "已填" if value == "*" else value_label(table, column, value)
@@ -275,6 +309,27 @@ def _measures(value: Any, where: str, key: str) -> tuple[str, ...]:
             listed = "、".join(sorted(known))
             raise RuleError(f"{where}，键 {key}：没有度量 '{name}'（已有：{listed}，以及 reading.<指标>）")
     return names
+
+
+def unprintable(text: str, lines: bool = False) -> str | None:
+    """The first control or format character of ``text`` (newlines and tabs allowed with ``lines``) as U+XXXX, or
+    None: no report cell can hold one, and an invisible character makes a name that matches nothing."""
+    for character in text:
+        if lines and character in "\n\t":
+            continue
+        if unicodedata.category(character) in ("Cc", "Cf", "Cs", "Zl", "Zp"):
+            return f"U+{ord(character):04X}"
+    return None
+
+
+def _words(text: str, where: str, key: str, limit: int) -> None:
+    """RuleError naming ``where`` and ``key`` when a rule's words are longer than ``limit`` or hold a control or
+    format character."""
+    if len(text.strip()) > limit:
+        raise RuleError(f"{where}，键 {key}：长 {len(text.strip())} 个字符，超过 {limit}")
+    bad = unprintable(text)
+    if bad:
+        raise RuleError(f"{where}，键 {key}：含不可见的控制字符 {bad}，请删去")
 
 
 def parse_threshold(value: Any, where: str, key: str) -> Threshold:
@@ -337,6 +392,7 @@ def parse_rule(table: Any, where: str) -> Rule:
     what = table.get("what")
     if not isinstance(what, str) or not what.strip():
         raise RuleError(f'{where}，键 what：缺少规则的说明（如 what = "近30天有清运记录的天数"）')
+    _words(what, where, "what", MAX_WHAT)
     sources = [name for name in SOURCES if name in table]
     if len(sources) != 1:
         raise RuleError(f"{where}：应有且只有 measure、facts、screens 之一（现有：{'、'.join(sources) or '无'}）")
@@ -356,13 +412,13 @@ def parse_rule(table: Any, where: str) -> Rule:
     if source == "measure":
         details["measures"] = _measures(table["measure"], where, "measure")
         if "dimension" in table:
-            details["dimensions"] = _names(table["dimension"], where, "dimension")
+            details["dimensions"] = _dimension_values(details["measures"], table["dimension"], where, "dimension")
         if (aggregate == "ratio") != ("of" in table):
             raise RuleError(f'{where}，键 of：比例（aggregate = "ratio"）须有分母 of，其他汇总方式不用 of')
         if "of" in table:
             details["of"] = _measures(table["of"], where, "of")
         if "of_dimension" in table:
-            details["of_dimensions"] = _names(table["of_dimension"], where, "of_dimension")
+            details["of_dimensions"] = _dimension_values(details["of"], table["of_dimension"], where, "of_dimension")
     elif source == "facts":
         name = table["facts"]
         if name not in datasets():
@@ -410,6 +466,7 @@ def parse_rule(table: Any, where: str) -> Rule:
     unit = table.get("unit", "")
     if not isinstance(unit, str):
         raise RuleError(f'{where}，键 unit：应为文字，如 "天"')
+    _words(unit, where, "unit", MAX_UNIT)
     return Rule(
         what=what.strip(),
         source=source,

@@ -17,18 +17,36 @@ def COMMAND() -> None:  # noqa: N802 - the name the command registry looks for
 
 
 def checked_month(month: str | None) -> str:
-    """A month given as YYYY-MM (default: the current local month), or a usage error in Chinese."""
+    """A month given as YYYY-MM (default: the current local month) from 2000 to the current local month, or a
+    usage error in Chinese: a future month was scored and stored, and 9999-12 or 0001-01 ended in a traceback."""
     from datetime import UTC, datetime
 
     from etl.datasets.pilot_status import MONTH
     from etl.warehouse.pilots import month_text
 
+    current = month_text(datetime.now(UTC))
     if month is None:
-        return month_text(datetime.now(UTC))
+        return current
     match = MONTH.match(month.strip())
     if not match or not 1 <= int(match.group(2)) <= 12:
         raise click.BadParameter(f"'{month}' 不是月份（应写作 2023-11）", param_hint="--month")
-    return f"{match.group(1)}-{int(match.group(2)):02d}"
+    chosen = f"{match.group(1)}-{int(match.group(2)):02d}"
+    if chosen > current:
+        raise click.BadParameter(f"{chosen} 还没有到（本月是 {current}，北京时间）", param_hint="--month")
+    if chosen < "2000-01":
+        raise click.BadParameter(f"{chosen} 早于 2000 年，不是试点方案的月份", param_hint="--month")
+    return chosen
+
+
+def scored_text(connection, programme_id: str, month: str | None = None) -> str:
+    """Score a programme's month in the caller's transaction and say so in one line; a month the programme cannot
+    be scored for (before its first) is a usage error in Chinese."""
+    from etl.programmes.scoring import MonthError, score_month
+
+    try:
+        return describe_scored(score_month(connection, programme_id, month))
+    except MonthError as error:
+        raise click.BadParameter(str(error), param_hint="--month") from None
 
 
 def describe_scored(scored) -> str:
@@ -53,9 +71,12 @@ def _ways(resolutions) -> str:
 @click.pass_obj
 def import_command(settings: Settings, directory: str, no_score: bool) -> None:
     """导入方案目录（programme.toml、pilots.toml、indicators.toml），试点按已导入的区划对应，随后评分本月。"""
+    from datetime import UTC, datetime
+
     from etl.programmes.catalogue import ProgrammeError, load_programme
-    from etl.programmes.scoring import score_month
+    from etl.programmes.scoring import first_month
     from etl.programmes.store import import_programme
+    from etl.warehouse.pilots import month_text
 
     try:
         programme = load_programme(directory)
@@ -75,7 +96,11 @@ def import_command(settings: Settings, directory: str, no_score: bool) -> None:
         click.echo(f"  未对应区划（不评分）：{name}：{note}", err=True)
     if not no_score:
         with warehouse.begin() as connection:
-            click.echo(describe_scored(score_month(connection, programme.programme_id)))
+            first, current = first_month(connection, programme.programme_id), month_text(datetime.now(UTC))
+            if first and current < first:
+                click.echo(f"方案自 {first} 起，届时开始评分")
+            else:
+                click.echo(scored_text(connection, programme.programme_id))
 
 
 @COMMAND.command("score")
@@ -84,7 +109,6 @@ def import_command(settings: Settings, directory: str, no_score: bool) -> None:
 @click.pass_obj
 def score_command(settings: Settings, programme_id: str | None, month: str | None) -> None:
     """按证据规则为试点评分（某月：按月末的数据；本月：按现在的数据），保存为该月的评分。"""
-    from etl.programmes.scoring import score_month
     from etl.warehouse.pilots import list_programmes
 
     month = checked_month(month)
@@ -96,7 +120,7 @@ def score_command(settings: Settings, programme_id: str | None, month: str | Non
         raise click.ClickException(f"没有方案 {programme_id}；已导入：{'、'.join(known) or '无'}")
     for name in chosen:
         with warehouse.begin() as connection:
-            click.echo(describe_scored(score_month(connection, name, month)))
+            click.echo(scored_text(connection, name, month))
 
 
 @COMMAND.command("status")

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from etl.cli_context import engine
-from etl.commands.programme import MONTH_HELP, checked_month, describe_scored
+from etl.commands.programme import MONTH_HELP, checked_month, scored_text
 from etl.warehouse.settings import Settings
 
 
@@ -22,7 +22,6 @@ def _scored(warehouse, programme_id: str, month: str, rescore: bool) -> None:
     scores they had (their history)."""
     from datetime import UTC, datetime
 
-    from etl.programmes.scoring import score_month
     from etl.warehouse.pilots import get_programme, month_text, score_months
 
     with warehouse.connect() as connection:
@@ -31,7 +30,7 @@ def _scored(warehouse, programme_id: str, month: str, rescore: bool) -> None:
         kept = month in score_months(connection, programme_id)
     if rescore or not kept or month == month_text(datetime.now(UTC)):
         with warehouse.begin() as connection:
-            click.echo(describe_scored(score_month(connection, programme_id, month)))
+            click.echo(scored_text(connection, programme_id, month))
 
 
 @COMMAND.command("monthly")

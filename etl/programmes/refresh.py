@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, select, text
 
-from etl.programmes.scoring import Scored, score_month
+from etl.programmes.scoring import SCORING_LOCK, Scored, first_month, score_month
 from etl.warehouse.pilots import month_start, month_text
 from etl.warehouse.schema import pilot_scores, programmes
 from etl.warehouse.settings import Settings
@@ -25,6 +25,8 @@ def rescore(engine: Engine, now: datetime | None = None) -> list[Scored]:
     previous = month_text(month_start(current) - timedelta(days=1))
     with engine.connect() as connection:
         ids = list(connection.execute(select(programmes.c.programme_id).order_by(programmes.c.programme_id)).scalars())
+        # A programme is scored from its first month: one that starts later (imported ahead) waits.
+        firsts = {programme_id: first_month(connection, programme_id) or "" for programme_id in ids}
         kept = set(
             connection.execute(
                 select(pilot_scores.c.programme_id).where(pilot_scores.c.month == previous).group_by("programme_id")
@@ -33,6 +35,8 @@ def rescore(engine: Engine, now: datetime | None = None) -> list[Scored]:
     done = []
     for programme_id in ids:
         for month in ([previous] if programme_id not in kept else []) + [current]:
+            if month < firsts[programme_id]:
+                continue
             with engine.begin() as connection:
                 if _taken(connection):
                     return done  # another process (an MQTT worker's watch) is scoring right now
@@ -40,13 +44,9 @@ def rescore(engine: Engine, now: datetime | None = None) -> list[Scored]:
     return done
 
 
-# pg_try_advisory_xact_lock's key for scoring: two watch processes never replace a month's scores at once (the
-# second would find the first's new rows where it deleted the old ones). SQLite's write lock does this by itself.
-SCORING_LOCK = 0x70696C6F
-
-
 def _taken(connection) -> bool:
-    """Whether another transaction holds the scoring lock (on PostgreSQL; this one takes it otherwise)."""
+    """Whether another transaction holds the scoring lock (on PostgreSQL; this one takes it otherwise): a watch
+    process leaves the scoring to the one already at it rather than wait."""
     if connection.dialect.name != "postgresql":
         return False
     return not connection.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": SCORING_LOCK}).scalar()

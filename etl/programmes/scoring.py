@@ -4,18 +4,28 @@ warehouse as of the month's end (or now, in the current month) and kept as that 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, delete, insert, text
+from sqlalchemy import Connection, delete, func, insert, select, text
 
 from etl.programmes.catalogue import parse_item_rules
 from etl.programmes.evidence import read_rule, villages_in
 from etl.programmes.rules import Rule
 from etl.warehouse.db import bump_version
 from etl.warehouse.pilots import SCORE_NAMES, items, month_end, month_text, pilots
-from etl.warehouse.schema import pilot_scores
+from etl.warehouse.schema import pilot_scores, programme_milestones
+
+# pg_advisory_xact_lock's key for scoring: two scorers never replace a month's scores at once (the second found
+# the first's new rows where it had deleted the old ones: UniqueViolation). SQLite's write lock does this itself.
+SCORING_LOCK = 0x70696C6F
+MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+class MonthError(ValueError):
+    """A month that cannot be scored (after the current one, before the programme's first); the message says why."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +57,26 @@ def as_of_for(month: str, now: datetime) -> datetime:
     return min(now, month_end(month) - timedelta(seconds=1))
 
 
+def first_month(connection: Connection, programme_id: str) -> str | None:
+    """The programme's first month (its earliest milestone's), or None when it has none."""
+    query = select(func.min(programme_milestones.c.month)).where(programme_milestones.c.programme_id == programme_id)
+    return connection.execute(query).scalar()
+
+
+def check_month(connection: Connection, programme_id: str, month: str, now: datetime) -> None:
+    """MonthError (in Chinese) unless ``month`` is a month from the programme's first to the current local one: a
+    future month was scored and stored (and shown for ever as the latest), years ago read nothing, and 9999-12
+    overflowed."""
+    if not isinstance(month, str) or not MONTH.match(month):
+        raise MonthError(f"'{month}' 不是月份（应写作 2023-11）")
+    current = month_text(now)
+    if month > current:
+        raise MonthError(f"{month} 还没有到（本月是 {current}，北京时间），不能评分")
+    first = first_month(connection, programme_id)
+    if first is not None and month < first:
+        raise MonthError(f"{month} 早于方案 {programme_id} 的第一个月 {first}，不能评分")
+
+
 def evidence_of(rule: Rule, value: float | None, as_of: datetime) -> dict:
     """One rule's evidence as stored and shown: what, where from, value, period, thresholds, status."""
     status = rule.status(value)
@@ -66,11 +96,15 @@ def score_month(
     connection: Connection, programme_id: str, month: str | None = None, now: datetime | None = None
 ) -> Scored:
     """Score every resolved pilot on its level's items for ``month`` (default: the current local month) in the
-    caller's transaction, replacing that month's scores; bumps the warehouse version."""
+    caller's transaction, replacing that month's scores; bumps the warehouse version. MonthError for a month
+    after the current one or before the programme's first."""
     now = now or datetime.now(UTC)
     month = month or month_text(now)
+    check_month(connection, programme_id, month, now)
     as_of = as_of_for(month, now)
     if connection.dialect.name == "postgresql":
+        # Waits for another scorer (etl watch, a report, a CLI run) to commit; held to the end of the transaction.
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCORING_LOCK})
         # The rules' statements repeat with other regions and times; a plan cached for them (psycopg prepares
         # a statement from its fifth run) scanned a province's buckets where these regions' index ranges do.
         connection.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))

@@ -68,8 +68,11 @@ def _ways(resolutions) -> str:
 @COMMAND.command("import", short_help="导入方案目录（试点、里程碑、参考指标），随后评分本月。")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False))
 @click.option("--no-score", is_flag=True, help="导入后不立即评分。")
+@click.option(
+    "--force", is_flag=True, help="新名单去掉了已导入的试点时也导入（它们的评分、进度和资金记录不再对应试点）。"
+)
 @click.pass_obj
-def import_command(settings: Settings, directory: str, no_score: bool) -> None:
+def import_command(settings: Settings, directory: str, no_score: bool, force: bool) -> None:
     """导入方案目录（programme.toml、pilots.toml、indicators.toml），试点按已导入的区划对应，随后评分本月。"""
     from datetime import UTC, datetime
 
@@ -83,8 +86,11 @@ def import_command(settings: Settings, directory: str, no_score: bool) -> None:
     except ProgrammeError as error:
         raise click.ClickException(f"{directory}：{error}") from None
     warehouse = engine(settings)
-    with warehouse.begin() as connection:
-        imported = import_programme(connection, programme)
+    try:
+        with warehouse.begin() as connection:
+            imported = import_programme(connection, programme, force=force)
+    except ProgrammeError as error:
+        raise click.ClickException(f"{directory}：{error}") from None
     ways = _ways(imported.resolutions)
     click.echo(
         f"已导入方案 {programme.programme_id}（{programme.name}）：{imported.pilots} 个试点（{ways}），"

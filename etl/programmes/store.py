@@ -8,12 +8,21 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, delete, insert
+from sqlalchemy import Connection, delete, func, insert, select
 
-from etl.programmes.catalogue import Programme
-from etl.programmes.resolve import resolve_pilots
+from etl.programmes.catalogue import Programme, ProgrammeError
+from etl.programmes.resolve import Resolved, resolve_pilots
 from etl.warehouse.db import bump_version
-from etl.warehouse.schema import programme_items, programme_milestones, programme_pilots, programmes
+from etl.warehouse.schema import (
+    pilot_funds,
+    pilot_scores,
+    pilot_status,
+    programme_items,
+    programme_milestones,
+    programme_pilots,
+    programmes,
+    regions,
+)
 
 
 @dataclass(frozen=True)
@@ -29,10 +38,16 @@ class Imported:
     items: int
 
 
-def import_programme(connection: Connection, programme: Programme, now: datetime | None = None) -> Imported:
-    """Write the programme in the caller's transaction and bump the warehouse version."""
+def import_programme(
+    connection: Connection, programme: Programme, now: datetime | None = None, force: bool = False
+) -> Imported:
+    """Write the programme in the caller's transaction and bump the warehouse version; ProgrammeError when two
+    pilots of a kind stand for one place, or (unless ``force``) when pilots imported before would be dropped."""
     now = now or datetime.now(UTC)
     resolved = resolve_pilots(connection, programme)
+    _one_pilot_a_place(connection, programme, resolved)
+    if not force:
+        _nothing_orphaned(connection, programme)
     for table in (programme_items, programme_milestones, programme_pilots, programmes):
         connection.execute(delete(table).where(table.c.programme_id == programme.programme_id))
     connection.execute(
@@ -111,4 +126,68 @@ def import_programme(connection: Connection, programme: Programme, now: datetime
         listed("ancestor"),
         len(programme.milestones),
         len(programme.items),
+    )
+
+
+def _one_pilot_a_place(connection: Connection, programme: Programme, resolved: dict[str, Resolved]) -> None:
+    """ProgrammeError naming both entries when two pilots of one kind resolved to one region of their own level:
+    one place listed by its code and again by its names was scored twice and its money counted twice. (Pilots
+    the codes lack, tracked under the unit above, may share it.)"""
+    codes = sorted({found.region_code for found in resolved.values() if found.region_code})
+    names = dict(connection.execute(select(regions.c.code, regions.c.name).where(regions.c.code.in_(codes))).all())
+    seen: dict[tuple[str, str], tuple[int, str]] = {}
+    for number, pilot in enumerate(programme.pilots, start=1):
+        found = resolved[pilot.pilot_id]
+        if found.resolution not in ("code", "name"):
+            continue
+        entry = f"第 {number} 个试点（{pilot.county}{pilot.name}，编号 {pilot.pilot_id}）"
+        key = (pilot.kind, found.region_code)
+        if key in seen:
+            first, earlier = seen[key]
+            region = f"{names.get(found.region_code, '')}（{found.region_code}）"
+            raise ProgrammeError(
+                f"{programme.pilots_file} {entry}与第 {first} 个试点（{earlier}）都对应区划 {region}："
+                "同一地方只能列一次"
+            )
+        seen[key] = (number, f"{pilot.county}{pilot.name}，编号 {pilot.pilot_id}")
+
+
+def _nothing_orphaned(connection: Connection, programme: Programme) -> None:
+    """ProgrammeError when pilots the warehouse holds for this programme id are not in the new list: their scores,
+    progress and funds reports would belong to no pilot (a corrected code is a new id, the pilot's history stays
+    under the old one; a programme imported under another's id replaces all its pilots)."""
+    key = programme.programme_id
+    old = connection.execute(
+        select(programme_pilots.c.pilot_id, programme_pilots.c.county, programme_pilots.c.name)
+        .where(programme_pilots.c.programme_id == key)
+        .order_by(programme_pilots.c.position)
+    ).all()
+    new = {pilot.pilot_id for pilot in programme.pilots}
+    gone = [row for row in old if row.pilot_id not in new]
+    if not gone:
+        return
+    by_name = {(pilot.county.replace(" ", ""), pilot.name): pilot.pilot_id for pilot in programme.pilots}
+    ids = [row.pilot_id for row in gone]
+    counts = {}
+    for label, table in (("评分", pilot_scores), ("进度", pilot_status), ("资金", pilot_funds)):
+        query = (
+            select(table.c.pilot_id, func.count())
+            .where(table.c.programme_id == key, table.c.pilot_id.in_(ids))
+            .group_by(table.c.pilot_id)
+        )
+        counts[label] = dict(connection.execute(query).all())
+    lines = []
+    for row in gone[:20]:
+        renamed = by_name.get((row.county, row.name))
+        now_as = f"，新名单中编号为 {renamed}" if renamed else "，新名单中没有"
+        rows = "，".join(f"{label} {per.get(row.pilot_id, 0)} 条" for label, per in counts.items())
+        lines.append(f"  {row.county}{row.name}（编号 {row.pilot_id}{now_as}）：{rows}")
+    if len(gone) > 20:
+        lines.append(f"  ……另有 {len(gone) - 20} 个")
+    named = connection.execute(select(programmes.c.name).where(programmes.c.programme_id == key)).scalar()
+    other = f"已导入的方案 {key} 是“{named}”，新方案是“{programme.name}”；" if named != programme.name else ""
+    raise ProgrammeError(
+        f"{other}已导入的方案 {key} 中有 {len(gone)} 个试点不在新名单里，重新导入后它们的评分、进度和资金记录将不属于"
+        "任何试点：\n" + "\n".join(lines) + "\n确认要这样做（如更正代码后编号改变）请加 --force；"
+        "保留历史请在新名单中用 id 写明原编号"
     )

@@ -28,7 +28,7 @@ from etl.warehouse.schema import weather_forecasts as forecasts
 from etl.warehouse.village_records import clean_village, exposure_board, recent_deliberations, recent_supervision
 from geo.codes import parent_of
 
-PERIOD = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+PERIOD = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])\Z")
 
 
 def lineage(code: str) -> list[str]:

@@ -16,7 +16,7 @@ from etl.warehouse.accounts import scope_holds
 from geo.crs import wgs84_to_gcj02
 
 geometry = Blueprint("geometry", __name__)
-CODE = re.compile(r"^[0-9]{12}$")
+CODE = re.compile(r"^[0-9]{12}\Z")
 
 
 def geo_dir() -> Path:

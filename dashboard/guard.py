@@ -33,6 +33,7 @@ MESSAGES = {
     413: f"请求体超过 {MAX_BODY // 1024} KB",
     429: "请求过多，请稍后再试",
     500: "服务器出错，请稍后再试",
+    503: "服务暂时不可用，请稍后再试",
 }
 
 
@@ -103,7 +104,7 @@ def install(app: dash.Dash) -> None:
 
     def answer(error: HTTPException):
         reason = error.description if error.description != type(error).description else MESSAGES[error.code]
-        allow = {key: value for key, value in error.get_headers() if key == "Allow"}
+        allow = {key: value for key, value in error.get_headers() if key in ("Allow", "Retry-After")}
         browsing = request.accept_mimetypes.best_match(("application/json", "text/html")) == "text/html"
         if browsing and request.path != CALLBACK_PATH:
             return error_page(MESSAGES[error.code], reason), error.code, allow

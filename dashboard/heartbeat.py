@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import bindparam, exists, select
-from werkzeug.exceptions import BadRequest, Forbidden, TooManyRequests
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import BadRequest, Forbidden, ServiceUnavailable, TooManyRequests
 
 from etl.warehouse.db import current_version
 from etl.warehouse.schema import screen_heartbeats, screens
@@ -33,6 +37,12 @@ ADMISSION = select(
     exists().where(screen_heartbeats.c.screen_id == _SCREEN).label("seen"),
 )
 BEAT_COLUMNS = ("screen_id", "last_seen", "route", "build", "data_version", "js_heap_mb", "beats")
+# How long a heartbeat waits for SQLite's write lock (a big load's commit holds it): the engine's 30 s held a
+# worker and then answered 500, and the screen showed 连接中断 though it was fine.
+HEARTBEAT_WAIT_MS = 2000
+# A heartbeat's numbers as a browser can report them: a JS heap in MB, a warehouse version (a 64-bit integer).
+LARGEST_HEAP_MB = 1_000_000
+LARGEST_VERSION = 2**63 - 1
 
 
 @functools.cache
@@ -69,6 +79,35 @@ def _admit(connection, screen_id: str, token, now: datetime) -> None:
             raise TooManyRequests(description=f"未登记屏幕已达上限 {cap} 个：请用 ruralbrain screens register 登记")
 
 
+def _number(data: dict, key: str, highest: float, whole: bool = False) -> float | int | None:
+    """A heartbeat's number at ``key`` (None when absent), or 400: a huge one overflowed the database (500), NaN
+    and infinity were stored."""
+    value = data.get(key)
+    if value is None:
+        return None
+    kind = int if whole else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kind) or not 0 <= value <= highest:
+        raise BadRequest(description=f"{key} 应为 0 到 {highest} 之间的{'整数' if whole else '数'}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise BadRequest(description=f"{key} 应为有限的数")
+    return value if whole else float(value)
+
+
+@contextmanager
+def _short_waits(connection) -> Iterator[None]:
+    """On SQLite, the heartbeat's statements wait HEARTBEAT_WAIT_MS for the write lock, then the engine's wait
+    again (the pooled connection goes back as it came)."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    usual = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
+    connection.exec_driver_sql(f"PRAGMA busy_timeout = {HEARTBEAT_WAIT_MS}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(usual)}")
+
+
 @heartbeat.after_app_request
 def version_header(response):
     """A callback's answer names the warehouse version it was computed from (X-RuralBrain-Version), which the
@@ -88,19 +127,23 @@ def receive():
     if not SCREEN_ID.match(screen_id):
         raise BadRequest(description="screen 应为1-64位字母、数字、“.”、“_”或“-”")
     engine = current_app.config["RURALBRAIN_ENGINE"]
-    heap = data.get("heap_mb")
+    heap = _number(data, "heap_mb", LARGEST_HEAP_MB)
+    data_version = _number(data, "data_version", LARGEST_VERSION, whole=True)
     now = datetime.now(UTC)
     values = {
         "screen_id": screen_id,
         "last_seen": now,
         "route": TOKEN_PARAMETER.sub("", str(data.get("route", ""))).rstrip("?&")[:200],
         "build": str(data.get("build", ""))[:40],
-        "data_version": data.get("data_version") if isinstance(data.get("data_version"), int) else None,
-        "js_heap_mb": float(heap) if isinstance(heap, (int, float)) else None,
+        "data_version": data_version,
+        "js_heap_mb": heap,
         "beats": 1,
     }
-    with engine.begin() as connection:
-        _admit(connection, screen_id, data.get("token") or request.headers.get("X-Screen-Token"), now)
-        connection.execute(beat_statement(connection.dialect.name), values)
-        version = current_version(connection)
+    try:
+        with engine.begin() as connection, _short_waits(connection):
+            _admit(connection, screen_id, data.get("token") or request.headers.get("X-Screen-Token"), now)
+            connection.execute(beat_statement(connection.dialect.name), values)
+            version = current_version(connection)
+    except OperationalError as error:  # locked by a long commit, or the database unreachable: not the screen's fault
+        raise ServiceUnavailable(description="数据仓库正忙或暂时无法访问，心跳稍后再报", retry_after=30) from error
     return jsonify(build=current_app.config["RURALBRAIN_BUILD"], data_version=version)

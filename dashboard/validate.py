@@ -17,9 +17,9 @@ from dashboard.cache import warehouse_version
 from dashboard.regions import Region, get_region, root_region
 from geo.codes import is_within
 
-CODE = re.compile(r"^[0-9]{12}$")
-STOP_ID = re.compile(r"^[\w.-]{1,32}$")
-DIGEST = re.compile(r"^[0-9a-f]{16}$")
+CODE = re.compile(r"^[0-9]{12}\Z")
+STOP_ID = re.compile(r"^[\w.-]{1,32}\Z")
+DIGEST = re.compile(r"^[0-9a-f]{16}\Z")
 
 # Regions looked up for checks, per process and warehouse version: a wall's refreshes ask about the same few
 # scopes again and again, and a check should not cost a query each time.

@@ -15,8 +15,8 @@ from dashboard.auth.viewer import forbid, require_within, sees, view_scope
 from etl.warehouse import pilots as reads
 from etl.warehouse.pilots import LOCAL
 
-MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
-CODE = re.compile(r"^[0-9]{12}$")
+MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])\Z")
+CODE = re.compile(r"^[0-9]{12}\Z")
 
 
 @dataclass(frozen=True)

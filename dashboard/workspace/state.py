@@ -12,10 +12,10 @@ from urllib.parse import urlencode
 from dashboard.workspace.periods import GRAINS, PERIODS
 from dashboard.workspace.records import COUNT_CAP, PAGE_SIZE
 
-CODE = re.compile(r"^[0-9]{12}$")
-MEASURE = re.compile(r"^[a-z0-9_.]{1,48}$")
-KEY = re.compile(r"^[a-z_]{1,32}$")
-PAGE = re.compile(r"^[0-9]{1,6}$")  # ASCII only: int() does not read every str.isdigit() digit ("²")
+CODE = re.compile(r"^[0-9]{12}\Z")
+MEASURE = re.compile(r"^[a-z0-9_.]{1,48}\Z")
+KEY = re.compile(r"^[a-z_]{1,32}\Z")
+PAGE = re.compile(r"^[0-9]{1,6}\Z")  # ASCII only: int() does not read every str.isdigit() digit ("²")
 VALUE_LENGTH = 64
 # The last page the records' count reaches: a page far beyond it was a query with a huge offset each time (2.5 s on
 # 435,000 cases) that the page then showed as its last page anyway.

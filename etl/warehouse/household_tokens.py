@@ -15,7 +15,7 @@ from etl.warehouse.schema import household_tokens, households, regions
 from etl.warehouse.screens import token_hash, upsert_for
 
 # 16 random bytes: unguessable, and short enough for a small QR code on a door label.
-TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}\Z")
 
 
 @dataclass(frozen=True)

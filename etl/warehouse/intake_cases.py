@@ -60,8 +60,8 @@ DUE_AFTER = timedelta(hours=72)
 OPEN = ("received", "in_progress")
 TEXT_LONGEST = 500
 NOTE_LONGEST = 500
-PHONE = re.compile(r"^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8})$")
-KEY = re.compile(r"^[0-9a-f]{32}$")
+PHONE = re.compile(r"^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8})\Z")
+KEY = re.compile(r"^[0-9a-f]{32}\Z")
 
 
 def checked_key(key: str | None) -> str:

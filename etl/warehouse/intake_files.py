@@ -14,7 +14,7 @@ from sqlalchemy import Connection, bindparam, insert, select
 
 from etl.warehouse.schema import intake_files
 
-FILE_ID = re.compile(r"^[0-9a-f]{32}\.(jpg|pdf)$")
+FILE_ID = re.compile(r"^[0-9a-f]{32}\.(jpg|pdf)\Z")
 # Where a connection keeps the files its transaction wrote (connection.info), until it commits or rolls back.
 WRITTEN = "ruralbrain.written_files"
 # A file no row names, or a half-written one, older than this was left by a killed write (a write's transaction

@@ -28,7 +28,7 @@ from etl.warehouse.schema import intake_files, intake_notices
 
 KINDS = {"village_affairs": "村务公开", "finance": "财务公开", "party_affairs": "党务公开"}
 DIRECTIONS = {"income": "收入", "expense": "支出"}
-PERIOD = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+PERIOD = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])\Z")
 BODY_LONGEST = 5000
 MOST_ATTACHMENTS = 5
 

@@ -20,7 +20,7 @@ from etl.warehouse.schema import screen_heartbeats, screens
 DARK_AFTER = timedelta(minutes=5)
 # An unregistered screen is forgotten this long after its last heartbeat.
 UNREGISTERED_KEPT = timedelta(hours=24)
-SCREEN_ID = re.compile(r"^[\w.-]{1,64}$")
+SCREEN_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}\Z")
 STATE_NAMES = {"ok": "正常", "dark": "黑屏/离线", "never seen": "从未上线", "gone": "已离开"}
 
 

@@ -147,3 +147,54 @@ def test_the_same_on_postgresql(postgres_url, tmp_path):
     found = states(app)
     assert found["wall-pg"].state == "ok" and set(found) == {"wall-pg", "u0", "u1"}
     app.server.config["RURALBRAIN_ENGINE"].dispose()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"heap_mb": 10**400},  # a float() of it overflowed: 500
+        {"data_version": 10**23},  # beyond SQLite's 64-bit integer: 500
+        {"heap_mb": float("nan")},  # stored as NaN
+        {"heap_mb": float("inf")},
+        {"heap_mb": -1},
+        {"data_version": True},
+        {"data_version": 1.5},
+        {"heap_mb": "31"},
+    ],
+)
+def test_a_heartbeat_with_a_number_out_of_range_is_refused_with_a_reason(screens_app, body):
+    app, _address, _token = screens_app
+    client = app.server.test_client()
+    answer = client.post("/api/heartbeat", json={"screen": "tab-n", **body})
+    assert answer.status_code == 400 and "应为" in answer.json["error"]
+    assert "tab-n" not in states(app)
+    fine = client.post("/api/heartbeat", json={"screen": "tab-n", "heap_mb": 31.5, "data_version": 7})
+    assert fine.status_code == 200
+    assert (states(app)["tab-n"].js_heap_mb, states(app)["tab-n"].data_version) == (31.5, 7)
+
+
+@pytest.mark.parametrize("screen", ["tab-1\n", "wall-01\n", "tаb-1"])  # a trailing newline; a Cyrillic а
+def test_a_screen_id_is_ascii_to_its_end(screens_app, screen):
+    """`$` let a trailing newline through (a second, invisible "tab-1"), and \\w took look-alike letters."""
+    app, _address, _token = screens_app
+    assert app.server.test_client().post("/api/heartbeat", json={"screen": screen}).status_code == 400
+
+
+def test_a_heartbeat_while_a_load_holds_the_warehouse_answers_503_soon(screens_app, tmp_path):
+    """A heartbeat waited the engine's 30 s for SQLite's write lock, holding a worker, then answered 500."""
+    import sqlite3
+
+    app, _address, _token = screens_app
+    client = app.server.test_client()
+    holder = sqlite3.connect(tmp_path / "var" / "warehouse.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # what a long load's commit does
+    try:
+        answer = client.post("/api/heartbeat", json={"screen": "tab-busy"})
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert answer.status_code == 503 and "数据仓库正忙" in answer.json["error"]
+    assert answer.headers["Retry-After"] == "30"
+    assert client.post("/api/heartbeat", json={"screen": "tab-busy"}).status_code == 200
+    with app.server.config["RURALBRAIN_ENGINE"].connect() as connection:  # the pooled connection waits as before
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000

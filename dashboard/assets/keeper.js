@@ -1,5 +1,6 @@
 // Keeps a kiosk screen working for weeks unattended: heartbeats, a 连接中断 badge with last good content kept,
-// retries with backoff, one reload when a new build is deployed, a daily reload, and no piled-up refreshes.
+// retries with backoff, one reload when a new build is deployed, a daily reload at the county's time, and no
+// piled-up refreshes.
 (function () {
   function meta(name, fallback) {
     var element = document.querySelector('meta[name="' + name + '"]');
@@ -7,6 +8,9 @@
   }
   var BUILD = meta("ruralbrain-build", "");
   var BEAT_MS = Number(meta("ruralbrain-heartbeat", "60")) * 1000;
+  // The county's time is UTC+8 all year (China keeps no summer time).
+  var COUNTY_OFFSET_MS = 8 * 3600000;
+  var DAY_MS = 86400000;
   var params = new URLSearchParams(window.location.search);
   var screenId = params.get("screen") || window.localStorage.getItem("ruralbrain-screen");
   if (!screenId) {
@@ -141,11 +145,16 @@
   }
 
   function scheduleDailyReload() {
+    // RELOAD_AT is the county's time, whatever zone the kiosk box runs in (often UTC: 03:00 was 11:00 in the
+    // county, in the middle of the working day): today's date in the county, read from the UTC fields of the
+    // moment moved 8 hours ahead, at RELOAD_AT, moved back.
     var parts = meta("ruralbrain-reload-at", "03:00").split(":");
-    var next = new Date();
-    next.setHours(Number(parts[0]), Number(parts[1] || 0), 0, 0);
-    if (next <= new Date()) { next.setDate(next.getDate() + 1); }
-    setTimeout(function () { window.location.reload(); }, next - new Date());
+    var now = Date.now();
+    var county = new Date(now + COUNTY_OFFSET_MS);
+    var next = Date.UTC(county.getUTCFullYear(), county.getUTCMonth(), county.getUTCDate(),
+      Number(parts[0]), Number(parts[1] || 0)) - COUNTY_OFFSET_MS;
+    if (next <= now) { next += DAY_MS; }
+    setTimeout(function () { window.location.reload(); }, next - now);
   }
 
   window.ruralbrainScreenId = screenId;

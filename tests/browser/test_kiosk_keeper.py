@@ -1,0 +1,73 @@
+"""assets/keeper.js on an unattended screen: the daily reload at RELOAD_AT in the county's time (UTC+8) whatever zone
+the kiosk box runs in."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from tests.browser.conftest import serve
+
+pytestmark = pytest.mark.browser
+CHINA = timezone(timedelta(hours=8))
+# Records the delay of every timer that reloads the page (window.__reloads), from the page's first script on.
+RECORD_RELOADS = """
+(() => {
+  const real = window.setTimeout;
+  window.__reloads = [];
+  window.setTimeout = function (callback, ms) {
+    if (String(callback).indexOf("location.reload") !== -1) { window.__reloads.push(ms); }
+    return real.apply(this, arguments);
+  };
+})();
+"""
+
+
+@pytest.fixture(scope="module")
+def empty_server(tmp_path_factory):
+    """A warehouse at the newest schema without any region, served with a heartbeat a second; (base URL, settings)."""
+    from etl.warehouse.db import make_engine, migrate
+    from etl.warehouse.settings import Settings
+
+    var_dir = tmp_path_factory.mktemp("empty-var")
+    settings = Settings.load(var_dir=str(var_dir))
+    engine = make_engine(settings.warehouse_url)
+    migrate(engine)
+    engine.dispose()
+    process, base = serve(var_dir, {"HEARTBEAT_SECONDS": "1"})
+    yield base, settings
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def next_reload(now: datetime) -> datetime:
+    """The next 03:00 (the default RELOAD_AT) in UTC+8 after ``now``."""
+    local = now.astimezone(CHINA)
+    at = local.replace(hour=3, minute=0, second=0, microsecond=0)
+    return at if at > local else at + timedelta(days=1)
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "UTC", "America/Los_Angeles"])
+@pytest.mark.parametrize(
+    "now",
+    [
+        datetime(2026, 3, 10, 12, 0, tzinfo=UTC),  # 20:00 in the county
+        datetime(2026, 3, 10, 20, 0, tzinfo=UTC),  # 04:00 in the county, a day later than in Los Angeles
+        datetime(2026, 11, 1, 18, 59, tzinfo=UTC),  # 02:59 in the county, Los Angeles's summer time ends
+    ],
+    ids=["evening", "early-morning", "a-minute-before"],
+)
+def test_the_daily_reload_is_at_reload_at_in_the_countys_time(browser, empty_server, zone, now):
+    base, _settings = empty_server
+    context = browser.new_context(viewport={"width": 1920, "height": 1080}, bypass_csp=True, timezone_id=zone)
+    page = context.new_page()
+    try:
+        page.clock.set_fixed_time(now)
+        page.add_init_script(RECORD_RELOADS)
+        page.goto(base + "/screen/county?kiosk=1")
+        page.wait_for_function("window.__reloads.length > 0")
+        delays = page.evaluate("window.__reloads")
+    finally:
+        context.close()
+    assert delays == [(next_reload(now) - now) / timedelta(milliseconds=1)], zone

@@ -1,6 +1,6 @@
 """Single sign-on where a province has one: OpenID Connect through Authlib. The ID token's claims give the
-region code (the scope) and the role (settings name the claims); the account is created or brought up to date
-from them, never one of the local accounts of the same name."""
+region code (the scope) and the role (settings name the claims); the account is the person's issuer and subject,
+created (named by preferred_username) or brought up to date from them, never a local account nor another person's."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from flask import Blueprint, Flask, abort, current_app, redirect, request, sessi
 from dashboard.auth.html import error, page
 from dashboard.auth.login import _safe_next, start_session
 from dashboard.auth.viewer import address
-from etl.warehouse.accounts import NAME, AccountError, add_user, change_user, get_user, record
+from etl.warehouse.accounts import NAME, AccountError, record, sso_account
 
 oidc = Blueprint("oidc", __name__)
 PROVIDER = "province"
@@ -26,6 +26,7 @@ def _client():
 
 
 def _refused(why: str, name: str | None = None):
+    """The page of a refused single sign-on (403), audited as a failed login."""
     with current_app.config["RURALBRAIN_ENGINE"].begin() as connection:
         record(connection, "login_failed", name, address(), f"统一身份认证：{why}")
     return page("统一身份认证", error(f"无法登录：{why}")), 403
@@ -49,27 +50,24 @@ def finish():
     except OAuthError as problem:
         return _refused(f"认证服务器的回应无效（{problem.error}）")
     claims = token.get("userinfo") or {}
-    name = str(claims.get("preferred_username") or claims.get("sub") or "")
-    if not NAME.match(name):
-        name = f"oidc-{claims.get('sub', '')}"[:64]
-    role = str(claims.get(settings.oidc_role_claim) or "viewer")
-    scope = str(claims.get(settings.oidc_region_claim) or "")
-    display = str(claims.get("name") or name)[:100]
+    # The account is the person's (issuer, subject); preferred_username only names a new one.
+    issuer, preferred = str(claims.get("iss") or settings.oidc_issuer), str(claims.get("preferred_username") or "")
     target = session.pop("oidc_next", "/")
     try:
         with current_app.config["RURALBRAIN_ENGINE"].begin() as connection:
-            existing = get_user(connection, name)
-            if existing is not None and existing.source != "oidc":
-                raise AccountError(f"本地账号 {name} 已存在，不能经统一身份认证登录")
-            if existing is None:
-                user = add_user(connection, name, role, scope, display_name=display, source="oidc", actor="oidc")
-            else:
-                user = change_user(connection, name, role=role, scope=scope, display_name=display, actor="oidc")
-            if not user.enabled:
-                raise AccountError("账号已停用")
-            record(connection, "login", name, address(), f"统一身份认证登录（{settings.oidc_issuer}）")
+            user = sso_account(
+                connection,
+                issuer,
+                str(claims.get("sub") or ""),
+                preferred,
+                role=str(claims.get(settings.oidc_role_claim) or "viewer"),
+                scope=str(claims.get(settings.oidc_region_claim) or ""),
+                display_name=str(claims.get("name") or ""),
+                address=address(),
+            )
+            record(connection, "login", user.name, address(), f"统一身份认证登录（{issuer}）")
     except AccountError as problem:
-        return _refused(str(problem), name)
+        return _refused(str(problem), preferred if NAME.match(preferred) else None)
     start_session(user)
     return redirect(target)
 

@@ -3,7 +3,9 @@ failures (counted from the audit log, so every worker and host agrees), and audi
 
 from __future__ import annotations
 
+import hashlib
 import re
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,12 +15,19 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
 
 from etl.warehouse.db import as_utc
 from etl.warehouse.schema import ROLES, audit_log, regions, users
 from geo.codes import CodeError, level_of, normalize_code, scope_range
 
 NAME = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
+DISPLAY_MAX = 100
+# What a display name must not hold: control characters (a newline in one forged lines of `audit list`), format
+# characters (bidi overrides reorder what follows them, zero-width ones hide that two names differ), surrogates,
+# and line and paragraph separators.
+HIDDEN_CATEGORIES = ("Cc", "Cf", "Cs", "Zl", "Zp")
+IDENTITY_MAX = 255  # an issuer's or a subject's length (OpenID Connect: a subject of at most 255 ASCII characters)
 PASSWORD_MIN = 10
 LOCKOUT_FAILURES = 5
 LOCKOUT_WINDOW = timedelta(minutes=15)
@@ -31,6 +40,7 @@ EVENT_NAMES = {
     "login_failed": "登录失败",
     "logout": "退出登录",
     "scope_violation": "越权访问",
+    "forbidden": "无权操作",
     "export": "导出",
     "user_changed": "账号变更",
     "household_code": "签发户码",
@@ -78,6 +88,25 @@ def checked_name(name: str) -> str:
     return name
 
 
+def checked_display_name(text: str) -> str:
+    """A display name as given, outer spaces trimmed, or AccountError: one printable line of at most DISPLAY_MAX
+    characters."""
+    text = (text or "").strip()
+    if any(unicodedata.category(char) in HIDDEN_CATEGORIES for char in text):
+        raise AccountError("显示名不能含换行、控制字符或不可见的格式字符（如方向控制符、零宽字符）")
+    if len(text) > DISPLAY_MAX:
+        raise AccountError(f"显示名最多 {DISPLAY_MAX} 个字符")
+    return text
+
+
+def cleaned_display_name(text: str) -> str:
+    """A display name from elsewhere (an ID token's claim) made fit: hidden characters dropped, every run of
+    whitespace one space, at most DISPLAY_MAX characters. A provider's odd claim is no reason to refuse a login."""
+    visible = "".join(" " if char.isspace() else char for char in str(text or ""))
+    visible = "".join(char for char in visible if unicodedata.category(char) not in HIDDEN_CATEGORIES)
+    return " ".join(visible.split())[:DISPLAY_MAX]
+
+
 def checked_scope(connection: Connection, role: str, scope: str) -> str:
     """The 12-digit code of a scope that suits the role and names a region of the warehouse, or AccountError."""
     if role not in ROLES:
@@ -111,30 +140,41 @@ def add_user(
     display_name: str | None = None,
     password: str | None = None,
     source: str = "local",
+    identity: tuple[str, str] | None = None,
     actor: str | None = None,
     address: str | None = None,
 ) -> User:
-    """Create an account (a local one needs a password); audited as user_changed."""
+    """Create an account (a local one needs a password; a single sign-on one may carry its (issuer, subject)
+    ``identity``); audited as user_changed."""
     name = checked_name(name)
+    display_name = checked_display_name(display_name or "") or name
     scope = checked_scope(connection, role, scope)
-    if get_user(connection, name) is not None:
-        raise AccountError(f"用户 {name} 已存在")
+    existing = get_user_folded(connection, name)
+    if existing is not None:
+        same = "" if existing.name == name else f"（{existing.name}：用户名不区分大小写）"
+        raise AccountError(f"用户 {name} 已存在{same}")
     if source == "local":
         checked_password(password or "")
     now = datetime.now(UTC)
-    connection.execute(
-        insert(users).values(
-            name=name,
-            display_name=(display_name or name)[:100],
-            role=role,
-            scope=scope,
-            enabled=1,
-            password_hash=_hasher.hash(password) if password else None,
-            source=source,
-            created_at=now,
-            updated_at=now,
+    issuer, subject = identity or (None, None)
+    try:
+        connection.execute(
+            insert(users).values(
+                name=name,
+                display_name=display_name,
+                role=role,
+                scope=scope,
+                enabled=1,
+                password_hash=_hasher.hash(password) if password else None,
+                source=source,
+                created_at=now,
+                updated_at=now,
+                oidc_issuer=issuer,
+                oidc_subject=subject,
+            )
         )
-    )
+    except IntegrityError:  # a concurrent request added this name (in any case) or this identity a moment ago
+        raise AccountError(f"用户 {name} 已存在（刚被同时新建）") from None
     record(connection, "user_changed", actor, address, f"新建用户 {name}：角色 {role}，范围 {scope}")
     return get_user(connection, name)
 
@@ -142,6 +182,12 @@ def add_user(
 def get_user(connection: Connection, name: str) -> User | None:
     """The account of that name, or None."""
     row = connection.execute(select(users).where(users.c.name == name)).first()
+    return _user(row) if row else None
+
+
+def get_user_folded(connection: Connection, name: str) -> User | None:
+    """The account whose name is ``name`` in any case (zhen for Zhen), or None."""
+    row = connection.execute(select(users).where(func.lower(users.c.name) == name.lower())).first()
     return _user(row) if row else None
 
 
@@ -174,8 +220,8 @@ def change_user(
         values.update(role=new_role, scope=new_scope)
         changes.append(f"角色 {new_role}，范围 {new_scope}")
     if display_name is not None:
-        values["display_name"] = display_name[:100]
-        changes.append(f"显示名 {display_name[:100]}")
+        values["display_name"] = checked_display_name(display_name) or name
+        changes.append(f"显示名 {values['display_name']}")
     if enabled is not None:
         values["enabled"] = int(enabled)
         changes.append("启用" if enabled else "停用")
@@ -198,6 +244,105 @@ NEXT_EPOCH = func.coalesce(users.c.session_epoch, 0) + 1
 def end_sessions(connection: Connection, name: str) -> None:
     """End every session of an account (a logout: a copy of its cookie must not go on working)."""
     connection.execute(update(users).where(users.c.name == name).values(session_epoch=NEXT_EPOCH))
+
+
+# --- Single sign-on: an account is its person's (issuer, subject) at the provider, never the preferred_username
+# a provider lets anyone pick (or gives again to the next person of that name).
+
+
+def checked_identity(issuer: str, subject: str) -> tuple[str, str]:
+    """An ID token's (issuer, subject) as given, or AccountError: both present, printable, of at most IDENTITY_MAX
+    characters."""
+    for part, what in ((issuer, "认证服务器（iss）"), (subject, "用户标识（sub）")):
+        if not part or len(part) > IDENTITY_MAX or not part.isprintable():
+            raise AccountError(f"统一身份认证的身份无效：{what}缺失或不合规")
+    return issuer, subject
+
+
+def user_of_identity(connection: Connection, issuer: str, subject: str) -> User | None:
+    """The account bound to a single sign-on identity, or None."""
+    bound = users.c.oidc_issuer == issuer, users.c.oidc_subject == subject
+    row = connection.execute(select(users).where(*bound)).first()
+    return _user(row) if row else None
+
+
+def sso_account(
+    connection: Connection,
+    issuer: str,
+    subject: str,
+    preferred: str | None,
+    *,
+    role: str,
+    scope: str,
+    display_name: str,
+    address: str | None = None,
+) -> User:
+    """The account of a single sign-on identity, brought up to date from its claims (role, scope, display name) or
+    created under its preferred_username; AccountError when that name is a local account or another identity's, or
+    the account is disabled."""
+    issuer, subject = checked_identity(issuer, subject)
+    display = cleaned_display_name(display_name)
+    user = user_of_identity(connection, issuer, subject)
+    if user is None:
+        name, user = _unbound_name(connection, issuer, subject, preferred, address)
+    if user is None:
+        identity = (issuer, subject)
+        fields = {"display_name": display or name, "source": "oidc", "identity": identity, "address": address}
+        return add_user(connection, name, role, scope, actor="oidc", **fields)
+    if not user.enabled:
+        raise AccountError("账号已停用，请联系管理员")
+    fields = {"role": role, "scope": scope, "display_name": display or user.name, "address": address}
+    return change_user(connection, user.name, actor="oidc", **fields)
+
+
+def _unbound_name(
+    connection: Connection, issuer: str, subject: str, preferred: str | None, address: str | None
+) -> tuple[str, User | None]:
+    """(the name of a new account for an identity no account is bound to, None), or (its name, the account) for an
+    SSO account made before identities were kept, now bound to this one. A preferred_username another account holds
+    is refused; a name made from the subject takes the next form until one is free."""
+    preferred = preferred if preferred and NAME.match(preferred) else None
+    candidates = [preferred] if preferred else _subject_names(issuer, subject)
+    for number, candidate in enumerate(candidates):
+        taken = get_user_folded(connection, candidate)
+        if taken is None:
+            return candidate, None
+        if number == 0 and _bind(connection, taken, candidate, issuer, subject, address):
+            return candidate, taken
+        if preferred:
+            raise AccountError(_taken_why(taken))
+    raise AccountError("无法为该统一身份认证用户分配用户名，请联系管理员")
+
+
+def _taken_why(user: User) -> str:
+    """Why a preferred_username an account holds is refused, in Chinese."""
+    if user.source != "oidc":
+        return f"本地账号 {user.name} 已存在，不能经统一身份认证登录"
+    return f"账号 {user.name} 已属于统一身份认证的另一用户，不能以此身份登录；如确为本人，请联系管理员"
+
+
+def _subject_names(issuer: str, subject: str) -> list[str]:
+    """Names for a person whose provider gives no usable preferred_username, best first: the subject when it is a
+    name (as before), oidc- and the subject with what a name cannot hold replaced, then that with a digest of the
+    identity (two subjects differing only where replaced, in case or past the 64th character are two people)."""
+    safe = re.sub(r"[^A-Za-z0-9_.@-]", "_", subject)
+    digest = hashlib.sha256(f"{issuer}\n{subject}".encode()).hexdigest()[:12]
+    return ([subject] if NAME.match(subject) else []) + [f"oidc-{safe}"[:64], f"oidc-{safe[:45]}-{digest}"]
+
+
+def _bind(connection: Connection, user: User, name: str, issuer: str, subject: str, address: str | None) -> bool:
+    """Whether ``user`` is the SSO account called exactly ``name`` made before identities were kept, now bound to the
+    identity of its first login since (the previous version kept nothing to know its person by)."""
+    if user.name != name or user.source != "oidc":
+        return False
+    unbound = users.c.name == user.name, users.c.oidc_subject.is_(None)
+    bound = connection.execute(
+        update(users).where(*unbound).values(oidc_issuer=issuer, oidc_subject=subject, updated_at=datetime.now(UTC))
+    )
+    if bound.rowcount != 1:
+        return False
+    record(connection, "user_changed", "oidc", address, f"用户 {user.name}：绑定统一身份认证身份 {issuer} {subject}")
+    return True
 
 
 def locked_out(connection: Connection, name: str, address: str | None, now: datetime | None = None) -> bool:

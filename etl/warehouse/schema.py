@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
     text,
 )
 
@@ -436,7 +437,14 @@ users = Table(
         Integer,
         comment="a session begun at another epoch is over; logout, new password, disabling raise it",
     ),
+    Column("oidc_issuer", String(255), comment="single sign-on: the provider (its iss) of the account's person"),
+    Column("oidc_subject", String(255), comment="single sign-on: the person's sub at that provider"),
+    # An SSO account is its (issuer, subject): a preferred_username is whatever the provider lets someone pick.
+    Index("ux_users_oidc_identity", "oidc_issuer", "oidc_subject", unique=True),
 )
+# Names differing only in case are one name (zhen, Zhen and ZHEN looked like one account to people): held by the
+# database too, so two concurrent requests cannot both add a spelling.
+Index("ux_users_name_folded", func.lower(users.c.name), unique=True)
 
 audit_log = Table(
     "audit_log",

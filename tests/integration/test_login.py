@@ -372,7 +372,7 @@ def test_single_sign_on_takes_the_region_and_role_from_the_id_token(county_var, 
         assert client.get(f"{HTTPS}/?region={TOWNSHIP}").status_code == 200
         assert client.get(f"{HTTPS}/?region={COUNTY}").status_code == 403
         assert "login" in events(engine, "wang.zhen")
-        provider.claims = {**claims, "preferred_username": "zhen", "role": "township"}  # a local account's name
+        provider.claims = {**claims, "sub": "u-3", "preferred_username": "zhen", "role": "township"}  # a local name
         _, clash = sso(app, provider)
         assert clash.status_code == 403 and "本地账号 zhen 已存在" in clash.get_data(as_text=True)
         provider.claims = {**claims, "sub": "u-2", "preferred_username": "li", "region_code": "990101999999"}

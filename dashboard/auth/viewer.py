@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from ipaddress import ip_address, ip_network
+from typing import NoReturn
 
 from flask import current_app, g, has_request_context, request
 from sqlalchemy import func, select
@@ -89,19 +90,32 @@ def address() -> str:
 
 def forbid(code: str, what: str = "区划") -> None:
     """Refuse (403) a request for a region outside the viewer's scope, and audit it."""
-    who = viewer()
-    engine = current_app.config["RURALBRAIN_ENGINE"]
-    detail = f"{request.path}：请求{what} {code}，范围 {view_scope() or '全部'}"
-    name = who.name if who else None
-    with engine.begin() as connection:
-        if not recently_refused(connection, name, address()):
-            record(connection, "scope_violation", name, address(), detail)
+    audit_refusal("scope_violation", f"{request.path}：请求{what} {code}，范围 {view_scope() or '全部'}")
     raise Forbidden(description=f"无权查看{what} {code}：不在您的管辖范围内")
+
+
+def refuse(why: str) -> NoReturn:
+    """Refuse (403) what the viewer's role may not do (an admin's page, an export), and audit it as forbidden: a
+    viewer's export and a cadre's try at the admin role had left no trace."""
+    who = viewer()
+    audit_refusal("forbidden", f"{request.method} {request.path}：{why}（角色 {who.role if who else '无'}）")
+    raise Forbidden(description=why)
 
 
 # Refusals audited per user and address a minute: a session asking for one region after another (a script, a
 # scan) wrote a row each, as fast as the server answered; the first of them tell the story, the rest are refused alike.
 AUDITED_REFUSALS_PER_MINUTE = 20
+REFUSALS = ("scope_violation", "forbidden")
+
+
+def audit_refusal(event: str, detail: str) -> None:
+    """Audit a refused request of this request's viewer, unless AUDITED_REFUSALS_PER_MINUTE of its refusals were
+    audited in the last minute."""
+    who = viewer()
+    name = who.name if who else None
+    with current_app.config["RURALBRAIN_ENGINE"].begin() as connection:
+        if not recently_refused(connection, name, address()):
+            record(connection, event, name, address(), detail)
 
 
 def recently_refused(connection, name: str | None, where: str | None) -> bool:
@@ -110,7 +124,7 @@ def recently_refused(connection, name: str | None, where: str | None) -> bool:
     who = audit_log.c.user_name.is_(None) if name is None else audit_log.c.user_name == name
     at = audit_log.c.address.is_(None) if where is None else audit_log.c.address == where
     count = connection.execute(
-        select(func.count()).where(audit_log.c.event == "scope_violation", audit_log.c.at >= since, who, at)
+        select(func.count()).where(audit_log.c.event.in_(REFUSALS), audit_log.c.at >= since, who, at)
     ).scalar_one()
     return count >= AUDITED_REFUSALS_PER_MINUTE
 

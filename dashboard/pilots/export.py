@@ -9,9 +9,8 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, current_app, request
-from werkzeug.exceptions import Forbidden
 
-from dashboard.auth.viewer import address, viewer
+from dashboard.auth.viewer import address, refuse, viewer
 from dashboard.pilots.view import MONTH, open_view, pilot_in_view
 from dashboard.workspace.download import may_export
 from etl.warehouse.accounts import record
@@ -40,7 +39,7 @@ def export():
     if kind not in KINDS or (request.args.get("month") and not MONTH.match(request.args["month"])):
         abort(404)
     if not may_export():
-        raise Forbidden(description="只读账户不能导出数据")
+        refuse("只读账户不能导出数据")
     engine = current_app.config["RURALBRAIN_ENGINE"]
     view = open_view(engine, request.args.to_dict())
     if view is None:

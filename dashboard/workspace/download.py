@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, current_app, request, stream_with_context
-from werkzeug.exceptions import Forbidden, TooManyRequests
+from werkzeug.exceptions import TooManyRequests
 
-from dashboard.auth.viewer import address, viewer
+from dashboard.auth.viewer import address, refuse, viewer
 from dashboard.workspace.context import Workspace, as_of, open_workspace
 from dashboard.workspace.export import csv_stream, xlsx_stream
 from dashboard.workspace.periods import LOCAL
@@ -63,7 +63,7 @@ def export():
     if part not in SHEET_NAMES or kind not in FORMATS:
         abort(404)
     if not may_export():
-        raise Forbidden(description="只读账户不能导出数据")
+        refuse("只读账户不能导出数据")
     settings, engine = current_app.config["RURALBRAIN_SETTINGS"], current_app.config["RURALBRAIN_ENGINE"]
     ws = open_workspace(engine, settings, parse(request.args.to_dict()))
     if ws is None or ws.info is None or (part == "records" and ws.view is None):

@@ -47,6 +47,7 @@ ROUTES = {
     "/alerts": "login",
     "/alerts/<int:alert_id>": "login",
     "/admin/users/<name>": "admin",
+    "/admin/user-edit": "admin",
     "/explore/export": "login",
     "/pilots/export": "login",
     # 一户一码: the household's token in the address is its credential, checked by the handlers.

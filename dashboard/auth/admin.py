@@ -23,6 +23,9 @@ from etl.warehouse.accounts import (
 from etl.warehouse.schema import ROLES
 
 admin = Blueprint("admin", __name__)
+# The edit form's address: outside /admin/users/<name>, where it had taken the account named "change" (whose row's
+# 停用 button then posted to the form and did nothing).
+EDIT_PATH = "/admin/user-edit"
 
 
 def _role_options(selected: str = "viewer") -> Markup:
@@ -72,7 +75,7 @@ def _page(message: str = "", status: int = 200):
         '<label for="scope">所管区划代码</label><input id="scope" name="scope" required inputmode="numeric">'
         '<label for="password">初始密码（至少 10 个字符）</label><input id="password" name="password" type="password" '
         'autocomplete="new-password" required><button type="submit">新建</button></form>'
-        '<h2>修改用户</h2><form method="post" action="/admin/users/change">{}'
+        '<h2>修改用户</h2><form method="post" action="{}">{}'
         '<label for="target">用户名</label><input id="target" name="target" required>'
         '<label for="new_role">新角色</label><select id="new_role" name="role">'
         '<option value="">（不变）</option>{}</select>'
@@ -80,7 +83,9 @@ def _page(message: str = "", status: int = 200):
         '<label for="new_password">新密码</label><input id="new_password" name="password" type="password" '
         'autocomplete="new-password"><input type="hidden" name="action" value="change">'
         '<button type="submit">保存</button></form>'
-    ).format(error(message), rows, hidden_csrf(token), _role_options(), hidden_csrf(token), _role_options(""))
+    ).format(
+        error(message), rows, hidden_csrf(token), _role_options(), EDIT_PATH, hidden_csrf(token), _role_options("")
+    )
     return page("乡村大脑 · 用户管理", body), status
 
 
@@ -123,12 +128,23 @@ def add():
 
 @admin.post("/admin/users/<name>")
 def change(name: str):
-    """Disable, enable, or change the role, scope or password of an account."""
+    """Disable or enable the account of the address (its row's button), or change its role, scope or password:
+    whatever its name, ``change`` included."""
+    return _changed(name)
+
+
+@admin.post(EDIT_PATH)
+def edit():
+    """The edit form: change the role, scope or password of the account it names."""
+    return _changed(request.form.get("target", "").strip())
+
+
+def _changed(target: str):
+    """The change the form asks of ``target`` done (CSRF-checked, within the admin's scope), then the page again."""
     from dashboard.auth.login import csrf
 
     csrf.protect()
     form = request.form
-    target = form.get("target", "").strip() if name == "change" else name
     try:
         with current_app.config["RURALBRAIN_ENGINE"].begin() as connection:
             current = get_user(connection, target)

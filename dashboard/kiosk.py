@@ -5,7 +5,10 @@ from __future__ import annotations
 import math
 
 from dash import html
+from flask import current_app
+from sqlalchemy.exc import SQLAlchemyError
 
+from dashboard.cache import warehouse_version
 from layouts.profiles import Profile
 
 
@@ -42,13 +45,24 @@ def seconds(given: str, default: float) -> float:
     return min(max(0.2, value), 86400.0) if math.isfinite(value) else default
 
 
+def _drawn_version() -> int | None:
+    """The warehouse version now, or None when the warehouse cannot be read (the screen then tries again as soon as
+    the heartbeat reads one)."""
+    try:
+        return warehouse_version(current_app.config["RURALBRAIN_ENGINE"])
+    except SQLAlchemyError:
+        return None
+
+
 def error_screen(profile: Profile, wrapper: str, class_name: str, title: str, reason: str) -> html.Div:
     """What a kiosk page shows instead of its content when its address is wrong (an unknown village or stop):
     the profile's canvas with the reason in the screen's largest type, so whoever stands before it can read it
-    and the ops page (which reads the same reason) lists the screen as 错误."""
+    and the ops page (which reads the same reason) lists the screen as 错误; with the warehouse version it was drawn
+    at, so assets/keeper.js draws it again once the warehouse has changed (the regions imported, the village added)."""
     return html.Div(
         className=f"{wrapper} kiosk {profile.orientation} screen-error",
         children=[
+            version_marker("error", _drawn_version()),
             canvas(
                 profile,
                 f"{class_name} error-canvas",
@@ -63,6 +77,6 @@ def error_screen(profile: Profile, wrapper: str, class_name: str, title: str, re
                         ],
                     ),
                 ],
-            )
+            ),
         ],
     )

@@ -1,6 +1,6 @@
 // Keeps a kiosk screen working for weeks unattended: heartbeats, a 连接中断 badge with last good content kept,
-// retries with backoff, one reload when a new build is deployed, a daily reload at the county's time, and no
-// piled-up refreshes.
+// retries with backoff, one reload when a new build is deployed, an error screen tried again when the data changed,
+// a daily reload at the county's time, and no piled-up refreshes.
 (function () {
   function meta(name, fallback) {
     var element = document.querySelector('meta[name="' + name + '"]');
@@ -70,6 +70,10 @@
         return;
       }
     }
+    if (answer && errorOutdated(answer)) {
+      window.location.reload();
+      return;
+    }
     if (wasOffline) {
       window.dispatchEvent(new Event("ruralbrain-online"));
       // Back online through a refresh: report at once instead of waiting out the heartbeat's backoff.
@@ -113,6 +117,16 @@
     var marker = document.querySelector(".data-version");
     var version = marker ? Number(marker.dataset.version) : NaN;
     return Number.isInteger(version) ? version : null;
+  }
+
+  function errorOutdated(answer) {
+    // An error screen (a warehouse without regions yet, an unknown village) is drawn once and would stay until the
+    // daily reload: it is drawn again when the warehouse changed since (its marker holds the version it was drawn
+    // at). Only right after the server answered (a reload while it cannot be reached leaves the browser's own error
+    // page, with no script to leave it) and at most once a heartbeat period (a busy warehouse changes every few
+    // seconds, and a screen whose address stays wrong should not reload at that pace).
+    if (!document.querySelector(".screen-error") || typeof answer.data_version !== "number") { return false; }
+    return answer.data_version !== shownVersion() && window.performance.now() >= BEAT_MS;
   }
 
   function beat() {

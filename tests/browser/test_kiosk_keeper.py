@@ -1,9 +1,10 @@
 """assets/keeper.js on an unattended screen: the daily reload at RELOAD_AT in the county's time (UTC+8) whatever zone
-the kiosk box runs in."""
+the kiosk box runs in, and an error screen that recovers by itself once the data it lacked arrives."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,7 @@ from tests.browser.conftest import serve
 
 pytestmark = pytest.mark.browser
 CHINA = timezone(timedelta(hours=8))
+REGIONS = Path(__file__).resolve().parents[2] / "data" / "demo" / "regions.csv"
 # Records the delay of every timer that reloads the page (window.__reloads), from the page's first script on.
 RECORD_RELOADS = """
 (() => {
@@ -71,3 +73,31 @@ def test_the_daily_reload_is_at_reload_at_in_the_countys_time(browser, empty_ser
     finally:
         context.close()
     assert delays == [(next_reload(now) - now) / timedelta(milliseconds=1)], zone
+
+
+def test_an_error_screen_recovers_once_the_data_arrives_and_does_not_reload_before(browser, empty_server):
+    from etl.regions import import_codes_file
+    from etl.warehouse.db import make_engine
+
+    base, settings = empty_server
+    context = browser.new_context(viewport={"width": 1920, "height": 1080}, bypass_csp=True)
+    page = context.new_page()
+    loads = []
+    page.on("load", lambda _page: loads.append(1))
+    try:
+        page.goto(base + "/screen/county?kiosk=1&screen=wall-empty")
+        page.wait_for_selector(".screen-error .error-reason")
+        assert "还没有区划" in page.locator(".error-reason").inner_text()
+        # Several heartbeats while nothing changed: the error screen stays, no reload.
+        for _ in range(4):
+            page.wait_for_event("requestfinished", lambda request: "/api/heartbeat" in request.url)
+        assert len(loads) == 1 and page.locator(".screen-error").count() == 1
+
+        engine = make_engine(settings.warehouse_url)
+        import_codes_file(engine, REGIONS)
+        engine.dispose()
+        page.wait_for_selector("#panel-governance", timeout=30000)
+        assert page.locator(".screen-error").count() == 0
+        assert len(loads) == 2
+    finally:
+        context.close()

@@ -12,7 +12,7 @@ from werkzeug.exceptions import Forbidden
 from dashboard.cache import cache
 from dashboard.guard import from_operations
 from etl.warehouse.db import as_utc, current_version, migrations_current
-from etl.warehouse.schema import feed_freshness, feed_state
+from etl.warehouse.schema import feed_freshness, feed_state, regions
 
 health = Blueprint("health", __name__)
 
@@ -40,10 +40,20 @@ def _freshness(connection, now: datetime) -> dict:
     return summary
 
 
+def _regions(connection, configured_root: str) -> str:
+    """ "ok" when the warehouse holds the region the screens open on, else why not (in Chinese): every screen would
+    show its error screen."""
+    if configured_root:
+        found = connection.execute(select(regions.c.code).where(regions.c.code == configured_root)).first()
+        return "ok" if found else f"数据仓库中没有配置的根区划 {configured_root}：请导入区划或检查 ROOT_REGION"
+    found = connection.execute(select(regions.c.code).limit(1)).first()
+    return "ok" if found else "数据仓库中还没有区划：请先导入区划（ruralbrain geo import）"
+
+
 @health.get("/readyz")
 def readyz():
-    """200 when the warehouse answers at the newest schema and the cache works; 503 with the reasons otherwise
-    (for the operations network only: it tells the feeds' state)."""
+    """200 when the warehouse answers at the newest schema and holds the screens' regions, and the cache works; 503
+    with the reasons otherwise (for the operations network only: it tells the feeds' state)."""
     if not from_operations():
         raise Forbidden(description="仅限运维网络访问")
     engine = current_app.config["RURALBRAIN_ENGINE"]
@@ -53,8 +63,9 @@ def readyz():
         with engine.connect() as connection:
             checks["warehouse_version"] = current_version(connection)
             checks["feeds"] = _freshness(connection, datetime.now(UTC))
+            checks["regions"] = _regions(connection, current_app.config["RURALBRAIN_SETTINGS"].root_region)
         checks["migrations_current"] = migrations_current(engine)
-        ready = ready and checks["migrations_current"]
+        ready = ready and checks["migrations_current"] and checks["regions"] == "ok"
     except SQLAlchemyError as error:
         checks["warehouse"] = f"unreachable: {type(error).__name__}"
         ready = False

@@ -175,3 +175,38 @@ def test_an_unknown_address_is_a_chinese_404_page_with_status_404(browser, serve
     assert "页面不存在（404）" in page.locator(".not-found").inner_text()
     assert page.goto(f"{servers['demo']}/screen/county").status == 200
     context.close()
+
+
+# The shown card's empty band between its title and its text, the text's line height, and whether the text is cut.
+CARD = """() => {
+  const item = document.querySelector('.stop-item.active');
+  const title = item.querySelector('h3').getBoundingClientRect();
+  const body = item.querySelector('p');
+  const box = body.getBoundingClientRect();
+  return {gap: box.top - title.bottom, line: parseFloat(getComputedStyle(body).lineHeight),
+          lines: Math.round(box.height / parseFloat(getComputedStyle(body).lineHeight)),
+          cut: body.scrollHeight > body.clientHeight + 1};
+}"""
+
+
+@pytest.mark.parametrize("name", sorted(name for name, p in profiles().items() if p.kind == "stop"))
+def test_a_stop_card_uses_the_lines_its_area_has_room_for(browser, servers, name):
+    """The demo's 垃圾分类 card on a 1080p stop ended "做得好的农…" after three lines, under an empty band larger
+    than a line: a fixed clamp of three lines, the text pushed to the bottom of the card."""
+    profile = profiles()[name]
+    context = browser.new_context(viewport={"width": profile.width, "height": profile.height}, bypass_csp=True)
+    page = context.new_page()
+    try:
+        page.goto(f"{servers['demo']}/stop/S01?profile={name}&rotate=86400&refresh=86400")
+        page.wait_for_function(READY["stop"])
+        page.wait_for_timeout(300)
+        cards = page.locator(".stop-item").count()
+        for index in range(cards):
+            page.evaluate(SHOW, [".stop-item", index, "stop-item active", "stop-item"])
+            if page.locator(".stop-item.active p").count() == 0:
+                continue
+            card = page.evaluate(CARD)
+            if card["cut"]:  # text longer than the area: it fills the area, no band of a line or more is left
+                assert card["gap"] < card["line"], (index, card)
+    finally:
+        context.close()

@@ -24,6 +24,29 @@ def speak_chinese() -> None:
     # gettext chooses the language from the environment on every lookup; the whole command line speaks Chinese
     # (servers often run with LANG=C), so it is set for this process rather than left to the operator's locale.
     os.environ["LANGUAGE"] = LANGUAGE
+    _name_types_in_chinese()
+
+
+# click's own (English) name of each of its parameter types, kept when they are named in Chinese.
+_TYPE_NAMES: dict[type, str] = {}
+
+
+def type_names() -> dict[type, str]:
+    """click's parameter types (integer, integer range, float …), each with click's own English name."""
+    import click.types
+
+    for kind in vars(click.types).values():
+        if isinstance(kind, type) and isinstance(kind.__dict__.get("name"), str):
+            _TYPE_NAMES.setdefault(kind, kind.__dict__["name"])
+    return dict(_TYPE_NAMES)
+
+
+def _name_types_in_chinese() -> None:
+    """Give click's parameter types their names from the catalog."""
+    # click puts a type's name into its errors ('abc' is not a valid integer.) and help (--port INTEGER) without
+    # marking it for gettext: it is a class attribute, set here once the catalog is installed.
+    for kind, name in type_names().items():
+        kind.name = gettext.gettext(name)
 
 
 def compiled(catalog_file: Path = CATALOG) -> bytes:

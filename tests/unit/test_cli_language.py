@@ -11,7 +11,7 @@ import click
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from etl.cli_language import CATALOG, compiled
+from etl.cli_language import CATALOG, compiled, type_names
 
 PLACEHOLDER = re.compile(r"\{(\w+)")
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
@@ -23,9 +23,11 @@ def _catalog():
 
 
 def _click_messages() -> set:
-    """Every message the installed click marks for translation (Windows' console module aside)."""
+    """Every message the installed click marks for translation (Windows' console module aside), and the names of
+    its parameter types, which its errors put in a sentence ('abc' 不是有效的 integer。)."""
     found = extract_from_dir(Path(click.__file__).parent, method_map=[("**.py", "python")])
-    return {message for filename, _line, message, _comments, _context in found if "_winconsole" not in filename}
+    marked = {message for filename, _line, message, _comments, _context in found if "_winconsole" not in filename}
+    return marked | set(type_names().values())
 
 
 def test_every_message_click_marks_for_translation_has_a_chinese_text():
@@ -85,6 +87,22 @@ def test_the_command_line_speaks_chinese_whatever_the_machine_locale(tmp_path):
             [sys.executable, "-m", "etl.cli", "etl", "--help"], capture_output=True, text=True, env=environment
         )
         assert "显示此帮助并退出。" in helped.stdout and "Show this message" not in helped.stdout, helped.stdout
+
+
+def test_a_value_of_the_wrong_type_is_named_in_chinese(tmp_path):
+    from click.testing import CliRunner
+
+    from etl.cli import main
+
+    runner = CliRunner()
+    base = ["--var-dir", str(tmp_path)]
+    for command, name in ((["etl", "quarantine", "list", "--limit"], "--limit"), (["serve", "--port"], "--port")):
+        result = runner.invoke(main, [*base, *command, "abc"])
+        assert result.exit_code == 2, result.output
+        assert f"错误：'{name}' 的值无效：'abc' 不是有效的整数。" in result.output, result.output
+    assert "不是有效的数字。" in runner.invoke(main, [*base, "simulate", "--interval", "x"]).output
+    helped = runner.invoke(main, ["serve", "--help"]).output
+    assert "INTEGER" not in helped and "--port 整数" in helped, helped
 
 
 def test_a_misspelt_command_gets_a_chinese_suggestion():

@@ -6,15 +6,11 @@ import dash_leaflet as dl
 
 from etl.warehouse.settings import Settings
 
-TILE_CRS = ("wgs84", "gcj02")
-
 
 def display_crs(settings: Settings) -> str:
     """wgs84 or gcj02: the CRS of the tiles, which every layer drawn on them has to use."""
-    crs = (settings.tile_crs or "wgs84").strip().lower()
-    if crs not in TILE_CRS:
-        raise ValueError(f"TILE_CRS '{settings.tile_crs}' is not one of {', '.join(TILE_CRS)}")
-    return crs
+    # Checked in Settings (with the list of CRSs): the command line refuses a wrong one before gunicorn starts.
+    return settings.display_crs()
 
 
 def tile_layers(settings: Settings) -> list:

@@ -12,7 +12,7 @@ import click
 
 from etl.cli_context import describe, engine, environment, feeds
 from etl.cli_language import speak_chinese
-from etl.warehouse.settings import Settings
+from etl.warehouse.settings import SettingError, Settings
 
 speak_chinese()  # before click parses anything: its usage lines and errors are in Chinese too
 
@@ -20,14 +20,16 @@ BOUNDARY_SUFFIXES = {".geojson", ".json", ".shp", ".gpkg", ".zip"}
 
 
 class _Commands(click.Group):
-    """The command group whose commands end with a Chinese error, not a traceback, when the database itself fails
-    (locked past its wait, disk full, connection lost)."""
+    """The command group whose commands end with a Chinese error, not a traceback, when a setting cannot be used or
+    the database itself fails (locked past its wait, disk full, connection lost)."""
 
     def invoke(self, context: click.Context):
         from sqlalchemy.exc import InterfaceError, OperationalError
 
         try:
             return super().invoke(context)
+        except SettingError as error:  # a setting's value that cannot be used: the message names it
+            raise click.ClickException(str(error)) from None
         except (OperationalError, InterfaceError) as error:
             from etl.database_trouble import described
 
@@ -94,8 +96,10 @@ _engine, _environment = engine, environment  # the names the commands of this mo
 @click.pass_obj
 def migrate_command(settings: Settings) -> None:
     """创建或升级数据仓库的结构。"""
+    from etl.warehouse.db import masked_url
+
     _engine(settings)
-    click.echo(f"数据仓库已是最新结构：{settings.warehouse_url}")
+    click.echo(f"数据仓库已是最新结构：{masked_url(settings.warehouse_url)}")
 
 
 @main.group()
@@ -180,13 +184,29 @@ def serve(settings: Settings, host, port, workers) -> None:
     _serve(Settings.load(**{**settings.__dict__, "host": host, "port": port, "web_workers": workers}))
 
 
+def _can_serve(settings: Settings) -> Path:
+    """gunicorn's control socket for ``settings``, once nothing stops the screens from starting with them."""
+    # What the screens' app refuses to start with is refused here, before the address is announced: in a worker
+    # it ended in gunicorn's English "Worker failed to boot" (a SettingError, which the command group words).
+    settings.display_crs()
+    settings.ensure_secret_key()
+    control = Path(settings.var_dir, "gunicorn.ctl")  # Settings made the folder absolute
+    if _listening(control):
+        # gunicorn replaces the socket, and deletes it when it exits: a second server, even one that failed to
+        # bind its port, left the running one without its control socket.
+        raise click.ClickException(
+            f"已有屏幕服务在使用这个 VAR_DIR（控制套接字 {control} 有进程在监听）：先停止它，或另用一个 VAR_DIR"
+        )
+    return control
+
+
 def _serve(settings: Settings) -> None:
+    control = _can_serve(settings)
     # The schema first, as every command does: on a new folder each page's callback failed on a missing table.
     _engine(settings).dispose()
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
     # Settings reach the workers through the environment: explicit arguments were merged in already.
     environment = _environment(settings)
-    control = Path(settings.var_dir, "gunicorn.ctl")  # Settings made the folder absolute
     arguments = [
         gunicorn,
         "dashboard.wsgi:server",
@@ -205,6 +225,20 @@ def _serve(settings: Settings) -> None:
     os.execve(gunicorn, arguments, environment)
 
 
+def _listening(path: Path) -> bool:
+    """Whether a process listens on the Unix socket at ``path`` (not merely a file left by a killed server)."""
+    import socket
+
+    if not path.is_socket():
+        return False
+    with socket.socket(socket.AF_UNIX) as probe:
+        try:
+            probe.connect(str(path))
+        except OSError:  # refused: nobody listens any more
+            return False
+    return True
+
+
 @main.command()
 @click.option("--serve/--no-serve", "then_serve", default=True, help="建好后提供屏幕服务（--no-serve：只建数据仓库）。")
 @click.option("--days", default=30, show_default=True, help="首次运行时模拟的历史天数。")
@@ -214,6 +248,8 @@ def demo(settings: Settings, then_serve: bool, days: int) -> None:
     from etl.demo.build import build_demo
     from etl.demo.summary import demo_summary
 
+    if then_serve:
+        _can_serve(settings)  # before the demo is built and the simulator and etl watch are started
     fresh = not (Path(settings.var_dir) / "sim" / "api.json").exists()
     stages = 4 if fresh else 2
     click.echo(f"[1/{stages}] 导入示范县区划与边界，生成示意边界和地图……")

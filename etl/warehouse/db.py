@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,9 +12,14 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, select, update
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from etl.warehouse.schema import warehouse_version
+from etl.warehouse.settings import SettingError
+
+# user:password@ in a URL SQLAlchemy cannot parse: the password is masked in messages all the same.
+_PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@")
 
 
 def as_utc(moment: datetime | str | None) -> datetime | None:
@@ -36,7 +42,7 @@ def make_engine(url: str, *, autocommit: bool = False) -> Engine:
     begins a transaction nor rolls it back when returned to the pool, two round trips fewer per query on
     PostgreSQL; under READ COMMITTED each statement saw its own snapshot anyway.
     """
-    parsed = make_url(url)
+    parsed = _parsed(url)
     options: dict = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
     if parsed.get_backend_name() != "sqlite":
         if autocommit and parsed.get_driver_name() == "psycopg":
@@ -44,10 +50,10 @@ def make_engine(url: str, *, autocommit: bool = False) -> Engine:
             # plan for any region range: the choropleth's children query read a province's buckets that way
             # (255-420 ms instead of 7 ms). The screens' statements are planned with their values each time.
             options["connect_args"] = {"prepare_threshold": None}
-        return create_engine(url, pool_pre_ping=True, **options)
+        return _created(url, parsed, pool_pre_ping=True, **options)
+    engine = _created(url, parsed, connect_args={"timeout": 30}, **options)
     if parsed.database and parsed.database != ":memory:":
-        _private_file(Path(parsed.database))
-    engine = create_engine(url, connect_args={"timeout": 30}, **options)
+        _private_file(Path(parsed.database))  # before the first connection creates it
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection, _record):
@@ -67,6 +73,46 @@ def make_engine(url: str, *, autocommit: bool = False) -> Engine:
         cursor.close()
 
     return engine
+
+
+def masked_url(url: str) -> str:
+    """The warehouse URL as it may be shown: its password replaced by ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return _PASSWORD.sub(r"\1***@", url)
+
+
+def _parsed(url: str) -> URL:
+    """The warehouse URL parsed, or a SettingError saying it is no URL."""
+    try:
+        return make_url(url)
+    except ArgumentError:
+        raise _url_error(url, "无法解析，应形如 postgresql+psycopg://用户@主机/数据库 或 sqlite:///文件路径") from None
+
+
+def _created(url: str, parsed: URL, **options) -> Engine:
+    """The engine of a parsed URL, or a SettingError naming the database type or driver SQLAlchemy lacks."""
+    try:
+        return create_engine(url, **options)
+    except NoSuchModuleError:
+        raise _url_error(url, _unknown(parsed)) from None
+    except ImportError as error:  # a dialect SQLAlchemy knows, whose driver is not installed
+        raise _url_error(url, f"缺少数据库驱动 {error.name or parsed.get_driver_name()}") from None
+
+
+def _unknown(parsed: URL) -> str:
+    """What SQLAlchemy does not know of a URL: its database type, or only its driver."""
+    try:
+        URL.create(parsed.get_backend_name()).get_dialect()
+    except (NoSuchModuleError, ImportError):
+        return f"不认识的数据库类型 {parsed.get_backend_name()}"
+    return f"不认识的数据库驱动 {parsed.get_driver_name()}"
+
+
+def _url_error(url: str, reason: str) -> SettingError:
+    """The error of a WAREHOUSE_URL that cannot be used, with the reason and the URL without its password."""
+    return SettingError(f"WAREHOUSE_URL 不是可用的数据仓库地址（{reason}）：{masked_url(url)}")
 
 
 def _private_file(path: Path) -> None:

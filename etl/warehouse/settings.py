@@ -10,9 +10,16 @@ from pathlib import Path
 # The SECRET_KEY line of .env.example: a deployment that copied the file without filling it in must not start.
 PLACEHOLDER_SECRET = "change-me"
 MIN_SECRET_LENGTH = 32
+# The CRSs tiles may be drawn in (TILE_CRS): the screens serve the maps' geometry in the one chosen.
+TILE_CRS_CHOICES = ("wgs84", "gcj02")
+NUMBER_TYPES = {"int": (int, "整数"), "float": (float, "数")}
 
 
-class SecretKeyError(ValueError):
+class SettingError(ValueError):
+    """A setting whose value cannot be used; the message, in Chinese, names the setting and says why."""
+
+
+class SecretKeyError(SettingError):
     """A SECRET_KEY that must not be used (the placeholder, or too short); the message says what to do."""
 
 
@@ -64,13 +71,14 @@ class Settings:
     def load(cls, **overrides: object) -> Settings:
         """Settings from explicit arguments (if not None), else the environment, else the defaults."""
         values: dict[str, object] = {}
+        named = {name for name, value in overrides.items() if value is not None}
         for field in fields(cls):
             given = overrides.pop(field.name, None)
             if given is None:
                 given = os.environ.get(field.name.upper())
             if given is None or given == "":
                 continue
-            values[field.name] = int(given) if field.type == "int" else str(given)
+            values[field.name] = _typed(field.name, field.type, given, from_environment=field.name not in named)
         if overrides:
             raise TypeError(f"unknown settings: {', '.join(sorted(overrides))}")
         return cls(**values)._with_derived_defaults()
@@ -84,6 +92,16 @@ class Settings:
         if not self.warehouse_url:
             derived["warehouse_url"] = f"sqlite:///{var / 'warehouse.db'}"
         return self.__class__(**{**self.__dict__, **derived})
+
+    def display_crs(self) -> str:
+        """wgs84 or gcj02: the CRS of the tiles (TILE_CRS), or a SettingError naming a value that is neither."""
+        crs = (self.tile_crs or "wgs84").strip().lower()
+        if crs not in TILE_CRS_CHOICES:
+            raise SettingError(
+                f"TILE_CRS '{self.tile_crs}' 不是可用的坐标系：应为 {' 或 '.join(TILE_CRS_CHOICES)}"
+                "（wgs84：天地图、CGCS2000 和 OSM 式瓦片；gcj02：高德、腾讯）"
+            )
+        return crs
 
     @staticmethod
     def flag(value: str) -> bool:
@@ -125,3 +143,15 @@ class Settings:
         if path.stat().st_mode & 0o077:
             path.chmod(0o600)  # a key file from an earlier version was created readable by everyone
         return path.read_text().strip()
+
+
+def _typed(name: str, kind: str, given: object, *, from_environment: bool) -> object:
+    """A setting's value as its field's type; a SettingError naming the variable (or argument) and the value."""
+    if kind not in NUMBER_TYPES:
+        return str(given)
+    number, called = NUMBER_TYPES[kind]
+    try:
+        return number(given)
+    except ValueError:
+        where = f"环境变量 {name.upper()}" if from_environment else f"设置 {name}"
+        raise SettingError(f"{where} 的值 '{given}' 不是{called}") from None

@@ -44,3 +44,16 @@ def test_every_setting_is_in_the_readme():
     readme = README.read_text(encoding="utf-8")
     missing = [name for name in Settings.environment_names() if f"`{name}`" not in readme]
     assert missing == [], f"settings missing from README.md: {missing}"
+
+
+def test_a_malformed_number_names_the_variable_and_its_value(monkeypatch):
+    from etl.warehouse.settings import SettingError
+
+    monkeypatch.setenv("LATE_HOURS", "x")
+    with pytest.raises(SettingError, match="环境变量 LATE_HOURS 的值 'x' 不是整数"):
+        Settings.load()
+    monkeypatch.delenv("LATE_HOURS")
+    with pytest.raises(SettingError, match="设置 port 的值 'abc' 不是整数"):
+        Settings.load(port="abc")
+    monkeypatch.setenv("PORT", " 9000 ")
+    assert Settings.load().port == 9000

@@ -153,7 +153,10 @@ def geo_import(settings: Settings, files, crs, code_field, name_field, parent_co
         cells = fill_schematic(engine)
     except ValueError as error:  # a parent with no area left for its children's cells
         raise click.ClickException(f"示意边界未能生成：{error}") from None
-    click.echo(f"示意边界：更新 {cells.loaded} 个，未变 {cells.unchanged} 个")
+    if cells.loaded or cells.unchanged or not cells.notes:
+        click.echo(f"示意边界：更新 {cells.loaded} 个，未变 {cells.unchanged} 个")
+    for note in cells.notes:
+        click.echo(f"注意：{note}")
     if strict and skipped:
         sys.exit(1)
 

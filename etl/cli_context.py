@@ -11,13 +11,27 @@ import click
 from etl.warehouse.settings import Settings
 
 
-def engine(settings: Settings):
-    """The warehouse's engine, migrated to the newest schema."""
-    from etl.warehouse.db import make_engine, migrate
+def engine(settings: Settings, *, existing: bool = False):
+    """The warehouse's engine, migrated to the newest schema. ``existing``: a ClickException for a warehouse that
+    is not there yet, for commands that only look at one (a mistyped VAR_DIR must not get a new empty one)."""
+    from etl.warehouse.db import has_schema, make_engine, masked_url, migrate, warehouse_file
 
+    path = warehouse_file(settings.warehouse_url)
+    if existing and path is not None and not path.exists():  # before make_engine, which creates the file
+        raise click.ClickException(f"数据仓库 {path} 不存在（VAR_DIR 或 WAREHOUSE_URL 写错了？）；{CREATE_WAREHOUSE}")
     warehouse = make_engine(settings.warehouse_url)
+    if existing and path is None and not has_schema(warehouse):
+        warehouse.dispose()
+        shown = masked_url(settings.warehouse_url)
+        raise click.ClickException(f"数据仓库 {shown} 还没有任何数据表（WAREHOUSE_URL 写错了？）；{CREATE_WAREHOUSE}")
     migrate(warehouse)
     return warehouse
+
+
+CREATE_WAREHOUSE = (
+    "新建数据仓库请用 ruralbrain demo（示范县）、ruralbrain geo import 区划代码.csv（本县区划）"
+    "或 ruralbrain migrate（空的数据仓库）"
+)
 
 
 def feeds(settings: Settings) -> dict:

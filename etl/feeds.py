@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import re
 import tomllib
@@ -13,6 +14,44 @@ from etl.datasets import datasets
 
 DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+# Why a feeds file could not be opened, for an operator (the operating system's words are English).
+FILE_REASONS = {
+    errno.ENOENT: "文件不存在",
+    errno.EACCES: "没有权限读取",
+    errno.EISDIR: "这是一个目录",
+    errno.ENOTDIR: "路径中有一段不是目录",
+    errno.EIO: "读写出错",
+}
+# tomllib's messages (Python 3.11-3.13) by their first words, in Chinese; any other is shown as tomllib words it.
+TOML_REASONS = {
+    "Unclosed inline table": "内联表没有闭合（缺少 }）",
+    "Unclosed array": "数组没有闭合（缺少 ]）",
+    "Unterminated string": "字符串没有结束引号",
+    "Invalid value": "值无效（文本要加引号）",
+    "Invalid statement": "无法识别的语句",
+    "Invalid date or datetime": "日期或时间无效",
+    "Invalid initial character for a key part": "键名的首字符无效",
+    "Expected '=' after a key in a key/value pair": "键名后面缺少 =",
+    "Expected ']' at the end of a table declaration": "表头缺少结尾的 ]",
+    "Expected ']]' at the end of an array declaration": "表数组头缺少结尾的 ]]",
+    "Cannot declare": "重复声明",
+    "Cannot overwrite a value": "重复的键",
+    "Duplicate inline table key": "内联表中有重复的键",
+    "Illegal character": "非法字符",
+    "Found invalid character": "无效字符",
+}
+TOML_POSITION = re.compile(r"^(?P<message>.*) \(at line (?P<line>\d+), column (?P<column>\d+)\)$")
+
+
+def toml_reason(error: tomllib.TOMLDecodeError) -> str:
+    """TOML 语法错误, the line and column, and what is wrong, in Chinese where tomllib's message is known."""
+    match = TOML_POSITION.match(str(error))
+    message = match["message"] if match else str(error)
+    known = next((text for start, text in TOML_REASONS.items() if message.startswith(start)), None)
+    said = known or message
+    return f"TOML 语法错误，第 {match['line']} 行第 {match['column']} 列：{said}" if match else f"TOML 语法错误：{said}"
 
 
 class FeedConfigError(ValueError):
@@ -67,11 +106,15 @@ def load_feeds(path: str | Path, variables: dict[str, str] | None = None) -> dic
         variables.setdefault("installation", installation_id(variables["var_dir"]))
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise FeedConfigError(f"{path.name}：无法读取（{error}）") from None
+    except OSError as error:
+        raise FeedConfigError(f"{path}：无法读取（{FILE_REASONS.get(error.errno, error.strerror)}）") from None
+    except UnicodeDecodeError as error:
+        raise FeedConfigError(f"{path}：无法读取（不是 UTF-8 编码，第 {error.start + 1} 个字节起）") from None
+    except tomllib.TOMLDecodeError as error:
+        raise FeedConfigError(f"{path}：无法读取（{toml_reason(error)}）") from None
     feeds = {}
     for name, entry in document.get("feeds", {}).items():
-        where = f"{path.name} [feeds.{name}]"
+        where = f"{path} [feeds.{name}]"
         dataset_name = entry.get("dataset")
         if dataset_name not in datasets():
             raise FeedConfigError(

@@ -187,13 +187,32 @@ def _outside_parent(feature: BoundaryFeature, row, table: dict):
     )
 
 
+def _without_outline(rows, shapes: dict, children: dict) -> list[str]:
+    """Why the regions under a top region got no schematic boundaries: the top one has no boundary to divide."""
+    codes = {row.code for row in rows}
+    tops = [row for row in rows if row.parent_code not in codes and children.get(row.code)]
+    return [
+        f"{top.name}（{top.code}）没有边界，未生成其下区划的示意边界："
+        "先导入它的边界（ruralbrain geo import 边界.geojson），再按需导入乡镇、村的边界"
+        for top in tops
+        if top.code not in shapes and any(kid not in shapes for kid in children[top.code])
+    ]
+
+
 def fill_schematic(engine: Engine) -> LoadReport:
     """Give every region without a surveyed polygon a schematic cell of its parent, top-down; stable on rerun."""
     report = LoadReport()
     now = datetime.now(UTC)
     with engine.begin() as connection:
         rows = connection.execute(
-            select(regions.c.code, regions.c.level, regions.c.parent_code, regions.c.geometry, regions.c.boundary)
+            select(
+                regions.c.code,
+                regions.c.name,
+                regions.c.level,
+                regions.c.parent_code,
+                regions.c.geometry,
+                regions.c.boundary,
+            )
         ).all()
         shapes = {r.code: shapely.from_wkb(r.geometry) for r in rows if r.boundary == BOUNDARY_SURVEYED}
         old = {r.code: r.geometry for r in rows if r.boundary == BOUNDARY_SCHEMATIC}
@@ -219,6 +238,7 @@ def fill_schematic(engine: Engine) -> LoadReport:
                 continue
             connection.execute(update(regions).where(regions.c.code == code).values(**values))
             report.loaded += 1
+        report.notes.extend(_without_outline(rows, shapes, children))
         for code in old:  # schematic cells whose region has since got a surveyed polygon elsewhere
             connection.execute(
                 update(regions)

@@ -65,9 +65,7 @@ def _clock(seconds: float) -> str:
 
 @COMMAND.command("run")
 @click.argument("names", nargs=-1)
-@click.option(
-    "--strict", is_flag=True, help="有行被隔离或文件失败时以状态 1 退出（Exit 1 when anything was quarantined)."
-)
+@click.option("--strict", is_flag=True, help="有行被隔离或文件失败时以状态 1 退出。")
 @click.pass_obj
 def run(settings: Settings, names: tuple[str, ...], strict: bool) -> None:
     """运行数据源（不指定则全部），从各自的水位线继续；有失败则以状态 1 退出。"""
@@ -116,7 +114,7 @@ def status(settings: Settings) -> None:
     """每个数据源：最近一次运行、各项计数、数据是否按期送达（本地时间）；数据源文件中已没有的另列为已停用。"""
     from etl.status import HEADER, feed_status, retired_status
 
-    declared, warehouse = feeds(settings), engine(settings)
+    declared, warehouse = feeds(settings), engine(settings, existing=True)
     rows = [state.row() for state in feed_status(warehouse, declared)]
     retired = [state.row() for state in retired_status(warehouse, declared)]
     table = [HEADER] + [tuple("" if v is None else str(v) for v in row) for row in rows + retired]
@@ -150,7 +148,7 @@ def feeds_retire(settings: Settings, names: tuple[str, ...]) -> None:
     from etl.feed_lock import FeedBusy
     from etl.status import forget_feed, retired_feeds
 
-    declared, warehouse = feeds(settings), engine(settings)
+    declared, warehouse = feeds(settings), engine(settings, existing=True)
     with warehouse.connect() as connection:
         retired = retired_feeds(connection, declared)
     refused = False
@@ -204,12 +202,29 @@ def quarantine_list(settings: Settings, feed: str | None, limit: int) -> None:
     query = select(quarantine).order_by(quarantine.c.id.desc()).limit(limit)
     if feed:
         query = query.where(quarantine.c.source == feed)
-    with engine(settings).connect() as connection:
-        for row in connection.execute(query):
-            retried = "（已重试）" if row.retried_at else ""
-            field = f"，字段「{row.field}」" if row.field else ""
-            when = local_text(as_utc(row.created_at))
-            click.echo(f"{row.source}：{row.location}{field}：{row.reason}{retried} [{when}]")
+    with engine(settings, existing=True).connect() as connection:
+        listed = connection.execute(query).all()
+        everywhere = select(quarantine.c.source).distinct()
+        sources = [] if listed or not feed else list(connection.execute(everywhere).scalars())
+    for row in listed:
+        retried = "（已重试）" if row.retried_at else ""
+        field = f"，字段「{row.field}」" if row.field else ""
+        when = local_text(as_utc(row.created_at))
+        click.echo(f"{row.source}：{row.location}{field}：{row.reason}{retried} [{when}]")
+    if listed:
+        return
+    if not feed:
+        click.echo("没有被隔离的行")
+        return
+    declared = feeds(settings)
+    if feed in declared:
+        click.echo(f"数据源 {feed} 没有被隔离的行")
+        return
+    # A mistyped name listed nothing, as if its feed had loaded everything.
+    others = "、".join(sources) or "无"
+    raise click.ClickException(
+        f"没有这个数据源，也没有来自它的隔离行：{feed}（数据源：{'、'.join(sorted(declared))}；有隔离行的来源：{others}）"
+    )
 
 
 @quarantine_group.command("retry")
@@ -220,7 +235,7 @@ def quarantine_retry(settings: Settings, names: tuple[str, ...]) -> None:
     from etl.feed_lock import FeedBusy
     from etl.runner import WarehouseUnavailable, retry_quarantine
 
-    warehouse = engine(settings)
+    warehouse = engine(settings, existing=True)
     undone = False
     for feed in pick(feeds(settings), names):
         try:
@@ -246,7 +261,7 @@ def verify(settings: Settings, days: int, repair: bool) -> None:
     from etl.runner import local_text
     from etl.verify import verify_rollups
 
-    found = verify_rollups(engine(settings), days=days, repair=repair)
+    found = verify_rollups(engine(settings, existing=True), days=days, repair=repair)
     click.echo(f"核对 {local_text(found.start)} 至 {local_text(found.end)} 的汇总：{found.compared} 条")
     if found.history_until:
         firsts = "、".join(f"{name} 自 {local_text(first)}" for name, first in sorted(found.history_until.items()))

@@ -11,7 +11,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, select, update
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, select, update
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
@@ -81,6 +81,20 @@ def masked_url(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
         return _PASSWORD.sub(r"\1***@", url)
+
+
+def warehouse_file(url: str) -> Path | None:
+    """The SQLite file of a warehouse URL; None for a database server's or one in memory."""
+    parsed = _parsed(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def has_schema(engine: Engine) -> bool:
+    """Whether the warehouse has been migrated at least once (its tables exist)."""
+    with engine.connect() as connection:
+        return inspect(connection).has_table("alembic_version")
 
 
 def _parsed(url: str) -> URL:

@@ -143,8 +143,9 @@
     }).then(function (response) {
       clearTimeout(timer);
       // Refused (a wrong token, too many unregistered screens): the server is there, the screen keeps working
-      // and the ops page shows it dark until it is registered.
-      if (response.status >= 400 && response.status < 500) { return null; }
+      // and the ops page shows it dark until it is registered. Busy (503: the warehouse held by a long load's
+      // commit): the server is there too, and the content on screen is as good as before.
+      if ((response.status >= 400 && response.status < 500) || response.status === 503) { return null; }
       if (!response.ok) { throw new Error("status " + response.status); }
       return response.json();
     }).then(function (answer) {

@@ -101,3 +101,29 @@ def test_an_error_screen_recovers_once_the_data_arrives_and_does_not_reload_befo
         assert len(loads) == 2
     finally:
         context.close()
+
+
+def test_a_busy_warehouse_is_not_shown_as_a_lost_connection(browser, empty_server):
+    """A heartbeat the server answers 503 (the warehouse busy with a long load's commit, dashboard/heartbeat.py):
+    the server is there and the screen keeps its content; keeper.js showed 连接中断 as for a cut cable."""
+    base, _settings = empty_server
+    context = browser.new_context(viewport={"width": 1920, "height": 1080}, bypass_csp=True)
+    page = context.new_page()
+    answered = []
+
+    def busy(route):
+        answered.append(1)
+        route.fulfill(status=503, content_type="application/json", body='{"error": "数据仓库正忙"}')
+
+    try:
+        page.route("**/api/heartbeat", busy)
+        page.goto(base + "/screen/county?kiosk=1&screen=wall-busy")
+        for _ in range(3):
+            page.wait_for_event("requestfinished", lambda request: "/api/heartbeat" in request.url)
+        assert len(answered) >= 3
+        assert not page.locator("#connection-badge").is_visible()
+        page.unroute("**/api/heartbeat")
+        page.route("**/api/heartbeat", lambda route: route.abort())  # now the server is gone: the badge shows
+        page.wait_for_selector("#connection-badge", state="visible", timeout=30000)
+    finally:
+        context.close()

@@ -55,12 +55,21 @@ def beat_statement(dialect: str):
     )
 
 
-def build_id() -> str:
+# What a screen's page is made of: the dashboard's code, scripts and styles, and the screen profiles (a profile's
+# panels decide which refreshes the server accepts, so an open page must reload when they change).
+BUILT_FROM = (
+    (Path(__file__).parent, (".py", ".js", ".css")),
+    (Path(__file__).resolve().parents[1] / "layouts", (".py", ".toml")),
+)
+
+
+def build_id(sources: tuple = BUILT_FROM) -> str:
     """An id of the code being served: a deploy changes it, and screens then reload once."""
     digest = hashlib.sha1()
-    for path in sorted(Path(__file__).parent.rglob("*")):
-        if path.suffix in (".py", ".js", ".css") and path.is_file():
-            digest.update(path.read_bytes())
+    for folder, suffixes in sources:
+        for path in sorted(folder.rglob("*")):
+            if path.suffix in suffixes and path.is_file():
+                digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:12]
 
 

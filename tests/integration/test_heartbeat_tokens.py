@@ -198,3 +198,22 @@ def test_a_heartbeat_while_a_load_holds_the_warehouse_answers_503_soon(screens_a
     assert client.post("/api/heartbeat", json={"screen": "tab-busy"}).status_code == 200
     with app.server.config["RURALBRAIN_ENGINE"].connect() as connection:  # the pooled connection waits as before
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+
+
+def test_the_build_changes_with_a_screen_profile(tmp_path):
+    """A county profile's panel list decides which refreshes the server accepts: a deploy changing only a profile
+    left open pages on their old build, refused (400) until the daily reload."""
+    from dashboard.heartbeat import build_id
+
+    code, profiles = tmp_path / "dashboard", tmp_path / "layouts" / "profiles"
+    code.mkdir()
+    profiles.mkdir(parents=True)
+    (code / "app.py").write_text("x = 1\n")
+    (profiles / "county-1080p.toml").write_text('panels = ["governance", "industry"]\n')
+    sources = ((code, (".py", ".js", ".css")), (tmp_path / "layouts", (".py", ".toml")))
+    before = build_id(sources)
+    (profiles / "county-1080p.toml").write_text('panels = ["governance"]\n')
+    assert build_id(sources) != before
+    from dashboard.heartbeat import BUILT_FROM
+
+    assert any(folder.name == "layouts" and ".toml" in suffixes for folder, suffixes in BUILT_FROM)

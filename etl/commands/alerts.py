@@ -54,7 +54,7 @@ def list_command(settings: Settings, open_only: bool, region: str | None, limit:
         region = normalize_code(region) if region else None
     except CodeError as error:
         raise click.ClickException(f"--region：{error}") from None
-    with engine(settings).connect() as connection:
+    with engine(settings, existing=True).connect() as connection:
         found = list_alerts(connection, None, open_only=open_only, region=region, limit=limit)
     if not found:
         click.echo("没有未消除的告警" if open_only else "没有告警")

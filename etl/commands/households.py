@@ -82,7 +82,7 @@ def list_command(settings: Settings, village) -> None:
     """列出一个村的各户及是否已有户码。"""
     from etl.warehouse.household_tokens import village_households, with_codes
 
-    with engine(settings).connect() as connection:
+    with engine(settings, existing=True).connect() as connection:
         found = village_households(connection, village)
         have = with_codes(connection, village)
     for household in found:

@@ -58,7 +58,7 @@ def list_command(settings: Settings) -> None:
     """列出所有账号。"""
     from etl.warehouse.accounts import ROLE_NAMES, SOURCE_NAMES, list_users
 
-    with engine(settings).connect() as connection:
+    with engine(settings, existing=True).connect() as connection:
         accounts = list_users(connection)
     if not accounts:
         click.echo("还没有账号：用 ruralbrain users add NAME --role admin --scope <本县代码> 新建第一个管理员")

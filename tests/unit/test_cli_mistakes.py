@@ -51,6 +51,9 @@ def test_a_quarantine_listing_says_why_it_lists_nothing(warehouse):
         ["etl", "verify"],
         ["etl", "verify", "--repair"],
         ["etl", "feeds", "retire", "old"],
+        ["alerts", "list"],
+        ["households", "list", "--village", "990199001001"],
+        ["users", "list"],
     ],
 )
 def test_a_command_that_only_reads_refuses_a_warehouse_that_is_not_there(tmp_path, command):

@@ -10,7 +10,7 @@ import plotly.io.json
 from flask import Flask
 from flask_compress import Compress
 
-from dashboard import alerts_page, auth, guard, headers, household, office
+from dashboard import alerts_page, auth, guard, headers, household, office, routes
 from dashboard.basemap import display_crs
 from dashboard.cache import cache, cache_config
 from dashboard.geometry import geometry
@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         ],
     )
     app.index_string = INDEX
+    routes.read_parameters_once()
     guard.install(app)
     auth.install(app, settings)  # after the guard: a callback request's shape is checked before it is classified
     alerts_page.install(server)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from urllib.parse import parse_qsl, urlsplit
 
@@ -36,4 +37,32 @@ def problem_of(route: str) -> str | None:
     if page is None:
         return NOT_FOUND
     check = getattr(sys.modules.get(page["module"]), "problem", None)
-    return check(**{**dict(parse_qsl(address.query)), **variables}) if check else None
+    return check(**{**first_values(parse_qsl(address.query)), **variables}) if check else None
+
+
+def first_values(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """A query's parameters, each at its first value (a hand-edited kiosk address repeats one)."""
+    values: dict[str, str] = {}
+    for key, value in pairs:
+        values.setdefault(key, value)
+    return values
+
+
+def _one_value_each(layout):
+    """A page layout that gets each query parameter once: Dash passes a repeated one as a list, and a page reading
+    it as text answered 500 (a black wall)."""
+
+    @functools.wraps(layout)
+    def single(**parameters):
+        return layout(**{key: value[0] if isinstance(value, list) else value for key, value in parameters.items()})
+
+    single.one_value_each = True
+    return single
+
+
+def read_parameters_once() -> None:
+    """Make every registered page read a repeated query parameter at its first value (once per process)."""
+    for entry in dash.page_registry.values():
+        layout = entry.get("layout")
+        if callable(layout) and not getattr(layout, "one_value_each", False):
+            entry["layout"] = _one_value_each(layout)

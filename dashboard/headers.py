@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import dash
 from flask import Response, request
+from markupsafe import escape
 
 from etl.warehouse.settings import Settings
 
@@ -52,6 +53,16 @@ def policy(app: dash.Dash, settings: Settings, frame_ancestors: str) -> str:
     return "; ".join(directives)
 
 
+def redirect_page(location: str) -> str:
+    """The body of a redirect in Chinese (werkzeug writes an English "Redirecting..." page, which a browser never
+    shows but curl, a proxy's log or a slow link do)."""
+    target = escape(location)
+    return (
+        '<!doctype html>\n<html lang="zh-CN"><meta charset="utf-8"><title>正在跳转</title>'
+        f'<p>正在跳转到 <a href="{target}">{target}</a>。</p></html>\n'
+    )
+
+
 def install(app: dash.Dash, settings: Settings) -> None:
     """Add the headers to the responses of ``app``'s server."""
     players = " ".join(settings.frame_ancestors.replace(",", " ").split())
@@ -70,4 +81,6 @@ def install(app: dash.Dash, settings: Settings) -> None:
         response.headers.update(DOCUMENT)
         if not framed:
             response.headers["X-Frame-Options"] = "DENY"
+        if 300 <= response.status_code < 400 and response.location:
+            response.set_data(redirect_page(response.location))
         return response

@@ -135,3 +135,13 @@ def test_errors_of_any_kind_answer_in_chinese_never_with_an_english_page(var_dir
     page_text = hostile.get_data(as_text=True)
     assert hostile.status_code in (400, 403, 404) and hostile.mimetype == "text/html", page_text[:300]
     assert "<script>alert" not in page_text
+
+
+def test_a_redirect_says_where_it_goes_in_chinese(var_dir):
+    """werkzeug's redirect body is an English "Redirecting..." page (lang=en), shown by curl and slow links."""
+    client = create_app(Settings.load(var_dir=str(var_dir))).server.test_client()
+    answer = client.get("/admin/users?x=<b>")  # an admin's page: to the login, the address kept as next
+    assert answer.status_code == 302
+    body = answer.get_data(as_text=True)
+    assert "正在跳转" in body and 'lang="zh-CN"' in body and "Redirecting" not in body
+    assert "<b>" not in body and "/login" in body

@@ -341,7 +341,7 @@ def screens(context: click.Context) -> None:
     from etl.dataset import BEIJING
     from etl.warehouse.screens import STATE_NAMES, screen_states
 
-    with _engine(context.obj).connect() as connection:
+    with _engine(context.obj, existing=True).connect() as connection:
         states = screen_states(connection)
     if not states:
         click.echo("还没有屏幕：用 `ruralbrain screens register` 登记一块，或打开一个屏幕页面")
@@ -377,7 +377,15 @@ def screens_register(settings: Settings, screen_id, kind, region_code, stop_id, 
         raise click.UsageError("村级电子屏须给出 --region 村代码，公交站屏须给出 --stop 站点编号")
     try:
         with _engine(settings).begin() as connection:
-            token = register(connection, screen_id, kind, region_code=region_code, profile=profile, location=location)
+            token = register(
+                connection,
+                screen_id,
+                kind,
+                region_code=region_code,
+                stop_id=stop_id,
+                profile=profile,
+                location=location,
+            )
     except ValueError as error:
         raise click.UsageError(str(error)) from None
     query = {"kiosk": "1"} if kind == "county" else {}

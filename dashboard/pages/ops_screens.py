@@ -82,7 +82,8 @@ def layout(**_query):
         states = screen_states(connection)
         whole = not scope or _is_root(connection, scope)
     # An admin of a township sees the screens registered in it, as its pages are the ones they may open.
-    registered = [s for s in states if s.registered and (not scope or scope_holds(scope, s.region_code or ""))]
+    # (a screen registered without a region shows the whole deployment: an admin of everything sees it)
+    registered = [s for s in states if s.registered and (whole or scope_holds(scope, s.region_code or ""))]
     unregistered = [s for s in states if not s.registered]
     tail = ["状态", "最后心跳（北京时间）", "页面", "数据版本", "内存(MB)"]
     return html.Div(

@@ -49,7 +49,7 @@ def list_command(settings: Settings, user, since, event, limit) -> None:
     from etl.warehouse.db import as_utc
 
     start = since_moment(since) if since else None
-    with engine(settings).connect() as connection:
+    with engine(settings, existing=True).connect() as connection:
         entries = audit_entries(connection, user=user, since=start, event=event, limit=limit)
     for entry in entries:
         # One line per entry, whatever a detail or a name holds: a newline in one printed as a forged entry of its

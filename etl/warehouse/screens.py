@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Connection, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from etl.warehouse.schema import screen_heartbeats, screens
+from etl.warehouse.schema import bus_stops, regions, screen_heartbeats, screens
 
 # A registered screen that has not sent a heartbeat (one a minute) for this long is dark; an unregistered one (a
 # browser tab someone opened) has merely gone: closing a tab is no alarm.
@@ -47,9 +47,13 @@ def upsert_for(dialect: str, table):
 
 def register(connection: Connection, screen_id: str, kind: str, **details) -> str:
     """Register (or register again) a screen with a new token; returns the token, which is stored only as its hash.
-    ``details``: region_code, profile, location."""
+    ``details``: region_code, stop_id, profile, location. A region or stop the warehouse does not hold is refused:
+    the screen would open an error screen (未找到…) with a token that looked fine."""
     if not SCREEN_ID.match(screen_id):
         raise ValueError(f"屏幕编号 '{screen_id}' 应为1-64位字母、数字、“.”、“_”或“-”")
+    unknown = unknown_place(connection, kind, details.get("region_code"), details.get("stop_id"))
+    if unknown:
+        raise ValueError(unknown)
     token = new_token()
     row = {
         "screen_id": screen_id,
@@ -67,6 +71,22 @@ def register(connection: Connection, screen_id: str, kind: str, **details) -> st
         )
     )
     return token
+
+
+def unknown_place(connection: Connection, kind: str, region_code: str | None, stop_id: str | None) -> str | None:
+    """Why a screen's region or stop cannot be shown (not in the warehouse; a board's region is no village), or None."""
+    if region_code:
+        level = connection.execute(select(regions.c.level).where(regions.c.code == region_code)).scalar()
+        if level is None:
+            return f"区划 {region_code} 不在数据仓库中（先用 ruralbrain geo import 导入区划）"
+        if kind == "board" and level != "village":
+            return f"村级电子屏的区划应为村（{region_code} 是 {level}）"
+    if (
+        stop_id
+        and connection.execute(select(bus_stops.c.stop_id).where(bus_stops.c.stop_id == stop_id)).first() is None
+    ):
+        return f"站点 {stop_id} 不在数据仓库中（先由公交站点数据源导入）"
+    return None
 
 
 # Heartbeat rows of screens that are not registered.

@@ -7,17 +7,18 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from dashboard.app import create_app
 from etl.cli import main
 from etl.demo.sample import COUNTY
 from etl.warehouse.accounts import add_user
-from etl.warehouse.schema import regions, screen_heartbeats, screens
+from etl.warehouse.schema import screen_heartbeats, screens
 from etl.warehouse.screens import screen_states
 from etl.warehouse.settings import Settings
 from tests.dash_requests import page
@@ -25,6 +26,7 @@ from tests.sessions import HTTPS, PASSWORD, logged_in
 
 pytestmark = pytest.mark.integration
 CAP = 20
+DEMO_REGIONS = Path(__file__).resolve().parents[2] / "data" / "demo" / "regions.csv"
 
 
 def register(var: str, *arguments: str) -> tuple[str, str]:
@@ -39,6 +41,8 @@ def register(var: str, *arguments: str) -> tuple[str, str]:
 def screens_app(tmp_path):
     """A warehouse with wall-01 registered, and the app over it with a cap of 20 unregistered screens."""
     var = str(tmp_path / "var")
+    imported = CliRunner().invoke(main, ["--var-dir", var, "geo", "import", str(DEMO_REGIONS)])
+    assert imported.exit_code == 0, imported.output
     address, token = register(
         var, "wall-01", "--kind", "county", "--location", "指挥中心", "--base-url", "https://rb.example.cn"
     )
@@ -100,11 +104,7 @@ def test_a_flood_of_unregistered_screens_is_capped_and_forgotten_after_a_day(scr
     assert client.post("/api/heartbeat", json={"screen": "flood-3"}).status_code == 200  # known ones still beat
     assert len(states(app)) == CAP + 1  # and wall-01
     with app.server.config["RURALBRAIN_ENGINE"].begin() as connection:
-        # An admin of a county (this warehouse holds no regions yet: the county's row first).
-        connection.execute(
-            insert(regions).values(code=COUNTY, name="示范县", level="county", updated_at=datetime.now(UTC))
-        )
-        add_user(connection, "yunwei", "admin", COUNTY, password=PASSWORD)
+        add_user(connection, "yunwei", "admin", COUNTY, password=PASSWORD)  # an admin of the demo county
     admin = logged_in(app, "yunwei")  # the ops page is an admin's
     ops = admin.post(f"{HTTPS}/_dash-update-component", json=page("/ops/screens"))
     assert ops.status_code == 200 and len(ops.get_data()) < 40_000
@@ -217,3 +217,28 @@ def test_the_build_changes_with_a_screen_profile(tmp_path):
     from dashboard.heartbeat import BUILT_FROM
 
     assert any(folder.name == "layouts" and ".toml" in suffixes for folder, suffixes in BUILT_FROM)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "reason"),
+    [
+        (["--kind", "board", "--region", "990101999999"], "区划 990101999999 不在数据仓库中"),
+        (["--kind", "board", "--region", "990101001000"], "村级电子屏的区划应为村"),
+        (["--kind", "county", "--region", "990199000000"], "不在数据仓库中"),
+        (["--kind", "stop", "--stop", "S99"], "站点 S99 不在数据仓库中"),
+    ],
+)
+def test_a_screen_for_a_place_the_warehouse_does_not_hold_is_not_registered(screens_app, tmp_path, arguments, reason):
+    """`screens register w1 --kind board --region 990101999999` printed a token whose address opened 未找到…."""
+    var = str(tmp_path / "var")
+    refused = CliRunner().invoke(main, ["--var-dir", var, "screens", "register", "w1", *arguments])
+    assert refused.exit_code != 0 and reason in refused.output and "token=" not in refused.output
+    assert "w1" not in states(screens_app[0])
+
+
+@pytest.mark.parametrize("command", [["screens"], ["audit", "list"]])
+def test_a_listing_refuses_a_warehouse_that_is_not_there(tmp_path, command):
+    """A mistyped VAR_DIR got a new, empty warehouse and an empty list, as if nothing were registered or audited."""
+    listed = CliRunner().invoke(main, ["--var-dir", str(tmp_path / "typo"), *command])
+    assert listed.exit_code != 0 and "不存在" in listed.output
+    assert not (tmp_path / "typo" / "warehouse.db").exists()

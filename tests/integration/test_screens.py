@@ -22,6 +22,8 @@ from etl.warehouse.settings import Settings
 def test_heartbeats_and_dark_screens(tmp_path):
     var = str(tmp_path / "var")
     runner = CliRunner()
+    regions = os.path.join(os.path.dirname(__file__), "..", "..", "data", "demo", "regions.csv")
+    assert runner.invoke(main, ["--var-dir", var, "geo", "import", regions]).exit_code == 0
     registered = runner.invoke(
         main,
         ["--var-dir", var, "screens", "register", "board-01", "--kind", "board", "--region", "990101001001"]

@@ -14,7 +14,7 @@ from etl.warehouse.settings import Settings
 def engine(settings: Settings, *, existing: bool = False):
     """The warehouse's engine, migrated to the newest schema. ``existing``: a ClickException for a warehouse that
     is not there yet, for commands that only look at one (a mistyped VAR_DIR must not get a new empty one)."""
-    from etl.warehouse.db import has_schema, make_engine, masked_url, migrate, warehouse_file
+    from etl.warehouse.db import MigrationRefused, has_schema, make_engine, masked_url, migrate, warehouse_file
 
     path = warehouse_file(settings.warehouse_url)
     if existing and path is not None and not path.exists():  # before make_engine, which creates the file
@@ -24,7 +24,11 @@ def engine(settings: Settings, *, existing: bool = False):
         warehouse.dispose()
         shown = masked_url(settings.warehouse_url)
         raise click.ClickException(f"数据仓库 {shown} 还没有任何数据表（WAREHOUSE_URL 写错了？）；{CREATE_WAREHOUSE}")
-    migrate(warehouse)
+    try:
+        migrate(warehouse)
+    except MigrationRefused as refused:  # the county's data decides: no traceback, what to do
+        warehouse.dispose()
+        raise click.ClickException(f"数据仓库无法升级到最新结构：{refused}") from None
     return warehouse
 
 

@@ -148,6 +148,10 @@ def _alembic_config(connection: Connection) -> Config:
     return config
 
 
+class MigrationRefused(RuntimeError):
+    """A migration that cannot go on with the warehouse's data as it is; the message says what to do (Chinese)."""
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Bring the warehouse schema up to ``revision`` (Alembic)."""
     with engine.begin() as connection:

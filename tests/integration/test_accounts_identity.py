@@ -7,12 +7,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 
+from etl.cli import main
 from etl.regions import load_hierarchy
 from etl.warehouse.accounts import AccountError, add_user, audit_entries, change_user, get_user, sso_account
-from etl.warehouse.db import make_engine, migrate
+from etl.warehouse.db import MigrationRefused, make_engine, migrate
 from etl.warehouse.schema import users
 from geo.hierarchy import HierarchyRead, RegionRecord
 
@@ -166,8 +168,15 @@ def test_the_migration_names_the_accounts_differing_only_in_case_and_cleans_disp
     with engine.begin() as connection:
         forged = raw_user("cun", display_name="x\n2026-12-07 09:00 login admin\u202e")
         connection.execute(insert(users).values([raw_user("zhen"), raw_user("Zhen"), forged]))
-    with pytest.raises(Exception, match="zhen、Zhen|Zhen、zhen"):
+    with pytest.raises(MigrationRefused, match="zhen、Zhen|Zhen、zhen"):
         migrate(engine)
+    # Any command says so in Chinese, without a traceback, and leaves the warehouse as it was.
+    upgraded = CliRunner().invoke(main, ["--warehouse-url", url, "etl", "status"])
+    assert (
+        upgraded.exit_code == 1
+        and "数据仓库无法升级到最新结构" in upgraded.output
+        and "Traceback" not in upgraded.output
+    )
     with engine.begin() as connection:
         connection.execute(users.update().where(users.c.name == "Zhen").values(name="zhen-2"))
     migrate(engine)

@@ -18,6 +18,8 @@ import unicodedata
 import sqlalchemy as sa
 from alembic import op
 
+from etl.warehouse.db import MigrationRefused
+
 revision = "0023"
 down_revision = "0022"
 branch_labels = None
@@ -34,7 +36,7 @@ _HIDDEN = ("Cc", "Cf", "Cs", "Zl", "Zp")
 def upgrade() -> None:
     twins = op.get_bind().execute(_TWINS).scalars().all()
     if twins:
-        raise RuntimeError(
+        raise MigrationRefused(
             f"用户名仅大小写不同的账号不能并存：{'、'.join(twins)}。请先给其中多余的改名（UPDATE users SET name = "
             "'新名字' WHERE name = '…'）后再升级"
         )

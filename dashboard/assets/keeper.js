@@ -169,7 +169,22 @@
     var next = Date.UTC(county.getUTCFullYear(), county.getUTCMonth(), county.getUTCDate(),
       Number(parts[0]), Number(parts[1] || 0)) - COUNTY_OFFSET_MS;
     if (next <= now) { next += DAY_MS; }
-    setTimeout(function () { window.location.reload(); }, next - now);
+    setTimeout(reloadWhenServed, next - now);
+  }
+
+  // Reloads the page once the server answers: a reload while it is down (a night's maintenance at 03:00) left
+  // Chromium's own error page on the wall, which has no script to come back from.
+  function reloadWhenServed() {
+    var controller = new AbortController();
+    var timer = setTimeout(function () { controller.abort(); }, 10000);
+    realFetch("/healthz", { cache: "no-store", signal: controller.signal }).then(function (response) {
+      clearTimeout(timer);
+      if (!response.ok) { throw new Error("status " + response.status); }
+      window.location.reload();
+    }).catch(function () {
+      clearTimeout(timer);
+      setTimeout(reloadWhenServed, 60000);
+    });
   }
 
   window.ruralbrainScreenId = screenId;

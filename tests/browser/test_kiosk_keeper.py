@@ -127,3 +127,32 @@ def test_a_busy_warehouse_is_not_shown_as_a_lost_connection(browser, empty_serve
         page.wait_for_selector("#connection-badge", state="visible", timeout=30000)
     finally:
         context.close()
+
+
+def test_the_daily_reload_waits_for_the_server(browser, empty_server):
+    """At RELOAD_AT with the server down (a night's maintenance), a reload left Chromium's own error page on the
+    wall for good: it has no script to come back from. The page now reloads once the server answers."""
+    base, _settings = empty_server
+    context = browser.new_context(viewport={"width": 1920, "height": 1080}, bypass_csp=True)
+    page = context.new_page()
+    loads, asked = [], []
+    page.on("load", lambda _page: loads.append(1))
+
+    def down(route):
+        asked.append(1)
+        route.abort()
+
+    try:
+        page.clock.install(time=datetime(2026, 3, 10, 18, 59, 0, tzinfo=UTC))  # 02:59 in the county
+        page.goto(base + "/screen/county?kiosk=1&screen=wall-night")
+        page.wait_for_selector(".screen-error, #panel-governance")
+        page.route("**/healthz", down)
+        page.clock.run_for("02:00")  # 03:00 passes while the server is down
+        page.wait_for_timeout(500)
+        assert asked and len(loads) == 1  # asked, and stayed on its page
+        page.unroute("**/healthz")
+        with page.expect_event("load", timeout=30000):
+            page.clock.run_for("01:05")  # a minute later the server answers: the reload
+        assert len(loads) == 2
+    finally:
+        context.close()

@@ -214,14 +214,18 @@ def change_user(
         raise AccountError(f"用户 {name} 不存在")
     values: dict = {}
     changes = []
+    # What is given as it already is changes nothing and is not audited (a single sign-on login restates its claims).
     if role is not None or scope is not None:
         new_role = role or current.role
         new_scope = checked_scope(connection, new_role, scope or current.scope)
-        values.update(role=new_role, scope=new_scope)
-        changes.append(f"角色 {new_role}，范围 {new_scope}")
+        if (new_role, new_scope) != (current.role, current.scope):
+            values.update(role=new_role, scope=new_scope)
+            changes.append(f"角色 {new_role}，范围 {new_scope}")
     if display_name is not None:
-        values["display_name"] = checked_display_name(display_name) or name
-        changes.append(f"显示名 {values['display_name']}")
+        shown = checked_display_name(display_name) or name
+        if shown != current.display_name:
+            values["display_name"] = shown
+            changes.append(f"显示名 {shown}")
     if enabled is not None:
         values["enabled"] = int(enabled)
         changes.append("启用" if enabled else "停用")

@@ -184,3 +184,18 @@ def test_the_migration_names_the_accounts_differing_only_in_case_and_cleans_disp
         assert sorted(connection.execute(select(users.c.name)).scalars()) == ["cun", "zhen", "zhen-2"]
         assert get_user(connection, "cun").display_name == "x 2026-12-07 09:00 login admin"  # one printable line
     engine.dispose()
+
+
+def test_a_single_sign_on_login_with_the_same_claims_changes_and_audits_nothing(engine):
+    """Every SSO login wrote a user_changed entry (角色 …，范围 …；显示名 …) though nothing had changed: the audit log
+    of a county with daily logins filled with changes that were none."""
+    with engine.begin() as connection:
+        sso_account(connection, IDP, "a-111", "li.ming", role="township", scope=TOWN, display_name="李明")
+        created = audit_entries(connection, event="user_changed")
+        assert len(created) == 1 and "新建用户" in created[0].detail
+        for _ in range(3):
+            sso_account(connection, IDP, "a-111", "li.ming", role="township", scope=TOWN, display_name="李明")
+        assert audit_entries(connection, event="user_changed") == created
+        sso_account(connection, IDP, "a-111", "li.ming", role="township", scope=OTHER_TOWN, display_name="李明")
+        changed = [entry for entry in audit_entries(connection, event="user_changed") if entry not in created]
+    assert len(changed) == 1 and OTHER_TOWN in changed[0].detail and "显示名" not in changed[0].detail

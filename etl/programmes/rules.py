@@ -418,6 +418,8 @@ def parse_rule(table: Any, where: str) -> Rule:
         if "of" in table:
             details["of"] = _measures(table["of"], where, "of")
         if "of_dimension" in table:
+            if "of" not in table:
+                raise RuleError(f"{where}，键 of_dimension：只有比例（有分母 of）才用")
             details["of_dimensions"] = _dimension_values(details["of"], table["of_dimension"], where, "of_dimension")
     elif source == "facts":
         name = table["facts"]

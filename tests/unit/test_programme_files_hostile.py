@@ -142,3 +142,10 @@ def test_the_shipped_programmes_stay_well_within_the_limits():
         assert max(len(item.rules) for item in programme.items) <= catalogue.MAX_RULES // 2
     for path in (PROGRAMMES / "xinzhou-2023").iterdir():
         assert path.stat().st_size <= catalogue.MAX_FILE_BYTES // 50, path.name
+
+
+def test_a_denominator_dimension_without_a_denominator_is_refused_naming_the_key():
+    """of_dimension without of ended `programme import` in a KeyError traceback."""
+    rule = {"what": "网上办件", "measure": "gov.received", "aggregate": "count", "window": "30d", "meets": ">= 1"}
+    with pytest.raises(RuleError, match="indicators.toml 第 1 项，规则 1，键 of_dimension"):
+        parse_rule(rule | {"of_dimension": "online"}, "indicators.toml 第 1 项，规则 1")

@@ -38,15 +38,17 @@ def checked_month(month: str | None) -> str:
     return chosen
 
 
-def scored_text(connection, programme_id: str, month: str | None = None) -> str:
+def scored_text(connection, programme_id: str, month: str | None = None, asked: bool = True) -> str:
     """Score a programme's month in the caller's transaction and say so in one line; a month the programme cannot
-    be scored for (before its first) is a usage error in Chinese."""
+    be scored for (before its first) is a usage error in Chinese (of --month when ``asked``: it was given)."""
     from etl.programmes.scoring import MonthError, score_month
 
     try:
         return describe_scored(score_month(connection, programme_id, month))
     except MonthError as error:
-        raise click.BadParameter(str(error), param_hint="--month") from None
+        if asked:
+            raise click.BadParameter(str(error), param_hint="--month") from None
+        raise click.ClickException(str(error)) from None
 
 
 def describe_scored(scored) -> str:
@@ -115,8 +117,10 @@ def import_command(settings: Settings, directory: str, no_score: bool, force: bo
 @click.pass_obj
 def score_command(settings: Settings, programme_id: str | None, month: str | None) -> None:
     """按证据规则为试点评分（某月：按月末的数据；本月：按现在的数据），保存为该月的评分。"""
+    from etl.programmes.scoring import first_month
     from etl.warehouse.pilots import list_programmes
 
+    asked = month is not None
     month = checked_month(month)
     warehouse = engine(settings)
     with warehouse.connect() as connection:
@@ -126,7 +130,12 @@ def score_command(settings: Settings, programme_id: str | None, month: str | Non
         raise click.ClickException(f"没有方案 {programme_id}；已导入：{'、'.join(known) or '无'}")
     for name in chosen:
         with warehouse.begin() as connection:
-            click.echo(scored_text(connection, name, month))
+            first = first_month(connection, name)
+            if first and month < first and not asked and not programme_id:
+                # Scoring every programme this month: one imported ahead of its start waits, the others are scored.
+                click.echo(f"{name}：方案自 {first} 起，届时开始评分")
+                continue
+            click.echo(scored_text(connection, name, month, asked))
 
 
 @COMMAND.command("status")

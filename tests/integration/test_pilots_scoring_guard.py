@@ -108,3 +108,31 @@ def test_two_scorers_at_once_both_succeed(url):
         count = connection.execute(select(func.count()).select_from(pilot_scores)).scalar()
     engine.dispose()
     assert count == 22 * 17 + 45 * 18
+
+
+def test_scoring_every_programme_passes_over_one_that_has_not_started(tmp_path, real_data):
+    """`programme score` with neither --programme nor --month stopped at a programme imported ahead of its first
+    month (an error about a --month nobody gave), and the programmes after it were not scored."""
+    import re
+    import shutil
+
+    future = tmp_path / "future"
+    shutil.copytree(PROGRAMME, future)
+    text = (future / "programme.toml").read_text(encoding="utf-8")
+    text = re.sub(r'(?m)^id = "xinzhou-2023"', 'id = "a-future-2099"', text)  # listed before xinzhou-2023
+    (future / "programme.toml").write_text(re.sub(r'"202[34]-(\d\d)', r'"2099-\1', text), encoding="utf-8")
+    var = str(tmp_path / "var")
+    runner = CliRunner()
+    assert (
+        runner.invoke(main, ["--var-dir", var, "geo", "import", str(real_data / "admin_codes_1409.csv")]).exit_code == 0
+    )
+    for programme in (future, PROGRAMME):
+        imported = runner.invoke(main, ["--var-dir", var, "programme", "import", str(programme), "--no-score"])
+        assert imported.exit_code == 0, imported.output
+    scored = runner.invoke(main, ["--var-dir", var, "programme", "score"])
+    assert scored.exit_code == 0, scored.output
+    assert "a-future-2099：方案自 2099-01 起，届时开始评分" in scored.output
+    assert re.search(r"xinzhou-2023 \d{4}-\d\d：67 个试点", scored.output), scored.output
+    asked = runner.invoke(main, ["--var-dir", var, "programme", "score", "--programme", "a-future-2099"])
+    assert asked.exit_code == 1 and "早于方案 a-future-2099 的第一个月 2099-01" in asked.output
+    assert "--month" not in asked.output  # nobody gave one

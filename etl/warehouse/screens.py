@@ -20,7 +20,9 @@ from etl.warehouse.schema import bus_stops, regions, screen_heartbeats, screens
 DARK_AFTER = timedelta(minutes=5)
 # An unregistered screen is forgotten this long after its last heartbeat.
 UNREGISTERED_KEPT = timedelta(hours=24)
-SCREEN_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}\Z")
+# Letters of any script (a county names its screens 城关镇大屏), digits, "." "_" "-", to the very end (\Z: "$" let a
+# trailing newline through, a second screen that looked like the first).
+SCREEN_ID = re.compile(r"^[\w.-]{1,64}\Z")
 STATE_NAMES = {"ok": "正常", "dark": "黑屏/离线", "never seen": "从未上线", "gone": "已离开"}
 
 

@@ -24,8 +24,8 @@ _FOLD = str.maketrans(
 # bidi embeddings, overrides and isolates): free text loses them, as between two digits they hid a phone number
 # from the masking, and a right-to-left override made a case's 已办结 read 结办已 on the screens.
 _INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]")
-# What people put between groups of digits: spaces, a hyphen, a dot or a slash, with spaces around it.
-_GAP = r"[ \t]?[-./]?[ \t]?"
+# What people put between groups of digits: spaces, a hyphen, or a hyphen with spaces around it.
+_GAP = r"[ \t]?-?[ \t]?"
 # A number starts where no digit (nor a digit and a gap) stands before it, so no match begins inside a longer
 # number; it ends where no digit follows.
 _START = r"(?<![0-9])(?<![0-9][ \t-])"
@@ -71,7 +71,20 @@ def _masked_landline(match: re.Match) -> str:
     return f"{area}-****{_only_digits(match.group('local'))[-4:]}"
 
 
-MASKS = ((RESIDENT_ID, _masked_id), (MOBILE, _masked_mobile), (LANDLINE, _masked_landline))
+# Dots and slashes group a number only where its groups are (139.1234.5678, 330522/19800101/0329, 0572.6012345):
+# anywhere else they are decimals and lists (1.35/1.28/1.46 吨), which a dot taken as a gap read as one number.
+RESIDENT_ID_DOTTED = re.compile(rf"{_START}[1-9][0-9]{{5}}([./])[0-9]{{8}}\1[0-9]{{3}}[0-9Xx]{_END}")
+MOBILE_DOTTED = re.compile(rf"{_START}(?:{_COUNTRY}[ \t]?)?1[3-9][0-9]([./])[0-9]{{4}}\1[0-9]{{4}}{_END}")
+LANDLINE_DOTTED = re.compile(rf"{_START}(?P<area>0[1-9][0-9]{{1,2}})[./](?P<local>[2-9][0-9]{{6,7}}){_END}")
+
+MASKS = (
+    (RESIDENT_ID, _masked_id),
+    (RESIDENT_ID_DOTTED, _masked_id),
+    (MOBILE, _masked_mobile),
+    (MOBILE_DOTTED, _masked_mobile),
+    (LANDLINE, _masked_landline),
+    (LANDLINE_DOTTED, _masked_landline),
+)
 
 
 def scrub(text: str | None) -> str:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import functools
 import re
 
+from etl.warehouse.text import INVISIBLE
+
 # Look-alike characters people type (full-width digits and signs, dashes, ideographic space), folded one to one
 # onto ASCII: a number is found in the folded text, and its place there is its place in the original.
 _FOLD = str.maketrans(
@@ -20,10 +22,6 @@ _FOLD = str.maketrans(
         "ｘ": "x",
     }
 )
-# Invisible format characters (zero-width spaces and joiners, word joiners, byte-order marks, soft hyphens and the
-# bidi embeddings, overrides and isolates): free text loses them, as between two digits they hid a phone number
-# from the masking, and a right-to-left override made a case's 已办结 read 结办已 on the screens.
-_INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]")
 # What people put between groups of digits: spaces, a hyphen, or a hyphen with spaces around it.
 _GAP = r"[ \t]?-?[ \t]?"
 # A number starts where no digit (nor a digit and a gap) stands before it, so no match begins inside a longer
@@ -92,7 +90,7 @@ def scrub(text: str | None) -> str:
     (26,268.75元), dates and counts of up to 10 digits stay as they are."""
     if not text:
         return ""
-    text = _INVISIBLE.sub("", str(text))
+    text = INVISIBLE.sub("", str(text))  # invisible characters between digits hid a number
     for pattern, mask in MASKS:
         folded = text.translate(_FOLD)
         pieces, kept = [], 0

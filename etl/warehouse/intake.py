@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine, case, delete, func, insert, select, u
 
 from etl.warehouse.intake_files import WRITTEN, discard_written
 from etl.warehouse.schema import intake_clock, intake_hits
+from etl.warehouse.text import clean_text
 
 LOCAL = timezone(timedelta(hours=8), "Asia/Shanghai")
 # A limit counts the writes of the last hour (a household's, an address's).
@@ -175,8 +176,9 @@ def earlier(connection: Connection, table, household: str, key: str) -> str | No
 
 
 def checked_text(value: str | None, what: str, longest: int, *, required: bool = True, shortest: int = 1) -> str:
-    """Text from a form, stripped and within its lengths, or IntakeError naming the field."""
-    value = (value or "").strip().replace("\x00", "")
+    """Text from a form, without control or invisible format characters (line breaks kept), stripped and within its
+    lengths, or IntakeError naming the field."""
+    value = clean_text(value or "").strip()
     if not value:
         if required:
             raise IntakeError(f"请填写{what}")

@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFError, generate_csrf
 from dashboard.auth.viewer import Viewer, address, set_viewer
 from dashboard.household import pages, queries
 from dashboard.household.common import failed, intake_engine, limits, private, reader, refusal, settings
-from dashboard.household.uploads import PHOTO_BYTES, photo
+from dashboard.household.uploads import PHOTO_BYTES, photo, typed_name
 from dashboard.household.village_part import village_part
 from etl.warehouse import intake_cases, intake_points
 from etl.warehouse.household_tokens import Household, household_of
@@ -97,10 +97,19 @@ def submit(token: str):
             limits=limits(),
         )
     except IntakeError as problem:
-        if problem.status in (413, 429):
-            return failed(problem, back=f"/h/{token}")
-        return _main(token, found, form, str(problem), problem.status)
+        # Every refusal redraws the form with what was typed (a photo cannot be put back): a page of its own for a
+        # photo too large or an hour's writes reached lost a 说明 the household may have typed for minutes.
+        return _main(token, found, form, _kept(problem), problem.status)
     return redirect(f"/h/{token}/cases/{case_id}", code=303)
+
+
+def _kept(problem: IntakeError) -> str:
+    """The message above a form redrawn after a refusal, saying the photo has to be chosen again when one was sent."""
+    if problem.status == 413:
+        return f"{problem}（填写的内容已保留，请重新选择照片）"
+    if problem.status == 429:
+        return f"{problem}（填写的内容已保留）"
+    return str(problem)
 
 
 def _own_case(found: Household, case_id: str):
@@ -141,6 +150,19 @@ def rating(token: str, case_id: str):
         if problem.status == 400:
             return case(token, case_id, str(problem), 400)
         return failed(problem, back=f"/h/{token}")
+    return redirect(f"/h/{token}/cases/{case_id}", code=303)
+
+
+@household.get("/h/<token>/redemptions")
+def redemptions_address(token: str):
+    """The address a refused redemption leaves in the bar: reloading it opens the household's 换积分 again (it drew
+    the Dash app's 404 page, with links to the county's screens)."""
+    return redirect(f"/h/{token}#redeem", code=303)
+
+
+@household.get("/h/<token>/cases/<case_id>/rating")
+def rating_address(token: str, case_id: str):
+    """The address a refused rating leaves in the bar: reloading it opens the 诉求 again."""
     return redirect(f"/h/{token}/cases/{case_id}", code=303)
 
 
@@ -185,7 +207,7 @@ def serve(row: dict):
         file_path(settings().uploads_dir, row["file_id"]),
         mimetype=row["content_type"],
         as_attachment=row["content_type"] == "application/pdf",
-        download_name=row["name"],
+        download_name=typed_name(row["name"], row["content_type"]),  # rows stored before names took their type
         max_age=3600,
     )
     response.headers["Cache-Control"] = "private, max-age=3600"

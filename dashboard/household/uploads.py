@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import threading
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -105,7 +106,7 @@ def _reencoded(data: bytes, name: str) -> Upload:
         raise  # its own words (a ValueError too, it was taken for "not an image")
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise IntakeError(f"“{name}”无法识别为图片，请重新拍照或选择 JPG、PNG 图片") from None
-    return Upload(name, "image/jpeg", out.getvalue())
+    return Upload(typed_name(name, "image/jpeg"), "image/jpeg", out.getvalue())
 
 
 def scans(data: bytes) -> int:
@@ -164,10 +165,27 @@ def attachment(file: FileStorage | None) -> Upload | None:
         return None
     name = _name(file)
     if data.startswith(b"%PDF-"):
-        return Upload(name, "application/pdf", data)
+        return Upload(typed_name(name, "application/pdf"), "application/pdf", data)
     return reencoded(data, name)
 
 
 def _name(file: FileStorage) -> str:
     """The name a file was sent under, without any folder, for people to recognise it."""
     return (file.filename or "").replace("\\", "/").rsplit("/", 1)[-1][:200]
+
+
+# The suffix a stored file's type gives it (and the suffixes that already say so).
+SUFFIXES = {"application/pdf": (".pdf", (".pdf",)), "image/jpeg": (".jpg", (".jpg", ".jpeg"))}
+# What a name ends with that is taken for its extension: a dot and up to five letters or digits, not all digits (the
+# 09 of 财务公开2026.09 is part of the name).
+EXTENSION = re.compile(r"\.(?![0-9]+$)[A-Za-z0-9]{1,5}$")
+
+
+def typed_name(name: str, content_type: str) -> str:
+    """A file's name ending as its stored type does: 报告.html holding a PDF is 报告.pdf, a photo sent as x.png and
+    re-encoded is x.jpg (a PDF kept its uploaded extension, so a phone offered to open a download as a web page)."""
+    suffix, already = SUFFIXES.get(content_type, ("", ()))
+    if not suffix or name.lower().endswith(already):
+        return name
+    stem = EXTENSION.sub("", name) or "附件"
+    return stem[: 200 - len(suffix)] + suffix

@@ -44,6 +44,8 @@ def export():
     view = open_view(engine, request.args.to_dict())
     if view is None:
         abort(404)
+    if view.notice:
+        abort(404, description=view.notice)  # the page shows another month; a file must not pass for the one asked
     pilot_id = request.args.get("pilot")
     pilot = pilot_in_view(engine, view, pilot_id) if pilot_id else None
     if pilot_id and pilot is None:

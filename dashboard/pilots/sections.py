@@ -13,6 +13,8 @@ from dashboard.pilots.tables import amount, number_cell, share, table
 from dashboard.pilots.view import PilotsView, local_time, month_label
 from etl.warehouse.pilots import KIND_NAMES, LOCAL, MILESTONE_NAMES, SCORE_NAMES, SCORE_ORDER
 
+NOTICE = {"color": "#9a3412", "background": "#fff7ed", "padding": "6px 10px", "borderRadius": "4px"}
+
 
 def pilot_link(view: PilotsView, pilot) -> dcc.Link:
     """A pilot's name, linking to its drill."""
@@ -75,6 +77,14 @@ def header(view: PilotsView, person: str, allowed: bool, pilot_id: str | None = 
             html.Div(
                 [html.Span("月份", className="pilots-label"), *month_chips], className="pilots-row", id="pilots-months"
             ),
+            html.Div(
+                f"{view.notice}；显示的是{month_label(view.month)}。",
+                id="pilots-month-notice",
+                className="pilots-row pilots-notice",
+                style=NOTICE,
+            )
+            if view.notice
+            else None,
             html.Div(
                 className="pilots-row pilots-meta",
                 children=[

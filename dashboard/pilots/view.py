@@ -35,6 +35,7 @@ class PilotsView:
     items: list[reads.Item]
     scores: dict[str, dict[str, reads.Score]]
     now: datetime
+    notice: str | None = None  # why the month asked for is not the one shown (outside the programme's months)
 
     def allocated(self, pilot: reads.Pilot) -> float:
         """A pilot's allocation: as reported, else the programme's amount per pilot (as the monthly report)."""
@@ -91,8 +92,13 @@ def open_view(engine: Engine, query: dict, now: datetime | None = None) -> Pilot
         programme = next((p for p in listed if p.programme_id == query.get("programme")), newest(listed))
         pid = programme.programme_id
         months = reads.score_months(connection, pid)
-        asked = query.get("month") or ""
-        month = asked if MONTH.match(asked) else (months[-1] if months else reads.month_text(now))
+        first, current = reads.first_month(connection, pid), reads.month_text(now)
+        shown = [m for m in months if (first is None or m >= first) and m <= current]
+        month = shown[-1] if shown else current
+        asked, notice = query.get("month") or "", None
+        if MONTH.match(asked):
+            notice = month_refusal(asked, first, current, pid)
+            month = month if notice else asked
         return PilotsView(
             programme=programme,
             programmes=listed,
@@ -106,7 +112,19 @@ def open_view(engine: Engine, query: dict, now: datetime | None = None) -> Pilot
             items=reads.items(connection, pid),
             scores=reads.scores(connection, pid, month, scope),
             now=now,
+            notice=notice,
         )
+
+
+def month_refusal(month: str, first: str | None, current: str, programme_id: str) -> str | None:
+    """Why a month (YYYY-MM) is not one of the programme's, in Chinese; None when it is. The months run from the
+    programme's first (its earliest milestone's) to the current local one, as `ruralbrain report` keeps them: a
+    later month has nothing yet, an earlier one nothing at all, and 9999-12 overflowed the month's end."""
+    if month > current:
+        return f"{month_label(month)}（{month}）还没有到（本月是 {current}，北京时间），方案 {programme_id} 没有这个月"
+    if first is not None and month < first:
+        return f"{month_label(month)}（{month}）早于方案 {programme_id} 的第一个月 {first}，没有这个月的数据"
+    return None
 
 
 def pilot_in_view(engine: Engine, view: PilotsView, pilot_id: str) -> reads.Pilot | None:

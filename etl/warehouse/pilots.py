@@ -270,6 +270,12 @@ def scores(
     return found
 
 
+def first_month(connection: Connection, programme_id: str) -> str | None:
+    """The programme's first month (its earliest milestone's, YYYY-MM), or None when it has none."""
+    query = select(func.min(programme_milestones.c.month)).where(programme_milestones.c.programme_id == programme_id)
+    return connection.execute(query).scalar()
+
+
 def score_months(connection: Connection, programme_id: str) -> list[str]:
     """The months that have scores, oldest first."""
     query = (

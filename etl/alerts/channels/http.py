@@ -14,9 +14,11 @@ import urllib3
 from requests.adapters import HTTPAdapter
 
 from etl.alerts.channels import DeliveryError
+from etl.warehouse.text import clean_text
 
 TIMEOUT = 10  # seconds: a notification that cannot go out in that time is tried again later
 MOST_ANSWER = 1024 * 1024  # an answer's bytes read at most: a robot answers a few hundred
+EXCERPT = 80  # characters of a refusal's answer kept in the log: enough for a gateway's error code and message
 
 # The deadline of the request the current thread is making (its sockets are handed to it as they are used).
 _current = threading.local()
@@ -148,7 +150,14 @@ def post_json(session: requests.Session, url: str, payload: dict, headers: dict 
     late = DeliveryError(f"超时：{TIMEOUT} 秒内没有收完答复")
     deadline = Deadline(TIMEOUT)
     try:
-        with deadline, session.post(url, json=payload, headers=headers or {}, timeout=TIMEOUT, stream=True) as answer:
+        # Redirects are not followed: a receiver answering 307 to 127.0.0.1 had the alert and the channel's secret
+        # headers (X-Api-Key) POSTed to an internal service, and its answer kept in the log.
+        with (
+            deadline,
+            session.post(
+                url, json=payload, headers=headers or {}, timeout=TIMEOUT, stream=True, allow_redirects=False
+            ) as answer,
+        ):
             body = bytearray()
             # read1: what one receive brings (a read of n bytes waits for all n, each receive within the timeout)
             while chunk := answer.raw.read1(4096, decode_content=True):
@@ -162,17 +171,26 @@ def post_json(session: requests.Session, url: str, payload: dict, headers: dict 
         raise (late if deadline.expired else DeliveryError(f"连接中断：{type(error).__name__}")) from None
     if deadline.expired:  # the socket shut down mid-answer reads as its end
         raise late
+    if 300 <= answer.status_code < 400:  # where it points is not said either: the log is no one's address book
+        raise DeliveryError(f"接收方要求重定向（HTTP {answer.status_code}），未跟随")
     text = bytes(body).decode(answer.encoding or "utf-8", errors="replace")
     if not 200 <= answer.status_code < 300:
-        raise DeliveryError(f"HTTP {answer.status_code}：{text[:200]}")
+        raise DeliveryError(f"HTTP {answer.status_code}：{excerpt(text)}")
     try:
         return json.loads(text)
     except ValueError:
         return None
 
 
+def excerpt(answer: object) -> str:
+    """The start of a receiver's answer as the log keeps it: one line, without control or invisible characters."""
+    # The log and etl watch's output show it: an answer's terminal escapes or line breaks reached the operator.
+    text = " ".join(clean_text(str(answer)).split())
+    return text if len(text) <= EXCERPT else text[:EXCERPT] + "…"
+
+
 def robot_answer(answer: object) -> None:
     """DeliveryError unless a group robot answered errcode 0 (DingTalk and WeCom answer HTTP 200 to refusals)."""
     if not isinstance(answer, dict) or answer.get("errcode") != 0:
         detail = answer.get("errmsg") if isinstance(answer, dict) else answer
-        raise DeliveryError(f"机器人拒绝：{detail}")
+        raise DeliveryError(f"机器人拒绝：{excerpt(detail)}")

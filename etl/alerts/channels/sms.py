@@ -5,7 +5,7 @@ field of its JSON equal to a value (gateways answer 200 with an error code)."""
 from __future__ import annotations
 
 from etl.alerts.channels import DeliveryError, Reached, flag, header_table, required, text_list
-from etl.alerts.channels.http import new_session, post_json
+from etl.alerts.channels.http import excerpt, new_session, post_json
 from etl.alerts.errors import AlertConfigError
 
 TYPE = "sms"
@@ -49,7 +49,7 @@ def build(entry: dict, where: str):
             payload = _filled(body, {"phones": part, "phone": group[0], "text": text})
             answer = post_json(session, url, payload, headers)
             if field and (not isinstance(answer, dict) or answer.get(field) != expected):
-                raise DeliveryError(f"短信网关拒绝：{answer}")
+                raise DeliveryError(f"短信网关拒绝：{excerpt(answer)}")
             reached.add(part)
 
     return send

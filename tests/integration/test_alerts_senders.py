@@ -1,0 +1,112 @@
+"""Alert senders as a hostile review met them, on SQLite and PostgreSQL: a receiver's redirect is not followed and
+its answer stays out of the log, an SMTP server cannot hold a sender past its deadline, a killed sender's claim
+runs out soon, and an unresponsive receiver does not hold the other channels back."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from sqlalchemy import select
+
+from etl.alerts.evaluate import Evaluator
+from etl.alerts.notify import deliver
+from etl.warehouse.schema import notifications
+from tests.alert_county import COD_RULE, Clock, alerts_file, reading
+from tests.alert_county import county as warehouse  # noqa: F401 - the shared fixture
+
+COD = COD_RULE
+
+
+@pytest.fixture
+def county(warehouse):  # noqa: F811
+    return warehouse
+
+
+class Scripted:
+    """An HTTP server on a loopback port answering every request with ``answer(handler)``; what came is kept."""
+
+    def __init__(self, answer):
+        self.seen: list[tuple[str, dict]] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _any(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
+                server.seen.append((self.path, dict(self.headers)))
+                status, headers, body = answer(self)
+                self.send_response(status)
+                for name, value in {**headers, "Content-Length": str(len(body))}.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = _any  # noqa: N815 - http.server's names
+
+            def log_message(self, *_args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _errors(engine) -> list[tuple[str, str | None]]:
+    with engine.connect() as connection:
+        return [tuple(row) for row in connection.execute(select(notifications.c.status, notifications.c.error))]
+
+
+@pytest.mark.parametrize("kind", ["webhook", "sms"])
+def test_a_redirect_is_not_followed_and_its_target_never_hears_the_secret(county, tmp_path, kind):
+    # requests followed a 307 to any host: the alert and the channel's X-Api-Key reached an internal service, and
+    # its answer ("internal_secret") was kept in the log and said on etl watch's output.
+    internal = Scripted(lambda _handler: (403, {}, b'{"internal_secret":"db-password-123"}'))
+    outside = Scripted(lambda _handler: (307, {"Location": internal.url("/admin/drop")}, b""))
+    try:
+        extra = 'phones = ["13800000000"]\n' if kind == "sms" else ""
+        channel = (
+            f'[channels.out]\ntype = "{kind}"\nurl = "{outside.url("/send")}"\n{extra}'
+            'headers = { X-Api-Key = "SECRET-KEY-42" }\nretry = { attempts = 1 }\n'
+        )
+        config = alerts_file(tmp_path, COD + channel)
+        clock = Clock()
+        reading(county, "SEW-1", "cod", 72.5, clock.now)
+        Evaluator(county, config, clock).evaluate()
+        done = deliver(county, config.channels, clock)
+        assert internal.seen == [] and len(outside.seen) == 1
+        [(status, error)] = _errors(county)
+        assert status == "failed" and error.startswith("接收方要求重定向（HTTP 307），未跟随")
+        assert "SECRET" not in error and "internal" not in error and "127.0.0.1" not in error
+        assert all("internal" not in said for said in done.given_up)
+    finally:
+        internal.close()
+        outside.close()
+
+
+def test_a_refusals_answer_reaches_the_log_as_a_short_clean_excerpt(county, tmp_path):
+    # The answer's first 200 characters went into the log as they came: terminal escapes and lines included.
+    body = ("\x1b[2J\x1b[31m拒绝\r\n伪造行\u202e" + "x" * 500).encode()
+    receiver = Scripted(lambda _handler: (500, {"Content-Type": "text/plain; charset=utf-8"}, body))
+    try:
+        config = alerts_file(
+            tmp_path,
+            COD + f'[channels.hook]\ntype = "webhook"\nurl = "{receiver.url("/h")}"\nretry = {{ attempts = 1 }}\n',
+        )
+        clock = Clock()
+        reading(county, "SEW-1", "cod", 72.5, clock.now)
+        Evaluator(county, config, clock).evaluate()
+        deliver(county, config.channels, clock)
+        [(status, error)] = _errors(county)
+        assert status == "failed" and error.startswith("HTTP 500：")
+        assert "\x1b" not in error and "\n" not in error and "\r" not in error and "\u202e" not in error
+        assert "拒绝 伪造行" in error and len(error) < 140
+    finally:
+        receiver.close()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
+from urllib.parse import urlsplit
+
 import click
 
 from etl.cli_context import engine
@@ -13,27 +16,58 @@ def COMMAND() -> None:  # noqa: N802 - the name the command registry looks for
     """一户一码：打印村里各户的二维码标签，为丢失户码的人家换码。"""
 
 
-def _base_url(settings: Settings, base_url: str | None) -> str:
-    url = base_url or f"http://{settings.host}:{settings.port}"
-    if not url.startswith(("https://", "http://")):
-        raise click.ClickException(f"--base-url '{url}' 应以 https:// 开头（村民手机打开的地址）")
-    return url
+def _base_url(base_url: str | None, allow_http: bool) -> str:
+    """The address prefix the labels' codes open, checked: a QR code printed for a wrong one is a village's labels
+    to print again (they defaulted to http://HOST:PORT, the server's own 127.0.0.1:8050, and https:// made
+    https:/h/…)."""
+    if not base_url:
+        raise click.ClickException("请用 --base-url 给出村民手机打开的地址，如 https://ruralbrain.example.gov.cn")
+    try:
+        parts = urlsplit(base_url.strip())
+        host = parts.hostname
+        parts.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError:
+        raise click.ClickException(f"--base-url '{base_url}' 不是有效的地址") from None
+    schemes = ("https", "http") if allow_http else ("https",)
+    if parts.scheme not in schemes:
+        hint = "" if allow_http else "（仅在内网试用时可加 --allow-http 使用 http://）"
+        raise click.ClickException(f"--base-url '{base_url}' 应以 https:// 开头{hint}")
+    if not host:
+        raise click.ClickException(f"--base-url '{base_url}' 缺少主机名，应写成 https://本平台的域名")
+    if _loopback(host):
+        raise click.ClickException(f"--base-url '{base_url}' 是本机地址，村民的手机打不开，请写本平台对外的域名")
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise click.ClickException(f"--base-url '{base_url}' 只应包含协议、主机名、端口和路径")
+    return base_url.strip().rstrip("/")
+
+
+def _loopback(host: str) -> bool:
+    """Whether a host names this machine (localhost, 127.0.0.0/8, ::1, 0.0.0.0)."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
+
+
+HTTP_HELP = "允许 http:// 的 --base-url（仅限内网试用：户码将明文在网络上传输）。"
 
 
 @COMMAND.command("qr")
 @click.option("--village", required=True, help="村的 12 位区划代码。")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="写入的 PDF 文件。")
-@click.option(
-    "--base-url", help="村民手机打开的地址前缀，如 https://ruralbrain.example.gov.cn（默认 http://HOST:PORT）。"
-)
+@click.option("--base-url", help="村民手机打开的地址前缀，如 https://ruralbrain.example.gov.cn（必填）。")
+@click.option("--allow-http", is_flag=True, help=HTTP_HELP)
 @click.option("--only-new", is_flag=True, help="只为还没有户码的户签发（已发的码继续有效）。")
 @click.pass_obj
-def qr(settings: Settings, village, out, base_url, only_new) -> None:
+def qr(settings: Settings, village, out, base_url, allow_http, only_new) -> None:
     """为一个村的各户签发新户码，并把标签排成 A4 页写入 PDF（此前印发的码即刻失效；--only-new 除外）。"""
     from etl.household_sheet import write_sheet
     from etl.warehouse.household_tokens import issue, village_households, with_codes
 
-    url = _base_url(settings, base_url)
+    url = _base_url(base_url, allow_http)
     with engine(settings).begin() as connection:
         found = village_households(connection, village)
         if not found:
@@ -55,14 +89,16 @@ def qr(settings: Settings, village, out, base_url, only_new) -> None:
 @COMMAND.command("revoke")
 @click.argument("household_code")
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="把新户码的标签写入这个 PDF。")
-@click.option("--base-url", help="村民手机打开的地址前缀（默认 http://HOST:PORT）。")
+@click.option("--base-url", help="村民手机打开的地址前缀，如 https://ruralbrain.example.gov.cn（写标签时必填）。")
+@click.option("--allow-http", is_flag=True, help=HTTP_HELP)
 @click.pass_obj
-def revoke(settings: Settings, household_code, out, base_url) -> None:
+def revoke(settings: Settings, household_code, out, base_url, allow_http) -> None:
     """停用一户的户码并签发新码（户码丢失或被他人拿到时）。"""
     from etl.household_sheet import page_address, write_sheet
     from etl.warehouse.household_tokens import household, issue
 
-    url = _base_url(settings, base_url)
+    # Without a label to print, the new address may be given as its path alone (the clerk adds the platform's).
+    url = _base_url(base_url, allow_http) if out or base_url else ""
     with engine(settings).begin() as connection:
         found = household(connection, household_code)
         if found is None:
@@ -70,7 +106,8 @@ def revoke(settings: Settings, household_code, out, base_url) -> None:
         token = issue(connection, found, "cli")
         if out:
             write_sheet(out, [(found, token)], url)
-    click.echo(f"户 {household_code} 的旧户码已停用，新地址：{page_address(url, token)}")
+    where = "" if url else "（本平台地址之后的路径）"
+    click.echo(f"户 {household_code} 的旧户码已停用，新地址{where}：{page_address(url, token)}")
     if out:
         click.echo(f"新标签已写入 {out}")
 

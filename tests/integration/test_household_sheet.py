@@ -11,13 +11,13 @@ import pypdfium2
 import pytest
 import zxingcpp
 from click.testing import CliRunner
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from etl.cli import main
 from etl.demo.sample import BOARD_VILLAGE, build_sample
 from etl.warehouse.db import make_engine
 from etl.warehouse.household_tokens import household_of, village_households
-from etl.warehouse.schema import households
+from etl.warehouse.schema import household_tokens, households
 
 pytestmark = pytest.mark.integration
 BASE = "https://ruralbrain.example.gov.cn"
@@ -87,7 +87,7 @@ def test_the_sheet_has_one_readable_code_per_household_each_opening_its_own_page
     with engine.connect() as connection:
         assert household_of(connection, addresses[0].rsplit("/", 1)[1]) is None  # the earlier labels are void
     assert "各户都已有户码" in run(
-        var_dir, "households", "qr", "--village", BOARD_VILLAGE, "--out", str(sheet), "--only-new"
+        var_dir, "households", "qr", "--village", BOARD_VILLAGE, "--out", str(sheet), "--only-new", "--base-url", BASE
     )
 
 
@@ -102,3 +102,54 @@ def test_revoke_gives_one_household_a_new_code(village, tmp_path):
         assert household_of(connection, token).code == "S001"
     refused = CliRunner().invoke(main, ["households", "revoke", "NOBODY"], env={"VAR_DIR": str(var_dir)})
     assert refused.exit_code == 1 and "没有户码为 NOBODY 的住户" in refused.output
+    path_only = run(var_dir, "households", "revoke", "S001")  # no label: the page's path, for the clerk to complete
+    assert re.search(r"新地址（本平台地址之后的路径）：/h/[A-Za-z0-9_-]+$", path_only.strip())
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ([], "请用 --base-url 给出村民手机打开的地址"),
+        (["--base-url", "https://"], "缺少主机名"),
+        (["--base-url", "http://127.0.0.1:8050"], "应以 https:// 开头"),
+        (["--base-url", "https://127.0.0.1:8050", "--allow-http"], "是本机地址"),
+        (["--base-url", "https://localhost/"], "是本机地址"),
+        (["--base-url", "https://[::1]"], "是本机地址"),
+        (["--base-url", "https://rb.example.gov.cn:port"], "不是有效的地址"),
+        (["--base-url", "https://rb.example.gov.cn/?x=1"], "只应包含协议、主机名、端口和路径"),
+        (["--base-url", "ruralbrain.example.gov.cn"], "应以 https:// 开头"),
+    ],
+)
+def test_labels_are_printed_only_for_an_address_phones_can_open(village, tmp_path, given, message):
+    # Without --base-url the labels opened http://127.0.0.1:8050 (the server's own address) and https:// gave
+    # https:/h/…: a village's labels to print again, its earlier ones already void.
+    var_dir, engine = village
+    sheet = tmp_path / "labels.pdf"
+    with engine.connect() as connection:
+        before = connection.execute(select(household_tokens)).all()
+    for command in (["qr", "--village", BOARD_VILLAGE], ["revoke", "S002"]):
+        refused = CliRunner().invoke(
+            main, ["households", *command, "--out", str(sheet), *given], env={"VAR_DIR": str(var_dir)}
+        )
+        assert refused.exit_code == 1 and message in refused.output, refused.output
+    assert not sheet.exists()
+    with engine.connect() as connection:
+        assert connection.execute(select(household_tokens)).all() == before  # no code voided nor issued
+
+
+def test_plain_http_is_taken_only_when_asked_for(village, tmp_path):
+    var_dir, _engine = village
+    label = tmp_path / "one.pdf"
+    run(
+        var_dir,
+        "households",
+        "revoke",
+        "S003",
+        "--out",
+        str(label),
+        "--base-url",
+        "http://10.1.2.3:8050/",
+        "--allow-http",
+    )
+    (address,) = decoded(label)
+    assert address.startswith("http://10.1.2.3:8050/h/")

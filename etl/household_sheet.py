@@ -22,6 +22,11 @@ COLUMNS, ROWS = 3, 4
 MARGIN = 10 * mm
 QR_SIDE = 40 * mm
 QUIET = 4  # modules of white around a code, as the standard asks for reliable scanning
+PADDING = 3 * mm  # text keeps this far from a label's cut lines
+# A line of a label shrinks to fit its width down to SMALLEST points, then takes two lines of at most that size, then
+# shrinks further down to TINIEST (two lines of 4.5 pt hold 70 characters), and only beyond that is cut short with …
+SMALLEST, TINIEST = 6.0, 4.5
+LEADING = 1.3  # baseline to baseline, in sizes of the larger of two lines: the labels' spacing before text could wrap
 
 
 def masked(name: str | None) -> str:
@@ -65,19 +70,66 @@ def _qr(canvas: Canvas, matrix: tuple[bytearray, ...], x: float, y: float, side:
     canvas.drawPath(path, stroke=0, fill=1)
 
 
+def _width(text: str, size: float) -> float:
+    return pdfmetrics.stringWidth(text, FONT, size)
+
+
+def _split(text: str) -> tuple[str, str]:
+    """Two lines of a text as even as can be, broken at a space (dropped) or between characters, rather not inside a
+    run of Latin letters or digits (188号, 阿卜杜热合曼·买买提)."""
+
+    def latin(char: str) -> bool:
+        return char.isascii() and char.isalnum()
+
+    def cost(cut: int) -> tuple[bool, float]:
+        inside_word = latin(text[cut - 1]) and latin(text[cut])
+        return inside_word, max(_width(text[:cut], 10), _width(text[cut:].removeprefix(" "), 10))
+
+    cut = min(range(1, len(text)), key=cost)
+    return text[:cut].rstrip(), text[cut:].lstrip()
+
+
+def fitted(text: str, size: float, room: float) -> tuple[float, list[str]]:
+    """The size and lines a label's text takes to fit ``room`` wide: its own size, smaller, two lines, or cut short
+    (reportlab's drawCentredString never wraps nor shrinks: long names ran over the cut lines into the next label)."""
+    one = min(size, size * room / max(_width(text, size), 1e-6))
+    if one >= SMALLEST or len(text) < 2:
+        return one, [text]
+    lines = list(_split(text))
+    longest = max(_width(line, 1) for line in lines)
+    two = min(SMALLEST, room / longest)
+    if two >= TINIEST:
+        return two, lines
+    first = lines[0]
+    while _width(first, TINIEST) > room:
+        first = first[:-1]
+    rest = text[len(first) :].lstrip()
+    while _width(rest + "…", TINIEST) > room:
+        rest = rest[:-1]
+    return TINIEST, [first, rest + "…"]
+
+
 def _label(canvas: Canvas, household: Household, code, x: float, y: float, width: float, height: float) -> None:
     canvas.setStrokeColorRGB(0.75, 0.75, 0.75)
     canvas.setDash(2, 2)
     canvas.rect(x, y, width, height, stroke=1, fill=0)  # where to cut
     centre = x + width / 2
-    top = y + height - 8 * mm
-    canvas.setFont(FONT, 13)
-    canvas.drawCentredString(centre, top, household.village_name)
-    canvas.setFont(FONT, 11)
+    room = width - 2 * PADDING
     place = " ".join(part for part in (household.group, household.door_plate) if part) or "门牌未登记"
-    canvas.drawCentredString(centre, top - 6 * mm, place)
-    canvas.setFont(FONT, 10)
-    canvas.drawCentredString(centre, top - 11 * mm, f"户主 {masked(household.head_name) or '—'}")
+    texts = [(household.village_name, 13), (place, 11), (f"户主 {masked(household.head_name) or '—'}", 10)]
+    lines = [(size, line) for text, wanted in texts for size, some in [fitted(text, wanted, room)] for line in some]
+    # Laid out upwards from the last line, just above the code, so that a wrapped line takes room above it.
+    baseline = y + 9 * mm + QR_SIDE + 1.25 * mm
+    below = None
+    placed = []
+    for size, line in reversed(lines):
+        if below is not None:
+            baseline += LEADING * max(size, below)
+        placed.append((size, line, baseline))
+        below = size
+    for size, line, at in placed:
+        canvas.setFont(FONT, size)
+        canvas.drawCentredString(centre, at, line)
     _qr(canvas, code, centre - QR_SIDE / 2, y + 9 * mm, QR_SIDE)
     canvas.setFont(FONT, 8)
     canvas.drawCentredString(centre, y + 5 * mm, "一户一码 · 扫码反映诉求、查积分、看村务")
@@ -90,7 +142,22 @@ def write_sheet(path: str | Path, labels: list[tuple[Household, str]], base_url:
         pdfmetrics.registerFont(UnicodeCIDFont(FONT))
     path = Path(path)
     partial = path.with_name(f".{path.name}.part")
-    canvas = Canvas(str(partial), pagesize=A4, pageCompression=1)
+    # Only its owner may read the sheet: its codes open the households' pages (it was written 0644, as umask gave).
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # a part left by an earlier run keeps its old mode through O_CREAT
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            pages = _draw(file, labels, base_url)
+    except BaseException:
+        partial.unlink(missing_ok=True)  # live codes in a half-written file nobody will print
+        raise
+    os.replace(partial, path)
+    return pages
+
+
+def _draw(file, labels: list[tuple[Household, str]], base_url: str) -> int:
+    """Draw the labels as A4 pages into an open file; the number of pages."""
+    canvas = Canvas(file, pagesize=A4, pageCompression=1)
     canvas.setTitle("一户一码")
     page_width, page_height = A4
     width = (page_width - 2 * MARGIN) / COLUMNS
@@ -108,5 +175,4 @@ def write_sheet(path: str | Path, labels: list[tuple[Household, str]], base_url:
         _label(canvas, household, code, x, y, width, height)
         pages = index // per_page + 1
     canvas.save()
-    os.replace(partial, path)
     return pages

@@ -5,18 +5,21 @@ earlier codes; `households revoke` gives one household a new code."""
 from __future__ import annotations
 
 import re
+import stat
 from datetime import UTC, datetime
 
 import pypdfium2
 import pytest
 import zxingcpp
 from click.testing import CliRunner
+from reportlab.lib.pagesizes import A4
 from sqlalchemy import insert, select
 
 from etl.cli import main
 from etl.demo.sample import BOARD_VILLAGE, build_sample
+from etl.household_sheet import COLUMNS, MARGIN, write_sheet
 from etl.warehouse.db import make_engine
-from etl.warehouse.household_tokens import household_of, village_households
+from etl.warehouse.household_tokens import Household, household_of, village_households
 from etl.warehouse.schema import household_tokens, households
 
 pytestmark = pytest.mark.integration
@@ -153,3 +156,29 @@ def test_plain_http_is_taken_only_when_asked_for(village, tmp_path):
     )
     (address,) = decoded(label)
     assert address.startswith("http://10.1.2.3:8050/h/")
+
+
+def test_long_names_stay_inside_their_label_and_the_sheet_is_private(tmp_path):
+    # drawCentredString never wraps nor shrinks: a long village name, 组 and 门牌 or head's name ran over the cut
+    # lines into the neighbouring label; and the PDF, whose codes are live, was readable by everyone (0644).
+    long = Household(
+        "L001",
+        BOARD_VILLAGE,
+        "城关镇新农村建设示范区幸福里村民委员会",
+        "阿卜杜热合曼·买买提艾力·吐尔逊" * 3,
+        "幸福大道东段188号附3号院" * 3,
+        "第十二村民小组",
+    )
+    sheet = tmp_path / "long.pdf"
+    write_sheet(sheet, [(long, "T" * 22)], BASE)
+    assert stat.S_IMODE(sheet.stat().st_mode) == 0o600
+    document = pypdfium2.PdfDocument(str(sheet))
+    try:
+        text = document[0].get_textpage()
+        boxes = [text.get_charbox(index) for index in range(text.count_chars())]
+        written = text.get_text_range()
+    finally:
+        document.close()
+    label_width = (A4[0] - 2 * MARGIN) / COLUMNS
+    assert boxes and all(left >= MARGIN and right <= MARGIN + label_width for left, _bottom, right, _top in boxes)
+    assert "城关镇新农村建设示范区幸福里村民委员会" in written and "第十二村民小组" in written

@@ -301,6 +301,13 @@ def _history(settings: Settings, days: int, stages: int) -> None:
         click.echo(f"      {add_history(warehouse)}")
     finally:
         server.stop()
+    # Scored as `programme score` would (and the previous month): a demo built without serving has no etl watch
+    # to score it, and /pilots showed every pilot 未评定.
+    from etl.commands.programme import describe_scored
+    from etl.programmes.refresh import rescore
+
+    for scored in rescore(warehouse):
+        click.echo(f"      评分 {describe_scored(scored)}")
 
 
 @main.command()

@@ -4,12 +4,16 @@ runs out soon, and an unresponsive receiver does not hold the other channels bac
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlalchemy import select
 
+from etl.alerts.channels import email as email_channel
 from etl.alerts.evaluate import Evaluator
 from etl.alerts.notify import deliver
 from etl.warehouse.schema import notifications
@@ -110,3 +114,51 @@ def test_a_refusals_answer_reaches_the_log_as_a_short_clean_excerpt(county, tmp_
         assert "拒绝 伪造行" in error and len(error) < 140
     finally:
         receiver.close()
+
+
+class DribblingSmtp:
+    """An SMTP server sending its greeting a byte every ``gap`` seconds; ``closed`` is set when the client hangs up."""
+
+    def __init__(self, gap: float = 0.5):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.closed = threading.Event()
+        threading.Thread(target=self._serve, args=(gap,), daemon=True).start()
+
+    def _serve(self, gap: float) -> None:
+        with contextlib.suppress(OSError):
+            connection, _ = self.listener.accept()
+            with connection:
+                for byte in b"220 " + b"x" * 400:
+                    connection.send(bytes([byte]))
+                    time.sleep(gap)
+        self.closed.set()
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def test_an_smtp_server_dribbling_its_greeting_is_hung_up_on_at_the_deadline(county, tmp_path, monkeypatch):
+    # smtplib's timeout bounds each read: a greeting sent a byte every 3 s held deliver() for as long as the server
+    # liked, and past the lease a second sender sent the same email again.
+    monkeypatch.setattr(email_channel, "DEADLINE", 2, raising=False)
+    server = DribblingSmtp()
+    try:
+        mail = (
+            f'[channels.mail]\ntype = "email"\nhost = "127.0.0.1"\nport = {server.port}\nsecurity = "none"\n'
+            'sender = "alerts@example.cn"\nto = ["duty@example.cn"]\n'
+        )
+        config = alerts_file(tmp_path, COD + mail)
+        clock = Clock()
+        reading(county, "SEW-1", "cod", 72.5, clock.now)
+        Evaluator(county, config, clock).evaluate()
+        done: list = []
+        sender = threading.Thread(target=lambda: done.append(deliver(county, config.channels, clock)), daemon=True)
+        sender.start()
+        sender.join(60)  # the server would dribble for 200 s
+        assert not sender.is_alive() and done[0].retried == 1
+        assert server.closed.wait(30)  # the sender hung up
+        [(status, error)] = _errors(county)
+        assert status == "pending" and error.startswith("超时：SMTP 会话 2 秒内没有完成")
+    finally:
+        server.close()

@@ -84,10 +84,16 @@ class Workspace:
     @property
     def filter_label(self) -> str:
         """The filters set, as a line of text (类别：请求；状态：办结)."""
+        return self.filters_label()
+
+    def filters_label(self, keys=None) -> str:
+        """The filters set among ``keys`` (every one when None), as a line of text (类别：请求；状态：办结)."""
         if not self.view:
             return ""
         parts = []
         for key, value in self.filters.items():
+            if keys is not None and key not in keys:
+                continue
             chosen = self.view.filters[key]
             parts.append(f"{chosen.label}：{(chosen.options or {}).get(value, value)}")
         return "；".join(parts)

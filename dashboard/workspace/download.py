@@ -42,10 +42,22 @@ def may_export() -> bool:
 def title_of(ws: Workspace, part: str, exported: datetime) -> str:
     """The title row of an export: region and code, table, measure, period, filters, 数据截至, export time."""
     pieces = [ws.region_label, SHEET_NAMES[part], ws.info.label, f"时段：{ws.period.label}"]
-    if ws.filter_label:
-        pieces.append(f"筛选：{ws.filter_label}")
+    applied = applied_filters(ws, part)
+    if applied:
+        pieces.append(f"筛选：{applied}")
     pieces += [as_of(ws), f"导出时间 {exported.astimezone(LOCAL):%Y-%m-%d %H:%M}"]
     return " · ".join(pieces)
+
+
+def applied_filters(ws: Workspace, part: str) -> str:
+    """The filters a part applies, as a line of text: every one for the records; the measures' own dimension
+    (类别：请求) for the KPI cards, trend and children, which 状态 or 渠道 do not limit; none for the breakdown."""
+    if part == "records":
+        return ws.filter_label
+    if part == "breakdown":
+        return ""
+    measures = ws.area_measures if part == "kpi" else [ws.info]
+    return ws.filters_label({info.dimension for info in measures if info.name in ws.dimensions})
 
 
 def file_name(ws: Workspace, part: str, kind: str, exported: datetime) -> str:

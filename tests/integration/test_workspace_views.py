@@ -1,0 +1,56 @@
+"""The workspace's views on the sample county, as a county leader reads them and exports them: titles name only
+the filters a table applies, pages past the end, periods before the data, large figures, mixed units."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from openpyxl import load_workbook
+
+from dashboard.app import create_app
+from etl.demo.sample import COUNTY, build_sample
+from etl.warehouse.accounts import add_user
+from etl.warehouse.db import make_engine
+from tests.dash_requests import page
+from tests.sessions import HTTPS, PASSWORD, logged_in
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    settings = build_sample(tmp_path_factory.mktemp("workspace-views"))
+    engine = make_engine(settings.warehouse_url)
+    with engine.begin() as connection:
+        add_user(connection, "xian", "county", COUNTY, password=PASSWORD)
+    application = create_app(settings)
+    application.server.test_client().get("/healthz")
+    yield application, engine
+    engine.dispose()
+
+
+def shown(client, search: str) -> str:
+    """The /explore page an address draws, as text."""
+    answer = client.post(f"{HTTPS}/_dash-update-component", json=page("/explore", search))
+    assert answer.status_code == 200, answer.get_data(as_text=True)[:300]
+    return json.dumps(answer.json, ensure_ascii=False)
+
+
+def title(client, query: str, part: str) -> str:
+    answer = client.get(f"{HTTPS}/explore/export?{query}&part={part}&format=xlsx")
+    assert answer.status_code == 200, answer.get_data(as_text=True)[:300]
+    return load_workbook(io.BytesIO(answer.data)).active["A1"].value
+
+
+def test_an_export_title_names_only_the_filters_its_table_applies(app):
+    application, _ = app
+    client = logged_in(application, "xian")
+    query = "measure=cases.received&period=30d&status=received&category=request"
+    for part in ("kpi", "trend", "compare"):
+        said = title(client, query, part)
+        assert "类别：请求" in said and "状态" not in said, (part, said)
+    assert "筛选" not in title(client, query, "breakdown")  # split by 类别, limited by nothing
+    assert "筛选：类别：请求；状态：受理" in title(client, query, "records")
+    assert "筛选" not in title(client, "measure=cases.received&period=30d&status=received", "kpi")

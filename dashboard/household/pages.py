@@ -115,7 +115,8 @@ def _redeem(base: str, csrf: str, keys: list[str], view: HouseholdView) -> str:
     )
     asked = "".join(
         f'<li class="row"><span>{e(local_text(entry["requested_at"], "%m-%d"))} {e(entry["item_name"])}'
-        f"（{int(entry['points'])} 分）</span>{_status(entry['status'], REDEMPTION_NAMES)}</li>"
+        f"（{int(entry['points'])} 分）<br><span class=small>编号 {e(entry['redemption_id'])}</span></span>"
+        f"{_status(entry['status'], REDEMPTION_NAMES)}</li>"
         for entry in view.redemptions
     )
     offered = f'<ul class="list">{items}</ul>' if items else '<p class="small">本村暂未上架兑换物品</p>'

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from sqlalchemy import Connection, Engine, insert, select
 
@@ -29,6 +30,12 @@ from etl.warehouse.schema import intake_files, intake_notices
 KINDS = {"village_affairs": "村务公开", "finance": "财务公开", "party_affairs": "党务公开"}
 DIRECTIONS = {"income": "收入", "expense": "支出"}
 PERIOD = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])\Z")
+# Yuan as a clerk writes them: digits, commas only between groups of three (12,000.50), at most two decimals (fen).
+# float() read far more (1_000, 1e3, Arabic-Indic digits, -0) and took "1,5" for 15.
+AMOUNT = re.compile(r"^(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]{1,2})?\Z")
+# What a phone's Chinese keyboard types in its full-width mode: digits, comma, point.
+FULL_WIDTH_AMOUNT = str.maketrans("０１２３４５６７８９，．", "0123456789,.")
+LARGEST_AMOUNT = Decimal(10) ** 11
 BODY_LONGEST = 5000
 MOST_ATTACHMENTS = 5
 
@@ -39,16 +46,16 @@ def _finance(form: dict) -> dict:
     if not any((value or "").strip() for value in given):
         return {"direction": None, "amount": None, "period": None}
     direction = checked_choice(form.get("direction"), DIRECTIONS, "收支")
-    try:
-        amount = float((form.get("amount") or "").replace(",", "").strip())
-    except ValueError:
-        raise IntakeError("金额应为数字（元）") from None
-    if not 0 <= amount < 1e11:
+    written = (form.get("amount") or "").strip().translate(FULL_WIDTH_AMOUNT)
+    if not AMOUNT.match(written):
+        raise IntakeError("金额应为不带符号的数字（元），最多两位小数，如 12000 或 12,000.50")
+    amount = Decimal(written.replace(",", ""))
+    if amount >= LARGEST_AMOUNT:
         raise IntakeError("金额应在 0 到 1000 亿元之间")
     period = (form.get("period") or "").strip().translate(FULL_WIDTH_DIGITS)
     if not PERIOD.match(period):
         raise IntakeError("所属期间应写成 2026-12 这样的年月")
-    return {"direction": direction, "amount": round(amount, 2), "period": period}
+    return {"direction": direction, "amount": float(amount), "period": period}
 
 
 def publish(

@@ -51,6 +51,9 @@ def _matter_values(form: dict) -> dict:
     }
     if values["status"] in ("decided", "published") and not values["outcome"]:
         raise IntakeError("已表决或已公示的议题请填写结果")
+    cast = (values["votes_for"] or 0) + (values["votes_against"] or 0)
+    if values["participants"] is not None and cast > values["participants"]:
+        raise IntakeError(f"赞成票与反对票合计 {cast} 票，超过参与人数 {values['participants']} 人")
     return values
 
 
@@ -79,6 +82,8 @@ def save_matter(
                 .values(**values, decided_at=decided, author=author, updated_at=at)
             )
             return matter_id
+        if earlier := resent(connection, intake_deliberations, at, "started_at", region_code=village, **values):
+            return earlier  # sent twice: one matter
         matter_id = new_id("YS", at)
         decided = at if values["status"] in ("decided", "published") else None
         connection.execute(

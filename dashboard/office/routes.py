@@ -85,8 +85,8 @@ def _escalated_for(who, case: dict) -> None:
 
 
 @office.get("/office/cases/<case_id>")
-def case(case_id: str, message: str = "", status: int = 200):
-    """One case with its steps and the form for the next."""
+def case(case_id: str, message: str = "", status: int = 200, form: dict | None = None):
+    """One case with its steps and the form for the next (``form``: what a refused step sent)."""
     who = _who()
     try:
         current = _case_in_scope(case_id)
@@ -96,7 +96,9 @@ def case(case_id: str, message: str = "", status: int = 200):
         steps = intake_cases.events(connection, case_id)
         photos = files_of(connection, "case", [case_id]).get(case_id, [])
         household = household_of_code(connection, current["household_code"])
-    html = pages.case_page(_label(who), current, household, steps, photos, generate_csrf(), message)
+    html = pages.case_page(
+        _label(who), current, household, steps, photos, generate_csrf(), message, role=who.role, form=form
+    )
     return private((html, status))
 
 
@@ -108,19 +110,21 @@ def act(case_id: str):
     try:
         _case_in_scope(case_id)
         form = request.form
-        intake_cases.act(intake_engine(), case_id, form.get("action", ""), form.get("note"), who.name, limits=limits())
+        intake_cases.act(
+            intake_engine(), case_id, form.get("action", ""), form.get("note"), who.name, limits=limits(), role=who.role
+        )
     except IntakeError as problem:
-        return case(case_id, str(problem), problem.status)
+        return case(case_id, str(problem), problem.status, form=request.form)
     return redirect(f"/office/cases/{case_id}", code=303)
 
 
-def _shown(page, reads, message: str, status: int, done: str):
+def _shown(page, reads, message: str, status: int, done: str, form=None):
     """A page of the clerk's village: each of ``reads`` (a function of a connection and the village) gives one of
-    the page's lists."""
+    the page's lists; ``form``, the values of a refused form, is drawn back into it."""
     who, village = _village()
     with reader().connect() as connection:
         found = [read(connection, village) for read in reads]
-    return private((page(_label(who), *found, generate_csrf(), message, done), status))
+    return private((page(_label(who), *found, generate_csrf(), message, done, form=form), status))
 
 
 def _notice_files(connection, village: str) -> dict:
@@ -128,10 +132,15 @@ def _notice_files(connection, village: str) -> dict:
     return files_of(connection, "notice", [notice["notice_id"] for notice in published])
 
 
+def _sent(form, **more) -> dict:
+    """A refused form's values (each field's first), to draw it again as the clerk filled it."""
+    return {key: form.get(key, "") for key in form if key != "csrf_token"} | more
+
+
 @office.get("/office/notices")
-def notices(message: str = "", status: int = 200, done: str = ""):
+def notices(message: str = "", status: int = 200, done: str = "", form=None):
     """The form to publish, and the village's notices."""
-    return _shown(pages.notices_page, (intake_notices.village_notices, _notice_files), message, status, done)
+    return _shown(pages.notices_page, (intake_notices.village_notices, _notice_files), message, status, done, form)
 
 
 @office.post("/office/notices")
@@ -154,14 +163,14 @@ def publish():
             limits=limits(),
         )
     except IntakeError as problem:
-        return notices(str(problem), problem.status)
+        return notices(str(problem), problem.status, form=_sent(request.form, files=bool(chosen)))
     return notices(done=f"已发布（编号 {notice_id}），约 1 分钟内出现在村务公开屏上")
 
 
 @office.get("/office/records")
-def records(message: str = "", status: int = 200, done: str = ""):
+def records(message: str = "", status: int = 200, done: str = "", form=None):
     """民主议事 and 民主监督 of the village."""
-    return _shown(pages.records_page, (intake_records.matters, intake_records.items), message, status, done)
+    return _shown(pages.records_page, (intake_records.matters, intake_records.items), message, status, done, form)
 
 
 @office.post("/office/records")
@@ -182,14 +191,14 @@ def save_record():
         else:
             raise IntakeError("未知的记录类型")
     except IntakeError as problem:
-        return records(str(problem), problem.status)
+        return records(str(problem), problem.status, form=_sent(form))
     return records(done=f"已保存（编号 {saved}）")
 
 
 @office.get("/office/points")
-def points(message: str = "", status: int = 200, done: str = ""):
+def points(message: str = "", status: int = 200, done: str = "", form=None):
     """Redemption requests and the village's catalogue."""
-    return _shown(pages.points_page, (intake_points.waiting, intake_points.village_items), message, status, done)
+    return _shown(pages.points_page, (intake_points.waiting, intake_points.village_items), message, status, done, form)
 
 
 @office.post("/office/points")
@@ -202,7 +211,7 @@ def save_points():
         if form.get("what") == "decide":
             confirm = form.get("decision") == "confirm"
             intake_points.decide(
-                intake_engine(), village, form.get("id", ""), confirm, form.get("note"), actor=who.name
+                intake_engine(), village, form.get("id", ""), confirm, form.get("note"), actor=who.name, limits=limits()
             )
             done = "已确认兑换，积分将在 1 分钟内扣除" if confirm else "已退回申请"
         elif form.get("what") == "item":
@@ -211,7 +220,7 @@ def save_points():
         else:
             raise IntakeError("未知的操作")
     except IntakeError as problem:
-        return points(str(problem), problem.status)
+        return points(str(problem), problem.status, form=_sent(form))
     return points(done=done)
 
 

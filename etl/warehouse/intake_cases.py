@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from etl.warehouse.household_tokens import Household
 from etl.warehouse.intake import (
     FULL_WIDTH_DIGITS,
+    RESENT_WITHIN,
     IntakeError,
     Limits,
     NotFound,
@@ -189,6 +190,18 @@ ACTION_NAMES = {"accept": "受理", "update": "记录进展", "close": "办结",
 UPWARD = {"village": "township", "township": "county"}
 
 
+def _resent_step(connection: Connection, case_id: str, at: str, kind: str, actor: str, note: str | None) -> bool:
+    """Whether the case's latest step is this same one, taken within RESENT_WITHIN before ``at`` (a double tap on
+    记录进展, a reload of the page that answered it)."""
+    events_of_case = select(intake_case_events).where(intake_case_events.c.case_id == case_id)
+    latest = connection.execute(events_of_case.order_by(intake_case_events.c.id.desc()).limit(1)).first()
+    return (
+        latest is not None
+        and (latest.kind, latest.actor, latest.note) == (kind, actor, note)
+        and latest.at >= stamp(moment(at) - RESENT_WITHIN)
+    )
+
+
 def act(
     engine: Engine,
     case_id: str,
@@ -197,10 +210,13 @@ def act(
     actor: str,
     now: datetime | None = None,
     limits: Limits | None = None,
+    *,
+    role: str = "village",
 ) -> dict:
     """A clerk's step on a case (accept, update, close, escalate) with its note; the case after it. The caller has
-    checked that the case lies within the clerk's scope. With ``limits``, it counts against the hour of the office
-    of the case's village."""
+    checked that the case lies within the clerk's scope; ``role`` is the actor's level (village, township): each
+    escalates only a case at its own level. With ``limits``, it counts against the hour of the office of the case's
+    village. The same step sent again at once is the first one."""
     if action not in ACTIONS:
         raise IntakeError("未知的操作")
     statuses, after, kind, needs_note = ACTIONS[action]
@@ -209,6 +225,8 @@ def act(
         current = get_case(connection, case_id)
         if current is None:
             raise NotFound(f"诉求 {case_id} 不存在")
+        if _resent_step(connection, case_id, at, kind, actor, note):
+            return current  # sent twice: one step
         if limits:
             admit(connection, at, None, None, limits, office=current["region_code"])
         if current["status"] not in statuses:
@@ -221,6 +239,13 @@ def act(
         if action == "escalate":
             if current["escalation"] not in UPWARD:
                 raise IntakeError("此诉求已在县级办理，不能再上报")
+            if current["escalation"] != role:
+                # A village passes a case to its township, which alone decides whether the county takes it; a case
+                # sent past the township would leave every queue (the township lists its level only).
+                raise IntakeError(
+                    f"此诉求已上报{ESCALATION_NAMES[current['escalation']]}，"
+                    f"{ESCALATION_NAMES.get(role, role)}级账号不能再上报"
+                )
             values["escalation"] = UPWARD[current["escalation"]]
         connection.execute(update(intake_cases).where(intake_cases.c.case_id == case_id).values(**values))
         _event(connection, case_id, at, kind, actor, note)

@@ -25,7 +25,7 @@ from etl.warehouse.intake import (
     earlier as find_earlier,
 )
 from etl.warehouse.intake_cases import checked_key
-from etl.warehouse.schema import catalogue_items, intake_catalogue, intake_redemptions, points_ledger
+from etl.warehouse.schema import catalogue_items, households, intake_catalogue, intake_redemptions, points_ledger
 from geo.codes import parent_of
 
 STATUS_NAMES = {"requested": "待确认", "confirmed": "已兑换", "rejected": "未通过"}
@@ -64,9 +64,29 @@ _ASKED = (
 )
 
 
+# The office's edits not yet carried into catalogue_items by the office_catalogue feed (it runs every 30 s): an item
+# taken off or repriced must not be redeemed meanwhile as the warehouse still has it.
+_EDITED = select(
+    intake_catalogue.c.item_id,
+    intake_catalogue.c.name,
+    intake_catalogue.c.points,
+    intake_catalogue.c.note,
+    intake_catalogue.c.status,
+).where(intake_catalogue.c.region_code.in_(bindparam("codes", expanding=True)))
+
+
 def offered(connection: Connection, village: str) -> list[dict]:
-    """The catalogue items on offer in a village (its own and those of the regions above it), cheapest first."""
-    return [dict(row) for row in connection.execute(_OFFERED, {"codes": lineage(village)}).mappings()]
+    """The catalogue items on offer in a village (its own and those of the regions above it) with the office's latest
+    edits over the warehouse's, cheapest first."""
+    codes = {"codes": lineage(village)}
+    items = {row["item_id"]: dict(row) for row in connection.execute(_OFFERED, codes).mappings()}
+    for row in connection.execute(_EDITED, codes).mappings():
+        edit = dict(row)
+        if edit.pop("status") == "on":
+            items[edit["item_id"]] = edit
+        else:
+            items.pop(edit["item_id"], None)
+    return sorted(items.values(), key=lambda item: (item["points"], item["item_id"]))
 
 
 def balance(connection: Connection, household_code: str) -> int:
@@ -127,11 +147,26 @@ def record(connection: Connection, at: str, household: Household, item: dict, ke
 
 
 def decide(
-    engine: Engine, village: str, redemption_id: str, confirm: bool, note: str | None, *, actor: str, now=None
+    engine: Engine,
+    village: str,
+    redemption_id: str,
+    confirm: bool,
+    note: str | None,
+    *,
+    actor: str,
+    now: datetime | None = None,
+    limits: Limits | None = None,
 ) -> None:
-    """The office confirms a request of its village (the goods were handed over) or declines it (with a reason)."""
+    """The office confirms a request of its village (the goods were handed over) or declines it (with a reason).
+    With ``limits``, it counts against the village office's hour."""
     note = checked_text(note, "理由", 200, required=not confirm) or None
+    if confirm and note:
+        # A reason belongs to a refusal: a confirmation carrying one is a decline sent the wrong way (Enter pressed in
+        # the reason box), and a confirmation cannot be undone.
+        raise IntakeError("确认兑换不需要填写理由；不通过请在“不通过”一栏填写理由后提交")
     with writing(engine, now) as (connection, at):
+        if limits:
+            admit(connection, at, None, None, limits, office=village)
         row = connection.execute(
             select(intake_redemptions).where(intake_redemptions.c.redemption_id == redemption_id)
         ).first()
@@ -154,9 +189,11 @@ def household_redemptions(connection: Connection, household_code: str, limit: in
 
 
 def waiting(connection: Connection, village: str) -> list[dict]:
-    """A village's requests waiting for the office, oldest first."""
+    """A village's requests waiting for the office, oldest first, each with its household's 组, 门牌 and head (for
+    masking): the clerk hands the goods to that household."""
     query = (
-        select(intake_redemptions)
+        select(intake_redemptions, households.c.village_group, households.c.door_plate, households.c.head_name)
+        .outerjoin(households, households.c.household_code == intake_redemptions.c.household_code)
         .where(intake_redemptions.c.region_code == village, intake_redemptions.c.status == "requested")
         .order_by(intake_redemptions.c.requested_at)
     )

@@ -199,9 +199,9 @@ def records_page(
     masking: str,
     topics: list[str],
 ) -> dict:
-    """{"total", "rows"} of one page of the records behind a measure, cells as the page shows them (masked for
-    ``masking``, which is in the cache key with everything else: a village cadre's open page is never served
-    to a leader of the same village)."""
+    """{"total", "rows", "page"} of one page of the records behind a measure (the last page when asked past it),
+    cells as the page shows them (masked for ``masking``, which is in the cache key with everything else: a village
+    cadre's open page is never served to a leader of the same village)."""
     current = _span(span)
     found = records_of(measure_info(measure), scope, current.start, current.end, filters, sort, descending, now)
     if found is None:
@@ -213,11 +213,14 @@ def records_page(
         total = _counted_by_rollups(engine, connection, info, scope, current, filters)
         if total is None:
             total = connection.execute(counted).scalar() or 0
+        # A page past the end (an old link, a hand-typed address) is the last one: its offset read nothing, and the
+        # pager said 第 9 / 9 页 over an empty table.
+        page = max(1, min(page, -(-min(int(total), COUNT_CAP) // PAGE_SIZE)))
         chosen = connection.execute(ordered_rows.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
         rows = [
             [shown(cell, column) for cell, column in zip(convert(row), view.columns, strict=True)] for row in chosen
         ]
-    return {"total": min(int(total), COUNT_CAP), "more": total > COUNT_CAP, "rows": rows}
+    return {"total": min(int(total), COUNT_CAP), "more": total > COUNT_CAP, "rows": rows, "page": page}
 
 
 def _counted_by_rollups(engine: Engine, connection, info, scope: str, span: Span, filters: dict) -> int | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import pytest
 from openpyxl import load_workbook
@@ -54,3 +55,19 @@ def test_an_export_title_names_only_the_filters_its_table_applies(app):
     assert "筛选" not in title(client, query, "breakdown")  # split by 类别, limited by nothing
     assert "筛选：类别：请求；状态：受理" in title(client, query, "records")
     assert "筛选" not in title(client, "measure=cases.received&period=30d&status=received", "kpi")
+
+
+def test_a_records_page_past_the_end_shows_the_last_page(app):
+    application, _ = app
+    client = logged_in(application, "xian")
+    first = shown(client, "?measure=cases.received&period=30d")
+    pages = int(re.search(r"第 1 / (\d+) 页", first).group(1))
+    last = shown(client, f"?measure=cases.received&period=30d&page={pages}")
+    past = shown(client, "?measure=cases.received&period=30d&page=400")
+    assert f"第 {pages} / {pages} 页" in past
+    assert cells(past) == cells(last) and cells(past)
+
+
+def cells(text: str) -> list[str]:
+    """The records table's cells of a drawn page (the case numbers of its rows)."""
+    return re.findall(r'"children": "(C[0-9]{3})"', text)

@@ -4,6 +4,8 @@ same address as fine. Every page now reads the first value of a repeated paramet
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from dashboard.app import create_app
@@ -28,6 +30,11 @@ def app(tmp_path_factory):
     return create_app(Settings.load(var_dir=str(var_dir)))
 
 
+def _timeless(answer) -> str:
+    """A page's answer without its clock times (two requests may straddle a second)."""
+    return re.sub(r"\d{2}:\d{2}(:\d{2})?", "hh:mm", answer.get_data(as_text=True))
+
+
 def _first_values(search: str) -> str:
     """The same address with each parameter once, at its first value."""
     kept = {}
@@ -42,6 +49,6 @@ def test_a_repeated_parameter_is_read_as_its_first_value(app, path, search):
     answer = client.post("/_dash-update-component", json=page(path, search))
     assert answer.status_code == 200, answer.get_data(as_text=True)[-500:]
     single = client.post("/_dash-update-component", json=page(path, _first_values(search)))
-    assert answer.json == single.json  # the page of the first values, profile and all
+    assert _timeless(answer) == _timeless(single)  # the page of the first values, profile and all
     with app.server.app_context():
         assert problem_of(path + search) == problem_of(path + _first_values(search))

@@ -135,8 +135,9 @@ def _notice(base: str, notice: dict, files: list[dict]) -> str:
     )
     links = "".join(f'<li><a href="{e(base)}/files/{e(item["file_id"])}">{e(item["name"])}</a></li>' for item in files)
     return (
-        f'<li><details><summary>【{e(notice["kind"])}】{e(notice["title"])} <span class="small">'
-        f"{e(_day(notice['time']))}</span></summary>{amount}<p>{e(notice['body'] or '')}</p>"
+        f'<li><details><summary class="text">【{e(notice["kind"])}】{e(notice["title"])} <span class="small">'
+        f"{e(_day(notice['time']))}</span></summary>{amount}"
+        f'<p class="text">{e(notice["body"] or "")}</p>'
         f"{f'<ul>{links}</ul>' if links else ''}</details></li>"
     )
 
@@ -180,7 +181,7 @@ def case_page(
         Markup('<li><span class="small">{}</span> {}{}</li>').format(
             local_text(step["at"]),
             EVENT_NAMES.get(step["kind"], step["kind"]),
-            Markup("：{}").format(step["note"]) if step["note"] else EMPTY,
+            Markup('：<span class="text">{}</span>').format(step["note"]) if step["note"] else EMPTY,
         )
         for step in steps
     )
@@ -201,7 +202,7 @@ def case_page(
         rating = Markup('<section><p class="ok">您已评价：{} 分，谢谢！</p></section>').format(case["satisfaction"])
     body = Markup(
         '{}{}<section><div class="row"><h2>{}</h2>{}</div><p class="small">编号 {} · {} 提交 · 办理时限 {}</p>'
-        "<p>{}</p>{}</section><section><h2>办理进度</h2><ul>{}</ul></section>{}"
+        '<p class="text">{}</p>{}</section><section><h2>办理进度</h2><ul>{}</ul></section>{}'
         '<p><a class="button secondary" href="{}#mine">返回首页</a></p>'
     ).format(
         who(household),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+import secrets
 from urllib.parse import unquote
 
 import pytest
@@ -13,15 +14,20 @@ from sqlalchemy import select, update
 
 from dashboard.household.uploads import PHOTO_BYTES
 from etl.demo.sample import BOARD_VILLAGE, build_sample
+from etl.runner import run_feed
+from etl.warehouse import intake_cases, intake_notices
 from etl.warehouse.accounts import add_user
 from etl.warehouse.db import make_engine
+from etl.warehouse.intake import Limits
 from etl.warehouse.schema import intake_files
+from etl.warehouse.settings import Settings
 from tests.household_fixtures import coded, intake_feeds, jpeg
 from tests.integration.test_households import _app, send, texts
 from tests.sessions import HTTPS, PASSWORD, csrf_of, logged_in
 
 pytestmark = pytest.mark.integration
 HOUSEHOLD = "H000"
+LONG_ADDRESS = "https://example.com/" + "a" * 120
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +45,30 @@ def sample(tmp_path_factory):
 def app(sample):
     var_dir, _engine, _feeds = sample
     return _app(var_dir, household_writes_per_hour=1000)
+
+
+def wrapped(html: str, text: str) -> bool:
+    """Whether ``text`` stands in an element of class text, whose rule keeps line breaks and breaks a long word."""
+    rule = ".text{white-space:pre-wrap;overflow-wrap:anywhere}" in html
+    return rule and re.search(rf'class="text">[^<]*{re.escape(text)}', html) is not None
+
+
+def test_a_text_keeps_its_line_breaks_and_wraps_a_long_address(sample, app):
+    var_dir, engine, feeds = sample
+    found, token = coded(engine, HOUSEHOLD)
+    settings = Settings.load(var_dir=str(var_dir))
+    text = f"第一行：村口路灯坏了\n第二行：详见 {LONG_ADDRESS}"
+    form = {"topic": "roads", "text": text, "phone": "", "key": secrets.token_hex(16)}
+    case_id, _ = intake_cases.submit(
+        engine, found, form, photo=None, uploads_dir=settings.uploads_dir, address=None, limits=Limits()
+    )
+    client = app.server.test_client()
+    assert wrapped(client.get(f"{HTTPS}/h/{token}/cases/{case_id}").get_data(as_text=True), text)
+    body = f"一、收入\n1. 土地流转费 52,000.00 元\n详见 {LONG_ADDRESS}"
+    notice = {"kind": "village_affairs", "title": "收支明细", "body": body}
+    intake_notices.publish(engine, BOARD_VILLAGE, notice, [], uploads_dir=settings.uploads_dir, author="cun")
+    run_feed(engine, feeds["office_notices"])
+    assert wrapped(client.get(f"{HTTPS}/h/{token}").get_data(as_text=True), body)
 
 
 def test_a_refused_submission_keeps_what_was_typed(sample, app):

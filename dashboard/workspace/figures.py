@@ -131,7 +131,9 @@ def fetch(
 def stat_of(ask: Ask, days, months, first: date, last: date, strict: bool) -> Stat | None:
     """A measure's rows over local days ``first`` … ``last`` from its buckets in memory."""
     if ask.info.aggregate == "stock":
-        return stock_at(days, months, last)
+        covered = [d for d in (ask.coverage.first_day, ask.coverage.first_month) if d is not None]
+        # A stock read before its rollups start is unknown (as a span is), not an empty count.
+        return stock_at(days, months, last) if covered and last >= min(covered) else None
     if ask.info.aggregate == "latest":
         return latest_in(days, first, last)
     return span_stat(days, months, ask.coverage, first, last, strict)

@@ -264,7 +264,10 @@ def kpi_cards(ws: Workspace, sheet: Sheet, allowed: bool) -> html.Section:
                 children=[
                     html.Div(info.label, className="explore-card-label"),
                     html.Div(
-                        [shown_number(current, info), html.Span(unit, className="explore-unit")],
+                        [
+                            shown_number(current, info),
+                            html.Span(unit, className="explore-unit") if current is not None else None,
+                        ],
                         className="explore-card-value",
                     ),
                     _change_line("环比", previous_change),

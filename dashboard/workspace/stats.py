@@ -60,6 +60,8 @@ def span_stat(
     fd, fm = coverage.first_day, coverage.first_month
     if fd is None and fm is None:
         return None
+    if last < min(d for d in (fd, fm) if d is not None):
+        return None  # wholly before any rollup: unknown, not nothing (2001-01 showed 0 件 and every category at 0)
     if fd is not None and first >= fd:
         return days_between(days, first, last)
     stat = days_between(days, fd, last) if fd is not None and last >= fd else Stat()

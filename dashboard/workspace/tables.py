@@ -20,6 +20,7 @@ from dashboard.workspace.stats import change
 
 NO_PREVIOUS, NO_LAST_YEAR, YEARLY = "无上期数据", "无去年同期数据", "—（年度看同比）"
 ESTIMATED = "按月折算"
+NO_DATA = "无数据"  # the period lies before the measure's data: nothing known, which 0 would misstate
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,12 @@ def kpi_sheet(ws: Workspace) -> Sheet:
                 last_year,
                 "；".join(
                     filter(
-                        None, [_estimated(entry["current"], entry["previous"], entry["last_year"]), _limit(ws, info)]
+                        None,
+                        [
+                            NO_DATA if entry["current"] is None else "",
+                            _estimated(entry["current"], entry["previous"], entry["last_year"]),
+                            _limit(ws, info),
+                        ],
                     )
                 ),
             ]

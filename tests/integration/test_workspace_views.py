@@ -3,6 +3,7 @@ the filters a table applies, pages past the end, periods before the data, large 
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import re
@@ -71,3 +72,20 @@ def test_a_records_page_past_the_end_shows_the_last_page(app):
 def cells(text: str) -> list[str]:
     """The records table's cells of a drawn page (the case numbers of its rows)."""
     return re.findall(r'"children": "(C[0-9]{3})"', text)
+
+
+def rows(client, query: str, part: str) -> list[dict]:
+    answer = client.get(f"{HTTPS}/explore/export?{query}&part={part}&format=csv")
+    assert answer.status_code == 200, answer.get_data(as_text=True)[:300]
+    return list(csv.DictReader(io.StringIO(answer.get_data().decode("utf-8-sig"))))
+
+
+def test_a_period_before_any_data_shows_no_data_not_zero(app):
+    application, _ = app
+    client = logged_in(application, "xian")
+    query = "measure=cases.received&period=custom&from=2001-01-01&to=2001-01-31"
+    cards = {row["指标"]: row for row in rows(client, query, "kpi")}
+    assert cards["受理事件"]["本期"] == "" and "无数据" in cards["受理事件"]["说明"]
+    assert all(row["受理事件（件）"] == "" for row in rows(client, query, "compare"))
+    assert rows(client, query, "breakdown") == []
+    assert "本期没有数据" in shown(client, "?" + query)

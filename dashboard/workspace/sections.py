@@ -14,6 +14,7 @@ from dash import dcc, html
 from dashboard.basemap import tile_layers
 from dashboard.mapview import fit_view
 from dashboard.regions import children
+from dashboard.workspace import queries
 from dashboard.workspace.catalog import AREAS
 from dashboard.workspace.context import Workspace
 from dashboard.workspace.export import header_text
@@ -496,6 +497,18 @@ def breakdown(ws: Workspace, sheet: Sheet, allowed: bool) -> html.Section:
     return panel(f"分项构成 · 按{info.dimension_label}", ws, "breakdown", allowed, body)
 
 
+def records_from(ws: Workspace) -> str:
+    """'（明细自 2026-10-20 起）' when the period starts before the records behind the measure: earlier months are
+    kept as rollups only, and 本年's 7,523 件 beside 共 1,063 条 read as records lost."""
+    info = ws.info
+    if info.record_view != info.table or info.aggregate not in ("count", "sum", "mean"):
+        return ""  # not records placed in the period by a time of their own (devices, a stock, a snapshot)
+    first_day = queries.coverage(ws.engine, info.name)[0]
+    if first_day is None or ws.period.current.first >= date.fromisoformat(first_day):
+        return ""
+    return f"（明细自 {first_day} 起）"
+
+
 def records(ws: Workspace, found: dict, allowed: bool) -> html.Section:
     """The records behind the number: filtered, sorted and paged as the address says."""
     view = ws.view
@@ -516,7 +529,8 @@ def records(ws: Workspace, found: dict, allowed: bool) -> html.Section:
         if page > 1
         else html.Span("上一页", className="explore-page-off"),
         html.Span(
-            f"第 {page} / {pages} 页，共 {total:,} 条{'以上（导出可得全部）' if found.get('more') else ''}",
+            f"第 {page} / {pages} 页，共 {total:,} 条{'以上（导出可得全部）' if found.get('more') else ''}"
+            + records_from(ws),
             className="explore-count",
             id="explore-count",
         ),

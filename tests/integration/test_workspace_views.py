@@ -7,11 +7,14 @@ import csv
 import io
 import json
 import re
+from datetime import UTC, datetime
 
 import pytest
 from openpyxl import load_workbook
 
 from dashboard.app import create_app
+from dashboard.workspace import queries
+from dashboard.workspace.periods import LOCAL
 from etl.demo.sample import COUNTY, build_sample
 from etl.warehouse.accounts import add_user
 from etl.warehouse.db import make_engine
@@ -89,3 +92,14 @@ def test_a_period_before_any_data_shows_no_data_not_zero(app):
     assert all(row["受理事件（件）"] == "" for row in rows(client, query, "compare"))
     assert rows(client, query, "breakdown") == []
     assert "本期没有数据" in shown(client, "?" + query)
+
+
+def test_records_say_from_when_they_start_when_the_period_starts_before_them(app):
+    application, engine = app
+    client = logged_in(application, "xian")
+    first_day, _ = queries.coverage(engine, "cases.received")
+    today = datetime.now(UTC).astimezone(LOCAL).date()
+    text = shown(client, f"?measure=cases.received&period=custom&from=2020-01-01&to={today}")
+    assert f"明细自 {first_day} 起" in text
+    text = shown(client, f"?measure=cases.received&period=custom&from={first_day}&to={today}")
+    assert "明细自" not in text

@@ -188,6 +188,7 @@ ACTIONS = {
 }
 ACTION_NAMES = {"accept": "受理", "update": "记录进展", "close": "办结", "escalate": "上报乡镇"}
 UPWARD = {"village": "township", "township": "county"}
+LEVELS = ("village", "township", "county")
 
 
 def _resent_step(connection: Connection, case_id: str, at: str, kind: str, actor: str, note: str | None) -> bool:
@@ -231,6 +232,11 @@ def act(
             admit(connection, at, None, None, limits, office=current["region_code"])
         if current["status"] not in statuses:
             raise IntakeError(f"此诉求{STATUS_NAMES[current['status']]}，不能{ACTION_NAMES[action]}")
+        level = current["escalation"] or "village"
+        if action != "escalate" and LEVELS.index(level) > LEVELS.index(role if role in LEVELS else "village"):
+            # Passed up, the case is the higher level's: the village closed it under the township's hands, and the
+            # household was told 已办结 by the office that had passed it on.
+            raise IntakeError(f"此诉求已上报{ESCALATION_NAMES[level]}，由{ESCALATION_NAMES[level]}办理")
         values = {"status": after, "updated_at": at}
         if current["handled_at"] is None:
             values["handled_at"] = at

@@ -267,3 +267,26 @@ def test_redemption_decisions_count_against_the_office_hour(county):
     answer = clerk.post(f"{HTTPS}/office/points", data={**data, "decision": "reject", "note": "暂无库存"})
     assert answer.status_code == 429 and "本村一小时内已发布或登记 0 次" in texts(answer)
     assert _status(engine, redemption_id) == ("requested", None)
+
+
+def test_a_case_passed_to_the_township_is_the_townships_to_handle(county):
+    """After 上报乡镇 the village clerk could still close the case (or write progress on it) under the township's
+    hands: the household was told 已办结 by the office that had passed it on."""
+    var_dir, engine, app = county
+    case_id = add_case(engine, BOARD_VILLAGE, HOUSEHOLD, str(var_dir / "uploads"))
+    address = f"{HTTPS}/office/cases/{case_id}"
+    clerk = logged_in(app, "cun")
+    data = {"csrf_token": csrf_of(clerk, "/office")}
+    assert clerk.post(address, data={**data, "action": "escalate", "note": "需要乡镇协调"}).status_code == 303
+    for action in ("close", "update"):
+        refused = clerk.post(address, data={**data, "action": action, "note": "村里已处理"})
+        assert refused.status_code == 400 and "由乡镇办理" in texts(refused), action
+    with engine.connect() as connection:
+        status = connection.execute(select(intake_cases.c.status).where(intake_cases.c.case_id == case_id)).scalar()
+    assert status != "closed"
+    cadre = logged_in(app, "zhen")
+    closing = {"csrf_token": csrf_of(cadre, "/office"), "action": "close", "note": "乡镇已协调解决"}
+    assert cadre.post(address, data=closing).status_code == 303
+    with engine.connect() as connection:
+        status = connection.execute(select(intake_cases.c.status).where(intake_cases.c.case_id == case_id)).scalar()
+    assert status == "closed"

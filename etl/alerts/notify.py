@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import orjson
-from sqlalchemy import Connection, Engine, and_, bindparam, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, case, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
-from etl.alerts.channels import Channel, DeliveryError, Reached
+from etl.alerts.channels import Channel, DeliveryError, Reached, Unreachable
 from etl.alerts.lock import write_lock
 from etl.alerts.message import Message, render
 from etl.warehouse.db import as_utc
@@ -24,6 +24,10 @@ from etl.warehouse.schema import alert_events, alerts, notifications, regions
 
 # A notification being sent is another process's after this long (that process died mid-send).
 LEASE = timedelta(minutes=5)
+# A notification claimed and not yet started is another process's after this long: a process killed mid-round held
+# its whole batch, healthy channels' rows included, for the full lease. Each row gets LEASE as its sending starts.
+CLAIM_LEASE = timedelta(seconds=30)
+CLAIM_BATCH = 64  # rows claimed at once: a few rounds of the senders, started well within CLAIM_LEASE
 PLAN_BATCH = 2000
 OWNED = ("opened", "escalated")  # the events that give an alert to an owner, whose time to acknowledge then runs
 
@@ -149,10 +153,12 @@ def _claim(engine: Engine, channels: dict[str, Channel], now: datetime, limit: i
         )
         .exists()
     )
+    # Critical alerts first: behind a backlog of minor ones a critical alert waited for the whole round.
+    critical = select(alerts.c.severity).where(alerts.c.id == n.alert_id).scalar_subquery() == "critical"
     query = (
         select(n.id, n.channel, n.attempts, n.message)
         .where(due, n.channel.in_(list(channels)), ~behind)
-        .order_by(n.due_at, n.id)
+        .order_by(case((critical, 0), else_=1), n.due_at, n.id)
         .limit(limit)
         .with_for_update(skip_locked=True)  # PostgreSQL: two senders take different rows; SQLite: its write lock
     )
@@ -163,9 +169,9 @@ def _claim(engine: Engine, channels: dict[str, Channel], now: datetime, limit: i
             connection.execute(
                 update(notifications)
                 .where(n.id.in_([row.id for row in claimed]))
-                .values(status="sending", lease_until=now + LEASE)
+                .values(status="sending", lease_until=now + CLAIM_LEASE)
             )
-    return claimed, now + LEASE
+    return claimed, now + CLAIM_LEASE
 
 
 def _renewed(engine: Engine, row_id: int, lease: datetime, now: datetime) -> datetime | None:
@@ -212,13 +218,14 @@ def _parts_reached(stored: str | None) -> list[str]:
     return orjson.loads(stored) if stored else []
 
 
-def _send(engine: Engine, channel: Channel, row, lease: datetime, clock, done: Delivered) -> None:
+def _send(engine: Engine, channel: Channel, row, lease: datetime, clock, done: Delivered) -> bool:
     """Send one claimed notification, its lease renewed as it goes (or not at all, when another sender has taken it),
-    and mark it in the log: sent, to be retried after the backoff, or failed."""
+    and mark it in the log: sent, to be retried after the backoff, or failed; False when the receiver did not
+    answer."""
     lease = _renewed(engine, row.id, lease, clock())
     if lease is None:
-        return
-    error, held = None, [lease]
+        return True
+    error, held, answered = None, [lease], True
     try:
         message = Message.from_json(orjson.loads(row.message))
         if channel.in_parts:  # the parts reached so far, read now that the row is this sender's
@@ -229,7 +236,7 @@ def _send(engine: Engine, channel: Channel, row, lease: datetime, clock, done: D
         else:
             channel.send(message)
     except DeliveryError as problem:
-        error = str(problem)
+        error, answered = str(problem), not isinstance(problem, Unreachable)
     except Exception as problem:  # noqa: BLE001 - a channel's bug must not stop the others' notifications
         error = f"{type(problem).__name__}: {problem}"
     now, attempts, lease = clock(), row.attempts + 1, held[0]
@@ -255,10 +262,21 @@ def _send(engine: Engine, channel: Channel, row, lease: datetime, clock, done: D
             done.given_up.append(
                 f"渠道 {channel.name} 的通知“{title}”（第 {row.id} 条）在 {attempts} 次尝试后仍失败：{error}"
             )
+    return answered
 
 
 _counting = threading.Lock()
 SENDERS = 8  # notifications in flight at once: a burst of alerts is not sent one round trip after another
+
+
+def _release(engine: Engine, row_id: int, lease: datetime) -> None:
+    """A claimed notification not started given back to wait, due as it was, its attempts as they were."""
+    with engine.begin() as connection:
+        connection.execute(
+            update(notifications)
+            .where(notifications.c.id == row_id, notifications.c.lease_until == lease)
+            .values(status="pending", lease_until=None)
+        )
 
 
 def deliver(
@@ -266,32 +284,34 @@ def deliver(
     channels: dict[str, Channel],
     clock: Callable[[], datetime],
     *,
-    limit: int = 500,
+    limit: int = CLAIM_BATCH,
     stop: Callable[[], bool] = lambda: False,
 ) -> Delivered:
-    """Send the notifications that are due, each marked in the log right after its channel accepted it (or
-    failed: tried again after the channel's backoff, given up after its attempts). ``stop()`` true: those not
-    yet sent go back to wait."""
+    """Send the notifications that are due, a claim of ``limit`` at a time, each marked in the log right after its
+    channel accepted it (or failed: tried again after the channel's backoff, given up after its attempts).
+    ``stop()`` true: those not yet sent go back to wait. A channel whose receiver did not answer is left alone for
+    the rest of the round, its notifications waiting as they were."""
     done = Delivered()
-    if not channels:
-        return done
-    claimed, lease = _claim(engine, channels, clock(), limit)
+    silent: set[str] = set()  # channels whose receiver did not answer this round
+    while True:
+        open_channels = {name: channel for name, channel in channels.items() if name not in silent}
+        if not open_channels or stop():
+            return done
+        claimed, lease = _claim(engine, open_channels, clock(), limit)
 
-    def one(row) -> None:
-        if stop():
-            with engine.begin() as connection:
-                connection.execute(
-                    update(notifications)
-                    .where(notifications.c.id == row.id, notifications.c.lease_until == lease)
-                    .values(status="pending", lease_until=None)
-                )
-            return
-        _send(engine, channels[row.channel], row, lease, clock, done)
+        def one(row, lease=lease) -> None:
+            # One unresponsive receiver cost its timeout for every one of its notifications, and the other
+            # channels' waited behind them (48 s for a critical alert to reach a healthy robot).
+            if stop() or row.channel in silent:
+                _release(engine, row.id, lease)
+            elif not _send(engine, channels[row.channel], row, lease, clock, done):
+                silent.add(row.channel)
 
-    if len(claimed) <= 1:
-        for row in claimed:
-            one(row)
-        return done
-    with ThreadPoolExecutor(max_workers=SENDERS) as pool:
-        list(pool.map(one, claimed))
-    return done
+        if len(claimed) <= 1:
+            for row in claimed:
+                one(row)
+        else:
+            with ThreadPoolExecutor(max_workers=SENDERS) as pool:
+                list(pool.map(one, claimed))
+        if len(claimed) < limit:
+            return done

@@ -10,12 +10,16 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import orjson
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from etl.alerts import notify
 from etl.alerts.channels import email as email_channel
+from etl.alerts.channels import http
 from etl.alerts.evaluate import Evaluator
 from etl.alerts.notify import deliver
+from etl.warehouse.db import as_utc
 from etl.warehouse.schema import notifications
 from tests.alert_county import COD_RULE, Clock, alerts_file, reading
 from tests.alert_county import county as warehouse  # noqa: F401 - the shared fixture
@@ -162,3 +166,77 @@ def test_an_smtp_server_dribbling_its_greeting_is_hung_up_on_at_the_deadline(cou
         assert status == "pending" and error.startswith("超时：SMTP 会话 2 秒内没有完成")
     finally:
         server.close()
+
+
+def _webhook(name: str, url: str) -> str:
+    return f'[channels.{name}]\ntype = "webhook"\nurl = "{url}"\n'
+
+
+CRITICAL = """
+[rules.nh3n]
+name = "氨氮严重超标"
+kind = "reading"
+metric = "nh3n"
+fire = "> 20"
+clear = "<= 10"
+severity = "critical"
+"""
+
+
+def test_a_killed_senders_claim_runs_out_soon(county, tmp_path):
+    # Every claimed row was given the full five-minute lease: a process killed mid-round held its whole batch, the
+    # healthy channels' rows included, from every other sender for five minutes.
+    receiver = Scripted(lambda _handler: (200, {}, b"{}"))
+    try:
+        config = alerts_file(tmp_path, COD + _webhook("good", receiver.url("/good")))
+        clock = Clock()
+        for number in range(5):
+            reading(county, f"SEW-{number}", "cod", 72.5, clock.now)
+        Evaluator(county, config, clock).evaluate()
+        claimed, _lease = notify._claim(county, config.channels, clock(), getattr(notify, "CLAIM_BATCH", 500))
+        assert len(claimed) == 5  # then the process is killed: none of them started
+        clock.advance(minutes=1)
+        assert deliver(county, config.channels, clock).sent == 5 and len(receiver.seen) == 5
+    finally:
+        receiver.close()
+
+
+def test_an_unresponsive_receiver_is_left_alone_for_the_round_and_critical_alerts_go_first(
+    county, tmp_path, monkeypatch
+):
+    # A receiver accepting connections and never answering cost 10 s for every one of its notifications, 8 at a
+    # time, and every other channel's waited behind them: 48 s for a critical alert to reach a healthy robot.
+    monkeypatch.setattr(http, "TIMEOUT", 2)
+    hole = socket.create_server(("127.0.0.1", 0), backlog=100)  # connects, never answers
+    receiver = Scripted(lambda _handler: (200, {}, b"{}"))
+    try:
+        dead = _webhook("dead", f"http://127.0.0.1:{hole.getsockname()[1]}/hook")
+        config = alerts_file(tmp_path, COD + CRITICAL + dead + _webhook("good", receiver.url("/good")))
+        clock = Clock()
+        for number in range(30):
+            reading(county, f"SEW-{number}", "cod", 72.5, clock.now)
+        Evaluator(county, config, clock).evaluate()
+        clock.advance(seconds=1)
+        reading(county, "NH-1", "nh3n", 30.0, clock.now)
+        Evaluator(county, config, clock).evaluate()
+        claimed, _lease = notify._claim(county, config.channels, clock(), 2)  # a claim of two rows
+        messages = [orjson.loads(row.message) for row in claimed]
+        assert [message["severity"] for message in messages] == ["critical", "critical"]
+        with county.begin() as connection:  # given back, as by a sender stopping
+            connection.execute(update(notifications).values(status="pending", lease_until=None))
+
+        done = deliver(county, config.channels, clock)
+        assert len(receiver.seen) == 31 and done.sent == 31
+        with county.connect() as connection:
+            tried = connection.execute(
+                select(notifications.c.attempts, notifications.c.status, notifications.c.due_at).where(
+                    notifications.c.channel == "dead"
+                )
+            ).all()
+        attempted = [row for row in tried if row.attempts]
+        assert 1 <= len(attempted) <= notify.SENDERS and all(row.status == "pending" for row in tried)
+        waiting = [row for row in tried if not row.attempts]
+        assert len(waiting) == 31 - len(attempted) and all(as_utc(row.due_at) <= clock.now for row in waiting)
+    finally:
+        hole.close()
+        receiver.close()

@@ -27,6 +27,11 @@ class DeliveryError(Exception):
     """A message a channel could not deliver now (it is tried again later); the text says why."""
 
 
+class Unreachable(DeliveryError):
+    """The receiver did not answer (no connection, or no answer in full in time): the channel's other notifications
+    wait for the next round rather than each waiting out the same time."""
+
+
 class Reached:
     """The parts of one notification its channel has delivered (an SMS's phones, as the sender names them). The
     notifier fills it from the notification's row and records each part added there before the sender goes on, so

@@ -7,7 +7,7 @@ import smtplib
 import socket
 from email.message import EmailMessage
 
-from etl.alerts.channels import DeliveryError, required, text_list
+from etl.alerts.channels import DeliveryError, Unreachable, required, text_list
 from etl.alerts.channels.http import Deadline, excerpt
 from etl.alerts.errors import AlertConfigError
 
@@ -71,7 +71,11 @@ def build(entry: dict, where: str):
             if accepted:  # a QUIT unanswered changes nothing: the message was accepted
                 return
             if deadline.expired:  # the socket shut down reads as the server hanging up
-                raise DeliveryError(f"超时：SMTP 会话 {DEADLINE} 秒内没有完成") from None
+                raise Unreachable(f"超时：SMTP 会话 {DEADLINE} 秒内没有完成") from None
+            # No connection, or a server gone (SMTPException is an OSError too: a refusal is not unreachable).
+            silent = smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError
+            if isinstance(error, silent) or not isinstance(error, smtplib.SMTPException):
+                raise Unreachable(f"SMTP：{type(error).__name__}: {excerpt(error)}") from None
             raise DeliveryError(f"SMTP：{type(error).__name__}: {excerpt(error)}") from None
         finally:
             server.close()

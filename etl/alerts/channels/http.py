@@ -13,7 +13,7 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
-from etl.alerts.channels import DeliveryError
+from etl.alerts.channels import DeliveryError, Unreachable
 from etl.warehouse.text import clean_text
 
 TIMEOUT = 10  # seconds: a notification that cannot go out in that time is tried again later
@@ -147,7 +147,7 @@ def post_json(session: requests.Session, url: str, payload: dict, headers: dict 
     """POST ``payload`` as JSON through a session of ``new_session()``; the answer's JSON (or None). DeliveryError
     for no answer or a non-2xx status, and for an answer not complete within TIMEOUT in all, from connecting to the
     body's last byte (requests' timeout bounds each read only)."""
-    late = DeliveryError(f"超时：{TIMEOUT} 秒内没有收完答复")
+    late = Unreachable(f"超时：{TIMEOUT} 秒内没有收完答复")
     deadline = Deadline(TIMEOUT)
     try:
         # Redirects are not followed: a receiver answering 307 to 127.0.0.1 had the alert and the channel's secret
@@ -166,9 +166,9 @@ def post_json(session: requests.Session, url: str, payload: dict, headers: dict 
                     break
             deadline.finish()  # before the connection goes back to the pool
     except requests.RequestException as error:
-        raise (late if deadline.expired else DeliveryError(f"无法连接：{type(error).__name__}")) from None
+        raise (late if deadline.expired else Unreachable(f"无法连接：{type(error).__name__}")) from None
     except (OSError, urllib3.exceptions.HTTPError) as error:
-        raise (late if deadline.expired else DeliveryError(f"连接中断：{type(error).__name__}")) from None
+        raise (late if deadline.expired else Unreachable(f"连接中断：{type(error).__name__}")) from None
     if deadline.expired:  # the socket shut down mid-answer reads as its end
         raise late
     if 300 <= answer.status_code < 400:  # where it points is not said either: the log is no one's address book

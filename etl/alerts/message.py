@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from etl.runner import local_text
 from etl.warehouse.alerts import EVENT_NAMES, LEVEL_NAMES, SEVERITY_NAMES
 from etl.warehouse.db import as_utc
+from etl.warehouse.text import clean_text
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,11 @@ def _as_text(line: str) -> str:
     return " ".join(line.splitlines()).translate(MARKDOWN_AS_TEXT)
 
 
+def _clean(text: str | None) -> str:
+    """What data or a person wrote, for a notification's line: one line, without control or invisible characters."""
+    return " ".join(clean_text(text or "").split())
+
+
 def render(alert, event, region_names: dict[str, str], channel: str) -> Message:
     """The message of one event of one alert for one channel (``alert`` and ``event`` are rows)."""
     where = region_names.get(alert.region_code, alert.region_code)
@@ -64,14 +70,14 @@ def render(alert, event, region_names: dict[str, str], channel: str) -> Message:
     severity = SEVERITY_NAMES.get(alert.severity, alert.severity)
     lines = [
         f"区划：{where}（{alert.region_code}）",
-        f"情况：{alert.detail or ''}",
+        f"情况：{_clean(alert.detail)}",  # an alert opened before details were cleaned may still hold escapes
         f"级别：{severity}；责任：{LEVEL_NAMES.get(event.level, event.level)}（{owner}）",
         f"时间：{local_text(as_utc(event.at))}",
     ]
     if event.actor:
-        lines.append(f"操作人：{event.actor}" + (f"；说明：{event.note}" if event.note else ""))
+        lines.append(f"操作人：{event.actor}" + (f"；说明：{_clean(event.note)}" if event.note else ""))
     elif event.note:
-        lines.append(f"说明：{event.note}")
+        lines.append(f"说明：{_clean(event.note)}")
     lines.append(f"告警编号：{alert.id}")
     fields = {
         "id": alert.id,

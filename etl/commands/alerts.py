@@ -7,6 +7,9 @@ import click
 from etl.cli_context import engine
 from etl.warehouse.settings import Settings
 
+# An alert id the warehouse can hold (its id column is a 32-bit integer on PostgreSQL: 9999999999 was a traceback).
+ALERT_ID = click.IntRange(1, 2**31 - 1)
+
 
 @click.group("alerts")
 def COMMAND() -> None:  # noqa: N802 - the name the command registry looks for
@@ -24,7 +27,15 @@ def _config(settings: Settings):
         raise click.ClickException(str(error)) from None
 
 
+def _one_line(text: str) -> str:
+    """Text with every character that is not printable (control, format, separators but the space) escaped."""
+    # As `audit list` does: a device id from data reached the terminal as it was, an ANSI escape clearing it and a
+    # line end forging a second alert line.
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+
+
 def _line(alert) -> str:
+    """The alert on one line for the terminal, what data and people wrote in it escaped."""
     from etl.runner import local_text
     from etl.warehouse.alerts import LEVEL_NAMES
 
@@ -37,7 +48,7 @@ def _line(alert) -> str:
         line += f" 确认：{alert.acknowledged_by} {local_text(alert.acknowledged_at)}"
     if alert.resolved_at:
         line += f" 消除：{alert.resolved_by or '自动'} {local_text(alert.resolved_at)}"
-    return line
+    return _one_line(line)
 
 
 @COMMAND.command("list")
@@ -79,7 +90,7 @@ def _act(settings: Settings, alert_id: int, user_name: str, action) -> None:
 
 
 @COMMAND.command("ack")
-@click.argument("alert_id", type=int)
+@click.argument("alert_id", type=ALERT_ID)
 @click.option("--user", "user_name", required=True, help="确认人的用户名（须在其范围内）。")
 @click.option("--note", help="说明，例如已派人处理。")
 @click.pass_obj
@@ -91,7 +102,7 @@ def ack(settings: Settings, alert_id: int, user_name: str, note: str | None) -> 
 
 
 @COMMAND.command("resolve")
-@click.argument("alert_id", type=int)
+@click.argument("alert_id", type=ALERT_ID)
 @click.option("--user", "user_name", required=True, help="处理人的用户名（须在其范围内）。")
 @click.option("--note", required=True, help="消除原因（必填）。")
 @click.pass_obj

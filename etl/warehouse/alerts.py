@@ -112,14 +112,23 @@ def open_alert_counts(connection: Connection, scope: str) -> dict[str, int]:
     return dict(connection.execute(query).all())
 
 
+# The ids an alert can have (its id column is a 32-bit integer on PostgreSQL): one beyond them is not there, rather
+# than an OverflowError on SQLite (a 500 on /alerts) or a DataError on PostgreSQL.
+MAX_ID = 2**31 - 1
+
+
 def get_alert(connection: Connection, alert_id: int) -> Alert | None:
     """The alert of that id, or None."""
+    if not 1 <= alert_id <= MAX_ID:
+        return None
     row = connection.execute(select(alerts).where(alerts.c.id == alert_id)).first()
     return _alert(row) if row else None
 
 
 def alert_history(connection: Connection, alert_id: int) -> list:
     """An alert's events in order: (at, kind, actor, level, note)."""
+    if not 1 <= alert_id <= MAX_ID:
+        return []
     query = (
         select(alert_events.c.at, alert_events.c.kind, alert_events.c.actor, alert_events.c.level, alert_events.c.note)
         .where(alert_events.c.alert_id == alert_id)

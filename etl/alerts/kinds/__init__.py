@@ -11,6 +11,8 @@ import pkgutil
 from dataclasses import dataclass, field
 from functools import cache
 
+from etl.warehouse.text import clean_text
+
 
 @dataclass(frozen=True)
 class Seen:
@@ -51,3 +53,11 @@ def chunks(items: list, size: int = 500):
     """Lists of at most ``size`` items (bound parameters per statement stay within SQLite's limit)."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def data_text(text: object) -> str:
+    """What data says (a device or case id) as an alert's detail holds it: one line, without control or invisible
+    format characters."""
+    # The detail reaches the CLI, the SMS, webhook and email texts: an ANSI escape in a device id cleared the
+    # operator's terminal, a line end forged an alert line, a right-to-left override turned the id around.
+    return " ".join(clean_text(str(text)).split())

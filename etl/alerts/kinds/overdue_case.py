@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from etl.alerts.errors import AlertConfigError
-from etl.alerts.kinds import Observation, Seen, chunks
+from etl.alerts.kinds import Observation, Seen, chunks, data_text
 from etl.datasets.cases import CATEGORIES, MODULES
 from etl.runner import local_text
 from etl.warehouse.db import as_utc
@@ -60,7 +60,7 @@ def observe(connection, params: Params, now, live: list, scope) -> Observation:
         query = query.where(c.region_code.in_(sorted(scope.regions)))
     seen = Observation()
     for case_id, region_code, due_at in connection.execute(query):
-        detail = f"事件 {case_id} 已超过办理时限（{local_text(as_utc(due_at))}）仍未办结"
+        detail = f"事件 {data_text(case_id)} 已超过办理时限（{local_text(as_utc(due_at))}）仍未办结"
         seen.firing[f"case:{case_id}"] = Seen(region_code, None, detail)
     others = [alert.subject.split(":", 1)[1] for alert in live if alert.subject not in seen.firing]
     for part in chunks(others):
@@ -71,11 +71,11 @@ def observe(connection, params: Params, now, live: list, scope) -> Observation:
             found[case_id] = (status, as_utc(due_at))
         for case_id, state in found.items():
             if state is None:
-                seen.cleared[f"case:{case_id}"] = f"事件 {case_id} 已不在数据中"
+                seen.cleared[f"case:{case_id}"] = f"事件 {data_text(case_id)} 已不在数据中"
             elif state[0] not in OPEN:
-                seen.cleared[f"case:{case_id}"] = f"事件 {case_id} 已办结"
+                seen.cleared[f"case:{case_id}"] = f"事件 {data_text(case_id)} 已办结"
             elif state[1] is None or state[1] > now:
                 seen.cleared[f"case:{case_id}"] = (
-                    f"事件 {case_id} 的办理时限已延至 {local_text(state[1]) if state[1] else '无'}"
+                    f"事件 {data_text(case_id)} 的办理时限已延至 {local_text(state[1]) if state[1] else '无'}"
                 )
     return seen

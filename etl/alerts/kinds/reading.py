@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from etl.alerts.conditions import Condition, check_hysteresis, parse_condition
 from etl.alerts.errors import AlertConfigError
-from etl.alerts.kinds import Observation, Seen, chunks
+from etl.alerts.kinds import Observation, Seen, chunks, data_text
 from etl.datasets.readings import METRIC_RANGES
 from etl.warehouse.schema import device_latest
 
@@ -62,9 +62,8 @@ def subject(params: Params, device_id: str) -> str:
 
 def describe(params: Params, device_id: str, value: float) -> str:
     """What people read: the device, the metric, the value and the limit."""
-    return (
-        f"设备 {device_id} {METRIC_NAMES.get(params.metric, params.metric)} {value:g}（告警条件 {params.fire.text()}）"
-    )
+    name = METRIC_NAMES.get(params.metric, params.metric)
+    return f"设备 {data_text(device_id)} {name} {value:g}（告警条件 {params.fire.text()}）"
 
 
 def observe(connection, params: Params, now, live: list, scope) -> Observation:

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from etl.alerts.errors import AlertConfigError
-from etl.alerts.kinds import Observation, Seen, chunks
+from etl.alerts.kinds import Observation, Seen, chunks, data_text
 from etl.datasets.devices import KINDS
 from etl.feeds import FeedConfigError, parse_duration
 from etl.runner import local_text
@@ -69,9 +69,8 @@ def observe(connection, params: Params, now, live: list, scope) -> Observation:
     seen = Observation()
     for device_id, region_code, newest in connection.execute(query):
         newest = as_utc(newest)
-        detail = (
-            f"设备 {device_id} 已 {duration_text((now - newest).total_seconds())} 未上报（最后 {local_text(newest)}）"
-        )
+        quiet = duration_text((now - newest).total_seconds())
+        detail = f"设备 {data_text(device_id)} 已 {quiet} 未上报（最后 {local_text(newest)}）"
         seen.firing[f"device:{device_id}"] = Seen(region_code, None, detail)
     others = [alert.subject.split(":", 1)[1] for alert in live if alert.subject not in seen.firing]
     for part in chunks(others):
@@ -79,5 +78,7 @@ def observe(connection, params: Params, now, live: list, scope) -> Observation:
             _newest(params).where(device_latest.c.device_id.in_(part))
         ):
             if as_utc(newest) >= limit:
-                seen.cleared[f"device:{device_id}"] = f"设备 {device_id} 已恢复上报（{local_text(as_utc(newest))}）"
+                seen.cleared[f"device:{device_id}"] = (
+                    f"设备 {data_text(device_id)} 已恢复上报（{local_text(as_utc(newest))}）"
+                )
     return seen

@@ -45,6 +45,12 @@ class MeasureInfo:
     record_filter: tuple[tuple[str, str], ...] = ()  # columns the records behind the number are limited to
     digits: int = 0  # decimals shown
     dataset: str = ""  # the dataset's name, when not its table's
+    # Parts that do not add up (收入 and 支出; 公斤 of apples and 头 of pigs): the number is shown for one part of the
+    # dimension at a time, ``part`` unless a filter chooses another (None: the largest); ``part_unit`` the column
+    # holding each part's unit.
+    per_part: bool = False
+    part: str | None = None
+    part_unit: str | None = None
 
     @property
     def dataset_name(self) -> str:
@@ -66,7 +72,7 @@ class MeasureInfo:
     @property
     def additive(self) -> bool:
         """Whether children and dimensions add up to the whole (a share of it means something)."""
-        return self.aggregate in ADDITIVE
+        return self.aggregate in ADDITIVE and not self.per_part
 
 
 def _m(name, unit, aggregate, area, table, **more) -> MeasureInfo:
@@ -90,11 +96,13 @@ MEASURES = (
     _m("democracy.supervision", "件", "count", "governance", SUPERVISION, dimension="subject"),
     _m("democracy.supervision_replied", "件", "count", "governance", SUPERVISION, time="replied_at"),
     _m("disclosures.published", "条", "count", "governance", "disclosures", dimension="kind"),
-    _m("finance.amount", "元", "sum", "governance", "disclosures", dimension="direction", digits=2),
+    _m("finance.amount", "元", "sum", "governance", "disclosures", dimension="direction", digits=2, per_part=True,
+       part="income"),
     _m("party.activities", "次", "count", "governance", "party_activities", dimension="kind"),
     _m("party.attendees", "人次", "sum", "governance", "party_activities"),
     _m("ecommerce.sales", "元", "sum", "industry", "orders", dimension="product", digits=2),
-    _m("farm.output", "", "sum", "industry", "farm_output", dimension="product", digits=1),
+    _m("farm.output", "", "sum", "industry", "farm_output", dimension="product", digits=1, per_part=True,
+       part_unit="unit"),
     _m("tourism.visitors", "人次", "sum", "industry", "tourism"),
     _m("tourism.bookings", "单", "sum", "industry", "tourism"),
     _m("jobs.positions", "个", "sum", "industry", "jobs"),

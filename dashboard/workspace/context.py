@@ -13,6 +13,7 @@ from dashboard.auth.viewer import require_within, viewer
 from dashboard.privacy import private_topics
 from dashboard.queries import freshness
 from dashboard.regions import Region, ancestors, get_region, root_region
+from dashboard.workspace import queries
 from dashboard.workspace.catalog import MeasureInfo, ordered
 from dashboard.workspace.masking import masking_for
 from dashboard.workspace.periods import DEFAULT_GRAIN, LOCAL, Period, local_today, resolve
@@ -20,6 +21,7 @@ from dashboard.workspace.queries import measures_in
 from dashboard.workspace.records import View, view_named
 from dashboard.workspace.state import DEFAULT_PERIOD, State
 from etl.warehouse.db import as_utc
+from etl.warehouse.labels import value_label
 from etl.warehouse.settings import Settings
 
 
@@ -140,7 +142,32 @@ def open_workspace(engine: Engine, settings: Settings, state: State, now: dateti
         now=now,
         notice=notice,
     )
-    return replace(workspace, dimensions=workspace.dimensions_for(workspace.area_measures))
+    workspace = replace(workspace, dimensions=workspace.dimensions_for(workspace.area_measures))
+    return _by_part(workspace)
+
+
+def _by_part(ws: Workspace) -> Workspace:
+    """The workspace with each measure whose parts do not add up (收入 and 支出, 公斤 and 头) limited to one part,
+    named and with its unit: the one a filter chose, else the catalog's or the largest. Their sum, shown as one
+    number, meant nothing."""
+    dimensions, infos, chosen = dict(ws.dimensions), [], ws.info
+    for info in ws.measures:
+        if info.per_part and info.dimension:
+            part = dimensions.get(info.name) or info.part or _largest_part(ws, info)
+            if part is not None:
+                dimensions[info.name] = part
+                unit = queries.part_units(ws.engine, ws.region.code, info.name).get(part, info.unit)
+                label = f"{info.label}·{value_label(info.table, info.dimension, part)}"
+                info = replace(info, label=label, unit=unit)
+        infos.append(info)
+        chosen = info if ws.info and info.name == ws.info.name else chosen
+    return replace(ws, measures=infos, info=chosen, dimensions=dimensions)
+
+
+def _largest_part(ws: Workspace, info: MeasureInfo) -> str | None:
+    """The part of a measure with the largest number in the period (the first shown when none is chosen)."""
+    found = queries.breakdown(ws.engine, ws.region.code, info.name, ws.spans["current"])
+    return found[0]["dimension"] if found else None
 
 
 def _valid_filters(view: View | None, asked: dict[str, str]) -> dict[str, str]:

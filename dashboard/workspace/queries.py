@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from dashboard.cache import versioned
 from dashboard.workspace import reads
@@ -18,7 +18,7 @@ from dashboard.workspace.periods import Span, buckets, year_before
 from dashboard.workspace.records import COUNT_CAP, PAGE_SIZE, converter, records_of, shown
 from dashboard.workspace.stats import Coverage, Stat, value_of
 from etl.warehouse.labels import value_label
-from etl.warehouse.schema import regions
+from etl.warehouse.schema import metadata, regions
 from geo.codes import scope_range
 
 
@@ -164,6 +164,25 @@ def _spread_by_dimension(connection, ask: Ask, scope: str, span: Span) -> dict:
         if value is not None:
             found[dimension] = (value, bool(stat and stat.estimated))
     return found
+
+
+@versioned
+def part_units(engine: Engine, scope: str, measure: str) -> dict[str, str]:
+    """{part: unit} of a measure whose parts carry their own unit (farm.output: 苹果 公斤, 生猪 头), within a region;
+    a part written in several units is shown with the one most of its rows use."""
+    info = measure_info(measure)
+    if not info.part_unit or not info.dimension:
+        return {}
+    table = metadata.tables[info.table]
+    part, unit = table.c[info.dimension], table.c[info.part_unit]
+    query = (
+        select(part, unit, func.count())
+        .where(table.c.region_code.between(*scope_range(scope)))
+        .group_by(part, unit)
+        .order_by(func.count())
+    )
+    with reads.reading(engine) as connection:
+        return {name: shown or "" for name, shown, _ in connection.execute(query)}
 
 
 SEARCH_LIMIT = 20

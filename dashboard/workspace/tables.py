@@ -11,12 +11,13 @@ from datetime import date
 from sqlalchemy import Connection
 
 from dashboard.workspace import queries
-from dashboard.workspace.catalog import MeasureInfo
+from dashboard.workspace.catalog import MeasureInfo, measure_info
 from dashboard.workspace.context import Workspace
 from dashboard.workspace.masking import masker
 from dashboard.workspace.periods import GRAINS
 from dashboard.workspace.records import Column, converter, records_of
 from dashboard.workspace.stats import change
+from etl.warehouse.labels import value_label
 
 NO_PREVIOUS, NO_LAST_YEAR, YEARLY = "无上期数据", "无去年同期数据", "—（年度看同比）"
 ESTIMATED = "按月折算"
@@ -111,11 +112,9 @@ def kpi_sheet(ws: Workspace) -> Sheet:
 def _limit(ws: Workspace, info: MeasureInfo) -> str:
     """'类别：请求' when a filter limits this measure to one of its dimension's values."""
     value = ws.dimensions.get(info.name)
-    if not value or not ws.view:
-        return ""
-    chosen = ws.view.filters.get(info.dimension)
-    label = (chosen.options or {}).get(value, value) if chosen else value
-    return f"{info.dimension_label}：{label}"
+    if not value or not ws.view or info.per_part:
+        return ""  # a measure shown by part names its part in its label
+    return f"{info.dimension_label}：{value_label(info.table, info.dimension, value)}"
 
 
 def trend_label(first: date, last: date, grain: str) -> str:
@@ -200,12 +199,13 @@ def compare_sheet(ws: Workspace) -> Sheet:
 
 def breakdown_sheet(ws: Workspace) -> Sheet:
     """The chosen measure split by its dimension, largest first, with each part's share."""
-    info = ws.info
+    info = measure_info(ws.info.name)  # every part, under the measure's own name and unit
     found = queries.breakdown(ws.engine, ws.region.code, info.name, ws.spans["current"])
     whole = sum(entry["value"] or 0 for entry in found) if info.additive else 0
+    units = queries.part_units(ws.engine, ws.region.code, info.name)
     rows = [
         [
-            entry["label"],
+            f"{entry['label']}（{units[entry['dimension']]}）" if units.get(entry["dimension"]) else entry["label"],
             entry["dimension"],
             number(entry["value"], info),
             round(entry["value"] / whole * 100, 1) if whole and entry["value"] is not None else None,

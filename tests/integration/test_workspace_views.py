@@ -11,13 +11,15 @@ from datetime import UTC, datetime
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import insert
 
 from dashboard.app import create_app
 from dashboard.workspace import queries
 from dashboard.workspace.periods import LOCAL
-from etl.demo.sample import COUNTY, build_sample
+from etl.demo.sample import BOARD_VILLAGE, COUNTY, TOWNSHIP, build_sample
 from etl.warehouse.accounts import add_user
-from etl.warehouse.db import make_engine
+from etl.warehouse.db import bump_version, make_engine
+from etl.warehouse.schema import farm_output, rollups
 from tests.dash_requests import page
 from tests.sessions import HTTPS, PASSWORD, logged_in
 
@@ -103,3 +105,78 @@ def test_records_say_from_when_they_start_when_the_period_starts_before_them(app
     assert f"明细自 {first_day} 起" in text
     text = shown(client, f"?measure=cases.received&period=custom&from={first_day}&to={today}")
     assert "明细自" not in text
+
+
+def test_finance_is_read_as_income_or_expense_never_their_sum(app):
+    application, _ = app
+    client = logged_in(application, "xian")
+    found = rows(client, "measure=finance.amount", "breakdown")
+    parts = {row["收支"]: float(row["村级财务收支（元）"]) for row in found}
+    assert set(parts) == {"收入", "支出"}  # the breakdown by direction stays
+    cards = rows(client, "measure=finance.amount", "kpi")
+    card = next(row for row in cards if row["指标"].startswith("村级财务"))
+    assert "收入" in card["指标"] and float(card["本期"]) == parts["收入"]
+    card = next(row for row in rows(client, "measure=finance.amount&direction=expense", "kpi") if "财务" in row["指标"])
+    assert "支出" in card["指标"] and float(card["本期"]) == parts["支出"]
+    governance = rows(client, "measure=cases.received", "kpi")  # the card beside another measure's alike
+    assert float(next(row for row in governance if "财务" in row["指标"])["本期"]) == parts["收入"]
+
+
+FARM = {"苹果": ("公斤", 1200.0), "生猪": ("头", 40.0)}  # kept apart: 1,240 of nothing was the card
+
+
+def add_farm_output(engine) -> None:
+    """Farm output of two products in two units at the board's village (fact rows and their rollups)."""
+    today = datetime.now(UTC).astimezone(LOCAL).date()
+    noon = datetime(today.year, today.month, today.day, 12, tzinfo=LOCAL).astimezone(UTC)
+    facts, buckets = [], []
+    for n, (product, (unit, quantity)) in enumerate(FARM.items()):
+        facts.append(
+            dict(
+                record_id=f"F{n}",
+                product=product,
+                quantity=quantity,
+                unit=unit,
+                region_code=BOARD_VILLAGE,
+                event_time=noon,
+                loaded_at=noon,
+                run_id=0,
+            )
+        )
+    for grain, start in (
+        ("day", datetime(today.year, today.month, today.day, tzinfo=LOCAL)),
+        ("month", datetime(today.year, today.month, 1, tzinfo=LOCAL)),
+    ):
+        for code in (BOARD_VILLAGE, TOWNSHIP, COUNTY):
+            for dimension, (_, total) in FARM.items():
+                buckets.append(
+                    dict(
+                        grain=grain,
+                        bucket=start.astimezone(UTC),
+                        region_code=code,
+                        measure="farm.output",
+                        dimension=dimension,
+                        count=1,
+                        total=total,
+                        min=None,
+                        max=None,
+                    )
+                )
+    with engine.begin() as connection:
+        connection.execute(insert(farm_output), facts)
+        connection.execute(insert(rollups), buckets)
+        bump_version(connection)  # as a load does: the cached answers are of the warehouse before
+
+
+def test_farm_output_is_shown_per_product_with_its_unit(app):
+    application, engine = app
+    add_farm_output(engine)
+    client = logged_in(application, "xian")
+    card = next(row for row in rows(client, "measure=farm.output&period=7d", "kpi") if "农产品" in row["指标"])
+    assert card["指标"].endswith("苹果") and card["单位"] == "公斤" and float(card["本期"]) == 1200
+    card = next(
+        row for row in rows(client, "measure=farm.output&period=7d&product=生猪", "kpi") if "农产品" in row["指标"]
+    )
+    assert card["单位"] == "头" and float(card["本期"]) == 40
+    parts = {row[next(iter(row))]: row for row in rows(client, "measure=farm.output&period=7d", "breakdown")}
+    assert set(parts) == {"苹果（公斤）", "生猪（头）"}

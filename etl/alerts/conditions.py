@@ -3,6 +3,7 @@ Python, as SQL over a column, and as text for people."""
 
 from __future__ import annotations
 
+import math
 import operator
 import re
 from dataclasses import dataclass
@@ -60,6 +61,10 @@ class Condition:
 def parse_condition(raw: object, where: str) -> Condition:
     """A condition from its text; AlertConfigError naming ``where`` when it is not one."""
     text = str(raw)
+    match = COMPARISON.match(text) or RANGE.match(text)
+    # A limit of 400 nines is a float's infinity: "> 999…" loaded and could never fire.
+    if match and not all(math.isfinite(float(limit)) for limit in match.groups()[1:]):
+        raise AlertConfigError(f"{where}：'{text[:40]}' 的界限超出数值范围")
     match = COMPARISON.match(text)
     if match:
         return Condition(match.group(1), float(match.group(2)))
@@ -82,3 +87,13 @@ def check_hysteresis(fire: Condition, clear: Condition, where: str) -> None:
         raise AlertConfigError(f"{where}：消除条件 {clear.text()} 与触发条件 {fire.text()} 重叠（如 {both[0]:g}）")
     if not any(clear.holds(value) for value in points):
         raise AlertConfigError(f"{where}：消除条件 {clear.text()} 永远不成立")
+
+
+def check_reachable(fire: Condition, low: float, high: float, where: str) -> None:
+    """AlertConfigError when no value in [low, high] (what the readings accept of a metric) meets ``fire``."""
+    points = {low, high}
+    for limit in fire.limits():
+        step = max(1.0, abs(limit)) * 1e-9
+        points.update(min(max(value, low), high) for value in (limit - step, limit, limit + step))
+    if not any(fire.holds(value) for value in points):
+        raise AlertConfigError(f"{where}：{fire.text()} 永远不会成立（读数只在 {low:g}～{high:g} 之间）")

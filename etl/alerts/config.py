@@ -64,8 +64,17 @@ def load_alerts(path: str | Path, environment: dict[str, str] | None = None) -> 
         if channel is not None:
             channels[name] = channel
     evaluation = document.get("evaluation", {})
-    sweep = duration(evaluation.get("sweep", "1m"), f"{path.name} [evaluation].sweep")
+    unknown = sorted(set(evaluation) - {"sweep"})
+    if unknown:  # a misspelt sweep ("swep") was ignored and the sweep ran every minute
+        raise AlertConfigError(f"{path.name} [evaluation]：不认识的键 {'、'.join(unknown)}（可用：sweep）")
+    # Through _checked: "99999999999d" overflowed a timedelta, a traceback that stopped `etl watch`.
+    sweep = _checked(_sweep, f"{path.name} [evaluation]", "sweep", evaluation, environment=environment)
     return AlertsConfig(rules, channels, sweep, str(path))
+
+
+def _sweep(_name: str, evaluation: dict, where: str, _environment) -> timedelta:
+    """How often the sweep runs."""
+    return duration(evaluation.get("sweep", "1m"), f"{where}.sweep")
 
 
 def _checked(parse, where: str, name: str, entry, defaults=None, environment=None):

@@ -38,7 +38,7 @@ def duration(value: object, where: str) -> timedelta:
     """A duration like 90s, 10m, 2h, 1d; AlertConfigError naming ``where`` otherwise."""
     try:
         return parse_duration(value, where)
-    except FeedConfigError:
+    except (FeedConfigError, OverflowError):  # "99999999999d" is beyond a timedelta
         raise AlertConfigError(f"{where}：'{value}' 不是时长（例如 30s、10m、2h、1d）") from None
 
 

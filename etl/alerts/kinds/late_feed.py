@@ -5,6 +5,7 @@ resolved saying so."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -34,8 +35,9 @@ class Params:
 def parse(entry: dict, where: str) -> Params:
     """The rule's factor and feeds, checked."""
     factor = entry.get("factor", 2)
-    if isinstance(factor, bool) or not isinstance(factor, (int, float)) or factor <= 0:
-        raise AlertConfigError(f"{where}.factor：'{factor}' 不是正数")
+    # nan and inf are TOML floats: nan <= 0 is false, and a rule at nan or inf cycles behind never fires.
+    if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not 0 < factor < math.inf:
+        raise AlertConfigError(f"{where}.factor：'{factor}' 不是有限的正数")
     feeds = entry.get("feeds", [])
     return Params(float(factor), tuple([feeds] if isinstance(feeds, str) else feeds))
 

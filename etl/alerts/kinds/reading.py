@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from etl.alerts.conditions import Condition, check_hysteresis, parse_condition
+from etl.alerts.conditions import Condition, check_hysteresis, check_reachable, parse_condition
 from etl.alerts.errors import AlertConfigError
 from etl.alerts.kinds import Observation, Seen, chunks, data_text
 from etl.datasets.readings import METRIC_RANGES
@@ -45,6 +45,8 @@ def parse(entry: dict, where: str) -> Params:
     if metric not in METRIC_RANGES:
         raise AlertConfigError(f"{where}.metric：'{metric}' 不是读数指标（{'、'.join(METRIC_RANGES)}）")
     fire = parse_condition(entry.get("fire"), f"{where}.fire")
+    # Readings outside the metric's range are quarantined at load: fill_level "> 150" loaded and never fired.
+    check_reachable(fire, *METRIC_RANGES[metric], f"{where}.fire")
     clear = parse_condition(entry["clear"], f"{where}.clear") if "clear" in entry else fire.negated()
     check_hysteresis(fire, clear, f"{where}.clear")
     return Params(metric, fire, clear)

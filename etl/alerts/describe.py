@@ -3,14 +3,18 @@ long it holds, and when it escalates."""
 
 from __future__ import annotations
 
+from etl.alerts.kinds.measure import GRAIN_NAMES, STATISTIC_NAMES
 from etl.alerts.rules import Rule
 from etl.status import duration_text
 from etl.warehouse.alerts import LEVEL_NAMES
+from etl.warehouse.labels import METRIC_NAMES, measure_name
 
+# In Chinese throughout: `alerts rules` printed 读数 cod and 汇总 cases.received（day，count，village）.
 WATCHES = {
-    "reading": lambda p: f"读数 {p.metric}：{p.fire.text()} 告警，{p.clear.text()} 消除",
+    "reading": lambda p: f"读数 {METRIC_NAMES.get(p.metric, p.metric)}：{p.fire.text()} 告警，{p.clear.text()} 消除",
     "measure": lambda p: (
-        f"汇总 {p.measure}（{p.grain}，{p.statistic}，{p.level}）：{p.fire.text()} 告警，{p.clear.text()} 消除"
+        f"汇总 {measure_name(p.measure)}（{GRAIN_NAMES[p.grain]}，{STATISTIC_NAMES[p.statistic]}，"
+        f"{LEVEL_NAMES[p.level]}）：{p.fire.text()} 告警，{p.clear.text()} 消除"
     ),
     "silence": lambda p: (
         f"设备 {duration_text(p.after.total_seconds())} 未上报"

@@ -14,6 +14,7 @@ from etl.alerts.kinds import Observation, Seen
 from etl.alerts.owner import OWNER_LEVELS
 from etl.datasets import datasets as all_datasets
 from etl.rollups import day_of, hour_of
+from etl.warehouse.labels import measure_name
 from etl.warehouse.schema import regions, rollups
 
 KIND = "measure"
@@ -98,7 +99,7 @@ def observe(connection, params: Params, now, live: list, scope) -> Observation:
     if scope.regions is not None:
         query = query.where(regions.c.code.in_(sorted(scope.regions)))
     live_subjects = {alert.subject for alert in live}
-    label = f"{GRAIN_NAMES[params.grain]} {params.measure} {STATISTIC_NAMES[params.statistic]}"
+    label = f"{GRAIN_NAMES[params.grain]} {measure_name(params.measure)} {STATISTIC_NAMES[params.statistic]}"
     seen = Observation()
     for code, *stats in connection.execute(query):
         value = _value(params, *stats)

@@ -11,23 +11,12 @@ from etl.alerts.conditions import Condition, check_hysteresis, check_reachable, 
 from etl.alerts.errors import AlertConfigError
 from etl.alerts.kinds import Observation, Seen, chunks, data_text
 from etl.datasets.readings import METRIC_RANGES
+from etl.warehouse.labels import METRIC_NAMES  # the names the screens use: one table
 from etl.warehouse.schema import device_latest
 
 KIND = "reading"
 SCOPED_BY = "region"
 KEYS = ("metric", "fire", "clear")
-METRIC_NAMES = {
-    "fill_level": "满溢度",
-    "cod": "COD",
-    "nh3n": "氨氮",
-    "flow": "流量",
-    "pm25": "PM2.5",
-    "aqi": "AQI",
-    "temperature": "温度",
-    "humidity": "湿度",
-    "soil_moisture": "土壤含水量",
-    "online": "在线",
-}
 
 
 @dataclass(frozen=True)

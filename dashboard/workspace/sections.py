@@ -328,7 +328,13 @@ def trend(ws: Workspace, sheet: Sheet, allowed: bool) -> html.Section:
             "height": 300,
             "margin": {"l": 56, "r": 16, "t": 12, "b": 56},
             "xaxis": {"type": "category", "automargin": True},
-            "yaxis": {"title": {"text": info.unit}, "rangemode": "tozero", "separatethousands": True},
+            # Whole numbers with separators (2,000,000), never Plotly's SI suffixes (2M), which a leader does not read.
+            "yaxis": {
+                "title": {"text": info.unit},
+                "rangemode": "tozero",
+                "separatethousands": True,
+                "exponentformat": "none",
+            },
             "legend": {"orientation": "h", "y": -0.25},
             "font": {"family": "Noto Sans CJK SC, sans-serif", "size": 12},
             "paper_bgcolor": "#ffffff",
@@ -493,7 +499,10 @@ def breakdown(ws: Workspace, sheet: Sheet, allowed: bool) -> html.Section:
             )
         )
     body = [html.Div(items or [html.Div("本期没有数据。", className="explore-empty")], className="explore-parts")]
-    body.append(table(sheet.columns, sheet.rows, ws, "breakdown"))
+    # The parts' codes (conflict, income …) are for the export's readers; on the page each part has its name.
+    shown = [index for index, column in enumerate(sheet.columns) if column.key != "dimension"]
+    columns = [sheet.columns[index] for index in shown]
+    body.append(table(columns, [[row[index] for index in shown] for row in sheet.rows], ws, "breakdown"))
     return panel(f"分项构成 · 按{info.dimension_label}", ws, "breakdown", allowed, body)
 
 

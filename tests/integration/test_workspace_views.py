@@ -180,3 +180,15 @@ def test_farm_output_is_shown_per_product_with_its_unit(app):
     assert card["单位"] == "头" and float(card["本期"]) == 40
     parts = {row[next(iter(row))]: row for row in rows(client, "measure=farm.output&period=7d", "breakdown")}
     assert set(parts) == {"苹果（公斤）", "生猪（头）"}
+
+
+def test_the_page_shows_no_code_column_nor_si_suffixes(app):
+    """The breakdown's table had a 代码 column of English codes (conflict, dispute, income, expense) and the trend's
+    axis Plotly's 2M/3M/8M: a leader reads neither."""
+    application, _ = app
+    client = logged_in(application, "xian")
+    page_text = shown(client, "measure=cases.received&period=30d")
+    assert '"代码"' not in page_text
+    assert not re.search(r'"children": "(conflict|dispute|request|appeal)"', page_text)  # codes as text people read
+    assert '"exponentformat": "none"' in page_text
+    assert any(row.get("代码") for row in rows(client, "measure=cases.received&period=30d", "breakdown"))  # export

@@ -21,7 +21,7 @@ from dashboard.workspace.export import header_text
 from dashboard.workspace.periods import EARLIEST, GRAINS, PERIODS, local_today
 from dashboard.workspace.records import PAGE_SIZE, Column
 from dashboard.workspace.state import CHILD_SORTS, changed, query_string, with_filter
-from dashboard.workspace.tables import ESTIMATED, Sheet, shown_number
+from dashboard.workspace.tables import ESTIMATED, Sheet, card_figure, shown_number
 from geo.codes import LEVEL_NAMES
 
 PATH = "/explore"
@@ -257,6 +257,7 @@ def kpi_cards(ws: Workspace, sheet: Sheet, allowed: bool) -> html.Section:
     cards = []
     for info, row in zip(ws.area_measures, sheet.rows, strict=True):
         _label, unit, current, _previous, previous_change, _last_year, last_year_change, note = row
+        figure, figure_unit = card_figure(current, info, unit)
         cards.append(
             dcc.Link(
                 className="explore-card" + (" explore-card-on" if info.name == ws.info.name else ""),
@@ -265,11 +266,9 @@ def kpi_cards(ws: Workspace, sheet: Sheet, allowed: bool) -> html.Section:
                 children=[
                     html.Div(info.label, className="explore-card-label"),
                     html.Div(
-                        [
-                            shown_number(current, info),
-                            html.Span(unit, className="explore-unit") if current is not None else None,
-                        ],
+                        [figure, html.Span(figure_unit, className="explore-unit") if current is not None else None],
                         className="explore-card-value",
+                        title=f"{shown_number(current, info)} {unit}" if current is not None else None,
                     ),
                     _change_line("环比", previous_change),
                     _change_line("同比", last_year_change),

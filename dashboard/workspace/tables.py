@@ -50,6 +50,22 @@ def shown_number(value: float | None, info: MeasureInfo | None = None, digits: i
     return f"{value:,.{places}f}"
 
 
+# A card has room for about ten characters at its size: larger figures are written in 万 or 亿 (as Chinese reports
+# write them), the exact figure in the card's tooltip and the exports.
+CARD_SCALES = ((1e8, "亿", 2), (1e6, "万", 1))
+
+
+def card_figure(value: float | None, info: MeasureInfo | None = None, unit: str = "") -> tuple[str, str]:
+    """(the figure, its unit) as a KPI card shows them: 1,054,606,420.59 元 → ("10.55", "亿元")."""
+    if value is None:
+        return "—", ""
+    for scale, name, places in CARD_SCALES:
+        if abs(value) >= scale:
+            divisor = 1e4 if name == "万" else scale
+            return f"{value / divisor:,.{places}f}", f"{name}{unit}"
+    return shown_number(value, info), unit
+
+
 def _value(entry) -> float | None:
     return entry["value"] if entry else None
 

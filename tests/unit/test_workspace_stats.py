@@ -75,3 +75,14 @@ def test_changes_as_shown():
     assert change(5, 0) == "新增" and change(0, 0) == "持平"
     assert change(5, None) is None
     assert change(83.5, 81.0, points=True) == "+2.5个百分点"
+
+
+def test_a_card_writes_large_figures_in_wan_or_yi():
+    """1,054,606,420.59 元 was cut off on its card at 1920 px and its unit wrapped to a line of its own."""
+    from dashboard.workspace.tables import card_figure
+
+    assert card_figure(1_054_606_420.59, None, "元") == ("10.55", "亿元")
+    assert card_figure(4_049_927.42, None, "元") == ("405.0", "万元")
+    assert card_figure(-2_500_000, None, "元") == ("-250.0", "万元")
+    assert card_figure(999_999, None, "件") == ("999,999", "件")
+    assert card_figure(None, None, "件") == ("—", "")

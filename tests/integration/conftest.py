@@ -5,6 +5,7 @@ import pytest
 from etl.warehouse.db import make_engine, migrate
 from tests import shared_fixtures
 from tests.shared_fixtures import postgres_url, real_data  # noqa: F401
+from tests.xinzhou_programme import xinzhou_url  # noqa: F401
 
 MQTT_HOST, MQTT_PORT = "127.0.0.1", 1883
 

@@ -4,10 +4,6 @@ they would leave; one place listed twice (by its code and by its names) is refus
 
 from __future__ import annotations
 
-import shutil
-from datetime import UTC, datetime
-from pathlib import Path
-
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
@@ -16,46 +12,17 @@ from etl.cli import main
 from etl.programmes.catalogue import ProgrammeError, load_programme
 from etl.programmes.scoring import score_month
 from etl.programmes.store import import_programme
-from etl.regions import import_codes_file
-from etl.warehouse.db import make_engine, migrate
+from etl.warehouse.db import make_engine
 from etl.warehouse.schema import pilot_scores
-
-PROGRAMME = Path(__file__).resolve().parents[2] / "data" / "programmes" / "xinzhou-2023"
-NOW = datetime(2023, 12, 5, tzinfo=UTC)
-HESUO = "140902108000"
+from tests.xinzhou_programme import HESUO, NOW, PROGRAMME, programme_copy
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request, tmp_path, real_data):
-    url = f"sqlite:///{tmp_path / 'w.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    engine = make_engine(url)
-    migrate(engine)
-    import_codes_file(engine, real_data / "admin_codes_1409.csv")
-    engine.dispose()
-    return url
-
-
-def _folder(tmp_path: Path, pilots: str | None = None, **replaced: str) -> Path:
-    """A copy of the 忻州 programme, with its own pilot list and programme.toml lines replaced."""
-    folder = tmp_path / f"p{len(list(tmp_path.glob('p*')))}"
-    shutil.copytree(PROGRAMME, folder)
-    if pilots is not None:
-        (folder / "pilots.toml").write_text(pilots, encoding="utf-8")
-    main_file = folder / "programme.toml"
-    text = main_file.read_text(encoding="utf-8")
-    for old, new in replaced.items():
-        assert old in text, old
-        text = text.replace(old, new, 1)
-    main_file.write_text(text, encoding="utf-8")
-    return folder
-
-
-def test_a_list_dropping_pilots_with_history_is_refused_without_force(url, tmp_path):
-    engine = make_engine(url)
+def test_a_list_dropping_pilots_with_history_is_refused_without_force(xinzhou_url, tmp_path):
+    engine = make_engine(xinzhou_url)
     with engine.begin() as connection:
         import_programme(connection, load_programme(PROGRAMME), NOW)
         score_month(connection, "xinzhou-2023", "2023-11", now=NOW)
-    corrected = _folder(tmp_path)
+    corrected = programme_copy(tmp_path)
     listed = (corrected / "pilots.toml").read_text(encoding="utf-8")
     (corrected / "pilots.toml").write_text(listed.replace('"140924103212"', '"140924103213"'), encoding="utf-8")
     with engine.begin() as connection, pytest.raises(ProgrammeError) as raised:
@@ -69,7 +36,9 @@ def test_a_list_dropping_pilots_with_history_is_refused_without_force(url, tmp_p
     assert "--force" in message
     # Another programme imported under this one's id (its own pilots, its own name) replaced all 67.
     another = f'[[pilots]]\nkind = "township"\ncounty = "忻府区"\ntownship = "合索镇"\ncode = "{HESUO}"\n'
-    other = _folder(tmp_path, another, **{'name = "忻州市2023年度数字乡镇、数字村庄建设试点"': 'name = "另一方案"'})
+    other = programme_copy(
+        tmp_path, another, **{'name = "忻州市2023年度数字乡镇、数字村庄建设试点"': 'name = "另一方案"'}
+    )
     with engine.begin() as connection, pytest.raises(ProgrammeError) as raised:
         import_programme(connection, load_programme(other), NOW)
     assert "新方案是“另一方案”；已导入的方案 xinzhou-2023 中有 66 个试点不在新名单里" in str(raised.value)
@@ -88,7 +57,7 @@ def test_the_cli_says_so_and_imports_with_force(tmp_path, real_data):
         runner.invoke(main, ["--var-dir", var, "geo", "import", str(real_data / "admin_codes_1409.csv")]).exit_code == 0
     )
     assert runner.invoke(main, ["--var-dir", var, "programme", "import", str(PROGRAMME)]).exit_code == 0
-    corrected = _folder(tmp_path)
+    corrected = programme_copy(tmp_path)
     listed = (corrected / "pilots.toml").read_text(encoding="utf-8")
     (corrected / "pilots.toml").write_text(listed.replace('"140924103212"', '"140924103213"'), encoding="utf-8")
     refused = runner.invoke(main, ["--var-dir", var, "programme", "import", str(corrected), "--no-score"])
@@ -97,7 +66,7 @@ def test_the_cli_says_so_and_imports_with_force(tmp_path, real_data):
     assert forced.exit_code == 0 and "已导入方案 xinzhou-2023" in forced.output, forced.output
 
 
-def test_one_place_listed_twice_is_refused(url, tmp_path):
+def test_one_place_listed_twice_is_refused(xinzhou_url, tmp_path):
     # Once by its code and once by id and within: accepted, scored twice and its money counted twice.
     twice = (
         f'[[pilots]]\nkind = "township"\ncounty = "忻府区"\ntownship = "合索镇"\ncode = "{HESUO}"\n\n'
@@ -108,15 +77,17 @@ def test_one_place_listed_twice_is_refused(url, tmp_path):
         '[[pilots]]\nkind = "village"\ncounty = "忻府区"\ntownship = "合索镇"\nvillage = "另村"\nid = "v2"\n'
         f'within = "{HESUO}"\n'
     )
-    engine = make_engine(url)
+    engine = make_engine(xinzhou_url)
     with engine.begin() as connection, pytest.raises(ProgrammeError) as raised:
-        import_programme(connection, load_programme(_folder(tmp_path, twice)), NOW)
+        import_programme(connection, load_programme(programme_copy(tmp_path, twice)), NOW)
     assert str(raised.value) == (
         "pilots.toml 第 2 个试点（忻府区合索镇，编号 hesuo-again）与第 1 个试点（忻府区合索镇，编号 140902108000）"
         "都对应区划 合索镇（140902108000）：同一地方只能列一次"
     )
     # Two villages the codes lack, both tracked under their township, are two pilots.
     with engine.begin() as connection:
-        imported = import_programme(connection, load_programme(_folder(tmp_path, twice.split("\n\n", 2)[2])), NOW)
+        imported = import_programme(
+            connection, load_programme(programme_copy(tmp_path, twice.split("\n\n", 2)[2])), NOW
+        )
     engine.dispose()
     assert imported.pilots == 2 and imported.resolutions == {"ancestor": 2}

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -18,26 +16,13 @@ from etl.programmes import scoring
 from etl.programmes.catalogue import load_programme
 from etl.programmes.scoring import score_month
 from etl.programmes.store import import_programme
-from etl.regions import import_codes_file
-from etl.warehouse.db import make_engine, migrate
+from etl.warehouse.db import make_engine
 from etl.warehouse.schema import pilot_scores
-
-PROGRAMME = Path(__file__).resolve().parents[2] / "data" / "programmes" / "xinzhou-2023"
-NOW = datetime(2023, 12, 5, tzinfo=UTC)
+from tests.xinzhou_programme import NOW, PROGRAMME
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request, tmp_path, real_data):
-    url = f"sqlite:///{tmp_path / 'w.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    engine = make_engine(url)
-    migrate(engine)
-    import_codes_file(engine, real_data / "admin_codes_1409.csv")
-    engine.dispose()
-    return url
-
-
-def test_a_month_ahead_or_before_the_programme_is_not_scored(url):
-    engine = make_engine(url)
+def test_a_month_ahead_or_before_the_programme_is_not_scored(xinzhou_url):
+    engine = make_engine(xinzhou_url)
     with engine.begin() as connection:
         import_programme(connection, load_programme(PROGRAMME), NOW)
     for month, message in (
@@ -81,10 +66,10 @@ def test_the_cli_refuses_such_months_in_chinese(tmp_path, real_data):
     engine.dispose()
 
 
-def test_two_scorers_at_once_both_succeed(url):
+def test_two_scorers_at_once_both_succeed(xinzhou_url):
     # The CLI, a report and the import scored without the lock etl watch takes: on PostgreSQL the second scorer
     # found the first's new rows where it had deleted the old ones (UniqueViolation on pilot_scores_pkey).
-    engine = make_engine(url)
+    engine = make_engine(xinzhou_url)
     with engine.begin() as connection:
         import_programme(connection, load_programme(PROGRAMME), NOW)
         score_month(connection, "xinzhou-2023", "2023-11", now=NOW)

@@ -41,3 +41,14 @@ def programme_copy(tmp_path: Path, pilots: str | None = None, **replaced: str) -
         text = text.replace(old, new, 1)
     main_file.write_text(text, encoding="utf-8")
     return folder
+
+
+def file_changed(tmp_path: Path, file: str, old: str, new: str) -> Path:
+    """A copy of the 忻州 programme with the first ``old`` in one of its files replaced by ``new``."""
+    folder = tmp_path / "p"
+    shutil.copytree(PROGRAMME, folder)
+    path = folder / file
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return folder

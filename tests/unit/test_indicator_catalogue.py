@@ -15,6 +15,7 @@ from etl.programmes.catalogue import ProgrammeError, load_programme
 from etl.programmes.rules import RuleError, Window, parse_rule, parse_threshold
 from etl.programmes.scoring import as_of_for, combine
 from tests.realdata import REAL_DATA
+from tests.xinzhou_programme import file_changed
 
 PROGRAMMES = Path(__file__).resolve().parents[2] / "data" / "programmes"
 SEEDS = REAL_DATA.parents[1] / "seeds"
@@ -85,16 +86,6 @@ def test_the_demo_programme_runs_relative_to_now():
     assert {p.kind for p in programme.pilots} == {"township", "village"}
 
 
-def _broken(tmp_path: Path, old: str, new: str, file: str = "indicators.toml") -> Path:
-    folder = tmp_path / "p"
-    shutil.copytree(PROGRAMMES / "xinzhou-2023", folder)
-    path = folder / file
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    return folder
-
-
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
@@ -138,7 +129,7 @@ def _broken(tmp_path: Path, old: str, new: str, file: str = "indicators.toml") -
 )
 def test_a_broken_rule_names_file_item_and_key(tmp_path, old, new, message):
     with pytest.raises(ProgrammeError) as raised:
-        load_programme(_broken(tmp_path, old, new))
+        load_programme(file_changed(tmp_path, "indicators.toml", old, new))
     assert message in str(raised.value)
 
 
@@ -156,12 +147,12 @@ def test_a_broken_rule_names_file_item_and_key(tmp_path, old, new, message):
 )
 def test_a_broken_programme_or_pilot_list_names_file_entry_and_key(tmp_path, file, old, new, message):
     with pytest.raises(ProgrammeError) as raised:
-        load_programme(_broken(tmp_path, old, new, file))
+        load_programme(file_changed(tmp_path, file, old, new))
     assert message in str(raised.value)
 
 
 def test_a_missing_file_is_named(tmp_path):
-    folder = _broken(tmp_path, 'pilots = "pilots.toml"', 'pilots = "list.toml"', "programme.toml")
+    folder = file_changed(tmp_path, "programme.toml", 'pilots = "pilots.toml"', 'pilots = "list.toml"')
     with pytest.raises(ProgrammeError, match="list.toml：文件不存在"):
         load_programme(folder)
 

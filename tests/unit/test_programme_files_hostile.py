@@ -5,7 +5,6 @@ programmes stay within every limit."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,18 +12,9 @@ import pytest
 from etl.programmes import catalogue
 from etl.programmes.catalogue import ProgrammeError, load_programme
 from etl.programmes.rules import RuleError, parse_rule
+from tests.xinzhou_programme import file_changed
 
 PROGRAMMES = Path(__file__).resolve().parents[2] / "data" / "programmes"
-
-
-def _changed(tmp_path: Path, file: str, old: str, new: str) -> Path:
-    folder = tmp_path / "p"
-    shutil.copytree(PROGRAMMES / "xinzhou-2023", folder)
-    path = folder / file
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    return folder
 
 
 @pytest.mark.parametrize(
@@ -98,13 +88,13 @@ def _changed(tmp_path: Path, file: str, old: str, new: str) -> Path:
 )
 def test_a_hostile_programme_file_is_refused_naming_file_entry_and_key(tmp_path, file, old, new, message):
     with pytest.raises(ProgrammeError) as raised:
-        load_programme(_changed(tmp_path, file, old, new))
+        load_programme(file_changed(tmp_path, file, old, new))
     assert message in str(raised.value)
 
 
 def test_a_dimension_written_as_the_feed_labels_it_is_read_as_its_code(tmp_path):
     # The feed's own label (网上办) was accepted as a value no rollup holds: 0, 未达标.
-    folder = _changed(
+    folder = file_changed(
         tmp_path, "indicators.toml", 'dimension = ["online", "mobile"]', 'dimension = ["网上办", "mobile"]'
     )
     item = next(item for item in load_programme(folder).items if item.item_id == "T1.2")
@@ -116,7 +106,7 @@ def test_a_dimension_written_as_the_feed_labels_it_is_read_as_its_code(tmp_path)
 
 
 def test_too_many_pilots_items_or_bytes_are_refused(tmp_path, monkeypatch):
-    folder = _changed(tmp_path, "pilots.toml", "[[pilots]]", "[[pilots]]")
+    folder = file_changed(tmp_path, "pilots.toml", "[[pilots]]", "[[pilots]]")
     listed = (folder / "pilots.toml").read_text(encoding="utf-8")
     many = "".join(
         f'[[pilots]]\nid = "p{n}"\nkind = "township"\ncounty = "忻府区"\ntownship = "合索镇"\nwithin = "140902"\n'

@@ -68,6 +68,12 @@ def root_region(engine: Engine, configured: str = "") -> Region | None:
     scope = view_scope()
     if scope:
         return get_region(engine, scope)
+    return deployment_root(engine, configured)
+
+
+def deployment_root(engine: Engine, configured: str = "") -> Region | None:
+    """The deployment's top region whoever looks: the configured one, else the highest region without a parent in
+    the table."""
     if configured:
         return get_region(engine, configured)
     with engine.connect() as connection:

@@ -4,14 +4,13 @@ apart from them the browser tabs nobody registered (never an alarm; forgotten a 
 import dash
 from dash import html
 from flask import current_app
-from sqlalchemy import select
 
 from dashboard.auth.viewer import view_scope
 from dashboard.guard import from_operations
 from dashboard.panels import LOCAL
+from dashboard.regions import deployment_root
 from dashboard.routes import problem_of
 from etl.warehouse.accounts import scope_holds
-from etl.warehouse.schema import regions
 from etl.warehouse.screens import STATE_NAMES, screen_states
 
 dash.register_page(__name__, path="/ops/screens", title="乡村大脑 · 屏幕运行状态", access="admin", ids=("screens-",))
@@ -48,18 +47,6 @@ def _table(table_id: str, header: list[str], rows: list) -> html.Table:
     return html.Table(id=table_id, children=[html.Tr([html.Th(h) for h in header]), *rows])
 
 
-def _is_root(connection, scope: str) -> bool:
-    """Whether a scope is a region at the top of the warehouse's hierarchy (its admin's scope is everything)."""
-    row = connection.execute(select(regions.c.parent_code).where(regions.c.code == scope)).first()
-    if row is None:
-        return False
-    # A county imported alone names its city as parent, a region the warehouse does not hold.
-    return (
-        row.parent_code is None
-        or connection.execute(select(regions.c.code).where(regions.c.code == row.parent_code)).first() is None
-    )
-
-
 def _unregistered_part(unregistered: list, whole: bool) -> list:
     """The browser tabs nobody registered: their routes name any village, so only for an admin of everything."""
     if not whole:
@@ -77,10 +64,11 @@ def layout(**_query):
     """The screens of the admin's scope as of now, in local time (for the operations network only)."""
     if not from_operations():
         return html.Div("屏幕运行状态仅限运维网络查看。", className="empty")
-    scope = view_scope()
-    with current_app.config["RURALBRAIN_ENGINE"].connect() as connection:
+    scope, engine = view_scope(), current_app.config["RURALBRAIN_ENGINE"]
+    with engine.connect() as connection:
         states = screen_states(connection)
-        whole = not scope or _is_root(connection, scope)
+    top = deployment_root(engine, current_app.config["RURALBRAIN_SETTINGS"].root_region)
+    whole = not scope or (top is not None and scope == top.code)
     # An admin of a township sees the screens registered in it, as its pages are the ones they may open.
     # (a screen registered without a region shows the whole deployment: an admin of everything sees it)
     registered = [s for s in states if s.registered and (whole or scope_holds(scope, s.region_code or ""))]

@@ -79,9 +79,8 @@ def import_command(settings: Settings, directory: str, no_score: bool, force: bo
     from datetime import UTC, datetime
 
     from etl.programmes.catalogue import ProgrammeError, load_programme
-    from etl.programmes.scoring import first_month
     from etl.programmes.store import import_programme
-    from etl.warehouse.pilots import month_text
+    from etl.warehouse.pilots import first_month, month_text
 
     try:
         programme = load_programme(directory)
@@ -117,8 +116,7 @@ def import_command(settings: Settings, directory: str, no_score: bool, force: bo
 @click.pass_obj
 def score_command(settings: Settings, programme_id: str | None, month: str | None) -> None:
     """按证据规则为试点评分（某月：按月末的数据；本月：按现在的数据），保存为该月的评分。"""
-    from etl.programmes.scoring import first_month
-    from etl.warehouse.pilots import list_programmes
+    from etl.warehouse.pilots import first_month, list_programmes
 
     asked = month is not None
     month = checked_month(month)

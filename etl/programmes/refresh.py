@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, select, text
 
-from etl.programmes.scoring import SCORING_LOCK, Scored, first_month, score_month
-from etl.warehouse.pilots import month_start, month_text
+from etl.programmes.scoring import SCORING_LOCK, Scored, score_month
+from etl.warehouse.pilots import first_month, month_start, month_text
 from etl.warehouse.schema import pilot_scores, programmes
 from etl.warehouse.settings import Settings
 

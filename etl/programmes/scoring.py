@@ -9,14 +9,14 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, delete, func, insert, select, text
+from sqlalchemy import Connection, delete, insert, text
 
 from etl.programmes.catalogue import parse_item_rules
 from etl.programmes.evidence import read_rule, villages_in
 from etl.programmes.rules import Rule
 from etl.warehouse.db import bump_version
-from etl.warehouse.pilots import SCORE_NAMES, items, month_end, month_text, pilots
-from etl.warehouse.schema import pilot_scores, programme_milestones
+from etl.warehouse.pilots import SCORE_NAMES, first_month, items, month_end, month_text, pilots
+from etl.warehouse.schema import pilot_scores
 
 # pg_advisory_xact_lock's key for scoring: two scorers never replace a month's scores at once (the second found
 # the first's new rows where it had deleted the old ones: UniqueViolation). SQLite's write lock does this itself.
@@ -55,12 +55,6 @@ def combine(statuses: list[str], mode: str) -> str:
 def as_of_for(month: str, now: datetime) -> datetime:
     """The moment a month is read at: its last second, or now while it runs."""
     return min(now, month_end(month) - timedelta(seconds=1))
-
-
-def first_month(connection: Connection, programme_id: str) -> str | None:
-    """The programme's first month (its earliest milestone's), or None when it has none."""
-    query = select(func.min(programme_milestones.c.month)).where(programme_milestones.c.programme_id == programme_id)
-    return connection.execute(query).scalar()
 
 
 def check_month(connection: Connection, programme_id: str, month: str, now: datetime) -> None:

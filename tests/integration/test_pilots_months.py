@@ -14,11 +14,11 @@ from dashboard.app import create_app
 from etl.demo.pilot_data import DEMO_PROGRAMME
 from etl.demo.sample import build_sample
 from etl.programmes.catalogue import load_programme
-from etl.programmes.scoring import first_month, score_month
+from etl.programmes.scoring import score_month
 from etl.programmes.store import import_programme
 from etl.warehouse.accounts import add_user
 from etl.warehouse.db import make_engine
-from etl.warehouse.pilots import LOCAL
+from etl.warehouse.pilots import LOCAL, first_month
 from tests.dash_requests import page
 from tests.sessions import HTTPS, PASSWORD, logged_in
 

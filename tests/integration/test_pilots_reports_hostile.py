@@ -6,7 +6,7 @@ from its leader nor shows its money to the neighbour; a month years ahead is ref
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -21,9 +21,8 @@ from etl.warehouse import pilots as reads
 from etl.warehouse.db import make_engine, migrate
 from etl.warehouse.pilot_reports.acceptance import acceptance_workbook
 from etl.warehouse.pilot_reports.monthly import monthly_workbook, read_monthly
+from tests.xinzhou_programme import NOW, PROGRAMME
 
-PROGRAMME = Path(__file__).resolve().parents[2] / "data" / "programmes" / "xinzhou-2023"
-NOW = datetime(2023, 12, 5, tzinfo=UTC)
 HEAD_FUNDS = "试点编号,区划代码,填报日期,所属月份,下达资金(万元),已拨付(万元),已支出(万元),备注\n"
 HEAD_STATUS = "试点编号,区划代码,填报日期,里程碑,所属月份,进度,备注\n"
 FEEDS = """
@@ -42,12 +41,9 @@ mapping = { programme_id = "=xinzhou-2023", pilot_id = "试点编号", region_co
 HONGDAO, JINCHANG, DINGXIANG = "140921102000", "140921100000", "140921000000"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def county(request, tmp_path, real_data):
-    url = f"sqlite:///{tmp_path / 'w.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    engine = make_engine(url)
-    migrate(engine)
-    import_codes_file(engine, real_data / "admin_codes_1409.csv")
+@pytest.fixture
+def county(xinzhou_url, tmp_path):
+    engine = make_engine(xinzhou_url)
     with engine.begin() as connection:
         import_programme(connection, load_programme(PROGRAMME))
     (tmp_path / "feeds.toml").write_text(FEEDS, encoding="utf-8")

@@ -112,12 +112,17 @@ def open_workspace(engine: Engine, settings: Settings, state: State, now: dateti
     require_within(region.code)
     path = ancestors(engine, region.code, root.code) or [region]
     notice = ""
+    today = local_today(now)
+    if state.period == "custom" and state.first and state.last and state.first <= today < state.last:
+        # 本月 picked as the 1st to the 31st: the days so far are what there is to show.
+        state = replace(state, last=today)
+        notice = "结束日期晚于今天，已截至今天"
     try:
-        period = resolve(state.period, local_today(now), state.first, state.last)
+        period = resolve(state.period, today, state.first, state.last)
     except ValueError as error:
         notice = f"{error}，已改为近30天"
         state = replace(state, period=DEFAULT_PERIOD)
-        period = resolve(DEFAULT_PERIOD, local_today(now))
+        period = resolve(DEFAULT_PERIOD, today)
     measures = ordered(measures_in(engine, region.code))
     info = next((m for m in measures if m.name == state.measure), None)
     info = info or next((m for m in measures if m.area == state.area), None) or (measures[0] if measures else None)

@@ -192,3 +192,20 @@ def test_the_page_shows_no_code_column_nor_si_suffixes(app):
     assert not re.search(r'"children": "(conflict|dispute|request|appeal)"', page_text)  # codes as text people read
     assert '"exponentformat": "none"' in page_text
     assert any(row.get("代码") for row in rows(client, "measure=cases.received&period=30d", "breakdown"))  # export
+
+
+def test_a_custom_range_past_today_is_cut_at_today(app):
+    application, _ = app
+    client = logged_in(application, "xian")
+    today = datetime.now(UTC).astimezone(LOCAL).date()
+    first = today.replace(day=1)
+    later = f"{today.year + 1}-{today.month:02d}-01"
+    text = shown(client, f"?measure=cases.received&period=custom&from={first}&to={later}")
+    assert "结束日期晚于今天，已截至今天" in text
+    span = f"{first:%Y-%m-%d} 至 {today:%Y-%m-%d}" if first != today else f"{today:%Y-%m-%d}"
+    assert f"自定义（{span}）" in text and "已改为近30天" not in text
+    export = rows(client, f"measure=cases.received&period=custom&from={first}&to={later}", "kpi")
+    same = rows(client, f"measure=cases.received&period=custom&from={first}&to={today}", "kpi")
+    assert export == same
+    future = shown(client, f"?measure=cases.received&period=custom&from={later}&to={later}")
+    assert "已改为近30天" in future  # nothing of it has happened yet

@@ -16,7 +16,7 @@ from dashboard.regions import Region, ancestors, get_region, root_region
 from dashboard.workspace import queries
 from dashboard.workspace.catalog import MeasureInfo, ordered
 from dashboard.workspace.masking import masking_for
-from dashboard.workspace.periods import DEFAULT_GRAIN, LOCAL, Period, local_today, resolve
+from dashboard.workspace.periods import LOCAL, Period, local_today, resolve
 from dashboard.workspace.queries import measures_in
 from dashboard.workspace.records import View, view_named
 from dashboard.workspace.state import DEFAULT_PERIOD, State
@@ -123,6 +123,8 @@ def open_workspace(engine: Engine, settings: Settings, state: State, now: dateti
         notice = f"{error}，已改为近30天"
         state = replace(state, period=DEFAULT_PERIOD)
         period = resolve(DEFAULT_PERIOD, today)
+    grain, refused = period.grain_for(state.grain)
+    notice = "；".join(part for part in (notice, refused) if part)
     measures = ordered(measures_in(engine, region.code))
     info = next((m for m in measures if m.name == state.measure), None)
     info = info or next((m for m in measures if m.area == state.area), None) or (measures[0] if measures else None)
@@ -139,7 +141,7 @@ def open_workspace(engine: Engine, settings: Settings, state: State, now: dateti
         period=period,
         measures=measures,
         info=info,
-        grain=state.grain or DEFAULT_GRAIN.get(period.key, "day"),
+        grain=grain,
         filters=filters,
         view=view,
         masking=masking_for(who.role if who else None),

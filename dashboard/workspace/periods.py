@@ -21,6 +21,8 @@ DEFAULT_GRAIN = {"quarter": "week", "year": "month"}
 GRAINS = {"day": "日", "week": "周", "month": "月"}
 # A custom range longer than this is refused: three years of day buckets bound every query.
 LONGEST_DAYS = 3 * 366
+# The most days a trend draws a point each for.
+DAY_POINTS = 366
 EARLIEST = date(2000, 1, 1)
 
 
@@ -95,7 +97,18 @@ class Period:
 
     @property
     def grain(self) -> str:
-        return DEFAULT_GRAIN.get(self.key, "day")
+        """The grain its trend opens at; a custom range by its length, as the named periods of that length."""
+        if self.key != "custom":
+            return DEFAULT_GRAIN.get(self.key, "day")
+        days = self.current.days
+        return "day" if days <= 62 else "week" if days <= 183 else "month"
+
+    def grain_for(self, asked: str | None) -> tuple[str, str]:
+        """The grain its trend is drawn at when ``asked`` for one, and a notice when that one is refused: a point a day
+        over three years was a thousand bars nobody could read."""
+        if asked == "day" and self.current.days > DAY_POINTS:
+            return "week", f"按日最多 {DAY_POINTS} 天，已改为按周"
+        return asked or self.grain, ""
 
 
 def _shifted(span: Span) -> Span:

@@ -7,7 +7,7 @@ import csv
 import io
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -209,3 +209,14 @@ def test_a_custom_range_past_today_is_cut_at_today(app):
     assert export == same
     future = shown(client, f"?measure=cases.received&period=custom&from={later}&to={later}")
     assert "已改为近30天" in future  # nothing of it has happened yet
+
+
+def test_three_years_by_day_are_drawn_by_week_with_a_notice(app):
+    application, _ = app
+    client = logged_in(application, "xian")
+    today = datetime.now(UTC).astimezone(LOCAL).date()
+    first = today - timedelta(days=1000)
+    query = f"measure=cases.received&period=custom&from={first}&to={today}&grain=day"
+    assert "按日最多 366 天，已改为按周" in shown(client, "?" + query)
+    trend = rows(client, query, "trend")
+    assert 140 < len(trend) < 150, len(trend)  # a point a week, not one a day

@@ -80,3 +80,22 @@ def test_trend_points_by_day_week_and_month():
     weeks = buckets(span, "week")  # Monday-started, clipped to the span
     assert weeks[0] == (date(2026, 2, 25), date(2026, 3, 1)) and weeks[-1] == (date(2026, 3, 9), date(2026, 3, 10))
     assert buckets(span, "month") == [(date(2026, 2, 25), date(2026, 2, 28)), (date(2026, 3, 1), date(2026, 3, 10))]
+
+
+@pytest.mark.parametrize(
+    ("first", "grain"),
+    [(date(2026, 3, 1), "day"), (date(2026, 1, 1), "week"), (date(2025, 4, 1), "month"), (date(2023, 4, 1), "month")],
+)
+def test_a_custom_range_opens_at_the_grain_of_a_named_period_its_length(first, grain):
+    assert resolve("custom", TODAY, first, TODAY).grain == grain
+
+
+def test_a_trend_by_day_is_refused_past_a_year_and_drawn_by_week():
+    three_years = resolve("custom", TODAY, date(2023, 4, 1), TODAY)
+    grain, notice = three_years.grain_for("day")
+    assert grain == "week" and "已改为按周" in notice
+    assert three_years.grain_for("month") == ("month", "")
+    assert three_years.grain_for(None) == ("month", "")
+    year = resolve("year", TODAY)
+    assert year.grain_for("day") == ("day", "")  # 90 days of this year, a point each
+    assert len(buckets(three_years.current, grain)) < 160

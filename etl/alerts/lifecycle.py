@@ -1,5 +1,6 @@
 """An alert's life in the warehouse: opened once per rule and subject (after the rule's hold time), kept while
-its value hovers between the fire and clear conditions, resolved when it clears, escalated one level up when
+its value hovers between the fire and clear conditions, resolved when it clears (and has stayed clear for the
+rule's keep_for: a value that comes back within it continues the alert), escalated one level up when
 unacknowledged too long, retired when its rule leaves the file. Every state change is an event."""
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class Changes:
 def live_alerts(connection: Connection, rule_id: str) -> list:
     """The rule's alerts that are not resolved (pending, open, acknowledged)."""
     a = alerts.c
-    query = select(a.id, a.subject, a.region_code, a.status, a.since, a.level, a.value, a.detail)
+    query = select(a.id, a.subject, a.region_code, a.status, a.since, a.level, a.value, a.detail, a.clearing_since)
     return connection.execute(query.where(alerts.c.rule_id == rule_id, LIVE)).all()
 
 
@@ -102,14 +103,15 @@ def apply(connection: Connection, rule: Rule, seen: Observation, live: list, now
             if opened:
                 _open(connection, alert.id, alert.level, now)
                 changes.opened += 1
-        elif (alert.value, alert.detail) != (found.value, found.detail):
-            # The value moves while the alert is open (or still holding): keep the last one people read.
+        elif (alert.value, alert.detail) != (found.value, found.detail) or alert.clearing_since is not None:
+            # The value moves while the alert is open (or still holding): keep the last one people read. Firing
+            # again while it was clearing, it continues: the clear time starts over.
             moved.append({"alert_id": alert.id, "new_value": found.value, "new_detail": found.detail})
     if moved:
         connection.execute(
             update(alerts)
             .where(alerts.c.id == bindparam("alert_id"))
-            .values(value=bindparam("new_value"), detail=bindparam("new_detail"), updated_at=now),
+            .values(value=bindparam("new_value"), detail=bindparam("new_detail"), clearing_since=None, updated_at=now),
             moved,
         )
     inserted = _insert(connection, new)
@@ -128,8 +130,16 @@ def apply(connection: Connection, rule: Rule, seen: Observation, live: list, now
         if alert.status == "pending":  # the condition did not last the hold time
             connection.execute(delete(alerts).where(alerts.c.id == alert.id, alerts.c.status == "pending"))
         elif alert.subject in seen.cleared:
-            changes.resolved += resolve(connection, alert, now, f"条件已消除：{seen.cleared[alert.subject]}")
+            if rule.keep and alert.clearing_since is None:
+                _clearing(connection, alert.id, now)
+            elif not rule.keep or now - as_utc(alert.clearing_since) >= rule.keep:
+                changes.resolved += resolve(connection, alert, now, f"条件已消除：{seen.cleared[alert.subject]}")
     return changes
+
+
+def _clearing(connection: Connection, alert_id: int, now: datetime) -> None:
+    """Start counting a live alert's clear time (its firing again stops it: see ``moved``)."""
+    connection.execute(update(alerts).where(alerts.c.id == alert_id, LIVE).values(clearing_since=now, updated_at=now))
 
 
 def resolve(connection: Connection, alert, now: datetime, note: str) -> int:

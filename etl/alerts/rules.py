@@ -1,5 +1,6 @@
-"""Alert rules as data: each rule of an alerts file (id, Chinese name, kind, severity, hold time `for`,
-escalation time per level, and its kind's own keys) parsed and checked, errors naming file, rule and key."""
+"""Alert rules as data: each rule of an alerts file (id, Chinese name, kind, severity, hold time `for`, the time
+`keep_for` its clear condition must last, escalation time per level, and its kind's own keys) parsed and checked,
+errors naming file, rule and key."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from etl.alerts.owner import OWNER_LEVELS
 from etl.feeds import FeedConfigError, parse_duration
 from etl.warehouse.alerts import SEVERITIES
 
-COMMON_KEYS = ("name", "kind", "severity", "for", "escalate")
+COMMON_KEYS = ("name", "kind", "severity", "for", "keep_for", "escalate")
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class Rule:
     hold: timedelta
     escalate: dict[str, timedelta]
     params: object
+    keep: timedelta = timedelta(0)  # how long the clear condition must hold before a live alert resolves
 
     @property
     def module(self):
@@ -62,10 +64,11 @@ def parse_rule(rule_id: str, entry: dict, defaults: dict, where: str) -> Rule:
     if severity not in SEVERITIES:
         raise AlertConfigError(f"{where}.severity：'{severity}' 不是 {'、'.join(SEVERITIES)} 之一")
     hold = duration(entry.get("for", "0s"), f"{where}.for")
+    keep = duration(entry.get("keep_for", "0s"), f"{where}.keep_for")
     escalate = entry.get("escalate", {})
     if not isinstance(escalate, dict) or set(escalate) - set(OWNER_LEVELS[:-1]):
         raise AlertConfigError(f'{where}.escalate：应是 {{ village = "30m", township = "2h" }} 这样的表')
     times = {level: duration(value, f"{where}.escalate.{level}") for level, value in escalate.items()}
     if len(rule_id) > 64:
         raise AlertConfigError(f"{where}：规则 id 不超过 64 个字符")
-    return Rule(rule_id, name.strip(), kind, severity, hold, times, module.parse(entry, where))
+    return Rule(rule_id, name.strip(), kind, severity, hold, times, module.parse(entry, where), keep)

@@ -501,6 +501,11 @@ alerts = Table(
     Column("resolved_at", DateTime(timezone=True)),
     Column("resolved_by", String(64), comment="NULL when the condition cleared by itself"),
     Column("resolve_note", Text),
+    Column(
+        "clearing_since",
+        DateTime(timezone=True),
+        comment="since when the clear condition holds, while the rule's keep_for keeps the alert open",
+    ),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index(
         "ux_alerts_live",

@@ -74,6 +74,33 @@ def test_a_value_oscillating_around_its_limit_opens_one_alert(engine, tmp_path):
     assert [row.status for row in _alerts(engine)] == ["resolved", "open"]
 
 
+def test_a_value_that_clears_and_comes_back_within_keep_for_stays_one_alert(engine, tmp_path):
+    clock = Clock()
+    evaluator = Evaluator(engine, alerts_file(tmp_path, COD + 'keep_for = "15m"\n'), clock)
+    # A value that crosses both limits every five minutes: without keep_for, an alert and a message each time.
+    for step in range(12):
+        reading(engine, "SEW-1", "cod", 70.0 if step % 2 == 0 else 50.0, clock.advance(minutes=5))
+        evaluator.evaluate()
+    assert len(_alerts(engine)) == 1 and _alerts(engine)[0].status == "open"
+    assert _events(engine) == [(_alerts(engine)[0].id, "opened")]  # one message, not six
+    reading(engine, "SEW-1", "cod", 50.0, clock.advance(minutes=5))  # clear for 5 minutes already
+    evaluator.evaluate()
+    clock.advance(minutes=9)
+    evaluator.sweep()
+    assert _alerts(engine)[0].status == "open"  # clear for 14 minutes: still kept
+    reading(engine, "SEW-1", "cod", 70.0, clock.advance(minutes=1))  # over again: the clear time starts over
+    evaluator.evaluate()
+    reading(engine, "SEW-1", "cod", 50.0, clock.advance(minutes=1))
+    evaluator.evaluate()
+    clock.advance(minutes=14)
+    evaluator.sweep()
+    assert _alerts(engine)[0].status == "open"
+    clock.advance(minutes=1)
+    assert evaluator.sweep().resolved == 1  # clear for the whole 15 minutes
+    kinds = [kind for _, kind in _events(engine)]
+    assert kinds.count("opened") == 1 and kinds.count("resolved") == 1 and kinds[-1] == "resolved"
+
+
 def test_the_condition_must_last_the_hold_time(engine, tmp_path):
     clock = Clock()
     evaluator = Evaluator(engine, alerts_file(tmp_path, COD + 'for = "10m"\n'), clock)

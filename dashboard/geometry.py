@@ -82,7 +82,11 @@ def _serve(kind: str, code: str):
     if not path.is_file():
         abort(404)
     served = in_display_crs(path, display_crs(current_app.config["RURALBRAIN_SETTINGS"]))
-    return send_file(served, mimetype="application/geo+json", conditional=True, etag=True, max_age=300)
+    response = send_file(served, mimetype="application/geo+json", conditional=True, etag=True, max_age=300)
+    # send_file marks it public; what a scope check let through must not be kept by a shared proxy for others.
+    response.cache_control.public = False
+    response.cache_control.private = True
+    return response
 
 
 @geometry.get("/geo/children/<code>.geojson")

@@ -1,5 +1,6 @@
 """The map geometry route serves what the geometry build wrote, with VAR_DIR relative to the working directory as
-`make demo` has it (Flask reads a relative file path against the app's package folder, not the working one)."""
+`make demo` has it (Flask reads a relative file path against the app's package folder, not the working one), for
+the browser's cache only."""
 
 from __future__ import annotations
 
@@ -23,4 +24,7 @@ def test_map_geometry_is_served_with_a_relative_var_dir(tmp_path, monkeypatch):
         assert response.status_code == 200, response.status_code
         assert response.mimetype == "application/geo+json"
         assert response.data == (tmp_path / "var" / "geo" / kind / f"{root}.geojson").read_bytes()
+        # Served after a scope check: a shared proxy must not keep it for the next person who asks.
+        control = response.headers["Cache-Control"]
+        assert "private" in control and "public" not in control and "max-age=300" in control, control
     assert client.get("/geo/children/990101999999.geojson").status_code == 404  # a region with no geometry

@@ -197,7 +197,7 @@ FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789"
 
 def checked_whole(value: str | None, what: str, lowest: int, highest: int) -> int | None:
     """A whole number from a form (ASCII or full-width digits) within its range, None when empty, or IntakeError."""
-    value = (value or "").strip().translate(FULL_WIDTH_DIGITS)
+    value = clean_text(value or "").strip().translate(FULL_WIDTH_DIGITS)  # a pasted number's zero-width marks
     if not value:
         return None
     if not (value.isascii() and value.isdigit()) or not lowest <= int(value) <= highest:

@@ -26,6 +26,7 @@ from etl.warehouse.intake import (
 )
 from etl.warehouse.intake_files import Upload, store
 from etl.warehouse.schema import intake_files, intake_notices
+from etl.warehouse.text import clean_text
 
 KINDS = {"village_affairs": "村务公开", "finance": "财务公开", "party_affairs": "党务公开"}
 DIRECTIONS = {"income": "收入", "expense": "支出"}
@@ -46,13 +47,14 @@ def _finance(form: dict) -> dict:
     if not any((value or "").strip() for value in given):
         return {"direction": None, "amount": None, "period": None}
     direction = checked_choice(form.get("direction"), DIRECTIONS, "收支")
-    written = (form.get("amount") or "").strip().translate(FULL_WIDTH_AMOUNT)
+    # Pasted from a chat, a number carries zero-width characters nobody sees: they are not part of it.
+    written = clean_text(form.get("amount") or "").strip().translate(FULL_WIDTH_AMOUNT)
     if not AMOUNT.match(written):
         raise IntakeError("金额应为不带符号的数字（元），最多两位小数，如 12000 或 12,000.50")
     amount = Decimal(written.replace(",", ""))
     if amount >= LARGEST_AMOUNT:
         raise IntakeError("金额应在 0 到 1000 亿元之间")
-    period = (form.get("period") or "").strip().translate(FULL_WIDTH_DIGITS)
+    period = clean_text(form.get("period") or "").strip().translate(FULL_WIDTH_DIGITS)
     if not PERIOD.match(period):
         raise IntakeError("所属期间应写成 2026-12 这样的年月")
     return {"direction": direction, "amount": float(amount), "period": period}

@@ -21,7 +21,14 @@ from etl.warehouse.accounts import add_user
 from etl.warehouse.db import make_engine
 from etl.warehouse.household_tokens import household
 from etl.warehouse.intake import IntakeError, Limits
-from etl.warehouse.schema import households, intake_case_events, intake_cases, intake_deliberations, intake_redemptions
+from etl.warehouse.schema import (
+    households,
+    intake_case_events,
+    intake_cases,
+    intake_deliberations,
+    intake_notices,
+    intake_redemptions,
+)
 from etl.warehouse.settings import Settings
 from tests.household_fixtures import add_case, coded, intake_feeds
 from tests.sessions import HTTPS, PASSWORD, csrf_of, logged_in
@@ -224,6 +231,14 @@ def test_a_refused_office_form_keeps_what_was_typed(county):
     assert 'value="十月财务公开"' in html and f">{body}</textarea>" in html
     assert 'value="12,000.50"' in html and 'value="2026年10月"' in html
     assert '<option value="finance" selected>' in html and '<option value="income" selected>' in html
+    # Pasted from a chat with a zero-width space after it, as phones paste: the same month and amount.
+    pasted = notice | {"csrf_token": csrf_of(clerk, "/office/notices"), "title": "十月财务公开（续）"}
+    pasted |= {"amount": "12,000.50\u200b", "period": "\u20602026-10\u200b"}
+    clerk.post(f"{HTTPS}/office/notices", data=pasted)
+    with engine.connect() as connection:
+        found = select(intake_notices.c.period, intake_notices.c.amount)
+        stored = connection.execute(found.where(intake_notices.c.title == "十月财务公开（续）")).one()
+    assert tuple(stored) == ("2026-10", 12000.5)
     matter = {"csrf_token": csrf_of(clerk, "/office/records"), "record": "matter", "id": "", "title": "修路议题"}
     matter |= {"form": "assembly", "status": "decided", "participants": "40", "votes_for": "30", "outcome": ""}
     html = clerk.post(f"{HTTPS}/office/records", data=matter).get_data(as_text=True)
@@ -237,6 +252,11 @@ def test_a_refused_office_form_keeps_what_was_typed(county):
     offer = {"csrf_token": csrf_of(clerk, "/office/points"), "what": "item", "name": "洗衣液", "points": "五十"}
     html = clerk.post(f"{HTTPS}/office/points", data=offer).get_data(as_text=True)
     assert "所需积分应为" in html and 'value="洗衣液"' in html and 'value="五十"' in html
+    offer |= {"csrf_token": csrf_of(clerk, "/office/points"), "points": "\u200b30"}
+    clerk.post(f"{HTTPS}/office/points", data=offer)
+    with engine.connect() as connection:
+        offered = {entry["name"]: entry["points"] for entry in intake_points.offered(connection, BOARD_VILLAGE)}
+    assert offered.get("洗衣液") == 30
     case_id = add_case(engine, BOARD_VILLAGE, HOUSEHOLD, str(var_dir / "uploads"))
     step = {"csrf_token": csrf_of(clerk, "/office"), "action": "close", "note": "x" * 501}
     html = clerk.post(f"{HTTPS}/office/cases/{case_id}", data=step).get_data(as_text=True)

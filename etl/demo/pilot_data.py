@@ -279,9 +279,12 @@ def _trace(universe, plan_: Plan, drops: Path, day: datetime, until: datetime, r
     return _drop(drops / "traceability" / f"trace-{stamp}.csv", header, rows)
 
 
-def history(settings: Settings, universe: sim.Universe, plan_: Plan, drops: Path, now: datetime) -> dict[str, int]:
+def history(
+    settings: Settings, universe: sim.Universe, plan_: Plan, drops: Path, now: datetime, days: int = 50
+) -> dict[str, int]:
     """The demo programme imported, and what is not daily: the extra devices, toilet renovations, the labour
-    pool's people, deliberations and supervision of the last months, and the monthly status and funds."""
+    pool's people, deliberations and supervision of the last months, the monthly status and funds, and the pilot
+    villages' integrity cases of the ``days`` simulated."""
     programme = _programme(now)
     engine = make_engine(settings.warehouse_url)
     try:
@@ -297,7 +300,7 @@ def history(settings: Settings, universe: sim.Universe, plan_: Plan, drops: Path
     counts["labour_profiles"] = _labour_profiles(universe, plan_, drops, now, rng)
     counts.update(_democracy(universe, plan_, drops, now, rng))
     # Its own stream: the draws above (and the demo's numbers) stay as they were before these cases were added.
-    counts["cases"] = _integrity(universe, plan_, drops, now, universe.rng("pilot-integrity"))
+    counts["cases"] = _integrity(universe, plan_, drops, now, universe.rng("pilot-integrity"), days)
     counts.update(_programme_reports(programme, plan_.regions, drops, now, rng))
     return counts
 
@@ -440,17 +443,19 @@ def _democracy(universe, plan_: Plan, drops: Path, now: datetime, rng) -> dict[s
     }
 
 
-def _integrity(universe, plan_: Plan, drops: Path, now: datetime, rng) -> int:
-    """清廉乡村 and 曝光台 cases of the last 50 days in each pilot village (four to six of each), in the case
-    export's columns: the daily cases give a village about one of either a month, so a pilot village's board
-    would often show none."""
-    rows = []
+def _integrity(universe, plan_: Plan, drops: Path, now: datetime, rng, days: int) -> int:
+    """清廉乡村 and 曝光台 cases of the simulated days (the last 50 at most) in each pilot village (four to six of
+    each), in the case export's columns: the daily cases give a village about one of either a month, so a pilot
+    village's board would often show none. Not before the simulated days: the history months end where the
+    first case is, and the days between would hold only these."""
+    # The first simulated day starts days - 1 days back or less (today's midnight for one day: a few hours back).
+    rows, span = [], max(0.2, min(50.0, days - 1.0))
     for code, _, _ in universe.villages:
         if plan_.intensity[code] != 1.0:
             continue
         for module, titles in sim.MODULE_TOPICS.items():
             for n in range(rng.randrange(4, 7)):  # a portrait board holds four
-                received = now - timedelta(days=rng.uniform(1, 50))
+                received = now - timedelta(days=rng.uniform(0.02, span))
                 closed = received + timedelta(days=rng.uniform(1, 12))
                 closed = closed if closed <= now and rng.random() < 0.7 else None
                 name, phone = sim._person(rng)

@@ -647,7 +647,7 @@ def simulate_history(
     counts.update(_labour_and_registry(universe, drops, now))
     counts.update(households_demo.history(settings, universe, drops, now))  # 门牌, 组, catalogue, codes
     counts.update(_finance_and_notices(universe, drops, now, days))
-    pilot_data.add(counts, pilot_data.history(settings, universe, pilots, drops, now))
+    pilot_data.add(counts, pilot_data.history(settings, universe, pilots, drops, now, days))
     villages = [code for code, _, _ in universe.villages]
     counts["jobs"] = job_platform.write_history(_jobs_path(settings), villages, universe.rng, now, days)
     data = _api_data(universe, now, days)

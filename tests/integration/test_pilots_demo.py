@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
-from sqlalchemy import inspect, select, text
+from sqlalchemy import func, inspect, select, text
 
 from etl.cli import main
 from etl.demo import pilot_data
@@ -24,9 +24,9 @@ from etl.programmes.refresh import after_run, rescore
 from etl.runner import RunCounts, RunReport, run_feed
 from etl.warehouse import pilots as reads
 from etl.warehouse import village_records
-from etl.warehouse.db import make_engine
+from etl.warehouse.db import as_utc, make_engine
 from etl.warehouse.pilot_reports.acceptance import POINTS
-from etl.warehouse.schema import pilot_scores, quarantine, rollups
+from etl.warehouse.schema import cases, pilot_scores, quarantine, rollups
 from etl.warehouse.settings import Settings
 from tests.browser.conftest import free_port
 
@@ -271,3 +271,12 @@ def test_scoring_keeps_one_row_per_month_and_pilot_item(demo):
     with engine.connect() as connection:
         rows = connection.execute(select(pilot_scores.c.month, pilot_scores.c.pilot_id, pilot_scores.c.item_id)).all()
     assert len(rows) == len(set(rows)) == 2 * (3 * 17 + 5 * 18)
+
+
+def test_the_pilot_villages_cases_start_where_the_simulated_days_start(demo):
+    # They went 50 days back: the demo's history months then ended 50 days back, and the 20-odd days between held
+    # only these few cases, a trough in every trend of cases and a 同比 against it.
+    _settings, engine, _reports, _scored = demo
+    with engine.connect() as connection:
+        first = connection.execute(select(func.min(cases.c.event_time)).where(cases.c.case_id.like("QL%"))).scalar()
+    assert as_utc(first) >= NOW - timedelta(days=8), first

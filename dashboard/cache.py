@@ -1,9 +1,14 @@
 """The screens' query cache: flask-caching (filesystem, or Redis when CACHE_REDIS_URL is set), keyed by version.
 
 Every key holds the warehouse version, so a load invalidates exactly what it could have changed and no
-screen ever shows an answer older than the data; no TTL guesswork. An answer nobody has cached is computed once
-at a time (dashboard/flight.py: the threads of a worker and the workers sharing the cache wait for the one
-computing it) and stored at once, so that those waiting find it; in a request, answers are kept for the rest of it.
+screen ever shows an answer older than the data; no TTL guesswork. The version comes with a mark of its bump (the
+warehouse_version row's updated_at), since a warehouse restored from a backup counts its versions again. An answer
+nobody has cached is computed once at a time (dashboard/flight.py: the threads of a worker and the workers sharing
+the cache wait for the one computing it) and stored at once, so that those waiting find it; in a request, answers
+are kept for the rest of it.
+
+The cache only speeds the screens up: a cache that fails (Redis down or hung, a full cache folder) is a miss on read
+and nothing on write, and the answer is computed and shown all the same.
 """
 
 from __future__ import annotations
@@ -18,17 +23,36 @@ import orjson
 from flask import g, has_app_context, has_request_context
 from flask_caching import Cache
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from dashboard.auth.viewer import forbid, sees, view_scope
 from dashboard.codec import decode, encode
-from dashboard.flight import once
+from dashboard.flight import once, warn_rarely
 from etl.warehouse.accounts import scope_holds
-from etl.warehouse.db import read_version
+from etl.warehouse.db import masked_url, read_version_mark
 from etl.warehouse.settings import Settings
 
 cache = Cache()
 # A cached answer lives a day at most: the version in its key, not its age, decides whether it is current.
 TIMEOUT = 86400
+# How long a Redis command or connection may take before the cache counts as failed (then the answer is computed:
+# dashboard/rediscache.py). Redis answers in well under a millisecond; a hung one held every worker 5 s per query.
+REDIS_SOCKET_SECONDS = 0.5
+
+
+def deployment_prefix(warehouse_url: str) -> str:
+    """The Redis key prefix of a deployment: "rb:" and a short hash of its warehouse URL without the password
+    (a SQLite file by its absolute path). Two deployments sharing one Redis (staging and production, two counties)
+    may have the same warehouse version, and must never read each other's answers."""
+    try:
+        url = make_url(warehouse_url)
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            url = url.set(database=str(Path(url.database).resolve()))
+        identity = url.render_as_string(hide_password=True)
+    except ArgumentError:
+        identity = masked_url(warehouse_url)
+    return f"rb:{hashlib.sha256(identity.encode()).hexdigest()[:12]}:"
 
 
 def cache_config(settings: Settings) -> dict:
@@ -37,7 +61,11 @@ def cache_config(settings: Settings) -> dict:
         return {
             "CACHE_TYPE": "dashboard.rediscache.CappedRedisCache",
             "CACHE_REDIS_URL": settings.cache_redis_url,
-            "CACHE_KEY_PREFIX": "rb:",
+            "CACHE_KEY_PREFIX": deployment_prefix(settings.warehouse_url),
+            "CACHE_OPTIONS": {
+                "socket_timeout": REDIS_SOCKET_SECONDS,
+                "socket_connect_timeout": REDIS_SOCKET_SECONDS,
+            },
         }
     folder = Path(settings.var_dir) / "cache"
     folder.mkdir(parents=True, exist_ok=True)
@@ -46,12 +74,24 @@ def cache_config(settings: Settings) -> dict:
 
 def warehouse_version(engine: Engine) -> int:
     """The warehouse version now: read once per request (one single-row read), then remembered for it."""
-    if has_request_context() and "warehouse_version" in g:
-        return g.warehouse_version
-    version = read_version(engine)
+    return _version_and_mark(engine)[0]
+
+
+def version_mark(engine: Engine) -> str:
+    """The warehouse version and a short mark of its bump, as the cache keys hold it ("403.1a2b3c4d"): the version
+    alone repeats after a restore from a backup (etl/warehouse/db.py, read_version_mark)."""
+    version, mark = _version_and_mark(engine)
+    return f"{version}.{hashlib.sha1(mark.encode()).hexdigest()[:8]}"
+
+
+def _version_and_mark(engine: Engine) -> tuple[int, str]:
+    """(version, mark) now: read once per request, then remembered for it."""
+    if has_request_context() and "warehouse_version" in g and "warehouse_mark" in g:
+        return g.warehouse_version, g.warehouse_mark
+    version, mark = read_version_mark(engine)
     if has_request_context():
-        g.warehouse_version = version
-    return version
+        g.warehouse_version, g.warehouse_mark = version, mark
+    return version, mark
 
 
 def _computed_in_request() -> dict | None:
@@ -101,7 +141,7 @@ def versioned(function: Callable) -> Callable:
     @functools.wraps(function)
     def wrapper(engine: Engine, *args, **kwargs):
         _checked_region(parameter, args, kwargs)
-        version = warehouse_version(engine)
+        version = version_mark(engine)
         digest = hashlib.sha1(orjson.dumps([args, kwargs], default=str, option=orjson.OPT_SORT_KEYS)).hexdigest()
         key = f"q:{function.__name__}:v{version}:s{view_scope() or '*'}:{digest}"
         computed = _computed_in_request()
@@ -126,14 +166,25 @@ def drawn_once(key: str, draw: Callable[[], str]) -> str:
 
 def _kept(key: str, compute: Callable):
     """The shared cache's answer for ``key``, else ``compute()``'s, computed by one thread of one worker at a time
-    and stored at once, so that the threads and workers waiting for it find it."""
-    found = cache.get(key)
+    and stored at once, so that the threads and workers waiting for it find it. A cache that fails is a miss."""
+
+    def looked_up():
+        try:
+            return cache.get(key)
+        except Exception as error:  # noqa: BLE001 - the cache only speeds the screens up
+            warn_rarely("cache-get", "读取查询缓存失败（%s: %s）：按未缓存计算", type(error).__name__, error)
+            return None
+
+    found = looked_up()
     if found is None:
 
         def compute_and_keep():
             answer = compute()
-            cache.set(key, answer, timeout=TIMEOUT)
+            try:
+                cache.set(key, answer, timeout=TIMEOUT)
+            except Exception as error:  # noqa: BLE001 - an answer not stored is still the answer
+                warn_rarely("cache-set", "写入查询缓存失败（%s: %s）：本次结果照常返回", type(error).__name__, error)
             return answer
 
-        found = once(key, compute_and_keep, lambda: cache.get(key), cache.cache)
+        found = once(key, compute_and_keep, looked_up, cache.cache)
     return found

@@ -12,7 +12,7 @@ from dash import html
 from dashboard.alert_queries import acknowledgement, open_alert_list, since_text
 from dashboard.auth.viewer import view_scope
 from dashboard.board_queries import feed_freshness
-from dashboard.cache import versioned, warehouse_version
+from dashboard.cache import version_mark, versioned, warehouse_version
 from dashboard.freshness import freshness_label
 from dashboard.panels import LOCAL, Window, number, panels
 from dashboard.pilot_queries import children_pilot_shares
@@ -121,7 +121,7 @@ def content_for(
 
     # The viewer's scope too, as in every cache key (dashboard/cache.py): no answer made for one viewer is served
     # to another, whatever a content holds now or later.
-    return _recent.get((engine, version, view_scope(), scope, shown, names, minute, private), render)
+    return _recent.get((engine, version_mark(engine), view_scope(), scope, shown, names, minute, private), render)
 
 
 def payload(content: Content, now: datetime, shown: str | None = None) -> dict:

@@ -61,7 +61,11 @@ class SweptFileSystemCache(FileSystemCache):
     def add(self, key, value, timeout=None) -> bool:
         """Store an entry only when none (or only an expired one) is there, atomically across processes: a hard
         link fails on an existing name. cachelib's add looks, then writes, and two workers could both take the
-        single-flight lock (dashboard/flight.py) that way."""
+        single-flight lock (dashboard/flight.py) that way.
+
+        False only when the entry is there; any other failure to write (a full, read-only or removed folder) raises
+        its OSError: the lock is then nobody's, and the single flight computes at once instead of waiting for an
+        answer nobody can store."""
         filename = self._get_filename(key)
         for _ in range(2):
             handle, temporary = tempfile.mkstemp(suffix=self._fs_transaction_suffix, dir=self._path)
@@ -76,8 +80,6 @@ class SweptFileSystemCache(FileSystemCache):
                     return False
                 with contextlib.suppress(FileNotFoundError):
                     os.remove(filename)  # expired: gone, and the next try may take its place
-            except OSError:
-                return False
             finally:
                 with contextlib.suppress(FileNotFoundError):
                     os.remove(temporary)

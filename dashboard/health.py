@@ -72,6 +72,10 @@ def readyz():
     try:
         cache.set("readyz", "1", timeout=10)
         checks["cache"] = "ok" if cache.get("readyz") == "1" else "not storing"
+        # A Redis in trouble fails soft (a miss, computed at once: dashboard/rediscache.py); say why here.
+        trouble = getattr(cache.cache, "trouble", None)
+        if checks["cache"] != "ok" and trouble:
+            checks["cache"] = f"unreachable: {trouble}"
     except Exception as error:  # noqa: BLE001 - any cache backend failure means not ready
         checks["cache"] = f"unreachable: {type(error).__name__}"
     ready = ready and checks["cache"] == "ok"

@@ -13,7 +13,7 @@ from werkzeug.exceptions import BadRequest
 
 from dashboard.auth.viewer import forbid, view_scope
 from dashboard.board_queries import stop
-from dashboard.cache import warehouse_version
+from dashboard.cache import version_mark
 from dashboard.regions import Region, get_region, root_region
 from geo.codes import is_within
 
@@ -34,8 +34,9 @@ def refuse(reason: str) -> NoReturn:
 
 
 def _remembered(engine: Engine, key: tuple, look_up):
-    """``look_up()`` once per process, engine, warehouse version and key."""
-    key = (engine, warehouse_version(engine), *key)
+    """``look_up()`` once per process, engine, warehouse version (with its bump's mark: a restored warehouse counts
+    its versions again) and key."""
+    key = (engine, version_mark(engine), *key)
     with _lock:
         if key in _regions:
             _regions.move_to_end(key)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from dashboard.cache import warehouse_version
+from dashboard.cache import version_mark
 from dashboard.household import queries
 from dashboard.services import load_services
 from etl.warehouse import intake_points
@@ -34,7 +34,7 @@ class VillagePart:
 
 def village_part(engine: Engine, village: str, services_file: str) -> VillagePart:
     """The village's part as the warehouse holds it now (read once per process and warehouse version)."""
-    key = (engine.url.render_as_string(), village, services_file, warehouse_version(engine))
+    key = (engine.url.render_as_string(), village, services_file, version_mark(engine))
     with _lock:
         if key in _parts:
             _parts.move_to_end(key)

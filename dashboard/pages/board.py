@@ -13,7 +13,7 @@ from plotly.io.json import to_json_plotly
 from dashboard import validate
 from dashboard.auth.viewer import view_scope
 from dashboard.board_queries import feed_freshness
-from dashboard.cache import warehouse_version
+from dashboard.cache import version_mark, warehouse_version
 from dashboard.freshness import freshness_label
 from dashboard.kiosk import canvas, error_screen, seconds, version_marker
 from dashboard.panels import Window
@@ -178,7 +178,7 @@ def refresh(_tick, scope, ids):
         return orjson.loads(to_json_plotly(outputs))
 
     # The same answer for every board of a village (and viewer scope) until the next load or its next minute.
-    key = (engine, warehouse_version(engine), view_scope(), region.code, names, orientation, context.minute())
+    key = (engine, version_mark(engine), view_scope(), region.code, names, orientation, context.minute())
     return _answers.get(key, render)
 
 

@@ -181,12 +181,17 @@ def current_version(connection: Connection) -> int:
 
 
 # Constant SQL, read through the driver: the screens ask for the version once per request, and building and
-# compiling a Core statement each time cost 75 µs of a ~0.9 ms refresh, the driver's cursor 9 µs.
-_VERSION_SQL = f"SELECT version FROM {warehouse_version.name} WHERE id = 1"
+# compiling a Core statement each time cost 75 µs of a ~0.9 ms refresh, the driver's cursor 9 µs. The row's
+# updated_at comes with it: every bump sets it, so (version, updated_at) never repeats, even when a warehouse
+# restored from a backup counts its versions again from the backup's (see read_version_mark).
+_VERSION_SQL = f"SELECT version, updated_at FROM {warehouse_version.name} WHERE id = 1"
 
 
-def read_version(engine: Engine) -> int:
-    """The warehouse version now, from a pooled connection of ``engine`` (outside any transaction of ours)."""
+def read_version_mark(engine: Engine) -> tuple[int, str]:
+    """The warehouse version now, and a mark of this version's bump (its updated_at as text), from a pooled
+    connection of ``engine`` (outside any transaction of ours), in one single-row read. A restore from a backup
+    takes the version back (402) and the next load bumps it to a number the lost timeline had (403): the mark
+    tells the two 403s apart, so a cache keyed on both never serves the lost timeline's answers."""
     connection = engine.raw_connection()
     try:
         cursor = connection.cursor()
@@ -199,4 +204,9 @@ def read_version(engine: Engine) -> int:
         connection.close()
     if row is None:
         raise LookupError("warehouse_version 表没有版本行：请先运行 ruralbrain migrate")
-    return row[0]
+    return row[0], str(row[1])
+
+
+def read_version(engine: Engine) -> int:
+    """The warehouse version now, from a pooled connection of ``engine`` (outside any transaction of ours)."""
+    return read_version_mark(engine)[0]

@@ -122,6 +122,8 @@ def geo() -> None:
 @click.pass_obj
 def geo_import(settings: Settings, files, crs, code_field, name_field, parent_code, layer, strict) -> None:
     """导入区划代码 CSV（区划）和边界文件（GeoJSON、Shapefile、GeoPackage），再为其余区划生成示意边界。"""
+    from shapely.errors import GEOSException
+
     from etl.regions import fill_schematic, import_codes_file, load_boundaries
     from geo.boundaries import read_boundaries
     from geo.codes import CodeError, normalize_code
@@ -153,6 +155,8 @@ def geo_import(settings: Settings, files, crs, code_field, name_field, parent_co
         cells = fill_schematic(engine)
     except ValueError as error:  # a parent with no area left for its children's cells
         raise click.ClickException(f"示意边界未能生成：{error}") from None
+    except GEOSException as error:  # geometry GEOS cannot compute with (fill_schematic names the region otherwise)
+        raise click.ClickException(f"示意边界未能生成：几何运算失败（GEOS：{error}）") from None
     if cells.loaded or cells.unchanged or not cells.notes:
         click.echo(f"示意边界：更新 {cells.loaded} 个，未变 {cells.unchanged} 个")
     for note in cells.notes:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import shapely
+from shapely.errors import GEOSException
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Engine, select, update
 
@@ -24,6 +25,9 @@ from geo.schematic import partition
 # A feature is "outside its parent" when less than this share of its area lies inside the parent:
 # boundaries from different sources are generalised differently, so edges never agree exactly.
 INSIDE_PARENT_SHARE = 0.5
+# Two siblings (townships of a county) whose overlap is more than this share of the smaller one get a note: edges of
+# neighbours from different sources overlap a little; two drawn alike (a copied feature, a wrong code) overlap wholly.
+SIBLING_OVERLAP_SHARE = 0.05
 # Code files name villages by their committee (南肖村委会); boundary files by the place (南肖村).
 COMMITTEE_SUFFIXES = {
     "村民委员会": "村",
@@ -137,11 +141,22 @@ def _match(feature: BoundaryFeature, table: dict, by_name: dict, parent_code: st
 
 
 def load_boundaries(engine: Engine, read: BoundariesRead, source: str, parent_code: str | None = None) -> LoadReport:
-    """Store surveyed polygons for the regions they match (by code, or by name under ``parent_code``)."""
+    """Store surveyed polygons for the regions they match (by code, or by name under ``parent_code``).
+
+    Parents are placed first, so a township is checked against its county's polygon from the same file; a region's
+    surveyed children stored earlier are checked against its new polygon, and siblings that overlap are noted.
+    """
     report = LoadReport(issues=list(read.issues), notes=list(read.notes))
     now = datetime.now(UTC)
     with engine.begin() as connection:
-        query = select(regions.c.code, regions.c.name, regions.c.parent_code, regions.c.geometry, regions.c.boundary)
+        query = select(
+            regions.c.code,
+            regions.c.name,
+            regions.c.level,
+            regions.c.parent_code,
+            regions.c.geometry,
+            regions.c.boundary,
+        )
         table = {row.code: row for row in connection.execute(query)}
         by_name = defaultdict(list)
         for row in table.values():
@@ -151,16 +166,37 @@ def load_boundaries(engine: Engine, read: BoundariesRead, source: str, parent_co
         parts: dict[str, list[BoundaryFeature]] = defaultdict(list)
         for feature in read.features:
             code, problem = _match(feature, table, by_name, parent_code)
-            problem = problem or _outside_parent(feature, table[code] if code else None, table)
             if problem:
                 report.issues.append(Issue(read.file, feature.location, *problem, feature.raw))
                 continue
             parts[code].append(feature)
-        for code, features in parts.items():
-            geometry = features[0].geometry
-            if len(features) > 1:
-                geometry = shapely.union_all([feature.geometry for feature in features])
-                report.notes.append(f"{'、'.join(f.location for f in features)} 同属 {code}，已合并为一个边界")
+        # Surveyed polygons as they will be after this file: the stored ones, then this file's, parents first (a
+        # township listed before its county in one file was checked against the county stored before the file).
+        surveyed = {
+            code: shapely.from_wkb(row.geometry)
+            for code, row in table.items()
+            if row.geometry is not None and row.boundary == BOUNDARY_SURVEYED
+        }
+        placed: dict[str, BaseGeometry] = {}
+        for code in sorted(parts, key=lambda c: (level_rank(table[c].level), c)):
+            row = table[code]
+            kept = []
+            for feature in parts[code]:
+                problem = _outside_parent(feature.geometry, row, surveyed.get(row.parent_code))
+                if problem:
+                    report.issues.append(Issue(read.file, feature.location, *problem, feature.raw))
+                else:
+                    kept.append(feature)
+            if not kept:
+                continue
+            geometry = kept[0].geometry
+            if len(kept) > 1:
+                geometry = shapely.union_all([feature.geometry for feature in kept])
+                report.notes.append(f"{'、'.join(f.location for f in kept)} 同属 {code}，已合并为一个边界")
+            placed[code] = surveyed[code] = geometry
+        report.notes.extend(_stray_children(placed, surveyed, table))
+        report.notes.extend(_overlapping_siblings(placed, surveyed, table))
+        for code, geometry in placed.items():
             values = geometry_values(geometry, BOUNDARY_SURVEYED, now)
             if table[code].geometry == values["geometry"] and table[code].boundary == BOUNDARY_SURVEYED:
                 report.unchanged += 1
@@ -172,19 +208,69 @@ def load_boundaries(engine: Engine, read: BoundariesRead, source: str, parent_co
     return report
 
 
-def _outside_parent(feature: BoundaryFeature, row, table: dict):
-    """(field, kind, detail) when the feature lies mostly outside its parent's surveyed polygon."""
-    parent = table.get(row.parent_code) if row is not None else None
-    if parent is None or parent.geometry is None or parent.boundary != BOUNDARY_SURVEYED:
+def _inside_share(child: BaseGeometry, parent: BaseGeometry) -> float:
+    return child.intersection(parent).area / child.area if child.area else 1.0
+
+
+def _outside_parent(geometry: BaseGeometry, row, parent: BaseGeometry | None):
+    """(field, kind, detail) when the polygon lies mostly outside its parent's surveyed polygon."""
+    if parent is None:
         return None
-    inside = feature.geometry.intersection(shapely.from_wkb(parent.geometry)).area / feature.geometry.area
+    inside = _inside_share(geometry, parent)
     if inside >= INSIDE_PARENT_SHARE:
         return None
     return (
         "geometry",
         "outside parent",
-        f"{row.code} 只有 {inside:.0%} 的面积在其上级 {parent.code} 之内",
+        f"{row.code} 只有 {inside:.0%} 的面积在其上级 {row.parent_code} 之内",
     )
+
+
+def _named(row) -> str:
+    return f"{row.name}（{row.code}）"
+
+
+def _stray_children(placed: dict, surveyed: dict, table: dict) -> list[str]:
+    """Notes on surveyed children stored before that lie mostly outside their parent's new polygon: imported
+    before the parent, they were never checked (which of the two is wrong only a person can say; both are kept)."""
+    notes = []
+    for row in table.values():
+        if row.parent_code not in placed or row.code in placed or row.code not in surveyed:
+            continue
+        inside = _inside_share(surveyed[row.code], placed[row.parent_code])
+        if inside < INSIDE_PARENT_SHARE:
+            parent = table[row.parent_code]
+            notes.append(
+                f"已导入的 {_named(row)}的边界只有 {inside:.0%} 的面积在 {_named(parent)}的新边界之内：请核对两者"
+            )
+    return notes
+
+
+def _overlapping_siblings(placed: dict, surveyed: dict, table: dict) -> list[str]:
+    """Notes on pairs of surveyed siblings, one of them from this file, whose overlap is more than
+    SIBLING_OVERLAP_SHARE of the smaller one: two townships drawn alike (a copied feature, a wrong code)."""
+    notes = []
+    families = defaultdict(list)
+    for code in surveyed:
+        families[table[code].parent_code].append(code)
+    for codes in families.values():
+        if not any(code in placed for code in codes) or len(codes) < 2:
+            continue
+        codes.sort()
+        shapes = [surveyed[code] for code in codes]
+        tree = shapely.STRtree(shapes)
+        for first, second in zip(*tree.query(shapes, predicate="intersects"), strict=True):
+            if first >= second or (codes[first] not in placed and codes[second] not in placed):
+                continue
+            a, b = shapes[first], shapes[second]
+            smaller = min(a.area, b.area)
+            share = a.intersection(b).area / smaller if smaller else 0.0
+            if share > SIBLING_OVERLAP_SHARE:
+                notes.append(
+                    f"{_named(table[codes[first]])}与 {_named(table[codes[second]])}的边界重叠，"
+                    f"重叠部分占较小者面积的 {share:.0%}：请核对是否画错或代码填错"
+                )
+    return notes
 
 
 def _without_outline(rows, shapes: dict, children: dict) -> list[str]:
@@ -228,7 +314,12 @@ def fill_schematic(engine: Engine) -> LoadReport:
             fixed = {code: shapes[code] for code in kids if code in shapes}
             if len(fixed) == len(kids):
                 continue
-            new = partition(parent_shape, kids, fixed)
+            try:
+                new = partition(parent_shape, kids, fixed)
+            except (ValueError, GEOSException) as error:
+                # GEOS fails on absurd coordinates (a polygon stored before they were refused): name the region
+                why = str(error) if isinstance(error, ValueError) else f"几何运算失败（GEOS：{error}）"
+                raise ValueError(f"{row.name}（{row.code}）：{why}；请检查并重新导入它的边界") from error
             cells.update(new)
             shapes.update(new)
         for code, cell in cells.items():

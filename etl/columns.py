@@ -27,11 +27,14 @@ def cleaned_column(
 ) -> tuple[list, dict[int, Invalid | tuple[str, str]]] | None:
     """(values, problems) of one field over a batch: the cleaned value of each raw value (None where it failed),
     and by position the Invalid it raised or the (kind, detail) of a value that does not fit its column.
-    None when the raw values cannot be told apart (an unhashable JSON value): the caller goes value by value."""
+    None when the raw values cannot be told apart (an unhashable JSON value, true beside 1): the caller goes value
+    by value."""
     try:
         distinct = set(raws)
     except TypeError:
         return None
+    if (1 in distinct or 0 in distinct) and any(raw.__class__ is bool for raw in raws):
+        return None  # True == 1 in a set: one would be judged by what the other is
     good: dict = {}
     bad: dict = {}
     rest = distinct

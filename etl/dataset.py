@@ -17,6 +17,67 @@ class Invalid(ValueError):
     """A value that does not fit its field; the message says why."""
 
 
+class SentNumber(float):
+    """A number a device wrote that is no finite float (NaN, Infinity, 1e400), keeping how it was written: not
+    an empty cell (a plain float NaN, which pandas makes of one), and kept in the quarantine as that text."""
+
+    __slots__ = ("text",)
+
+    def __new__(cls, text: str) -> SentNumber:
+        number = super().__new__(cls, text)
+        number.text = text
+        return number
+
+    def __str__(self) -> str:
+        return self.text
+
+    __repr__ = __str__
+
+    # Equal only to the same text: a memo of values already seen (etl/runner.py) would otherwise answer for
+    # 1e400 what it found for Infinity, each an infinite float.
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SentNumber) and other.text == self.text
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash((SentNumber, self.text))
+
+
+# What a value of a JSON message is called in a reason (bool before int: a bool is an int in Python).
+VALUE_KINDS = ((bool, "真假值"), ((int, float), "数字"), (str, "文本"), (list, "列表"), (dict, "对象"))
+
+
+def kind_of_value(value: Any) -> str:
+    """A JSON value's kind as an operator reads it: 数字, 文本, 列表, 对象, 真假值 or 空值."""
+    if value is None:
+        return "空值"
+    return next((name for kinds, name in VALUE_KINDS if isinstance(value, kinds)), "其他值")
+
+
+def shown(raw: Any, limit: int = 60) -> str:
+    """A raw value as a reason quotes it: a JSON true as true, at most ``limit`` characters."""
+    text = "true" if raw is True else "false" if raw is False else str(raw)
+    return text if len(text) <= limit else f"{text[:limit]}…（共 {len(text)} 个字符）"
+
+
+# What Python's own errors say (in English) as a reason says it, by a phrase in them.
+ERRORS_IN_CHINESE = (
+    ("out of range", "超出可表示的范围"),
+    ("too large", "超出可表示的范围"),
+    ("overflow", "超出可表示的范围"),
+    ("nan", "不是有限的数字"),
+    ("infinity", "不是有限的数字"),
+)
+
+
+def in_chinese(error: BaseException) -> str:
+    """A Python error raised while parsing a value, said in Chinese."""
+    message = str(error).lower()
+    return next((chinese for phrase, chinese in ERRORS_IN_CHINESE if phrase in message), "格式无法识别")
+
+
 # What office exports write in an empty optional cell: read as empty, not as a value that fails to parse.
 EMPTY_MARKERS = frozenset({"—", "——", "-", "--", "－", "/", "／", "无", "N/A", "n/a"})
 
@@ -52,8 +113,8 @@ class Field:
             value = self.parse(raw)
         except Invalid:
             raise
-        except (ValueError, OverflowError, TypeError) as error:  # e.g. a date a zone shift takes out of range
-            raise Invalid(f"'{raw}' 无法读取（{error}）") from None
+        except (ValueError, OverflowError, OSError, TypeError) as error:  # e.g. a date a zone shift takes out of range
+            raise Invalid(f"'{shown(raw)}' 无法读取（{in_chinese(error)}）") from None
         if self.low is not None and value < self.low:
             raise Invalid(f"{value} 小于下限 {self.low}")
         if self.high is not None and value > self.high:
@@ -66,12 +127,20 @@ def _text(raw: Any) -> str:
 
 
 def _number(raw: Any) -> float:
+    if isinstance(raw, bool):  # JSON true is no reading of 1
+        raise Invalid(f"{shown(raw)} 是真假值，不是数字")
+    if isinstance(raw, (dict, list)):
+        raise Invalid(f"'{shown(raw)}' 是{kind_of_value(raw)}，不是数字")
     try:
         value = float(str(raw).strip().replace(",", "")) if not isinstance(raw, (int, float)) else float(raw)
     except ValueError:
-        raise Invalid(f"'{raw}' 不是数字") from None
-    if math.isnan(value) or math.isinf(value):
-        raise Invalid(f"'{raw}' 不是有限的数字")
+        raise Invalid(f"'{shown(raw)}' 不是数字") from None
+    except OverflowError:  # an integer past what a float holds
+        raise Invalid(f"'{shown(raw)}' 超出可表示的数字范围") from None
+    if math.isnan(value) or (math.isinf(value) and "inf" in str(raw).lower()):
+        raise Invalid(f"'{shown(raw)}' 不是有限的数字")
+    if math.isinf(value):  # written as digits: 1e400, 400 nines
+        raise Invalid(f"'{shown(raw)}' 超出可表示的数字范围")
     return value
 
 
@@ -93,6 +162,9 @@ LOCAL_DATE = re.compile(
 # Excel counts days from 1899-12-30 (its 1900 leap-year bug included); an unformatted date cell is that count.
 EXCEL_EPOCH = datetime(1899, 12, 30)
 EXCEL_SERIALS = (1, 2958466)  # 1900-01-01 … 9999-12-31
+# Epoch seconds a time may be: 0001-01-01 … 9999-12-31 (beyond them fromtimestamp raises OverflowError, OSError or
+# ValueError depending on the platform; 1e20 raised OSError, which failed the batch and stopped an MQTT feed).
+EPOCH_SECONDS = (-62135596800, 253402300799)
 
 
 def _time(raw: Any) -> datetime:
@@ -100,16 +172,21 @@ def _time(raw: Any) -> datetime:
     an Excel day number, or epoch seconds (milliseconds)."""
     if isinstance(raw, datetime):
         value = raw
-    elif isinstance(raw, (int, float)) and not isinstance(raw, bool):
-        value = _from_number(float(raw))
+    elif isinstance(raw, bool):
+        raise Invalid(f"{shown(raw)} 是真假值，不是日期时间")
+    elif isinstance(raw, (dict, list)):
+        raise Invalid(f"'{shown(raw)}' 是{kind_of_value(raw)}，不是日期时间")
+    elif isinstance(raw, (int, float)):
+        value = _from_number(_float(raw), raw)
     else:
         text = str(raw).strip()
         value = _from_text(text)
         if value is None:
             try:
-                value = _from_number(float(text))
+                number = float(text)
             except ValueError:
-                raise Invalid(f"'{text}' 不是日期时间") from None
+                raise Invalid(f"'{shown(text)}' 不是日期时间") from None
+            value = _from_number(number, text)
     if value.tzinfo is None:  # county exports write local time without a zone: UTC+8
         return (value - EIGHT_HOURS).replace(tzinfo=UTC)
     return value.astimezone(UTC)
@@ -136,11 +213,28 @@ def _from_text(text: str) -> datetime | None:
     return None
 
 
-def _from_number(number: float) -> datetime:
-    """An Excel day number (local time) or epoch seconds or milliseconds (UTC)."""
+def _float(raw: int | float) -> float:
+    """A number as a float; infinity for an integer past what a float holds (a time, then, out of range)."""
+    try:
+        return float(raw)
+    except OverflowError:
+        return math.inf if raw > 0 else -math.inf
+
+
+def _from_number(number: float, raw: Any) -> datetime:
+    """An Excel day number (local time) or epoch seconds or milliseconds (UTC); Invalid (时间无效) for a number
+    no time is: NaN, infinite, or before year 1 or after 9999 as either."""
     if EXCEL_SERIALS[0] <= number < EXCEL_SERIALS[1]:
         return EXCEL_EPOCH + timedelta(days=number)
-    return datetime.fromtimestamp(number / 1000 if number > 1e11 else number, UTC)
+    seconds = number / 1000 if number > 1e11 else number
+    if not math.isfinite(number):
+        raise Invalid(f"'{shown(raw)}' 时间无效（不是有限的数字）")
+    if not EPOCH_SECONDS[0] <= seconds <= EPOCH_SECONDS[1]:
+        raise Invalid(f"'{shown(raw)}' 时间无效（作为纪元秒数或毫秒数超出 0001–9999 年）")
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):  # a platform whose range is narrower
+        raise Invalid(f"'{shown(raw)}' 时间无效（超出本系统能表示的时间）") from None
 
 
 def text(required: bool = False) -> Field:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 from sqlalchemy import Connection, func, insert, select, tuple_
 
+from etl.dataset import SentNumber
 from etl.warehouse.schema import quarantine
 from geo.issues import Issue
 
@@ -20,14 +23,46 @@ PAIRS = 5_000
 
 
 def _raw_text(issue: Issue) -> str | None:
-    """The raw input as JSON text; a lone surrogate (which orjson refuses) escaped as \\udXXX, so a bad row is
-    always kept rather than failing its batch."""
+    """The raw input as JSON text that ``orjson.loads`` reads back (as `quarantine retry` does): a lone surrogate
+    (which orjson refuses) escaped as \\udXXX, so a bad row is always kept rather than failing its batch; NaN,
+    Infinity and 1e400 as a device wrote them (SentNumber) and infinities as text, not as null, which orjson makes
+    of them; an integer past 64 bits as its digits. Only a plain NaN, an empty cell as pandas reads it, is null."""
     if issue.raw is None:
         return None
     try:
-        return orjson.dumps(issue.raw, default=str).decode()
+        text = orjson.dumps(issue.raw, default=str)  # a SentNumber is no float to orjson: str gives its text
     except TypeError:
-        return json.dumps(issue.raw, default=str, ensure_ascii=True)
+        return json.dumps(_plain(issue.raw), default=str, ensure_ascii=True)
+    if b"null" in text and _infinite(issue.raw):
+        text = orjson.dumps(_plain(issue.raw), default=str)
+    return text.decode()
+
+
+def _infinite(value: Any) -> bool:
+    """Whether a plain infinite float is somewhere in a raw row (orjson writes it as null)."""
+    if value.__class__ is float:
+        return math.isinf(value)
+    if isinstance(value, dict):
+        return any(map(_infinite, value.values()))
+    if isinstance(value, list | tuple):
+        return any(map(_infinite, value))
+    return False
+
+
+def _plain(value: Any) -> Any:
+    """A raw row with what JSON has no number for as text: NaN, Infinity (a device's or an infinite float), an
+    integer past 64 bits; a plain NaN (an empty cell) as None."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, SentNumber):
+        return str(value)
+    if value.__class__ is float and not math.isfinite(value):
+        return None if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if value.__class__ is int and not -(2**63) <= value < 2**64:
+        return str(value)
+    return value
 
 
 def _storable(text: str | None) -> str | None:

@@ -57,6 +57,9 @@ MESSY = [
     "<b>粗体</b>",
     True,
     0,
+    1,  # equal to True in a set: each must still be judged on its own
+    1.0,
+    False,
 ]
 FIELDS = {
     "text": (text(), None),
@@ -86,7 +89,10 @@ def value_by_value(field, fits, raws):
 
 
 def column_at_a_time(field, fits, raws):
-    values, problems = cleaned_column(field, fits, raws)
+    cleaned = cleaned_column(field, fits, raws)
+    if cleaned is None:  # values it cannot tell apart: the runner goes value by value, as the row path does
+        return value_by_value(field, fits, raws)
+    values, problems = cleaned
     found = []
     for position, value in enumerate(values):
         problem = problems.get(position)

@@ -22,19 +22,26 @@ VECTOR_TIMES = 500
 _TIME = timestamp().parse
 
 
+# JSON's kinds of number as Python reads them: equal across kinds (True == 1 == 1.0), yet each cleans its own way.
+NUMBERS = frozenset({bool, int, float})
+
+
 def cleaned_column(
     field: Field, fits: Callable | None, raws: list
 ) -> tuple[list, dict[int, Invalid | tuple[str, str]]] | None:
     """(values, problems) of one field over a batch: the cleaned value of each raw value (None where it failed),
     and by position the Invalid it raised or the (kind, detail) of a value that does not fit its column.
-    None when the raw values cannot be told apart (an unhashable JSON value, true beside 1): the caller goes value
-    by value."""
+    None when the raw values cannot be told apart (an unhashable JSON value, true beside 1 or 1.0): the caller goes
+    value by value."""
     try:
         distinct = set(raws)
     except TypeError:
         return None
-    if (1 in distinct or 0 in distinct) and any(raw.__class__ is bool for raw in raws):
-        return None  # True == 1 in a set: one would be judged by what the other is
+    if (
+        any(raw.__class__ in NUMBERS for raw in distinct)
+        and len({r.__class__ for r in raws if r.__class__ in NUMBERS}) > 1
+    ):
+        return None  # True == 1 == 1.0 in a set: one would be judged by what the other is ("1" is no "1.0")
     good: dict = {}
     bad: dict = {}
     rest = distinct

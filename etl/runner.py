@@ -6,9 +6,10 @@ import os
 import socket
 import sqlite3
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -17,10 +18,17 @@ from operator import itemgetter
 import orjson
 import psycopg
 from sqlalchemy import Connection, Engine, delete, insert, select, tuple_, update
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
 from etl.columns import cleaned_column
-from etl.database_trouble import described
+from etl.database_trouble import (  # noqa: F401 - WarehouseUnavailable and ROW_ERRORS are imported from here too
+    ROW_ERRORS,
+    UNAVAILABLE,
+    WarehouseUnavailable,
+    described,
+    unavailable,
+    unavailable_text,
+    unreachable_text,
+)
 from etl.dataset import BEIJING, Dataset, Invalid
 from etl.datasets import datasets
 from etl.feed_lock import Confirm, FeedBusy, FeedLockLost, feed_lock
@@ -49,33 +57,18 @@ _untrimmed: Counter = Counter()  # feed → runs finished in this process since 
 # Runs of this process whose end could not be logged (the warehouse was unavailable): (warehouse, run id) → (report,
 # end).
 _unlogged: dict[tuple[str, int], tuple] = {}
+# A reading older than this is refused even on a feed's first load, where LATE_HOURS does not apply yet (it counts
+# from the newest reading loaded): a device whose clock was never set reports 1970, and its readings made rollups
+# in 1969/1970. A year of history still loads on a first run.
+OLDEST_READING = timedelta(days=400)
 RETRY_CHUNK = 500  # quarantine ids per statement when a retry marks them (SQLite's parameter limit)
-# What a database raises about a row's values (a constraint, a value its column cannot hold) that validation let
-# through: the batch narrows down to the refused rows and quarantines them.
-ROW_ERRORS = (
-    IntegrityError,
-    DataError,
-    psycopg.IntegrityError,
-    psycopg.DataError,
-    sqlite3.IntegrityError,
-    sqlite3.DataError,
-    OverflowError,
-)
-# Any other database error is about the database itself (locked past the busy timeout, disk full, connection lost,
-# deadlock): no row is to blame, so none is quarantined and the file stays where it is; the run stops and says so.
-UNAVAILABLE = (DBAPIError, psycopg.Error, sqlite3.Error)
-
-
-class WarehouseUnavailable(Exception):
-    """The warehouse could not be written for a reason of its own (locked, full, unreachable), not a row's."""
-
-
-def unavailable_text(error: BaseException) -> str:
-    """What an operator reads when the warehouse refused a write for a reason of its own."""
-    return (
-        f"数据仓库暂时无法写入{described(error)}；这一批没有写入，留在来源处（文件留在投递目录，MQTT 消息会重发），"
-        "已提交的批次保留，下次运行从检查点继续"
-    )
+# While a stop may be asked for (`etl watch`), a batch waits for another writer's lock in steps this long and sees
+# whether to stop between them: SQLite's busy timeout of 30 s (and PostgreSQL's wait without end) kept a watch
+# asked to stop 26 s in a flood while another process held the write lock. The batch is rolled back and tried
+# again after each step, for as long as SQLite waited before (PostgreSQL: until stopped); stopped, it is not
+# acknowledged and its messages come again.
+LOCK_STEP_SECONDS = 0.25
+SQLITE_BUSY_SECONDS = 30.0  # the busy timeout of the warehouse's SQLite connections (etl/warehouse/db.py)
 
 
 HOST = socket.gethostname()
@@ -134,6 +127,10 @@ class _Context:
     # registers new devices. Read at most once a batch, on the first reading of a device not known yet.
     read_devices: Callable[[], dict[str, str]] | None = None
     devices_reread: bool = False
+    # Set for a batch of messages (not a file) loaded again after an error neither validation nor the database
+    # named: each record is checked alone and a record whose processing raises is quarantined with the error.
+    guarded: bool = False
+    stop: threading.Event | None = None  # `etl watch`'s: set, a batch waiting for a lock gives up
 
     def __post_init__(self) -> None:
         self.plan = _Plan.of(self.feed, self.dataset)
@@ -180,41 +177,51 @@ def mark_interrupted(connection: Connection, feed: str | None = None, now: datet
     return len(dead)
 
 
-def _start_run(engine: Engine, feed: Feed, now: datetime) -> int:
-    with engine.begin() as connection:
-        # A run of this feed still "running" whose process is gone was killed: it committed nothing past its
-        # last batch, so say so. One on another host, or without a process, is taken as ended too: this run
-        # is about to do its work.
-        for row in connection.execute(
-            select(feed_runs.c.id, feed_runs.c.host, feed_runs.c.pid).where(
-                feed_runs.c.feed == feed.name, feed_runs.c.status == "running"
+def _start_run(engine: Engine, feed: Feed, now: datetime, stop: threading.Event | None = None) -> int:
+    """The new run's id; asked to stop meanwhile, it does not wait out another writer's lock."""
+    logged: list[tuple[str, int]] = []  # runs of this process logged at last: forgotten once this commits
+    run_id = patiently(engine, stop, partial(_log_start, engine, feed, now, logged))
+    for key in logged:
+        _unlogged.pop(key, None)
+    return run_id
+
+
+def _log_start(engine: Engine, feed: Feed, now: datetime, logged: list, connection: Connection) -> int:
+    """The run's row, "running"; the feed's runs left "running" by a process gone are marked interrupted."""
+    # A run of this feed still "running" whose process is gone was killed: it committed nothing past its
+    # last batch, so say so. One on another host, or without a process, is taken as ended too: this run
+    # is about to do its work.
+    for row in connection.execute(
+        select(feed_runs.c.id, feed_runs.c.host, feed_runs.c.pid).where(
+            feed_runs.c.feed == feed.name, feed_runs.c.status == "running"
+        )
+    ).all():
+        if (str(engine.url), row.id) in _unlogged:
+            _log_finish(connection, *_unlogged[(str(engine.url), row.id)])
+            logged.append((str(engine.url), row.id))
+        elif process_alive(row.host, row.pid) is not True:
+            connection.execute(
+                update(feed_runs)
+                .where(feed_runs.c.id == row.id)
+                .values(status="interrupted", error=INTERRUPTED, finished_at=now)
             )
-        ).all():
-            if (str(engine.url), row.id) in _unlogged:
-                _log_finish(connection, *_unlogged.pop((str(engine.url), row.id)))
-            elif process_alive(row.host, row.pid) is not True:
-                connection.execute(
-                    update(feed_runs)
-                    .where(feed_runs.c.id == row.id)
-                    .values(status="interrupted", error=INTERRUPTED, finished_at=now)
-                )
-        return connection.execute(
-            insert(feed_runs)
-            .values(
-                feed=feed.name,
-                started_at=now,
-                status="running",
-                rows_in=0,
-                loaded=0,
-                duplicates=0,
-                quarantined=0,
-                late=0,
-                skipped=0,
-                host=HOST,
-                pid=os.getpid(),
-            )
-            .returning(feed_runs.c.id)
-        ).scalar_one()
+    return connection.execute(
+        insert(feed_runs)
+        .values(
+            feed=feed.name,
+            started_at=now,
+            status="running",
+            rows_in=0,
+            loaded=0,
+            duplicates=0,
+            quarantined=0,
+            late=0,
+            skipped=0,
+            host=HOST,
+            pid=os.getpid(),
+        )
+        .returning(feed_runs.c.id)
+    ).scalar_one()
 
 
 def _read_state(connection: Connection, feed: str) -> tuple[str | None, datetime | None]:
@@ -254,31 +261,51 @@ def _alone(engine: Engine, name: str) -> Iterator[Confirm]:
             confirm = held.enter_context(feed_lock(engine, name))
         except FeedBusy:
             raise FeedBusy(f"另一个进程正在运行数据源 {name}{_holder(engine, name)}，本次未运行") from None
+        except Exception as error:  # PostgreSQL's lock is taken on a connection: the warehouse may not answer
+            if not unavailable(error):
+                raise
+            raise WarehouseUnavailable(unreachable_text(error)) from None
         yield confirm
 
 
 def _holder(engine: Engine, name: str) -> str:
-    """（主机 …，进程 …，… 开始） of the feed's newest running run, or nothing when none is logged yet."""
-    with engine.connect() as connection:
-        row = connection.execute(
-            select(feed_runs.c.host, feed_runs.c.pid, feed_runs.c.started_at)
-            .where(feed_runs.c.feed == name, feed_runs.c.status == "running")
-            .order_by(feed_runs.c.id.desc())
-            .limit(1)
-        ).first()
+    """（主机 …，进程 …，… 开始） of the feed's newest running run, or nothing when none is logged yet (or the
+    warehouse does not answer)."""
+    try:
+        with engine.connect() as connection:
+            row = _newest_running(connection, name)
+    except Exception as error:
+        if not unavailable(error):
+            raise
+        return ""
     if row is None:
         return ""
     return f"（主机 {row.host}，进程 {row.pid}，{local_text(as_utc(row.started_at))} 开始）"
 
 
-def _run_source(engine, feed, *, late_hours, now, progress, stop, confirm) -> RunReport:
-    """run_feed's work, under the feed's lock."""
+def _newest_running(connection: Connection, name: str):
+    """The feed's newest run still "running" (host, pid, started_at), or None."""
+    return connection.execute(
+        select(feed_runs.c.host, feed_runs.c.pid, feed_runs.c.started_at)
+        .where(feed_runs.c.feed == name, feed_runs.c.status == "running")
+        .order_by(feed_runs.c.id.desc())
+        .limit(1)
+    ).first()
+
+
+def feed_source(feed: Feed):
+    """The source a feed's [source] declares (connecting to nothing yet), or FeedConfigError saying what is wrong."""
     try:
-        source = source_from_config(feed.source, feed.base_dir, columns=source_columns(feed.mapping))
+        return source_from_config(feed.source, feed.base_dir, columns=source_columns(feed.mapping))
     except (ValueError, TypeError) as error:  # a setting of its [source]: a missing variable, a bad number
         raise FeedConfigError(f"数据源 {feed.name} 的来源设置有误：{error}") from None
     except KeyError as error:
         raise FeedConfigError(f"数据源 {feed.name} 的来源设置缺少 {error}") from None
+
+
+def _run_source(engine, feed, *, late_hours, now, progress, stop, confirm) -> RunReport:
+    """run_feed's work, under the feed's lock."""
+    source = feed_source(feed)
     try:
         return _run(
             engine, feed, source.batches, late_hours=late_hours, now=now, progress=progress, stop=stop, confirm=confirm
@@ -349,7 +376,7 @@ def _run(
     clock = now or (lambda: datetime.now(UTC))
     dataset = datasets()[feed.dataset]
     try:
-        report = RunReport(feed.name, _start_run(engine, feed, clock()))
+        report = RunReport(feed.name, _start_run(engine, feed, clock(), stop))
     except Exception as error:
         if not unavailable(error):
             raise
@@ -363,11 +390,11 @@ def _run(
     except Exception as error:
         if not unavailable(error):
             report.error = f"{type(error).__name__}: {error}"
-            _finish_run(engine, report, clock())
+            _finish_run(engine, report, clock(), stop)
             raise
         report.error = unavailable_text(error)
     try:
-        _finish_run(engine, report, clock())
+        _finish_run(engine, report, clock(), stop)
     except Exception as error:
         if not unavailable(error):
             raise
@@ -390,11 +417,6 @@ def _read_device_regions(engine: Engine) -> dict[str, str]:
         return _device_regions(connection)
 
 
-def unavailable(error: BaseException) -> bool:
-    """Whether a database error is the database's own (locked, full, gone), not about a row's values."""
-    return isinstance(error, UNAVAILABLE) and not isinstance(error, ROW_ERRORS)
-
-
 def _load_batches(
     engine, feed, dataset, batches, report, clock, late_hours, progress, in_transaction, stop, retrying, confirm
 ):
@@ -407,20 +429,14 @@ def _load_batches(
         feed, dataset, report.run_id, clock(), timedelta(hours=late_hours), known, device_regions, high_water
     )
     context.known_issues_are_duplicates = not retrying
+    context.stop = stop
     if dataset.region_from_device:
         context.read_devices = partial(_read_device_regions, engine)
     for batch in batches(watermark):
         context.now = clock()
         context.devices_reread = False
-        high_water = context.high_water
         try:
-            try:
-                counts, issues, notes, total = _commit(engine, context, report, batch, in_transaction, confirm)
-            except ROW_ERRORS:
-                # The database refused a row validation let through: load the batch again, narrowing
-                # down to the refused rows (the first try, without savepoints, is the common case).
-                context.high_water = high_water
-                counts, issues, notes, total = _commit(engine, context, report, batch, in_transaction, confirm, True)
+            counts, issues, notes, total = _commit_settling(engine, context, report, batch, in_transaction, confirm)
         except BaseException as error:
             if isinstance(error, KeyboardInterrupt | SystemExit | FeedLockLost) or unavailable(error):
                 batch.on_interrupt()  # not the input's fault: it stays for the next run (MQTT redelivers it)
@@ -437,6 +453,79 @@ def _load_batches(
             progress(report.counts, batch)
         if stop is not None and stop.is_set():
             break  # what is left stays at its source: a file goes on from its checkpoint, MQTT keeps it
+
+
+def _commit_settling(engine, context: _Context, report: RunReport, batch: Batch, in_transaction, confirm):
+    """``_commit`` of a batch, tried again when a row is to blame: narrowing down to the rows the database refuses
+    (the first try, without savepoints, is the common case), and for a batch of messages (MQTT, HTTP, SQL: not a
+    file, which is set aside whole) that broke the load in a way neither validation nor the database named, record by
+    record, quarantining the one that breaks it. Failing, that message came again from the broker forever, and
+    blocked every message behind it."""
+    high_water = context.high_water
+    files = {name: Counter(tally) for name, tally in context.files.items()}
+    narrow = False
+    patience: float | None = None  # when waiting for another writer's lock ends
+    try:
+        while True:
+            try:
+                return _commit(engine, context, report, batch, in_transaction, confirm, narrow)
+            except Exception as error:
+                if _lock_wait(error) and context.stop is not None and not context.stop.is_set():
+                    if patience is None:
+                        patience = time.monotonic() + SQLITE_BUSY_SECONDS
+                    if engine.dialect.name != "sqlite" or time.monotonic() < patience:
+                        context.high_water, context.files = high_water, {n: Counter(t) for n, t in files.items()}
+                        continue  # waited a step: again, unless asked to stop meanwhile
+                if unavailable(error) or isinstance(error, FeedLockLost | WarehouseUnavailable):
+                    raise
+                if isinstance(error, ROW_ERRORS) and not narrow:
+                    narrow = True
+                elif batch.file is None and not context.guarded:
+                    narrow = context.guarded = True
+                else:
+                    raise
+            context.high_water, context.files = high_water, {n: Counter(t) for n, t in files.items()}
+    finally:
+        context.guarded = False
+
+
+def _lock_wait(error: BaseException) -> bool:
+    """Whether an error is a wait for another writer's lock cut short (SQLite busy, PostgreSQL's lock_timeout)."""
+    original = getattr(error, "orig", None) or error
+    if isinstance(original, sqlite3.OperationalError):
+        return "locked" in str(original)
+    return isinstance(original, psycopg.errors.LockNotAvailable)
+
+
+@contextmanager
+def _writing(engine: Engine, stop: threading.Event | None) -> Iterator[Connection]:
+    """``engine.begin()``; while a stop may be asked for, a wait for another writer's lock ends after
+    LOCK_STEP_SECONDS with the database's error (SQLite busy, PostgreSQL's lock_timeout), for the caller to try again
+    or give up."""
+    if stop is None:
+        with engine.begin() as connection:
+            yield connection
+        return
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:  # outside the transaction, on the driver's connection: PRAGMA begins none
+            connection.connection.driver_connection.execute(f"PRAGMA busy_timeout = {int(LOCK_STEP_SECONDS * 1000)}")
+        try:
+            with connection.begin():
+                if connection.dialect.name == "postgresql":
+                    connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(LOCK_STEP_SECONDS * 1000)}ms'")
+                yield connection
+        finally:
+            if sqlite:
+                with suppress(Exception):  # a connection gone is not returned to the pool anyway
+                    busy = int(SQLITE_BUSY_SECONDS * 1000)
+                    connection.connection.driver_connection.execute(f"PRAGMA busy_timeout = {busy}")
+
+
+def _processing_error(name: str, error: Exception) -> str:
+    """The detail of a record whose processing raised an error no check names."""
+    first = (str(error).strip().splitlines() or [""])[0][:200]
+    return f"{name}：处理时出错（{type(error).__name__}: {first}），这一条已隔离，其余照常导入"
 
 
 # What an operator should look at when every row of a file was rejected, by the most common reason.
@@ -476,7 +565,7 @@ def _file_summary(context: _Context, batch: Batch, counts: RunCounts, issues: li
 def _commit(engine, context: _Context, report: RunReport, batch: Batch, in_transaction, confirm, narrow=False):
     """Load one batch with the run's bookkeeping in one transaction, if the run still holds the feed's lock when
     it commits: (counts, issues, notes, run total)."""
-    with engine.begin() as connection:
+    with _writing(engine, context.stop) as connection:
         counts, issues = _load_batch(connection, context, batch, narrow)
         notes = [*batch.notes, *_file_summary(context, batch, counts, issues)]
         if in_transaction:
@@ -495,12 +584,33 @@ def _commit(engine, context: _Context, report: RunReport, batch: Batch, in_trans
     return counts, issues, notes, total
 
 
-def _finish_run(engine: Engine, report: RunReport, now: datetime) -> None:
-    with engine.begin() as connection:
+def _finish_run(engine: Engine, report: RunReport, now: datetime, stop: threading.Event | None = None) -> None:
+    """Log how the run ended; asked to stop, without waiting out another writer's lock (the run is then logged by
+    this process's next run of the feed, or marked interrupted by another process's)."""
+
+    def finish(connection: Connection) -> None:
         _log_finish(connection, report, now)
         if _untrimmed[report.feed] % TRIM_EVERY == 0:
             _trim_runs(connection, report.feed)
-        _untrimmed[report.feed] += 1
+
+    patiently(engine, stop, finish)
+    _untrimmed[report.feed] += 1
+
+
+def patiently(engine: Engine, stop: threading.Event | None, work: Callable[[Connection], object]):
+    """``work`` in a transaction of its own, its wait for another writer's lock in steps that see ``stop``: tried
+    again after each until stopped (on SQLite for as long as its busy timeout waited)."""
+    patience = None
+    while True:
+        try:
+            with _writing(engine, stop) as connection:
+                return work(connection)
+        except Exception as error:
+            if not (_lock_wait(error) and stop is not None and not stop.is_set()):
+                raise
+            patience = patience or time.monotonic() + SQLITE_BUSY_SECONDS
+            if engine.dialect.name == "sqlite" and time.monotonic() >= patience:
+                raise
 
 
 def _log_finish(connection: Connection, report: RunReport, now: datetime) -> None:
@@ -596,6 +706,8 @@ MEMO_LIMIT = 50_000  # distinct raw values a field remembers before it starts ov
 def _cleaned(clean: Callable, fits: Callable | None, memo: dict | None, raw):
     """(value, problem) of a raw value, remembered: (value, None), (value, (kind, detail)) when it does not
     fit its column, or the Invalid it raised (raised again)."""
+    if memo is not None and raw.__class__ is not str:
+        memo = None  # True == 1 == 1.0 as keys, yet each cleans its own way; repeats worth remembering are text
     if memo is not None:
         try:
             found = memo.get(raw)
@@ -657,6 +769,11 @@ def _validate(context: _Context, record: Record) -> tuple[dict | None, tuple[str
     plan = context.plan
     # The values of fields no column feeds straight (MQTT topic parts, a region from the device registry).
     values = _mapped(plan, record) if plan.topic_parts or dataset.region_from_device else {}
+    for target, index in plan.topic_parts:
+        if not values.get(target):  # a message published to a topic too short ("county/air", not "county/air/D1")
+            what = "设备编号" if target == "device_id" else f"字段 {target}"
+            detail = f"主题缺少{what}（第 {index + 1} 段）：{record.data.get('_topic', '')}"
+            return None, (mapping.get(target, target), "missing field", detail), False
     if dataset.region_from_device and not values.get("region_code"):
         values["region_code"] = context.device_region(str(values.get("device_id", "")).strip())
         if values["region_code"] is None:
@@ -675,6 +792,16 @@ def _validate(context: _Context, record: Record) -> tuple[dict | None, tuple[str
     return _checked(context, row)
 
 
+def _validate_guarded(context: _Context, record: Record) -> tuple[dict | None, tuple[str, str, str] | None, bool]:
+    """``_validate``, with an error no check names (a bug, a value no cleaning foresaw) the record's own issue."""
+    try:
+        return _validate(context, record)
+    except Exception as error:  # noqa: BLE001 - one record must not block the messages behind it
+        if unavailable(error):
+            raise
+        return None, ("", "unreadable", _processing_error("这条记录", error)), False
+
+
 # From this many records on, a batch's fields are cleaned a column at a time (etl/columns.py).
 COLUMNWISE = 64
 
@@ -683,6 +810,8 @@ def _validate_all(context: _Context, records: list[Record]) -> list[tuple[dict |
     """``_validate`` of every record, in order; the fields cleaned a column at a time when the feed's columns
     feed them straight (a file or a query; not MQTT topic parts or regions from the device registry)."""
     plan, dataset = context.plan, context.dataset
+    if context.guarded:
+        return [_validate_guarded(context, record) for record in records]
     if plan.topic_parts or dataset.region_from_device or len(records) < COLUMNWISE:
         return [_validate(context, record) for record in records]
     datas = [record.data for record in records]
@@ -740,6 +869,12 @@ def _checked(context: _Context, row: dict) -> tuple[dict | None, tuple[str, str,
     if not dataset.future and row["event_time"] > context.now + context.feed.future_tolerance:
         detail = f"{local_text(row['event_time'])} 晚于现在（{local_text(context.now)}）"
         return None, (mapping.get("event_time", "event_time"), "future time", detail), False
+    if dataset.time_series and row["event_time"] < context.now - OLDEST_READING:
+        detail = (
+            f"{local_text(row['event_time'])} 早于 {OLDEST_READING.days} 天前（{local_text(context.now)} 之前"
+            f" {OLDEST_READING.days} 天），设备时钟可能没有设置，不导入"
+        )
+        return None, (mapping.get("event_time", "event_time"), "out of range", detail), False
     late = False
     if dataset.time_series and context.high_water is not None and row["event_time"] < context.high_water:
         if row["event_time"] < context.high_water - context.late_window:
@@ -826,7 +961,12 @@ def _store_narrowing(
     try:
         with connection.begin_nested():
             return _store(connection, context, [row for row, _ in entries]), []
-    except ROW_ERRORS as error:
+    except Exception as error:
+        if not isinstance(error, ROW_ERRORS) and (not context.guarded or unavailable(error)):
+            raise
+        if len(entries) == 1 and not isinstance(error, ROW_ERRORS):
+            record = entries[0][1]
+            return 0, [Issue(record.location, "", None, "unreadable", _processing_error("这一行", error), record.data)]
         if len(entries) == 1:
             record = entries[0][1]
             message = str(getattr(error, "orig", None) or error).strip().splitlines()[0][:300]

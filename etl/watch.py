@@ -14,11 +14,15 @@ from etl.alerts.service import AlertService, default_service
 from etl.feed_lock import FeedBusy
 from etl.feeds import Feed
 from etl.programmes.refresh import after_run as rescore_pilots
-from etl.runner import RunReport, run_feed
+from etl.runner import RunReport, patiently, run_feed
 from etl.warehouse.accounts import forget_old_audit
 from etl.warehouse.intake_files import SweepWithheld, sweep_stray
 
 HOUSEKEEPING_SECONDS = 3600.0  # between passes over the audit log's window
+# How long a stopping watch waits for the alerts thread to finish what it is doing. Past it (a check waiting out
+# another process's write lock, 30 s on SQLite) the process ends without it: what it did not commit is done again by
+# the next start, a notification whose sending was not recorded is sent again.
+ALERTS_STOP_SECONDS = 6.0
 
 
 def watch(
@@ -54,7 +58,16 @@ def watch(
         _loop(engine, feeds, stop, late_hours, on_report, on_error, alerts, audit_keep_days, uploads_dir)
     finally:
         stop.set()
-        alerts.join()
+        joining = threading.Thread(target=alerts.join, name="alerts-join", daemon=True)
+        joining.start()
+        joining.join(ALERTS_STOP_SECONDS)
+        if joining.is_alive():
+            print(
+                f"告警线程 {ALERTS_STOP_SECONDS:g} 秒内没有结束（在等数据仓库的写锁？），不再等它：未完成的检查下次启动"
+                "时重做，未记下已发送的通知会再发一次",
+                file=sys.stderr,
+                flush=True,
+            )
 
 
 def _loop(
@@ -67,7 +80,7 @@ def _loop(
         now = time.monotonic()
         if now >= housekeeping:
             housekeeping = now + HOUSEKEEPING_SECONDS
-            _housekeeping(engine, audit_keep_days, uploads_dir)
+            _housekeeping(engine, audit_keep_days, uploads_dir, stop)
         for feed in feeds:
             if stop.is_set() or due[feed.name] > now:
                 continue
@@ -86,17 +99,17 @@ def _loop(
             busy.discard(feed.name)
             if on_report:
                 on_report(report)
-            rescore_pilots(engine, report)  # the pilot programmes' scores follow the loads (throttled)
+            if not stop.is_set():  # stopping: scoring waits for the next start (a lock would keep the exit waiting)
+                rescore_pilots(engine, report)  # the pilot programmes' scores follow the loads (throttled)
         next_due = min(due.values(), default=now + 1) - time.monotonic()
         stop.wait(max(0.05, min(next_due, 1.0)))
 
 
-def _housekeeping(engine: Engine, audit_keep_days: int, uploads_dir: str | None) -> None:
+def _housekeeping(engine: Engine, audit_keep_days: int, uploads_dir: str | None, stop: threading.Event) -> None:
     """The hourly pass: the audit log's window, then the uploads that killed writes left; a failure is reported and
-    the feeds go on (the next hour tries again)."""
+    the feeds go on (the next hour tries again). Waiting for another writer's lock, it sees ``stop``."""
     try:
-        with engine.begin() as connection:
-            forget_old_audit(connection, datetime.now(UTC), audit_keep_days)
+        patiently(engine, stop, lambda connection: forget_old_audit(connection, datetime.now(UTC), audit_keep_days))
     except Exception as error:  # noqa: BLE001
         print(f"审计日志清理失败：{type(error).__name__}: {error}", file=sys.stderr, flush=True)
     if not uploads_dir:

@@ -71,11 +71,20 @@ def run(settings: Settings, names: tuple[str, ...], strict: bool) -> None:
     """运行数据源（不指定则全部），从各自的水位线继续；有失败则以状态 1 退出。"""
     from etl.feed_lock import FeedBusy
     from etl.feeds import FeedConfigError
-    from etl.runner import WarehouseUnavailable, run_feed
+    from etl.runner import WarehouseUnavailable, feed_source, run_feed
 
-    warehouse = engine(settings)
+    chosen = pick(feeds(settings), names)
+    try:
+        warehouse = loading_warehouse(settings)
+    except click.ClickException:
+        for feed in chosen:  # what is wrong with a feed's own settings is said too: both need fixing
+            try:
+                feed_source(feed)
+            except FeedConfigError as error:
+                click.echo(f"{feed.name}：未运行：{error}", err=True)
+        raise
     failed = quarantined = False
-    for feed in pick(feeds(settings), names):
+    for feed in chosen:
         progress = Progress(feed.name)
         try:
             report = run_feed(warehouse, feed, late_hours=settings.late_hours, progress=progress)
@@ -106,6 +115,29 @@ def run(settings: Settings, names: tuple[str, ...], strict: bool) -> None:
         quarantined = quarantined or bool(report.counts.quarantined)
     if failed or (strict and quarantined):
         sys.exit(1)
+
+
+def loading_warehouse(settings: Settings):
+    """The warehouse `etl run` and `etl watch` load into: a ClickException naming it when it does not exist or holds
+    no regions. A mistyped VAR_DIR made `etl watch` create an empty warehouse, take over the sensors' MQTT session and
+    acknowledge the readings queued for the real one into it, every one quarantined as from an unknown device."""
+    from sqlalchemy import select
+
+    from etl.cli_context import CREATE_WAREHOUSE
+    from etl.warehouse.db import masked_url, warehouse_file
+    from etl.warehouse.schema import regions
+
+    warehouse = engine(settings, existing=True)
+    with warehouse.connect() as connection:
+        some = connection.execute(select(regions.c.code).limit(1)).first()
+    if some is None:
+        warehouse.dispose()
+        shown = warehouse_file(settings.warehouse_url) or masked_url(settings.warehouse_url)
+        raise click.ClickException(
+            f"数据仓库 {shown} 中没有任何区划（VAR_DIR 或 WAREHOUSE_URL 写错了？）：数据源的每一行都要落到区划上，"
+            f"导入不了任何数据，本次未运行，也没有从来源（MQTT 代理、投递目录）取走任何数据；{CREATE_WAREHOUSE}"
+        )
+    return warehouse
 
 
 @COMMAND.command("status")
@@ -311,6 +343,7 @@ def watch(settings: Settings, names: tuple[str, ...]) -> None:
         configured(settings)
     except AlertConfigError as error:
         raise click.ClickException(f"告警配置有误：{error}") from None
+    warehouse = loading_warehouse(settings)  # before any feed takes its MQTT session or files
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
@@ -342,7 +375,7 @@ def watch(settings: Settings, names: tuple[str, ...]) -> None:
 
     try:
         watch_feeds(
-            engine(settings),
+            warehouse,
             chosen,
             stop,
             late_hours=settings.late_hours,

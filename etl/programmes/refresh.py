@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, select, text
 
+from etl.database_trouble import described, unavailable
 from etl.programmes.scoring import SCORING_LOCK, Scored, score_month
 from etl.warehouse.pilots import first_month, month_start, month_text
 from etl.warehouse.schema import pilot_scores, programmes
@@ -66,4 +67,5 @@ def after_run(engine: Engine, report) -> None:
     try:
         rescore(engine)
     except Exception as error:  # noqa: BLE001 - scoring must never stop the feeds
-        print(f"试点评分失败（下次导入后重试）：{type(error).__name__}: {error}", file=sys.stderr)
+        said = f"数据仓库暂时无法访问{described(error)}" if unavailable(error) else f"{type(error).__name__}: {error}"
+        print(f"试点评分失败（下次导入后重试）：{said}", file=sys.stderr)

@@ -233,12 +233,8 @@ def test_true_is_no_reading_of_one(sensors):
     assert len(reasons) == 2 and all("是真假值，不是数字" in reason for reason in reasons)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="etl/runner.py _cleaned keys its memo by the raw value, and True == 1 in a dict: the first of the two "
-    "decides both (fix there: no memo for a bool)",
-)
 def test_true_and_one_in_one_batch_are_each_judged_on_their_own(sensors):
+    # The runner remembered cleaned values by the raw value, and True == 1 as a key: the first decided both.
     engine, feed, send = sensors
     send(reading(True), reading(1))
     assert run_feed(engine, feed).error is None

@@ -153,3 +153,10 @@ def test_epoch_hours_of_a_column_equal_epoch_hour():
     assert hours[-1] == epoch_hour(moments[-1])
     mixed = [datetime(2026, 3, 1, 1, tzinfo=EIGHT), datetime(2026, 3, 1, 1, tzinfo=UTC)]
     assert _epoch_hours(mixed).tolist() == [epoch_hour(m) for m in mixed]
+
+
+def test_numbers_of_each_kind_equal_in_a_set_are_each_cleaned_as_themselves():
+    raws = [1, 1.0, True, 0, False, 0.0] * 20
+    for kind in ("text", "number", "timestamp", "whole"):
+        field, fits = FIELDS[kind]
+        assert same(column_at_a_time(field, fits, raws), value_by_value(field, fits, raws)), kind

@@ -49,6 +49,17 @@ class LoadReport:
     notes: list[str] = field(default_factory=list)  # what was done that a person should know (features merged)
 
 
+# What the boundary checks and the schematic cells read of every region.
+_SHAPES = (
+    regions.c.code,
+    regions.c.name,
+    regions.c.level,
+    regions.c.parent_code,
+    regions.c.geometry,
+    regions.c.boundary,
+)
+
+
 def known_codes(engine: Engine) -> set[str]:
     """The codes of every region already in the warehouse."""
     with engine.connect() as connection:
@@ -149,15 +160,7 @@ def load_boundaries(engine: Engine, read: BoundariesRead, source: str, parent_co
     report = LoadReport(issues=list(read.issues), notes=list(read.notes))
     now = datetime.now(UTC)
     with engine.begin() as connection:
-        query = select(
-            regions.c.code,
-            regions.c.name,
-            regions.c.level,
-            regions.c.parent_code,
-            regions.c.geometry,
-            regions.c.boundary,
-        )
-        table = {row.code: row for row in connection.execute(query)}
+        table = {row.code: row for row in connection.execute(select(*_SHAPES))}
         by_name = defaultdict(list)
         for row in table.values():
             by_name[(row.parent_code, plain_name(row.name))].append(row.code)
@@ -290,16 +293,7 @@ def fill_schematic(engine: Engine) -> LoadReport:
     report = LoadReport()
     now = datetime.now(UTC)
     with engine.begin() as connection:
-        rows = connection.execute(
-            select(
-                regions.c.code,
-                regions.c.name,
-                regions.c.level,
-                regions.c.parent_code,
-                regions.c.geometry,
-                regions.c.boundary,
-            )
-        ).all()
+        rows = connection.execute(select(*_SHAPES)).all()
         shapes = {r.code: shapely.from_wkb(r.geometry) for r in rows if r.boundary == BOUNDARY_SURVEYED}
         old = {r.code: r.geometry for r in rows if r.boundary == BOUNDARY_SCHEMATIC}
         children = defaultdict(list)

@@ -26,6 +26,12 @@ _TIME = timestamp().parse
 NUMBERS = frozenset({bool, int, float})
 
 
+def _kinds_collide(distinct: set, raws: list) -> bool:
+    """Whether numbers of different kinds with one value (1 and true, 1 and 1.0) are among ``raws``."""
+    numbers = [raw for raw in raws if raw.__class__ in NUMBERS]
+    return len({(raw.__class__, raw) for raw in numbers}) != len({raw for raw in distinct if raw.__class__ in NUMBERS})
+
+
 def cleaned_column(
     field: Field, fits: Callable | None, raws: list
 ) -> tuple[list, dict[int, Invalid | tuple[str, str]]] | None:
@@ -37,10 +43,7 @@ def cleaned_column(
         distinct = set(raws)
     except TypeError:
         return None
-    if (
-        any(raw.__class__ in NUMBERS for raw in distinct)
-        and len({r.__class__ for r in raws if r.__class__ in NUMBERS}) > 1
-    ):
+    if any(raw.__class__ in NUMBERS for raw in distinct) and _kinds_collide(distinct, raws):
         return None  # True == 1 == 1.0 in a set: one would be judged by what the other is ("1" is no "1.0")
     good: dict = {}
     bad: dict = {}

@@ -770,7 +770,9 @@ def _validate(context: _Context, record: Record) -> tuple[dict | None, tuple[str
     # The values of fields no column feeds straight (MQTT topic parts, a region from the device registry).
     values = _mapped(plan, record) if plan.topic_parts or dataset.region_from_device else {}
     for target, index in plan.topic_parts:
-        if not values.get(target):  # a message published to a topic too short ("county/air", not "county/air/D1")
+        field = dataset.fields.get(target)
+        needed = target == "device_id" or field is None or field.required  # an optional part may be missing
+        if needed and not values.get(target):  # a message published to a topic too short ("county/air", not …/D1)
             what = "设备编号" if target == "device_id" else f"字段 {target}"
             detail = f"主题缺少{what}（第 {index + 1} 段）：{record.data.get('_topic', '')}"
             return None, (mapping.get(target, target), "missing field", detail), False

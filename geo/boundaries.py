@@ -171,7 +171,7 @@ def _unreadable(path: Path, error: Exception) -> str:
             return f"代码页（{name}）声明为 {declared}，但文字是 {actual}：请把 {name} 的内容改为 {actual}，或删去它"
         return f"文字的编码无法识别（{error.encoding}）：请另存为 UTF-8"
     if isinstance(error, json.JSONDecodeError):
-        return f"JSON 格式错误：第 {error.lineno} 行第 {error.colno} 列（{error.msg}）"
+        return f"JSON 格式错误：第 {error.lineno} 行第 {error.colno} 列"
     if isinstance(error, zipfile.BadZipFile):
         return "zip 压缩包已损坏，无法打开"
     with contextlib.suppress(OSError):

@@ -120,7 +120,7 @@ def open_workspace(engine: Engine, settings: Settings, state: State, now: dateti
     try:
         period = resolve(state.period, today, state.first, state.last)
     except ValueError as error:
-        notice = f"{error}，已改为近30天"
+        notice = f"{error}，已改为近30天"  # what a cut range said no longer holds: 近30天 is shown instead
         state = replace(state, period=DEFAULT_PERIOD)
         period = resolve(DEFAULT_PERIOD, today)
     grain, refused = period.grain_for(state.grain)

@@ -134,11 +134,15 @@ def apply(connection: Connection, rule: Rule, seen: Observation, live: list, now
                 _clearing(connection, alert.id, now)
             elif not rule.keep or now - as_utc(alert.clearing_since) >= rule.keep:
                 changes.resolved += resolve(connection, alert, now, f"条件已消除：{seen.cleared[alert.subject]}")
+        elif alert.clearing_since is not None:
+            # Back between the limits (or out of sight): the clear condition no longer holds, its time starts over.
+            connection.execute(update(alerts).where(alerts.c.id == alert.id, LIVE).values(clearing_since=None))
     return changes
 
 
 def _clearing(connection: Connection, alert_id: int, now: datetime) -> None:
-    """Start counting a live alert's clear time (its firing again stops it: see ``moved``)."""
+    """Start counting a live alert's clear time (its firing again, or its value back between the limits, stops
+    it)."""
     connection.execute(update(alerts).where(alerts.c.id == alert_id, LIVE).values(clearing_since=now, updated_at=now))
 
 
@@ -160,7 +164,9 @@ def escalate(connection: Connection, rules: dict[str, Rule], now: datetime) -> i
     of that event; notify.plan moves it there)."""
     query = select(alerts.c.id, alerts.c.rule_id, alerts.c.level, alerts.c.level_since, alerts.c.region_code)
     moved = 0
-    for alert in connection.execute(query.where(alerts.c.status == "open", alerts.c.level != "county")).all():
+    # An alert counting down its keep_for has cleared: nobody is to be told of it again, a level up least of all.
+    waiting = query.where(alerts.c.status == "open", alerts.c.level != "county", alerts.c.clearing_since.is_(None))
+    for alert in connection.execute(waiting).all():
         rule = rules.get(alert.rule_id)
         allowed = rule.escalate.get(alert.level) if rule else None
         up = level_up(alert.level)

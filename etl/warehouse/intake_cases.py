@@ -31,6 +31,7 @@ from etl.warehouse.intake import (
 )
 from etl.warehouse.intake_files import Upload, store
 from etl.warehouse.schema import intake_case_events, intake_cases
+from etl.warehouse.text import clean_text
 
 # The household's 类别 → (what it reads, the cases dataset's category). Public screens show the 类别's name as the
 # case's title, never the household's own words (they may name a neighbour).
@@ -74,7 +75,7 @@ def checked_key(key: str | None) -> str:
 
 def checked_phone(phone: str | None) -> str | None:
     """An optional callback number: a mobile (11 digits) or a landline with its area code."""
-    phone = re.sub(r"[\s-]", "", phone or "").translate(FULL_WIDTH_DIGITS)
+    phone = re.sub(r"[\s-]", "", clean_text(phone or "")).translate(FULL_WIDTH_DIGITS)  # pasted marks dropped
     if not phone:
         return None
     if not PHONE.match(phone):

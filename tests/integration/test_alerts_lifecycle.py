@@ -92,6 +92,10 @@ def test_a_value_that_clears_and_comes_back_within_keep_for_stays_one_alert(engi
     evaluator.evaluate()
     reading(engine, "SEW-1", "cod", 50.0, clock.advance(minutes=1))
     evaluator.evaluate()
+    reading(engine, "SEW-1", "cod", 58.0, clock.advance(minutes=10))  # back between the limits: not clear
+    evaluator.evaluate()
+    reading(engine, "SEW-1", "cod", 50.0, clock.advance(minutes=5))  # clear again: its 15 minutes start now
+    evaluator.evaluate()
     clock.advance(minutes=14)
     evaluator.sweep()
     assert _alerts(engine)[0].status == "open"
@@ -99,6 +103,21 @@ def test_a_value_that_clears_and_comes_back_within_keep_for_stays_one_alert(engi
     assert evaluator.sweep().resolved == 1  # clear for the whole 15 minutes
     kinds = [kind for _, kind in _events(engine)]
     assert kinds.count("opened") == 1 and kinds.count("resolved") == 1 and kinds[-1] == "resolved"
+
+
+def test_an_alert_counting_down_its_keep_for_does_not_escalate(engine, tmp_path):
+    clock = Clock()
+    evaluator = Evaluator(engine, alerts_file(tmp_path, COD + 'keep_for = "45m"\n'), clock)
+    reading(engine, "SEW-1", "cod", 70.0, clock.now)
+    evaluator.evaluate()
+    reading(engine, "SEW-1", "cod", 50.0, clock.advance(minutes=5))  # cleared: its keep_for runs
+    evaluator.evaluate()
+    clock.advance(minutes=35)  # past the village's 30 minutes to acknowledge
+    evaluator.sweep()
+    assert [kind for _, kind in _events(engine)] == ["opened"]  # nobody told again of what is over
+    clock.advance(minutes=10)
+    evaluator.sweep()
+    assert [kind for _, kind in _events(engine)] == ["opened", "resolved"]
 
 
 def test_the_condition_must_last_the_hold_time(engine, tmp_path):

@@ -55,3 +55,11 @@ def test_a_phone_number_and_a_period_typed_in_full_width_are_stored_in_ascii():
     assert checked_finance({"direction": "income", "amount": "12", "period": "２０２６-１２"})["period"] == "2026-12"
     with pytest.raises(IntakeError, match="所属期间"):
         checked_finance({"direction": "income", "amount": "12", "period": "٢٠٢٦-١٢"})
+
+
+def test_a_phone_number_pasted_with_zero_width_marks_is_the_number():
+    """Copied from a chat, a number carries marks nobody sees (a zero-width space, a BOM): not part of it."""
+    from etl.warehouse.intake_cases import checked_phone
+
+    assert checked_phone("\u200b13800138000") == "13800138000"
+    assert checked_phone("138\u20600013 8000\ufeff") == "13800138000"

@@ -114,3 +114,45 @@ def test_rows_of_a_month_without_a_partition_wait_in_default_and_move_without_lo
     migrate(engine)
     assert _rows_per_partition(engine) == {"readings_2025_06": 3}
     engine.dispose()
+
+
+def test_a_watched_load_makes_a_new_months_partition_while_screens_keep_reading(postgres_url, tmp_path):
+    # Inside `etl watch` a batch waits for locks in 0.25 s steps. A new month's partition is made beside the table and
+    # attached (a lock readers do not conflict with), so a reader always holding the table (screens' queries
+    # overlapping) does not make every step give up.
+    import threading
+    import time
+
+    engine = one_village_warehouse(postgres_url)
+    done, stop = threading.Event(), threading.Event()
+
+    def reader(delay: float) -> None:
+        time.sleep(delay)
+        while not done.is_set():
+            with engine.begin() as connection:
+                connection.execute(text("SELECT count(*) FROM readings"))
+                time.sleep(0.4)  # a long screen query, the next one starting before it ends
+
+    readers = [threading.Thread(target=reader, args=(delay,), daemon=True) for delay in (0.0, 0.2)]
+    for thread in readers:
+        thread.start()
+    timer = threading.Timer(30, stop.set)  # a watch asked to stop: a load still waiting then ends unloaded
+    timer.start()
+    try:
+        (tmp_path / "w").mkdir()
+        folder = tmp_path / "w"
+        (folder / "feeds.toml").write_text(FEEDS.replace('path = "drops/', f'path = "{folder.as_posix()}/drops/'))
+        _load_two_months(engine, folder)  # devices, then readings outside watch (no steps): a baseline
+        feeds = load_feeds(folder / "feeds.toml")
+        (folder / "drops" / "sensors" / "april.csv").write_text(
+            "device,metric,time,value\nAIR-1,pm25,2026-04-02T10:00:00+00:00,7\n", encoding="utf-8"
+        )
+        report = run_feed(engine, feeds["sensors"], now=lambda: datetime(2026, 4, 2, 11, tzinfo=UTC), stop=stop)
+        assert not stop.is_set() and report.counts.loaded == 1, report
+        assert _rows_per_partition(engine).get("readings_2026_04") == 1
+    finally:
+        done.set()
+        timer.cancel()
+        for thread in readers:
+            thread.join()
+        engine.dispose()

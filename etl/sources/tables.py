@@ -9,10 +9,13 @@ rows) take the range's value; a line that is neither UTF-8 nor GBK is one reject
 
 from __future__ import annotations
 
+import array
 import codecs
 import csv
 import io
+import itertools
 import re
+import sys
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -21,9 +24,10 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
-from openpyxl.utils import get_column_letter, range_boundaries
+from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
 
 from etl.sources.base import Record
+from etl.sources.xlsx_guard import TEXT_RUN_MAX, not_a_workbook, run_reason, zip_refusal
 from geo.issues import Issue
 
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
@@ -110,8 +114,24 @@ def read_items(path: Path, layout: Layout, meter: Meter | None = None) -> Iterat
     except _Unreadable as error:
         yield Broken(error.issue)
     except Exception as error:  # noqa: BLE001 - any failure of a reader (zlib, XML, xlrd …) is this file's alone
-        detail = f"读取中断：{type(error).__name__}: {error}"
+        detail = f"读取中断：{_failure(error)}"
         yield Broken(Issue(path.name, "", None, "unreadable", detail))
+
+
+def _failure(error: Exception) -> str:
+    """A reader's failure in Chinese (the English original after it, for whoever debugs)."""
+    kind = type(error).__name__
+    if isinstance(error, zipfile.BadZipFile):
+        said = "工作簿的压缩结构损坏"
+    elif kind in ("ParseError", "XMLSyntaxError", "ExpatError", "SAXParseException"):
+        said = "工作簿内的 XML 损坏，无法解析（请在 Excel 中打开并另存为 .xlsx）"
+    elif kind == "XLRDError" or type(error).__module__.startswith("xlrd"):
+        said = "XLS 文件损坏或格式不受支持（请在 Excel 中另存为 .xlsx）"
+    elif isinstance(error, UnicodeDecodeError):
+        said = f"文本不是 {error.encoding} 编码"
+    else:
+        return f"{kind}: {error}"
+    return f"{said}（{kind}: {str(error)[:200]}）"
 
 
 class _Unreadable(Exception):
@@ -125,8 +145,9 @@ class _Unreadable(Exception):
 # --- CSV and text -------------------------------------------------------------------------------------------
 
 
-def _csv_rows(path: Path, layout: Layout, meter: Meter | None) -> Iterator[tuple[int, list[str]] | Issue]:
-    """(row number, cells) of a CSV or text export, and an Issue for each line that does not decode."""
+def _csv_rows(path: Path, layout: Layout, meter: Meter | None) -> Iterator[tuple[int, list[str]] | Issue | Note]:
+    """(row number, cells) of a CSV or text export, an Issue for each line that does not decode, a Note for
+    each UTF-8 line of a GBK file (read as UTF-8)."""
     meter = meter or Meter()
     with open(path, "rb") as raw:
         handle = _Bounded(raw, meter.limit)
@@ -134,14 +155,13 @@ def _csv_rows(path: Path, layout: Layout, meter: Meter | None) -> Iterator[tuple
         sample = handle.read(CHUNK)
         handle.seek(0)
         encoding = _encoding(sample, path.name)
-        decoder = None
-        if encoding.startswith("utf-16"):
-            lines: Iterator[str] = io.TextIOWrapper(io.BufferedReader(handle), encoding=encoding, newline="")
-            sample_text = sample.decode(encoding, errors="ignore")
-        else:
-            decoder = _LineDecoder(path.name, encoding)
-            lines = decoder.lines(handle, meter.whole)
-            sample_text = sample.decode(decoder.encoding or "utf-8", errors="ignore")
+        if encoding == "utf-16":  # a BOM says which
+            encoding = "utf-16-le" if sample.startswith(codecs.BOM_UTF16_LE) else "utf-16-be"
+        decoder = _LineDecoder(path.name, encoding)
+        lines = decoder.lines(handle, meter.whole)
+        sample_text = sample[: len(sample) // decoder.width * decoder.width].decode(
+            decoder.encoding or "utf-8", errors="ignore"
+        )
         reader = csv.reader(lines, delimiter=layout.delimiter or _sniff(sample_text))
         broken = 0
         read = 0  # lines the reader had taken when its last record ended
@@ -155,7 +175,7 @@ def _csv_rows(path: Path, layout: Layout, meter: Meter | None) -> Iterator[tuple
                 # still load; a cell that ran on over later lines (a quote never closed) took them with it, and
                 # those rows must not vanish: the file is set aside, as when so many lines fail that it is no CSV.
                 broken += 1
-                skipped = decoder.skipped if decoder is not None else 0
+                skipped = decoder.skipped
                 first, last = read + 1 + skipped, reader.line_num + skipped
                 where = f"第 {first} 行" if first == last else f"第 {first}–{last} 行"
                 reason = _csv_reason(error)
@@ -170,14 +190,14 @@ def _csv_rows(path: Path, layout: Layout, meter: Meter | None) -> Iterator[tuple
                 yield issue
                 continue
             read = reader.line_num
-            skipped = 0
-            if decoder is not None:
+            if decoder.rejected or decoder.notes:
+                yield from decoder.notes
                 yield from decoder.rejected
+                decoder.notes.clear()
                 decoder.rejected.clear()
-                skipped = decoder.skipped
-            yield reader.line_num + skipped, cells
-        if decoder is not None:
-            yield from decoder.rejected
+            yield reader.line_num + decoder.skipped, cells
+        yield from decoder.notes
+        yield from decoder.rejected
 
 
 # The csv module's complaints, in Chinese.
@@ -260,55 +280,111 @@ def _looks_like_utf16(sample: bytes) -> bool:
 
 
 class _LineDecoder:
-    """Lines of an 8-bit encoded file decoded a megabyte at a time; a line that does not decode becomes an
-    Issue naming its line number, and the other lines go on."""
+    """Lines of an encoded file decoded a megabyte at a time; a line that does not decode becomes an Issue
+    naming its line number, and the other lines go on. UTF-16 is split at its own newline (two bytes, at an
+    even offset) and goes through the same checks: a half-uploaded last line waits for the next run."""
 
     def __init__(self, file: str, encoding: str):
         self.file = file
         self.encoding = None if encoding == "ascii" else encoding  # decided at the first non-ASCII line
         self.rejected: list[Issue] = []
         self.skipped = 0  # lines rejected so far: the csv reader's line count leaves them out
+        self.notes: list[Note] = []
+        self.width = 2 if encoding.startswith("utf-16") else 1
+        self.newline = {"utf-16-le": b"\n\x00", "utf-16-be": b"\x00\n"}.get(encoding, b"\n")
+        self.bom = {"utf-16-le": codecs.BOM_UTF16_LE, "utf-16-be": codecs.BOM_UTF16_BE}.get(encoding)
 
     def lines(self, handle, whole: Callable[[], bool]) -> Iterator[str]:
         """The decoded lines; a last line without a newline only if ``whole()`` says the file is complete."""
         number, tail = 0, b""
+        first = True
         while True:
             chunk = handle.read(CHUNK)
+            if first:
+                first = False
+                if self.bom and chunk.startswith(self.bom):
+                    chunk = chunk[len(self.bom) :]
             data = tail + chunk
             if not chunk:
                 if data and whole():
                     yield from self._decoded(data, number)
                 return
-            cut = data.rfind(b"\n") + 1
+            cut = self._cut(data)
             if not cut:
                 tail = data
                 continue
             data, tail = data[:cut], data[cut:]
             yield from self._decoded(data, number)
-            number += data.count(b"\n")
+            number += self._count(data)
+
+    def _cut(self, data: bytes) -> int:
+        """Where the last whole line of ``data`` ends (0: no newline in it)."""
+        if self.width == 1:
+            return data.rfind(b"\n") + 1
+        at = data.rfind(self.newline)
+        while at > 0 and at % 2:  # "\n\x00" across two characters (U+0Axx U+xx00) is not a newline
+            at = data.rfind(self.newline, 0, at + 1)
+        return at + 2 if at >= 0 and not at % 2 else 0
+
+    def _count(self, data: bytes) -> int:
+        """Newlines in ``data``."""
+        if self.width == 1:
+            return data.count(b"\n")
+        units = array.array("H", data[: len(data) // 2 * 2])
+        if (sys.byteorder == "little") != (self.newline == b"\n\x00"):
+            units.byteswap()
+        return units.count(0x0A)
+
+    def _split(self, data: bytes) -> list[bytes]:
+        """The lines of ``data``, newlines kept."""
+        if self.width == 1:
+            return data.splitlines(keepends=True)
+        lines, start, at = [], 0, 0
+        while (at := data.find(self.newline, at)) >= 0:
+            if at % 2:
+                at += 1
+                continue
+            at += 2
+            lines.append(data[start:at])
+            start = at
+        if start < len(data):
+            lines.append(data[start:])
+        return lines
 
     def _decoded(self, data: bytes, before: int) -> Iterator[str]:
         # Lines split as the csv module splits them (\n, \r, \r\n), never at other separators str.splitlines
         # knows (\x0c, \u2028 …), which a title copied from a web page may hold.
         if self.encoding is not None:
             try:
-                yield from io.StringIO(data.decode(self.encoding), newline="")
-                return
+                text = data.decode(self.encoding)
             except UnicodeDecodeError:
                 pass
+            else:
+                if self.encoding != "gb18030" or not _has_utf8_line(data):
+                    yield from io.StringIO(text, newline="")
+                    return
         elif data.isascii():
             yield from io.StringIO(data.decode("ascii"), newline="")
             return
-        for offset, line in enumerate(data.splitlines(keepends=True), start=1):
-            text = self._line(line)
+        for offset, line in enumerate(self._split(data), start=1):
+            text = self._line(line, before + offset)
             if text is None:
                 self.skipped += 1
                 self.rejected.append(self._issue(before + offset, line))
             else:
-                yield text
+                yield from io.StringIO(text, newline="") if self.width == 2 else (text,)
 
-    def _line(self, line: bytes) -> str | None:
-        """A line decoded in the file's encoding (choosing it at the first line that needs one), else None."""
+    def _line(self, line: bytes, number: int) -> str | None:
+        """A line decoded in the file's encoding (choosing it at the first line that needs one), else None.
+        In a GBK file, a line that is UTF-8 (pasted from elsewhere) is read as UTF-8, with a note."""
+        if self.encoding == "gb18030" and not line.isascii() and _has_utf8_line(line):
+            try:
+                text = line.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+            else:
+                self.notes.append(Note(f"{self.file} 第 {number} 行是 UTF-8 文本（文件其余是 GBK），已按 UTF-8 读取"))
+                return text
         for encoding in (self.encoding,) if self.encoding else ("utf-8", "gb18030"):
             try:
                 text = line.decode(encoding)
@@ -321,9 +397,36 @@ class _LineDecoder:
 
     def _issue(self, number: int, line: bytes) -> Issue:
         shown = line.decode(self.encoding or "utf-8", errors="replace").rstrip("\r\n")
-        detail = f"这一行不是 {self.encoding or 'UTF-8'} 文本（混入了其他编码？），原字节已保存"
+        name = "UTF-16" if self.width == 2 else self.encoding or "UTF-8"
+        detail = f"这一行不是 {name} 文本（混入了其他编码或损坏的字符？），原字节已保存"
         raw = {"text": shown, "bytes_hex": line.hex()}
         return Issue(self.file, f"第 {number} 行", None, "encoding", detail, raw)
+
+
+def _has_utf8_line(data: bytes) -> bool:
+    """Whether a line of GBK ``data`` is UTF-8 (non-ASCII, and strict UTF-8 from end to end). Looked for where
+    two UTF-8 CJK characters follow each other, or one stands between ASCII bytes (three bytes: no GBK text
+    has an odd run); GBK text rarely has the first and never the second, and the look is a byte translation
+    and a substring search, cheap beside the decoding."""
+    marks = data.translate(_UTF8_MARKS)
+    for needle in (b"LccLcc", b"aLcca"):
+        at = marks.find(needle)
+        while at >= 0:
+            start = data.rfind(b"\n", 0, at) + 1
+            end = data.find(b"\n", at)
+            end = len(data) if end < 0 else end
+            if _decodes(data[start:end], "utf-8"):
+                return True
+            at = marks.find(needle, end)
+    return False
+
+
+# Bytes by what they may be in UTF-8: "a" ASCII, "L" the lead of a 3-byte character (CJK and its punctuation
+# start with E2–EF), "c" a continuation byte, "x" anything else.
+_UTF8_MARKS = bytes(
+    ord("a") if byte < 0x80 else ord("c") if byte < 0xC0 else ord("L") if 0xE2 <= byte <= 0xEF else ord("x")
+    for byte in range(256)
+)
 
 
 def _sniff(text: str) -> str:
@@ -344,28 +447,37 @@ class _Sheet:
     name: str
     rows: Iterator[tuple[int, list[str]]]
     merges: list[tuple[int, int, int, int]]  # min_col, min_row, max_col, max_row
+    uncached: dict[int, list[str]] = field(default_factory=dict)  # row → its formula cells without a value
 
 
-def _workbook_items(file: str, opened: tuple[list[str], Iterator[_Sheet]], layout: Layout) -> Iterator[Item]:
-    """Items of the chosen sheets of a workbook. When every sheet was asked for, a sheet without the header
-    (a 说明 sheet, a chart) is noted and passed over; a named sheet without it breaks the file."""
-    names, sheets = opened
+def _workbook_items(file: str, opened: tuple[list[str], Iterator[_Sheet], list[str]], layout: Layout) -> Iterator[Item]:
+    """Items of the chosen sheets of a workbook. When every sheet was asked for, a hidden sheet (a template,
+    last year's data) and a sheet without the header (a 说明 sheet, a chart) are noted and passed over; a
+    named sheet is read hidden or not, and breaks the file without the header."""
+    names, sheets, hidden = opened
     wanted = _wanted_sheets(file, names, layout.sheet)
     named = layout.sheet not in (None, "*")
+    if not named and hidden:
+        wanted -= set(hidden)
+        shown = "、".join(f"「{name}」" for name in hidden)
+        yield Note(f"{file} 的隐藏工作表{shown}未读取（要读取请在 sheet 中写明它的名字）")
     read = 0
     for sheet in sheets:
         if sheet.name not in wanted:
             continue
         label = sheet.name if len(names) > 1 or named else None
         try:
-            yield from _sheet_items(file, label, sheet.rows, layout, strict_width=False, merges=sheet.merges)
+            yield from _sheet_items(
+                file, label, sheet.rows, layout, strict_width=False, merges=sheet.merges, uncached=sheet.uncached
+            )
             read += 1
         except _Unreadable as error:
             if named or error.issue.kind != "header not found":
                 raise
             yield Note(f"{file} 工作表「{sheet.name}」没有表头，已跳过")
     if not read:
-        detail = f"没有一个工作表含映射的列（工作表：{'、'.join(names)}）：表头、工作表或映射不对？"
+        hint = f"（隐藏的工作表 {'、'.join(hidden)} 未读取）" if hidden and not named else ""
+        detail = f"没有一个工作表含映射的列（工作表：{'、'.join(names)}）{hint}：表头、工作表或映射不对？"
         raise _Unreadable(Issue(file, "", None, "header not found", detail))
 
 
@@ -382,9 +494,18 @@ def _wanted_sheets(file: str, names: list[str], sheet: str | tuple[str, ...] | N
 
 
 def _xlsx_sheets(path: Path):
-    """The names of an XLSX workbook's sheets and the sheets, streamed in read-only mode."""
-    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    """The names of an XLSX workbook's sheets and the sheets, streamed in read-only mode; a file that is no
+    workbook, or would inflate past xlsx_guard's caps, refused before openpyxl opens it."""
+    refusal = zip_refusal(path)
+    if refusal:
+        raise _Unreadable(Issue(path.name, "", None, "unreadable", refusal))
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError) as error:
+        detail = f"不是可读的 XLSX 文件（{type(error).__name__}，文件损坏或是改了扩展名的其他文件）"
+        raise _Unreadable(Issue(path.name, "", None, "unreadable", detail)) from None
     names = list(workbook.sheetnames)
+    hidden = [name for name in names if getattr(workbook[name], "sheet_state", "visible") != "visible"]
 
     def sheets() -> Iterator[_Sheet]:
         try:
@@ -392,38 +513,68 @@ def _xlsx_sheets(path: Path):
                 sheet = workbook[name]
                 # Some exporters write a wrong <dimension> ("A1"), which makes read-only mode cut rows short.
                 sheet.reset_dimensions()
-                merges = _xlsx_merges(path, sheet._worksheet_path)
+                merges, uncached = _xlsx_prepass(path, sheet._worksheet_path)
                 rows = ((n, [_text(v) for v in row]) for n, row in enumerate(sheet.iter_rows(values_only=True), 1))
-                yield _Sheet(name, rows, merges)
+                yield _Sheet(name, rows, merges, uncached)
         finally:
             workbook.close()  # read-only workbooks keep the zip open until closed
 
-    return names, sheets()
+    return names, sheets(), hidden
 
 
 MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+\d+:[A-Z]+\d+)"')
+# A formula cell whose cached value was never computed (a file written by a program, never opened in Excel):
+# <c r="D2"><f>50+50</f><v/></c>, <c r="D2"><f>…</f></c>, <c r="D3"><f t="shared" si="0"/></c>.
+UNCACHED = re.compile(
+    rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]+)(\d+)"[^>]*>\s*<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)'
+    rb"\s*(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>"
+)
+FORMULA = re.compile(rb"<(?:\w+:)?f\b")
 
 
-def _xlsx_merges(path: Path, member: str) -> list[tuple[int, int, int, int]]:
-    """The merged ranges of one sheet, read from its XML before its rows are streamed: openpyxl gives them
-    only outside read-only mode, which loads the whole sheet. A byte search, not an XML parse: <mergeCells>
-    follows the sheet data, which this skims a megabyte at a time."""
-    ranges, tail = [], b""
-    with zipfile.ZipFile(path) as archive, archive.open(member.lstrip("/")) as xml:
-        while chunk := xml.read(CHUNK):
+def _xlsx_prepass(path: Path, member: str) -> tuple[list[tuple[int, int, int, int]], dict[int, list[str]]]:
+    """The merged ranges of one sheet, and its formula cells without a cached value (row → cell names), read
+    from its XML before its rows are streamed: openpyxl gives merges only outside read-only mode, which loads
+    the whole sheet, and reads an uncached formula as an empty cell. A byte search, not an XML parse: a
+    megabyte at a time, a megabyte without a tag refused (xlsx_guard: no export's cell is that long), so
+    what is held stays bounded however far the sheet inflates."""
+    ranges: list[tuple[int, int, int, int]] = []
+    uncached: dict[int, list[str]] = {}
+    tail = b""
+    name = member.lstrip("/")
+    with zipfile.ZipFile(path) as archive, archive.open(name) as xml:
+        while chunk := xml.read(TEXT_RUN_MAX):
+            if len(chunk) == TEXT_RUN_MAX and b"<" not in chunk:
+                raise _Unreadable(Issue(path.name, "", None, "unreadable", run_reason(name)))
             data = tail + chunk
-            ranges += [range_boundaries(m.decode()) for m in MERGE.findall(data)]
-            last = data.rfind(b"<")
-            tail = data[last:] if last >= 0 and b">" not in data[last:] else b""
-    return ranges
+            # Whole cells only (a cell cut at the chunk's end is looked at with the next), or whole tags past
+            # the last cell (the merged ranges follow the cells).
+            end = data.rfind(b"</c>")
+            cut = end + 4 if end >= 0 and len(data) - end <= TEXT_RUN_MAX else data.rfind(b">") + 1
+            whole, tail = data[:cut], data[cut:]
+            if len(tail) > 2 * TEXT_RUN_MAX:
+                raise _Unreadable(Issue(path.name, "", None, "unreadable", run_reason(name)))
+            ranges += [range_boundaries(m.decode()) for m in MERGE.findall(whole)]
+            if FORMULA.search(whole):
+                for letters, row in UNCACHED.findall(whole):
+                    uncached.setdefault(int(row), []).append(f"{letters.decode()}{row.decode()}")
+        ranges += [range_boundaries(m.decode()) for m in MERGE.findall(tail)]
+    return ranges, uncached
 
 
 def _xls_sheets(path: Path):
     """The names of a legacy XLS workbook's sheets and the sheets, with their merged ranges (xlrd)."""
     import xlrd
 
-    book = xlrd.open_workbook(path, formatting_info=True, on_demand=True)
+    try:
+        book = xlrd.open_workbook(path, formatting_info=True, on_demand=True)
+    except xlrd.XLRDError:
+        with open(path, "rb") as handle:
+            detail = not_a_workbook(handle.read(512), path.suffix)
+        raise _Unreadable(Issue(path.name, "", None, "unreadable", detail)) from None
     names = list(book.sheet_names())
+    visibility = getattr(book, "_sheet_visibility", [])
+    hidden = [name for name, seen in zip(names, visibility, strict=False) if seen]
 
     def sheets() -> Iterator[_Sheet]:
         try:
@@ -438,7 +589,7 @@ def _xls_sheets(path: Path):
         finally:
             book.release_resources()
 
-    return names, sheets()
+    return names, sheets(), hidden
 
 
 def _xls_text(book, cell) -> str:
@@ -475,33 +626,112 @@ def _where(label: str | None, number: int) -> str:
 def _sheet_items(
     file: str,
     label: str | None,
-    rows: Iterator[tuple[int, list[str]] | Issue],
+    rows: Iterator[tuple[int, list[str]] | Issue | Note],
     layout: Layout,
     strict_width: bool,
     merges: list[tuple[int, int, int, int]] = (),
+    uncached: dict[int, list[str]] | None = None,
 ) -> Iterator[Item]:
     """Data rows keyed by the header found; rows above it and footers Passed, bad rows Issues.
     _Unreadable (before any row of the sheet is yielded) when the header is not there."""
     head: list[tuple[int, list[str]]] = []
-    names: list[str | None] | None = None
     filler = _MergeFiller(merges)
-    for entry in rows:
-        if isinstance(entry, Issue):
+    stream = iter(rows)
+    for entry in stream:
+        if isinstance(entry, (Issue, Note)):
             yield entry
-            continue
-        if names is not None:
-            yield from _body_row(file, label, entry[0], filler.fill(*entry), names, strict_width)
             continue
         head.append(entry)
         if len(head) < HEADER_SEARCH_ROWS + layout.header_rows and not _header_settled(head, layout):
             continue
         names, body = yield from _settle_header(file, label, head, layout)
-        for number, cells in body:
-            yield from _body_row(file, label, number, filler.fill(number, cells), names, strict_width)
-    if names is None and any(any(cell.strip() for cell in cells) for _, cells in head):
+        rest = itertools.chain(body, stream)
+        yield from _rows_under(file, label, rest, names, layout, strict_width, filler, uncached)
+        return
+    if any(any(cell.strip() for cell in cells) for _, cells in head):
         names, body = yield from _settle_header(file, label, head, layout)
-        for number, cells in body:
-            yield from _body_row(file, label, number, filler.fill(number, cells), names, strict_width)
+        yield from _rows_under(file, label, iter(body), names, layout, strict_width, filler, uncached)
+
+
+def _rows_under(
+    file: str,
+    label: str | None,
+    rows: Iterator[tuple[int, list[str]] | Issue | Note],
+    names: list[str | None],
+    layout: Layout,
+    strict_width: bool,
+    filler: _MergeFiller,
+    uncached: dict[int, list[str]] | None,
+) -> Iterator[Item]:
+    """The rows below the header. A row naming half of the mapped columns is a header again (a second table
+    pasted below the first): the rows after it are read under its names. A row with a formula that was never
+    computed under a mapped column is rejected: read as empty, it would load as a missing value."""
+    watch = frozenset(layout.expected)
+    for entry in rows:
+        if isinstance(entry, (Issue, Note)):
+            yield entry
+            continue
+        number, cells = entry
+        cells = filler.fill(number, cells)
+        if watch and not watch.isdisjoint(cells):
+            again = _header_again(file, label, number, cells, names, layout)
+            if again is not None:
+                names = again[0]
+                yield from again[1]
+                continue
+        if uncached and number in uncached:
+            yield from _uncached_row(file, label, number, cells, names, layout, strict_width, uncached[number])
+            continue
+        yield from _body_row(file, label, number, cells, names, strict_width)
+
+
+def _header_again(
+    file: str, label: str | None, number: int, cells: list[str], names: list[str | None], layout: Layout
+) -> tuple[list[str | None], list[Item]] | None:
+    """A body row that is a header (None if it is not): the names to read the rows after it by, and the
+    Passed row and Note that say so; _Unreadable when the file's header spans two rows (re-keying under one
+    row of it would be a guess): the file is read no further."""
+    expected = set(layout.expected)
+    if len(expected & {cell.strip() for cell in cells}) < max(1, (len(expected) + 1) // 2):
+        return None
+    where = _where(label, number)
+    if layout.header_rows != 1:
+        detail = f"{where}又是一行表头（下面粘贴了另一张表？）：两行表头的文件读到这里为止，其后的行未导入"
+        raise _Unreadable(Issue(file, where, None, "unreadable", detail))
+    found = _checked(file, label, _names_of([cells]), number, 1, layout)
+    if found == names:
+        return names, [Passed(where, "重复的表头行")]
+    note = f"{file} {where}又是一行表头，列与上面的表头不同（下面粘贴了另一张表？）：其后的行按这一行的列名读取"
+    return found, [Passed(where, "又一行表头（列不同），其后的行按它读取"), Note(note)]
+
+
+def _uncached_row(
+    file: str,
+    label: str | None,
+    number: int,
+    cells: list[str],
+    names: list[str | None],
+    layout: Layout,
+    strict_width: bool,
+    refs: list[str],
+) -> Iterator[Item]:
+    """A row with formulas that have no cached value: an Issue if one is under a mapped (or, without a
+    mapping, any named) column and the row would load; else the row as any other."""
+    mapped = set(layout.expected)
+    blind = []
+    for ref in refs:
+        index = column_index_from_string(ref.rstrip("0123456789")) - 1
+        name = names[index] if index < len(names) else None
+        if name is not None and (not mapped or name in mapped):
+            blind.append((ref, name))
+    items = list(_body_row(file, label, number, cells, names, strict_width))
+    if not blind or not items or not isinstance(items[0], Record):
+        yield from items
+        return
+    shown = "、".join(f"{ref}（{name}）" for ref, name in blind[:5])
+    detail = f"公式没有计算结果：{shown}（文件由程序生成、未在 Excel 中计算；请在 Excel 中打开并保存后再放入）"
+    raw = {_column(names, i): cell for i, cell in enumerate(cells)}
+    yield Issue(file, _where(label, number), blind[0][1], "invalid value", detail, raw)
 
 
 def _header_settled(head: list[tuple[int, list[str]]], layout: Layout) -> bool:

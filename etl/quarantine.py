@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, func, insert, select, tuple_
+from sqlalchemy import Connection, func, insert, select
 
 from etl.dataset import SentNumber
 from etl.warehouse.schema import quarantine
@@ -18,7 +19,7 @@ from geo.issues import Issue
 # How far back (quarantine entries) an issue is looked for before it is kept again: a SQL feed's boundary row is
 # read again on the next poll, so its earlier entry is among the newest.
 RECENT = 10_000
-# (raw, reason) pairs per statement (SQLite's parameter limit).
+# Raw inputs looked up per statement (SQLite's parameter limit).
 PAIRS = 5_000
 
 
@@ -71,29 +72,40 @@ def _storable(text: str | None) -> str | None:
     return text.replace("\x00", "\\0") if text else text
 
 
+# A time written in a reason: the runner's reason for a row dated in the future names the time it was read at
+# ("晚于现在（2026-12-08 05:35:23）"), so the same row read again had another reason and was kept again on every run.
+_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?")
+
+
+def _same_reason(reason: str | None) -> str | None:
+    """A reason as duplicates are told by: its times left out (a row's own time is in its raw input)."""
+    return _MOMENT.sub("…", reason) if reason else reason
+
+
 def unseen(connection: Connection, source: str, issues: list[Issue]) -> list[Issue]:
-    """The issues not among the source's recent unretried quarantine entries (same input, same reason): a row
-    read again (a SQL feed's boundary row on every poll, a file sent twice) is a duplicate, not a new entry."""
+    """The issues not among the source's recent unretried quarantine entries (same input, same reason but for the
+    times it names): a row read again (a SQL feed's boundary row on every poll, a file sent twice, a row dated in
+    the future until its time comes) is a duplicate, not a new entry."""
     if not issues:
         return issues
     newest = connection.execute(select(func.max(quarantine.c.id))).scalar() or 0
-    pairs = list(dict.fromkeys((_raw_text(issue), _storable(issue.reason)) for issue in issues))
+    keys = [(_raw_text(issue), _same_reason(_storable(issue.reason))) for issue in issues]
+    raws = list(dict.fromkeys(raw for raw, _ in keys if raw is not None))
     seen: set = set()
-    for start in range(0, len(pairs), PAIRS):
-        seen.update(
-            connection.execute(
-                select(quarantine.c.raw, quarantine.c.reason).where(
-                    quarantine.c.id > newest - RECENT,
-                    quarantine.c.source == source,
-                    quarantine.c.retried_at.is_(None),
-                    tuple_(quarantine.c.raw, quarantine.c.reason).in_(pairs[start : start + PAIRS]),
-                )
-            ).all()
+    for start in range(0, len(raws), PAIRS):
+        found = connection.execute(
+            select(quarantine.c.raw, quarantine.c.reason).where(
+                quarantine.c.id > newest - RECENT,
+                quarantine.c.source == source,
+                quarantine.c.retried_at.is_(None),
+                quarantine.c.raw.in_(raws[start : start + PAIRS]),
+            )
         )
+        seen.update((raw, _same_reason(reason)) for raw, reason in found)
     if not seen:
         return issues
     # The same bad row twice in one batch is kept twice, as before: both were input of this read.
-    return [issue for issue in issues if (_raw_text(issue), _storable(issue.reason)) not in seen]
+    return [issue for issue, key in zip(issues, keys, strict=True) if key not in seen]
 
 
 def record_issues(connection: Connection, source: str, issues: Iterable[Issue], run_id: int | None = None) -> int:

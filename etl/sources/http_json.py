@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
 import os
 import re
+import socket
+import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,6 +20,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
+import urllib3
+import urllib3.connection
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
@@ -23,7 +29,7 @@ from urllib3.exceptions import TimeoutError as UrllibTimeout
 from urllib3.util.retry import Retry
 
 from etl.sources.base import Batch, Issue, Record, SourceError
-from etl.sources.watermark import FUTURE_SLACK, SECRET_PARAMETER, moment_of
+from etl.sources.watermark import FUTURE_SLACK, SECRET_PARAMETER, Mark
 
 TYPE = "http"
 RETRY_STATUSES = (429, 500, 502, 503, 504)
@@ -33,6 +39,7 @@ CHUNK = 64 * 1024  # bytes read at a time from a response
 RETRY_AFTER_CAP = 30.0
 # Pages read in one run when the feed sets no max_pages; the watermark is kept per page, so the next run goes on.
 PAGES_PER_RUN = 1000
+MAX_REDIRECTS = 10  # redirects followed for one page, each on the source's own origin
 
 
 @dataclass
@@ -75,10 +82,10 @@ class HttpJson:
         if "token_env" in config:
             name = config["token_env"]
             if not os.environ.get(name):
-                raise ValueError(f"HTTP 数据源 {config['url']}：环境变量 {name} 未设置")
+                raise ValueError(f"HTTP 数据源 {shown(str(config['url']))}：环境变量 {name} 未设置")
             options["token"] = os.environ[name]
         if config.get("page_param") and config.get("next"):
-            raise ValueError(f"HTTP 数据源 {config['url']}：page_param 与 next 只能用一个")
+            raise ValueError(f"HTTP 数据源 {shown(str(config['url']))}：page_param 与 next 只能用一个")
         return cls(**options)
 
     def session(self) -> requests.Session:
@@ -91,9 +98,14 @@ class HttpJson:
             raise_on_status=False,  # the last answer is returned, so the error can name its status
         )
         session = requests.Session()
+        watch = _Watch()
         adapter = HTTPAdapter(max_retries=retry)
+        # The connections register their sockets, so that fetch's watchdog can shut them: urllib3's timeout is
+        # per read, and a server sending its headers a byte every few seconds held the run without end.
+        adapter.poolmanager.pool_classes_by_scheme = watch.pools
         session.mount("http://", adapter)
         session.mount("https://", adapter)
+        session.watch = watch
         if self.token:
             session.headers["Authorization"] = f"Bearer {self.token}"
         session.verify = self.verify
@@ -110,11 +122,11 @@ class HttpJson:
         if self.page_size:
             params[self.page_size_param] = self.page_size
         url: str | None = self.url
-        newest: Any = watermark
-        ahead = 0
+        horizon = datetime.fromtimestamp(self.clock(), UTC) + FUTURE_SLACK
+        mark = Mark(watermark, horizon)
+        ahead = refused = 0
         seen: set[str] = set()
         last_digest = None
-        horizon = datetime.fromtimestamp(self.clock(), UTC) + FUTURE_SLACK
         with self.session() as session:
             for number in itertools.count(1):
                 if self.page_param:
@@ -130,20 +142,42 @@ class HttpJson:
                 records, issues = _records(items, number, page_url)
                 notes = []
                 if self.watermark_field:
-                    for record in records:
-                        value = record.data.get(self.watermark_field)
-                        if (moment := moment_of(value)) is not None and moment > horizon:
+                    values = [record.data.get(self.watermark_field) for record in records]
+                    mark.settle(values)
+                    accepted: list[Any] = []
+                    for record, value in zip(records, values, strict=True):
+                        why = mark.refusal(value)
+                        if why == "晚于现在":
                             ahead += 1
                             if ahead == 1:
                                 notes.append(
                                     f"HTTP 数据源 {shown(self.url)}：{record.location} 的 {self.watermark_field} 是 "
                                     f"{value}，晚于现在：水位没有越过现在，这样的项每次运行都会再读到"
                                 )
-                            continue
-                        newest = _later(newest, value)
+                        elif why:
+                            refused += 1
+                            if refused == 1:
+                                notes.append(
+                                    f"HTTP 数据源 {shown(self.url)}：{record.location} 的 {self.watermark_field} 是 "
+                                    f"{_quoted(value)}，{why}：水位没有因它移动"
+                                )
+                        else:
+                            accepted.append(value)
+                    full = bool(self.page_size and len(items) >= self.page_size)
+                    more = full or bool(self.next and page.get(self.next))
+                    self._ascending(number, accepted, mark, page_url, more)
+                    for value in accepted:
+                        mark.offer(value)
+                newest = mark.value
                 if records or issues:  # nothing new is no batch, not an empty one
                     yield Batch(records, issues, None if newest is None else str(newest), notes=notes)
                 if number >= (self.max_pages or PAGES_PER_RUN):
+                    if watermark is not None and newest is not None and str(newest) == str(watermark):
+                        raise SourceError(
+                            f"HTTP 数据源 {shown(self.url)}：读了 {number} 页（max_pages），水位没有前进（仍是 "
+                            f"{watermark}）：{self.watermark_field} 相同的项比一次运行能读的还多，每次运行都只会再读到"
+                            "它们；请调大 max_pages 或 page_size"
+                        )
                     return
                 if self.next:
                     url = self._next_url(page, page_url, seen)
@@ -152,6 +186,22 @@ class HttpJson:
                         return
                 elif not self.page_param or not items or (self.page_size and len(items) < self.page_size):
                     return
+
+    def _ascending(self, number: int, values: list[Any], mark: Mark, page_url: str, more: bool) -> None:
+        """SourceError for a page that shows the API does not page oldest first: one older than the watermark the
+        pages before it reached, or one running newest to oldest (more pages follow with older items). Its
+        watermark would pass over those older items, and the next run, asking since it, would never see them."""
+        if not values:
+            return
+        older = number > 1 and mark.value is not None and any(mark.later(mark.value, value) for value in values)
+        descending = more and len(values) > 1 and mark.later(values[0], values[-1])
+        descending = descending and all(not mark.later(b, a) for a, b in itertools.pairwise(values))
+        if older or descending:
+            raise SourceError(
+                f"HTTP 数据源 {shown(page_url)}：接口未按水位升序返回（第 {number} 页的 {self.watermark_field} "
+                f"{'早于前面各页' if older else '从新到旧'}），已停止，水位不随这一页移动：请让接口按 "
+                f"{self.watermark_field} 从旧到新排序"
+            )
 
     def _next_url(self, page: dict, page_url: str, seen: set[str]) -> str | None:
         """The next page's URL from a page, or None at the end; SourceError for one that leaves the source's
@@ -173,17 +223,34 @@ class HttpJson:
 
     def fetch(self, session: requests.Session, url: str, params: dict[str, Any]) -> tuple[dict, str, str]:
         """One page as parsed JSON, the URL it came from and a digest of its bytes; SourceError when it cannot be
-        had or used."""
+        had or used. A watchdog shuts the connection after page_seconds, however slowly headers or body come."""
+        watch = getattr(session, "watch", None) or _Watch()
+        timer = threading.Timer(self.page_seconds, watch.fire)
+        timer.daemon = True
+        timer.start()
         try:
-            response = session.get(url, params=params, timeout=self.timeout, stream=True)
-        except requests.RequestException as error:
-            reason = _reason(error)
-            raise SourceError(f"HTTP 数据源 {shown(url)}：{reason}，已重试 {self.retries} 次") from error
-        with response:
-            if response.status_code >= 400:
-                retried = f"，已重试 {self.retries} 次" if response.status_code in RETRY_STATUSES else ""
-                raise SourceError(f"HTTP 数据源 {shown(response.url)}：HTTP {response.status_code}{retried}")
-            body = self._body(response)
+            try:
+                response = self._get(session, url, params)
+            except requests.RequestException as error:
+                if watch.fired:
+                    raise self._overdue(url) from None
+                reason = _scrubbed(_reason(error), url)
+                raise SourceError(f"HTTP 数据源 {shown(url)}：{reason}，已重试 {self.retries} 次") from error
+            with response:
+                if response.status_code >= 400:
+                    retried = f"，已重试 {self.retries} 次" if response.status_code in RETRY_STATUSES else ""
+                    raise SourceError(f"HTTP 数据源 {shown(response.url)}：HTTP {response.status_code}{retried}")
+                try:
+                    body = self._body(response)
+                except (SourceError, OSError):
+                    if watch.fired:
+                        raise self._overdue(response.url) from None
+                    raise
+            if watch.fired:  # cut in its headers, http.client may take what came for a response with no body
+                raise self._overdue(response.url)
+        finally:
+            timer.cancel()
+            watch.reset()
         kind = response.headers.get("Content-Type", "没有内容类型")
         try:
             page = json.loads(body.decode(_charset(kind)))
@@ -197,6 +264,31 @@ class HttpJson:
                 "（max_items）：请让接口分页（page_size），或调大 max_items"
             )
         return page, response.url, hashlib.blake2b(body, digest_size=16).hexdigest()
+
+    def _get(self, session: requests.Session, url: str, params: dict[str, Any]) -> requests.Response:
+        """The answer to a GET, redirects followed only on the source's own scheme, host and port: a redirect
+        elsewhere (another host, an internal address) is a SourceError, as a next link there is."""
+        response = session.get(url, params=params, timeout=self.timeout, stream=True, allow_redirects=False)
+        for _ in range(MAX_REDIRECTS):
+            location = response.headers.get("Location")
+            if not response.is_redirect or not location:
+                return response
+            target = urljoin(response.url, location)
+            response.close()
+            if _origin(target) != _origin(self.url):
+                raise SourceError(
+                    f"HTTP 数据源 {shown(self.url)}：回应重定向到 {shown(target)}，不在数据源的主机上，已拒绝"
+                    "（令牌只发给数据源）"
+                )
+            response = session.get(target, timeout=self.timeout, stream=True, allow_redirects=False)
+        response.close()
+        raise SourceError(f"HTTP 数据源 {shown(self.url)}：重定向超过 {MAX_REDIRECTS} 次，已停止")
+
+    def _overdue(self, url: str) -> SourceError:
+        return SourceError(
+            f"HTTP 数据源 {shown(url)}：一页读了 {self.page_seconds:g} 秒仍未读完（page_seconds）："
+            "回应头也算在内，已断开"
+        )
 
     def _body(self, response: requests.Response) -> bytes:
         """A page's bytes, read no further than max_mb and no longer than page_seconds (SourceError past either)."""
@@ -220,11 +312,59 @@ class HttpJson:
                     )
                 chunks.append(chunk)
         except (requests.RequestException, urllib3.exceptions.HTTPError) as error:
-            raise SourceError(f"HTTP 数据源 {shown(response.url)}：读取回应时{_reason(error)}") from error
+            reason = _scrubbed(_reason(error), response.url)
+            raise SourceError(f"HTTP 数据源 {shown(response.url)}：读取回应时{reason}") from error
         return b"".join(chunks)
 
     def close(self) -> None:
         """Nothing to release: each run opens and closes its own session."""
+
+
+class _Watch:
+    """The sockets of a session's connections, and the watchdog that shuts them (``fire``)."""
+
+    def __init__(self) -> None:
+        self.sockets: weakref.WeakSet = weakref.WeakSet()
+        self.fired = False
+        self.lock = threading.Lock()
+        watch = self
+
+        class Watched:
+            def connect(self) -> None:
+                super().connect()
+                with watch.lock:
+                    watch.sockets.add(self.sock)
+                    if watch.fired:  # a retry after the watchdog fired: no new wait
+                        _shut(self.sock)
+
+        class Http(Watched, urllib3.connection.HTTPConnection):
+            pass
+
+        class Https(Watched, urllib3.connection.HTTPSConnection):
+            pass
+
+        class HttpPool(urllib3.HTTPConnectionPool):
+            ConnectionCls = Http
+
+        class HttpsPool(urllib3.HTTPSConnectionPool):
+            ConnectionCls = Https
+
+        self.pools = {"http": HttpPool, "https": HttpsPool}
+
+    def fire(self) -> None:
+        with self.lock:
+            self.fired = True
+            for sock in list(self.sockets):
+                _shut(sock)
+
+    def reset(self) -> None:
+        with self.lock:
+            self.fired = False
+
+
+def _shut(sock: socket.socket | None) -> None:
+    with contextlib.suppress(OSError, AttributeError):
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 def _records(items: list[Any], page: int, url: str) -> tuple[list[Record], list[Issue]]:
@@ -241,16 +381,9 @@ def _records(items: list[Any], page: int, url: str) -> tuple[list[Record], list[
     return records, issues
 
 
-def _later(current: Any, candidate: Any) -> Any:
-    """The later of two watermark values: numerically when both are numbers, else as text."""
-    if candidate is None or candidate == "":
-        return current
-    if current is None:
-        return candidate
-    try:
-        return candidate if float(candidate) > float(current) else current
-    except (TypeError, ValueError):
-        return candidate if str(candidate) > str(current) else current
+def _quoted(value: Any) -> str:
+    """A watermark value as a note quotes it: its type shows (20261208 and "20261208"), at most 80 characters."""
+    return (json.dumps(value, ensure_ascii=False, default=str) if not isinstance(value, float) else str(value))[:80]
 
 
 class _CappedRetry(Retry):
@@ -262,12 +395,27 @@ class _CappedRetry(Retry):
 
 
 def shown(url: str) -> str:
-    """A URL as messages show it: the values of query parameters named like secrets as ***."""
+    """A URL as messages show it: a password in it (http://user:pass@host/) and the values of query parameters named
+    like secrets as ***."""
     parts = urlsplit(url)
+    if "@" in parts.netloc:
+        userinfo, _, host = parts.netloc.rpartition("@")
+        if ":" in userinfo:
+            parts = parts._replace(netloc=f"{userinfo.partition(':')[0]}:***@{host}")
     if not parts.query:
-        return url
+        return urlunsplit(parts)
     query = [(name, "***" if SECRET_PARAMETER.search(name) else value) for name, value in parse_qsl(parts.query, True)]
     return urlunsplit(parts._replace(query=urlencode(query, safe="*")))
+
+
+def _scrubbed(message: str, url: str) -> str:
+    """A message (a driver's, which may quote the address) with the URL's password and secret query values as ***."""
+    parts = urlsplit(url)
+    secrets = [parts.password or ""]
+    secrets += [value for name, value in parse_qsl(parts.query, True) if SECRET_PARAMETER.search(name)]
+    for secret in sorted((secret for secret in secrets if len(secret) >= 3), key=len, reverse=True):
+        message = message.replace(secret, "***")
+    return message
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:

@@ -11,12 +11,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from etl.dataset import BEIJING
 from etl.sources.base import Batch, Record, SourceError
-from etl.sources.watermark import FUTURE_SLACK, SECRET_PARAMETER, moment_of
+from etl.sources.watermark import FUTURE_SLACK, SECRET_PARAMETER, Mark, moment_of
 
 TYPE = "sql"
 
@@ -71,10 +71,11 @@ class SqlQuery:
         than now + FUTURE_SLACK. The batches come one chunk behind the fetch, so the last one can say how many
         rows were dated in the future."""
         engine = self._engine()
-        newest: Any = watermark
         number = 0
         ceiling = datetime.now(UTC) + FUTURE_SLACK
+        mark = Mark(watermark, ceiling)
         future, latest = 0, ceiling  # rows past the ceiling and the latest of them
+        refused: list[tuple[int, Any, str]] = []  # rows whose value cannot be the watermark: (row, value, why)
         pending: Batch | None = None
         try:
             quoted = engine.dialect.identifier_preparer.quote(self.since_column)
@@ -89,19 +90,24 @@ class SqlQuery:
                 )
                 while chunk := rows.fetchmany(self.batch_size):
                     records = []
+                    mark.settle([row._mapping.get(self.since_column) for row in chunk])
                     for row in chunk:
                         number += 1
                         data = dict(row._mapping)
                         value = data.get(self.since_column)
-                        moment = moment_of(value)
-                        if moment is not None and moment > ceiling:
-                            future, latest = future + 1, max(latest, moment)
+                        why = mark.refusal(value)
+                        if why == "晚于现在":
+                            future, latest = future + 1, max(latest, moment_of(value))
+                        elif why:
+                            refused.append((number, value, why))
                         elif not future:  # rows come in since_column order: none after a future one moves it
-                            newest = _later(newest, value)
+                            mark.offer(value)
                         records.append(Record(f"SQL 第 {number} 行", data))
                     if pending is not None:
                         yield pending
-                    pending = Batch(records, [], newest)
+                    # str() keeps a datetime's space separator, which PostgreSQL parses and SQLite's stored text
+                    # compares with.
+                    pending = Batch(records, [], None if mark.value is None else str(mark.value))
             except SQLAlchemyError as error:
                 raise SourceError(f"{self.name}：{self._reason(error)}") from None
             finally:
@@ -112,6 +118,12 @@ class SqlQuery:
                     pending.notes.append(
                         f"源表中有 {future} 行的 {self.since_column} 晚于现在（最晚 {shown}，北京时间），"
                         "水位未越过现在：这些行每次运行都会再读一遍（计为重复），直到它们的时间到来"
+                    )
+                if refused:
+                    row, value, why = refused[0]
+                    pending.notes.append(
+                        f"源表中有 {len(refused)} 行的 {self.since_column} 不能作为水位（如第 {row} 行的 "
+                        f"{str(value)[:80]!r}，{why}），水位没有因它们移动"
                     )
                 yield pending
         finally:
@@ -130,7 +142,10 @@ class SqlQuery:
                 connect_args = {"connect_timeout": max(2, math.ceil(self.timeout_seconds)), "options": options}
             elif url.get_backend_name() == "sqlite":
                 connect_args = {"timeout": self.timeout_seconds}
-            return create_engine(url, connect_args=connect_args)
+            engine = create_engine(url, connect_args=connect_args)
+            if url.get_backend_name() == "postgresql" and url.get_driver_name() == "psycopg":
+                event.listen(engine, "connect", _out_of_range_as_text)
+            return engine
         except ImportError as error:
             raise SourceError(f"{self.name}：缺少数据库驱动（{self._scrub(str(error))}）") from None
         except (ArgumentError, ValueError, TypeError) as error:
@@ -194,10 +209,25 @@ def _secrets(url: str) -> set[str]:
     return {secret for secret in found if len(secret) >= 3}
 
 
-def _later(current: str | None, value: Any) -> str | None:
-    """The watermark after a row: rows come in since_column order, so its value unless it is NULL."""
-    # str() keeps a datetime's space separator, which PostgreSQL parses and SQLite's stored text compares with.
-    return current if value is None else str(value)
+def _out_of_range_as_text(dbapi_connection, _record) -> None:
+    """Dates and timestamps Python cannot hold (PostgreSQL's 'infinity', a year past 9999) read as their text: as
+    datetimes they failed the whole chunk, every run, in English; as text the runner quarantines just that row,
+    naming it and its field, and the watermark passes them by."""
+    from psycopg.types.datetime import DateLoader, TimestampLoader, TimestamptzLoader
+
+    for name, base in (("date", DateLoader), ("timestamp", TimestampLoader), ("timestamptz", TimestamptzLoader)):
+        dbapi_connection.adapters.register_loader(name, _lenient(base))
+
+
+def _lenient(base: type) -> type:
+    class Lenient(base):
+        def load(self, data):
+            try:
+                return super().load(data)
+            except Exception:  # noqa: BLE001 - psycopg's DataError, or Python's own range errors
+                return bytes(data).decode("utf-8", "replace")
+
+    return Lenient
 
 
 def _first_line(error: SQLAlchemyError) -> str:

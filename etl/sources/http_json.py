@@ -28,6 +28,7 @@ from urllib3.exceptions import NewConnectionError
 from urllib3.exceptions import TimeoutError as UrllibTimeout
 from urllib3.util.retry import Retry
 
+from etl.sources import json_numbers
 from etl.sources.base import Batch, Issue, Record, SourceError
 from etl.sources.watermark import FUTURE_SLACK, SECRET_PARAMETER, Mark
 
@@ -253,7 +254,7 @@ class HttpJson:
             watch.reset()
         kind = response.headers.get("Content-Type", "没有内容类型")
         try:
-            page = json.loads(body.decode(_charset(kind)))
+            page = json_numbers.loads(_decoded(body, kind, shown(response.url)))
         except (ValueError, LookupError, RecursionError):
             raise SourceError(f"HTTP 数据源 {shown(response.url)}：回应不是 JSON（{kind[:80]}）") from None
         if not isinstance(page, dict) or not isinstance(page.get(self.items), list):
@@ -425,6 +426,22 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     except ValueError:
         port = -1
     return parts.scheme.lower(), (parts.hostname or "").lower(), port
+
+
+def _decoded(body: bytes, content_type: str, where: str) -> str:
+    """An answer's text: by its declared charset, else UTF-8, else GBK (a Chinese API that declares none); a
+    SourceError naming the first byte that is neither."""
+    charset = _charset(content_type)
+    try:
+        return body.decode(charset)
+    except UnicodeDecodeError as error:
+        if "charset" not in content_type.lower():
+            with contextlib.suppress(UnicodeDecodeError):
+                return body.decode("gb18030")
+        raise SourceError(
+            f"HTTP 数据源 {where}：回应不是 UTF-8 编码（第 {error.start + 1} 字节），也不是 GBK；"
+            "请让接口以 UTF-8 回应，或在 Content-Type 中声明 charset"
+        ) from None
 
 
 def _charset(content_type: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 import threading
 import time
@@ -22,8 +21,8 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from etl.dataset import SentNumber, kind_of_value
-from etl.sources import paho_properties
+from etl.dataset import kind_of_value
+from etl.sources import json_numbers, paho_properties
 from etl.sources.base import Batch, Issue, Record, SourceError
 from geo.textfile import decode
 
@@ -308,18 +307,6 @@ def _json_error(error: json.JSONDecodeError) -> str:
     return f"第 {error.lineno} 行第 {error.colno} 列{why}"
 
 
-def _finite_or_kept(text: str) -> float:
-    """A JSON number with a fraction or exponent; one no float holds (1e400) keeps its text (SentNumber)."""
-    number = float(text)
-    return number if math.isfinite(number) else SentNumber(text)
-
-
-def _int_or_kept(text: str) -> int | str:
-    """A JSON integer; past 64 bits (which orjson cannot write, nor the warehouse store) its digits as text."""
-    number = int(text)
-    return number if -(2**63) <= number < 2**64 else text
-
-
 def _payload_text(payload: bytes, where: str) -> str:
     """A message as text for the quarantine, whole: decoded as it was read, or with undecodable bytes as \\xNN."""
     try:
@@ -348,7 +335,7 @@ def _parse(message: paho.MQTTMessage) -> tuple[list[Record], list[Issue]]:
         try:  # a BOM, GBK text or a JSON extension orjson refuses (NaN, 1e400, past 64 bits): the tolerant path
             text, _ = decode(message.payload, where)
             # NaN and Infinity a device wrote are no empty cell: they keep their text, and so does 1e400.
-            payload = json.loads(text, parse_constant=SentNumber, parse_float=_finite_or_kept, parse_int=_int_or_kept)
+            payload = json_numbers.loads(text)
             # What orjson refused for lone surrogates ("\ud800") json takes, and no row holding one can be
             # written: the batch failed, and the broker sent the message back for ever.
             orjson.dumps(payload, default=str)

@@ -400,3 +400,37 @@ def test_http_more_items_at_one_time_than_a_run_reads_fail_naming_the_watermark(
     assert first.error is None and stored_watermark(warehouse) == moment
     second = run_feed(warehouse, feed)
     assert second.error and "水位没有前进" in second.error and moment in second.error  # the run log is the feed's
+
+
+# ------------------------------------------------ 9, 10. numbers no float holds, NaN, a GBK answer
+
+
+def reasons(engine) -> list[str]:
+    with engine.connect() as connection:
+        return [row.reason for row in connection.execute(select(quarantine.c.reason).order_by(quarantine.c.id))]
+
+
+def test_http_numbers_no_float_holds_and_nan_quarantine_their_item_not_the_page(api, warehouse, tmp_path):
+    # A 5,000-digit amount refused the whole page as "回应不是 JSON" on every run; NaN was 必填但为空.
+    body = (
+        '{"data": [' + json.dumps(order(1, ago(3)), ensure_ascii=False) + ","
+        + json.dumps(order(2, ago(2)), ensure_ascii=False).replace('"amount": 10', '"amount": ' + "9" * 5000) + ","
+        + json.dumps(order(3, ago(2)), ensure_ascii=False).replace('"amount": 10', '"amount": NaN') + ","
+        + json.dumps(order(4, ago(1)), ensure_ascii=False).replace('"amount": 10', '"amount": 1e400') + "]}"
+    )  # fmt: skip
+    server = api(lambda path, query, _: ok(body.encode()))
+    report = run_feed(warehouse, feed_of(tmp_path, http_config(server)))
+    assert report.error is None and loaded(warehouse) == ["O00001"]
+    kept = reasons(warehouse)
+    assert len(kept) == 3 and "必填但为空" not in "".join(kept)
+    assert "超出可表示的数字范围" in kept[0] and "不是有限的数字" in kept[1] and "1e400" in kept[2]
+
+
+def test_http_a_gbk_answer_without_charset_is_read_and_other_bytes_are_named(api, warehouse, tmp_path):
+    body = json.dumps({"data": [order(1, ago(2))]}, ensure_ascii=False).encode("gbk")
+    server = api(lambda path, query, _: ok(body))
+    report = run_feed(warehouse, feed_of(tmp_path, http_config(server)))
+    assert report.error is None and loaded(warehouse) == ["O00001"]
+    broken = api(lambda path, query, _: ok(b'{"data": [\xff\xfe\xfd]}'))
+    with pytest.raises(SourceError, match="不是 UTF-8 编码"):
+        list(source_from_config(http_config(broken), tmp_path).batches(None))

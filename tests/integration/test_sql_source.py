@@ -8,31 +8,18 @@ import socket
 import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from etl.feeds import Feed
-from etl.regions import load_hierarchy
 from etl.runner import run_feed
 from etl.sources import source_from_config
 from etl.sources.base import SourceError
-from etl.warehouse.db import make_engine, migrate
 from etl.warehouse.schema import feed_runs, feed_state, orders
-from geo.hierarchy import HierarchyRead, RegionRecord
+from tests.orders_feed import VILLAGE, village_warehouse
+from tests.orders_feed import orders_feed as sql_feed
 
 pytestmark = pytest.mark.integration
-
-COUNTY, TOWN, VILLAGE = "990199000000", "990199001000", "990199001001"
-MAPPING = {
-    "order_id": "order_no",
-    "region_code": "village_code",
-    "event_time": "paid_at",
-    "product": "product",
-    "quantity": "qty",
-    "amount": "amount",
-}
 
 
 def recent(hours_ago: float) -> str:
@@ -83,29 +70,10 @@ def sql_config(url: str, **more) -> dict:
     }
 
 
-def sql_feed(tmp_path: Path, config: dict, name: str = "shop") -> Feed:
-    return Feed(
-        name=name,
-        dataset="orders",
-        source=config,
-        mapping=MAPPING,
-        cadence=timedelta(hours=1),
-        schedule=timedelta(hours=1),
-        base_dir=tmp_path,
-    )
-
-
 @pytest.fixture
 def warehouse(tmp_path):
     """A SQLite warehouse with the one village the orders name."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
-    migrate(engine)
-    records = [
-        RegionRecord(COUNTY, "测试县", "county", "990100000000"),
-        RegionRecord(TOWN, "东镇", "township", COUNTY),
-        RegionRecord(VILLAGE, "甲村", "village", TOWN),
-    ]
-    load_hierarchy(engine, HierarchyRead(records, []), source="test")
+    engine = village_warehouse(tmp_path)
     yield engine
     engine.dispose()
 

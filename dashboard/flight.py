@@ -14,8 +14,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-# How long a computation may hold its lock in the shared cache (a worker that dies holding it frees it by then),
-# and how long the others wait for its answer at most before computing it themselves.
+# How long a computation may hold its lock in Redis (a worker that dies holding it frees it by then; the file cache's
+# locks go with their process), and how long the others wait for its answer at most before computing it themselves.
 LOCK_SECONDS = 10
 WAIT_SECONDS = 5.0
 POLL_SECONDS = 0.02
@@ -73,10 +73,12 @@ def once(key: str, compute: Callable[[], Any], lookup: Callable[[], Any], backen
 
 
 def _locked(backend, lock: str) -> bool:
-    """Whether this worker took ``lock``; True too when the cache cannot lock at all (its add raises: a full or
-    read-only cache folder, Redis down), since nobody else can hold it then and waiting would only wait."""
+    """Whether this worker took ``lock``; True too when the cache cannot lock at all (a lock file that cannot be
+    opened, a full or read-only cache folder, Redis down), since nobody else can hold it then and waiting would only
+    wait. The file cache has locks of its own (dashboard/filecache.py); any other cache locks with an entry."""
     try:
-        return bool(backend.add(lock, 1, timeout=LOCK_SECONDS))
+        take = getattr(backend, "lock", None)
+        return bool(take(lock) if take else backend.add(lock, 1, timeout=LOCK_SECONDS))
     except Exception as error:  # noqa: BLE001 - a cache that cannot lock is no reason not to answer
         warn_rarely("lock", "共享缓存无法加锁（%s: %s）：各进程直接计算，不再等待", type(error).__name__, error)
         return True
@@ -86,14 +88,22 @@ def _held(backend, lock: str) -> bool:
     """Whether ``lock`` is still held by someone; False when the cache cannot tell (then the waiter tries the lock
     again, which computes at once if the cache cannot lock)."""
     try:
-        return bool(backend.has(lock))
+        held = getattr(backend, "lock_held", None)
+        return bool(held(lock) if held else backend.has(lock))
     except Exception:  # noqa: BLE001 - see _locked
         return False
 
 
+def _let_go(backend, lock: str) -> None:
+    """Let go of ``lock``; one that cannot be let go expires by itself (an entry) or with its process (a file lock)."""
+    with contextlib.suppress(Exception):
+        unlock = getattr(backend, "unlock", None)
+        unlock(lock) if unlock else backend.delete(lock)
+
+
 def _across_workers(key: str, compute: Callable[[], Any], lookup: Callable[[], Any], backend) -> Any:
     """Compute under the key's lock in the shared cache; without the lock, wait for its holder's answer as long as
-    it holds the lock (at most WAIT_SECONDS: a holder killed with its lock frees it only after LOCK_SECONDS)."""
+    it holds the lock (at most WAIT_SECONDS: a holder killed with its Redis lock frees it only after LOCK_SECONDS)."""
     lock = f"flight:{key}"
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
@@ -103,8 +113,7 @@ def _across_workers(key: str, compute: Callable[[], Any], lookup: Callable[[], A
                 found = lookup()
                 return found if found is not None else compute()
             finally:
-                with contextlib.suppress(Exception):  # a lock not deleted expires by itself
-                    backend.delete(lock)
+                _let_go(backend, lock)
         # Its holder stores the answer before it lets the lock go: a lock gone without an answer is a holder that
         # could not store it (or died), and waiting on would wait for nothing: try to take the lock instead.
         while time.monotonic() < deadline:

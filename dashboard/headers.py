@@ -24,6 +24,11 @@ DOCUMENT = {
 }
 
 
+# Dash's icon (its address ends in ?v=<Dash's version>), kept by browsers for a day.
+FAVICON = "/_favicon.ico"
+FAVICON_SECONDS = 86400
+
+
 def tile_origin(tile_url: str) -> str:
     """The origin a basemap's tiles come from (``{s}`` subdomains become a wildcard), or "" without one."""
     if not tile_url:
@@ -71,6 +76,11 @@ def install(app: dash.Dash, settings: Settings) -> None:
     @app.server.after_request
     def _security_headers(response: Response) -> Response:
         response.headers["X-Content-Type-Options"] = "nosniff"
+        if request.path.endswith(FAVICON) and response.status_code == 200:
+            # Its address carries Dash's version. Uncached, a browser fetched it again at every drill (pushState),
+            # a request beside the drill's own on the two workers.
+            response.cache_control.public = True
+            response.cache_control.max_age = FAVICON_SECONDS
         if response.mimetype != "text/html":
             return response
         framed = bool(players) and request.path.startswith(KIOSK_PAGES)

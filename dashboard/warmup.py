@@ -14,6 +14,8 @@ import logging
 import dash
 import plotly.io.json
 
+from dashboard.cache import store_pending
+
 
 def warm(app: dash.Dash) -> None:
     """Render the root's county screen once in this process; a failure (no warehouse yet) is only logged."""
@@ -22,5 +24,6 @@ def warm(app: dash.Dash) -> None:
     try:
         with app.server.test_request_context("/screen/county"):
             plotly.io.json.to_json_plotly(page["layout"]())
+            store_pending()
     except Exception:  # noqa: BLE001 - a screen that cannot be drawn yet is reported by its own requests
         logging.getLogger(__name__).warning("warming the county screen failed", exc_info=True)

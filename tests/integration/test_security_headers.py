@@ -145,3 +145,12 @@ def test_a_redirect_says_where_it_goes_in_chinese(var_dir):
     body = answer.get_data(as_text=True)
     assert "正在跳转" in body and 'lang="zh-CN"' in body and "Redirecting" not in body
     assert "<b>" not in body and "/login" in body
+
+
+def test_the_icon_is_kept_by_browsers_and_pages_are_not(var_dir):
+    # Uncached, Chromium fetched the icon again at every drill (a history push), beside the drill's own request.
+    client = create_app(Settings.load(var_dir=str(var_dir))).server.test_client()
+    icon = client.get("/_favicon.ico?v=1")
+    assert icon.status_code == 200 and icon.mimetype == "image/x-icon"
+    assert icon.cache_control.max_age >= 3600 and icon.cache_control.public
+    assert client.get("/screen/county").cache_control.max_age is None

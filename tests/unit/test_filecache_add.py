@@ -1,4 +1,4 @@
-"""The file cache's add is a lock: of many processes adding one key at once exactly one wins; expired, it is free."""
+"""The file cache's add is atomic: of many processes adding one key at once exactly one wins; expired, it is free."""
 
 from __future__ import annotations
 

@@ -27,6 +27,8 @@ from geo.codes import LEVEL_NAMES
 PATH = "/explore"
 EXPORT = "/explore/export"
 RAMP = ["#e3eef9", "#b5d3ec", "#6baed6", "#2f7ebc", "#08519c"]
+# The most labels the trend's time axis shows (a label every few bars beyond that).
+TREND_LABELS = 16
 
 
 # Dash's dropdowns say Search, No options found and Clear selection unless told otherwise.
@@ -326,7 +328,8 @@ def trend(ws: Workspace, sheet: Sheet, allowed: bool) -> html.Section:
         "layout": {
             "height": 300,
             "margin": {"l": 56, "r": 16, "t": 12, "b": 56},
-            "xaxis": {"type": "category", "automargin": True},
+            # A label at most every few bars: Plotly drew all of a range's 105 weeks, a wall of labels turned on end.
+            "xaxis": {"type": "category", "automargin": True, "nticks": TREND_LABELS},
             # Whole numbers with separators (2,000,000), never Plotly's SI suffixes (2M), which a leader does not read.
             "yaxis": {
                 "title": {"text": info.unit},

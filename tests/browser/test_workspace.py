@@ -303,3 +303,30 @@ def test_a_view_prints_on_a4_landscape_with_its_title_period_and_data_time(brows
     width, height = (float(n) for n in re.search(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf).groups())
     assert (round(width), round(height)) == (842, 595)  # A4 landscape in points
     context.close()
+
+
+def test_a_range_past_today_and_a_too_long_daily_trend_are_said_on_the_page(browser, workspace_server):
+    # The page, not its callback: the notice is read where a leader reads it, beside the period it changed.
+    base, _ = workspace_server
+    context, page = open_page(browser)
+    today = datetime.now(UTC).astimezone(BEIJING).date()
+    first, later = today.replace(day=1), f"{today.year + 1}-{today.month:02d}-01"
+    log_in(page, base, "zhen-ws")
+    page.goto(f"{base}/explore?measure=cases.received&period=custom&from={first}&to={later}")
+    notice = page.locator(".explore-notice")
+    notice.wait_for(state="visible")
+    assert notice.inner_text() == "结束日期晚于今天，已截至今天"
+    box = notice.bounding_box()
+    assert box["y"] + box["height"] <= 1080 and box["height"] >= 12  # on the first screen, one readable line
+    assert page.evaluate("getComputedStyle(document.querySelector('.explore-notice')).color") != "rgb(255, 255, 255)"
+    shown_range = f"{first:%Y-%m-%d} 至 {today:%Y-%m-%d}" if first != today else f"{today:%Y-%m-%d}"
+    assert f"自定义（{shown_range}）" in page.inner_text(".explore")
+    long_ago = today.replace(year=today.year - 2)
+    page.goto(f"{base}/explore?measure=cases.received&period=custom&from={long_ago}&to={today}&grain=day")
+    page.wait_for_selector("#explore-cards")
+    page.locator(".explore-notice", has_text="按日最多 366 天，已改为按周").wait_for(state="visible")
+    page.wait_for_selector("#explore-trend-graph .xtick text")
+    labels = page.eval_on_selector_all("#explore-trend-graph .xtick text", "ticks => ticks.map(t => t.textContent)")
+    assert 2 <= len(labels) <= 16, labels  # two years of weeks: a label every few bars, not a wall of 105
+    screenshot(page, "workspace-notices")
+    context.close()

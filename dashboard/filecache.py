@@ -111,8 +111,9 @@ class SweptFileSystemCache(FileSystemCache):
         """Take the lock ``name`` for this process unless another process holds it; an OSError when the lock file
         cannot be opened (then nobody can hold it). Threads of one process share its locks: the single flight lets
         one thread per name ask."""
+        handle = self._locks_file()  # outside the try: a lock file this process may not open is no lock held
         try:
-            fcntl.lockf(self._locks_file(), fcntl.LOCK_EX | fcntl.LOCK_NB, 1, self._lock_byte(name))
+            fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, self._lock_byte(name))
         except (BlockingIOError, PermissionError):  # EAGAIN or EACCES: another process holds it
             return False
         return True

@@ -4,6 +4,7 @@ dies, and kept beside the cache folder, where no sweep or clear of the entries t
 from __future__ import annotations
 
 import multiprocessing
+import os
 
 import pytest
 
@@ -77,4 +78,16 @@ def test_a_lock_file_that_cannot_be_opened_is_an_error_not_a_held_lock(tmp_path)
     cache = SweptFileSystemCache(str(folder))
     (tmp_path / "cache.locks").mkdir()  # a directory where the lock file should be
     with pytest.raises(OSError):
+        cache.lock("flight:x")
+
+
+def test_a_lock_file_this_process_may_not_open_is_an_error_not_a_held_lock(tmp_path, monkeypatch):
+    # Read as "held", every waiter would wait WAIT_SECONDS for an answer nobody computes. File modes do not bind
+    # root, who runs the tests here: the refusal is the system's answer as a worker running as a user gets it.
+    def refused(path, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", path)
+
+    cache = SweptFileSystemCache(str(tmp_path / "cache"))
+    monkeypatch.setattr(os, "open", refused)
+    with pytest.raises(PermissionError):
         cache.lock("flight:x")

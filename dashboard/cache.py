@@ -159,6 +159,20 @@ def versioned(function: Callable) -> Callable:
     return wrapper
 
 
+def scope_checked(function: Callable) -> Callable:
+    """A query function ``f(engine, *args)`` that refuses a region outside the viewer's scope as ``versioned`` does,
+    without caching: for answers keyed by free text a viewer types, each of which would be an entry of its own in
+    the capped shared cache (a session typing could push every screen's answers out)."""
+    parameter = region_parameter(function)
+
+    @functools.wraps(function)
+    def wrapper(engine: Engine, *args, **kwargs):
+        _checked_region(parameter, args, kwargs)
+        return function(engine, *args, **kwargs)
+
+    return wrapper
+
+
 def drawn_once(key: str, draw: Callable[[], str]) -> str:
     """Text that depends on neither the data nor the viewer (a QR code of a configured address), from the
     shared cache, else drawn by one thread of one worker at a time and kept a day: each worker drawing its own

@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Engine, func, select
 
-from dashboard.cache import versioned
+from dashboard.cache import scope_checked, versioned
 from dashboard.workspace import reads
 from dashboard.workspace.catalog import measure_info
 from dashboard.workspace.figures import Ask, fetch, points, span_values, stat_of, values_over
@@ -188,7 +188,7 @@ def part_units(engine: Engine, scope: str, measure: str) -> dict[str, str]:
 SEARCH_LIMIT = 20
 
 
-@versioned
+@scope_checked
 def search_regions(engine: Engine, scope: str, text: str) -> list[dict]:
     """Regions within a scope whose name holds ``text`` (at most 20, upper levels first)."""
     low, high = scope_range(scope)

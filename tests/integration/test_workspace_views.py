@@ -8,6 +8,7 @@ import io
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -220,3 +221,19 @@ def test_three_years_by_day_are_drawn_by_week_with_a_notice(app):
     assert "按日最多 366 天，已改为按周" in shown(client, "?" + query)
     trend = rows(client, query, "trend")
     assert 140 < len(trend) < 150, len(trend)  # a point a week, not one a day
+
+
+def test_region_searches_leave_nothing_in_the_shared_cache(app):
+    # Each text a leader types was an entry of its own: one session typing could push the wall screens' answers out
+    # of the capped cache. The search reads one indexed table; what it finds still shows.
+    application, _ = app
+    client = logged_in(application, "xian")
+    folder = Path(application.server.config["RURALBRAIN_SETTINGS"].var_dir) / "cache"
+    # The page's own answers, cached as before (some once the response is sent: closed here).
+    client.post(f"{HTTPS}/_dash-update-component", json=page("/explore", "?measure=cases.received")).close()
+    before = sorted(path.name for path in folder.iterdir())
+    for text in ("城关", "枣林", "凤凰", "社区", "村", "不存在的名字"):
+        text_shown = shown(client, f"?measure=cases.received&q={text}")
+        if text == "城关":
+            assert "城关街道" in text_shown
+    assert sorted(path.name for path in folder.iterdir()) == before

@@ -37,7 +37,7 @@ from etl.load import upsert_counting
 from etl.quarantine import record_issues, unseen
 from etl.rollups import bucket_columns, update_rollups
 from etl.sources import source_columns, source_from_config
-from etl.sources.base import Batch, Record, SourceError
+from etl.sources.base import UNCACHED_FORMULA, Batch, Record, SourceError
 from etl.upsert import upsert
 from etl.warehouse.db import as_utc, bump_version
 from etl.warehouse.schema import devices, feed_freshness, feed_runs, feed_state, quarantine, regions
@@ -296,7 +296,9 @@ def _newest_running(connection: Connection, name: str):
 def feed_source(feed: Feed):
     """The source a feed's [source] declares (connecting to nothing yet), or FeedConfigError saying what is wrong."""
     try:
-        return source_from_config(feed.source, feed.base_dir, columns=source_columns(feed.mapping))
+        return source_from_config(
+            feed.source, feed.base_dir, columns=source_columns(feed.mapping), future_tolerance=feed.future_tolerance
+        )
     except (ValueError, TypeError) as error:  # a setting of its [source]: a missing variable, a bad number
         raise FeedConfigError(f"数据源 {feed.name} 的来源设置有误：{error}") from None
     except KeyError as error:
@@ -540,6 +542,13 @@ LIKELY_CAUSE = {
     "header not found": "表头不对、工作表不对或映射不对",
     "unreadable": "文件损坏，或不是它的扩展名所说的格式（在表格软件里另存为 CSV 或 XLSX 再放入）",
 }
+# Rows rejected for formulas without a saved value are invalid values too, but their header, sheet and mapping are
+# right: the file was written by a program and never calculated. Counted apart, with what to do about it.
+UNCACHED_KIND = "uncached formula"
+FORMULA_ADVICE = (
+    "文件由程序生成，其中的公式未在 Excel 中计算过、没有保存的结果（不是表头、工作表或映射的问题）："
+    "请在 Excel 或 WPS 中打开并保存后再放入"
+)
 
 
 def _file_summary(context: _Context, batch: Batch, counts: RunCounts, issues: list[Issue]) -> list[str]:
@@ -549,17 +558,27 @@ def _file_summary(context: _Context, batch: Batch, counts: RunCounts, issues: li
     tally = context.files.setdefault(batch.file, Counter())
     tally["kept"] += counts.loaded + counts.duplicates
     tally["quarantined"] += counts.quarantined
-    tally.update(f"kind:{issue.kind}" for issue in issues)
+    tally.update(f"kind:{_summary_kind(issue)}" for issue in issues)
     if not batch.ends_file:
         return []
     context.files.pop(batch.file)
     if tally["kept"] or not tally["quarantined"]:
         return []
     kind, count = max(((k[5:], n) for k, n in tally.items() if k.startswith("kind:")), key=lambda kn: kn[1])
-    cause = LIKELY_CAUSE.get(kind)
-    advice = f"可能是{cause}" if cause else "请查看隔离记录（ruralbrain etl quarantine list）"
-    reason = f"{LABELS.get(kind, kind)} [{kind}]"
+    if kind == UNCACHED_KIND:
+        reason, advice = f"{UNCACHED_FORMULA} [invalid value]", FORMULA_ADVICE
+    else:
+        cause = LIKELY_CAUSE.get(kind)
+        advice = f"可能是{cause}" if cause else "请查看隔离记录（ruralbrain etl quarantine list）"
+        reason = f"{LABELS.get(kind, kind)} [{kind}]"
     return [f"{batch.file} 的 {tally['quarantined']} 行全部被隔离，{count} 行的原因是 {reason}：{advice}"]
+
+
+def _summary_kind(issue: Issue) -> str:
+    """The kind an issue counts as in a file's note: its own, or UNCACHED_KIND for a formula without a saved value."""
+    if issue.kind == "invalid value" and issue.detail.startswith(UNCACHED_FORMULA):
+        return UNCACHED_KIND
+    return issue.kind
 
 
 def _commit(engine, context: _Context, report: RunReport, batch: Batch, in_transaction, confirm, narrow=False):
@@ -739,8 +758,16 @@ def _mapped(plan: _Plan, record: Record) -> dict:
         values[target] = constant
     for target, index in plan.topic_parts:
         parts = str(data.get("_topic", "")).split("/")
-        values[target] = parts[index] if index < len(parts) else None
+        # "topic:-1" counts from the end: a topic shorter than that has no such part, as one shorter than "topic:3".
+        values[target] = parts[index] if -len(parts) <= index < len(parts) else None
     return values
+
+
+def topic_part(index: int) -> str:
+    """A topic part as an operator counts it: 第 1 段 ("topic:0"), 最后一段 ("topic:-1"), 倒数第 2 段 ("topic:-2")."""
+    if index >= 0:
+        return f"第 {index + 1} 段"
+    return "最后一段" if index == -1 else f"倒数第 {-index} 段"
 
 
 def local_text(moment: datetime) -> str:
@@ -774,7 +801,7 @@ def _validate(context: _Context, record: Record) -> tuple[dict | None, tuple[str
         needed = target == "device_id" or field is None or field.required  # an optional part may be missing
         if needed and not values.get(target):  # a message published to a topic too short ("county/air", not …/D1)
             what = "设备编号" if target == "device_id" else f"字段 {target}"
-            detail = f"主题缺少{what}（第 {index + 1} 段）：{record.data.get('_topic', '')}"
+            detail = f"主题缺少{what}（{topic_part(index)}）：{record.data.get('_topic', '')}"
             return None, (mapping.get(target, target), "missing field", detail), False
     if dataset.region_from_device and not values.get("region_code"):
         values["region_code"] = context.device_region(str(values.get("device_id", "")).strip())

@@ -11,6 +11,11 @@ from geo.issues import Issue
 __all__ = ["Batch", "Issue", "Record", "Source", "SourceError"]
 
 
+# How the detail of a row rejected for a formula without a saved value begins (etl/sources/tables.py): the runner
+# tells such rows from other invalid values, as the fix is not in the mapping but in opening and saving the file.
+UNCACHED_FORMULA = "公式没有计算结果"
+
+
 def _nothing() -> None:
     """A callback with nothing to do."""
 

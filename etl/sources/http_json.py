@@ -14,7 +14,7 @@ import time
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -74,12 +74,16 @@ class HttpJson:
     backoff: float = 0.5
     verify: bool | str = True
     max_items: int = 100_000  # items of one page: 10 MB of "{}" items were 3.5 million records, 1 GB
+    future_tolerance: timedelta = FUTURE_SLACK  # the feed's: how far past now the watermark may move
     clock: Callable[[], float] = field(default=time.time, repr=False)
 
     @classmethod
-    def from_config(cls, config: dict[str, Any], base_dir: Path | None = None) -> HttpJson:
+    def from_config(
+        cls, config: dict[str, Any], base_dir: Path | None = None, future_tolerance: timedelta = FUTURE_SLACK
+    ) -> HttpJson:
         """An HTTP source from a feed's ``[source]``; ``token_env`` names an environment variable with the token."""
         options = {key: value for key, value in config.items() if key in cls.__dataclass_fields__}
+        options["future_tolerance"] = future_tolerance  # a setting of the feed, not of its [source]
         if "token_env" in config:
             name = config["token_env"]
             if not os.environ.get(name):
@@ -123,7 +127,7 @@ class HttpJson:
         if self.page_size:
             params[self.page_size_param] = self.page_size
         url: str | None = self.url
-        horizon = datetime.fromtimestamp(self.clock(), UTC) + FUTURE_SLACK
+        horizon = datetime.fromtimestamp(self.clock(), UTC) + self.future_tolerance
         mark = Mark(watermark, horizon)
         ahead = refused = 0
         seen: set[str] = set()

@@ -7,7 +7,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,7 @@ class SqlQuery:
     # SQLite's busy timeout. A locked table or a silent server fails the run instead of holding it (and etl watch)
     # for ever.
     timeout_seconds: float = 60
+    future_tolerance: timedelta = FUTURE_SLACK  # the feed's: how far past now the watermark may move
 
     def __post_init__(self) -> None:
         timeout = self.timeout_seconds
@@ -52,9 +53,12 @@ class SqlQuery:
             raise ValueError(f"SQL 数据源：timeout_seconds 应为正数，而不是 {timeout!r}")
 
     @classmethod
-    def from_config(cls, config: dict[str, Any], base_dir: Path | None = None) -> SqlQuery:
+    def from_config(
+        cls, config: dict[str, Any], base_dir: Path | None = None, future_tolerance: timedelta = FUTURE_SLACK
+    ) -> SqlQuery:
         """A SQL source from a feed's ``[source]``; ``url_env`` names an environment variable with the URL."""
         options = {key: value for key, value in config.items() if key in cls.__dataclass_fields__}
+        options["future_tolerance"] = future_tolerance  # a setting of the feed, not of its [source]
         if "url_env" in config:
             options["url"] = os.environ.get(config["url_env"], "")
             if not options["url"]:
@@ -68,11 +72,11 @@ class SqlQuery:
 
     def batches(self, watermark: str | None) -> Iterator[Batch]:
         """One batch per ``batch_size`` rows; the watermark is the largest since_column value so far, never later
-        than now + FUTURE_SLACK. The batches come one chunk behind the fetch, so the last one can say how many
-        rows were dated in the future."""
+        than now + the feed's future_tolerance. The batches come one chunk behind the fetch, so the last one can say
+        how many rows were dated in the future."""
         engine = self._engine()
         number = 0
-        ceiling = datetime.now(UTC) + FUTURE_SLACK
+        ceiling = datetime.now(UTC) + self.future_tolerance
         mark = Mark(watermark, ceiling)
         future, latest = 0, ceiling  # rows past the ceiling and the latest of them
         refused: list[tuple[int, Any, str]] = []  # rows whose value cannot be the watermark: (row, value, why)

@@ -26,7 +26,7 @@ from typing import Any
 import openpyxl
 from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
 
-from etl.sources.base import Record
+from etl.sources.base import UNCACHED_FORMULA, Record
 from etl.sources.xlsx_guard import TEXT_RUN_MAX, not_a_workbook, run_reason, zip_refusal
 from geo.issues import Issue
 
@@ -729,7 +729,7 @@ def _uncached_row(
         yield from items
         return
     shown = "、".join(f"{ref}（{name}）" for ref, name in blind[:5])
-    detail = f"公式没有计算结果：{shown}（文件由程序生成、未在 Excel 中计算；请在 Excel 中打开并保存后再放入）"
+    detail = f"{UNCACHED_FORMULA}：{shown}（文件由程序生成、未在 Excel 中计算；请在 Excel 中打开并保存后再放入）"
     raw = {_column(names, i): cell for i, cell in enumerate(cells)}
     yield Issue(file, _where(label, number), blind[0][1], "invalid value", detail, raw)
 

@@ -18,7 +18,9 @@ from typing import Any
 # locks go with their process), and how long the others wait for its answer at most before computing it themselves.
 LOCK_SECONDS = 10
 WAIT_SECONDS = 5.0
-POLL_SECONDS = 0.02
+# A waiter looks again this often: a look is a system call (Redis: a round trip), and a drill's page request waits
+# for what its request ahead (dashboard/drill_ahead.py) is computing, a few milliseconds more at most.
+POLL_SECONDS = 0.005
 # A cache in trouble is told in the log at most this often per kind of trouble: every query of every screen
 # meets it, and a log line per query would bury everything else.
 WARN_SECONDS = 60.0

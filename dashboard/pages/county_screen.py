@@ -19,17 +19,15 @@ from flask import current_app
 
 from dashboard import validate
 from dashboard.basemap import display_crs, tile_layers
-from dashboard.cache import versioned
-from dashboard.county_content import content_for, panel_lists, payload, profile_panels
-from dashboard.devices import devices_now
+from dashboard.county_content import content_for, panel_lists, payload
+from dashboard.county_scope import scope_for
 from dashboard.geometry import load_manifest
 from dashboard.kiosk import canvas, error_screen, seconds, version_marker
 from dashboard.mapview import fit_view
 from dashboard.panels import panels
 from dashboard.privacy import private_topics, scrub
-from dashboard.regions import ancestors, children, get_region, root_region
+from dashboard.regions import root_region
 from etl.warehouse.labels import DEVICE_KINDS
-from geo.codes import CodeError, normalize_code
 from geo.crs import wgs84_to_gcj02
 from layouts.profiles import profile_for
 
@@ -43,41 +41,6 @@ def _context():
 
 def _place(panel) -> dict:
     return {"left": panel.x, "top": panel.y, "width": panel.width, "height": panel.height}
-
-
-@versioned
-def _frame(engine, configured_root: str, region: str | None) -> dict | None:
-    """Where the screen stands, as plain data: the root, the selected region and its path from the root, the
-    region whose children the map shows and whether any of them has a schematic boundary; None without regions."""
-    root = root_region(engine, configured_root)
-    if root is None:
-        return None
-    selected = get_region(engine, region) if region else root
-    path = ancestors(engine, selected.code, root.code) if selected else []
-    if not path:
-        selected, path = root, [root]
-    below = children(engine, selected.code)
-    shown = selected if below else get_region(engine, selected.parent_code) or selected
-    if shown is not selected:
-        below = children(engine, shown.code)
-    return {
-        "root": root.name,
-        "selected": selected.code,
-        "level": selected.level,
-        "shown": shown.code,
-        "path": [(r.code, r.name) for r in path],
-        "schematic": any(k.boundary == "schematic" for k in below),
-    }
-
-
-def _region_code(engine, region: str | None) -> str | None:
-    """The 12-digit code of the ``region`` parameter, or None (the root) when it is missing, malformed or names no
-    region in the warehouse: checked before anything is cached, so made-up codes all share the root's entries."""
-    try:
-        code = normalize_code(region) if region else None
-    except CodeError:
-        return None
-    return code if code and validate.known_region(engine, code) is not None else None
 
 
 def _breadcrumb(path: list, kept: str) -> list:
@@ -114,24 +77,19 @@ def layout(
 ):
     """The screen for ``?region=&profile=&kiosk=1[&rotate=s&idle=s&refresh=s]``, with its content."""
     settings, engine = _context()
-    chosen = profile_for("county", profile)
-    frame = _frame(engine, settings.root_region, _region_code(engine, region))
-    if frame is None:
-        return error_screen(chosen, "screen", "screen-canvas", "县级大屏", problem())
+    scope = scope_for(settings, engine, region, profile)
+    if scope is None:
+        return error_screen(profile_for("county", profile), "screen", "screen-canvas", "县级大屏", problem())
+    chosen, frame, names, now, content = scope.profile, scope.frame, scope.names, scope.now, scope.content
     # A drill or a breadcrumb link keeps every parameter but the region (profile, kiosk, screen, periods).
     given = {"profile": profile, "kiosk": kiosk, "rotate": rotate, "idle": idle, "refresh": refresh, **query}
     kept = urlencode({key: value for key, value in given.items() if value})
-    names = profile_panels(chosen)
-    now = datetime.now(UTC)
-    content = content_for(
-        engine, frame["selected"], frame["shown"], names, now, private_topics(settings.sensitive_categories)
-    )
     sections = []
     for place in chosen.panels:
         if place.name == "kpis":
             sections.append(_title(place, frame, kept))
         elif place.name == "map":
-            sections.append(_map(place, frame, content.data["themes"][0], settings, engine, kiosk))
+            sections.append(_map(place, frame, content.data["themes"][0], scope.devices, settings, kiosk))
         elif place.name == "ticker":
             sections.append(html.Div(id="ticker", className="ticker", style=_place(place)))
         elif place.name in panels():
@@ -185,7 +143,7 @@ def _panel(place) -> html.Section:
     )
 
 
-def _map(place, frame: dict, first: dict, settings, engine, kiosk: str) -> html.Section:
+def _map(place, frame: dict, first: dict, devices: list | None, settings, kiosk: str) -> html.Section:
     """The drillable choropleth of the shown region's children, with the village's devices at village level."""
     bounds = load_manifest(Path(settings.geo_dir)).get("bounds", {}).get(frame["shown"]) or [73, 18, 135, 54]
     center, zoom = fit_view(bounds, place.width, place.height)
@@ -232,9 +190,7 @@ def _map(place, frame: dict, first: dict, settings, engine, kiosk: str) -> html.
                         style={"zIndex": 450},
                         children=dl.GeoJSON(
                             id="screen-devices",
-                            data=_device_points(engine, frame["selected"], display_crs(settings))
-                            if frame["level"] == "village"
-                            else None,
+                            data=_device_points(devices, display_crs(settings)) if devices is not None else None,
                             pointToLayer={"variable": "ruralbrain.devicePoint"},
                             # Its own tooltips, as text: dash-leaflet's default binds properties.tooltip with
                             # Leaflet's bindTooltip(string), which writes the string as HTML.
@@ -251,10 +207,9 @@ def _map(place, frame: dict, first: dict, settings, engine, kiosk: str) -> html.
 STATUS_COLOURS = {"ok": "#3ddc84", "alarm": "#ff5252", "silent": "#8a8f98"}
 
 
-def _device_points(engine, village: str, crs: str) -> dict:
+def _device_points(devices: list, crs: str) -> dict:
     """The village's devices as GeoJSON points around its label point (in the map's CRS), with status and a
     label (scrubbed text, drawn as text by assets/ruralbrain.js)."""
-    devices = devices_now(engine, village, datetime.now(UTC))
     features = []
     for index, device in enumerate(devices):
         angle = 2 * math.pi * index / max(len(devices), 1)

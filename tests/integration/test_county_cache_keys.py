@@ -78,7 +78,7 @@ def test_refresh_takes_only_the_panel_lists_of_the_profiles(client, keys):
 def test_a_made_up_region_is_the_root_under_the_roots_keys(client, keys):
     root = client.post("/_dash-update-component", json=page("/screen/county", ""))
     assert root.status_code == 200
-    frames = {key for key in keys if key.startswith("q:_frame:")}
+    frames = {key for key in keys if key.startswith("q:screen_frame:")}
     assert len(frames) == 1
     keys.clear()
     for n in range(20):
@@ -86,8 +86,8 @@ def test_a_made_up_region_is_the_root_under_the_roots_keys(client, keys):
         answer = client.post("/_dash-update-component", json=page("/screen/county", f"?region={made_up}"))
         assert answer.status_code == 200
         assert COUNTY in answer.get_data(as_text=True)  # the root's screen
-    assert {key for key in keys if key.startswith("q:_frame:")} == frames
+    assert {key for key in keys if key.startswith("q:screen_frame:")} == frames
 
     village = client.post("/_dash-update-component", json=page("/screen/county", f"?region={VILLAGES[0]}"))
     assert village.status_code == 200 and VILLAGES[0] in village.get_data(as_text=True)
-    assert len({key for key in keys if key.startswith("q:_frame:")} - frames) == 1  # a real region: its own
+    assert len({key for key in keys if key.startswith("q:screen_frame:")} - frames) == 1  # a real region: its own

@@ -1,17 +1,24 @@
-"""A test county whose sensors report over MQTT: the sensors feed as TOML, and for `etl watch` tests the
-county's regions and registered devices loaded through the CLI."""
+"""A test county whose sensors report over MQTT: the sensors feed as TOML, its readings published and its broker
+session forgotten, and for `etl watch` tests the county's regions and registered devices loaded through the CLI."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+import paho.mqtt.client as paho
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from sqlalchemy import Engine, insert, select
 
-from etl.warehouse.schema import feed_runs
+from etl.warehouse.schema import devices, feed_runs
 
 DEVICES_FEED = """
 [feeds.devices]
@@ -20,23 +27,6 @@ cadence = "1d"
 schedule = "1h"
 source = { type = "file", settle_seconds = 0, path = "{var_dir}/drops/devices" }
 mapping = { device_id = "id", kind = "kind", region_code = "village", event_time = "installed" }
-"""
-SENSORS_FEED = """
-[feeds.sensors]
-dataset = "readings"
-cadence = "1m"
-schedule = "{schedule}"
-mapping = {{ device_id = "device", metric = "metric", event_time = "time", value = "value" }}
-[feeds.sensors.source]
-type = "mqtt"
-host = "127.0.0.1"
-port = {port}
-client_id = "{client_id}"
-topics = ["{topic}/#"]
-idle_seconds = {idle_seconds}
-batch_size = {batch_size}
-workers = {workers}
-run_seconds = {run_seconds}
 """
 VILLAGES = ("990199001001", "990199001002")  # 甲村 and 乙村 of 东镇, 测试县
 
@@ -53,16 +43,42 @@ def sensors_feed(
     run_seconds: float = 60,
 ) -> str:
     """The [feeds.sensors] TOML of air readings (device, metric, time, value) under ``topic``/# at QoS 1."""
-    return SENSORS_FEED.format(
-        run_seconds=run_seconds,
-        port=port,
-        client_id=client_id,
-        topic=topic,
+    return mqtt_feed(
+        port,
+        client_id,
+        topic,
+        schedule=schedule,
         idle_seconds=idle_seconds,
         batch_size=batch_size,
         workers=workers,
-        schedule=schedule,
+        run_seconds=run_seconds,
     )
+
+
+def mqtt_feed(
+    port: int,
+    client_id: str,
+    topic: str,
+    *,
+    host: str = "127.0.0.1",
+    device_id: str = "device",
+    cadence: str = "1m",
+    schedule: str | None = None,
+    **source: object,
+) -> str:
+    """The [feeds.sensors] TOML of readings (``device_id``, metric, time, value) over MQTT under ``topic``/#."""
+    settings = {"host": host, "port": port, "client_id": client_id, "topics": [f"{topic}/#"], **source}
+    lines = [
+        "[feeds.sensors]",
+        'dataset = "readings"',
+        f"cadence = {json.dumps(cadence)}",
+        *([f"schedule = {json.dumps(schedule)}"] if schedule is not None else []),
+        f'mapping = {{ device_id = {json.dumps(device_id)}, metric = "metric", event_time = "time", value = "value" }}',
+        "[feeds.sensors.source]",
+        'type = "mqtt"',
+        *(f"{key} = {json.dumps(value, ensure_ascii=False)}" for key, value in settings.items()),
+    ]
+    return "\n" + "\n".join(lines) + "\n"
 
 
 def watch_county(folder: Path, sensors: str, devices: dict[str, str], warehouse_url: str | None = None):
@@ -97,3 +113,41 @@ def wait_for_sessions(engine: Engine, feeds: set[str], timeout: float = 60) -> N
             return
         time.sleep(0.2)
     raise AssertionError(f"no subscription within {timeout} s: runs that went well: {sorted(done)}")
+
+
+def publish_all(host: str, port: int, messages: Iterable[tuple[str, bytes | str]]) -> None:
+    """Publish (topic, payload) pairs at QoS 1 and wait until the broker has each."""
+    client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"pub-{uuid.uuid4().hex[:10]}")
+    client.connect(host, port)
+    client.loop_start()
+    try:
+        for info in [client.publish(topic, payload, qos=1) for topic, payload in messages]:
+            info.wait_for_publish(timeout=30)
+    finally:
+        client.loop_stop()
+        client.disconnect()
+
+
+def forget_session(host: str, port: int, client_id: str) -> None:
+    """Have the broker forget ``client_id``'s persistent session (a clean start whose session expires at once)."""
+    forget = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv5)
+    properties = Properties(PacketTypes.CONNECT)
+    properties.SessionExpiryInterval = 0
+    forget.connect(host, port, clean_start=True, properties=properties)
+    forget.loop_start()
+    forget.disconnect()
+    forget.loop_stop()
+
+
+def register_device(engine: Engine, device_id: str, region_code: str) -> None:
+    """Register ``device_id`` as an air sensor of ``region_code``, installed on 2025-01-01 (UTC)."""
+    with engine.begin() as connection:
+        connection.execute(
+            insert(devices).values(
+                device_id=device_id,
+                kind="air",
+                region_code=region_code,
+                event_time=datetime(2025, 1, 1, tzinfo=UTC),
+                loaded_at=datetime.now(UTC),
+            )
+        )

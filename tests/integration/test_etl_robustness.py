@@ -14,10 +14,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import openpyxl
-import paho.mqtt.client as paho
 import pytest
 from click.testing import CliRunner
-from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import func, insert, select, text, update
 
 from etl.cli import main
@@ -28,9 +26,10 @@ from etl.runner import run_feed
 from etl.status import feed_status
 from etl.verify import verify_rollups
 from etl.warehouse.db import current_version, make_engine, migrate
-from etl.warehouse.schema import cases, devices, feed_runs, quarantine, rollups
+from etl.warehouse.schema import cases, feed_runs, quarantine, rollups
 from geo.hierarchy import HierarchyRead, RegionRecord
 from geo.issues import kind_of
+from tests.mqtt_county import mqtt_feed, publish_all, register_device
 
 VILLAGE = "990199001001"
 REGIONS = [
@@ -207,44 +206,16 @@ def test_a_file_being_written_while_runs_come_and_go_is_loaded_exactly_once(tmp_
 def test_an_mqtt_reject_names_its_topic_and_device(mqtt_broker, tmp_path):
     host, port = mqtt_broker
     engine = warehouse(f"sqlite:///{tmp_path / 'w.db'}")
-    with engine.begin() as connection:
-        connection.execute(
-            insert(devices).values(
-                device_id="AIR-1",
-                kind="air",
-                region_code=VILLAGE,
-                event_time=datetime(2025, 1, 1, tzinfo=UTC),
-                loaded_at=datetime.now(UTC),
-            )
-        )
+    register_device(engine, "AIR-1", VILLAGE)
     topic = f"test/{uuid.uuid4().hex[:8]}"
     (tmp_path / "feeds.toml").write_text(
-        f"""
-[feeds.sensors]
-dataset = "readings"
-cadence = "1m"
-mapping = {{ device_id = "device", metric = "metric", event_time = "time", value = "value" }}
-[feeds.sensors.source]
-type = "mqtt"
-host = "{host}"
-port = {port}
-client_id = "{topic.replace("/", "-")}"
-topics = ["{topic}/#"]
-idle_seconds = 1
-""",
-        encoding="utf-8",
+        mqtt_feed(port, topic.replace("/", "-"), topic, host=host, idle_seconds=1), encoding="utf-8"
     )
     feed = load_feeds(tmp_path / "feeds.toml")["sensors"]
     run_feed(engine, feed)  # the session and its subscription exist from here on
-    client = paho.Client(CallbackAPIVersion.VERSION2, protocol=paho.MQTTv5)
-    client.connect(host, port)
-    client.loop_start()
     now = datetime.now(UTC).isoformat()
-    for device in ("AIR-1", "GHOST-9"):
-        payload = json.dumps({"device": device, "metric": "pm25", "time": now, "value": 12})
-        client.publish(f"{topic}/air/{device}", payload, qos=1).wait_for_publish()
-    client.loop_stop()
-    client.disconnect()
+    reading = {"metric": "pm25", "time": now, "value": 12}
+    publish_all(host, port, [(f"{topic}/air/{d}", json.dumps({"device": d, **reading})) for d in ("AIR-1", "GHOST-9")])
     report = run_feed(engine, feed)
     assert report.counts.loaded == 1
     [issue] = report.issues

@@ -8,10 +8,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import create_engine, select, text
@@ -20,6 +17,7 @@ from etl.runner import run_feed
 from etl.sources import source_from_config
 from etl.sources.base import SourceError
 from etl.warehouse.schema import feed_runs, feed_state, orders, quarantine
+from tests.loopback_http import Api, api_fixture, ok
 from tests.orders_feed import VILLAGE, village_warehouse
 from tests.orders_feed import orders_feed as feed_of
 
@@ -43,57 +41,7 @@ def order(number: int, paid_at, **more) -> dict:
             "amount": 10, **more}  # fmt: skip
 
 
-class Api:
-    """A loopback HTTP server; ``answer(path, query)`` gives (status, headers, body bytes), or None when the
-    handler wrote the answer itself (``handler.wfile``)."""
-
-    def __init__(self, answer: Callable) -> None:
-        self.answer, self.seen = answer, []
-        api = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self):  # noqa: N802 - http.server's naming
-                parts = urlsplit(self.path)
-                api.seen.append((self.path, self.headers.get("Authorization")))
-                query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-                answered = api.answer(parts.path, query, self)
-                if answered is None:
-                    return
-                status, headers, body = answered
-                self.send_response(status)
-                for name, value in {"Content-Type": "application/json", **headers}.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_port}"
-
-
-@pytest.fixture
-def api() -> Iterator[Callable[..., Api]]:
-    started: list[Api] = []
-
-    def start(answer) -> Api:
-        started.append(Api(answer))
-        return started[-1]
-
-    yield start
-    for server in started:
-        server.httpd.shutdown()
-        server.httpd.server_close()
-
-
-def ok(body: object, **headers) -> tuple[int, dict, bytes]:
-    return 200, headers, body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
+api = api_fixture(protocol_version="HTTP/1.1")
 
 
 def paged(items: list[dict], query: dict) -> tuple[int, dict, bytes]:

@@ -5,65 +5,17 @@ hour-long Retry-After, JSON nested past Python's recursion."""
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable, Iterator
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from etl.sources import source_from_config
 from etl.sources.base import SourceError
+from tests.loopback_http import Api, api_fixture, ok
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 12, 1, 12, 0).timestamp()
-
-
-class Api:
-    """A loopback HTTP server; ``answer(path, query)`` gives (status, headers, body bytes) for each GET."""
-
-    def __init__(self, answer: Callable[[str, dict], tuple[int, dict, bytes]]) -> None:
-        self.answer, self.seen = answer, []
-        api = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 - http.server's naming
-                parts = urlsplit(self.path)
-                api.seen.append((self.path, self.headers.get("Authorization")))
-                status, headers, body = api.answer(parts.path, {k: v[-1] for k, v in parse_qs(parts.query).items()})
-                self.send_response(status)
-                for name, value in {"Content-Type": "application/json", **headers}.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_port}"
-
-
-@pytest.fixture
-def api() -> Iterator[Callable[..., Api]]:
-    started: list[Api] = []
-
-    def start(answer) -> Api:
-        started.append(Api(answer))
-        return started[-1]
-
-    yield start
-    for server in started:
-        server.httpd.shutdown()
-        server.httpd.server_close()
-
-
-def ok(body: object, **headers) -> tuple[int, dict, bytes]:
-    return 200, headers, body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
+api = api_fixture()
 
 
 def source(server: Api, tmp_path, **extra):
@@ -76,7 +28,7 @@ def test_an_item_dated_in_2099_does_not_move_the_watermark_past_now(api, tmp_pat
     # One order typed as 2099 set the watermark to 2099: every later run asked for newer items and got none.
     orders = [{"id": 101, "paid_at": "2026-12-01T09:00:00+08:00"}, {"id": 102, "paid_at": "2099-12-01T10:00:00+08:00"}]
 
-    def answer(path, query):
+    def answer(path, query, _):
         return ok({"data": [o for o in orders if o["paid_at"] > query.get("since", "")]})
 
     server = api(answer)
@@ -91,14 +43,14 @@ def test_an_item_dated_in_2099_does_not_move_the_watermark_past_now(api, tmp_pat
     # Numbers are never held back: an id, a version (2024121101) or 20241211093000 looks like epoch seconds or
     # milliseconds in the future, and holding it back would stop the feed.
     assert [b.watermark for b in source(server, tmp_path, watermark_field="id").batches(None)] == ["103"]
-    versions = api(lambda path, query: ok({"data": [{"v": 2024121001}, {"v": 2024121101}, {"v": 20241211093000}]}))
+    versions = api(lambda path, query, _: ok({"data": [{"v": 2024121001}, {"v": 2024121101}, {"v": 20241211093000}]}))
     assert [b.watermark for b in source(versions, tmp_path, watermark_field="v").batches(None)] == ["20241211093000"]
 
 
 def test_the_token_is_never_sent_to_another_host_named_by_a_next_link(api, tmp_path, monkeypatch):
     monkeypatch.setenv("HOSTILE_TOKEN", "TOPSECRET_BEARER")
-    thief = api(lambda path, query: ok({"data": []}))
-    home = api(lambda path, query: ok({"data": [{"id": 1}], "next": f"{thief.url}/steal"}))
+    thief = api(lambda path, query, _: ok({"data": []}))
+    home = api(lambda path, query, _: ok({"data": [{"id": 1}], "next": f"{thief.url}/steal"}))
     feed = source(home, tmp_path, next="next", token_env="HOSTILE_TOKEN")
     with pytest.raises(SourceError, match="不在数据源的主机上"):
         list(feed.batches(None))
@@ -109,10 +61,10 @@ def test_the_token_is_never_sent_to_another_host_named_by_a_next_link(api, tmp_p
 def test_an_api_whose_paging_never_ends_stops_the_run_with_a_reason(api, tmp_path, mode):
     # 2,455 requests in 20 s with no end, and every other feed of `etl watch` waiting behind it.
     if mode == "next to itself":
-        server = api(lambda path, query: ok({"data": [{"id": 1}], "next": "/api/orders"}))
+        server = api(lambda path, query, _: ok({"data": [{"id": 1}], "next": "/api/orders"}))
         feed = source(server, tmp_path, next="next")
     else:
-        server = api(lambda path, query: ok({"data": [{"id": 1}, {"id": 2}]}))
+        server = api(lambda path, query, _: ok({"data": [{"id": 1}, {"id": 2}]}))
         feed = source(server, tmp_path, page_param="page", page_size=2)
     with pytest.raises(SourceError, match="已经读过|完全相同"):
         list(feed.batches(None))
@@ -120,7 +72,7 @@ def test_an_api_whose_paging_never_ends_stops_the_run_with_a_reason(api, tmp_pat
 
 
 def test_a_secret_in_the_url_is_masked_in_the_error(api, tmp_path):
-    server = api(lambda path, query: (500, {}, b"{}"))
+    server = api(lambda path, query, _: (500, {}, b"{}"))
     feed = source(server, tmp_path, url=f"{server.url}/api?access_token=SECRET_TOKEN_123&day=1", retries=0)
     feed = type(feed)(**{**feed.__dict__, "params": {"appkey": "APPKEY_456"}})
     with pytest.raises(SourceError) as failed:
@@ -136,24 +88,24 @@ def test_a_secret_in_the_url_is_masked_in_the_error(api, tmp_path):
 def test_chinese_json_is_read_as_utf8_whatever_the_content_type_and_with_a_bom(api, tmp_path, content_type):
     # text/* without a charset was decoded as Latin-1 (茶叶 stored as è¶å¶), and a byte-order mark always refused.
     body = "\ufeff" + json.dumps({"data": [{"product": "茶叶"}]}, ensure_ascii=False)
-    server = api(lambda path, query: ok(body.encode("utf-8"), **{"Content-Type": content_type}))
+    server = api(lambda path, query, _: ok(body.encode("utf-8"), **{"Content-Type": content_type}))
     assert [r.data["product"] for b in source(server, tmp_path).batches(None) for r in b.records] == ["茶叶"]
 
 
 def test_a_page_of_too_many_items_is_refused(api, tmp_path):
-    server = api(lambda path, query: ok(b'{"data": [' + b",".join([b"{}"] * 5001) + b"]}"))
+    server = api(lambda path, query, _: ok(b'{"data": [' + b",".join([b"{}"] * 5001) + b"]}"))
     with pytest.raises(SourceError, match="5001 项，超过 5000 项（max_items）"):
         list(source(server, tmp_path, max_items=5000).batches(None))
 
 
 def test_json_nested_past_the_recursion_limit_is_a_source_error_not_a_crash(api, tmp_path):
-    server = api(lambda path, query: ok(b'{"data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"))
+    server = api(lambda path, query, _: ok(b'{"data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"))
     with pytest.raises(SourceError, match="回应不是 JSON"):
         list(source(server, tmp_path).batches(None))
 
 
 def test_a_next_link_that_is_not_text_is_a_source_error(api, tmp_path):
-    server = api(lambda path, query: ok({"data": [{"id": 1}], "next": 2}))
+    server = api(lambda path, query, _: ok({"data": [{"id": 1}], "next": 2}))
     with pytest.raises(SourceError, match="不是文本"):
         list(source(server, tmp_path, next="next").batches(None))
 
@@ -162,7 +114,7 @@ def test_an_hour_long_retry_after_is_waited_for_at_most_the_cap(api, tmp_path):
     # urllib3 honoured "Retry-After: 3600" for each of three retries: the run, and `etl watch` behind it, slept hours.
     from etl.sources import http_json
 
-    server = api(lambda path, query: ok({"data": []}))
+    server = api(lambda path, query, _: ok({"data": []}))
     retry = source(server, tmp_path).session().get_adapter(server.url).max_retries
     answer = type("Answer", (), {"headers": {"Retry-After": "3600"}})()
     assert retry.get_retry_after(answer) == http_json.RETRY_AFTER_CAP <= 60

@@ -13,37 +13,19 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import orjson
-import paho.mqtt.client as paho
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from etl.feeds import load_feeds
 from etl.quarantine import _raw_text
 from etl.runner import retry_quarantine, run_feed
 from etl.sources.mqtt import MESSAGE_READINGS, _parse
-from etl.warehouse.schema import devices, quarantine, readings
+from etl.warehouse.schema import quarantine, readings
 from tests.integration.test_etl_robustness import VILLAGE, warehouse
+from tests.mqtt_county import forget_session, mqtt_feed, publish_all, register_device
 
 pytestmark = pytest.mark.integration
 
-FEED = """
-[feeds.sensors]
-dataset = "readings"
-cadence = "1m"
-mapping = {{ device_id = "topic:3", metric = "metric", event_time = "time", value = "value" }}
-[feeds.sensors.source]
-type = "mqtt"
-host = "{host}"
-port = {port}
-client_id = "{client_id}"
-topics = ["{root}/#"]
-idle_seconds = 1
-batch_seconds = 0.3
-session_expiry = 120
-"""
 # Words of Python's and orjson's own errors that had reached the quarantine's reasons.
 ENGLISH = ("Integer exceeds", "surrogates", "out of range", "收到的是 int", "收到的是 str", "Expecting", "is not valid")
 
@@ -54,42 +36,24 @@ def sensors(request, tmp_path, mqtt_broker):
     broker; ``send(*payloads, device="D1")`` publishes to the device's topic. The session is forgotten after."""
     url = f"sqlite:///{tmp_path / 'w.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
     engine = warehouse(url)
-    with engine.begin() as connection:
-        connection.execute(
-            insert(devices).values(
-                device_id="D1",
-                kind="air",
-                region_code=VILLAGE,
-                event_time=datetime(2025, 1, 1, tzinfo=UTC),
-                loaded_at=datetime.now(UTC),
-            )
-        )
+    register_device(engine, "D1", VILLAGE)
     host, port = mqtt_broker
     run = uuid.uuid4().hex[:12]
     root, client_id = f"test/{run}", f"etl-hostile-{run}"
     (tmp_path / "feeds.toml").write_text(
-        FEED.format(host=host, port=port, client_id=client_id, root=root), encoding="utf-8"
+        mqtt_feed(
+            port, client_id, root, host=host, device_id="topic:3", idle_seconds=1, batch_seconds=0.3, session_expiry=120
+        ),
+        encoding="utf-8",
     )
     feed = load_feeds(tmp_path / "feeds.toml")["sensors"]
     assert run_feed(engine, feed).error is None  # the session and its subscription exist from here on
 
     def send(*payloads: bytes | str, device: str = "D1") -> None:
-        client = paho.Client(CallbackAPIVersion.VERSION2, protocol=paho.MQTTv5)
-        client.connect(host, port)
-        client.loop_start()
-        for payload in payloads:
-            client.publish(f"{root}/air/{device}", payload, qos=1).wait_for_publish(10)
-        client.disconnect()
-        client.loop_stop()
+        publish_all(host, port, [(f"{root}/air/{device}", payload) for payload in payloads])
 
     yield engine, feed, send
-    forget = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv5)
-    properties = Properties(PacketTypes.CONNECT)
-    properties.SessionExpiryInterval = 0
-    forget.connect(host, port, clean_start=True, properties=properties)
-    forget.loop_start()
-    forget.disconnect()
-    forget.loop_stop()
+    forget_session(host, port, client_id)
     engine.dispose()
 
 

@@ -11,16 +11,13 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-import paho.mqtt.client as paho
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 from sqlalchemy import create_engine, text
 
 from etl.sources import source_from_config
 from etl.sources.base import SourceError
 from etl.sources.mqtt import Mqtt
+from tests.mqtt_county import forget_session, publish_all
 
 pytestmark = pytest.mark.integration
 
@@ -220,23 +217,11 @@ def mqtt_run(mqtt_broker):
         return source_from_config(config, None)
 
     def publish(topic: str, *payloads: bytes | str) -> None:
-        client = paho.Client(CallbackAPIVersion.VERSION2)
-        client.connect(host, port)
-        client.loop_start()
-        for payload in payloads:
-            client.publish(f"test/{run}/{topic}", payload, qos=1).wait_for_publish(5)
-        client.disconnect()
-        client.loop_stop()
+        publish_all(host, port, [(f"test/{run}/{topic}", payload) for payload in payloads])
 
     yield source, publish, run
     for client_id in set(client_ids):
-        forget = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv5)
-        properties = Properties(PacketTypes.CONNECT)
-        properties.SessionExpiryInterval = 0
-        forget.connect(host, port, clean_start=True, properties=properties)
-        forget.loop_start()
-        forget.disconnect()
-        forget.loop_stop()
+        forget_session(host, port, client_id)
 
 
 def drain(source: Mqtt, settle: str = "commit") -> list:

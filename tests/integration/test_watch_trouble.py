@@ -10,7 +10,6 @@ import sys
 import time
 import uuid
 
-import paho.mqtt.client as paho
 import pytest
 from sqlalchemy import func, select
 
@@ -20,22 +19,9 @@ from etl.runner import run_feed
 from etl.warehouse.db import make_engine, migrate
 from etl.warehouse.schema import quarantine, readings, rollups
 from geo.hierarchy import HierarchyRead, RegionRecord
-from tests.mqtt_county import sensors_feed, watch_county
+from tests.mqtt_county import mqtt_feed, publish_all, sensors_feed, watch_county
 
 pytestmark = pytest.mark.integration
-
-
-def _publish(host: str, port: int, messages: list[tuple[str, str]]) -> None:
-    """Publish (topic, payload) pairs at QoS 1 and wait until the broker has each."""
-    client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"pub-{uuid.uuid4().hex[:10]}")
-    client.connect(host, port)
-    client.loop_start()
-    try:
-        for info in [client.publish(topic, payload, qos=1) for topic, payload in messages]:
-            info.wait_for_publish(timeout=30)
-    finally:
-        client.loop_stop()
-        client.disconnect()
 
 
 def _reading(device: str, value: float, moment: str | int | None = None) -> str:
@@ -69,7 +55,7 @@ def test_a_mistyped_var_dir_is_refused_and_leaves_the_feeds_session_alone(mqtt_b
     ruralbrain, env = watch_county(tmp_path, feed, {"T-1": "990199001001"})
     first = subprocess.run([*ruralbrain, "etl", "run", "sensors"], env=env, capture_output=True, text=True)
     assert first.returncode == 0, first.stderr  # the real warehouse's session exists now
-    _publish(host, port, [(f"{topic}/T-1", _reading("T-1", number)) for number in range(20)])
+    publish_all(host, port, [(f"{topic}/T-1", _reading("T-1", number)) for number in range(20)])
     typo = tmp_path / "varr"
     mistyped = [sys.executable, "-m", "etl.cli", "--var-dir", str(typo)]
     for command in (["etl", "watch"], ["etl", "watch", "sensors"], ["etl", "run", "sensors"]):
@@ -110,25 +96,12 @@ def test_a_warehouse_without_regions_is_refused_by_watch_and_run(request, tmp_pa
 # --- in one process: a county of two villages, its devices, and a sensors feed over MQTT ---------------------------
 
 COUNTY, TOWN, VILLAGE = "990199000000", "990199001000", "990199001001"
-COUNTY_FEEDS = """
+DEVICES_FEED = """
 [feeds.devices]
 dataset = "devices"
 cadence = "1d"
-source = {{ type = "file", settle_seconds = 0, path = "drops/devices" }}
-mapping = {{ device_id = "id", kind = "kind", region_code = "village", event_time = "installed" }}
-
-[feeds.sensors]
-dataset = "readings"
-cadence = "5m"
-mapping = {{ device_id = "topic:1", metric = "metric", event_time = "time", value = "value" }}
-[feeds.sensors.source]
-type = "mqtt"
-host = "{host}"
-port = {port}
-client_id = "{root}-etl"
-topics = ["{root}/#"]
-idle_seconds = 1
-batch_size = 50
+source = { type = "file", settle_seconds = 0, path = "drops/devices" }
+mapping = { device_id = "id", kind = "kind", region_code = "village", event_time = "installed" }
 """
 
 
@@ -147,7 +120,10 @@ def county(request, tmp_path, mqtt_broker):
     load_hierarchy(engine, HierarchyRead(records, []), source="test")
     host, port = mqtt_broker
     root = f"trouble-{uuid.uuid4().hex[:10]}"
-    (tmp_path / "feeds.toml").write_text(COUNTY_FEEDS.format(host=host, port=port, root=root), encoding="utf-8")
+    sensors = mqtt_feed(
+        port, f"{root}-etl", root, host=host, device_id="topic:1", cadence="5m", idle_seconds=1, batch_size=50
+    )
+    (tmp_path / "feeds.toml").write_text(DEVICES_FEED + sensors, encoding="utf-8")
     (tmp_path / "drops" / "devices").mkdir(parents=True)
     (tmp_path / "drops" / "devices" / "d.csv").write_text(
         f"id,kind,village,installed\nT-1,空气监测,{VILLAGE},2025-01-01\n", encoding="utf-8"
@@ -157,7 +133,7 @@ def county(request, tmp_path, mqtt_broker):
     assert run_feed(engine, feeds["sensors"]).error is None  # subscribed: the session keeps what comes next
 
     def publish(pairs: list[tuple[str, str]]) -> None:
-        _publish(host, port, [(f"{root}/{subtopic}" if subtopic else root, payload) for subtopic, payload in pairs])
+        publish_all(host, port, [(f"{root}/{subtopic}" if subtopic else root, payload) for subtopic, payload in pairs])
 
     yield engine, feeds, publish
     engine.dispose()
@@ -246,7 +222,7 @@ def test_watch_stops_within_seconds_of_sigterm_while_another_process_holds_the_w
             time.sleep(0.2)
         locker.start()
         assert held.wait(60)
-        _publish(host, port, [(f"{topic}/L-1", _reading("L-1", number % 500)) for number in range(1000)])
+        publish_all(host, port, [(f"{topic}/L-1", _reading("L-1", number % 500)) for number in range(1000)])
         time.sleep(3)  # a batch is waiting for the lock by now
         asked = time.monotonic()
         watcher.send_signal(signal.SIGTERM)

@@ -62,18 +62,20 @@ def mqtt_feed(
     *,
     host: str = "127.0.0.1",
     device_id: str = "device",
+    metric: str = "metric",
     cadence: str = "1m",
     schedule: str | None = None,
     **source: object,
 ) -> str:
-    """The [feeds.sensors] TOML of readings (``device_id``, metric, time, value) over MQTT under ``topic``/#."""
+    """The [feeds.sensors] TOML of readings (``device_id``, ``metric``, time, value) over MQTT under ``topic``/#."""
     settings = {"host": host, "port": port, "client_id": client_id, "topics": [f"{topic}/#"], **source}
     lines = [
         "[feeds.sensors]",
         'dataset = "readings"',
         f"cadence = {json.dumps(cadence)}",
         *([f"schedule = {json.dumps(schedule)}"] if schedule is not None else []),
-        f'mapping = {{ device_id = {json.dumps(device_id)}, metric = "metric", event_time = "time", value = "value" }}',
+        f"mapping = {{ device_id = {json.dumps(device_id)}, metric = {json.dumps(metric)}, "
+        'event_time = "time", value = "value" }',
         "[feeds.sensors.source]",
         'type = "mqtt"',
         *(f"{key} = {json.dumps(value, ensure_ascii=False)}" for key, value in settings.items()),

@@ -29,3 +29,11 @@ def engine(request, tmp_path):
     migrate(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def source_url(request, tmp_path) -> str:
+    """An empty source database for the SQL transport: a fresh PostgreSQL database or a SQLite file."""
+    if request.param == "postgresql":
+        return request.getfixturevalue("postgres_url")
+    return f"sqlite:///{tmp_path / 'source.db'}"

@@ -7,59 +7,31 @@ future_tolerance, not a fixed 10 minutes."""
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlparse
 
 import openpyxl
-import paho.mqtt.client as paho
 import pytest
 from click.testing import CliRunner
-from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import select
 
 from etl.cli import main
-from etl.feeds import Feed, load_feeds
-from etl.regions import load_hierarchy
+from etl.feeds import load_feeds
 from etl.runner import run_feed
-from etl.warehouse.db import make_engine, migrate
-from etl.warehouse.schema import devices, feed_state, orders, quarantine, readings
-from geo.hierarchy import HierarchyRead, RegionRecord
-from tests.orders_feed import COUNTY, MAPPING, TOWN, VILLAGE
+from etl.warehouse.schema import feed_state, orders, quarantine, readings
+from tests.loopback_http import Api
+from tests.mqtt_county import forget_session, mqtt_feed, publish_all, register_device
+from tests.orders_feed import MAPPING, VILLAGE, make_orders_table, orders_feed, village_warehouse
 
 pytestmark = pytest.mark.integration
 
 
-def village_warehouse(url: str):
-    """A migrated warehouse holding one county, township and village."""
-    engine = make_engine(url)
-    migrate(engine)
-    records = [
-        RegionRecord(COUNTY, "测试县", "county", "990100000000"),
-        RegionRecord(TOWN, "东镇", "township", COUNTY),
-        RegionRecord(VILLAGE, "甲村", "village", TOWN),
-    ]
-    load_hierarchy(engine, HierarchyRead(records, []), source="test")
-    return engine
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def warehouse(request, tmp_path):
-    url = f"sqlite:///{tmp_path / 'w.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    engine = village_warehouse(url)
+    url = None if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    engine = village_warehouse(tmp_path, url)
     yield engine
     engine.dispose()
-
-
-def orders_feed(tmp_path, source: dict, tolerance: timedelta | None = None) -> Feed:
-    """The orders feed reading ``source``; ``tolerance`` its future_tolerance (None: the default)."""
-    more = {} if tolerance is None else {"future_tolerance": tolerance}
-    hour = timedelta(hours=1)
-    return Feed("shop", "orders", source, MAPPING, hour, hour, tmp_path, **more)
 
 
 def kept(engine) -> list:
@@ -74,53 +46,24 @@ def stored_watermark(engine) -> str | None:
 
 # --- 1. MQTT topic parts counted from the end --------------------------------------------------------------------
 
-SENSORS = """
-[feeds.sensors]
-dataset = "readings"
-cadence = "1m"
-mapping = {{ device_id = "topic:-1", metric = "topic:-2", event_time = "time", value = "value" }}
-[feeds.sensors.source]
-type = "mqtt"
-host = "{host}"
-port = {port}
-client_id = "{client_id}"
-topics = ["{root}/#"]
-idle_seconds = 1
-batch_seconds = 0.3
-session_expiry = 120
-"""
-
 
 def test_a_topic_part_counted_from_the_end_is_named_as_such(warehouse, tmp_path, mqtt_broker):
     # "topic:-1" (the last part) was named 第 0 段 (index + 1), and a part before the topic's start (a topic
     # shorter than the mapping counts back) was an IndexError, not a missing part.
-    with warehouse.begin() as connection:
-        connection.execute(
-            insert(devices).values(
-                device_id="D1",
-                kind="air",
-                region_code=VILLAGE,
-                event_time=datetime(2025, 1, 1, tzinfo=UTC),
-                loaded_at=datetime.now(UTC),
-            )
-        )
+    register_device(warehouse, "D1", VILLAGE)
     host, port = mqtt_broker
     root = f"polish-{uuid.uuid4().hex[:12]}"  # one level: "<root>" alone has no part before the last
     client_id = f"etl-polish-{root}"
-    (tmp_path / "feeds.toml").write_text(
-        SENSORS.format(host=host, port=port, client_id=client_id, root=root), encoding="utf-8"
-    )
+    parts = {"device_id": "topic:-1", "metric": "topic:-2"}
+    timing = {"idle_seconds": 1, "batch_seconds": 0.3, "session_expiry": 120}
+    sensors = mqtt_feed(port, client_id, root, host=host, **parts, **timing)
+    (tmp_path / "feeds.toml").write_text(sensors, encoding="utf-8")
     feed = load_feeds(tmp_path / "feeds.toml")["sensors"]
     try:
         assert run_feed(warehouse, feed).error is None  # the session and its subscription exist from here on
         reading = json.dumps({"time": (datetime.now(UTC) - timedelta(minutes=5)).isoformat(), "value": 12})
-        client = paho.Client(CallbackAPIVersion.VERSION2, protocol=paho.MQTTv5)
-        client.connect(host, port)
-        client.loop_start()
-        for topic in (f"{root}/pm25/D1", f"{root}/pm25/", f"{root}//D1", root):
-            client.publish(topic, reading, qos=1).wait_for_publish(10)
-        client.disconnect()
-        client.loop_stop()
+        topics = (f"{root}/pm25/D1", f"{root}/pm25/", f"{root}//D1", root)
+        publish_all(host, port, [(topic, reading) for topic in topics])
         report = run_feed(warehouse, feed)
         assert report.error is None, report.error
         assert (report.counts.loaded, report.counts.quarantined) == (1, 3), report.issues
@@ -133,13 +76,7 @@ def test_a_topic_part_counted_from_the_end_is_named_as_such(warehouse, tmp_path,
             f"MQTT 主题 {root}": f"缺少字段 [missing field]：主题缺少字段 metric（倒数第 2 段）：{root}",
         }, reasons
     finally:
-        forget = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv5)
-        properties = Properties(PacketTypes.CONNECT)
-        properties.SessionExpiryInterval = 0
-        forget.connect(host, port, clean_start=True, properties=properties)
-        forget.loop_start()
-        forget.disconnect()
-        forget.loop_stop()
+        forget_session(host, port, client_id)
 
 
 def test_topic_parts_are_named_from_the_start_and_from_the_end():
@@ -214,34 +151,19 @@ def iso(moment: datetime) -> str:
 
 
 @pytest.fixture
-def api():
+def orders_api():
     """(url, items): a local JSON API answering the items whose paid_at is at or after ``since``."""
     items: list[dict] = []
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server's name
-            since = parse_qs(urlparse(self.path).query).get("since", [""])[0]
-            chosen = [
-                item
-                for item in items
-                if not since or datetime.fromisoformat(item["paid_at"]) >= datetime.fromisoformat(since)
-            ]
-            body = json.dumps({"data": chosen}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def answer(_path, query, _handler):
+        since = datetime.fromisoformat(query["since"]) if query.get("since") else None
+        chosen = [item for item in items if not since or datetime.fromisoformat(item["paid_at"]) >= since]
+        return 200, {}, json.dumps({"data": chosen}).encode()
 
-        def log_message(self, *_):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/orders", items
-    server.shutdown()
-    server.server_close()
+    server = Api(answer)
+    yield f"{server.url}/orders", items
+    server.httpd.shutdown()
+    server.httpd.server_close()
 
 
 def order(number: int, paid: datetime) -> dict:
@@ -266,31 +188,31 @@ def http_source(url: str) -> dict:
     }
 
 
-def test_an_http_feed_holds_its_watermark_back_by_its_own_future_tolerance(warehouse, tmp_path, api):
-    url, items = api
+def test_an_http_feed_holds_its_watermark_back_by_its_own_future_tolerance(warehouse, tmp_path, orders_api):
+    url, items = orders_api
     now = datetime.now(UTC)
     items += [order(1, now - timedelta(hours=1)), order(2, now + timedelta(hours=1))]
     # Two hours ahead allowed (device clocks ahead): the runner loads H2, and the watermark may follow it.
-    report = run_feed(warehouse, orders_feed(tmp_path, http_source(url), timedelta(hours=2)))
+    report = run_feed(warehouse, orders_feed(tmp_path, http_source(url), future_tolerance=timedelta(hours=2)))
     assert report.error is None and report.counts.loaded == 2, report.issues
     assert stored_watermark(warehouse) == items[1]["paid_at"]
     assert not any("晚于现在" in note for note in report.notes), report.notes
 
 
-def test_an_http_feed_with_a_short_tolerance_does_not_move_past_a_row_it_quarantined(warehouse, tmp_path, api):
-    url, items = api
+def test_an_http_feed_with_a_short_tolerance_does_not_move_past_a_row_it_quarantined(warehouse, tmp_path, orders_api):
+    url, items = orders_api
     now = datetime.now(UTC)
     items += [order(1, now - timedelta(hours=1)), order(2, now + timedelta(minutes=5))]
     # One minute allowed: H2 is quarantined as in the future, so the watermark must stay before it, or H2 is never
     # read again once its time has come.
-    report = run_feed(warehouse, orders_feed(tmp_path, http_source(url), timedelta(minutes=1)))
+    report = run_feed(warehouse, orders_feed(tmp_path, http_source(url), future_tolerance=timedelta(minutes=1)))
     assert report.counts.loaded == 1 and report.counts.quarantined == 1, report.issues
     assert stored_watermark(warehouse) == items[0]["paid_at"]
     assert any("晚于现在" in note for note in report.notes), report.notes
 
 
-def test_an_http_feed_without_a_tolerance_keeps_ten_minutes(warehouse, tmp_path, api):
-    url, items = api
+def test_an_http_feed_without_a_tolerance_keeps_ten_minutes(warehouse, tmp_path, orders_api):
+    url, items = orders_api
     now = datetime.now(UTC)
     items += [order(1, now + timedelta(minutes=5)), order(2, now + timedelta(minutes=30))]
     report = run_feed(warehouse, orders_feed(tmp_path, http_source(url)))
@@ -298,31 +220,9 @@ def test_an_http_feed_without_a_tolerance_keeps_ten_minutes(warehouse, tmp_path,
     assert stored_watermark(warehouse) == items[0]["paid_at"]
 
 
-@pytest.fixture(params=["postgresql", "sqlite"])
-def source_url(request, tmp_path) -> str:
-    """An empty source database: a fresh PostgreSQL database or a SQLite file."""
-    if request.param == "postgresql":
-        return request.getfixturevalue("postgres_url")
-    return f"sqlite:///{tmp_path / 'source.db'}"
-
-
 def source_table(url: str, rows: list[tuple[str, datetime]]) -> None:
-    """``src`` with (order_no, updated_at) rows; updated_at is timestamptz on PostgreSQL, text on SQLite."""
-    engine = create_engine(url)
-    kind = "timestamptz" if url.startswith("postgresql") else "text"
-    with engine.begin() as connection:
-        connection.execute(
-            text(
-                f"CREATE TABLE src (order_no text, village_code text, paid_at text, product text, qty int,"
-                f" amount numeric, updated_at {kind})"
-            )
-        )
-        paid = iso(datetime.now(UTC) - timedelta(hours=2))
-        connection.execute(
-            text("INSERT INTO src VALUES (:no, :village, :paid, '小米', 1, 10, :at)"),
-            [{"no": no, "village": VILLAGE, "paid": paid, "at": iso(at)} for no, at in rows],
-        )
-    engine.dispose()
+    """``src`` with (order_no, updated_at) rows, paid two hours ago."""
+    make_orders_table(url, [(no, iso(at)) for no, at in rows], iso(datetime.now(UTC) - timedelta(hours=2)))
 
 
 def sql_source(url: str) -> dict:
@@ -335,11 +235,12 @@ def sql_source(url: str) -> dict:
 
 
 def test_a_sql_feed_holds_its_watermark_back_by_its_own_future_tolerance(source_url, tmp_path):
-    warehouse = village_warehouse(f"sqlite:///{tmp_path / 'w.db'}")
+    warehouse = village_warehouse(tmp_path)
     now = datetime.now(UTC)
     source_table(source_url, [("S1", now - timedelta(hours=1)), ("S2", now + timedelta(hours=1))])
     try:
-        report = run_feed(warehouse, orders_feed(tmp_path, sql_source(source_url), timedelta(hours=2)))
+        feed = orders_feed(tmp_path, sql_source(source_url), future_tolerance=timedelta(hours=2))
+        report = run_feed(warehouse, feed)
         assert report.error is None and report.counts.loaded == 2, report.issues
         moved = stored_watermark(warehouse)
         assert moved is not None and abs(datetime.fromisoformat(moved) - (now + timedelta(hours=1))) < timedelta(
@@ -353,11 +254,12 @@ def test_a_sql_feed_holds_its_watermark_back_by_its_own_future_tolerance(source_
 
 
 def test_a_sql_feed_with_a_short_tolerance_holds_back_a_row_minutes_ahead(source_url, tmp_path):
-    warehouse = village_warehouse(f"sqlite:///{tmp_path / 'w.db'}")
+    warehouse = village_warehouse(tmp_path)
     now = datetime.now(UTC)
     source_table(source_url, [("S1", now - timedelta(hours=1)), ("S2", now + timedelta(minutes=5))])
     try:
-        report = run_feed(warehouse, orders_feed(tmp_path, sql_source(source_url), timedelta(minutes=1)))
+        feed = orders_feed(tmp_path, sql_source(source_url), future_tolerance=timedelta(minutes=1))
+        report = run_feed(warehouse, feed)
         assert report.error is None, report.error
         held = stored_watermark(warehouse)
         assert held is not None and datetime.fromisoformat(held) < now, held

@@ -105,13 +105,6 @@ def test_http_a_time_1e400_does_not_become_the_watermark(api, tmp_path):
     assert "水位没有因它移动" in "\n".join(batches[-1].notes)
 
 
-@pytest.fixture(params=["postgresql", "sqlite"])
-def source_url(request, tmp_path) -> str:
-    if request.param == "postgresql":
-        return request.getfixturevalue("postgres_url")
-    return f"sqlite:///{tmp_path / 'source.db'}"
-
-
 def make_text_orders(url: str, rows: list[tuple[str, str]]) -> None:
     engine = create_engine(url)
     with engine.begin() as connection:

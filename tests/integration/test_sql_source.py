@@ -16,7 +16,7 @@ from etl.runner import run_feed
 from etl.sources import source_from_config
 from etl.sources.base import SourceError
 from etl.warehouse.schema import feed_runs, feed_state, orders
-from tests.orders_feed import VILLAGE, village_warehouse
+from tests.orders_feed import add_orders, make_orders_table, village_warehouse
 from tests.orders_feed import orders_feed as sql_feed
 
 pytestmark = pytest.mark.integration
@@ -25,39 +25,6 @@ pytestmark = pytest.mark.integration
 def recent(hours_ago: float) -> str:
     """A time some hours before now, as text with its zone (both databases take it)."""
     return (datetime.now(UTC) - timedelta(hours=hours_ago)).isoformat(sep=" ", timespec="seconds")
-
-
-@pytest.fixture(params=["postgresql", "sqlite"])
-def source_url(request, tmp_path) -> str:
-    """An empty source database: a fresh PostgreSQL database or a SQLite file."""
-    if request.param == "postgresql":
-        return request.getfixturevalue("postgres_url")
-    return f"sqlite:///{tmp_path / 'source.db'}"
-
-
-def make_orders_table(url: str, rows: list[tuple[str, str]]) -> None:
-    """``src`` with (order_no, updated_at) rows; updated_at is timestamptz on PostgreSQL, text on SQLite."""
-    engine = create_engine(url)
-    kind = "timestamptz" if url.startswith("postgresql") else "text"
-    with engine.begin() as connection:
-        connection.execute(
-            text(
-                f"CREATE TABLE src (order_no text, village_code text, paid_at text, product text, qty int,"
-                f" amount numeric, updated_at {kind})"
-            )
-        )
-    add_orders(url, rows)
-    engine.dispose()
-
-
-def add_orders(url: str, rows: list[tuple[str, str]]) -> None:
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(
-            text("INSERT INTO src VALUES (:no, :village, :paid, '小米', 1, 10, :at)"),
-            [{"no": no, "village": VILLAGE, "paid": recent(30), "at": at} for no, at in rows],
-        )
-    engine.dispose()
 
 
 def sql_config(url: str, **more) -> dict:

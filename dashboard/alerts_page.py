@@ -4,11 +4,14 @@ refused outside the viewer's scope or for a read-only account, every time in loc
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta, timezone
+from urllib.parse import urlencode
 
 import flask_login
 from flask import Blueprint, Flask, current_app, redirect, request
 from flask_wtf.csrf import generate_csrf
+from sqlalchemy import select
 
 from dashboard.auth.html import Markup, error, hidden_csrf, page
 from dashboard.auth.viewer import require_within, view_scope
@@ -25,6 +28,7 @@ from etl.warehouse.alerts import (
     resolve,
 )
 from etl.warehouse.db import as_utc
+from etl.warehouse.schema import regions
 from geo.codes import CodeError, normalize_code
 
 alerts_page = Blueprint("alerts_page", __name__)
@@ -39,8 +43,25 @@ def _local(moment) -> str:
     return moment.astimezone(LOCAL).strftime("%m-%d %H:%M") if moment else "—"
 
 
-def _filters() -> tuple[bool, str | None, str | None]:
-    """(open only, severity, region) from the address, checked: a region outside the scope is 403."""
+@dataclass(frozen=True)
+class Filters:
+    """What the listing is filtered by, every value checked (the address is anyone's to write)."""
+
+    open_only: bool
+    severity: str | None
+    region: str | None
+
+    def query(self, open_only: bool | None = None) -> str:
+        """The query string of these filters ('' for none; ``open_only`` changed when given)."""
+        open_only = self.open_only if open_only is None else open_only
+        pairs = [("severity", self.severity), ("region", self.region), ("state", None if open_only else "all")]
+        query = urlencode([(key, value) for key, value in pairs if value])
+        return f"?{query}" if query else ""
+
+
+def _filters() -> Filters:
+    """The filters from the address, checked: an unknown level or a region that is not a code is dropped, a region
+    outside the scope is 403."""
     state = request.args.get("state", "open")
     severity = request.args.get("severity") or None
     if severity not in (None, *SEVERITY_NAMES):
@@ -51,10 +72,27 @@ def _filters() -> tuple[bool, str | None, str | None]:
             region = require_within(normalize_code(region))
         except CodeError:
             region = None
-    return state != "all", severity, region
+    return Filters(state != "all", severity, region)
 
 
-def _row(alert, token: str, engine) -> Markup:
+def _region_names(connection, codes: set[str]) -> dict[str, str]:
+    """The names of the regions of ``codes``, by code (a code the warehouse does not know is left out)."""
+    if not codes:
+        return {}
+    query = select(regions.c.code, regions.c.name).where(regions.c.code.in_(sorted(codes)))
+    return {code: name for code, name in connection.execute(query)}
+
+
+def _region_cell(code: str, names: dict[str, str]) -> Markup:
+    """The region as people know it, its code under it (what the 区划代码 filter takes)."""
+    if code not in names:
+        return Markup('<td class="nowrap">{}</td>').format(code)
+    return Markup('<td class="nowrap">{}<br><span class="code">{}</span></td>').format(names[code], code)
+
+
+def _row(alert, token: str, engine, names: dict[str, str], query: str) -> Markup:
+    """One alert's row; its forms post with the listing's filters (``query``), which the answer brings back."""
+    action = f"/alerts/{alert.id}{query}"
     with engine.connect() as connection:
         history = alert_history(connection, alert.id)
     events = Markup("；").join(
@@ -65,29 +103,30 @@ def _row(alert, token: str, engine) -> Markup:
     if alert.status in ("open", "acknowledged"):
         ack = (
             Markup(
-                '<form class="inline" method="post" action="/alerts/{}">{}<input type="hidden" name="action" '
-                'value="ack"><input name="note" placeholder="处置说明" maxlength="200"><button>确认</button></form>'
-            ).format(alert.id, hidden_csrf(token))
+                '<form class="inline" method="post" action="{}">{}<input type="hidden" name="action" '
+                'value="ack"><input name="note" placeholder="处置说明" maxlength="200" aria-label="处置说明">'
+                "<button>确认</button></form>"
+            ).format(action, hidden_csrf(token))
             if alert.status == "open"
             else Markup("")
         )
         done = Markup(
-            '<form class="inline" method="post" action="/alerts/{}">{}<input type="hidden" name="action" '
-            'value="resolve"><input name="note" placeholder="消除说明（必填）" maxlength="200" required>'
-            "<button>消除</button></form>"
-        ).format(alert.id, hidden_csrf(token))
+            '<form class="inline" method="post" action="{}">{}<input type="hidden" name="action" '
+            'value="resolve"><input name="note" placeholder="消除说明（必填）" maxlength="200" required '
+            'aria-label="消除说明"><button>消除</button></form>'
+        ).format(action, hidden_csrf(token))
         actions = ack + done
     acknowledged = (
         Markup("<br>{} 确认：{}").format(alert.acknowledged_by, alert.ack_note or "") if alert.acknowledged_by else ""
     )
     return Markup(
-        '<tr class="alert-{}"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}{}</td><td>{}</td>'
-        "<td>{}</td><td>{}</td></tr>"
+        '<tr class="alert-{}"><td class="nowrap">{}</td><td class="name">{}</td>{}<td class="nowrap">{}</td>'
+        '<td class="prose">{}{}</td><td class="nowrap">{}</td><td class="prose">{}</td><td class="act">{}</td></tr>'
     ).format(
         alert.status,
         SEVERITY_NAMES.get(alert.severity, alert.severity),
         alert.name,
-        alert.region_code,
+        _region_cell(alert.region_code, names),
         alert.status_name,
         alert.detail or "",
         acknowledged,
@@ -97,38 +136,56 @@ def _row(alert, token: str, engine) -> Markup:
     )
 
 
+def _filter_form(chosen: Filters) -> Markup:
+    """The 级别 and 区划代码 form, showing the filters the listing is made by (筛选 again lists the same)."""
+    selected = Markup(" selected")
+    options = Markup("").join(
+        Markup('<option value="{}"{}>{}</option>').format(key, selected if key == chosen.severity else "", name)
+        for key, name in SEVERITY_NAMES.items()
+    )
+    return Markup(
+        '<form class="filters" method="get" action="/alerts"><div><label for="severity">级别</label>'
+        '<select id="severity" name="severity"><option value="">全部</option>{}</select></div><div>'
+        '<label for="region">区划代码</label><input id="region" name="region" inputmode="numeric" value="{}"></div>'
+        '<input type="hidden" name="state" value="{}"><button>筛选</button></form>'
+    ).format(options, chosen.region or "", "open" if chosen.open_only else "all")
+
+
 def _page(message: str = "", status: int = 200):
+    """The listing under the address's filters (``message``: why an action was refused)."""
     engine = current_app.config["RURALBRAIN_ENGINE"]
-    open_only, severity, region = _filters()
+    chosen = _filters()
     with engine.connect() as connection:
         # Filtered in the query: filtered after the first 500, 520 open warnings hid an acknowledged critical alert.
         found = list_alerts(
-            connection, view_scope() or None, open_only=open_only, region=region, severity=severity, limit=SHOWN + 1
+            connection,
+            view_scope() or None,
+            open_only=chosen.open_only,
+            region=chosen.region,
+            severity=chosen.severity,
+            limit=SHOWN + 1,
         )
+        names = _region_names(connection, {alert.region_code for alert in found[:SHOWN]})
     token = generate_csrf()
-    rows = Markup("").join(_row(alert, token, engine) for alert in found[:SHOWN])
+    rows = Markup("").join(_row(alert, token, engine, names, chosen.query()) for alert in found[:SHOWN])
     empty = Markup('<p class="note">没有符合条件的告警</p>') if not found else Markup("")
     if len(found) > SHOWN:
         empty = Markup(
             '<p class="note">只列出最前面的 {} 条（未确认、最严重、最新的在前），请按级别或区划筛选</p>'
         ).format(SHOWN)
     body = Markup(
-        '<nav><a href="/">地图</a><a href="/alerts">未消除</a><a href="/alerts?state=all">全部</a></nav>'
-        "<h1>预警处置</h1>{}"
-        '<form method="get" action="/alerts"><label for="severity">级别</label><select id="severity" name="severity">'
-        '<option value="">全部</option>{}</select><label for="region">区划代码</label>'
-        '<input id="region" name="region" inputmode="numeric"><input type="hidden" name="state" value="{}">'
-        "<button>筛选</button></form>"
-        '<div class="wide"><table><tr><th>级别</th><th>告警</th><th>区划</th><th>状态</th><th>详情</th>'
-        "<th>责任层级</th><th>经过</th><th></th></tr>{}</table></div>{}"
+        '<nav><a href="/">地图</a><a href="/alerts{}">未消除</a><a href="/alerts{}">全部</a></nav><h1>预警处置</h1>{}{}'
+        '<div class="scroll"><table class="alerts"><tr><th>级别</th><th>告警</th><th>区划</th><th>状态</th>'
+        "<th>详情</th><th>责任层级</th><th>经过</th><th></th></tr>{}</table></div>{}"
     ).format(
+        chosen.query(open_only=True),
+        chosen.query(open_only=False),
         error(message),
-        Markup("").join(Markup('<option value="{}">{}</option>').format(k, v) for k, v in SEVERITY_NAMES.items()),
-        "open" if open_only else "all",
+        _filter_form(chosen),
         rows,
         empty,
     )
-    return page("乡村大脑 · 预警处置", body), status
+    return page("乡村大脑 · 预警处置", body, wide=True), status
 
 
 @alerts_page.get("/alerts")
@@ -143,6 +200,7 @@ def act(alert_id: int):
     from dashboard.auth.login import csrf
 
     csrf.protect()
+    back = f"/alerts{_filters().query()}"  # the listing as it was filtered, checked before anything is done
     engine = current_app.config["RURALBRAIN_ENGINE"]
     note = request.form.get("note", "").strip()[:200]
     try:
@@ -158,7 +216,7 @@ def act(alert_id: int):
                 acknowledge(connection, alert_id, user, note)
     except AlertError as problem:
         return _page(str(problem), 400)
-    return redirect("/alerts")
+    return redirect(back)
 
 
 def install(server: Flask) -> None:

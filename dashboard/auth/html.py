@@ -18,21 +18,28 @@ color:#fff;cursor:pointer;text-decoration:none;display:inline-block}
 .error{color:#ff8a80;margin:8px 0}.note{color:#9fb3c8;font-size:14px}
 table{border-collapse:collapse;width:100%;font-size:14px}th,td{border-bottom:1px solid #234;padding:6px;text-align:left}
 .inline{display:inline}.inline button{margin:0 4px 0 0;padding:4px 10px;font-size:13px}
-.wide{max-width:none}nav{margin-bottom:12px}a{color:#9fd0ff}nav a{margin-right:12px}
+main.wide{max-width:none}nav{margin-bottom:12px}a{color:#9fd0ff}nav a{margin-right:12px}
+.scroll{overflow-x:auto;max-width:100%}.nowrap{white-space:nowrap}.code{color:#9fb3c8;font-size:12px}
+.filters{display:flex;flex-wrap:wrap;gap:0 12px;align-items:flex-end;margin-bottom:12px}
+.filters>div{flex:1 1 10em;max-width:20em}
+.alerts td{vertical-align:top}.alerts .name{min-width:7em}.alerts .prose{min-width:14em}.alerts .act{min-width:16em}
+.alerts form.inline{display:flex;gap:4px;margin:0 0 4px}.alerts form.inline input{flex:1;min-width:9em;padding:6px;
+font-size:14px}.alerts form.inline button{flex:none;margin:0}
 @media print{body{background:#fff;color:#000}}
 """
 
 
-def page(title: str, body: Markup | str, status_note: str = "") -> str:
-    """A whole page: the title, the body (already escaped Markup), an optional note."""
+def page(title: str, body: Markup | str, status_note: str = "", wide: bool = False) -> str:
+    """A whole page: the title, the body (already escaped Markup), an optional note; ``wide`` for a table that
+    takes a desktop's whole width (on a phone it scrolls in a ``scroll`` box of its own)."""
     note = Markup('<p class="note">{}</p>').format(status_note) if status_note else ""
     return str(
         Markup(
             '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             '<link rel="icon" href="data:,">'  # no favicon request: the login page is all a browser asks for
-            "<title>{}</title><style>{}</style></head><body><main>{}{}</main></body></html>"
-        ).format(title, Markup(STYLE), body, note)
+            "<title>{}</title><style>{}</style></head><body><main{}>{}{}</main></body></html>"
+        ).format(title, Markup(STYLE), Markup(' class="wide"') if wide else "", body, note)
     )
 
 

@@ -58,7 +58,7 @@ def who(household: Household) -> Markup:
 
 def _points(view: HouseholdView) -> str:
     rows = "".join(
-        f'<li class="row"><span>{e(_day(entry["time"]))} {e(entry["source"])}</span>'
+        f'<li class="row"><span><span class="date">{e(_day(entry["time"]))}</span> {e(entry["source"])}</span>'
         f"<span>{int(entry['points']):+d}</span></li>"
         for entry in view.entries
     )
@@ -95,7 +95,8 @@ def _cases(base: str, cases: list[dict]) -> str:
     if not cases:
         return '<section id="mine"><h2>我的诉求</h2><p class="small">还没有提交过诉求</p></section>'
     rows = "".join(
-        f'<li class="row"><a href="{e(base)}/cases/{e(case["case_id"])}">{e(local_text(case["created_at"], "%m-%d"))} '
+        f'<li class="row"><a href="{e(base)}/cases/{e(case["case_id"])}">'
+        f'<span class="date">{e(local_text(case["created_at"], "%m-%d"))}</span> '
         f"{e(case['title'])}</a>{_status(case['status'], STATUS_NAMES)}</li>"
         for case in cases
     )
@@ -114,7 +115,8 @@ def _redeem(base: str, csrf: str, keys: list[str], view: HouseholdView) -> str:
         for item, key in zip(view.catalogue, keys, strict=False)
     )
     asked = "".join(
-        f'<li class="row"><span>{e(local_text(entry["requested_at"], "%m-%d"))} {e(entry["item_name"])}'
+        f'<li class="row"><span><span class="date">{e(local_text(entry["requested_at"], "%m-%d"))}</span> '
+        f"{e(entry['item_name'])}"
         f"（{int(entry['points'])} 分）<br><span class=small>编号 {e(entry['redemption_id'])}</span></span>"
         f"{_status(entry['status'], REDEMPTION_NAMES)}</li>"
         for entry in view.redemptions
@@ -135,7 +137,7 @@ def _notice(base: str, notice: dict, files: list[dict]) -> str:
     )
     links = "".join(f'<li><a href="{e(base)}/files/{e(item["file_id"])}">{e(item["name"])}</a></li>' for item in files)
     return (
-        f'<li><details><summary class="text">【{e(notice["kind"])}】{e(notice["title"])} <span class="small">'
+        f'<li><details><summary class="text">【{e(notice["kind"])}】{e(notice["title"])} <span class="small date">'
         f"{e(_day(notice['time']))}</span></summary>{amount}"
         f'<p class="text">{e(notice["body"] or "")}</p>'
         f"{f'<ul>{links}</ul>' if links else ''}</details></li>"

@@ -28,7 +28,7 @@ text-decoration:none;font-weight:600}details summary{cursor:pointer}img.photo{ma
 .stars{display:flex;gap:4px;flex-wrap:wrap}.stars label{font-weight:400;margin:0;padding:6px 10px;border:1px solid
 #b8c2cc;border-radius:6px}.stars input{width:auto}form.inline{display:inline}nav a{margin-right:12px;color:#0a6e5c}
 table{border-collapse:collapse;width:100%;font-size:15px}th,td{border-bottom:1px solid #e3e8ed;padding:6px;
-text-align:left;vertical-align:top}.text{white-space:pre-wrap;overflow-wrap:anywhere}
+text-align:left;vertical-align:top}.text{white-space:pre-wrap;overflow-wrap:anywhere}.date{white-space:nowrap}
 """
 
 

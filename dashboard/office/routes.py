@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, redirect, request
 from flask_wtf.csrf import CSRFError, generate_csrf
+from markupsafe import Markup
 from werkzeug.exceptions import Forbidden
 
 from dashboard.auth.viewer import forbid, sees, viewer
@@ -15,6 +16,7 @@ from dashboard.household.common import intake_engine, limits, private, reader, r
 from dashboard.household.routes import serve
 from dashboard.household.uploads import ATTACHMENT_BYTES, attachment
 from dashboard.office import pages
+from dashboard.regions import get_region
 from etl.warehouse import intake_cases, intake_notices, intake_points, intake_records
 from etl.warehouse.case_queue import escalated_cases
 from etl.warehouse.household_tokens import household as household_of_code
@@ -48,8 +50,12 @@ def _village() -> tuple[object, str]:
     return who, who.scope
 
 
-def _label(who) -> str:
-    return f"{who.name} · {who.scope}"
+def _label(who) -> Markup:
+    """The header's who: the name of the account's village or township (its code on hover), then the account."""
+    region = get_region(reader(), who.scope)
+    if region is None:
+        return Markup("{} · {}").format(who.scope, who.name)
+    return Markup('<span title="{}">{}</span> · {}').format(region.code, region.name, who.name)
 
 
 @office.get("/office")

@@ -1,6 +1,8 @@
 """屏幕运行状态: every registered screen, when it was last seen, which ones are dark or show an error page, and
 apart from them the browser tabs nobody registered (never an alarm; forgotten a day after they were last seen)."""
 
+import re
+
 import dash
 from dash import html
 from flask import current_app
@@ -16,6 +18,7 @@ from etl.warehouse.screens import STATE_NAMES, screen_states
 dash.register_page(__name__, path="/ops/screens", title="乡村大脑 · 屏幕运行状态", access="admin", ids=("screens-",))
 
 KINDS = {"county": "县级大屏", "board": "村级电子屏", "stop": "公交站屏", "browser": "浏览器"}
+ROUTE_PARTS = re.compile(r"(?<=[/?&])")  # a route may wrap after these, never inside a code or a word
 
 
 def _state(screen) -> tuple[str, str]:
@@ -27,24 +30,40 @@ def _state(screen) -> tuple[str, str]:
     return STATE_NAMES[screen.state], f"screen-{screen.state.replace(' ', '-')}"
 
 
+def _route(route: str | None) -> list:
+    """A page's route with a break allowed after each / ? and &, so a phone's narrow column wraps it between its
+    parts and never a code or a word across two lines."""
+    if not route:
+        return ["—"]
+    parts = [html.Span(part, className="ops-route-part") for part in ROUTE_PARTS.split(route) if part]
+    return [piece for part in parts for piece in (part, html.Wbr())][:-1]
+
+
 def _row(screen, registered: bool) -> html.Tr:
     state, row_class = _state(screen)
     seen = screen.last_seen.astimezone(LOCAL).strftime("%m-%d %H:%M:%S") if screen.last_seen else "—"
-    cells = [html.Td(screen.screen_id)]
+    # Ids, kinds, times and numbers stay on one line (the table scrolls in its box); a place, a state and a
+    # route may wrap, a route only between its parts.
+    cells = [html.Td(screen.screen_id, className="ops-nowrap")]
     if registered:
-        cells += [html.Td(KINDS.get(screen.kind, screen.kind or "—")), html.Td(screen.location or "—")]
+        kind = KINDS.get(screen.kind, screen.kind or "—")
+        cells += [html.Td(kind, className="ops-nowrap"), html.Td(screen.location or "—", className="ops-text")]
     cells += [
-        html.Td(state),
-        html.Td(seen),
-        html.Td(screen.route or "—", className="ops-route"),
-        html.Td(str(screen.data_version) if screen.data_version is not None else "—"),
-        html.Td(f"{screen.js_heap_mb:.0f}" if screen.js_heap_mb is not None else "—"),
+        html.Td(state, className="ops-text"),
+        html.Td(seen, className="ops-nowrap"),
+        html.Td(_route(screen.route), className="ops-route"),
+        html.Td(str(screen.data_version) if screen.data_version is not None else "—", className="ops-nowrap"),
+        html.Td(f"{screen.js_heap_mb:.0f}" if screen.js_heap_mb is not None else "—", className="ops-nowrap"),
     ]
     return html.Tr(className=row_class, children=cells)
 
 
-def _table(table_id: str, header: list[str], rows: list) -> html.Table:
-    return html.Table(id=table_id, children=[html.Tr([html.Th(h) for h in header]), *rows])
+def _table(table_id: str, header: list[str], rows: list) -> html.Div:
+    """A table in a box of its own that scrolls sideways on a phone (the page itself stays the phone's width)."""
+    return html.Div(
+        className="ops-scroll",
+        children=html.Table(id=table_id, children=[html.Tr([html.Th(h) for h in header]), *rows]),
+    )
 
 
 def _unregistered_part(unregistered: list, whole: bool) -> list:

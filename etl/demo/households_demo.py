@@ -14,7 +14,7 @@ from etl.household_sheet import page_address, write_sheet
 from etl.warehouse import intake_notices, intake_points, intake_records
 from etl.warehouse.db import make_engine
 from etl.warehouse.household_tokens import Household, issue
-from etl.warehouse.intake import Limits, writing
+from etl.warehouse.intake import LOCAL, Limits, writing
 from etl.warehouse.intake_cases import act, rate, submit
 from etl.warehouse.settings import Settings
 
@@ -22,6 +22,18 @@ STREETS = ["幸福路", "和平街", "建设路", "新村路", "向阳路", "团
 HOUSEHOLDS_PER_GROUP = 40
 COUNTY_ITEMS = [("肥皂", 20, "每户每月限 2 块"), ("洗衣液", 50, ""), ("食用油 5 升", 150, ""), ("大米 10 斤", 120, "")]
 VILLAGE_ITEMS = [("理发券", 30, "村卫生室旁理发店"), ("毛巾", 25, ""), ("垃圾分类桶", 80, "到村委会领取")]
+# What each redeeming household earned in the county's points system in the days before it redeems (62 points): the
+# demo's office redeems only what a household can afford, and its first households' pages show points left.
+EARNED = [
+    ("文明诚信", 10),
+    ("垃圾分类", 5),
+    ("志愿服务", 20),
+    ("垃圾分类", 5),
+    ("文明诚信", 10),
+    ("平台使用", 2),
+    ("志愿服务", 10),
+]
+REDEEMING = 3  # the first households of the village ask for the office's item; all but the last are confirmed
 LIVE_TEXTS = {
     "environment": "村口垃圾桶满了没人清运",
     "roads": "三组路口的路灯不亮了",
@@ -107,8 +119,55 @@ def history(settings: Settings, universe, drops: Path, now: datetime) -> dict[st
     counts = {"catalogue": catalogue(drops, code[:6] + "000000", villages, today)}
     counts["household_codes"] = codes(settings, code, name, rows)
     households = [row["户码"] for row in rows if row["村代码"] == code]
-    counts.update(office_history(settings, code, households, universe.rng("households-history"), now))
+    counts.update(office_history(settings, code, households, universe.rng("households-history"), now, drops))
     return counts
+
+
+def _local(moment: datetime) -> str:
+    """A time as the points files write it (local, to the second), which sorts as it happened."""
+    return moment.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def earned(drops: Path, village: str, codes: list[str], start: datetime) -> int:
+    """The points the redeeming households earned before they redeem, as a file of the points drop folder (the
+    county's points system, like the simulator's days); rows written."""
+    rows = [
+        [f"PTHH{code[-4:]}{number:02d}", code, village, _local(start + timedelta(hours=12 + 16 * number)), *entry]
+        for code in codes
+        for number, entry in enumerate(EARNED)
+    ]
+    folder = drops / "points"
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder / f".points-households-{village}.part"
+    with open(partial, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([["流水号", "户码", "村代码", "时间", "积分来源", "积分"], *rows])
+    partial.replace(folder / f"points-households-{village}.csv")  # the feed sees the file whole
+    return len(rows)
+
+
+def ledger(drops: Path, codes: list[str]) -> dict[str, list[tuple[str, int]]]:
+    """The points entries of ``codes`` in the points drop folder, each household's as (local time, points) in time
+    order."""
+    found: dict[str, list[tuple[str, int]]] = {code: [] for code in codes}
+    for path in sorted((drops / "points").rglob("*.csv")):
+        with open(path, encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                if row["户码"] in found:
+                    found[row["户码"]].append((row["时间"], int(row["积分"])))
+    return {code: sorted(entries) for code, entries in found.items()}
+
+
+def affords(entries: list[tuple[str, int]], at: datetime, cost: int) -> bool:
+    """Whether a household with these ledger entries can spend ``cost`` at ``at`` and never fall below zero after
+    (the county's later entries, a 兑换 of its own system among them, counted)."""
+    moment = _local(at)
+    balance = sum(points for when, points in entries if when <= moment)
+    lowest = balance
+    for when, points in entries:
+        if when > moment:
+            balance += points
+            lowest = min(lowest, balance)
+    return lowest >= cost
 
 
 def _case_steps(rng: random.Random, number: int, household: Household, start: datetime) -> list[tuple]:
@@ -138,8 +197,9 @@ def _quiet(at: datetime) -> dict:
     return {"address": None, "limits": Limits(), "now": at}
 
 
-def _office_steps(village: str, households: list[Household], start: datetime) -> list[tuple]:
-    """The office's notices, 民主议事 and 民主监督, redemptions and a catalogue item, as (time, step) pairs."""
+def _office_steps(village: str, households: list[str], start: datetime, points: dict) -> list[tuple]:
+    """The office's notices, 民主议事 and 民主监督, redemptions (only those the households' ledgers in ``points``
+    afford) and a catalogue item, as (time, step) pairs."""
     notices = [
         {"kind": "village_affairs", "title": "关于开展人居环境整治的通知", "body": "请各户于本周六上午清理房前屋后。"},
         {"kind": "finance", "title": "村道路灯维修支出", "direction": "expense", "amount": "3200"},
@@ -164,10 +224,11 @@ def _office_steps(village: str, households: list[Household], start: datetime) ->
         steps.append((when, lambda e, s, t, x=entry: intake_records.save_item(e, village, x, **_by(t))))
     item_form = {"name": "环保购物袋", "points": "10", "status": "on", "note": "村委会领取"}
     steps.append((start + timedelta(days=5), lambda e, s, t: intake_points.save_item(e, village, item_form, **_by(t))))
-    for number, code in enumerate(households[:3]):
+    for number, code in enumerate(households[:REDEEMING]):
         household = Household(code, village, "", None, None, None)
         when = start + timedelta(days=6, hours=number)
-        steps.append((when, lambda e, s, t, h=household, n=number: _redeemed(e, s, h, item, n, t)))
+        if affords(points.get(code, []), when, item["points"]):
+            steps.append((when, lambda e, s, t, h=household, n=number: _redeemed(e, s, h, item, n, t)))
     return steps
 
 
@@ -180,25 +241,31 @@ def _by(at: datetime) -> dict:
 
 
 def _redeemed(engine, state: dict, household: Household, item: dict, number: int, at: datetime) -> None:
-    """A redemption of the office's item (the catalogue is not loaded yet, so it is recorded as checked), confirmed
-    by the office an hour later except for the last."""
+    """A redemption of the office's item, confirmed by the office an hour later except for the last. Neither the
+    catalogue nor the points are loaded yet, so intake_points.request could not check it: the caller has checked
+    against the points files (affords)."""
     with writing(engine, at) as (connection, moment):
         redemption = intake_points.record(connection, moment, household, item, secrets.token_hex(16), None)
-    if number < 2:
+    if number < REDEEMING - 1:
         intake_points.decide(
             engine, household.village, redemption, True, None, actor="demo", now=at + timedelta(hours=1)
         )
+        state["confirmed"] = state.get("confirmed", 0) + 1
 
 
-def office_history(settings: Settings, village: str, codes: list[str], rng: random.Random, now: datetime) -> dict:
-    """Ten days of a village's 诉求 and office work written through the intake in time order; rows per feed."""
+def office_history(
+    settings: Settings, village: str, codes: list[str], rng: random.Random, now: datetime, drops: Path
+) -> dict:
+    """Ten days of a village's 诉求 and office work written through the intake in time order (the points its
+    redeeming households earned first, in the points drop folder); rows per feed."""
     start = now - timedelta(days=10)
     households = [Household(code, village, "", None, None, None) for code in codes]
     steps = []
     for number in range(12):
         when = start + timedelta(hours=rng.uniform(0, 190))
         steps += _case_steps(rng, number, rng.choice(households), when)
-    steps += _office_steps(village, codes, start)
+    earning = earned(drops, village, codes[:REDEEMING], start)
+    steps += _office_steps(village, codes, start, ledger(drops, codes[:REDEEMING]))
     engine = make_engine(settings.warehouse_url)
     state = {"uploads": settings.uploads_dir}
     try:
@@ -212,7 +279,8 @@ def office_history(settings: Settings, village: str, codes: list[str], rng: rand
         "office_notices": 3,
         "office_deliberations": 1,
         "office_supervision": 2,
-        "qr_redemptions": 2,
+        "qr_redemptions": state.get("confirmed", 0),
+        "household_points": earning,
     }
 
 

@@ -17,6 +17,7 @@ from etl.datasets import datasets as all_datasets
 from etl.runner import local_text
 from etl.status import duration_text
 from etl.warehouse.db import as_utc
+from etl.warehouse.labels import dataset_name
 from etl.warehouse.schema import feed_freshness, feed_state
 
 KIND = "late_feed"
@@ -40,6 +41,11 @@ def parse(entry: dict, where: str) -> Params:
         raise AlertConfigError(f"{where}.factor：'{factor}' 不是有限的正数")
     feeds = entry.get("feeds", [])
     return Params(float(factor), tuple([feeds] if isinstance(feeds, str) else feeds))
+
+
+def feed_words(feed: str, dataset: str) -> str:
+    """A feed as an operator reads it: what it carries, its id (as `etl status` names it) in brackets."""
+    return f"{dataset_name(dataset)}数据源（{feed}）"
 
 
 def datasets(params: Params) -> None:
@@ -82,11 +88,12 @@ def observe(connection, params: Params, now, live: list, scope) -> Observation:
         behind = (now - as_utc(last)).total_seconds()
         subject = f"feed:{feed}"
         if behind > params.factor * cadence:
+            # 每 takes its duration without a space (应每1天送达一次): spaced, it read as a gap (应每 1天 送达).
             detail = (
-                f"数据源 {feed} 最新数据 {local_text(as_utc(last))}，滞后 {duration_text(behind)}"
-                f"（应每 {duration_text(cadence)} 送达）"
+                f"{feed_words(feed, dataset)}最新数据 {local_text(as_utc(last))}，滞后 {duration_text(behind)}"
+                f"（应每{duration_text(cadence)}送达一次）"
             )
             seen.firing[subject] = Seen(common_region(low, high), None, detail)
         elif subject in live_subjects:
-            seen.cleared[subject] = f"数据源 {feed} 已恢复送达（最新 {local_text(as_utc(last))}）"
+            seen.cleared[subject] = f"{feed_words(feed, dataset)}已恢复送达（最新 {local_text(as_utc(last))}）"
     return seen

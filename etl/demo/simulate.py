@@ -204,8 +204,25 @@ def _corrupt(rng: random.Random, row: list, region_index: int, value_index: int)
     return row
 
 
-def _day_files(universe: Universe, drops: Path, day: datetime, until: datetime) -> dict[str, int]:
-    """Every file drop of one local day (up to ``until``)."""
+def _affordable(entries: list[list], balances: dict[str, int]) -> list[list]:
+    """The points entries (in time order) a household's balance allows: a 兑换 it cannot pay for is left out (a
+    household drawn at random was redeemed 100 with nothing earned, and its page stood below zero)."""
+    kept = []
+    for entry in entries:
+        household, points = entry[1], entry[5]
+        if balances.get(household, 0) + points < 0:
+            continue
+        balances[household] = balances.get(household, 0) + points
+        kept.append(entry)
+    return kept
+
+
+def _day_files(
+    universe: Universe, drops: Path, day: datetime, until: datetime, balances: dict[str, int] | None = None
+) -> dict[str, int]:
+    """Every file drop of one local day (up to ``until``); ``balances``, each household's points so far, follow
+    the day's points entries."""
+    balances = {} if balances is None else balances
     counts: dict[str, int] = {}
     stamp = day.astimezone(LOCAL).strftime("%Y%m%d")
     hours = [day + timedelta(hours=h) for h in range(24) if day + timedelta(hours=h) <= until]
@@ -347,7 +364,7 @@ def _day_files(universe: Universe, drops: Path, day: datetime, until: datetime) 
         counts["points"] = _write_csv(
             drops / "points" / f"points-{stamp}.csv",
             ["流水号", "户码", "村代码", "时间", "积分来源", "积分"],
-            _until(entries, until, 3),
+            _affordable(sorted(_until(entries, until, 3), key=lambda entry: entry[3]), balances),
         )
         if day.astimezone(LOCAL).weekday() == 2:
             party = [
@@ -637,8 +654,10 @@ def simulate_history(
     counts: dict[str, int] = {}
     first_day = (now - timedelta(days=days - 1)).astimezone(LOCAL).replace(hour=0, minute=0)
     pilots = pilot_data.prepare(universe, drops, now)
+    balances: dict[str, int] = {}  # each household's points in the daily files so far: none is ever overdrawn
     for offset in range(days):
-        for feed, n in _day_files(universe, drops, (first_day + timedelta(days=offset)).astimezone(UTC), now).items():
+        day_start = (first_day + timedelta(days=offset)).astimezone(UTC)
+        for feed, n in _day_files(universe, drops, day_start, now, balances).items():
             counts[feed] = counts.get(feed, 0) + n
         day = (first_day + timedelta(days=offset)).astimezone(UTC)
         pilot_data.add(counts, pilot_data.day_files(universe, pilots, drops, day, now))

@@ -66,11 +66,14 @@ CATEGORY_NAMES = {"conflict": "矛盾", "dispute": "纠纷", "request": "请求"
 STATUS_NAMES = {"received": "受理", "in_progress": "处置中", "closed": "办结", "rated": "已评价"}
 # The open alerts a ticker runs through (unacknowledged and most severe first); the security panel counts them all.
 TICKER_ALERTS = 20
+# (label, measure, field, unit, decimals). Tonnes keep the one decimal the 人居环境 panel prints for the same
+# figure: a day's waste is a few tonnes, where rounding to whole ones moves it by up to a tenth, and a wall showing
+# 8 吨 above 7.6 吨 for one measure reads as two different numbers.
 KPIS = [
-    ("今日受理", "cases.received", "count", "件"),
-    ("今日办结", "cases.closed", "count", "件"),
-    ("今日游客", "tourism.visitors", "total", "人次"),
-    ("今日清运", "waste.tonnage", "total", "吨"),
+    ("今日受理", "cases.received", "count", "件", 0),
+    ("今日办结", "cases.closed", "count", "件", 0),
+    ("今日游客", "tourism.visitors", "total", "人次", 0),
+    ("今日清运", "waste.tonnage", "total", "吨", 1),
 ]
 
 
@@ -186,11 +189,11 @@ def _ticker(engine, scope: str, now: datetime, private: tuple[str, ...]) -> list
 
 def _kpis(engine, scope: str, window: Window) -> list:
     """Today's headline counters for the title bar."""
-    totals = measure_totals(engine, scope, [key for _, key, _, _ in KPIS], window.today, window.tomorrow)
+    totals = measure_totals(engine, scope, [key for _, key, _, _, _ in KPIS], window.today, window.tomorrow)
     items = []
-    for label, key, field, unit in KPIS:
+    for label, key, field, unit, digits in KPIS:
         value = sum(v[field] for v in totals[key].values())
-        items.append(html.Span([label, html.B(number(value)), unit]))
+        items.append(html.Span([label, html.B(number(value, digits)), unit]))
     return items
 
 

@@ -29,6 +29,9 @@ EXPORT = "/explore/export"
 RAMP = ["#e3eef9", "#b5d3ec", "#6baed6", "#2f7ebc", "#08519c"]
 # The most labels the trend's time axis shows (a label every few bars beyond that).
 TREND_LABELS = 16
+# The 下级对比 map's least width on a desktop (.explore-compare-body in assets/explore.css): narrower beside the
+# table, it goes under it.
+MAP_MIN_WIDTH = 420
 
 
 # Dash's dropdowns say Search, No options found and Clear selection unless told otherwise.
@@ -426,7 +429,8 @@ def compare(ws: Workspace, sheet: Sheet, allowed: bool, bounds) -> html.Section:
 
     values = {row[1]: row[2] for row in sheet.rows if row[2] is not None}
     top = max(values.values(), default=0)
-    center, zoom = fit_view(bounds or [73, 18, 135, 54], width=560, height=420)
+    # Fitted to the narrowest map a desktop gives it: the outline shows whole at any width beside or under the table.
+    center, zoom = fit_view(bounds or [73, 18, 135, 54], width=MAP_MIN_WIDTH, height=420)
     geo = dl.GeoJSON(
         id="explore-geojson",
         url=f"/geo/children/{ws.region.code}.geojson",

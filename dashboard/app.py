@@ -13,7 +13,6 @@ from flask_compress import Compress
 from dashboard import alerts_page, auth, guard, headers, household, office, routes
 from dashboard.basemap import display_crs
 from dashboard.cache import cache, cache_config
-from dashboard.drill_ahead import drill_ahead
 from dashboard.geometry import geometry
 from dashboard.health import health
 from dashboard.heartbeat import build_id, heartbeat
@@ -54,7 +53,6 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     # bundles are gzipped once and kept, everything else is compressed per response by Flask-Compress.
     precompress_static(server)
     server.register_blueprint(geometry)
-    server.register_blueprint(drill_ahead)
     server.register_blueprint(heartbeat)
     server.register_blueprint(health)
     server.config["RURALBRAIN_BUILD"] = build_id()

@@ -1,5 +1,4 @@
-"""Where the county screen stands for an address, and its content: the page draws them, and a drill asks for them
-ahead (dashboard/drill_ahead.py) while the browser is still preparing the page's request."""
+"""Where the county screen stands for an address (its frame), and what it shows there: content and devices."""
 
 from __future__ import annotations
 

@@ -47,8 +47,6 @@ window.ruralbrain = Object.assign(window.ruralbrain || {}, {
     var rest = params.toString();
     var target = "?region=" + encodeURIComponent(props.code) + (rest ? "&" + rest : "");
     if (target === window.location.search) { return; }
-    // The server computes the new scope now (dashboard/drill_ahead.py), while Dash prepares the page's request.
-    fetch("/screen/county/ahead" + target, { credentials: "same-origin" }).catch(function () {});
     if (props.level !== "village") {
       // The new map's geometry loads while the server renders the new page (the route lets browsers
       // cache it), instead of after: the map then draws as soon as the page is there.

@@ -43,7 +43,6 @@ ROUTES = {
     "/auth/oidc/callback": "self",
     "/geo/children/<code>.geojson": "screen",
     "/geo/regions/<code>.geojson": "screen",
-    "/screen/county/ahead": "screen",
     "/admin/users": "admin",
     "/alerts": "login",
     "/alerts/<int:alert_id>": "login",

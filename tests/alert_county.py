@@ -15,7 +15,7 @@ from etl.regions import load_hierarchy
 from etl.rollups import day_of
 from etl.upsert import upsert
 from etl.warehouse.db import make_engine, migrate
-from etl.warehouse.schema import cases, devices, rollups
+from etl.warehouse.schema import alerts, cases, devices, rollups
 from geo.hierarchy import HierarchyRead, RegionRecord
 
 COUNTY, TOWN_A, TOWN_B = "990199000000", "990199001000", "990199002000"
@@ -128,3 +128,31 @@ def day_count(engine, region: str, measure: str, dimension: str, count: int, at:
     row = {"grain": "day", "bucket": day_of(at), "region_code": region, "measure": measure, "dimension": dimension}
     with engine.begin() as connection:
         connection.execute(insert(rollups).values(**row, count=count, total=count))
+
+
+def open_alert(
+    connection, village: str, name: str, severity: str = "major", status: str = "open", detail: str | None = None
+) -> int:
+    """An alert of a village's sewage sensor (COD over 60), opened ten minutes ago, written straight into the
+    warehouse; its id."""
+    now = datetime.now(UTC)
+    return connection.execute(
+        insert(alerts)
+        .values(
+            rule_id=f"test-{name}-{village}",
+            subject=f"device:{name}:cod",
+            region_code=village,
+            name=name,
+            severity=severity,
+            status=status,
+            level="village",
+            owner_code=village,
+            value=75.0,
+            detail=detail or f"设备 {name} COD 75（告警条件 > 60）",
+            since=now - timedelta(minutes=20),
+            opened_at=now - timedelta(minutes=10),
+            level_since=now - timedelta(minutes=10),
+            updated_at=now,
+        )
+        .returning(alerts.c.id)
+    ).scalar_one()

@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert
 
 from etl.demo.sample import BOARD_VILLAGE, COUNTY, VILLAGES, build_sample
 from etl.runner import run_feed
 from etl.warehouse import intake_notices
 from etl.warehouse.accounts import add_user
 from etl.warehouse.db import make_engine
-from etl.warehouse.schema import alerts
 from etl.warehouse.screens import register
+from tests.alert_county import open_alert
 from tests.browser.conftest import screenshot, serve
 from tests.household_fixtures import coded, intake_feeds
 from tests.sessions import PASSWORD, browser_log_in
@@ -48,27 +46,6 @@ BROKEN_WORDS = """(element) => {
   return broken; }"""
 
 
-def _alert(connection, village: str, name: str, status: str = "open") -> None:
-    now = datetime.now(UTC)
-    connection.execute(
-        insert(alerts).values(
-            rule_id=f"test-{name}-{village}",
-            subject=f"device:SEW-{village[-3:]}:cod",
-            region_code=village,
-            name=name,
-            severity="major",
-            status=status,
-            level="village",
-            owner_code=village,
-            detail=f"设备 SEW-{village[-3:]} 污水COD 75.2 mg/L，超过告警条件 > 60 已持续 20 分钟",
-            since=now - timedelta(minutes=20),
-            opened_at=now - timedelta(minutes=10),
-            level_since=now - timedelta(minutes=10),
-            updated_at=now,
-        )
-    )
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """The sample county with an admin, open alerts, a registered screen and a tab reporting a long route, a
@@ -79,7 +56,8 @@ def served(tmp_path_factory):
     with engine.begin() as connection:
         add_user(connection, "phone-adm", "admin", COUNTY, password=PASSWORD)
         for village in VILLAGES:
-            _alert(connection, village, "污水COD超标")
+            detail = f"设备 SEW-{village[-3:]} 污水COD 75.2 mg/L，超过告警条件 > 60 已持续 20 分钟"
+            open_alert(connection, village, "污水COD超标", detail=detail)
         register(connection, "board-01", "board", region_code=BOARD_VILLAGE, location="村委会门口")
     _household, token = coded(engine, "H000")
     for title in TITLES:

@@ -4,10 +4,8 @@ account cannot act; the forms need their CSRF token."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from dashboard.app import create_app
 from etl.demo.sample import TOWNSHIP, VILLAGES, build_sample
@@ -15,34 +13,11 @@ from etl.warehouse.accounts import add_user, audit_entries
 from etl.warehouse.db import make_engine
 from etl.warehouse.schema import alert_events, alerts
 from etl.warehouse.settings import Settings
+from tests.alert_county import open_alert
 from tests.sessions import HTTPS, PASSWORD, csrf_of, logged_in
 
 pytestmark = pytest.mark.integration
 MINE, THEIRS = VILLAGES[0], VILLAGES[2]
-
-
-def open_alert(connection, village: str, name: str, severity: str = "major") -> int:
-    now = datetime.now(UTC)
-    return connection.execute(
-        insert(alerts)
-        .values(
-            rule_id=f"test-{name}",
-            subject=f"device:{name}:cod",
-            region_code=village,
-            name=name,
-            severity=severity,
-            status="open",
-            level="village",
-            owner_code=village,
-            value=75.0,
-            detail=f"设备 {name} COD 75（告警条件 > 60）",
-            since=now - timedelta(minutes=20),
-            opened_at=now - timedelta(minutes=10),
-            level_since=now - timedelta(minutes=10),
-            updated_at=now,
-        )
-        .returning(alerts.c.id)
-    ).scalar_one()
 
 
 @pytest.fixture(scope="module")

@@ -4,19 +4,17 @@ is not a level or a code of the viewer's scope is shown nowhere (the address is 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import insert
 
 from dashboard.app import create_app
 from etl.demo.sample import COUNTY, TOWNSHIP, VILLAGES, build_sample
 from etl.warehouse.accounts import add_user
 from etl.warehouse.db import make_engine
-from etl.warehouse.schema import alerts
 from etl.warehouse.settings import Settings
+from tests.alert_county import open_alert
 from tests.sessions import HTTPS, PASSWORD, logged_in
 
 pytestmark = pytest.mark.integration
@@ -64,27 +62,6 @@ class Form(HTMLParser):
         return marked[0] if marked else next(iter(self.options))
 
 
-def _alert(connection, village: str, name: str, severity: str) -> None:
-    now = datetime.now(UTC)
-    connection.execute(
-        insert(alerts).values(
-            rule_id=f"test-{name}",
-            subject=f"device:{name}:cod",
-            region_code=village,
-            name=name,
-            severity=severity,
-            status="open",
-            level="village",
-            owner_code=village,
-            detail=f"设备 {name} COD 75（告警条件 > 60）",
-            since=now - timedelta(minutes=20),
-            opened_at=now - timedelta(minutes=10),
-            level_since=now - timedelta(minutes=10),
-            updated_at=now,
-        )
-    )
-
-
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     """An admin of the sample county, logged in, with alerts of two levels in two townships."""
@@ -93,9 +70,9 @@ def client(tmp_path_factory):
     engine = make_engine(settings.warehouse_url)
     with engine.begin() as connection:
         add_user(connection, "guan", "admin", COUNTY, password=PASSWORD)
-        _alert(connection, VILLAGES[0], "城关重要", "major")
-        _alert(connection, VILLAGES[0], "城关提示", "warning")
-        _alert(connection, VILLAGES[2], "枣林重要", "major")
+        open_alert(connection, VILLAGES[0], "城关重要", "major")
+        open_alert(connection, VILLAGES[0], "城关提示", "warning")
+        open_alert(connection, VILLAGES[2], "枣林重要", "major")
     yield logged_in(create_app(Settings.load(var_dir=str(var_dir))), "guan")
     engine.dispose()
 

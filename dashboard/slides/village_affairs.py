@@ -17,12 +17,13 @@ def render(context):
     items = notices(context.engine, context.village.code, list(TAGS), limit=context.holds(portrait=4, landscape=4))
     if not items:
         return [empty("暂无村务公开")]
-    return [notice_list(items, TAGS, fit=context.orientation == "portrait")]
+    return [notice_list(items, TAGS, fit=True)]
 
 
 def notice_list(items: list[dict], tags: dict[str, str], fit: bool = False) -> html.Div:
     """Notices as villagers read them on a board: date and tag, title, the first lines of the text; with ``fit``
-    the notices share the slide's height and each text shows as many lines as its share holds (board.css)."""
+    the notices share the slide's height (upright) or fill their cells (across), and each text shows as many lines
+    as its room holds (board.css)."""
     return html.Div(
         className=f"notices notices-{len(items)}" + (" notices-fit" if fit else ""),
         children=[

@@ -1,7 +1,8 @@
-"""村务公开 on an upright (1080×1920) board in real Chromium, with one to four notices of long and short texts: a
-notice's text may end in … only when the slide has no line left for it. The hostile review found four notices cut
-to one line each above some 208 px of empty paper (a fixed one-line clamp for four notices), and one notice cut at
-eight lines above a third of the slide."""
+"""村务公开 on an upright (1080×1920) and a landscape (1920×1080) board in real Chromium, with one to four notices of
+long and short texts: a notice's text may end in … only when the slide has no line left for it. The hostile review
+found four notices cut to one line each above some 208 px of empty paper upright (a fixed one-line clamp for four
+notices), and one notice cut at eight lines above a third of the slide; across, one or two notices were cut at four
+lines above some 250 px of nothing."""
 
 from __future__ import annotations
 
@@ -93,17 +94,18 @@ def notices_server(tmp_path_factory):
     process.wait(timeout=10)
 
 
+@pytest.mark.parametrize("orientation", ["portrait", "landscape"])
 @pytest.mark.parametrize("village", list(SHOWN))
-def test_an_upright_board_gives_its_notices_the_lines_its_slide_has(browser, notices_server, village):
-    profile = profiles()["board-portrait"]
+def test_a_board_gives_its_notices_the_lines_its_slide_has(browser, notices_server, village, orientation):
+    profile = profiles()[f"board-{orientation}"]
     context = browser.new_context(viewport={"width": profile.width, "height": profile.height}, bypass_csp=True)
     page = context.new_page()
     try:
-        page.goto(f"{notices_server}/board/{village}?profile=board-portrait&rotate=86400&refresh=86400")
+        page.goto(f"{notices_server}/board/{village}?profile={profile.name}&rotate=86400&refresh=86400")
         page.wait_for_selector(".slide-village_affairs .notice")
         page.evaluate(SHOW)
         page.wait_for_timeout(300)  # fonts settle
-        screenshot(page, f"portrait-notices-{SHOWN[village]}")
+        screenshot(page, f"{orientation}-notices-{SHOWN[village]}")
         seen = page.evaluate(NOTICES_SEEN)
         assert f"notices-{SHOWN[village]}" in seen["name"].split(), seen
         # A text cut with … while a line of empty paper lies under it is what a villager sees as wasted room.

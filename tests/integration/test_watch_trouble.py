@@ -14,12 +14,11 @@ import pytest
 from sqlalchemy import func, select
 
 from etl.feeds import load_feeds
-from etl.regions import load_hierarchy
 from etl.runner import run_feed
-from etl.warehouse.db import make_engine, migrate
+from etl.warehouse.db import make_engine
 from etl.warehouse.schema import quarantine, readings, rollups
-from geo.hierarchy import HierarchyRead, RegionRecord
 from tests.mqtt_county import mqtt_feed, publish_all, sensors_feed, watch_county
+from tests.orders_feed import VILLAGE, village_warehouse
 
 pytestmark = pytest.mark.integration
 
@@ -95,7 +94,6 @@ def test_a_warehouse_without_regions_is_refused_by_watch_and_run(request, tmp_pa
 
 # --- in one process: a county of two villages, its devices, and a sensors feed over MQTT ---------------------------
 
-COUNTY, TOWN, VILLAGE = "990199000000", "990199001000", "990199001001"
 DEVICES_FEED = """
 [feeds.devices]
 dataset = "devices"
@@ -109,15 +107,8 @@ mapping = { device_id = "id", kind = "kind", region_code = "village", event_time
 def county(request, tmp_path, mqtt_broker):
     """(engine, feeds, publish): a warehouse with a village and its sensor T-1, and a sensors feed whose MQTT
     session exists (its first run has subscribed); ``publish(pairs)`` sends (subtopic, payload) under its root."""
-    url = f"sqlite:///{tmp_path / 'w.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    engine = make_engine(url)
-    migrate(engine)
-    records = [
-        RegionRecord(COUNTY, "测试县", "county", "990100000000"),
-        RegionRecord(TOWN, "东镇", "township", COUNTY),
-        RegionRecord(VILLAGE, "甲村", "village", TOWN),
-    ]
-    load_hierarchy(engine, HierarchyRead(records, []), source="test")
+    url = None if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    engine = village_warehouse(tmp_path, url)
     host, port = mqtt_broker
     root = f"trouble-{uuid.uuid4().hex[:10]}"
     sensors = mqtt_feed(
